@@ -1,0 +1,36 @@
+# Two commands from a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)/include:$(PYTHONPATH)
+
+.PHONY: venv demo test bench bench-sync bench-dispatch services clean
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip check
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+services:
+	bash scripts/ensure-services.sh
+
+demo: venv
+	bash scripts/demo.sh
+
+test: venv services
+	$(BIN)/python -m pytest
+
+bench: bench-sync bench-dispatch
+
+bench-sync: venv services
+	$(BIN)/python scripts/bench_sync.py
+
+bench-dispatch: venv services
+	$(BIN)/python scripts/bench_dispatch.py
+
+clean:
+	rm -rf var/ .pytest_cache

@@ -1,0 +1,43 @@
+"""Settings resolved by name from the environment, with defaults that run the embedded demo.
+
+Nothing here holds a secret: databases and gateways are named by Airflow connection id, and their
+credentials live only in Airflow Connections (``AIRFLOW_CONN_<ID>`` or the metadata DB).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+INCLUDE_DIR = PROJECT_ROOT / "include"
+SQL_DIR = INCLUDE_DIR / "sql"
+TEMPLATES_DIR = INCLUDE_DIR / "templates"
+
+
+@dataclass(frozen=True)
+class Settings:
+    registry_dir: Path
+    catalogue_dir: Path
+    ledger_conn_id: str
+    gateway_conn_id: str
+    timezone: str
+    sending_hours: tuple[int, int]
+    report_dir: Path
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        registry = Path(env.get("LR_REGISTRY_DIR", INCLUDE_DIR / "registry" / "departments"))
+        catalogue = Path(env.get("LR_CATALOGUE_DIR", registry.parent / "catalogues"))
+        start, _, end = env.get("LR_SENDING_HOURS", "9-20").partition("-")
+        return cls(
+            registry_dir=registry,
+            catalogue_dir=catalogue,
+            ledger_conn_id=env.get("LR_LEDGER_CONN_ID", "licence_ledger"),
+            gateway_conn_id=env.get("LR_GATEWAY_CONN_ID", "sms_gateway"),
+            timezone=env.get("LR_TIMEZONE", "Asia/Shanghai"),
+            sending_hours=(int(start), int(end or 24)),
+            report_dir=Path(env.get("LR_REPORT_DIR", PROJECT_ROOT / "var" / "reports")),
+        )

@@ -1,0 +1,230 @@
+"""Department source connectors and reminder catalogues: one YAML file each, validated.
+
+Read at DAG-parse time, so this module imports only PyYAML and pydantic (both already loaded by
+Airflow itself). Every error names the file, the field and what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from licence_reminder.config import INCLUDE_DIR
+from licence_reminder.records import CANONICAL_COLUMNS
+
+_CODE = r"^[a-z][a-z0-9_]{1,31}$"
+
+
+class RegistryError(ValueError):
+    """A registry or catalogue file that cannot be used, with every problem spelled out."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Contact(_Strict):
+    name: str = Field(min_length=1)
+    phone: str | None = None
+    email: str | None = None
+
+
+class SyncSettings(_Strict):
+    mode: Literal["incremental", "full"] = "incremental"
+    #: canonical column compared with the stored watermark in incremental mode
+    watermark_column: str = "source_updated_at"
+    #: cron (Asia/Shanghai) of the daily sync
+    schedule: str = "0 2 * * *"
+    #: ISO weekday (1 = Monday … 7 = Sunday) on which the daily run is a full reconciliation
+    full_reconcile_weekday: Annotated[int, Field(ge=1, le=7)] | None = 7
+    chunk_size: Annotated[int, Field(ge=100, le=500_000)] = 50_000
+    timeout_seconds: Annotated[int, Field(ge=10, le=86_400)] = 1800
+
+    @field_validator("watermark_column")
+    @classmethod
+    def _known_column(cls, v: str) -> str:
+        if v not in CANONICAL_COLUMNS:
+            raise ValueError(f"must be one of the canonical columns, got {v!r}")
+        return v
+
+
+class Source(_Strict):
+    conn_id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    extract_sql: str | None = None
+    extract_sql_file: str | None = None
+    #: canonical column -> the column the extract SQL returns, for columns not already aliased
+    columns: dict[str, str] = Field(default_factory=dict)
+    #: canonical column -> constant value, for what the source does not store (e.g. holder_type)
+    constants: dict[str, str] = Field(default_factory=dict)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+
+    @model_validator(mode="after")
+    def _one_sql(self) -> Source:
+        if bool(self.extract_sql) == bool(self.extract_sql_file):
+            raise ValueError("give exactly one of extract_sql or extract_sql_file")
+        unknown = sorted((set(self.columns) | set(self.constants)) - set(CANONICAL_COLUMNS))
+        if unknown:
+            raise ValueError(
+                f"unknown canonical column(s) {unknown}; allowed: {list(CANONICAL_COLUMNS)}"
+            )
+        return self
+
+
+class Department(_Strict):
+    code: str = Field(pattern=_CODE)
+    name: str = Field(min_length=1)
+    region_code: str = Field(pattern=r"^\d{6}$")
+    contact: Contact
+    source: Source
+    #: Airflow connection of this department's SMS gateway; None uses the city-wide one
+    gateway_conn_id: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    @property
+    def dag_id(self) -> str:
+        return f"sync_{self.code}"
+
+    def extract_sql_text(self, base: Path = INCLUDE_DIR) -> str:
+        if self.source.extract_sql:
+            return self.source.extract_sql
+        assert self.source.extract_sql_file is not None
+        return (base / self.source.extract_sql_file).read_text(encoding="utf-8")
+
+
+class CatalogueEntry(_Strict):
+    licence_name: str = Field(min_length=1)  # 证照名称
+    approval_item: str = Field(min_length=1)  # 审批事项名称
+    office: str = Field(min_length=1)  # 审批科室
+    statutory_validity: str = Field(min_length=1)  # 证照法定有效期
+    first_lead_days: Annotated[int, Field(ge=1, le=365)] = 30  # 提醒时限
+    second_lead_days: Annotated[int, Field(ge=1, le=60)] = 7
+    #: text of the renewal application time limit, e.g. "有效期届满30个工作日前"
+    renewal_window: str = Field(min_length=1)
+    #: days before expiry by which the renewal must be applied for (0: up to the expiry date)
+    renewal_deadline_days: Annotated[int, Field(ge=0, le=365)] = 0
+    online_url: str | None = None
+    service_hall: str | None = None
+    service_phone: str = Field(min_length=5)
+    materials: list[str] = Field(min_length=1)
+    lapse_consequences: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _leads(self) -> CatalogueEntry:
+        if self.second_lead_days >= self.first_lead_days:
+            raise ValueError(
+                f"second_lead_days ({self.second_lead_days}) must be less than "
+                f"first_lead_days ({self.first_lead_days})"
+            )
+        if not (self.online_url or self.service_hall):
+            raise ValueError("give online_url, service_hall or both: where to apply")
+        return self
+
+
+class Catalogue(_Strict):
+    department: str = Field(pattern=_CODE)
+    entries: list[CatalogueEntry] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Catalogue:
+        names = [e.licence_name for e in self.entries]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"licence_name listed twice: {dupes}")
+        return self
+
+    def entry(self, licence_name: str) -> CatalogueEntry | None:
+        return next((e for e in self.entries if e.licence_name == licence_name), None)
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        out.append(f"field '{where}': {err['msg']}")
+    return out
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RegistryError(path, [f"not valid YAML: {exc}"]) from exc
+    except OSError as exc:
+        raise RegistryError(path, [f"cannot be read: {exc.strerror}"]) from exc
+
+
+def load_department(path: Path) -> Department:
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise RegistryError(path, ["must be a YAML mapping with code, name, region_code, ..."])
+    try:
+        dept = Department.model_validate(data)
+    except ValidationError as exc:
+        raise RegistryError(path, _problems(exc)) from None
+    if path.stem != dept.code:
+        raise RegistryError(path, [f"field 'code': {dept.code!r} must equal the file name stem"])
+    if dept.source.extract_sql_file and not (INCLUDE_DIR / dept.source.extract_sql_file).is_file():
+        raise RegistryError(
+            path,
+            [f"field 'source.extract_sql_file': {INCLUDE_DIR / dept.source.extract_sql_file} "
+             "does not exist"],
+        )
+    return dept
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise RegistryError(path, ["must be a YAML mapping with department and entries"])
+    try:
+        cat = Catalogue.model_validate(data)
+    except ValidationError as exc:
+        raise RegistryError(path, _problems(exc)) from None
+    if path.stem != cat.department:
+        raise RegistryError(
+            path, [f"field 'department': {cat.department!r} must equal the file name stem"]
+        )
+    return cat
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """One department file: either its loaded config or why it could not be loaded."""
+
+    path: Path
+    department: Department | None
+    error: RegistryError | None
+
+    @property
+    def code(self) -> str:
+        if self.department:
+            return self.department.code
+        return re.sub(r"[^a-z0-9_]", "_", self.path.stem.lower())
+
+
+def scan_registry(folder: Path) -> list[RegistryEntry]:
+    """Every ``*.yaml`` in the folder, each loaded on its own so one bad file spoils only itself."""
+    entries = []
+    for path in sorted(folder.glob("*.y*ml")):
+        try:
+            entries.append(RegistryEntry(path, load_department(path), None))
+        except RegistryError as exc:
+            entries.append(RegistryEntry(path, None, exc))
+    return entries
+
+
+def catalogue_for(code: str, folder: Path) -> Catalogue:
+    path = folder / f"{code}.yaml"
+    if not path.is_file():
+        raise RegistryError(path, [f"no catalogue file for department {code!r}"])
+    return load_catalogue(path)
