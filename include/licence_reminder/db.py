@@ -1,0 +1,142 @@
+"""Databases by Airflow connection id, and every difference between SQL dialects in one place.
+
+The product speaks MySQL/MariaDB through PyMySQL (production), PostgreSQL through psycopg2 and
+SQLite through the standard library. Credentials come only from Airflow Connections.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from licence_reminder.config import SQL_DIR
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+
+class ConnectionConfigError(ValueError):
+    """An Airflow connection that cannot be turned into a database URL (not retryable)."""
+
+
+_DRIVERS = {
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+    "postgres": "postgresql+psycopg2",
+    "postgresql": "postgresql+psycopg2",
+    "sqlite": "sqlite",
+}
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the supported dialects, used by extract, ledger and CLI code."""
+
+    name: str  # "mysql", "postgresql" or "sqlite"
+
+    @property
+    def sql_folder(self) -> str:
+        return "mysql" if self.name == "mysql" else self.name
+
+    def quote(self, identifier: str) -> str:
+        q = "`" if self.name == "mysql" else '"'
+        if q in identifier or "\x00" in identifier:
+            raise ValueError(f"identifier {identifier!r} contains a quote character")
+        return f"{q}{identifier}{q}"
+
+    def stream_options(self, chunk_size: int) -> dict[str, Any]:
+        """Execution options for a server-side cursor (bounded memory on big extracts)."""
+        if self.name == "sqlite":
+            return {}  # sqlite3 fetches lazily already
+        return {"stream_results": True, "max_row_buffer": chunk_size}
+
+
+def connection_url(conn: Any) -> str:
+    """SQLAlchemy URL from an Airflow-Connection-like object (conn_type, host, login, ...)."""
+    from sqlalchemy.engine import URL
+
+    conn_type = (conn.conn_type or "").lower()
+    driver = _DRIVERS.get(conn_type)
+    if driver is None:
+        raise ConnectionConfigError(
+            f"connection {conn.conn_id!r}: conn_type {conn.conn_type!r} is not a supported "
+            f"database; use one of {sorted(_DRIVERS)}"
+        )
+    extra = dict(conn.extra_dejson or {})
+    if driver == "sqlite":
+        path = conn.host or conn.schema or extra.get("path")
+        if not path:
+            raise ConnectionConfigError(
+                f"connection {conn.conn_id!r}: a sqlite connection needs the file path in host"
+            )
+        return f"sqlite:///{path}"
+    query = {str(k): str(v) for k, v in extra.items() if k in {"charset", "sslmode", "connect_timeout"}}
+    if driver.startswith("mysql"):
+        query.setdefault("charset", "utf8mb4")
+    return URL.create(
+        driver,
+        username=conn.login or None,
+        password=conn.password or None,
+        host=conn.host or None,
+        port=conn.port or None,
+        database=conn.schema or None,
+        query=query,
+    ).render_as_string(hide_password=False)
+
+
+def get_airflow_connection(conn_id: str) -> Any:
+    from airflow.sdk import BaseHook
+
+    return BaseHook.get_connection(conn_id)
+
+
+def engine_from_url(url: str, **kwargs: Any) -> Engine:
+    from sqlalchemy import create_engine, event
+
+    if url.startswith("sqlite"):
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    if url.startswith("mysql"):
+        kwargs.setdefault("connect_args", {}).setdefault("local_infile", True)
+        kwargs["connect_args"].setdefault("connect_timeout", 10)
+    if url.startswith("postgresql"):
+        kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 10)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+@functools.cache
+def engine_for(conn_id: str) -> Engine:
+    """One engine per connection id per process."""
+    return engine_from_url(connection_url(get_airflow_connection(conn_id)))
+
+
+def dialect_of(bind: Engine | Connection) -> Dialect:
+    name = bind.dialect.name
+    return Dialect("mysql" if name in {"mysql", "mariadb"} else name)
+
+
+@functools.cache
+def _sql_text(relative: str) -> str:
+    return (SQL_DIR / relative).read_text(encoding="utf-8")
+
+
+def sql(name: str, bind: Engine | Connection) -> Any:
+    """The statement ``include/sql/<dialect>/<name>.sql`` if present, else ``include/sql/<name>.sql``."""
+    from sqlalchemy import text
+
+    folder = dialect_of(bind).sql_folder
+    specific = Path(folder) / f"{name}.sql"
+    rel = str(specific) if (SQL_DIR / specific).is_file() else f"{name}.sql"
+    return text(_sql_text(rel))

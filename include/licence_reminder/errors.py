@@ -1,0 +1,55 @@
+"""Errors that say whether trying again can help.
+
+Domain code raises these; the DAG layer turns ``PermanentError`` into ``AirflowFailException``
+(no retry) and lets ``TransientError`` take the task's retries.
+"""
+
+from __future__ import annotations
+
+
+class PermanentError(Exception):
+    """Retrying cannot help: bad SQL, a bad configuration file, a malformed value."""
+
+
+class TransientError(Exception):
+    """Retrying may help: a database that is down, a timeout, a gateway's 5xx."""
+
+
+# Server error codes after which the same statement will fail again (MySQL/MariaDB).
+_MYSQL_PERMANENT = {1044, 1045, 1049, 1054, 1064, 1109, 1146, 1149, 1222, 1241, 1305, 1525}
+# ... and after which it may succeed (connection lost, lock wait, deadlock, statement timeout).
+_MYSQL_TRANSIENT = {1040, 1053, 1205, 1213, 1317, 1969, 2002, 2003, 2005, 2006, 2013, 3024}
+
+
+def classify_db_error(exc: BaseException, *, what: str) -> Exception:
+    """Wrap a DB-API/SQLAlchemy error as Permanent or Transient, with a message for a person.
+
+    The message carries the server's error text (which names tables and columns, never row values
+    in the errors classified here) and what we were doing.
+    """
+    from sqlalchemy import exc as sa_exc
+
+    orig = getattr(exc, "orig", None) or exc
+    code = None
+    if orig is not None and getattr(orig, "args", None):
+        first = orig.args[0]
+        code = first if isinstance(first, int) else None
+    detail = str(orig).splitlines()[0][:500] if str(orig) else type(orig).__name__
+    message = f"{what}: {detail}"
+    if code in _MYSQL_PERMANENT:
+        return PermanentError(message)
+    if code in _MYSQL_TRANSIENT:
+        return TransientError(message)
+    if isinstance(exc, (sa_exc.ProgrammingError, sa_exc.DataError, sa_exc.IntegrityError,
+                        sa_exc.NoSuchModuleError, sa_exc.ArgumentError)):
+        return PermanentError(message)
+    if isinstance(exc, sa_exc.OperationalError):
+        text = detail.lower()
+        if "no such table" in text or "no such column" in text or "syntax error" in text:
+            return PermanentError(message)
+        if "authentication failed" in text or "password authentication" in text:
+            return PermanentError(message)
+        return TransientError(message)
+    if isinstance(exc, (sa_exc.DBAPIError, TimeoutError, ConnectionError, OSError)):
+        return TransientError(message)
+    return PermanentError(message)

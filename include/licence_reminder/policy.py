@@ -1,0 +1,105 @@
+"""Who must be reminded today: the reminder policy as a pure function.
+
+- Stage 1 from the first reminder date (expiry − first lead days) on, once per licence cycle.
+- Stage 2 from the second reminder date (expiry − second lead days, 7 by default) for holders
+  who have not applied to renew: those reminded once, and — caught up late — those never reminded,
+  who get this one reminder with the stage-2 content (it states the consequences of lapsing).
+- Nothing after expiry, nothing for revoked, cancelled or vanished licences, nothing once the
+  holder has applied to renew (a pending reminder is cancelled instead).
+- Optionally, a reminder date that falls on a day off (Chinese public holidays and make-up
+  working days) moves to the working day before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+#: A renewal application older than this before the expiry belongs to an earlier cycle.
+APPLICATION_WINDOW = dt.timedelta(days=366)
+SENT_STATUSES = frozenset({"sent", "delivered"})
+PENDING_STATUSES = frozenset({"planned", "queued"})
+
+
+class Stage(IntEnum):
+    FIRST = 1
+    SECOND = 2
+
+
+@dataclass(frozen=True)
+class LicenceState:
+    ledger_id: int
+    expiry_date: dt.date
+    status: str
+    vanished: bool
+    renewal_applied_on: dt.date | None
+    first_lead_days: int
+    second_lead_days: int
+    #: stage -> status of this cycle's existing reminder (same expiry date)
+    reminders: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    plan: Stage | None = None
+    due_on: dt.date | None = None
+    #: (stage, reason) of pending reminders to cancel
+    cancel: tuple[tuple[int, str], ...] = ()
+
+
+def chinese_workday(day: dt.date) -> bool:
+    """Working day under the State Council's holiday schedule (make-up days included)."""
+    import chinese_calendar
+
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:  # a year the package has no schedule for yet: weekdays
+        return day.weekday() < 5
+
+
+@dataclass(frozen=True)
+class Policy:
+    working_days_only: bool = False
+    is_workday: Callable[[dt.date], bool] = chinese_workday
+
+    def effective(self, day: dt.date) -> dt.date:
+        """The day a reminder due on ``day`` goes out: the working day on or before it."""
+        if not self.working_days_only:
+            return day
+        for _ in range(30):  # the longest Chinese holiday run is 8–9 days
+            if self.is_workday(day):
+                return day
+            day -= dt.timedelta(days=1)
+        return day
+
+
+def decide(state: LicenceState, today: dt.date, policy: Policy = Policy()) -> Decision:
+    if state.status != "valid" or state.vanished or today > state.expiry_date:
+        return Decision()
+    pending = tuple(
+        (stage, "renewal application received")
+        for stage, status in sorted(state.reminders.items())
+        if status in PENDING_STATUSES
+    )
+    applied = state.renewal_applied_on
+    if applied is not None and applied > state.expiry_date - APPLICATION_WINDOW:
+        return Decision(cancel=pending)
+
+    first_on = state.expiry_date - dt.timedelta(days=state.first_lead_days)
+    second_on = state.expiry_date - dt.timedelta(days=state.second_lead_days)
+    if today < policy.effective(first_on):
+        return Decision()
+    if today < policy.effective(second_on):
+        if Stage.FIRST in state.reminders:
+            return Decision()
+        return Decision(plan=Stage.FIRST, due_on=first_on)
+    if Stage.SECOND in state.reminders:
+        return Decision()
+    superseded = tuple(
+        (stage, "superseded by the second reminder")
+        for stage, status in state.reminders.items()
+        if stage == Stage.FIRST and status in PENDING_STATUSES
+    )
+    return Decision(plan=Stage.SECOND, due_on=second_on, cancel=superseded)

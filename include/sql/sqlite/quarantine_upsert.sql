@@ -1,0 +1,10 @@
+-- Rejected rows: one open quarantine entry per record, refreshed with the latest run's reasons.
+INSERT INTO quarantine (dept_code, record_key, licence_no, row_number, rules, reasons, raw_values,
+                        first_run_id, run_id, first_seen_at, last_seen_at, open_key)
+SELECT r.dept_code, r.record_key, r.licence_no, r.row_number, r.rules, r.reasons, r.raw_values,
+       :run_id, :run_id, :now, :now, r.dept_code || '|' || r.record_key
+FROM staging_rejection r
+WHERE r.run_id = :run_id AND r.dept_code = :dept_code
+ON CONFLICT (open_key) DO UPDATE SET row_number = excluded.row_number, rules = excluded.rules,
+    reasons = excluded.reasons, raw_values = excluded.raw_values, run_id = excluded.run_id,
+    last_seen_at = excluded.last_seen_at

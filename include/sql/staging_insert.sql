@@ -1,0 +1,3 @@
+-- One validated source row whose content differs from the ledger (or is new).
+INSERT INTO staging_licence (run_id, dept_code, licence_no, licence_name, holder_name, holder_type, holder_code, contact_name, contact_id_no, contact_mobile, issue_date, expiry_date, status, renewal_applied_on, source_updated_at, first_reminder_on, second_reminder_on, row_hash)
+VALUES (:run_id, :dept_code, :licence_no, :licence_name, :holder_name, :holder_type, :holder_code, :contact_name, :contact_id_no, :contact_mobile, :issue_date, :expiry_date, :status, :renewal_applied_on, :source_updated_at, :first_reminder_on, :second_reminder_on, :row_hash)

@@ -1,0 +1,3 @@
+-- A licence number the run learned something about without a full row (kind 'vanished').
+INSERT INTO staging_key (run_id, dept_code, licence_no, kind)
+VALUES (:run_id, :dept_code, :licence_no, :kind)

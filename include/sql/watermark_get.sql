@@ -1,0 +1,1 @@
+SELECT watermark FROM sync_watermark WHERE dept_code = :dept_code
