@@ -226,6 +226,7 @@ def upgrade() -> None:
         sa.Column("body_length", sa.Integer(), nullable=False),
         sa.Column("segments", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("shard", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
         _ts("next_attempt_at"),
         sa.Column("provider_message_id", sa.String(100)),
@@ -237,7 +238,7 @@ def upgrade() -> None:
         _ts("updated_at", False),
         **_MYSQL,
     )
-    op.create_index("ix_outbox_status", "outbox_message", ["status", "next_attempt_at"])
+    op.create_index("ix_outbox_status", "outbox_message", ["status", "shard", "next_attempt_at"])
     op.create_table(
         "delivery_attempt",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,

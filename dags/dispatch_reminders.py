@@ -1,0 +1,64 @@
+"""City-wide daily dispatch: ``dispatch_reminders``.
+
+1. **plan** — the reminders due today under the policy (stage 1 from expiry − lead days, stage 2
+   seven days before expiry for holders who have not applied to renew); idempotent.
+2. **render** — messages from the templates in ``include/templates`` into the outbox, one per
+   holder mobile and stage, written before any gateway call.
+3. **send** — mapped over outbox shards in the ``sms_gateway`` pool: messages left in doubt are
+   looked up at the provider first, then every due message is sent once; every attempt is audited.
+
+Departments whose sync failed today are still dispatched from the ledger as it stands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pendulum
+from airflow.sdk import dag, task
+
+TZ = "Asia/Shanghai"
+SHARDS = max(1, int(os.environ.get("LR_SEND_SHARDS", "2")))
+POOL = os.environ.get("LR_SMS_POOL", "sms_gateway")
+
+
+def _local_date(context: dict) -> str:
+    moment = context.get("logical_date") or context["dag_run"].run_after
+    return pendulum.instance(moment).in_timezone(TZ).date().isoformat()
+
+
+@dag(
+    dag_id="dispatch_reminders",
+    schedule=os.environ.get("LR_DISPATCH_SCHEDULE", "0 9 * * *"),
+    start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
+    catchup=False,
+    max_active_runs=1,
+    tags=["licence-reminder", "dispatch", "sms"],
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2)},
+    doc_md=__doc__,
+)
+def dispatch_reminders():
+    @task
+    def plan(**context) -> dict:
+        from licence_reminder.tasks import dispatch_plan
+
+        return dispatch_plan(today=_local_date(context), run_id=context["run_id"])
+
+    @task
+    def render(planned: dict, **context) -> dict:
+        from licence_reminder.tasks import dispatch_render
+
+        return dispatch_render(today=_local_date(context), run_id=context["run_id"])
+
+    @task(pool=POOL, max_active_tis_per_dagrun=SHARDS)
+    def send(shard: int, **context) -> dict:
+        from licence_reminder.tasks import dispatch_send
+
+        return dispatch_send(shard=shard, run_id=context["run_id"])
+
+    rendered = render(plan())
+    rendered >> send.expand(shard=list(range(SHARDS)))
+
+
+dispatch_reminders()

@@ -1,0 +1,116 @@
+"""``python -m licence_reminder.cli`` — the product's command line.
+
+    db upgrade                 apply the schema migrations to the ledger database
+    summary [--json]           per-department figures: extracted, rejected, ledger, reminders, sent
+    connector check FILE       validate a department file, run its extract with a row limit,
+                               and report what would be rejected — writes nothing
+
+The ledger database is the Airflow connection named by LR_LEDGER_CONN_ID (default
+``licence_ledger``), or ``--url`` for a SQLAlchemy URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from licence_reminder.config import Settings
+
+
+def _ledger(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from licence_reminder.db import engine_for, engine_from_url
+
+    if getattr(args, "url", None):
+        return engine_from_url(args.url)
+    return engine_for(Settings.from_env().ledger_conn_id)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from licence_reminder import schema
+
+    rev = schema.upgrade(_ledger(args))
+    print(f"ledger schema at revision {rev}")
+    return 0
+
+
+def department_summary(engine: Any) -> list[dict[str, Any]]:
+    from licence_reminder.db import sql
+
+    out = []
+    with engine.connect() as conn:
+        for d in conn.execute(sql("summary_departments", conn)).mappings():
+            row = dict(d)
+            last = conn.execute(sql("summary_last_sync", conn), {"dept_code": d["code"]}).mappings().first()
+            row["last_sync"] = dict(last) if last else None
+            out.append(row)
+    return out
+
+
+def _top_reasons(counts_json: str | None, n: int = 3) -> str:
+    if not counts_json:
+        return "-"
+    counts = Counter(json.loads(counts_json))
+    rules = {k: v for k, v in counts.items() if k not in {"rows", "valid", "rejected"}}
+    return ", ".join(f"{k} ×{v}" for k, v in Counter(rules).most_common(n)) or "-"
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    rows = department_summary(_ledger(args))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, default=str, indent=2))
+        return 0
+    for r in rows:
+        s = r["last_sync"] or {}
+        print(f"{r['code']:<8} {r['name']}")
+        print(f"  last sync   : {s.get('status', 'never')} ({s.get('mode', '-')}), "
+              f"extracted {s.get('rows_read', 0)}, rejected {s.get('rows_rejected', 0)} "
+              f"[top reasons: {_top_reasons(s.get('counts_by_rule'))}]")
+        print(f"  ledger      : {r['in_ledger']} licences, {r['in_quarantine']} rows in quarantine")
+        print(f"  reminders   : {r['reminders']} due to date ({r['reminders_cancelled']} cancelled)")
+        print(f"  messages    : {r['messages_sent']} sent, {r['messages_failed']} failed "
+              f"(on the call list), {r['messages_pending']} pending; {r['gateway_calls']} gateway calls")
+    return 0
+
+
+def cmd_connector_check(args: argparse.Namespace) -> int:
+    from licence_reminder.connector_check import check
+
+    return check(Path(args.file), limit=args.limit, today=dt.date.fromisoformat(args.today)
+                 if args.today else dt.date.today(), catalogue_dir=args.catalogue_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="licence_reminder.cli", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="group", required=True)
+
+    db = sub.add_parser("db", help="ledger schema").add_subparsers(dest="cmd", required=True)
+    up = db.add_parser("upgrade", help="apply migrations")
+    up.add_argument("--url", help="SQLAlchemy URL instead of the Airflow connection")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    summary = sub.add_parser("summary", help="per-department figures")
+    summary.add_argument("--url")
+    summary.add_argument("--json", action="store_true")
+    summary.set_defaults(func=cmd_summary)
+
+    conn = sub.add_parser("connector", help="department source connectors").add_subparsers(
+        dest="cmd", required=True)
+    chk = conn.add_parser("check", help="validate a department file and dry-run its extract")
+    chk.add_argument("file")
+    chk.add_argument("--limit", type=int, default=1000)
+    chk.add_argument("--today", help="date the validation rules use (default: today)")
+    chk.add_argument("--catalogue-dir", type=Path, default=None)
+    chk.set_defaults(func=cmd_connector_check)
+
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,346 @@
+"""The city-wide dispatch: plan → render into the outbox → send exactly once → audit.
+
+Exactly once rests on three things:
+1. ``reminder`` has a unique key (licence, expiry date, stage, channel): planning is idempotent.
+2. A message is written to ``outbox_message`` before any gateway call, and claimed (``sending``,
+   committed) before the call; its id goes to the provider as OutId / SessionContext.
+3. A message found ``sending`` or ``unknown`` (crash between call and record, or a timeout after
+   the request left) is resolved by asking the provider, never by sending it again blind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import random
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from licence_reminder.db import sql
+from licence_reminder.masking import mask_mobile
+from licence_reminder.policy import LicenceState, Policy, decide
+from licence_reminder.render import LicenceLine, MessageRejected, check_sms, render, sms_params
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from licence_reminder.gateways.base import SmsGateway
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "sms"
+MAX_ATTEMPTS = 6
+BOOKKEEPING_BATCH = 200
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def _as_date(v: Any) -> dt.date | None:
+    if v is None or isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        return v
+    if isinstance(v, dt.datetime):
+        return v.date()
+    return dt.date.fromisoformat(str(v)[:10])
+
+
+# --------------------------------------------------------------------------- plan
+def plan(engine: Engine, *, today: dt.date, run_id: str, policy: Policy = Policy()) -> dict[str, int]:
+    """Insert the reminders due on ``today`` and cancel those the policy withdraws. Idempotent."""
+    horizon = today + dt.timedelta(days=366 + 30)
+    counts: Counter[str] = Counter()
+    with engine.begin() as conn:
+        args = {"today": today, "horizon": horizon, "channel": CHANNEL}
+        existing: dict[int, dict[int, str]] = defaultdict(dict)
+        for r in conn.execute(sql("dispatch_existing_reminders", conn), args):
+            existing[r.ledger_id][int(r.stage)] = r.status
+        inserts, cancels = [], []
+        now = _now()
+        for r in conn.execute(sql("dispatch_candidates", conn), args):
+            expiry = _as_date(r.expiry_date)
+            assert expiry is not None
+            state = LicenceState(
+                ledger_id=r.id, expiry_date=expiry, status=r.status,
+                vanished=r.vanished_at is not None,
+                renewal_applied_on=_as_date(r.renewal_applied_on),
+                first_lead_days=r.first_lead_days, second_lead_days=r.second_lead_days,
+                reminders=existing.get(r.id, {}),
+            )
+            decision = decide(state, today, policy)
+            key = {"ledger_id": r.id, "expiry_date": expiry, "channel": CHANNEL, "now": now}
+            for stage, reason in decision.cancel:
+                cancels.append({**key, "stage": stage, "reason": reason})
+            if decision.plan is not None:
+                inserts.append({**key, "dept_code": r.dept_code, "licence_no": r.licence_no,
+                                "cycle": r.cycle, "stage": int(decision.plan),
+                                "due_on": decision.due_on, "run_id": run_id})
+        if cancels:
+            counts["cancelled"] = conn.execute(sql("reminder_cancel", conn), cancels).rowcount
+        if inserts:
+            counts["planned"] = conn.execute(sql("reminder_insert", conn), inserts).rowcount
+    return dict(counts)
+
+
+# --------------------------------------------------------------------------- render
+@dataclass(frozen=True)
+class GatewayProfile:
+    """What rendering needs of a gateway: resolved once per connection id."""
+
+    conn_id: str
+    provider: str
+    sign_name: str
+    templates: dict[str, str]
+    max_param_length: int | None = None
+
+
+def render_outbox(
+    engine: Engine,
+    *,
+    today: dt.date,
+    run_id: str,
+    profile_for: Callable[[str], GatewayProfile],
+    group_by_holder: bool = True,
+    shards: int = 1,
+) -> dict[str, int]:
+    """Turn planned reminders into outbox messages (one per holder mobile and stage if grouped)."""
+    counts: Counter[str] = Counter()
+    with engine.begin() as conn:
+        rows = list(conn.execute(sql("dispatch_to_render", conn), {"channel": CHANNEL}))
+        groups: dict[tuple, list[Any]] = defaultdict(list)
+        for r in rows:
+            key = (r.dept_code, r.contact_mobile, r.stage) if group_by_holder else (r.reminder_id,)
+            groups[key].append(r)
+        now = _now()
+        messages, queued, rejected = [], [], []
+        for members in groups.values():
+            head = members[0]
+            profile = profile_for(head.dept_code)
+            template_name = f"sms_stage{head.stage}"
+            lines = [
+                LicenceLine(
+                    licence_name=m.licence_name, expiry_date=_as_date(m.expiry_date),
+                    renewal_deadline_days=m.renewal_deadline_days, online_url=m.online_url,
+                    service_hall=m.service_hall, service_phone=m.service_phone,
+                    materials=tuple(json.loads(m.materials)), lapse_consequences=m.lapse_consequences,
+                )
+                for m in members
+            ]
+            name = head.contact_name or head.holder_name
+            params = sms_params(name, lines, stage=head.stage, today=today)
+            body = render(template_name, params)
+            try:
+                length, segments = check_sms(body, params, sign_name=profile.sign_name,
+                                             max_param_length=profile.max_param_length)
+            except MessageRejected as exc:
+                rejected.extend({"reminder_id": m.reminder_id, "reason": str(exc), "now": now}
+                                for m in members)
+                continue
+            message_id = uuid.uuid4().hex
+            messages.append({
+                "id": message_id, "dept_code": head.dept_code, "channel": CHANNEL,
+                "gateway": profile.provider, "gateway_conn_id": profile.conn_id,
+                "recipient": head.contact_mobile, "recipient_masked": mask_mobile(head.contact_mobile),
+                "template_name": template_name,
+                "template_code": profile.templates.get(template_name, template_name),
+                "params": json.dumps(params, ensure_ascii=False), "body": body,
+                "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+                "body_length": length, "segments": segments,
+                "shard": random.randrange(shards), "run_id": run_id, "now": now,
+            })
+            queued.extend({"reminder_id": m.reminder_id, "message_id": message_id, "now": now}
+                          for m in members)
+        if messages:
+            conn.execute(sql("outbox_insert", conn), messages)
+            conn.execute(sql("reminder_queue", conn), queued)
+        if rejected:
+            conn.execute(sql("reminder_reject", conn), rejected)
+        counts.update(messages=len(messages), reminders_queued=len(queued), rejected=len(rejected))
+    return dict(counts)
+
+
+# --------------------------------------------------------------------------- send
+class RateLimiter:
+    """At most ``rate`` calls a second, evenly spaced (0 or None: unlimited)."""
+
+    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self.clock, self.sleep = clock, sleep
+        self.next_at: float | None = None
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = self.clock()
+        if self.next_at is None:
+            self.next_at = now
+        if self.next_at > now:
+            self.sleep(self.next_at - now)
+        self.next_at = max(self.next_at, now) + self.interval
+
+
+def backoff_seconds(attempts: int, *, rate_limited: bool = False) -> int:
+    base = 60 if rate_limited else 2
+    return min(base * 2 ** max(attempts - 1, 0), 3600)
+
+
+@dataclass
+class _Book:
+    """Outcomes of a batch of calls, written in one transaction."""
+
+    outbox: list[dict] = field(default_factory=list)
+    attempts: list[dict] = field(default_factory=list)
+    reminders: list[dict] = field(default_factory=list)
+
+    def flush(self, engine: Engine) -> None:
+        if not (self.outbox or self.attempts):
+            return
+        with engine.begin() as conn:
+            if self.attempts:
+                conn.execute(sql("attempt_insert", conn), self.attempts)
+            if self.outbox:
+                conn.execute(sql("outbox_record", conn), self.outbox)
+            if self.reminders:
+                conn.execute(sql("reminder_follow_message", conn), self.reminders)
+        self.outbox, self.attempts, self.reminders = [], [], []
+
+
+def _sms_message(row: Any) -> Any:
+    from licence_reminder.gateways.base import SmsMessage
+
+    return SmsMessage(message_id=row.id, mobile=row.recipient, template_code=row.template_code,
+                      params=json.loads(row.params))
+
+
+def _record(book: _Book, row: Any, *, status: str, kind: str, outcome: str, result: Any,
+            started: dt.datetime, run_id: str, gateway: str, next_at: dt.datetime | None = None,
+            reason: str | None = None) -> None:
+    now = _now()
+    sent_at = now if status == "sent" else None
+    provider_id = getattr(result, "provider_message_id", None)
+    code = getattr(result, "code", None)
+    book.outbox.append({
+        "id": row.id, "status": status, "next_attempt_at": next_at,
+        "provider_message_id": provider_id, "last_code": code,
+        "last_message": (getattr(result, "message", None) or reason or "")[:500],
+        "sent_at": sent_at, "now": now,
+    })
+    book.attempts.append({
+        "message_id": row.id, "attempt_no": row.attempts + (1 if kind == "send" else 0),
+        "kind": kind, "dept_code": row.dept_code, "channel": CHANNEL, "gateway": gateway,
+        "started_at": started, "finished_at": now, "outcome": outcome, "response_code": code,
+        "http_status": getattr(result, "http_status", None), "provider_message_id": provider_id,
+        "request_id": getattr(result, "request_id", None),
+        "recipient_masked": row.recipient_masked, "body_sha256": row.body_sha256, "run_id": run_id,
+    })
+    if status in {"sent", "call_list", "failed"}:
+        book.reminders.append({"message_id": row.id, "status": status, "reason": reason, "now": now})
+
+
+def recover(engine: Engine, gateways: Callable[[str], SmsGateway], *, shard: int, run_id: str) -> dict[str, int]:
+    """Resolve messages left in doubt by asking their provider; never resend blind."""
+    counts: Counter[str] = Counter()
+    book = _Book()
+    with engine.connect() as conn:
+        rows = list(conn.execute(sql("outbox_in_doubt", conn), {"shard": shard}))
+    for row in rows:
+        gw = gateways(row.gateway_conn_id)
+        started = _now()
+        created = row.created_at if isinstance(row.created_at, dt.datetime) else dt.datetime.fromisoformat(str(row.created_at))
+        found = gw.lookup(_sms_message(row), created.date())
+        if found.found:
+            _record(book, row, status="sent", kind="lookup", outcome="recovered", result=found,
+                    started=started, run_id=run_id, gateway=gw.name)
+            counts["recovered_sent"] += 1
+        else:
+            # The provider never got it: it is safe to send once, as a normal pending message.
+            _record(book, row, status="pending", kind="lookup", outcome="not_found", result=found,
+                    started=started, run_id=run_id, gateway=gw.name, reason="provider has no record")
+            counts["recovered_pending"] += 1
+    book.flush(engine)
+    return dict(counts)
+
+
+def send_shard(
+    engine: Engine,
+    gateways: Callable[[str], SmsGateway],
+    *,
+    shard: int,
+    run_id: str,
+    rate: float | None = None,
+    max_wait_seconds: float = 30.0,
+    crash_after_call: int | None = None,
+) -> dict[str, int]:
+    """Send every due message of one shard; retry transient failures within ``max_wait_seconds``.
+
+    ``crash_after_call`` simulates the process dying right after the N-th gateway call, before
+    the outcome is recorded (tests of recovery).
+    """
+    from licence_reminder.gateways.base import Outcome
+
+    counts: Counter[str] = Counter(recover(engine, gateways, shard=shard, run_id=run_id))
+    limiter = RateLimiter(rate)
+    deadline = time.monotonic() + max_wait_seconds
+    calls = 0
+    while True:
+        with engine.begin() as conn:
+            due = list(conn.execute(sql("outbox_due", conn),
+                                    {"shard": shard, "now": _now(), "limit": BOOKKEEPING_BATCH}))
+            if due:
+                conn.execute(sql("outbox_claim", conn), [{"id": r.id, "now": _now()} for r in due])
+        if not due:
+            if time.monotonic() >= deadline or not _has_pending(engine, shard):
+                break
+            time.sleep(1.0)
+            continue
+        book = _Book()
+        for row in due:
+            gw = gateways(row.gateway_conn_id)
+            limiter.wait()
+            started = _now()
+            result = gw.send(_sms_message(row))
+            calls += 1
+            if crash_after_call is not None and calls >= crash_after_call:
+                raise SimulatedCrash(f"simulated crash after gateway call {calls}")
+            attempts = row.attempts + 1
+            kw = {"kind": "send", "outcome": str(result.outcome), "result": result,
+                  "started": started, "run_id": run_id, "gateway": gw.name}
+            if result.outcome == Outcome.ACCEPTED:
+                _record(book, row, status="sent", **kw)
+                counts["sent"] += 1
+            elif result.outcome == Outcome.PERMANENT:
+                _record(book, row, status="call_list", reason=f"permanent: {result.code}", **kw)
+                counts["call_list"] += 1
+            elif result.ambiguous:
+                _record(book, row, status="unknown", **kw)
+                counts["in_doubt"] += 1
+            elif attempts >= MAX_ATTEMPTS:
+                _record(book, row, status="call_list", reason=f"gave up after {attempts} attempts: {result.code}", **kw)
+                counts["call_list"] += 1
+            else:
+                wait = backoff_seconds(attempts, rate_limited=result.outcome == Outcome.RATE_LIMITED)
+                _record(book, row, status="pending", next_at=_now() + dt.timedelta(seconds=wait), **kw)
+                counts["retry_scheduled"] += 1
+        book.flush(engine)
+        # messages left in doubt by a timeout are looked up before anything else is retried
+        if counts["in_doubt"]:
+            counts.update(recover(engine, gateways, shard=shard, run_id=run_id))
+            counts["in_doubt"] = 0
+    return {k: v for k, v in counts.items() if v}
+
+
+def _has_pending(engine: Engine, shard: int) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(sql("outbox_due", conn), {
+            "shard": shard, "now": _now() + dt.timedelta(days=3650), "limit": 1}).first() is not None
+
+
+class SimulatedCrash(RuntimeError):
+    pass

@@ -1,0 +1,216 @@
+"""What the DAGs' tasks call: resolves settings and connections, maps errors for Airflow.
+
+Every function takes and returns small JSON-able values (XCom) with no personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from licence_reminder.config import Settings
+from licence_reminder.errors import PermanentError, TransientError
+from licence_reminder.registry import Department, RegistryError, catalogue_for, load_department
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def airflow_errors(fn: F) -> F:
+    """PermanentError → AirflowFailException (no retry); TransientError → retried."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        try:
+            return fn(*args, **kwargs)
+        except (PermanentError, RegistryError) as exc:
+            raise AirflowFailException(str(exc)) from exc
+        except TransientError:
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _department(code: str, settings: Settings) -> Department:
+    return load_department(settings.registry_dir / f"{code}.yaml")
+
+
+def ledger_engine(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+    from licence_reminder.db import engine_for
+
+    return engine_for((settings or _settings()).ledger_conn_id)
+
+
+# --------------------------------------------------------------------------- sync
+@airflow_errors
+def sync_start(code: str, *, run_id: str, logical_date: str, force_full: bool = False) -> dict[str, Any]:
+    from licence_reminder import sync
+
+    settings = _settings()
+    dept = _department(code, settings)
+    catalogue = catalogue_for(code, settings.catalogue_dir)
+    engine = ledger_engine(settings)
+    sync.register_department(engine, dept, catalogue)
+    plan = sync.start_run(engine, dept, run_id=f"{code}:{run_id}",
+                          logical_date=dt.date.fromisoformat(logical_date[:10]), force_full=force_full)
+    log.info("department %s: %s sync, watermark %s", code, plan.mode, plan.watermark_from)
+    return plan.to_xcom()
+
+
+@airflow_errors
+def sync_extract(code: str, plan_xcom: dict[str, Any], *, today: str) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from licence_reminder import sync
+    from licence_reminder.db import engine_for
+    from licence_reminder.validation.report import collect_examples, render_report_html, summary_lines
+
+    settings = _settings()
+    dept = _department(code, settings)
+    catalogue = catalogue_for(code, settings.catalogue_dir)
+    plan = sync.SyncPlan.from_xcom(plan_xcom)
+    engine = ledger_engine(settings)
+    try:
+        stats, (validator, rejections) = sync.extract_and_stage(
+            engine, engine_for(dept.source.conn_id), dept, catalogue, plan,
+            today=dt.date.fromisoformat(today),
+        )
+    except Exception as exc:
+        sync.fail_run(engine, plan.run_id, str(exc))
+        raise
+    totals = validator.totals
+    for line in summary_lines(department_code=code, run_id=plan.run_id, totals=totals):
+        log.info("%s", line)
+    settings.report_dir.mkdir(parents=True, exist_ok=True)
+    report = settings.report_dir / f"dq_{code}_{plan.run_id.split(':', 1)[1].replace(':', '-')}.html"
+    report.write_text(render_report_html(
+        department_code=code, department_name=dept.name, run_id=plan.run_id, totals=totals,
+        examples=collect_examples(rejections),
+    ), encoding="utf-8")
+    stats.report_path = str(report)
+    log.info("department %s: data-quality report %s", code, report)
+    return asdict(stats)
+
+
+@airflow_errors
+def sync_publish(code: str, plan_xcom: dict[str, Any], stats_xcom: dict[str, Any]) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from licence_reminder import sync
+
+    plan = sync.SyncPlan.from_xcom(plan_xcom)
+    stats = sync.StageStats(**stats_xcom)
+    engine = ledger_engine()
+    try:
+        out = sync.publish(engine, plan, stats)
+    except Exception as exc:
+        sync.fail_run(engine, plan.run_id, str(exc))
+        raise
+    log.info("department %s published: %s", code, json.dumps(asdict(out)))
+    return asdict(out)
+
+
+# --------------------------------------------------------------------------- dispatch
+def _policy():  # type: ignore[no-untyped-def]
+    import os
+
+    from licence_reminder.policy import Policy
+
+    return Policy(working_days_only=os.environ.get("LR_WORKING_DAYS_ONLY", "").lower() in {"1", "true", "yes"})
+
+
+@airflow_errors
+def dispatch_plan(*, today: str, run_id: str) -> dict[str, int]:
+    from licence_reminder import dispatch
+
+    return dispatch.plan(ledger_engine(), today=dt.date.fromisoformat(today), run_id=run_id, policy=_policy())
+
+
+def _gateway_conn_ids(settings: Settings) -> dict[str, str]:
+    from licence_reminder.registry import scan_registry
+
+    return {e.department.code: e.department.gateway_conn_id or settings.gateway_conn_id
+            for e in scan_registry(settings.registry_dir) if e.department}
+
+
+@functools.cache
+def _gateway_config(conn_id: str):  # type: ignore[no-untyped-def]
+    from licence_reminder.db import get_airflow_connection
+    from licence_reminder.gateways.factory import GatewayConfig
+
+    return GatewayConfig.from_connection(get_airflow_connection(conn_id))
+
+
+def shard_count() -> int:
+    import os
+
+    return max(1, int(os.environ.get("LR_SEND_SHARDS", "2")))
+
+
+@airflow_errors
+def dispatch_render(*, today: str, run_id: str) -> dict[str, int]:
+    import os
+
+    from licence_reminder import dispatch
+
+    settings = _settings()
+    conn_ids = _gateway_conn_ids(settings)
+
+    def profile_for(dept_code: str) -> dispatch.GatewayProfile:
+        conn_id = conn_ids.get(dept_code, settings.gateway_conn_id)
+        cfg = _gateway_config(conn_id)
+        return dispatch.GatewayProfile(conn_id=conn_id, provider=cfg.provider, sign_name=cfg.sign_name,
+                                       templates=dict(cfg.templates or {}),
+                                       max_param_length=getattr(cfg, "max_param_length", None))
+
+    return dispatch.render_outbox(
+        ledger_engine(settings), today=dt.date.fromisoformat(today), run_id=run_id,
+        profile_for=profile_for, shards=shard_count(),
+        group_by_holder=os.environ.get("LR_GROUP_BY_HOLDER", "true").lower() != "false",
+    )
+
+
+def in_sending_hours(settings: Settings, now: dt.datetime | None = None) -> bool:
+    from zoneinfo import ZoneInfo
+
+    local = (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(settings.timezone))
+    start, end = settings.sending_hours
+    return start <= local.hour < end
+
+
+@airflow_errors
+def dispatch_send(*, shard: int, run_id: str) -> dict[str, int]:
+    import os
+
+    from licence_reminder import dispatch
+    from licence_reminder.gateways.factory import gateway_from_config
+
+    settings = _settings()
+    if not in_sending_hours(settings):
+        log.warning("outside sending hours %s (%s): nothing sent; messages stay queued",
+                    settings.sending_hours, settings.timezone)
+        return {"outside_sending_hours": 1}
+    cache: dict[str, Any] = {}
+
+    def gateways(conn_id: str):  # type: ignore[no-untyped-def]
+        if conn_id not in cache:
+            cache[conn_id] = gateway_from_config(_gateway_config(conn_id))
+        return cache[conn_id]
+
+    rate = float(os.environ.get("LR_SEND_RATE", "0")) or None
+    try:
+        return dispatch.send_shard(ledger_engine(settings), gateways, shard=shard, run_id=run_id,
+                                   rate=rate, max_wait_seconds=float(os.environ.get("LR_RETRY_WAIT", "30")))
+    finally:
+        for gw in cache.values():
+            gw.close()

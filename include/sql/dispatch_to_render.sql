@@ -1,0 +1,11 @@
+-- Planned reminders with everything their message needs.
+SELECT r.id AS reminder_id, r.stage, r.dept_code, r.licence_no, r.expiry_date,
+       l.licence_name, l.holder_name, l.holder_type, l.contact_name, l.contact_mobile,
+       c.renewal_window, c.renewal_deadline_days, c.online_url, c.service_hall, c.service_phone,
+       c.materials, c.lapse_consequences, d.name AS dept_name
+FROM reminder r
+JOIN ledger l ON l.id = r.ledger_id
+JOIN catalogue_entry c ON c.dept_code = l.dept_code AND c.licence_name = l.licence_name
+JOIN department d ON d.code = r.dept_code
+WHERE r.status = 'planned' AND r.channel = :channel
+ORDER BY r.dept_code, l.contact_mobile, r.stage, r.expiry_date, r.id
