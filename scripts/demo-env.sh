@@ -1,0 +1,23 @@
+# Environment of the embedded demo: Airflow on SQLite, ledger and department sources in SQLite
+# files under var/demo, the SMS gateway simulator on loopback. Source it; it sets no secrets
+# beyond the simulator's published test credentials.
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+VAR=${LR_DEMO_DIR:-$ROOT/var/demo}
+export AIRFLOW_HOME=$VAR/airflow
+export AIRFLOW__CORE__DAGS_FOLDER=$ROOT/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER=$ROOT/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__DEFAULT_TIMEZONE=Asia/Shanghai
+export AIRFLOW__CORE__UNIT_TEST_MODE=False
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlite:///$VAR/airflow/airflow.db
+export AIRFLOW__LOGGING__LOGGING_LEVEL=${AIRFLOW__LOGGING__LOGGING_LEVEL:-WARNING}
+export PYTHONPATH=$ROOT/include${PYTHONPATH:+:$PYTHONPATH}
+export LR_REPORT_DIR=$VAR/reports
+export LR_SENDING_HOURS=${LR_SENDING_HOURS:-0-24}
+export LR_RETRY_WAIT=${LR_RETRY_WAIT:-5}
+export AIRFLOW_CONN_LICENCE_LEDGER="{\"conn_type\": \"sqlite\", \"host\": \"$VAR/ledger.db\"}"
+export AIRFLOW_CONN_SRC_SCJGJ="{\"conn_type\": \"sqlite\", \"host\": \"$VAR/sources/scjgj.db\"}"
+export AIRFLOW_CONN_SRC_JTYSJ="{\"conn_type\": \"sqlite\", \"host\": \"$VAR/sources/jtysj.db\"}"
+demo_gateway_conn() {  # $1: simulator port
+  export AIRFLOW_CONN_SMS_GATEWAY="{\"conn_type\": \"http\", \"login\": \"sim-aliyun-key\", \"password\": \"sim-aliyun-secret\", \"extra\": {\"provider\": \"aliyun\", \"endpoint\": \"http://127.0.0.1:$1/aliyun/\", \"sign_name\": \"安阳市政务服务\", \"templates\": {\"sms_stage1\": \"SMS_DEMO_STAGE1\", \"sms_stage2\": \"SMS_DEMO_STAGE2\"}}}"
+}

@@ -1,0 +1,86 @@
+"""The reminder policy, case by case."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from licence_reminder.policy import LicenceState, Policy, Stage, decide
+
+TODAY = dt.date(2026, 11, 24)
+
+
+def state(expiry_in: int, **kw) -> LicenceState:
+    base = dict(ledger_id=1, expiry_date=TODAY + dt.timedelta(days=expiry_in), status="valid",
+                vanished=False, renewal_applied_on=None, first_lead_days=30, second_lead_days=7,
+                reminders={})
+    base.update(kw)
+    return LicenceState(**base)
+
+
+@pytest.mark.parametrize(
+    ("licence", "expected"),
+    [
+        pytest.param(state(31), None, id="before-first-lead"),
+        pytest.param(state(30), Stage.FIRST, id="first-reminder-day"),
+        pytest.param(state(12), Stage.FIRST, id="late-entry-inside-first-window-caught-up"),
+        pytest.param(state(8), Stage.FIRST, id="last-day-of-first-window"),
+        pytest.param(state(7), Stage.SECOND, id="second-reminder-day-never-reminded"),
+        pytest.param(state(3), Stage.SECOND, id="late-entry-inside-last-7-days-one-stage2"),
+        pytest.param(state(0), Stage.SECOND, id="expiry-day"),
+        pytest.param(state(-1), None, id="after-expiry-nothing"),
+        pytest.param(state(7, reminders={1: "sent"}), Stage.SECOND, id="reminded-once-gets-stage2"),
+        pytest.param(state(7, reminders={1: "sent", 2: "sent"}), None, id="stage2-once"),
+        pytest.param(state(20, reminders={1: "delivered"}), None, id="stage1-once"),
+        pytest.param(state(20, status="revoked"), None, id="revoked-never"),
+        pytest.param(state(20, status="cancelled"), None, id="cancelled-never"),
+        pytest.param(state(20, vanished=True), None, id="vanished-never"),
+        pytest.param(state(7, reminders={1: "sent"}, renewal_applied_on=TODAY - dt.timedelta(days=3)),
+                     None, id="applied-no-stage2"),
+    ],
+)
+def test_decide(licence: LicenceState, expected: Stage | None) -> None:
+    assert decide(licence, TODAY).plan == expected
+
+
+def test_old_application_belongs_to_an_earlier_cycle() -> None:
+    licence = state(7, reminders={1: "sent"}, renewal_applied_on=TODAY - dt.timedelta(days=800))
+    assert decide(licence, TODAY).plan == Stage.SECOND
+
+
+def test_application_cancels_pending_reminder() -> None:
+    licence = state(20, reminders={1: "queued"}, renewal_applied_on=TODAY)
+    decision = decide(licence, TODAY)
+    assert decision.plan is None
+    assert decision.cancel == ((1, "renewal application received"),)
+
+
+def test_pending_first_reminder_is_superseded_by_second() -> None:
+    decision = decide(state(7, reminders={1: "planned"}), TODAY)
+    assert decision.plan == Stage.SECOND
+    assert decision.cancel == ((1, "superseded by the second reminder"),)
+
+
+def test_due_dates() -> None:
+    decision = decide(state(12), TODAY)
+    assert decision.due_on == TODAY + dt.timedelta(days=12 - 30)
+
+
+def test_catalogue_lead_days_are_used() -> None:
+    assert decide(state(60, first_lead_days=60), TODAY).plan == Stage.FIRST
+    assert decide(state(61, first_lead_days=60), TODAY).plan is None
+
+
+class TestWorkingDays:
+    def test_reminder_due_on_a_holiday_goes_out_the_working_day_before(self) -> None:
+        # 2026-10-01..07 is the National Day holiday: a first reminder due on 2026-10-03 goes on 09-30.
+        policy = Policy(working_days_only=True)
+        licence = LicenceState(1, dt.date(2026, 11, 2), "valid", False, None, 30, 7)
+        assert decide(licence, dt.date(2026, 9, 30), policy).plan == Stage.FIRST
+        assert decide(licence, dt.date(2026, 9, 29), policy).plan is None
+        assert decide(licence, dt.date(2026, 9, 30)).plan is None  # without the rule: not yet
+
+    def test_make_up_working_day_counts_as_working(self) -> None:
+        policy = Policy(working_days_only=True, is_workday=lambda d: d.weekday() != 6)
+        assert policy.effective(dt.date(2026, 11, 29)) == dt.date(2026, 11, 28)  # Sunday -> Saturday
