@@ -79,6 +79,11 @@ def mariadb_database() -> Iterator[str]:
         yield mysql_url(name)
     finally:
         with admin.cursor() as cur:
+            # DROP DATABASE keeps grants: take the auditor role's back so they do not pile up
+            cur.execute("SELECT table_name FROM information_schema.table_privileges "
+                        "WHERE table_schema = %s AND grantee LIKE %s", (name, "%licence_auditor%"))
+            for (view,) in cur.fetchall():
+                cur.execute(f"REVOKE SELECT ON `{name}`.`{view}` FROM licence_auditor")
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         admin.close()
 
