@@ -1,0 +1,610 @@
+"""Validation of canonical licence chunks with Great Expectations Core 1.x.
+
+Each chunk goes through two steps:
+
+1. *Derivation* (pandas, vectorised): values are normalised (text stripped, holder type and status
+   mapped to their codes, mobiles cleaned, dates parsed) and every rule GX cannot express itself
+   (check characters, date parsing and plausibility, cross-field checks, duplicates) becomes a
+   boolean column. Per-value Python (the reference rules in :mod:`.rules`) runs only for the few
+   values the vectorised fast path does not pass, and to word their reasons.
+2. *Validation* (GX): one ExpectationSuite — not-null for required fields, in-set for code lists
+   and the catalogue, a regex for mobiles, in-set ``[True]`` for the derived columns — run with
+   result format COMPLETE; ``unexpected_index_list`` of each expectation gives the failing rows,
+   and the expectation's ``meta`` names the rule id.
+
+A row is valid when no expectation lists it; otherwise every failing rule is reported.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import logging
+import re
+import threading
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from licence_reminder.records import CANONICAL_COLUMNS, HOLDER_TYPES, REQUIRED_COLUMNS, STATUSES
+from licence_reminder.validation import rules as R
+
+if TYPE_CHECKING:
+    from great_expectations.core.batch_definition import BatchDefinition
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+COMPLETE = {"result_format": "COMPLETE"}
+_ORDINAL_1970 = dt.date(1970, 1, 1).toordinal()
+_TIME_COLUMNS = R.DATE_COLUMNS + R.DATETIME_COLUMNS
+_TEXT_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c not in _TIME_COLUMNS)
+_MEMO_LIMIT = 200_000
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    rule: str  # a rule id from .rules
+    column: str
+    message: str  # no unmasked personal data
+
+
+@dataclass
+class Rejection:
+    row_number: int  # 1-based position within the whole extract (across chunks)
+    licence_no: str | None
+    raw: dict[str, str | None]  # original values as text, unmasked: protected quarantine only
+    failures: list[RuleFailure]
+
+
+@dataclass
+class ChunkResult:
+    valid: pd.DataFrame
+    rejected: list[Rejection]
+    counts_by_rule: collections.Counter[str]
+
+
+# --- Great Expectations: one ephemeral context per process ----------------------------------------
+
+_GX_LOCK = threading.Lock()
+_GX_BATCH_DEFINITION: BatchDefinition | None = None
+
+
+def gx_batch_definition() -> BatchDefinition:
+    """The whole-dataframe batch definition of the process's ephemeral GX context (made once:
+    importing GX and creating a context take seconds)."""
+    global _GX_BATCH_DEFINITION
+    with _GX_LOCK:
+        if _GX_BATCH_DEFINITION is None:
+            gx_log = logging.getLogger("great_expectations")
+            if gx_log.level == logging.NOTSET:  # its import logs a dozen INFO lines per task
+                gx_log.setLevel(logging.WARNING)
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import (
+                DataContextConfig,
+                InMemoryStoreBackendDefaults,
+                ProgressBarsConfig,
+            )
+
+            config = DataContextConfig(
+                store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+                progress_bars=ProgressBarsConfig(globally=False),
+                analytics_enabled=False,  # no outbound calls from task workers
+            )
+            context = gx.get_context(mode="ephemeral", project_config=config)
+            source = context.data_sources.add_pandas(name="licence_reminder")
+            asset = source.add_dataframe_asset(name="canonical_chunk")
+            _GX_BATCH_DEFINITION = asset.add_batch_definition_whole_dataframe("whole_chunk")
+        return _GX_BATCH_DEFINITION
+
+
+def _ok_column(rule: str) -> str:
+    return "ok__" + rule.replace(":", "__")
+
+
+#: (rule id, column) of the derived boolean checks, in report order after the native ones.
+_DERIVED: tuple[tuple[str, str], ...] = (
+    *((R.date_format(c), c) for c in _TIME_COLUMNS),
+    *((R.date_implausible(c), c) for c in _TIME_COLUMNS),
+    (R.EXPIRY_BEFORE_ISSUE, "expiry_date"),
+    (R.RESIDENT_ID_CHECK, "contact_id_no"),
+    (R.RESIDENT_ID_CHECK, "holder_code"),
+    (R.USCC_CHECK, "holder_code"),
+    (R.HOLDER_TYPE_MISMATCH, "holder_code"),
+    (R.DUPLICATE_LICENCE_NO, "licence_no"),
+)
+
+
+def _derived_key(rule: str, column: str) -> str:
+    """GX column name of a derived check; per (rule, column), since resident_id_check has two."""
+    return _ok_column(rule) if rule.endswith(f":{column}") else _ok_column(f"{rule}:{column}")
+
+
+def build_suite(catalogue_names: Iterable[str], name: str | None = None) -> ExpectationSuite:
+    """The suite in code; every expectation's ``meta`` carries its rule id and column."""
+    gx_batch_definition()  # an expectation suite needs the active context
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    suite = gx.ExpectationSuite(name=name or f"licence_chunk_{uuid.uuid4().hex[:12]}")
+
+    def meta(rule: str, column: str) -> dict[str, str]:
+        return {"rule": rule, "column": column}
+
+    for col in REQUIRED_COLUMNS:
+        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(
+            column=col, meta=meta(R.required(col), col)))
+    suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
+        column="holder_type", value_set=sorted(HOLDER_TYPES),
+        meta=meta(R.HOLDER_TYPE_VALUE, "holder_type")))
+    suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
+        column="status", value_set=sorted(STATUSES), meta=meta(R.STATUS_VALUE, "status")))
+    suite.add_expectation(gxe.ExpectColumnValuesToMatchRegex(
+        column="contact_mobile", regex=f"^{R.MOBILE_PATTERN}$",
+        meta=meta(R.MOBILE_FORMAT, "contact_mobile")))
+    suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
+        column="licence_name", value_set=sorted(catalogue_names),
+        meta=meta(R.LICENCE_NOT_IN_CATALOGUE, "licence_name")))
+    for rule, col in _DERIVED:
+        suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
+            column=_derived_key(rule, col), value_set=[True], meta=meta(rule, col)))
+    return suite
+
+
+def _holder_type(value: object) -> str | None:
+    """The code, or the stripped original when unknown (GX's in-set then reports it)."""
+    return R.normalise_holder_type(value) or R.as_text(value)
+
+
+def _status(value: object) -> str | None:
+    return R.normalise_status(value) or R.as_text(value)
+
+
+# --- derivation helpers ---------------------------------------------------------------------------
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Driver values as stripped text (pandas ``str`` dtype, NaN for null or empty)."""
+    dtype = s.dtype
+    if isinstance(dtype, pd.StringDtype):
+        t = s
+    elif dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        t = s.astype("str")
+    elif pd.api.types.is_integer_dtype(dtype):
+        t = s.astype("str")
+    else:  # mixed objects, floats (an integer column with a null), datetimes
+        t = s.map(R.as_text).astype("str")
+    t = t.str.strip()
+    return t.where(t != "")
+
+
+def _objects(t: pd.Series) -> np.ndarray:
+    return np.array(t.to_numpy(dtype=object, na_value=None), dtype=object)
+
+
+def _per_distinct(s: pd.Series | None, n: int, fn: Callable[[object], object]) -> np.ndarray:
+    """``fn`` applied once per distinct value (code lists, licence names repeat a lot)."""
+    if s is None:
+        return np.full(n, fn(None), dtype=object)
+    codes, uniques = pd.factorize(s)
+    table = np.empty(len(uniques) + 1, dtype=object)  # the last slot is for null (code -1)
+    table[:-1] = [fn(u) for u in uniques]
+    table[-1] = fn(None)
+    return table[codes]
+
+
+def _fixed_width(t: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, uint8 matrix) of the ASCII values of exactly ``width`` characters."""
+    values = t.to_numpy(dtype=object, na_value="")
+    fits = np.fromiter((len(v) == width and v.isascii() for v in values), bool, len(values))
+    idx = np.flatnonzero(fits)
+    if not len(idx):
+        return idx, np.empty((0, width), dtype=np.uint8)
+    matrix = np.frombuffer("".join(values[idx]).encode("ascii"), dtype=np.uint8)
+    return idx, matrix.reshape(-1, width)
+
+
+_RID_WEIGHTS = np.array(R.RESIDENT_ID_WEIGHTS, dtype=np.int64)
+_RID_CHECKS = np.frombuffer(R.RESIDENT_ID_CHECKS.encode(), dtype=np.uint8)
+_USCC_WEIGHTS = np.array(R.USCC_WEIGHTS, dtype=np.int64)
+_USCC_ALPHA = np.frombuffer(R.USCC_ALPHABET.encode(), dtype=np.uint8)
+_USCC_INDEX = np.zeros(256, dtype=np.int64)
+_USCC_INDEX[_USCC_ALPHA] = np.arange(len(R.USCC_ALPHABET))
+_USCC_CHAR = np.zeros(256, dtype=bool)
+_USCC_CHAR[_USCC_ALPHA] = True
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_ZERO, _NINE, _X = ord("0"), ord("9"), ord("X")
+
+
+def _fast_resident_id_ok(t: pd.Series, today: dt.date) -> np.ndarray:
+    """True where the value is certainly a valid resident ID; False means "ask rules.py"."""
+    ok = np.zeros(len(t), dtype=bool)
+    idx, b = _fixed_width(t, 18)
+    if not len(idx):
+        return ok
+    is_digit = (b >= _ZERO) & (b <= _NINE)
+    form_ok = is_digit[:, :17].all(axis=1) & (is_digit[:, 17] | (b[:, 17] == _X))
+    digits = np.where(is_digit, b.astype(np.int64) - _ZERO, 0)
+    check_ok = _RID_CHECKS[(digits[:, :17] @ _RID_WEIGHTS) % 11] == b[:, 17]
+    year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
+    month = digits[:, 10:12] @ np.array([10, 1])
+    day = digits[:, 12:14] @ np.array([10, 1])
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    ymd = year * 10000 + month * 100 + day
+    date_ok = (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
+    date_ok &= (ymd >= 19000101) & (ymd <= today.year * 10000 + today.month * 100 + today.day)
+    ok[idx] = form_ok & check_ok & date_ok
+    return ok
+
+
+def _fast_uscc_ok(t: pd.Series) -> np.ndarray:
+    """True where the value is certainly a valid USCC; False means "ask rules.py"."""
+    ok = np.zeros(len(t), dtype=bool)
+    idx, b = _fixed_width(t, 18)
+    if not len(idx):
+        return ok
+    form_ok = _USCC_CHAR[b].all(axis=1) & (b[:, 0] != _ZERO)
+    form_ok &= ((b[:, 2:8] >= _ZERO) & (b[:, 2:8] <= _NINE)).all(axis=1)
+    total = _USCC_INDEX[b[:, :17]] @ _USCC_WEIGHTS
+    ok[idx] = form_ok & (_USCC_ALPHA[(31 - total % 31) % 31] == b[:, 17])
+    return ok
+
+
+def _confirm(values: np.ndarray, fast_ok: np.ndarray, applies: np.ndarray,
+             problem: Callable[[object], str | None],
+             column: str) -> tuple[np.ndarray, dict[int, str]]:
+    """Rules.py decides every applicable value the fast path did not pass; returns (ok, reasons).
+
+    ``ok`` is True where the rule does not apply, so GX's in-set [True] flags only failures.
+    ``values`` (identity numbers) is updated in place with the form rules.py accepted.
+    """
+    ok = ~applies | fast_ok
+    reasons: dict[int, str] = {}
+    for i in np.flatnonzero(~ok):
+        reason = problem(values[i])
+        if reason is None:
+            ok[i] = True
+            # rules.py reads full-width characters too; keep the ASCII form it validated
+            values[i] = unicodedata.normalize("NFKC", values[i]).upper()
+        else:
+            reasons[int(i)] = f"{column}: {reason}"
+    return ok, reasons
+
+
+@dataclass
+class _TimeColumn:
+    present: np.ndarray  # a non-empty raw value was given
+    values: np.ndarray  # date / naive datetime / None (object)
+    ordinals: np.ndarray  # day ordinal, -1 where not parsed
+    reasons: dict[int, str]  # date_format reasons by row position
+
+
+@dataclass
+class Derived:
+    """The outcome of step 1: normalised columns, GX's frame and reasons for failures."""
+
+    n: int
+    normalised: dict[str, np.ndarray]
+    gx_frame: pd.DataFrame
+    reasons: dict[tuple[str, str], dict[int, str]] = field(default_factory=dict)
+
+
+class Validator:
+    """Validates the chunks of one department's extract; keeps state across chunks."""
+
+    def __init__(self, *, catalogue_names: set[str], today: dt.date,
+                 tz: str = R.DEFAULT_TZ) -> None:
+        self.today = today
+        self.tz = tz
+        self.catalogue_names = frozenset(catalogue_names)
+        # Names are matched after NFKC and whitespace removal (（餐饮） vs (餐饮)), and a valid row
+        # carries the catalogue's own spelling so that it joins with the catalogue in the ledger.
+        self._catalogue_keys = {self._name_key(n): n for n in self.catalogue_names}
+        lo, hi = R.plausible_range(today)
+        self._plausible = (lo.toordinal(), hi.toordinal())
+        self._rows_seen = 0
+        self._licence_nos: set[str] = set()
+        self._memo: dict[str, dict[Any, tuple[Any, int, str | None]]] = {"date": {}, "datetime": {}}
+        self._suite = build_suite(self.catalogue_names)
+        self._order = {self._key(e.meta): k for k, e in enumerate(self._suite.expectations)}
+        self._totals: collections.Counter[str] = collections.Counter(rows=0, valid=0, rejected=0)
+
+    @staticmethod
+    def _key(meta: Mapping[str, Any] | None) -> tuple[str, str]:
+        """(rule id, column) of an expectation, from its meta."""
+        assert meta is not None
+        return str(meta["rule"]), str(meta["column"])
+
+    @staticmethod
+    def _name_key(name: str) -> str:
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
+
+    @property
+    def totals(self) -> collections.Counter[str]:
+        """rows, valid, rejected, and rejected rows by rule id, over every chunk so far."""
+        return collections.Counter(self._totals)
+
+    # --- step 1 -----------------------------------------------------------------------------
+
+    def _time_column(self, s: pd.Series | None, n: int, kind: str) -> _TimeColumn:
+        if s is None:
+            none = np.full(n, None, dtype=object)
+            return _TimeColumn(np.zeros(n, bool), none, np.full(n, -1, np.int64), {})
+        if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            try:
+                return self._time_from_datetime64(s, kind)
+            except (ValueError, OverflowError):
+                pass  # an instant beyond year 9999 in Beijing: let rules.py word it, value by value
+        codes, uniques = pd.factorize(s)
+        memo = self._memo[kind]
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        parsed: list[tuple[Any, int, str | None]] = []
+        for u in uniques:
+            hit = memo.get(u)
+            if hit is None:
+                hit = memo[u] = self._parse_one(u, kind)
+            parsed.append(hit)
+        # one extra slot at the end stands for the null code -1
+        table_values = np.array([p[0] for p in parsed] + [None], dtype=object)
+        table_ord = np.array([p[1] for p in parsed] + [-1], dtype=np.int64)
+        table_present = np.array([p[1] >= 0 or p[2] is not None for p in parsed] + [False])
+        values, ordinals, present = table_values[codes], table_ord[codes], table_present[codes]
+        bad_codes = {k for k, p in enumerate(parsed) if p[2] is not None}
+        reasons: dict[int, str] = {}
+        if bad_codes:
+            for i in np.flatnonzero(np.isin(codes, list(bad_codes))):
+                reasons[int(i)] = str(parsed[codes[i]][2])
+        return _TimeColumn(present, values, ordinals, reasons)  # type: ignore[arg-type]
+
+    def _parse_one(self, value: Any, kind: str) -> tuple[Any, int, str | None]:
+        """(date or datetime, ordinal, reason): ordinal -1 and reason None mean empty."""
+        if isinstance(value, str) and not value.strip():
+            return None, -1, None
+        try:
+            day, moment = R.parse_parts(value, tz=self.tz)
+        except ValueError as exc:
+            return None, -1, str(exc)
+        return (day if kind == "date" else moment), day.toordinal(), None
+
+    def _time_from_datetime64(self, s: pd.Series, kind: str) -> _TimeColumn:
+        if getattr(s.dtype, "tz", None) is not None:
+            s = s.dt.tz_convert(self.tz).dt.tz_localize(None)
+        present = s.notna().to_numpy()
+        days = s.to_numpy().astype("datetime64[D]").astype(np.int64)
+        ordinals = np.where(present, days + _ORDINAL_1970, -1)
+        if kind == "date":
+            values = np.array(s.dt.date.to_numpy(dtype=object), dtype=object)
+        else:
+            values = np.array(s.array.to_pydatetime(), dtype=object)
+        values[~present] = None
+        return _TimeColumn(present, values, ordinals, {})
+
+    def derive(self, chunk: pd.DataFrame) -> Derived:
+        """Step 1 only (also what the benchmark's pure-Python figure measures)."""
+        n = len(chunk)
+        frame = chunk.reset_index(drop=True)
+
+        def col(c: str) -> pd.Series | None:
+            return frame[c] if c in frame.columns else None
+
+        def text(c: str) -> pd.Series:
+            s = col(c)
+            if s is None:
+                return pd.Series(np.nan, index=frame.index, dtype="str")
+            return _as_text(s)
+
+        out: dict[str, np.ndarray] = {}
+        gx: dict[str, Any] = {}
+        reasons: dict[tuple[str, str], dict[int, str]] = {}
+
+        for c in ("licence_no", "holder_name", "contact_name"):
+            t = text(c)
+            out[c] = _objects(t)
+            if c in REQUIRED_COLUMNS:
+                gx[c] = t
+
+        # code lists and names repeat: normalise each distinct value once
+        out["licence_name"] = _per_distinct(col("licence_name"), n, self._licence_name)
+        out["holder_type"] = _per_distinct(col("holder_type"), n, _holder_type)
+        out["status"] = _per_distinct(col("status"), n, _status)
+        for c in ("licence_name", "holder_type", "status"):
+            gx[c] = pd.Series(out[c], dtype=object)
+
+        # mobile: most values are already 11 clean digits; only the rest is cleaned in Python
+        mobile_text = text("contact_mobile")
+        mobile = _objects(mobile_text)
+        clean = mobile_text.str.fullmatch(R.MOBILE_PATTERN).fillna(False).to_numpy(dtype=bool)
+        mobile_reasons: dict[int, str] = {}
+        for i in np.flatnonzero(~clean & mobile_text.notna().to_numpy()):
+            raw = mobile[i]
+            mobile[i] = R.normalise_mobile(raw)
+            if mobile[i] is not None and not re.fullmatch(R.MOBILE_PATTERN, mobile[i]):
+                mobile_reasons[int(i)] = f"contact_mobile: {R.mobile_problem(raw)}"
+        out["contact_mobile"] = mobile
+        gx["contact_mobile"] = pd.Series(mobile, dtype=object)
+        reasons[(R.MOBILE_FORMAT, "contact_mobile")] = mobile_reasons
+
+        # identity numbers
+        ids = {c: text(c).str.upper() for c in ("holder_code", "contact_id_no")}
+        for c, t in ids.items():
+            out[c] = _objects(t)
+        rid_problem = self._resident_id_problem
+        cid_fast = _fast_resident_id_ok(ids["contact_id_no"], self.today)
+        ok, why = _confirm(out["contact_id_no"], cid_fast, ids["contact_id_no"].notna().to_numpy(),
+                           rid_problem, "contact_id_no")
+        gx[_derived_key(R.RESIDENT_ID_CHECK, "contact_id_no")] = ok
+        reasons[(R.RESIDENT_ID_CHECK, "contact_id_no")] = why
+
+        code = out["holder_code"]
+        has_code = ids["holder_code"].notna().to_numpy()
+        person = has_code & (out["holder_type"] == "person")
+        org = has_code & (out["holder_type"] == "org")
+        rid_fast = _fast_resident_id_ok(ids["holder_code"], self.today)
+        uscc_fast = _fast_uscc_ok(ids["holder_code"])
+        rid_ok, why = _confirm(code, rid_fast, person, rid_problem, "holder_code")
+        gx[_derived_key(R.RESIDENT_ID_CHECK, "holder_code")] = rid_ok
+        reasons[(R.RESIDENT_ID_CHECK, "holder_code")] = why
+        uscc_ok, why = _confirm(code, uscc_fast, org, R.uscc_problem, "holder_code")
+        gx[_derived_key(R.USCC_CHECK, "holder_code")] = uscc_ok
+        reasons[(R.USCC_CHECK, "holder_code")] = why
+        # a mismatch is a code that is valid as the *other* kind of number
+        person_bad, org_bad = person & ~rid_ok, org & ~uscc_ok
+        looks_uscc, looks_rid = uscc_fast.copy(), rid_fast.copy()
+        for i in np.flatnonzero(person_bad & ~uscc_fast):
+            looks_uscc[i] = R.uscc_problem(code[i]) is None
+        for i in np.flatnonzero(org_bad & ~rid_fast):
+            looks_rid[i] = rid_problem(code[i]) is None
+        mismatch = (person_bad & looks_uscc) | (org_bad & looks_rid)
+        gx[_derived_key(R.HOLDER_TYPE_MISMATCH, "holder_code")] = ~mismatch
+        reasons[(R.HOLDER_TYPE_MISMATCH, "holder_code")] = {
+            int(i): ("holder_code: holder_type is person but the code is a valid unified social "
+                     "credit code" if person[i] else
+                     "holder_code: holder_type is org but the code is a valid resident ID number")
+            for i in np.flatnonzero(mismatch)}
+
+        # dates
+        lo, hi = self._plausible
+        times: dict[str, _TimeColumn] = {}
+        for c in _TIME_COLUMNS:
+            kind = "datetime" if c in R.DATETIME_COLUMNS else "date"
+            tc = times[c] = self._time_column(col(c), n, kind)
+            out[c] = tc.values
+            if c in REQUIRED_COLUMNS:  # GX's not-null: was something given, parsed or not
+                gx[c] = pd.Series(np.where(tc.present, True, None), dtype=object)
+            fmt_ok = np.ones(n, dtype=bool)
+            fmt_ok[np.fromiter(tc.reasons, dtype=np.int64, count=len(tc.reasons))] = False
+            gx[_derived_key(R.date_format(c), c)] = fmt_ok
+            reasons[(R.date_format(c), c)] = {i: f"{c}: {r}" for i, r in tc.reasons.items()}
+            bad = (tc.ordinals >= 0) & ((tc.ordinals < lo) | (tc.ordinals > hi))
+            gx[_derived_key(R.date_implausible(c), c)] = ~bad
+            reasons[(R.date_implausible(c), c)] = {
+                int(i): f"{c}: " + str(R.date_plausibility_problem(
+                    dt.date.fromordinal(int(tc.ordinals[i])), self.today))
+                for i in np.flatnonzero(bad)}
+        iss, exp = times["issue_date"].ordinals, times["expiry_date"].ordinals
+        before = (iss >= 0) & (exp >= 0) & (exp < iss)
+        gx[_derived_key(R.EXPIRY_BEFORE_ISSUE, "expiry_date")] = ~before
+        reasons[(R.EXPIRY_BEFORE_ISSUE, "expiry_date")] = {
+            int(i): (f"expiry_date {dt.date.fromordinal(int(exp[i])).isoformat()} is before "
+                     f"issue_date {dt.date.fromordinal(int(iss[i])).isoformat()}")
+            for i in np.flatnonzero(before)}
+
+        # duplicates: the first occurrence in the extract stays; later ones are rejected
+        seen = self._licence_nos
+        dup = np.zeros(n, dtype=bool)
+        for i, no in enumerate(out["licence_no"]):
+            if no is None:
+                continue
+            if no in seen:
+                dup[i] = True
+            else:
+                seen.add(no)
+        gx[_derived_key(R.DUPLICATE_LICENCE_NO, "licence_no")] = ~dup
+        reasons[(R.DUPLICATE_LICENCE_NO, "licence_no")] = {
+            int(i): "licence_no: the same licence number appeared earlier in this extract"
+            for i in np.flatnonzero(dup)}
+
+        return Derived(n=n, normalised=out, gx_frame=pd.DataFrame(gx), reasons=reasons)
+
+    def _licence_name(self, value: object) -> str | None:
+        s = R.as_text(value)
+        return None if s is None else self._catalogue_keys.get(self._name_key(s), s)
+
+    def _resident_id_problem(self, value: object) -> str | None:
+        return R.resident_id_problem(value, today=self.today)
+
+    # --- step 2 -----------------------------------------------------------------------------
+
+    def validate(self, chunk: pd.DataFrame) -> ChunkResult:
+        """Validates one chunk of canonical rows (missing optional columns count as null).
+
+        Row numbers and duplicate detection carry over from earlier chunks of this Validator.
+        """
+        derived = self.derive(chunk)
+        n = derived.n
+        hits: dict[int, list[RuleFailure]] = collections.defaultdict(list)
+        if n:
+            batch = gx_batch_definition().get_batch(
+                batch_parameters={"dataframe": derived.gx_frame})
+            result = batch.validate(self._suite, result_format=COMPLETE)
+            # in suite order, so that each row's failures come out in that order
+            ordered = sorted(result.results,
+                             key=lambda r: self._order[self._key(r.expectation_config.meta)])
+            for r in ordered:
+                info = r.exception_info or {}
+                if info.get("raised_exception"):
+                    raise RuntimeError(
+                        f"Great Expectations could not evaluate {r.expectation_config.type}: "
+                        f"{info.get('exception_message')}")
+                if r.success:
+                    continue
+                rule, column = self._key(r.expectation_config.meta)
+                known = derived.reasons.get((rule, column), {})
+                values = derived.normalised.get(column)
+                worded: dict[object, str] = {}  # code-list values repeat: word each reason once
+                for pos in r.result.get("unexpected_index_list") or []:
+                    pos = int(pos)
+                    message = known.get(pos)
+                    if message is None:
+                        value = None if values is None else values[pos]
+                        message = worded.get(value)
+                        if message is None:
+                            message = worded[value] = self._native_reason(rule, column, value)
+                    hits[pos].append(RuleFailure(rule, column, message))
+
+        positions = np.fromiter(sorted(hits), dtype=np.int64, count=len(hits))
+        raw = self._raw_texts(chunk, positions)
+        rejected: list[Rejection] = []
+        counts: collections.Counter[str] = collections.Counter()
+        licence_nos = derived.normalised["licence_no"]
+        raw_rows = zip(*(raw[c] for c in CANONICAL_COLUMNS), strict=True) if len(positions) else ()
+        for pos, raw_row in zip(positions.tolist(), raw_rows, strict=True):
+            failures = hits[pos]
+            rejected.append(Rejection(
+                row_number=self._rows_seen + pos + 1, licence_no=licence_nos[pos],
+                raw=dict(zip(CANONICAL_COLUMNS, raw_row, strict=True)), failures=failures))
+            counts.update({f.rule for f in failures})
+        keep = np.ones(n, dtype=bool)
+        keep[positions] = False
+        valid = pd.DataFrame({c: pd.Series(derived.normalised[c][keep], dtype=object)
+                              for c in CANONICAL_COLUMNS}, columns=list(CANONICAL_COLUMNS))
+        self._rows_seen += n
+        self._totals.update(rows=n, valid=int(keep.sum()), rejected=len(rejected))
+        self._totals.update(counts)
+        return ChunkResult(valid=valid, rejected=rejected, counts_by_rule=counts)
+
+    @staticmethod
+    def _raw_texts(chunk: pd.DataFrame, positions: np.ndarray) -> dict[str, list[str | None]]:
+        """The rejected rows' original values as text (strings exactly as given)."""
+        out: dict[str, list[str | None]] = {}
+        for c in CANONICAL_COLUMNS:
+            if c not in chunk.columns or not len(positions):
+                out[c] = [None] * len(positions)
+                continue
+            picked = chunk[c].iloc[positions]
+            if pd.api.types.is_datetime64_any_dtype(picked.dtype):  # no per-value Timestamp boxing
+                out[c] = list(picked.astype("str").to_numpy(dtype=object, na_value=None))
+                continue
+            out[c] = [v if type(v) is str else v.isoformat() if type(v) is dt.date else R.as_text(v)
+                      for v in picked.to_numpy(dtype=object)]
+        return out
+
+    @staticmethod
+    def _native_reason(rule: str, column: str, value: object) -> str:
+        if rule.startswith("required:"):
+            return f"{column}: a value is required"
+        if rule == R.HOLDER_TYPE_VALUE:
+            return (f"holder_type: {R.shown_value(value)} is not a known holder type "
+                    "(org/单位/企业/法人/1 or person/个人/自然人/2)")
+        if rule == R.STATUS_VALUE:
+            return (f"status: {R.shown_value(value)} is not a known status "
+                    "(有效/正常/valid, 吊销/revoked, 注销/撤销/cancelled)")
+        if rule == R.LICENCE_NOT_IN_CATALOGUE:
+            return (f"licence_name: {R.shown_value(value)} is not in the department's "
+                    "licence catalogue")
+        return f"{column}: fails {rule}"

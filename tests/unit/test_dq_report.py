@@ -1,0 +1,140 @@
+"""The data-quality report for department DBAs, and its task-log summary."""
+
+from __future__ import annotations
+
+import collections
+import re
+
+import pytest
+
+from licence_reminder.validation.report import (
+    collect_examples,
+    explain_rule,
+    render_report_html,
+    summary_lines,
+)
+from licence_reminder.validation.suite import Rejection, RuleFailure
+
+MOBILE = "13812345678"
+RESIDENT_ID = "41050519900307123X"
+HOLDER = "张三丰"
+
+
+def rejection(n: int, rules: list[tuple[str, str]], **raw: str | None) -> Rejection:
+    record: dict[str, str | None] = {
+        "licence_no": f"L{n:03d}", "licence_name": "食品经营许可证", "holder_name": HOLDER,
+        "holder_type": "个人", "holder_code": RESIDENT_ID, "contact_name": HOLDER,
+        "contact_id_no": RESIDENT_ID, "contact_mobile": MOBILE, "issue_date": "2021-01-01",
+        "expiry_date": "2026-12-31", "status": "有效", "renewal_applied_on": None,
+        "source_updated_at": "2026-11-20 09:30:00",
+    }
+    record.update(raw)
+    failures = [RuleFailure(rule, column, f"{column}: something is wrong") for rule, column in rules]
+    return Rejection(row_number=n, licence_no=record["licence_no"], raw=record, failures=failures)
+
+
+REJECTIONS = [
+    rejection(1, [("mobile_format", "contact_mobile")], contact_mobile="1381234567"),
+    *(rejection(n, [("resident_id_check", "contact_id_no"), ("resident_id_check", "holder_code")])
+      for n in range(2, 10)),
+    rejection(10, [("licence_not_in_catalogue", "licence_name"), ("date_format:expiry_date", "expiry_date")],
+              licence_name="营业执照<b>", expiry_date="31/12/2026"),
+]
+TOTALS = collections.Counter({"rows": 1000, "valid": 990, "rejected": 10, "resident_id_check": 8,
+                              "mobile_format": 1, "licence_not_in_catalogue": 1,
+                              "date_format:expiry_date": 1})
+
+
+def test_collect_examples_keeps_at_most_per_rule_and_masks() -> None:
+    examples = collect_examples(REJECTIONS, per_rule=5)
+
+    assert {rule: [e["row_number"] for e in ex] for rule, ex in examples.items()} == {
+        "mobile_format": [1], "resident_id_check": [2, 3, 4, 5, 6],
+        "licence_not_in_catalogue": [10], "date_format:expiry_date": [10]}
+    first = examples["resident_id_check"][0]
+    assert first["contact_mobile"] == "138****5678"
+    assert first["contact_id_no"] == "410*************3X" and first["holder_name"] == "张**"
+    assert first["reason"] == "contact_id_no: something is wrong; holder_code: something is wrong"
+    assert first["licence_no"] == "L002" and first["expiry_date"] == "2026-12-31"
+
+
+@pytest.fixture
+def page() -> str:
+    return render_report_html(department_code="scjgj", department_name="安阳市市场监督管理局",
+                              run_id="scjgj:manual__2026-11-24", totals=TOTALS,
+                              examples=collect_examples(REJECTIONS))
+
+
+def test_report_shows_counts_and_rules_with_explanations(page: str) -> None:
+    text = re.sub(r"<[^>]+>", " ", page)
+
+    assert "安阳市市场监督管理局" in page and "scjgj:manual__2026-11-24" in page
+    for label, value in (("读取行数 Rows read", 1000), ("有效 Valid", 990), ("拒收 Rejected", 10)):
+        assert re.search(rf"{label}\s+{value}\b", text), label
+    assert re.search(r"resident_id_check\s+8\b", text)
+    assert "1.0%" in text
+    assert explain_rule("resident_id_check")[0] in text
+    assert html_escaped(explain_rule("date_format:expiry_date")[1]) in page
+    assert "期满日期" in explain_rule("date_format:expiry_date")[0]
+
+
+def html_escaped(s: str) -> str:
+    import html
+
+    return html.escape(s)
+
+
+def test_report_holds_masked_examples_and_never_unmasked_personal_data(page: str) -> None:
+    assert "138****5678" in page and "410*************3X" in page and "张**" in page
+    for secret in (MOBILE, RESIDENT_ID, HOLDER, "1381234567"):
+        assert secret not in page
+    assert page.count('class="ex"') == 1 + 5 + 1 + 1  # five examples at most per rule
+
+
+def test_report_masks_examples_even_if_given_unmasked() -> None:
+    raw = dict(REJECTIONS[0].raw, row_number=1, reason="x")
+
+    page = render_report_html(department_code="d", department_name="D", run_id="r",
+                              totals={"rows": 1, "valid": 0, "rejected": 1, "mobile_format": 1},
+                              examples={"mobile_format": [raw]})
+
+    assert "138****4567" in page and "1381234567" not in page and RESIDENT_ID not in page
+
+
+def test_report_is_self_contained_escaped_and_phone_ready(page: str) -> None:
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert not re.search(r"(src|href)=|https?://|<script|<link", page)
+    assert "营业执照&lt;b&gt;" in page and "营业执照<b>" not in page
+
+
+def test_report_when_everything_passed() -> None:
+    page = render_report_html(department_code="d", department_name="D", run_id="r",
+                              totals={"rows": 5, "valid": 5, "rejected": 0}, examples={})
+
+    assert "All rows passed validation" in page and "<table" not in page
+
+
+def test_summary_lines_for_the_task_log() -> None:
+    lines = summary_lines(department_code="scjgj", run_id="scjgj:r1", totals=TOTALS)
+
+    assert lines[0] == "data quality scjgj run scjgj:r1: 1000 rows read, 990 valid, 10 rejected (1.0%)"
+    assert [line.split() for line in lines[2:]] == [
+        ["8", "resident_id_check"], ["1", "date_format:expiry_date"], ["1", "licence_not_in_catalogue"],
+        ["1", "mobile_format"]]
+    assert not any(s in "\n".join(lines) for s in (MOBILE, RESIDENT_ID, HOLDER))
+
+
+@pytest.mark.parametrize(
+    ("rule", "fragment"),
+    [
+        pytest.param("required:contact_mobile", "联系人手机号码为空", id="required"),
+        pytest.param("date_implausible:expiry_date", "9999-12-31", id="implausible"),
+        pytest.param("holder_type_mismatch", "统一社会信用代码", id="mismatch"),
+        pytest.param("duplicate_licence_no", "第一条已接收", id="duplicate"),
+    ],
+)
+def test_every_rule_has_a_plain_explanation(rule: str, fragment: str) -> None:
+    zh, en = explain_rule(rule)
+
+    assert fragment in zh and en and "Unknown" not in en
