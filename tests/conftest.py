@@ -66,26 +66,42 @@ def pg_url(database: str = "postgres") -> str:
 
 
 @pytest.fixture
-def mariadb_database() -> Iterator[str]:
-    """A fresh, uniquely named MariaDB database; its URL. Dropped afterwards."""
+def mariadb_factory() -> Iterator:
+    """Makes fresh, uniquely named MariaDB databases (returns each URL); all dropped afterwards."""
     require_mariadb()
     import pymysql
 
-    name = f"lr_test_{uuid.uuid4().hex[:10]}"
+    from licence_reminder.db import engine_for
+
     admin = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", password="")
-    try:
+    names: list[str] = []
+
+    def create() -> str:
+        name = f"lr_test_{uuid.uuid4().hex[:10]}"
         with admin.cursor() as cur:
             cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-        yield mysql_url(name)
+        names.append(name)
+        return mysql_url(name)
+
+    try:
+        yield create
     finally:
+        engine_for.cache_clear()
         with admin.cursor() as cur:
-            # DROP DATABASE keeps grants: take the auditor role's back so they do not pile up
-            cur.execute("SELECT table_name FROM information_schema.table_privileges "
-                        "WHERE table_schema = %s AND grantee LIKE %s", (name, "%licence_auditor%"))
-            for (view,) in cur.fetchall():
-                cur.execute(f"REVOKE SELECT ON `{name}`.`{view}` FROM licence_auditor")
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+            for name in names:
+                # DROP DATABASE keeps grants: take the auditor role's back so they do not pile up
+                cur.execute("SELECT table_name FROM information_schema.table_privileges "
+                            "WHERE table_schema = %s AND grantee LIKE %s", (name, "%licence_auditor%"))
+                for (view,) in cur.fetchall():
+                    cur.execute(f"REVOKE SELECT ON `{name}`.`{view}` FROM licence_auditor")
+                cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         admin.close()
+
+
+@pytest.fixture
+def mariadb_database(mariadb_factory) -> str:  # type: ignore[no-untyped-def]
+    """A fresh, uniquely named MariaDB database; its URL. Dropped afterwards."""
+    return mariadb_factory()
 
 
 @pytest.fixture
@@ -157,3 +173,27 @@ def _fresh_engine_cache() -> Iterator[None]:
     engine_for.cache_clear()
     yield
     engine_for.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def airflow_metadata_db() -> Path:
+    """Airflow's own metadata DB (SQLite, in var/test-airflow) for dag.test(); migrated once."""
+    import subprocess
+
+    airflow = Path(sys.executable).with_name("airflow")
+    out = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True,
+                         env=dict(os.environ), timeout=600)
+    if out.returncode != 0:
+        pytest.fail(f"airflow db migrate failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    return _AIRFLOW_HOME
+
+
+def load_dags(registry_dir: Path | None = None) -> dict:
+    """Parse the project's DAG folder the way the dag-processor does; fail on import errors."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    if registry_dir is not None:
+        os.environ["LR_REGISTRY_DIR"] = str(registry_dir)
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert bag.import_errors == {}, bag.import_errors
+    return bag.dags

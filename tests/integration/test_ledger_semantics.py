@@ -1,0 +1,250 @@
+"""Ledger semantics against real MariaDB (and SQLite, the embedded default).
+
+Renewal starts a new cycle and cancels the old cycle's pending reminders; a renewal application
+suppresses the second reminder; a revoked licence is never reminded; a failed merge leaves the
+ledger unchanged; a fixed row leaves quarantine; incremental sync by watermark; full
+reconciliation marks vanished licences.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from licence_reminder import dispatch, sync
+from licence_reminder.registry import Catalogue, Department
+
+TODAY = dt.date(2026, 11, 24)
+_runs = itertools.count(1)
+
+DEPT = Department.model_validate({
+    "code": "testdept", "name": "测试局", "region_code": "410505", "contact": {"name": "王工"},
+    "source": {"conn_id": "src_test", "extract_sql": "SELECT * FROM lic",
+               "sync": {"mode": "incremental", "full_reconcile_weekday": None}},
+})
+CATALOGUE = Catalogue.model_validate({
+    "department": "testdept",
+    "entries": [{
+        "licence_name": "食品经营许可证", "approval_item": "食品经营许可", "office": "审批科",
+        "statutory_validity": "5年", "renewal_window": "有效期届满30日前",
+        "online_url": "https://zwfw.example.gov.cn", "service_phone": "0372-1234567",
+        "materials": ["延续申请书"], "lapse_consequences": "无证经营将被依法查处。",
+    }],
+})
+
+# A valid resident ID (Yindu district) and credit code for the holder of every row.
+PERSON_ID = "410505199001011233"
+
+
+def _valid_person_id() -> str:
+    from stdnum.cn import ric
+
+    body = PERSON_ID[:17]
+    return body + ric.calc_check_digit(body + "0")
+
+
+def _valid_uscc() -> str:
+    from stdnum.cn import uscc
+
+    body = "91410500MA44X1234"
+    return body + uscc.calc_check_digit(body)
+
+
+def licence(no: str, expiry_in: int, **kw: Any) -> dict[str, Any]:
+    row = {
+        "licence_no": no, "licence_name": "食品经营许可证", "holder_name": "安阳市某某食品有限公司",
+        "holder_type": "org", "holder_code": _valid_uscc(), "contact_name": "张三",
+        "contact_id_no": _valid_person_id(), "contact_mobile": f"1380000{int(no[-4:]):04d}",
+        "issue_date": TODAY - dt.timedelta(days=1000),
+        "expiry_date": TODAY + dt.timedelta(days=expiry_in), "status": "valid",
+        "renewal_applied_on": None, "source_updated_at": dt.datetime(2026, 11, 1, 8, 0),
+    }
+    row.update(kw)
+    return row
+
+
+@pytest.fixture(params=["mariadb", "sqlite"])
+def engines(request, tmp_path):  # type: ignore[no-untyped-def]
+    from licence_reminder import schema
+    from licence_reminder.db import engine_from_url
+
+    if request.param == "mariadb":
+        factory = request.getfixturevalue("mariadb_factory")
+        ledger_url, source_url = factory(), factory()
+    else:
+        ledger_url, source_url = f"sqlite:///{tmp_path}/ledger.db", f"sqlite:///{tmp_path}/src.db"
+    ledger, source = engine_from_url(ledger_url), engine_from_url(source_url)
+    schema.upgrade(ledger)
+    meta = sa.MetaData()
+    sa.Table("lic", meta, *(sa.Column(c, sa.String(200) if c not in {
+        "issue_date", "expiry_date", "renewal_applied_on", "source_updated_at"} else
+        (sa.DateTime() if c == "source_updated_at" else sa.Date())) for c in licence("x0000", 1)))
+    meta.create_all(source)
+    sync.register_department(ledger, DEPT, CATALOGUE)
+    yield ledger, source
+    ledger.dispose()
+    source.dispose()
+
+
+def put(source: sa.Engine, *rows: dict[str, Any]) -> None:
+    with source.begin() as conn:
+        for r in rows:
+            conn.execute(sa.text("DELETE FROM lic WHERE licence_no = :licence_no"), r)
+            conn.execute(sa.text(f"INSERT INTO lic ({', '.join(r)}) VALUES ({', '.join(':' + k for k in r)})"), r)
+
+
+def run_sync(ledger: sa.Engine, source: sa.Engine, *, full: bool = False, fail_after: str | None = None,
+             today: dt.date = TODAY) -> sync.PublishStats:
+    plan = sync.start_run(ledger, DEPT, run_id=f"testdept:run{next(_runs)}", logical_date=today,
+                          force_full=full)
+    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=today)
+    return sync.publish(ledger, plan, stats, fail_after=fail_after)
+
+
+def q(engine: sa.Engine, query: str, **params: Any) -> list[sa.Row]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(query), params))
+
+
+def reminders(ledger: sa.Engine) -> dict[tuple[str, int], str]:
+    return {(r.licence_no, r.stage): r.status
+            for r in q(ledger, "SELECT licence_no, stage, status FROM reminder")}
+
+
+def plan_day(ledger: sa.Engine, day: dt.date) -> None:
+    dispatch.plan(ledger, today=day, run_id=f"dispatch:{day}")
+
+
+@pytest.mark.mariadb
+def test_renewal_starts_new_cycle_and_cancels_old_pending(engines) -> None:  # type: ignore[no-untyped-def]
+    ledger, source = engines
+    put(source, licence("A0001", 30))
+    run_sync(ledger, source)
+    plan_day(ledger, TODAY)
+    assert reminders(ledger) == {("A0001", 1): "planned"}
+    put(source, licence("A0001", 30 + 5 * 365, source_updated_at=dt.datetime(2026, 11, 2)))
+    out = run_sync(ledger, source)
+    assert out.renewed == 1 and out.reminders_cancelled == 1
+    (row,) = q(ledger, "SELECT cycle, expiry_date FROM ledger WHERE licence_no = 'A0001'")
+    assert row.cycle == 2
+    (rem,) = q(ledger, "SELECT status, status_reason FROM reminder")
+    assert (rem.status, rem.status_reason) == ("cancelled", "renewed: expiry date moved")
+    kinds = [r.change_kind for r in q(ledger, "SELECT change_kind FROM ledger_history ORDER BY id")]
+    assert kinds == ["insert", "renewal"]
+    # the new cycle gets its own reminder when its window comes
+    new_first = TODAY + dt.timedelta(days=5 * 365)
+    plan_day(ledger, new_first)
+    assert q(ledger, "SELECT COUNT(*) FROM reminder WHERE status = 'planned'")[0][0] == 1
+
+
+@pytest.mark.mariadb
+def test_renewal_application_suppresses_second_reminder(engines) -> None:  # type: ignore[no-untyped-def]
+    ledger, source = engines
+    put(source, licence("B0001", 7), licence("B0002", 7))
+    run_sync(ledger, source)
+    with ledger.begin() as conn:  # both were reminded once (stage 1 sent)
+        for no in ("B0001", "B0002"):
+            conn.execute(sa.text(
+                "INSERT INTO reminder (ledger_id, dept_code, licence_no, cycle, expiry_date, stage, channel,"
+                " due_on, planned_run, status, created_at, updated_at) SELECT id, dept_code, licence_no, 1,"
+                " expiry_date, 1, 'sms', :d, 'earlier', 'sent', :now, :now FROM ledger WHERE licence_no = :no"),
+                {"d": TODAY - dt.timedelta(days=23), "now": dt.datetime(2026, 11, 1), "no": no})
+    put(source, licence("B0002", 7, renewal_applied_on=TODAY - dt.timedelta(days=2),
+                        source_updated_at=dt.datetime(2026, 11, 3)))
+    run_sync(ledger, source)
+    plan_day(ledger, TODAY)
+    assert reminders(ledger) == {("B0001", 1): "sent", ("B0001", 2): "planned", ("B0002", 1): "sent"}
+
+
+@pytest.mark.mariadb
+def test_revoked_and_vanished_never_reminded(engines) -> None:  # type: ignore[no-untyped-def]
+    ledger, source = engines
+    put(source, licence("C0001", 30), licence("C0002", 30), licence("C0003", 30))
+    run_sync(ledger, source)
+    plan_day(ledger, TODAY)
+    assert len(reminders(ledger)) == 3
+    put(source, licence("C0001", 30, status="revoked", source_updated_at=dt.datetime(2026, 11, 5)))
+    with source.begin() as conn:
+        conn.execute(sa.text("DELETE FROM lic WHERE licence_no = 'C0002'"))
+    out = run_sync(ledger, source, full=True)
+    assert out.vanished == 1
+    assert reminders(ledger) == {("C0001", 1): "cancelled", ("C0002", 1): "cancelled", ("C0003", 1): "planned"}
+    # kept, not deleted
+    kept = {r.licence_no: (r.status, r.vanished_at is not None)
+            for r in q(ledger, "SELECT licence_no, status, vanished_at FROM ledger")}
+    assert kept == {"C0001": ("revoked", False), "C0002": ("valid", True), "C0003": ("valid", False)}
+    plan_day(ledger, TODAY + dt.timedelta(days=23))
+    assert ("C0001", 2) not in reminders(ledger) and ("C0002", 2) not in reminders(ledger)
+
+
+@pytest.mark.mariadb
+def test_failed_merge_leaves_ledger_unchanged(engines) -> None:  # type: ignore[no-untyped-def]
+    ledger, source = engines
+    put(source, licence("D0001", 30))
+    run_sync(ledger, source)
+    before = q(ledger, "SELECT * FROM ledger ORDER BY id")
+    watermark = q(ledger, "SELECT watermark FROM sync_watermark")
+    put(source, licence("D0001", 400, source_updated_at=dt.datetime(2026, 11, 6)),
+        licence("D0002", 50, source_updated_at=dt.datetime(2026, 11, 6)),
+        licence("D0003", 50, contact_mobile="12345", source_updated_at=dt.datetime(2026, 11, 6)))
+    for step in ("update", "quarantine"):
+        with pytest.raises(sync.InjectedFailure):
+            run_sync(ledger, source, fail_after=step)
+        assert q(ledger, "SELECT * FROM ledger ORDER BY id") == before
+        assert q(ledger, "SELECT COUNT(*) FROM quarantine")[0][0] == 0
+        assert q(ledger, "SELECT watermark FROM sync_watermark") == watermark
+        assert q(ledger, "SELECT COUNT(*) FROM ledger_history")[0][0] == 1
+    out = run_sync(ledger, source)  # the retry commits
+    assert (out.inserted, out.updated, out.quarantined) == (1, 1, 1)
+
+
+@pytest.mark.mariadb
+def test_fixed_row_leaves_quarantine(engines) -> None:  # type: ignore[no-untyped-def]
+    ledger, source = engines
+    put(source, licence("E0001", 30, contact_mobile="1380000"))
+    run_sync(ledger, source)
+    (qrow,) = q(ledger, "SELECT rules, resolved_at FROM quarantine")
+    assert "mobile_format" in qrow.rules and qrow.resolved_at is None
+    assert q(ledger, "SELECT COUNT(*) FROM ledger")[0][0] == 0
+    put(source, licence("E0001", 30, source_updated_at=dt.datetime(2026, 11, 7)))
+    out = run_sync(ledger, source)
+    assert out.quarantine_resolved == 1
+    (qrow,) = q(ledger, "SELECT resolved_at, resolved_run_id FROM quarantine")
+    assert qrow.resolved_at is not None and qrow.resolved_run_id
+    assert q(ledger, "SELECT COUNT(*) FROM ledger")[0][0] == 1
+
+
+@pytest.mark.mariadb
+def test_incremental_sync_reads_only_rows_past_the_watermark(engines) -> None:  # type: ignore[no-untyped-def]
+    ledger, source = engines
+    put(source, licence("F0001", 30), licence("F0002", 40))
+    run_sync(ledger, source)
+    (wm,) = q(ledger, "SELECT watermark FROM sync_watermark")
+    assert str(wm[0]).startswith("2026-11-01 08:00")
+    put(source, licence("F0002", 45, source_updated_at=dt.datetime(2026, 11, 9, 10)))
+    plan = sync.start_run(ledger, DEPT, run_id="testdept:incr", logical_date=TODAY)
+    assert plan.mode == "incremental"
+    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    assert stats.rows_read == 1 and stats.staged == 1
+    sync.publish(ledger, plan, stats)
+    (wm,) = q(ledger, "SELECT watermark FROM sync_watermark")
+    assert str(wm[0]).startswith("2026-11-09 10:00")
+    # nothing changed: nothing read, nothing written
+    plan = sync.start_run(ledger, DEPT, run_id="testdept:incr2", logical_date=TODAY)
+    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    assert stats.rows_read == 0
+
+
+@pytest.mark.mariadb
+def test_rerun_changes_nothing(engines) -> None:  # type: ignore[no-untyped-def]
+    ledger, source = engines
+    put(source, licence("G0001", 30), licence("G0002", 7))
+    run_sync(ledger, source, full=True)
+    before = q(ledger, "SELECT * FROM ledger ORDER BY id")
+    out = run_sync(ledger, source, full=True)
+    assert (out.inserted, out.updated, out.vanished) == (0, 0, 0)
+    assert q(ledger, "SELECT * FROM ledger ORDER BY id") == before

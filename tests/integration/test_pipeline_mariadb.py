@@ -1,0 +1,154 @@
+"""The whole daily path, end to end with dag.test(): MariaDB sources → MariaDB ledger → simulator.
+
+Asserts the exact ledger, quarantine, reminder and audit rows, then re-runs everything and
+asserts that nothing was sent twice and the ledger did not change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pendulum
+import pytest
+import sqlalchemy as sa
+
+from conftest import ROOT, airflow_conn_json, load_dags
+from licence_reminder.policy import LicenceState, Stage, decide
+
+TODAY = dt.date(2026, 11, 24)
+DEPTS = ("scjgj", "jtysj")
+LOGICAL = pendulum.datetime(TODAY.year, TODAY.month, TODAY.day, 9, tz="Asia/Shanghai")
+
+
+@pytest.fixture
+def world(mariadb_factory, airflow_metadata_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    from licence_reminder import schema
+    from licence_reminder.db import engine_from_url
+    from licence_reminder.demo.sources import seed_source
+    from licence_reminder.simulator.server import start_in_thread
+
+    seeded = {}
+    for dept in DEPTS:
+        url = mariadb_factory()
+        engine = engine_from_url(url)
+        seeded[dept] = seed_source(engine, dept, today=TODAY, n=150, seed=7)
+        engine.dispose()
+        monkeypatch.setenv(f"AIRFLOW_CONN_SRC_{dept.upper()}", airflow_conn_json(url))
+    ledger_url = mariadb_factory()
+    ledger = engine_from_url(ledger_url)
+    schema.upgrade(ledger)
+    monkeypatch.setenv("AIRFLOW_CONN_LICENCE_LEDGER", airflow_conn_json(ledger_url))
+    sim = start_in_thread()
+    monkeypatch.setenv("AIRFLOW_CONN_SMS_GATEWAY", json.dumps({
+        "conn_type": "http", "login": "sim-aliyun-key", "password": "sim-aliyun-secret",
+        "extra": {"provider": "aliyun", "endpoint": f"{sim.url}/aliyun/", "sign_name": "安阳市政务服务",
+                  "templates": {"sms_stage1": "SMS_1", "sms_stage2": "SMS_2"}},
+    }))
+    monkeypatch.setenv("LR_SENDING_HOURS", "0-24")
+    monkeypatch.setenv("LR_REPORT_DIR", str(tmp_path / "reports"))
+    monkeypatch.setenv("LR_RETRY_WAIT", "3")
+    monkeypatch.setenv("LR_REGISTRY_DIR", str(ROOT / "include" / "registry" / "departments"))
+    try:
+        yield {"ledger": ledger, "sim": sim, "seeded": seeded, "reports": tmp_path / "reports"}
+    finally:
+        sim.stop()
+        ledger.dispose()
+
+
+def run_all(dags: dict) -> None:
+    for dag_id in [f"sync_{d}" for d in DEPTS] + ["dispatch_reminders"]:
+        run = dags[dag_id].test(logical_date=LOGICAL)
+        assert str(run.state) in {"success", "DagRunState.SUCCESS"}, f"{dag_id} ended {run.state}"
+
+
+def rows(engine: sa.Engine, query: str, **params) -> list[sa.Row]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text(query), params))
+
+
+@pytest.mark.mariadb
+@pytest.mark.airflow
+def test_daily_path_end_to_end_and_exactly_once(world) -> None:  # type: ignore[no-untyped-def]
+    ledger, sim, seeded = world["ledger"], world["sim"], world["seeded"]
+    dags = load_dags()
+    run_all(dags)
+
+    # --- ledger: exactly the valid seeded rows, per department
+    for dept, seeded_rows in seeded.items():
+        valid = {r.licence_no for r in seeded_rows if not r.defects}
+        in_ledger = {r.licence_no for r in rows(ledger, "SELECT licence_no FROM ledger WHERE dept_code = :d", d=dept)}
+        assert in_ledger == valid, dept
+        # --- quarantine: every defective row, with (at least) the rules it was built to fail
+        quarantined = rows(ledger, "SELECT licence_no, rules, raw_values, reasons FROM quarantine "
+                                   "WHERE dept_code = :d AND resolved_at IS NULL", d=dept)
+        defective = [r for r in seeded_rows if r.defects]
+        assert len(quarantined) == len(defective), dept
+        by_no = defaultdict(list)
+        for q in quarantined:
+            by_no[q.licence_no].append(set(q.rules.split(",")))
+        for r in defective:
+            if r.licence_no and "required:licence_no" not in r.defects:
+                assert any(r.defects <= rules for rules in by_no[r.licence_no]), (r.licence_no, r.defects)
+        for q in quarantined:
+            assert json.loads(q.raw_values) and json.loads(q.reasons)
+
+    # --- reminders: what the policy says for every ledger row, and the guaranteed cases
+    ledger_rows = rows(ledger, """
+        SELECT l.id, l.dept_code, l.licence_no, l.expiry_date, l.status, l.renewal_applied_on,
+               l.first_reminder_on, c.first_lead_days, c.second_lead_days
+        FROM ledger l JOIN catalogue_entry c
+          ON c.dept_code = l.dept_code AND c.licence_name = l.licence_name""")
+    expected = set()
+    for r in ledger_rows:
+        assert r.first_reminder_on == r.expiry_date - dt.timedelta(days=r.first_lead_days)
+        d = decide(LicenceState(r.id, r.expiry_date, r.status, False, r.renewal_applied_on,
+                                r.first_lead_days, r.second_lead_days), TODAY)
+        if d.plan:
+            expected.add((r.dept_code, r.licence_no, int(d.plan)))
+    got = {(r.dept_code, r.licence_no, r.stage)
+           for r in rows(ledger, "SELECT dept_code, licence_no, stage FROM reminder")}
+    assert got == expected
+    stages = {s for _, _, s in got}
+    assert stages == {Stage.FIRST, Stage.SECOND}
+    revoked = {r.licence_no for r in ledger_rows if r.status != "valid"}
+    assert revoked and not revoked & {no for _, no, _ in got}
+    expired = {r.licence_no for r in ledger_rows if r.expiry_date < TODAY}
+    assert expired and not expired & {no for _, no, _ in got}
+
+    # --- messages: one per holder mobile and stage; all sent to the simulator, each once
+    messages = rows(ledger, "SELECT id, recipient, status, body, body_sha256, segments FROM outbox_message")
+    assert messages and all(m.status == "sent" for m in messages)
+    sim_messages = sim.messages()
+    assert sorted(m["out_id"] for m in sim_messages) == sorted(m.id for m in messages)
+    assert all("尊敬的" in m.body and m.segments >= 1 for m in messages)
+
+    # --- audit: one accepted attempt per message, contact masked, text hashed
+    attempts = rows(ledger, "SELECT * FROM v_delivery_log")
+    assert {a.message_id for a in attempts} == {m.id for m in messages}
+    full_mobiles = {m.recipient for m in messages}
+    for a in attempts:
+        assert a.outcome == "accepted" and a.provider_message_id and a.gateway == "aliyun"
+        assert "****" in a.recipient_masked and a.recipient_masked not in full_mobiles
+    assert all(len(m.body_sha256) == 64 for m in messages)
+
+    # --- data-quality reports for the DBAs, with no unmasked personal data
+    reports = list(world["reports"].glob("dq_*.html"))
+    assert len(reports) == len(DEPTS)
+    text = "".join(p.read_text(encoding="utf-8") for p in reports)
+    for m in full_mobiles:
+        assert m not in text
+
+    # --- run the whole day again: nothing sent twice, ledger unchanged
+    before_ledger = rows(ledger, "SELECT * FROM ledger ORDER BY id")
+    before_history = rows(ledger, "SELECT COUNT(*) FROM ledger_history")[0][0]
+    load_dags()  # a fresh parse, as the next scheduler loop would
+    run_all(dags)
+    assert len(sim.messages()) == len(sim_messages)
+    assert rows(ledger, "SELECT * FROM ledger ORDER BY id") == before_ledger
+    assert rows(ledger, "SELECT COUNT(*) FROM ledger_history")[0][0] == before_history
+    assert {(r.dept_code, r.licence_no, r.stage)
+            for r in rows(ledger, "SELECT dept_code, licence_no, stage FROM reminder")} == expected
+    assert rows(ledger, "SELECT COUNT(*) FROM delivery_attempt")[0][0] == len(attempts)
