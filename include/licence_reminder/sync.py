@@ -194,7 +194,7 @@ def extract_and_stage(
                 **base,
                 "record_key": key[:80],
                 "licence_no": rej.licence_no,
-                "row_number": rej.row_number,
+                "source_row": rej.row_number,
                 "rules": ",".join(sorted({f.rule for f in rej.failures}))[:1000],
                 "reasons": json.dumps([asdict(f) for f in rej.failures], ensure_ascii=False),
                 "raw_values": raw_json,
