@@ -26,7 +26,8 @@ def extract_query(dept: Department, dialect: Dialect, *, incremental: bool) -> s
     down into the derived table, so an index on the watermark column is still used.
     """
     inner = dept.extract_sql_text().strip().rstrip(";").strip()
-    if not inner.lower().startswith(("select", "with")):
+    code = "\n".join(ln for ln in inner.splitlines() if not ln.lstrip().startswith("--")).strip()
+    if not code.lower().startswith(("select", "with")) or ";" in code:
         raise PermanentError(
             f"department {dept.code}: field 'source.extract_sql' must be a single SELECT statement"
         )

@@ -1,0 +1,1 @@
+"""Sample departments and fake licence records for the demo, tests and benchmarks."""
