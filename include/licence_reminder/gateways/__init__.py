@@ -1,0 +1,1 @@
+"""SMS gateway adapters, each speaking its provider's real protocol (signatures included)."""

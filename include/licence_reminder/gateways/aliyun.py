@@ -1,0 +1,126 @@
+"""Alibaba Cloud SMS (dysmsapi 2017-05-25): SendSms and QuerySendDetails, RPC signature V2.
+
+Signature: parameters sorted by name, RFC 3986 percent-encoded, joined as ``k=v&…``; the
+string to sign is ``METHOD&%2F&percentEncode(query)``; HMAC-SHA1 keyed ``secret + "&"``; Base64.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from licence_reminder.gateways.base import LookupResult, Outcome, SendResult, SmsGateway, SmsMessage
+
+VERSION = "2017-05-25"
+PERMANENT = {
+    "isv.MOBILE_NUMBER_ILLEGAL", "isv.MOBILE_COUNT_OVER_LIMIT", "isv.TEMPLATE_MISSING_PARAMETERS",
+    "isv.INVALID_PARAMETERS", "isv.SMS_TEMPLATE_ILLEGAL", "isv.SMS_SIGNATURE_ILLEGAL",
+    "isv.BLACK_KEY_CONTROL_LIMIT", "isv.PARAM_LENGTH_LIMIT", "isv.DENY_IP_RANGE",
+    "InvalidAccessKeyId.NotFound", "SignatureDoesNotMatch", "isv.ACCOUNT_NOT_EXISTS",
+    "isv.ACCOUNT_ABNORMAL", "isv.PARAM_NOT_SUPPORT_URL", "isv.INVALID_JSON_PARAM",
+}
+RATE_LIMITED = {"isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL", "Throttling.User",
+                "isv.OUT_OF_SERVICE_LIMIT_CONTROL"}
+
+
+def percent_encode(value: str) -> str:
+    return quote(str(value), safe="~")
+
+
+def sign(params: dict[str, str], secret: str, method: str = "POST") -> str:
+    canonical = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()))
+    to_sign = f"{method}&{percent_encode('/')}&{percent_encode(canonical)}"
+    digest = hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def classify(code: str) -> Outcome:
+    if code == "OK":
+        return Outcome.ACCEPTED
+    if code in PERMANENT:
+        return Outcome.PERMANENT
+    if code in RATE_LIMITED:
+        return Outcome.RATE_LIMITED
+    return Outcome.TRANSIENT
+
+
+class AliyunSms(SmsGateway):
+    name = "aliyun"
+
+    def __init__(self, *, endpoint: str, access_key_id: str, access_key_secret: str,
+                 sign_name: str, timeout: float = 10.0) -> None:
+        self.endpoint = endpoint
+        self._key_id = access_key_id
+        self._secret = access_key_secret
+        self.sign_name = sign_name
+        self.timeout = timeout
+        self._session = requests.Session()
+
+    def __repr__(self) -> str:
+        return f"AliyunSms(endpoint={self.endpoint!r}, access_key_id={self._key_id!r})"
+
+    def _call(self, action: str, extra: dict[str, str]) -> requests.Response:
+        params = {
+            "Action": action, "Version": VERSION, "Format": "JSON", "AccessKeyId": self._key_id,
+            "SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0",
+            "SignatureNonce": uuid.uuid4().hex,
+            "Timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **extra,
+        }
+        params["Signature"] = sign(params, self._secret, "POST")
+        return self._session.post(self.endpoint, data=params, timeout=(3.05, self.timeout))
+
+    def send(self, message: SmsMessage) -> SendResult:
+        extra = {"PhoneNumbers": message.mobile, "SignName": message.sign_name or self.sign_name,
+                 "TemplateCode": message.template_code,
+                 "TemplateParam": json.dumps(message.params, ensure_ascii=False),
+                 "OutId": message.message_id}
+        try:
+            resp = self._call("SendSms", extra)
+        except requests.ConnectTimeout:
+            return SendResult(Outcome.TRANSIENT, "CONNECT_TIMEOUT", "connect timeout")
+        except requests.Timeout:
+            return SendResult(Outcome.TRANSIENT, "TIMEOUT", "read timeout", ambiguous=True)
+        except requests.ConnectionError as exc:
+            sent = "Connection aborted" in str(exc) or "RemoteDisconnected" in str(exc)
+            return SendResult(Outcome.TRANSIENT, "CONNECTION_ERROR", type(exc).__name__, ambiguous=sent)
+        if resp.status_code >= 500:
+            return SendResult(Outcome.TRANSIENT, f"HTTP_{resp.status_code}", resp.reason or "",
+                              http_status=resp.status_code)
+        try:
+            body: dict[str, Any] = resp.json()
+        except ValueError:
+            return SendResult(Outcome.TRANSIENT, f"HTTP_{resp.status_code}", "reply is not JSON",
+                              http_status=resp.status_code)
+        code = str(body.get("Code", f"HTTP_{resp.status_code}"))
+        return SendResult(classify(code), code, str(body.get("Message", ""))[:200],
+                          provider_message_id=body.get("BizId"), request_id=body.get("RequestId"),
+                          http_status=resp.status_code)
+
+    def lookup(self, message: SmsMessage, sent_on: dt.date) -> LookupResult:
+        page = 1
+        while True:
+            resp = self._call("QuerySendDetails", {
+                "PhoneNumber": message.mobile, "SendDate": sent_on.strftime("%Y%m%d"),
+                "PageSize": "50", "CurrentPage": str(page)})
+            resp.raise_for_status()
+            body = resp.json()
+            details = (body.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+            for d in details:
+                if d.get("OutId") == message.message_id:
+                    status = int(d.get("SendStatus", 1))
+                    return LookupResult(True, {1: None, 2: False, 3: True}.get(status),
+                                        d.get("BizId"), d.get("ErrCode"))
+            if len(details) < 50:
+                return LookupResult(False)
+            page += 1
+
+    def close(self) -> None:
+        self._session.close()

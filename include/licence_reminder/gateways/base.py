@@ -1,0 +1,58 @@
+"""The interface every SMS gateway adapter implements."""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    message_id: str  # our outbox id; the provider's OutId / SessionContext
+    mobile: str
+    template_code: str
+    params: dict[str, str]
+    sign_name: str | None = None
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    TRANSIENT = "transient"
+    RATE_LIMITED = "rate_limited"
+    PERMANENT = "permanent"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    code: str
+    message: str
+    provider_message_id: str | None = None
+    request_id: str | None = None
+    http_status: int | None = None
+    #: the request may have reached the provider: look it up before any resend
+    ambiguous: bool = False
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    found: bool
+    delivered: bool | None = None
+    provider_message_id: str | None = None
+    code: str | None = None
+
+
+class SmsGateway(ABC):
+    name: str
+
+    @abstractmethod
+    def send(self, message: SmsMessage) -> SendResult: ...
+
+    @abstractmethod
+    def lookup(self, message: SmsMessage, sent_on: dt.date) -> LookupResult:
+        """What became of ``message.message_id`` at the provider. Never sends."""
+
+    def close(self) -> None:  # noqa: B027 - optional for adapters without resources
+        pass

@@ -1,0 +1,1 @@
+"""A loopback SMS gateway simulator speaking the Alibaba Cloud SMS protocol, signatures verified."""
