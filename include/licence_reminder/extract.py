@@ -36,7 +36,11 @@ def extract_query(dept: Department, dialect: Dialect, *, incremental: bool) -> s
         column = dept.source.columns.get(
             dept.source.sync.watermark_column, dept.source.sync.watermark_column
         )
-        query += f"\nWHERE src.{dialect.quote(column)} > :watermark"
+        col = f"src.{dialect.quote(column)}"
+        if dialect.name == "sqlite":  # text timestamps: compare normalised, not as strings
+            query += f"\nWHERE datetime({col}) > datetime(:watermark)"
+        else:
+            query += f"\nWHERE {col} > :watermark"
     return query
 
 
