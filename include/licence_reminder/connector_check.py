@@ -91,6 +91,6 @@ def check(
     for rule, count in by_rule.most_common():
         say(f"      {count:>7}  {rule}")
         for ex in examples.get(rule, []):
-            shown = ", ".join(f"{k}={v}" for k, v in ex.items() if v not in (None, ""))
-            say(f"               e.g. {shown}")
+            say(f"               e.g. row {ex.get('row_number')} licence {ex.get('licence_no') or '-'}: "
+                f"{ex.get('reason', '')}")
     return 1

@@ -1,0 +1,51 @@
+"""`connector check`: a DBA's dry run of a department file. Writes nothing; exit status tells."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from licence_reminder.connector_check import check
+from licence_reminder.demo.sources import seed_source
+
+DEPTS = ROOT / "include" / "registry" / "departments"
+
+
+@pytest.fixture
+def source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list:
+    from licence_reminder.db import engine_from_url
+
+    engine = engine_from_url(f"sqlite:///{tmp_path / 'src.db'}")
+    rows = seed_source(engine, "scjgj", today=dt.date(2026, 11, 24), n=120)
+    engine.dispose()
+    monkeypatch.setenv("AIRFLOW_CONN_SRC_SCJGJ", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "src.db")}))
+    return rows
+
+
+def test_reports_rejections_masked_and_exits_1(source: list) -> None:
+    out = io.StringIO()
+    assert check(DEPTS / "scjgj.yaml", limit=1000, today=dt.date(2026, 11, 24), out=out) == 1
+    text = out.getvalue()
+    assert "120 rows read" in text and "mobile_format" in text and "uscc_check" in text
+    for r in source:
+        assert r.native["lxdh"] not in text and r.native["fzrsfzh"] not in text
+
+
+def test_bad_file_exits_2_naming_the_field(tmp_path: Path) -> None:
+    bad = tmp_path / "scjgj.yaml"
+    bad.write_text((DEPTS / "scjgj.yaml").read_text(encoding="utf-8").replace('"410500"', '"41"'), encoding="utf-8")
+    out = io.StringIO()
+    assert check(bad, out=out) == 2
+    assert "region_code" in out.getvalue()
+
+
+def test_missing_connection_exits_2_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_SRC_SCJGJ", raising=False)
+    out = io.StringIO()
+    assert check(DEPTS / "scjgj.yaml", out=out) == 2
+    assert "AIRFLOW_CONN_SRC_SCJGJ" in out.getvalue()
