@@ -4,6 +4,8 @@
     summary [--json]           per-department figures: extracted, rejected, ledger, reminders, sent
     connector check FILE       validate a department file, run its extract with a row limit,
                                and report what would be rejected — writes nothing
+    catalogue publish          public web pages + CSV/XLSX of every catalogue (attachment 1)
+    ledger export              the ledger as XLSX (attachment 2), IDs and mobiles masked
 
 The ledger database is the Airflow connection named by LR_LEDGER_CONN_ID (default
 ``licence_ledger``), or ``--url`` for a SQLAlchemy URL.
@@ -84,6 +86,28 @@ def cmd_connector_check(args: argparse.Namespace) -> int:
                  if args.today else dt.date.today(), catalogue_dir=args.catalogue_dir)
 
 
+def cmd_catalogue_publish(args: argparse.Namespace) -> int:
+    from licence_reminder.publish import publish_catalogues
+
+    settings = Settings.from_env()
+    files, problems = publish_catalogues(settings.catalogue_dir, settings.registry_dir, args.out)
+    for p in problems:
+        print(p, file=sys.stderr)
+    print(f"wrote {len(files)} files under {args.out}")
+    return 1 if problems else 0
+
+
+def cmd_ledger_export(args: argparse.Namespace) -> int:
+    from licence_reminder.publish import export_ledger
+
+    if args.unmasked:
+        print("warning: the file contains full ID numbers and mobiles (personal data)", file=sys.stderr)
+    n = export_ledger(_ledger(args), args.out, dept_code=args.dept, unmasked=args.unmasked,
+                      include_inactive=args.include_inactive)
+    print(f"wrote {n} ledger rows to {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="licence_reminder.cli", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -107,6 +131,20 @@ def main(argv: list[str] | None = None) -> int:
     chk.add_argument("--today", help="date the validation rules use (default: today)")
     chk.add_argument("--catalogue-dir", type=Path, default=None)
     chk.set_defaults(func=cmd_connector_check)
+
+    cat = sub.add_parser("catalogue", help="public catalogue").add_subparsers(dest="cmd", required=True)
+    pub = cat.add_parser("publish", help="web pages, CSV and XLSX in the attachment-1 layout")
+    pub.add_argument("--out", type=Path, default=Path("var/public"))
+    pub.set_defaults(func=cmd_catalogue_publish)
+
+    led = sub.add_parser("ledger", help="the ledger").add_subparsers(dest="cmd", required=True)
+    exp = led.add_parser("export", help="XLSX in the attachment-2 layout (masked by default)")
+    exp.add_argument("--dept")
+    exp.add_argument("--out", type=Path, default=Path("var/ledger.xlsx"))
+    exp.add_argument("--unmasked", action="store_true")
+    exp.add_argument("--include-inactive", action="store_true")
+    exp.add_argument("--url")
+    exp.set_defaults(func=cmd_ledger_export)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -248,3 +248,32 @@ def test_rerun_changes_nothing(engines) -> None:  # type: ignore[no-untyped-def]
     out = run_sync(ledger, source, full=True)
     assert (out.inserted, out.updated, out.vanished) == (0, 0, 0)
     assert q(ledger, "SELECT * FROM ledger ORDER BY id") == before
+
+
+@pytest.mark.mariadb
+def test_ledger_export_attachment2_masked(engines, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from openpyxl import load_workbook
+
+    from licence_reminder.publish import LEDGER_HEADERS, export_ledger
+
+    filled, source = engines
+    put(source, licence("X0001", 30), licence("X0002", 10), licence("X0003", 20, status="revoked"))
+    run_sync(filled, source)
+    out = tmp_path / "ledger.xlsx"
+    assert export_ledger(filled, out, dept_code="testdept") == 2  # the revoked one is left out
+    ws = load_workbook(out).active
+    assert tuple(c.value for c in ws[2]) == LEDGER_HEADERS
+    first = [c.value for c in ws[3]]
+    assert first[1] == "安阳市测试食品有限公司" or first[1] == "安阳市某某食品有限公司"
+    assert "****" in first[6] and first[5].count("*") > 5
+    assert isinstance(first[3], dt.datetime)
+    full = tmp_path / "full.xlsx"
+    export_ledger(filled, full, unmasked=True, include_inactive=True)
+    ws = load_workbook(full).active
+    headers = [c.value for c in ws[2]]
+    assert headers[1] == "部门" and headers[-1] == "状态"
+    values = [[c.value for c in row] for row in ws.iter_rows(min_row=3)]
+    assert len(values) == 3 and any(v[-1] == "revoked" for v in values)
+    assert all(re.fullmatch(r"1\d{10}", v[7]) for v in values)
