@@ -185,7 +185,9 @@ def extract_and_stage(
         for rej in result.rejected:
             if rej.licence_no:
                 seen.add(rej.licence_no)
-            wm = _parse_wm(rej.raw.get("source_updated_at"))
+            # a rejected row still moves the watermark, unless its timestamp itself is bad
+            bad_ts = any(f.column == "source_updated_at" for f in rej.failures)
+            wm = None if bad_ts else _parse_wm(rej.raw.get("source_updated_at"))
             if wm is not None and (max_wm is None or wm > max_wm):
                 max_wm = wm
             raw_json = json.dumps(rej.raw, ensure_ascii=False, default=str, sort_keys=True)
