@@ -4,6 +4,7 @@
     summary [--json]           per-department figures: extracted, rejected, ledger, reminders, sent
     connector check FILE       validate a department file, run its extract with a row limit,
                                and report what would be rejected — writes nothing
+    quarantine --dept CODE     a department's rejected rows: every rule failed, values masked
     catalogue publish          public web pages + CSV/XLSX of every catalogue (attachment 1)
     ledger export              the ledger as XLSX (attachment 2), IDs and mobiles masked
 
@@ -86,6 +87,43 @@ def cmd_connector_check(args: argparse.Namespace) -> int:
                  if args.today else dt.date.today(), catalogue_dir=args.catalogue_dir)
 
 
+def quarantine_rows(engine: Any, dept_code: str, *, rule: str | None = None,
+                    limit: int = 50) -> list[dict[str, Any]]:
+    """Open quarantine rows of a department with every personal value masked."""
+    from licence_reminder.db import sql
+    from licence_reminder.masking import mask_record
+
+    params = {"dept_code": dept_code, "rule": rule, "rule_like": f"%{rule}%" if rule else None,
+              "limit": limit}
+    out = []
+    with engine.connect() as conn:
+        for r in conn.execute(sql("quarantine_list", conn), params).mappings():
+            row = dict(r)
+            row["reasons"] = json.loads(row["reasons"])
+            row["raw_values"] = mask_record(json.loads(row["raw_values"]))
+            out.append(row)
+    return out
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    rows = quarantine_rows(_ledger(args), args.dept, rule=args.rule, limit=args.limit)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, default=str, indent=2))
+        return 0
+    if not rows:
+        print(f"{args.dept}: nothing in quarantine" + (f" for rule {args.rule}" if args.rule else ""))
+        return 0
+    print(f"{args.dept}: {len(rows)} row(s) in quarantine (newest first, personal data masked)")
+    for r in rows:
+        print(f"- licence {r['licence_no'] or '-'} (source row {r['source_row']}), "
+              f"first seen {r['first_seen_at']}, last seen {r['last_seen_at']} in run {r['run_id']}")
+        for reason in r["reasons"]:
+            print(f"    {reason['rule']}: {reason['message']}")
+        shown = {k: v for k, v in r["raw_values"].items() if v not in (None, "")}
+        print("    values: " + json.dumps(shown, ensure_ascii=False, default=str))
+    return 0
+
+
 def cmd_catalogue_publish(args: argparse.Namespace) -> int:
     from licence_reminder.publish import publish_catalogues
 
@@ -131,6 +169,14 @@ def main(argv: list[str] | None = None) -> int:
     chk.add_argument("--today", help="date the validation rules use (default: today)")
     chk.add_argument("--catalogue-dir", type=Path, default=None)
     chk.set_defaults(func=cmd_connector_check)
+
+    qua = sub.add_parser("quarantine", help="a department's rejected rows and why (masked)")
+    qua.add_argument("--dept", required=True)
+    qua.add_argument("--rule", help="only rows that failed this rule, e.g. mobile_format")
+    qua.add_argument("--limit", type=int, default=50)
+    qua.add_argument("--json", action="store_true")
+    qua.add_argument("--url")
+    qua.set_defaults(func=cmd_quarantine)
 
     cat = sub.add_parser("catalogue", help="public catalogue").add_subparsers(dest="cmd", required=True)
     pub = cat.add_parser("publish", help="web pages, CSV and XLSX in the attachment-1 layout")
