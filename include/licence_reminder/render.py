@@ -48,6 +48,8 @@ def sms_params(name: str, lines: list[LicenceLine], *, stage: int, today: dt.dat
     """
     if not lines:
         raise ValueError("a message needs at least one licence")
+    # the same licences always read the same, whatever order the database returned them in
+    lines = sorted(lines, key=lambda x: (x.expiry_date, x.licence_name))
     first = min(lines, key=lambda x: x.expiry_date)
     deadline = min(x.expiry_date - dt.timedelta(days=x.renewal_deadline_days) for x in lines)
     materials: list[str] = []

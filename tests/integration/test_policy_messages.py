@@ -1,0 +1,173 @@
+"""The reminder policy's cases, each producing exactly the expected SMS at the simulator.
+
+Real MariaDB ledger and source, the simulator on loopback, the dispatch run on two days of one
+cycle: the first-reminder day and the second-reminder day of the oldest licences.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from licence_reminder import dispatch, sync
+from licence_reminder.policy import Policy
+from licence_reminder.registry import Catalogue
+from test_ledger_semantics import DEPT, licence, put
+
+T = dt.date(2026, 11, 24)
+FOOD, DRUG = "食品经营许可证", "药品经营许可证"
+CATALOGUE = Catalogue.model_validate({
+    "department": "testdept",
+    "entries": [
+        {"licence_name": name, "approval_item": name.removesuffix("证"), "office": "审批科",
+         "statutory_validity": "5年", "renewal_window": "有效期届满30日前", "first_lead_days": lead,
+         "online_url": "https://zwfw.example.gov.cn", "service_phone": "0372-1234567",
+         "materials": ["延续申请书"], "lapse_consequences": f"{name}过期后继续经营将被依法查处。"}
+        for name, lead in ((FOOD, 30), (DRUG, 60))
+    ],
+})
+TEMPLATES = {"sms_stage1": "SMS_STAGE1", "sms_stage2": "SMS_STAGE2"}
+_runs = itertools.count(1)
+
+
+def mobile(no: str) -> str:
+    return f"1380000{int(no[-4:]):04d}"
+
+
+@pytest.fixture
+def world(mariadb_factory):  # type: ignore[no-untyped-def]
+    from licence_reminder import schema
+    from licence_reminder.db import engine_from_url
+    from licence_reminder.gateways.aliyun import AliyunSms
+    from licence_reminder.simulator.server import start_in_thread
+
+    ledger, source = engine_from_url(mariadb_factory()), engine_from_url(mariadb_factory())
+    schema.upgrade(ledger)
+    meta = sa.MetaData()
+    sa.Table("lic", meta, *(sa.Column(c, sa.Date() if c in {"issue_date", "expiry_date", "renewal_applied_on"}
+                                      else sa.DateTime() if c == "source_updated_at" else sa.String(200))
+                            for c in licence("x0000", 1)))
+    meta.create_all(source)
+    sync.register_department(ledger, DEPT, CATALOGUE)
+    sim = start_in_thread()
+    gw = AliyunSms(endpoint=f"{sim.url}/aliyun/", access_key_id="sim-aliyun-key",
+                   access_key_secret="sim-aliyun-secret", sign_name="安阳市政务服务", timeout=2.0)
+    yield ledger, source, sim, gw
+    gw.close()
+    sim.stop()
+    ledger.dispose()
+    source.dispose()
+
+
+def sync_day(ledger: sa.Engine, source: sa.Engine, day: dt.date) -> None:
+    plan = sync.start_run(ledger, DEPT, run_id=f"testdept:p{next(_runs)}", logical_date=day, force_full=True)
+    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=day)
+    assert stats.rows_rejected == 0
+    sync.publish(ledger, plan, stats)
+
+
+def dispatch_day(ledger: sa.Engine, gw: Any, day: dt.date, policy: Policy = Policy()) -> None:
+    run_id = f"dispatch:{day}:{next(_runs)}"
+    dispatch.plan(ledger, today=day, run_id=run_id, policy=policy)
+    profile = dispatch.GatewayProfile(conn_id="sms_gateway", provider="aliyun",
+                                      sign_name="安阳市政务服务", templates=TEMPLATES)
+    dispatch.render_outbox(ledger, today=day, run_id=run_id, profile_for=lambda _: profile)
+    dispatch.send_shard(ledger, lambda _: gw, shard=0, run_id=run_id, max_wait_seconds=0)
+
+
+def received(sim: Any, since: int = 0) -> set[tuple[str, str, str, str]]:
+    """(mobile, stage template, licences listed, days left) of each message the simulator took."""
+    return {(m["mobile"], m["template"], m["params"]["licence"], m["params"]["days"])
+            for m in sim.messages()[since:]}
+
+
+@pytest.mark.mariadb
+def test_each_policy_case_gives_exactly_its_messages(world) -> None:  # type: ignore[no-untyped-def]
+    ledger, source, sim, gw = world
+    shared = mobile("0007")  # one holder, two licences due the same day
+    put(source,
+        licence("F0001", 30),                                    # first-reminder day
+        licence("F0002", 20),                                    # late entry inside the first window
+        licence("F0003", 5),                                     # late entry inside the last 7 days
+        licence("F0004", -1),                                    # expired yesterday
+        licence("F0005", 30, status="revoked"),
+        licence("F0006", 20, status="cancelled"),
+        licence("F0007", 30),
+        licence("D0008", 30, licence_name=DRUG, contact_mobile=shared),  # inside the 60-day lead
+        licence("D0009", 60, licence_name=DRUG),                 # the catalogue's 60-day lead
+        licence("F0010", 31),                                    # not yet
+        licence("F0011", 5, renewal_applied_on=T - dt.timedelta(days=2)))  # applied: no reminder
+    sync_day(ledger, source, T)
+    dispatch_day(ledger, gw, T)
+
+    assert received(sim) == {
+        (mobile("0001"), "SMS_STAGE1", FOOD, "30"),
+        (mobile("0002"), "SMS_STAGE1", FOOD, "20"),
+        (mobile("0003"), "SMS_STAGE2", FOOD, "5"),
+        (shared, "SMS_STAGE1", f"{DRUG}、{FOOD}", "30"),
+        (mobile("0009"), "SMS_STAGE1", DRUG, "60"),
+    }
+    stage2 = next(m for m in sim.messages() if m["template"] == "SMS_STAGE2")
+    assert stage2["params"]["consequences"] == f"{FOOD}过期后继续经营将被依法查处。"
+    assert len(sim.messages()) == 5
+
+    # The second-reminder day of F0001/F0007/D0008: F0007's holder applied to renew meanwhile.
+    day2 = T + dt.timedelta(days=23)
+    put(source, licence("F0007", 30, renewal_applied_on=day2 - dt.timedelta(days=1),
+                        source_updated_at=dt.datetime(2026, 12, 16, 8)))
+    sync_day(ledger, source, day2)
+    dispatch_day(ledger, gw, day2)
+    assert received(sim, since=5) == {
+        (mobile("0001"), "SMS_STAGE2", FOOD, "7"),
+        (shared, "SMS_STAGE2", DRUG, "7"),
+        (mobile("0010"), "SMS_STAGE1", FOOD, "8"),  # its first-reminder day was missed: caught up
+    }
+    dispatch_day(ledger, gw, day2)  # a re-run sends nothing
+    assert len(sim.messages()) == 8
+
+
+@pytest.mark.mariadb
+def test_reminder_due_on_a_holiday_goes_out_the_working_day_before(world) -> None:  # type: ignore[no-untyped-def]
+    ledger, source, sim, gw = world
+    eve = dt.date(2026, 9, 30)  # the first reminder date 2026-10-03 falls in the National Day holiday
+    put(source, licence("F0021", 0, expiry_date=dt.date(2026, 11, 2), issue_date=dt.date(2021, 11, 3)))
+    sync_day(ledger, source, eve)
+    dispatch_day(ledger, gw, eve)
+    assert sim.messages() == []
+    dispatch_day(ledger, gw, eve, Policy(working_days_only=True))
+    assert received(sim) == {(mobile("0021"), "SMS_STAGE1", FOOD, "33")}
+
+
+@pytest.mark.mariadb
+def test_outside_sending_hours_nothing_leaves_and_it_stays_queued(
+    world, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from conftest import airflow_conn_json
+    from licence_reminder import tasks
+
+    ledger, source, sim, _ = world
+    put(source, licence("F0031", 30))
+    sync_day(ledger, source, T)
+    monkeypatch.setenv("AIRFLOW_CONN_LICENCE_LEDGER", airflow_conn_json(
+        ledger.url.render_as_string(hide_password=False)))
+    monkeypatch.setenv("AIRFLOW_CONN_SMS_GATEWAY", json.dumps({
+        "conn_type": "http", "login": "sim-aliyun-key", "password": "sim-aliyun-secret",
+        "extra": {"provider": "aliyun", "endpoint": f"{sim.url}/aliyun/", "sign_name": "安阳市政务服务"}}))
+    monkeypatch.setenv("LR_REGISTRY_DIR", "/nonexistent")  # no department names its own gateway
+    monkeypatch.setenv("LR_SEND_SHARDS", "1")
+    tasks._gateway_config.cache_clear()
+    tasks.dispatch_plan(today=T.isoformat(), run_id="d")
+    tasks.dispatch_render(today=T.isoformat(), run_id="d")
+    monkeypatch.setenv("LR_SENDING_HOURS", "0-0")
+    assert tasks.dispatch_send(shard=0, run_id="d") == {"outside_sending_hours": 1}
+    assert sim.messages() == []
+    with ledger.connect() as conn:
+        assert conn.execute(sa.text("SELECT status FROM outbox_message")).scalars().all() == ["pending"]
+    monkeypatch.setenv("LR_SENDING_HOURS", "0-24")
+    tasks.dispatch_send(shard=0, run_id="d")
+    assert received(sim) == {(mobile("0031"), "sms_stage1", FOOD, "30")}  # no template codes configured
