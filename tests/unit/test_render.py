@@ -37,7 +37,7 @@ def test_several_licences_one_message() -> None:
     other = LicenceLine(**{**LINE.__dict__, "licence_name": "药品经营许可证",
                            "expiry_date": dt.date(2026, 12, 30), "materials": ("营业执照复印件", "质量管理文件")})
     params = sms_params("李四", [other, LINE], stage=1, today=TODAY)
-    assert params["licence"] == "药品经营许可证、食品经营许可证"
+    assert params["licence"] == "食品经营许可证、药品经营许可证"  # earliest expiry first, whatever the input order
     assert params["expiry"] == "2026年12月24日"  # the earliest
     assert params["materials"].count("营业执照复印件") == 1
 
