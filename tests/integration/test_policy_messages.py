@@ -160,7 +160,6 @@ def test_outside_sending_hours_nothing_leaves_and_it_stays_queued(
         "extra": {"provider": "aliyun", "endpoint": f"{sim.url}/aliyun/", "sign_name": "安阳市政务服务"}}))
     monkeypatch.setenv("LR_REGISTRY_DIR", "/nonexistent")  # no department names its own gateway
     monkeypatch.setenv("LR_SEND_SHARDS", "1")
-    tasks._gateway_config.cache_clear()
     tasks.dispatch_plan(today=T.isoformat(), run_id="d")
     tasks.dispatch_render(today=T.isoformat(), run_id="d")
     monkeypatch.setenv("LR_SENDING_HOURS", "0-0")
