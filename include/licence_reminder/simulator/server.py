@@ -494,6 +494,8 @@ def make_server(host: str = "127.0.0.1", port: int = 0,
 def start_in_thread(credentials: SimulatorCredentials | None = None, host: str = "127.0.0.1",
                     port: int = 0) -> SimulatorHandle:
     server = make_server(host, port, credentials)
-    thread = threading.Thread(target=server.serve_forever, name="sms-simulator", daemon=True)
+    # a short poll: stop() waits up to one interval, once per test that starts a simulator
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="sms-simulator", daemon=True)
     thread.start()
     return SimulatorHandle(server, thread)
