@@ -18,17 +18,17 @@ import sqlalchemy as sa
 from licence_reminder import dispatch
 from licence_reminder.gateways.base import SmsGateway
 from licence_reminder.gateways.factory import GatewayConfig, gateway_from_config
-from test_ledger_semantics import DEPT, TODAY, licence, put, q, run_sync  # noqa: F401
+from licence_reminder.registry import Catalogue
+from test_ledger_semantics import CATALOGUE, DEPT, TODAY, licence, put, q, run_sync  # noqa: F401
 
 PROVIDERS = ["aliyun", "tencent", "generic"]
 
 
 @pytest.fixture
 def setup(mariadb_factory):  # type: ignore[no-untyped-def]
-    from licence_reminder import schema, sync
+    from licence_reminder import schema
     from licence_reminder.db import engine_from_url
     from licence_reminder.simulator.server import start_in_thread
-    from test_ledger_semantics import CATALOGUE
 
     ledger, source = engine_from_url(mariadb_factory()), engine_from_url(mariadb_factory())
     schema.upgrade(ledger)
@@ -37,7 +37,6 @@ def setup(mariadb_factory):  # type: ignore[no-untyped-def]
                                       else sa.DateTime() if c == "source_updated_at" else sa.String(200))
                             for c in licence("x0000", 1)))
     meta.create_all(source)
-    sync.register_department(ledger, DEPT, CATALOGUE)
     sim = start_in_thread()
     gateways: list[SmsGateway] = []
     yield ledger, source, sim, gateways
@@ -68,8 +67,16 @@ def gateway(setup, provider: str, *, drop: tuple[str, ...] = (), **overrides: An
     return cfg, gw
 
 
-def prepare(setup, cfg: GatewayConfig, *nos: str) -> None:  # type: ignore[no-untyped-def]
+# Tencent refuses a link in a template variable, so its messages point to the service hall
+HALL_ONLY = CATALOGUE.model_copy(update={"entries": [
+    e.model_copy(update={"online_url": None, "service_hall": "安阳市政务服务中心"}) for e in CATALOGUE.entries]})
+
+
+def prepare(setup, cfg: GatewayConfig, *nos: str, catalogue: Catalogue | None = None) -> None:  # type: ignore[no-untyped-def]
+    from licence_reminder import sync
+
     ledger, source, _, _ = setup
+    sync.register_department(ledger, DEPT, catalogue or (HALL_ONLY if cfg.provider == "tencent" else CATALOGUE))
     put(source, *(licence(no, 30) for no in nos))
     run_sync(ledger, source)
     dispatch.plan(ledger, today=TODAY, run_id="d1")
@@ -154,6 +161,17 @@ def test_permanent_error_not_retried_lands_on_call_list(setup, provider: str, fa
     assert (m.status, m.attempts, m.last_code) == ("call_list", 1, PERMANENT_CODES[provider, fault])
     assert q(ledger, "SELECT status FROM reminder")[0].status == "call_list"
     assert len(q(ledger, "SELECT * FROM delivery_attempt")) == 1
+    assert sim.messages() == []
+
+
+@pytest.mark.mariadb
+def test_tencent_refuses_a_link_in_a_variable(setup) -> None:  # type: ignore[no-untyped-def]
+    ledger, _, sim, _ = setup
+    cfg, gw = gateway(setup, "tencent")
+    prepare(setup, cfg, "J0002", catalogue=CATALOGUE)  # online_url filled: it becomes variable {6}
+    assert send(ledger, gw) == {"call_list": 1}
+    (m,) = q(ledger, "SELECT last_code FROM outbox_message")
+    assert m.last_code == "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter"
     assert sim.messages() == []
 
 

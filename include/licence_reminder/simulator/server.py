@@ -2,7 +2,8 @@
 
 - ``/aliyun/``: Alibaba Cloud dysmsapi SendSms / QuerySendDetails, RPC signature (HMAC-SHA1).
 - ``/tencent/``: Tencent Cloud SMS 2021-01-11 SendSms / PullSmsSendStatusByPhoneNumber, TC3-HMAC-SHA256;
-  a timestamp more than 5 minutes off is ``AuthFailure.SignatureExpire``. Receipts show in the pull
+  a timestamp more than 5 minutes off is ``AuthFailure.SignatureExpire``, a link in a template
+  variable ``InvalidParameterValue.ProhibitedUseUrlInTemplateParameter``. Receipts show in the pull
   ``receipt_delay_seconds`` after acceptance (0 by default), as carrier reports come late.
 - ``/generic/sms/send`` and ``/generic/sms/status``: the generic adapter's default protocol (README
   "SMS gateways"); its HMAC-SHA256 headers are checked when the simulator has a generic secret.
@@ -144,6 +145,8 @@ GENERIC = _Protocol(
     new_id=lambda: uuid.uuid4().hex,
 )
 
+#: Tencent refuses a link in a template variable: links must be constant template text
+_URL = re.compile(r"https?://|www\.", re.IGNORECASE)
 _TC3 = re.compile(r"TC3-HMAC-SHA256 Credential=(?P<id>[^/]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<service>[^/]+)"
                   r"/tc3_request, SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<sig>[0-9a-f]{64})")
 
@@ -323,6 +326,8 @@ class _Handler(BaseHTTPRequestHandler):
                 error("FailedOperation.SignatureIncorrectOrUnapproved", "签名未审批或格式错误。")
             elif not isinstance(params, list) or not all(isinstance(p, str) for p in params):
                 error("InvalidParameter", "TemplateParamSet 必须是字符串数组。")
+            elif any(_URL.search(p) for p in params):
+                error("InvalidParameterValue.ProhibitedUseUrlInTemplateParameter", "禁止在模板变量中使用 URL。")
             else:
                 number = str(numbers[0])
                 self._deliver(TENCENT, {"mobile": number.removeprefix("+86"),
