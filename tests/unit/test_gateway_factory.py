@@ -86,3 +86,17 @@ def test_generic_platform_without_signing_needs_no_credentials() -> None:
 def test_endpoint_from_host_when_extra_has_none() -> None:
     cfg = GatewayConfig.from_connection(connection({**GENERIC, "endpoint": None}, host="sms.gov.example"))
     assert cfg.endpoint == "https://sms.gov.example/"
+
+
+def test_readme_connection_examples_are_what_the_simulator_prints_and_are_valid() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    examples = re.findall(r"^# (\w+)\nexport AIRFLOW_CONN_SMS_GATEWAY='(\{.*?\n\})'$", readme, re.M | re.S)
+    assert [provider for provider, _ in examples] == ["aliyun", "tencent", "generic"]
+    for provider, text in examples:
+        conn = json.loads(text)
+        assert conn == airflow_connection(provider, "http://127.0.0.1:8765")
+        GatewayConfig.from_connection(connection(conn["extra"], login=conn["login"], password=conn["password"]))
