@@ -74,14 +74,14 @@ class GatewayConfig:
             sdk_app_id = str(extra.get("sdk_app_id") or "")
             if not sdk_app_id.isdigit():
                 raise config_error(conn_id, "extra.sdk_app_id",
-                                   "is required: the SMS application's SdkAppId, digits such as 1400006666")
+                                   "is required: the SMS application's SdkAppId (digits)")
         return cls(
             conn_id=conn_id, provider=provider, endpoint=endpoint, login=conn.login or "",
             password=conn.password or "", sign_name=str(extra["sign_name"]),
             timeout=_positive(conn_id, "extra.timeout", extra.get("timeout", 10), float),
             templates=templates,
-            max_param_length=(None if extra.get("max_param_length") is None else
-                              _positive(conn_id, "extra.max_param_length", extra["max_param_length"], int)),
+            max_param_length=None if extra.get("max_param_length") is None else _positive(
+                conn_id, "extra.max_param_length", extra["max_param_length"], int),
             param_order=_param_order(conn_id, extra.get("param_order") or {}, templates),
             sdk_app_id=sdk_app_id,
             region=str(extra.get("region", "ap-guangzhou")) if provider == "tencent" else None,

@@ -22,7 +22,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
@@ -73,6 +73,11 @@ def scalar(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def text_at(doc: Any, path: str) -> str | None:
+    value = get_path(doc, path)
+    return None if value is None else scalar(value)
+
+
 def hmac_signature(secret: str, app_id: str, timestamp: str, nonce: str, body: bytes,
                    encoding: str = "hex") -> str:
     digest = hmac.new(secret.encode("utf-8"), app_id.encode("utf-8") + timestamp.encode("ascii")
@@ -93,30 +98,32 @@ class Signing:
 @dataclass(frozen=True)
 class StatusQuery:
     url: str
-    fields: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_STATUS_FIELDS))
-    state_path: str = "data.status"
-    delivered: tuple[str, ...] = ("DELIVERED",)
-    failed: tuple[str, ...] = ("FAILED",)
-    message_id_path: str = "data.msgId"
-    not_found_codes: frozenset[str] = frozenset()
+    fields: dict[str, Any]
+    state_path: str
+    delivered: tuple[str, ...]
+    failed: tuple[str, ...]
+    message_id_path: str
+    not_found_codes: frozenset[str]
 
 
 @dataclass(frozen=True)
 class GenericSpec:
+    """Built by ``from_extra``, which holds the defaults the README documents."""
+
     url: str
-    method: str = "POST"
-    headers: dict[str, str] = field(default_factory=dict)
-    fields: dict[str, str | None] = field(default_factory=lambda: dict(DEFAULT_FIELDS))
-    params_as: str = "object"
-    success_path: str = "code"
-    success_values: tuple[str, ...] = ("0",)
-    message_id_path: str = "data.msgId"
-    error_code_path: str = "code"
-    error_message_path: str = "message"
-    permanent_codes: frozenset[str] = frozenset()
-    rate_limited_codes: frozenset[str] = frozenset()
-    signing: Signing | None = None
-    status: StatusQuery | None = None
+    method: str
+    headers: dict[str, str]
+    fields: dict[str, str | None]
+    params_as: str
+    success_path: str
+    success_values: tuple[str, ...]
+    message_id_path: str
+    error_code_path: str
+    error_message_path: str
+    permanent_codes: frozenset[str]
+    rate_limited_codes: frozenset[str]
+    signing: Signing | None
+    status: StatusQuery | None
 
     @classmethod
     def from_extra(cls, conn_id: str, extra: Mapping[str, Any], url: str) -> GenericSpec:
@@ -164,12 +171,16 @@ class GenericSpec:
             given = mapping("extra.status", extra["status"])
             if not given.get("url"):
                 raise config_error(conn_id, "extra.status.url", "is required when status is given")
-            if not fields["out_id"]:
-                raise config_error(conn_id, "extra.fields.out_id",
-                                   "is required: the status API finds messages by our id")
+            status_fields = {**DEFAULT_STATUS_FIELDS,
+                             **mapping("extra.status.fields", given.get("fields", {}))}
+            for name, mapped in (("extra.fields.out_id", fields["out_id"]),
+                                 ("extra.status.fields.out_id", status_fields["out_id"])):
+                if not mapped:
+                    raise config_error(conn_id, name,
+                                       "is required: the status API finds messages by our id")
             status = StatusQuery(
                 url=str(given["url"]),
-                fields={**DEFAULT_STATUS_FIELDS, **mapping("extra.status.fields", given.get("fields", {}))},
+                fields=status_fields,
                 state_path=str(given.get("state_path", "data.status")),
                 delivered=values("extra.status.delivered", given.get("delivered", ["DELIVERED"])),
                 failed=values("extra.status.failed", given.get("failed", ["FAILED"])),
@@ -196,6 +207,9 @@ class GenericSpec:
 
     def succeeded(self, http_status: int, reply: Any) -> bool:
         return http_status < 400 and scalar(get_path(reply, self.success_path)) in self.success_values
+
+    def error_code(self, http_status: int, reply: Any) -> str:
+        return text_at(reply, self.error_code_path) or f"HTTP_{http_status}"
 
     def classify(self, code: str, http_status: int) -> Outcome:
         """The platform's own lists first; then HTTP: 429 is flow control, another 4xx a request
@@ -271,19 +285,17 @@ class GenericHttpSms(SmsGateway):
         reply, failure = json_reply(resp)
         if failure:
             # a 401 or 429 without a JSON body still says what it is
-            outcome = self.spec.classify("", resp.status_code) if resp.status_code < 500 else failure.outcome
-            return replace(failure, outcome=outcome)
-        provider_id = get_path(reply, self.spec.message_id_path)
-        provider_id = None if provider_id is None else scalar(provider_id)
+            if resp.status_code < 500:
+                return replace(failure, outcome=self.spec.classify("", resp.status_code))
+            return failure
+        provider_id = text_at(reply, self.spec.message_id_path)
         if self.spec.succeeded(resp.status_code, reply):
             return SendResult(Outcome.ACCEPTED, scalar(get_path(reply, self.spec.success_path)), "",
                               provider_message_id=provider_id, http_status=resp.status_code)
-        raw = get_path(reply, self.spec.error_code_path)
-        code = f"HTTP_{resp.status_code}" if raw is None else scalar(raw)
-        text = get_path(reply, self.spec.error_message_path)
+        code = self.spec.error_code(resp.status_code, reply)
         return SendResult(self.spec.classify(code, resp.status_code), code,
-                          "" if text is None else str(text)[:200], provider_message_id=provider_id,
-                          http_status=resp.status_code)
+                          (text_at(reply, self.spec.error_message_path) or "")[:200],
+                          provider_message_id=provider_id, http_status=resp.status_code)
 
     def lookup(self, message: SmsMessage, sent_on: dt.date) -> LookupResult:
         status = self.spec.status
@@ -298,12 +310,10 @@ class GenericHttpSms(SmsGateway):
         if failure:
             raise TransientError(f"status query failed: {failure.code}")
         if self.spec.succeeded(resp.status_code, reply):
-            state = scalar(get_path(reply, status.state_path))
+            state = text_at(reply, status.state_path)
             delivered = True if state in status.delivered else False if state in status.failed else None
-            provider_id = get_path(reply, status.message_id_path)
-            return LookupResult(True, delivered, None if provider_id is None else scalar(provider_id), state)
-        raw = get_path(reply, self.spec.error_code_path)
-        code = f"HTTP_{resp.status_code}" if raw is None else scalar(raw)
+            return LookupResult(True, delivered, text_at(reply, status.message_id_path), state)
+        code = self.spec.error_code(resp.status_code, reply)
         if code in status.not_found_codes:
             return LookupResult(False, code=code)
         if self.spec.classify(code, resp.status_code) in {Outcome.TRANSIENT, Outcome.RATE_LIMITED}:

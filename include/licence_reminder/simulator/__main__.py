@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                  creds.tencent_sdk_app_id)
     logging.info("  generic: %s/generic/sms/send, status %s/generic/sms/status, app id %s (%s)", base, base,
                  creds.generic_app_id, "HMAC-signed" if creds.generic_secret else "unsigned")
-    logging.info("  connection JSON: python -m licence_reminder.simulator --port %s --print-conn PROVIDER", port)
+    logging.info("  connection JSON: --port %s --print-conn PROVIDER", port)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
