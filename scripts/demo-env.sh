@@ -18,6 +18,8 @@ export LR_RETRY_WAIT=${LR_RETRY_WAIT:-5}
 export AIRFLOW_CONN_LICENCE_LEDGER="{\"conn_type\": \"sqlite\", \"host\": \"$VAR/ledger.db\"}"
 export AIRFLOW_CONN_SRC_SCJGJ="{\"conn_type\": \"sqlite\", \"host\": \"$VAR/sources/scjgj.db\"}"
 export AIRFLOW_CONN_SRC_JTYSJ="{\"conn_type\": \"sqlite\", \"host\": \"$VAR/sources/jtysj.db\"}"
-demo_gateway_conn() {  # $1: simulator port
-  export AIRFLOW_CONN_SMS_GATEWAY="{\"conn_type\": \"http\", \"login\": \"sim-aliyun-key\", \"password\": \"sim-aliyun-secret\", \"extra\": {\"provider\": \"aliyun\", \"endpoint\": \"http://127.0.0.1:$1/aliyun/\", \"sign_name\": \"安阳市政务服务\", \"templates\": {\"sms_stage1\": \"SMS_DEMO_STAGE1\", \"sms_stage2\": \"SMS_DEMO_STAGE2\"}}}"
+export LR_DEMO_PROVIDER=${LR_DEMO_PROVIDER:-aliyun}
+demo_gateway_conn() {  # $1: simulator port; the connection is the simulator's own, for LR_DEMO_PROVIDER
+  AIRFLOW_CONN_SMS_GATEWAY=$("$ROOT/.venv/bin/python" -m licence_reminder.simulator --port "$1" --print-conn "$LR_DEMO_PROVIDER") || return 1
+  export AIRFLOW_CONN_SMS_GATEWAY
 }

@@ -27,7 +27,7 @@ trap 'kill $sim_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do [ -s "$port_file" ] && break; sleep 0.1; done
 [ -s "$port_file" ] || { echo "the SMS simulator did not start; see $VAR/simulator.log" >&2; exit 1; }
 demo_gateway_conn "$(cat "$port_file")"
-echo "SMS gateway simulator on 127.0.0.1:$(cat "$port_file") (Alibaba Cloud protocol)"
+echo "SMS gateway simulator on 127.0.0.1:$(cat "$port_file") ($LR_DEMO_PROVIDER protocol)"
 
 "$PY" -m licence_reminder.cli summary --json >"$VAR/before.json"
 run_dag() {

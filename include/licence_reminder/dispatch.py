@@ -5,7 +5,8 @@ Exactly once rests on three things:
 2. A message is written to ``outbox_message`` before any gateway call, and claimed (``sending``,
    committed) before the call; its id goes to the provider as OutId / SessionContext.
 3. A message found ``sending`` or ``unknown`` (crash between call and record, or a timeout after
-   the request left) is resolved by asking the provider, never by sending it again blind.
+   the request left) is resolved by asking the provider, never by sending it again blind; when the
+   provider cannot tell (no receipt yet, no status API) it goes to the call list for a person.
 """
 
 from __future__ import annotations
@@ -259,11 +260,18 @@ def recover(engine: Engine, gateways: Callable[[str], SmsGateway], *, shard: int
             _record(book, row, status="sent", kind="lookup", outcome="recovered", result=found,
                     started=started, run_id=run_id, gateway=gw.name)
             counts["recovered_sent"] += 1
-        else:
+        elif found.conclusive:
             # The provider never got it: it is safe to send once, as a normal pending message.
             _record(book, row, status="pending", kind="lookup", outcome="not_found", result=found,
                     started=started, run_id=run_id, gateway=gw.name, reason="provider has no record")
             counts["recovered_pending"] += 1
+        else:
+            # It may have been delivered: a resend could be a second message, so a person decides.
+            _record(book, row, status="call_list", kind="lookup", outcome="undetermined", result=found,
+                    started=started, run_id=run_id, gateway=gw.name,
+                    reason=f"in doubt ({found.code}): the provider cannot confirm it; "
+                           "not resent, review by hand")
+            counts["in_doubt_call_list"] += 1
     book.flush(engine)
     return dict(counts)
 

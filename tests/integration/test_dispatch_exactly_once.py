@@ -1,23 +1,34 @@
-"""Exactly once against real MariaDB and the simulator: crash recovery, permanent and transient errors."""
+"""Exactly once against real MariaDB and the simulator, for every provider: crash recovery,
+permanent and transient errors, timeouts after acceptance, rejected credentials.
+
+Each gateway is built the way the send task builds it: from an Airflow-style connection (the
+simulator's own, with the overrides a test needs) through the factory.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import json
+import time
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from licence_reminder import dispatch
-from licence_reminder.gateways.aliyun import AliyunSms
-from test_ledger_semantics import DEPT, TODAY, licence, put, q, run_sync  # noqa: F401
+from licence_reminder.gateways.base import SmsGateway
+from licence_reminder.gateways.factory import GatewayConfig, gateway_from_config
+from licence_reminder.registry import Catalogue
+from test_ledger_semantics import CATALOGUE, DEPT, TODAY, licence, put, q, run_sync  # noqa: F401
+
+PROVIDERS = ["aliyun", "tencent", "generic"]
 
 
 @pytest.fixture
 def setup(mariadb_factory):  # type: ignore[no-untyped-def]
-    from licence_reminder import schema, sync
+    from licence_reminder import schema
     from licence_reminder.db import engine_from_url
     from licence_reminder.simulator.server import start_in_thread
-    from test_ledger_semantics import CATALOGUE
 
     ledger, source = engine_from_url(mariadb_factory()), engine_from_url(mariadb_factory())
     schema.upgrade(ledger)
@@ -26,23 +37,51 @@ def setup(mariadb_factory):  # type: ignore[no-untyped-def]
                                       else sa.DateTime() if c == "source_updated_at" else sa.String(200))
                             for c in licence("x0000", 1)))
     meta.create_all(source)
-    sync.register_department(ledger, DEPT, CATALOGUE)
     sim = start_in_thread()
-    gw = AliyunSms(endpoint=f"{sim.url}/aliyun/", access_key_id="sim-aliyun-key",
-                   access_key_secret="sim-aliyun-secret", sign_name="安阳市政务服务", timeout=1.0)
-    yield ledger, source, sim, gw
-    gw.close()
+    gateways: list[SmsGateway] = []
+    yield ledger, source, sim, gateways
+    for gw in gateways:
+        gw.close()
     sim.stop()
     ledger.dispose()
     source.dispose()
 
 
-def prepare(ledger, source, *nos: str) -> None:  # type: ignore[no-untyped-def]
+def gateway(setup, provider: str, *, drop: tuple[str, ...] = (), **overrides: Any):  # type: ignore[no-untyped-def]
+    """The simulator's connection for ``provider``; ``login``/``password`` or extra keys overridden."""
+    _, _, sim, gateways = setup
+    conn = sim.connection(provider)
+    extra = {**conn["extra"], "timeout": 1.0}
+    for key, value in overrides.items():
+        if key in {"login", "password"}:
+            conn[key] = value
+        else:
+            extra[key] = value
+    for key in drop:
+        extra.pop(key)
+    cfg = GatewayConfig.from_connection(SimpleNamespace(
+        conn_id=f"sms_{provider}", login=conn["login"], password=conn["password"], extra_dejson=extra,
+        host=None, port=None, schema=None))
+    gw = gateway_from_config(cfg)
+    gateways.append(gw)
+    return cfg, gw
+
+
+# Tencent refuses a link in a template variable, so its messages point to the service hall
+HALL_ONLY = CATALOGUE.model_copy(update={"entries": [
+    e.model_copy(update={"online_url": None, "service_hall": "安阳市政务服务中心"}) for e in CATALOGUE.entries]})
+
+
+def prepare(setup, cfg: GatewayConfig, *nos: str, catalogue: Catalogue | None = None) -> None:  # type: ignore[no-untyped-def]
+    from licence_reminder import sync
+
+    ledger, source, _, _ = setup
+    sync.register_department(ledger, DEPT, catalogue or (HALL_ONLY if cfg.provider == "tencent" else CATALOGUE))
     put(source, *(licence(no, 30) for no in nos))
     run_sync(ledger, source)
     dispatch.plan(ledger, today=TODAY, run_id="d1")
-    profile = dispatch.GatewayProfile(conn_id="sms_gateway", provider="aliyun", sign_name="安阳市政务服务",
-                                      templates={"sms_stage1": "SMS_1", "sms_stage2": "SMS_2"})
+    profile = dispatch.GatewayProfile(conn_id=cfg.conn_id, provider=cfg.provider, sign_name=cfg.sign_name,
+                                      templates=cfg.templates, max_param_length=cfg.max_param_length)
     dispatch.render_outbox(ledger, today=TODAY, run_id="d1", profile_for=lambda _: profile)
 
 
@@ -50,59 +89,165 @@ def send(ledger, gw, **kw) -> dict:  # type: ignore[no-untyped-def]
     return dispatch.send_shard(ledger, lambda _: gw, shard=0, run_id="d1", max_wait_seconds=kw.pop("wait", 0), **kw)
 
 
+def attempts(ledger) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return [(r.kind, r.outcome) for r in q(ledger, "SELECT kind, outcome FROM delivery_attempt ORDER BY id")]
+
+
 @pytest.mark.mariadb
-def test_crash_between_call_and_record_does_not_send_twice(setup) -> None:  # type: ignore[no-untyped-def]
-    ledger, source, sim, gw = setup
-    prepare(ledger, source, "H0001", "H0002", "H0003")
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_sent_once_as_the_provider_expects(setup, provider: str) -> None:  # type: ignore[no-untyped-def]
+    ledger, _, sim, _ = setup
+    cfg, gw = gateway(setup, provider)
+    prepare(setup, cfg, "G0001")
+    assert send(ledger, gw) == {"sent": 1}
+    assert send(ledger, gw) == {}
+    (m,) = q(ledger, "SELECT id, template_name, template_code, params, provider_message_id FROM outbox_message")
+    (got,) = sim.messages()  # accepted: its signature checked out with the simulator's credentials
+    params = json.loads(m.params)
+    order = cfg.param_order.get(m.template_code)
+    assert (got["protocol"], got["out_id"], got["provider_id"]) == (provider, m.id, m.provider_message_id)
+    assert (got["template"], got["sign_name"]) == (cfg.templates[m.template_name], cfg.sign_name)
+    assert got["params"] == ([params[k] for k in order] if order else params)
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize(("provider", "recovered", "in_doubt"), [
+    ("aliyun", "recovered_pending", 0),   # QuerySendDetails: no record proves it never arrived
+    ("generic", "recovered_pending", 0),  # so does a status API's "no such message" (4040)
+    ("tencent", "in_doubt_call_list", 1),  # no receipt proves nothing: a person decides
+])
+def test_crash_between_call_and_record_does_not_send_twice(setup, provider: str, recovered: str,
+                                                           in_doubt: int) -> None:  # type: ignore[no-untyped-def]
+    ledger, _, sim, _ = setup
+    cfg, gw = gateway(setup, provider)
+    prepare(setup, cfg, "H0001", "H0002", "H0003")
     with pytest.raises(dispatch.SimulatedCrash):
         send(ledger, gw, crash_after_call=2)
     assert len(sim.messages()) == 2
     statuses = sorted(r.status for r in q(ledger, "SELECT status FROM outbox_message"))
     assert statuses == ["sending", "sending", "sending"]  # claimed, outcome never recorded
     out = send(ledger, gw)  # the retry of the task: recovery asks the provider first
-    assert out.get("recovered_sent") == 2 and out.get("recovered_pending") == 1 and out.get("sent") == 1
-    assert len(sim.messages()) == 3
-    assert sorted(m["out_id"] for m in sim.messages()) == sorted(r.id for r in q(ledger, "SELECT id FROM outbox_message"))
-    assert {r.status for r in q(ledger, "SELECT status FROM reminder")} == {"sent"}
+    assert out.get("recovered_sent") == 2 and out.get(recovered) == 1
+    assert out.get("sent", 0) == 1 - in_doubt
+    assert len(sim.messages()) == 3 - in_doubt
+    ids = {r.id: r.status for r in q(ledger, "SELECT id, status FROM outbox_message")}
+    assert {m["out_id"] for m in sim.messages()} == {i for i, s in ids.items() if s == "sent"}
+    assert sorted(r.status for r in q(ledger, "SELECT status FROM reminder")) == (
+        ["call_list"] * in_doubt + ["sent"] * (3 - in_doubt))
     send(ledger, gw)
-    assert len(sim.messages()) == 3
+    assert len(sim.messages()) == 3 - in_doubt
+
+
+PERMANENT_CODES = {
+    ("aliyun", "invalid_number"): "isv.MOBILE_NUMBER_ILLEGAL",
+    ("aliyun", "opted_out"): "isv.BLACK_KEY_CONTROL_LIMIT",
+    ("tencent", "invalid_number"): "InvalidParameterValue.IncorrectPhoneNumber",
+    ("tencent", "opted_out"): "FailedOperation.PhoneNumberInBlacklist",
+    ("generic", "invalid_number"): "4001",
+    ("generic", "opted_out"): "4002",
+}
 
 
 @pytest.mark.mariadb
-def test_permanent_error_not_retried_lands_on_call_list(setup) -> None:  # type: ignore[no-untyped-def]
-    ledger, source, sim, gw = setup
-    prepare(ledger, source, "J0001")
-    sim.set_faults([{"fault": "invalid_number"}])
+@pytest.mark.parametrize(("provider", "fault"), PERMANENT_CODES)
+def test_permanent_error_not_retried_lands_on_call_list(setup, provider: str, fault: str) -> None:  # type: ignore[no-untyped-def]
+    ledger, _, sim, _ = setup
+    cfg, gw = gateway(setup, provider)
+    prepare(setup, cfg, "J0001")
+    sim.set_faults([{"fault": fault}])
     out = send(ledger, gw, wait=2)
     assert out == {"call_list": 1}
     (m,) = q(ledger, "SELECT status, attempts, last_code FROM outbox_message")
-    assert (m.status, m.attempts, m.last_code) == ("call_list", 1, "isv.MOBILE_NUMBER_ILLEGAL")
+    assert (m.status, m.attempts, m.last_code) == ("call_list", 1, PERMANENT_CODES[provider, fault])
     assert q(ledger, "SELECT status FROM reminder")[0].status == "call_list"
     assert len(q(ledger, "SELECT * FROM delivery_attempt")) == 1
+    assert sim.messages() == []
 
 
 @pytest.mark.mariadb
-def test_transient_error_retried_and_delivered(setup) -> None:  # type: ignore[no-untyped-def]
-    ledger, source, sim, gw = setup
-    prepare(ledger, source, "K0001")
+def test_tencent_refuses_a_link_in_a_variable(setup) -> None:  # type: ignore[no-untyped-def]
+    ledger, _, sim, _ = setup
+    cfg, gw = gateway(setup, "tencent")
+    prepare(setup, cfg, "J0002", catalogue=CATALOGUE)  # online_url filled: it becomes variable {6}
+    assert send(ledger, gw) == {"call_list": 1}
+    (m,) = q(ledger, "SELECT last_code FROM outbox_message")
+    assert m.last_code == "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter"
+    assert sim.messages() == []
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_transient_error_retried_and_delivered(setup, provider: str) -> None:  # type: ignore[no-untyped-def]
+    ledger, _, sim, _ = setup
+    cfg, gw = gateway(setup, provider)
+    prepare(setup, cfg, "K0001")
     sim.set_faults([{"fault": "http_500", "times": 1}])
     out = send(ledger, gw, wait=10)
     assert out.get("sent") == 1 and out.get("retry_scheduled") == 1
-    outcomes = [r.outcome for r in q(ledger, "SELECT outcome FROM delivery_attempt ORDER BY id")]
-    assert outcomes == ["transient", "accepted"]
+    assert [o for _, o in attempts(ledger)] == ["transient", "accepted"]
     assert len(sim.messages()) == 1
 
 
 @pytest.mark.mariadb
-def test_timeout_after_send_is_looked_up_not_resent(setup) -> None:  # type: ignore[no-untyped-def]
-    ledger, source, sim, gw = setup
-    prepare(ledger, source, "L0001")
-    sim.set_faults([{"fault": "timeout", "times": 1}], timeout_seconds=2.5)
+@pytest.mark.parametrize(("provider", "fault"), [
+    ("aliyun", "timeout"), ("tencent", "timeout"), ("tencent", "drop_after_accept"),
+    ("generic", "timeout"),  # found through the platform's status API
+])
+def test_timeout_after_send_is_looked_up_not_resent(setup, provider: str, fault: str) -> None:  # type: ignore[no-untyped-def]
+    ledger, _, sim, _ = setup
+    cfg, gw = gateway(setup, provider)
+    prepare(setup, cfg, "L0001")
+    sim.set_faults([{"fault": fault, "times": 1}], timeout_seconds=2.5)
     out = send(ledger, gw)
     assert out.get("recovered_sent") == 1
     assert len(sim.messages()) == 1
-    kinds = [(r.kind, r.outcome) for r in q(ledger, "SELECT kind, outcome FROM delivery_attempt ORDER BY id")]
-    assert kinds == [("send", "transient"), ("lookup", "recovered")]
+    assert attempts(ledger) == [("send", "transient"), ("lookup", "recovered")]
+    (m,) = q(ledger, "SELECT status, provider_message_id FROM outbox_message")
+    assert (m.status, m.provider_message_id) == ("sent", sim.messages()[0]["provider_id"])
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize(("provider", "drop", "code"), [
+    ("tencent", (), "NO_RECEIPT"),            # accepted, but the carrier has not reported yet
+    ("generic", ("status",), "NO_STATUS_API"),  # nothing to ask
+])
+def test_in_doubt_without_proof_goes_to_manual_review(setup, provider: str, drop: tuple[str, ...],
+                                                      code: str) -> None:  # type: ignore[no-untyped-def]
+    ledger, _, sim, _ = setup
+    cfg, gw = gateway(setup, provider, drop=drop)
+    prepare(setup, cfg, "M0001")
+    sim.set_faults([{"fault": "timeout", "times": 1}], timeout_seconds=2.5, receipt_delay_seconds=3600)
+    out = send(ledger, gw)
+    assert out == {"in_doubt_call_list": 1}
+    assert attempts(ledger) == [("send", "transient"), ("lookup", "undetermined")]
+    (m,) = q(ledger, "SELECT status, last_code FROM outbox_message")
+    assert (m.status, m.last_code) == ("call_list", code)
+    (r,) = q(ledger, "SELECT status, status_reason FROM reminder")
+    assert r.status == "call_list" and "in doubt" in r.status_reason
+    send(ledger, gw)
+    assert len(sim.messages()) == 1  # accepted once, never sent again
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize(("provider", "override", "code"), [
+    ("aliyun", {"password": "not-the-secret"}, "SignatureDoesNotMatch"),
+    ("tencent", {"password": "not-the-secret"}, "AuthFailure.SignatureFailure"),
+    ("tencent", {"login": "AKIDunknown"}, "AuthFailure.SecretIdNotFound"),
+    ("tencent", {"clock": -600}, "AuthFailure.SignatureExpire"),
+    ("generic", {"password": "not-the-secret"}, "4012"),
+])
+def test_bad_credentials_rejected_by_the_simulator_are_permanent(setup, provider: str, override: dict[str, Any],
+                                                                 code: str) -> None:  # type: ignore[no-untyped-def]
+    ledger, _, sim, _ = setup
+    skew = override.pop("clock", 0)
+    cfg, gw = gateway(setup, provider, **override)
+    if skew:
+        gw.clock = lambda: time.time() + skew  # type: ignore[attr-defined]
+    prepare(setup, cfg, "N0001")
+    assert send(ledger, gw, wait=2) == {"call_list": 1}
+    (m,) = q(ledger, "SELECT status, attempts, last_code FROM outbox_message")
+    assert (m.status, m.attempts, m.last_code) == ("call_list", 1, code)
+    assert sim.messages() == []
 
 
 def test_rate_limiter_holds_rate() -> None:

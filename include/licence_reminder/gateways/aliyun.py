@@ -12,12 +12,12 @@ import hashlib
 import hmac
 import json
 import uuid
-from typing import Any
 from urllib.parse import quote
 
 import requests
 
 from licence_reminder.gateways.base import LookupResult, Outcome, SendResult, SmsGateway, SmsMessage
+from licence_reminder.gateways.common import CONNECT_TIMEOUT, json_reply, transport_failure
 
 VERSION = "2017-05-25"
 PERMANENT = {
@@ -75,7 +75,7 @@ class AliyunSms(SmsGateway):
             "Timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **extra,
         }
         params["Signature"] = sign(params, self._secret, "POST")
-        return self._session.post(self.endpoint, data=params, timeout=(3.05, self.timeout))
+        return self._session.post(self.endpoint, data=params, timeout=(CONNECT_TIMEOUT, self.timeout))
 
     def send(self, message: SmsMessage) -> SendResult:
         extra = {"PhoneNumbers": message.mobile, "SignName": message.sign_name or self.sign_name,
@@ -84,21 +84,11 @@ class AliyunSms(SmsGateway):
                  "OutId": message.message_id}
         try:
             resp = self._call("SendSms", extra)
-        except requests.ConnectTimeout:
-            return SendResult(Outcome.TRANSIENT, "CONNECT_TIMEOUT", "connect timeout")
-        except requests.Timeout:
-            return SendResult(Outcome.TRANSIENT, "TIMEOUT", "read timeout", ambiguous=True)
-        except requests.ConnectionError as exc:
-            sent = "Connection aborted" in str(exc) or "RemoteDisconnected" in str(exc)
-            return SendResult(Outcome.TRANSIENT, "CONNECTION_ERROR", type(exc).__name__, ambiguous=sent)
-        if resp.status_code >= 500:
-            return SendResult(Outcome.TRANSIENT, f"HTTP_{resp.status_code}", resp.reason or "",
-                              http_status=resp.status_code)
-        try:
-            body: dict[str, Any] = resp.json()
-        except ValueError:
-            return SendResult(Outcome.TRANSIENT, f"HTTP_{resp.status_code}", "reply is not JSON",
-                              http_status=resp.status_code)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            return transport_failure(exc)
+        body, failure = json_reply(resp)
+        if failure:
+            return failure
         code = str(body.get("Code", f"HTTP_{resp.status_code}"))
         return SendResult(classify(code), code, str(body.get("Message", ""))[:200],
                           provider_message_id=body.get("BizId"), request_id=body.get("RequestId"),

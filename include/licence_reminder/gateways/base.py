@@ -42,6 +42,9 @@ class LookupResult:
     delivered: bool | None = None
     provider_message_id: str | None = None
     code: str | None = None
+    #: False when "not found" does not prove the provider never accepted the message (its record
+    #: may not exist yet, or there is nothing to ask): such a message must not be sent again
+    conclusive: bool = True
 
 
 class SmsGateway(ABC):

@@ -1,1 +1,2 @@
-"""A loopback SMS gateway simulator speaking the Alibaba Cloud SMS protocol, signatures verified."""
+"""A loopback SMS gateway simulator speaking the Alibaba Cloud, Tencent Cloud and generic government
+platform protocols, signatures verified."""

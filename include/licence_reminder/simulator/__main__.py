@@ -1,14 +1,22 @@
-"""``python -m licence_reminder.simulator --host 127.0.0.1 --port 8765 [--port-file FILE]``"""
+"""``python -m licence_reminder.simulator --host 127.0.0.1 --port 8765 [--port-file FILE]``
+
+``--print-conn PROVIDER`` prints the ``AIRFLOW_CONN_…`` JSON that points that provider's adapter at a
+simulator on ``--host``/``--port`` (test credentials only) and exits; ``--receipt-delay`` makes
+Tencent receipts appear that many seconds after acceptance, as carrier reports do.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
 from pathlib import Path
 
-from licence_reminder.simulator.server import make_server
+from licence_reminder.simulator.server import SimulatorCredentials, airflow_connection, make_server
+
+PROVIDERS = ("aliyun", "tencent", "generic")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,14 +24,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--port-file", type=Path, help="write the bound port here (use with --port 0)")
+    parser.add_argument("--receipt-delay", type=float, default=0.0, metavar="SECONDS",
+                        help="Tencent receipts show in the pull API this long after acceptance")
+    parser.add_argument("--print-conn", choices=PROVIDERS, metavar="PROVIDER",
+                        help=f"print the Airflow connection JSON for one of {', '.join(PROVIDERS)} and exit")
     args = parser.parse_args(argv)
+    if args.print_conn:
+        print(json.dumps(airflow_connection(args.print_conn, f"http://{args.host}:{args.port}"),
+                         ensure_ascii=False))
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
     server = make_server(args.host, args.port)
+    server.state.receipt_delay_seconds = args.receipt_delay
     port = server.server_address[1]
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     if args.port_file:
         args.port_file.write_text(str(port))
-    logging.info("SMS simulator listening on http://%s:%s (aliyun at /aliyun/)", args.host, port)
+    base = f"http://{args.host}:{port}"
+    creds: SimulatorCredentials = server.state.credentials
+    # key ids only: the secrets are the simulator's own, but a deployment may set real-looking ones
+    logging.info("SMS simulator listening on %s", base)
+    logging.info("  aliyun : %s/aliyun/  AccessKeyId %s", base, creds.aliyun_key_id)
+    logging.info("  tencent: %s/tencent/  SecretId %s, SdkAppId %s", base, creds.tencent_secret_id,
+                 creds.tencent_sdk_app_id)
+    logging.info("  generic: %s/generic/sms/send, status %s/generic/sms/status, app id %s (%s)", base, base,
+                 creds.generic_app_id, "HMAC-signed" if creds.generic_secret else "unsigned")
+    logging.info("  connection JSON: --port %s --print-conn PROVIDER", port)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,9 +1,17 @@
-"""The simulator: Alibaba Cloud dysmsapi SendSms / QuerySendDetails on ``/aliyun/``.
+"""The simulator: three SMS protocols on loopback, each checking its own signature.
 
-It verifies every request's HMAC-SHA1 signature with the credentials it was given, records the
-messages it accepts, and injects faults on demand (``POST /_sim/faults``): ``timeout`` (accept,
-then answer too late), ``drop_after_accept`` (accept, then close without a reply), ``http_500``,
-``rate_limit``, ``invalid_number``. ``GET /_sim/messages`` lists what was accepted.
+- ``/aliyun/``: Alibaba Cloud dysmsapi SendSms / QuerySendDetails, RPC signature (HMAC-SHA1).
+- ``/tencent/``: Tencent Cloud SMS 2021-01-11 SendSms / PullSmsSendStatusByPhoneNumber, TC3-HMAC-SHA256;
+  a timestamp more than 5 minutes off is ``AuthFailure.SignatureExpire``, a link in a template
+  variable ``InvalidParameterValue.ProhibitedUseUrlInTemplateParameter``. Receipts show in the pull
+  ``receipt_delay_seconds`` after acceptance (0 by default), as carrier reports come late.
+- ``/generic/sms/send`` and ``/generic/sms/status``: the generic adapter's default protocol (README
+  "SMS gateways"); its HMAC-SHA256 headers are checked when the simulator has a generic secret.
+
+Faults are injected on demand (``POST /_sim/faults``) and mean the same in every protocol, worded in
+each one's codes: ``timeout`` (accept, then answer too late), ``drop_after_accept`` (accept, then
+close without a reply), ``http_500``, ``rate_limit``, ``invalid_number``, ``opted_out``.
+``GET /_sim/messages`` lists what was accepted.
 
 Each response is written in ONE write with TCP_NODELAY: headers and body in separate writes stall
 on delayed ACKs (~23 requests/s instead of ~1,500).
@@ -11,22 +19,29 @@ on delayed ACKs (~23 requests/s instead of ~1,500).
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import os
+import re
 import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from licence_reminder.gateways.aliyun import sign
+from licence_reminder.gateways import aliyun, tencent
+from licence_reminder.gateways.generic import hmac_signature
 from licence_reminder.masking import mask_mobile
 
 log = logging.getLogger("licence_reminder.simulator")
+
+MAX_SKEW_SECONDS = 300
+SIGN_NAME = "安阳市政务服务"
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,12 @@ class SimulatorCredentials:
 
     aliyun_key_id: str = os.environ.get("LR_SIM_ALIYUN_KEY", "sim-aliyun-key")
     aliyun_secret: str = os.environ.get("LR_SIM_ALIYUN_SECRET", "sim-aliyun-secret")
+    tencent_secret_id: str = os.environ.get("LR_SIM_TENCENT_ID", "sim-tencent-id")
+    tencent_secret_key: str = os.environ.get("LR_SIM_TENCENT_KEY", "sim-tencent-key")
+    tencent_sdk_app_id: str = os.environ.get("LR_SIM_TENCENT_APP", "1400000000")
+    generic_app_id: str = os.environ.get("LR_SIM_GENERIC_APP", "sim-generic-app")
+    #: empty: the generic endpoint takes unsigned requests
+    generic_secret: str = os.environ.get("LR_SIM_GENERIC_SECRET", "sim-generic-secret")
 
 
 @dataclass
@@ -44,6 +65,7 @@ class _State:
     rules: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     timeout_seconds: float = 15.0
+    receipt_delay_seconds: float = 0.0
 
     def fault_for(self, mobile: str) -> str | None:
         with self.lock:
@@ -58,6 +80,75 @@ class _State:
                     rule["times"] -= 1
                 return str(rule["fault"])
         return None
+
+    def configure(self, spec: dict[str, Any]) -> None:
+        with self.lock:
+            if "rules" in spec:
+                self.rules = [dict(r) for r in spec["rules"]]
+            if spec.get("timeout_seconds") is not None:
+                self.timeout_seconds = float(spec["timeout_seconds"])
+            if spec.get("receipt_delay_seconds") is not None:
+                self.receipt_delay_seconds = float(spec["receipt_delay_seconds"])
+
+
+#: faults answered with a refusal, before anything is accepted
+REFUSALS = ("http_500", "rate_limit", "invalid_number", "opted_out")
+
+
+@dataclass(frozen=True)
+class _Protocol:
+    """How one provider words the outcomes every protocol shares."""
+
+    name: str
+    #: refusal → (HTTP status, code, message)
+    refusals: dict[str, tuple[int, str, str]]
+    accepted: Callable[[dict[str, Any], str], Any]
+    refused: Callable[[dict[str, Any], str, str, str], Any]
+    new_id: Callable[[], str]
+
+
+def _tencent_status(record: dict[str, Any], code: str, text: str) -> dict[str, Any]:
+    return {"SerialNo": record.get("provider_id", ""), "PhoneNumber": tencent.e164(record["mobile"]),
+            "Fee": 1 if code == "Ok" else 0, "SessionContext": record.get("out_id") or "",
+            "Code": code, "Message": text, "IsoCode": "CN"}
+
+
+ALIYUN = _Protocol(
+    "aliyun",
+    {"http_500": (500, "InternalError", "simulated"),
+     "rate_limit": (200, "isv.BUSINESS_LIMIT_CONTROL", "触发号码天级流控"),
+     "invalid_number": (200, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"),
+     "opted_out": (200, "isv.BLACK_KEY_CONTROL_LIMIT", "黑名单管控")},
+    accepted=lambda r, rid: {"Code": "OK", "Message": "OK", "BizId": r["provider_id"], "RequestId": rid},
+    refused=lambda r, code, text, rid: {"Code": code, "Message": text, "RequestId": rid},
+    new_id=lambda: f"{int(time.time() * 1000)}^{uuid.uuid4().hex[:10]}",
+)
+TENCENT = _Protocol(
+    "tencent",
+    {"http_500": (500, "InternalError", "simulated"),
+     "rate_limit": (200, "LimitExceeded.PhoneNumberDailyLimit", "单个手机号日下发短信条数超过设定的上限"),
+     "invalid_number": (200, "InvalidParameterValue.IncorrectPhoneNumber", "手机号格式错误"),
+     "opted_out": (200, "FailedOperation.PhoneNumberInBlacklist", "手机号在免打扰名单库中")},
+    accepted=lambda r, rid: {"Response": {"SendStatusSet": [_tencent_status(r, "Ok", "send success")],
+                                          "RequestId": rid}},
+    refused=lambda r, code, text, rid: {"Response": {"SendStatusSet": [_tencent_status(r, code, text)],
+                                                     "RequestId": rid}},
+    new_id=lambda: f"{uuid.uuid4().int % 10000}:{uuid.uuid4().hex[:20]}",
+)
+GENERIC = _Protocol(
+    "generic",
+    {"http_500": (500, "500", "simulated"), "rate_limit": (200, "4290", "rate limited"),
+     "invalid_number": (200, "4001", "invalid mobile"),
+     "opted_out": (200, "4002", "recipient unsubscribed")},
+    accepted=lambda r, rid: {"code": "0", "message": "OK", "data": {"msgId": r["provider_id"]}},
+    refused=lambda r, code, text, rid: {"code": code, "message": text},
+    new_id=lambda: uuid.uuid4().hex,
+)
+
+#: Tencent refuses a link in a template variable: links must be constant template text
+_URL = re.compile(r"https?://|www\.", re.IGNORECASE)
+_TC3 = re.compile(r"TC3-HMAC-SHA256 Credential=(?P<id>[^/]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<service>[^/]+)"
+                  r"/tc3_request, SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<sig>[0-9a-f]{64})")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -96,9 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         state = self.server.state
         if url.path == "/_sim/faults":
-            spec = json.loads(body or b"{}")
-            with state.lock:
-                state.rules = list(spec.get("rules", []))
+            state.configure(json.loads(body or b"{}"))
             self._reply(200, {"ok": True})
         elif url.path == "/_sim/reset":
             with state.lock:
@@ -106,28 +195,70 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, {"ok": True})
         elif url.path.startswith("/aliyun"):
             self._aliyun(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)), "POST")
+        elif url.path.startswith("/tencent"):
+            self._tencent(body)
+        elif url.path.startswith("/generic/"):
+            self._generic(url.path, body)
         else:
             self._reply(404, {"error": "not found"})
 
-    def _aliyun(self, params: dict[str, str], method: str) -> None:
+    # ------------------------------------------------------------------ shared by the protocols
+    def _deliver(self, proto: _Protocol, record: dict[str, Any]) -> None:
+        """Refuse, or accept and record, then answer (or not) as the injected fault says."""
         state = self.server.state
         request_id = str(uuid.uuid4()).upper()
-        creds = state.credentials
+        mobile = record["mobile"]
+        fault = state.fault_for(mobile)
+        log.info("%s send %s template=%s fault=%s", proto.name, mask_mobile(mobile), record["template"], fault)
+        refusal = fault if fault in REFUSALS else None
+        if refusal is None and not (len(mobile) == 11 and mobile.isdigit()):
+            refusal = "invalid_number"
+        if refusal:
+            status, code, text = proto.refusals[refusal]
+            self._reply(status, proto.refused(record, code, text, request_id))
+            return
+        now = time.time()
+        record.update(protocol=proto.name, provider_id=proto.new_id(), accepted_at=now,
+                      time=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)),
+                      send_date=time.strftime("%Y%m%d", time.localtime(now)))
+        with state.lock:
+            state.messages.append(record)
+        if fault == "drop_after_accept":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault == "timeout":
+            time.sleep(state.timeout_seconds)
+        self._reply(200, proto.accepted(record, request_id))
+
+    def _accepted(self, protocol: str, match: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        with self.server.state.lock:
+            return [m for m in self.server.state.messages if m["protocol"] == protocol and match(m)]
+
+    # ------------------------------------------------------------------ Alibaba Cloud
+    def _aliyun(self, params: dict[str, str], method: str) -> None:
+        request_id = str(uuid.uuid4()).upper()
+        creds = self.server.state.credentials
         given = params.pop("Signature", "")
         if params.get("AccessKeyId") != creds.aliyun_key_id:
             self._reply(404, {"Code": "InvalidAccessKeyId.NotFound", "Message": "Specified access key is not found.", "RequestId": request_id})
             return
-        if sign(params, creds.aliyun_secret, method) != given:
+        if aliyun.sign(params, creds.aliyun_secret, method) != given:
             self._reply(400, {"Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched with our calculation.", "RequestId": request_id})
             return
         action = params.get("Action")
         if action == "SendSms":
-            self._aliyun_send(params, request_id)
+            for key in ("SignName", "TemplateCode", "TemplateParam"):
+                if not params.get(key):
+                    self._reply(200, {"Code": "isv.INVALID_PARAMETERS", "Message": f"{key} missing", "RequestId": request_id})
+                    return
+            self._deliver(ALIYUN, {"mobile": params.get("PhoneNumbers", ""), "sign_name": params["SignName"],
+                                   "template": params["TemplateCode"],
+                                   "params": json.loads(params["TemplateParam"]), "out_id": params.get("OutId")})
         elif action == "QuerySendDetails":
             mobile, day = params.get("PhoneNumber", ""), params.get("SendDate", "")
             size, page = int(params.get("PageSize", "10")), int(params.get("CurrentPage", "1"))
-            with state.lock:
-                found = [m for m in state.messages if m["mobile"] == mobile and m["send_date"] == day]
+            found = self._accepted("aliyun", lambda m: m["mobile"] == mobile and m["send_date"] == day)
             chunk = found[(page - 1) * size: page * size]
             self._reply(200, {"Code": "OK", "Message": "OK", "RequestId": request_id,
                               "TotalCount": len(found), "SmsSendDetailDTOs": {"SmsSendDetailDTO": [
@@ -138,39 +269,144 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._reply(400, {"Code": "InvalidAction.NotFound", "Message": f"{action} is not supported", "RequestId": request_id})
 
-    def _aliyun_send(self, params: dict[str, str], request_id: str) -> None:
-        state = self.server.state
-        mobile = params.get("PhoneNumbers", "")
-        fault = state.fault_for(mobile)
-        log.info("SendSms %s template=%s fault=%s", mask_mobile(mobile), params.get("TemplateCode"), fault)
-        if fault == "http_500":
-            self._reply(500, {"Code": "InternalError", "Message": "simulated", "RequestId": request_id})
+    # ------------------------------------------------------------------ Tencent Cloud
+    def _tencent_auth_error(self, body: bytes) -> tuple[str, str] | None:
+        creds = self.server.state.credentials
+        auth = _TC3.fullmatch(self.headers.get("Authorization", ""))
+        if not auth:
+            return "AuthFailure.InvalidAuthorization", "请求头部的 Authorization 不符合腾讯云标准。"
+        if auth["id"] != creds.tencent_secret_id:
+            return "AuthFailure.SecretIdNotFound", "密钥不存在。"
+        try:
+            timestamp = int(self.headers.get("X-TC-Timestamp", ""))
+        except ValueError:
+            return "AuthFailure.InvalidAuthorization", "X-TC-Timestamp 缺失或不是整数。"
+        if abs(time.time() - timestamp) > MAX_SKEW_SECONDS:
+            return "AuthFailure.SignatureExpire", "签名过期。Timestamp 和服务器时间相差不得超过五分钟。"
+        names = auth["signed"].split(";")
+        scope = f"{auth['date']}/{auth['service']}/tc3_request"
+        if not {"content-type", "host"} <= set(names) or auth["service"] != tencent.SERVICE \
+                or scope != tencent.credential_scope(timestamp, tencent.SERVICE):
+            return "AuthFailure.SignatureFailure", "签名错误。"
+        canonical = tencent.canonical_request("POST", {n: self.headers.get(n, "") for n in names}, body)
+        expected = tencent.signature(creds.tencent_secret_key, timestamp, tencent.SERVICE, canonical)
+        if not hmac.compare_digest(expected, auth["sig"]):
+            return "AuthFailure.SignatureFailure", "签名错误。签名计算错误，请对照签名方法文档检查签名计算过程。"
+        return None
+
+    def _tencent(self, body: bytes) -> None:
+        request_id = str(uuid.uuid4())
+
+        def error(code: str, text: str) -> None:
+            self._reply(200, {"Response": {"Error": {"Code": code, "Message": text}, "RequestId": request_id}})
+
+        refused = self._tencent_auth_error(body)
+        if refused:
+            error(*refused)
             return
-        if fault == "rate_limit":
-            self._reply(200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发号码天级流控", "RequestId": request_id})
+        if self.headers.get("X-TC-Version") != tencent.VERSION:
+            error("NoSuchVersion", "接口版本不存在。")
             return
-        if fault == "invalid_number" or not (len(mobile) == 11 and mobile.isdigit()):
-            self._reply(200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号", "RequestId": request_id})
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            error("FailedOperation.JsonParseFail", "解析请求包体时候失败。")
             return
-        for key in ("SignName", "TemplateCode", "TemplateParam"):
-            if not params.get(key):
-                self._reply(200, {"Code": "isv.INVALID_PARAMETERS", "Message": f"{key} missing", "RequestId": request_id})
+        if payload.get("SmsSdkAppId") != self.server.state.credentials.tencent_sdk_app_id:
+            error("UnauthorizedOperation.SmsSdkAppIdVerifyFail", "SmsSdkAppId 校验失败。")
+            return
+        action = self.headers.get("X-TC-Action")
+        if action == "SendSms":
+            numbers, params = payload.get("PhoneNumberSet") or [], payload.get("TemplateParamSet") or []
+            if len(numbers) != 1:
+                error("InvalidParameter", "the simulator takes exactly one number per request")
+            elif not payload.get("TemplateId"):
+                error("MissingParameter", "TemplateId 缺失。")
+            elif not payload.get("SignName"):
+                error("FailedOperation.SignatureIncorrectOrUnapproved", "签名未审批或格式错误。")
+            elif not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+                error("InvalidParameter", "TemplateParamSet 必须是字符串数组。")
+            elif any(_URL.search(p) for p in params):
+                error("InvalidParameterValue.ProhibitedUseUrlInTemplateParameter", "禁止在模板变量中使用 URL。")
+            else:
+                number = str(numbers[0])
+                self._deliver(TENCENT, {"mobile": number.removeprefix("+86"),
+                                        "sign_name": payload["SignName"], "template": payload["TemplateId"],
+                                        "params": params, "out_id": payload.get("SessionContext")})
+        elif action == "PullSmsSendStatusByPhoneNumber":
+            self._tencent_pull(payload, error, request_id)
+        else:
+            error("InvalidAction", f"接口 {action} 不存在。")
+
+    def _tencent_pull(self, payload: dict[str, Any], error: Callable[[str, str], None],
+                      request_id: str) -> None:
+        now = time.time()
+        try:
+            begin, end, limit = int(payload["BeginTime"]), int(payload.get("EndTime") or now), int(payload["Limit"])
+        except (KeyError, TypeError, ValueError):
+            error("MissingParameter", "BeginTime 和 Limit 必须是整数。")
+            return
+        if not 0 < limit <= tencent.PULL_LIMIT:
+            error("InvalidParameterValue.LimitVerifyFail", "参数 Limit 校验失败。")
+            return
+        if begin < now - tencent.PULL_WINDOW.total_seconds():
+            error("InvalidParameterValue.BeginTimeVerifyFail", "最大可拉取当前时期前7天的数据。")
+            return
+        mobile = str(payload.get("PhoneNumber", "")).removeprefix("+86")
+        delay = self.server.state.receipt_delay_seconds
+        receipts = self._accepted("tencent", lambda m: m["mobile"] == mobile
+                                  and begin <= int(m["accepted_at"]) <= end
+                                  and now - m["accepted_at"] >= delay)[:limit]
+        self._reply(200, {"Response": {"PullSmsSendStatusSet": [
+            {"UserReceiveTime": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(m["accepted_at"] + delay)),
+             "CountryCode": "86", "SubscriberNumber": m["mobile"], "PhoneNumber": tencent.e164(m["mobile"]),
+             "SerialNo": m["provider_id"], "ReportStatus": "SUCCESS", "Description": "用户短信送达成功",
+             "SessionContext": m["out_id"] or ""}
+            for m in receipts], "RequestId": request_id}})
+
+    # ------------------------------------------------------------------ generic government platform
+    def _generic_auth_error(self, body: bytes) -> tuple[str, str] | None:
+        creds = self.server.state.credentials
+        app_id = self.headers.get("X-App-Id", "")
+        if app_id != creds.generic_app_id:
+            return "4010", "unknown app id"
+        timestamp, nonce = self.headers.get("X-Timestamp", ""), self.headers.get("X-Nonce", "")
+        if not timestamp.isdigit() or abs(time.time() * 1000 - int(timestamp)) > MAX_SKEW_SECONDS * 1000:
+            return "4011", "timestamp missing or more than 5 minutes off"
+        expected = hmac_signature(creds.generic_secret, app_id, timestamp, nonce, body)
+        if not hmac.compare_digest(expected, self.headers.get("X-Signature", "")):
+            return "4012", "signature mismatch"
+        return None
+
+    def _generic(self, path: str, body: bytes) -> None:
+        if self.server.state.credentials.generic_secret:
+            refused = self._generic_auth_error(body)
+            if refused:
+                self._reply(401, {"code": refused[0], "message": refused[1]})
                 return
-        biz_id = f"{int(time.time() * 1000)}^{uuid.uuid4().hex[:10]}"
-        now = time.localtime()
-        record = {"protocol": "aliyun", "mobile": mobile, "sign_name": params["SignName"],
-                  "template": params["TemplateCode"], "params": json.loads(params["TemplateParam"]),
-                  "out_id": params.get("OutId"), "provider_id": biz_id,
-                  "time": time.strftime("%Y-%m-%d %H:%M:%S", now), "send_date": time.strftime("%Y%m%d", now)}
-        with state.lock:
-            state.messages.append(record)
-        if fault == "drop_after_accept":
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            self._reply(400, {"code": "4000", "message": "body is not JSON"})
             return
-        if fault == "timeout":
-            time.sleep(state.timeout_seconds)
-        self._reply(200, {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": request_id})
+        if path == "/generic/sms/send":
+            missing = [k for k in ("mobile", "templateCode", "params", "signName") if not payload.get(k)]
+            if missing:
+                self._reply(200, {"code": "4003", "message": f"missing {missing}"})
+                return
+            self._deliver(GENERIC, {"mobile": str(payload["mobile"]), "sign_name": payload["signName"],
+                                    "template": payload["templateCode"], "params": payload["params"],
+                                    "out_id": payload.get("outId")})
+        elif path == "/generic/sms/status":
+            out_id = payload.get("outId")
+            found = self._accepted("generic", lambda m: bool(out_id) and m["out_id"] == out_id)
+            if found:
+                self._reply(200, {"code": "0", "message": "OK", "data": {
+                    "msgId": found[0]["provider_id"], "outId": found[0]["out_id"], "status": "DELIVERED"}})
+            else:
+                self._reply(200, {"code": "4040", "message": "no such message"})
+        else:
+            self._reply(404, {"code": "4004", "message": "not found"})
 
 
 class _Server(ThreadingHTTPServer):
@@ -188,16 +424,19 @@ class SimulatorHandle:
         host, port = server.server_address[:2]
         self.port = port
         self.url = f"http://{host}:{port}"
+        self.credentials = server.state.credentials
 
     def messages(self) -> list[dict[str, Any]]:
         with self._server.state.lock:
             return list(self._server.state.messages)
 
-    def set_faults(self, rules: list[dict[str, Any]], timeout_seconds: float | None = None) -> None:
-        with self._server.state.lock:
-            self._server.state.rules = [dict(r) for r in rules]
-            if timeout_seconds is not None:
-                self._server.state.timeout_seconds = timeout_seconds
+    def set_faults(self, rules: list[dict[str, Any]], timeout_seconds: float | None = None,
+                   receipt_delay_seconds: float | None = None) -> None:
+        self._server.state.configure({"rules": rules, "timeout_seconds": timeout_seconds,
+                                      "receipt_delay_seconds": receipt_delay_seconds})
+
+    def connection(self, provider: str) -> dict[str, Any]:
+        return airflow_connection(provider, self.url, self.credentials)
 
     def reset(self) -> None:
         with self._server.state.lock:
@@ -215,6 +454,43 @@ class SimulatorHandle:
         self.stop()
 
 
+#: Tencent templates number their variables {1}, {2}, …: the product's names in that order
+TENCENT_PARAM_ORDER = {
+    "sms_stage1": ["name", "licence", "days", "expiry", "deadline", "url", "hall", "materials", "phone"],
+    "sms_stage2": ["name", "licence", "days", "expiry", "deadline", "url", "hall", "materials", "phone",
+                   "consequences"],
+}
+#: how the generic adapter's default protocol refuses (the simulator's codes)
+GENERIC_PERMANENT_CODES = ["4001", "4002", "4003", "4010", "4011", "4012"]
+GENERIC_RATE_LIMITED_CODES = ["4290"]
+
+
+def airflow_connection(provider: str, base_url: str,
+                       credentials: SimulatorCredentials | None = None) -> dict[str, Any]:
+    """The Airflow connection (``AIRFLOW_CONN_…`` JSON) that points ``provider``'s adapter here."""
+    c = credentials or SimulatorCredentials()
+    common = {"provider": provider, "sign_name": SIGN_NAME}
+    if provider == "aliyun":
+        return {"conn_type": "http", "login": c.aliyun_key_id, "password": c.aliyun_secret, "extra": {
+            **common, "endpoint": f"{base_url}/aliyun/",
+            "templates": {"sms_stage1": "SMS_DEMO_STAGE1", "sms_stage2": "SMS_DEMO_STAGE2"}}}
+    if provider == "tencent":
+        return {"conn_type": "http", "login": c.tencent_secret_id, "password": c.tencent_secret_key, "extra": {
+            **common, "endpoint": f"{base_url}/tencent/", "sdk_app_id": c.tencent_sdk_app_id,
+            "region": "ap-guangzhou", "templates": {"sms_stage1": "1110001", "sms_stage2": "1110002"},
+            "param_order": TENCENT_PARAM_ORDER}}
+    if provider == "generic":
+        extra: dict[str, Any] = {
+            **common, "endpoint": f"{base_url}/generic/sms/send",
+            "templates": {"sms_stage1": "LR_STAGE1", "sms_stage2": "LR_STAGE2"},
+            "permanent_codes": GENERIC_PERMANENT_CODES, "rate_limited_codes": GENERIC_RATE_LIMITED_CODES,
+            "status": {"url": f"{base_url}/generic/sms/status", "not_found_codes": ["4040"]}}
+        if c.generic_secret:
+            extra["signing"] = {}
+        return {"conn_type": "http", "login": c.generic_app_id, "password": c.generic_secret, "extra": extra}
+    raise ValueError(f"unknown provider {provider!r}")
+
+
 def make_server(host: str = "127.0.0.1", port: int = 0,
                 credentials: SimulatorCredentials | None = None) -> _Server:
     return _Server((host, port), _State(credentials or SimulatorCredentials()))
@@ -223,6 +499,8 @@ def make_server(host: str = "127.0.0.1", port: int = 0,
 def start_in_thread(credentials: SimulatorCredentials | None = None, host: str = "127.0.0.1",
                     port: int = 0) -> SimulatorHandle:
     server = make_server(host, port, credentials)
-    thread = threading.Thread(target=server.serve_forever, name="sms-simulator", daemon=True)
+    # a short poll: stop() waits up to one interval, once per test that starts a simulator
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="sms-simulator", daemon=True)
     thread.start()
     return SimulatorHandle(server, thread)
