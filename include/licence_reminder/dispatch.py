@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from licence_reminder.db import sql
+from licence_reminder.errors import TransientError
 from licence_reminder.masking import mask_mobile
 from licence_reminder.policy import LicenceState, Policy, decide
 from licence_reminder.render import LicenceLine, MessageRejected, check_sms, render, sms_params
@@ -254,8 +255,14 @@ def recover(engine: Engine, gateways: Callable[[str], SmsGateway], *, shard: int
     for row in rows:
         gw = gateways(row.gateway_conn_id)
         started = _now()
-        created = row.created_at if isinstance(row.created_at, dt.datetime) else dt.datetime.fromisoformat(str(row.created_at))
-        found = gw.lookup(_sms_message(row), created.date())
+        # claimed (or recorded in doubt) just before or after the call: the provider's send date
+        claimed = _as_date(row.updated_at)
+        try:
+            found = gw.lookup(_sms_message(row), claimed)
+        except TransientError as exc:
+            log.warning("message %s stays in doubt, asked again next time: %s", row.id, exc)
+            counts["lookup_failed"] += 1
+            continue
         if found.found:
             _record(book, row, status="sent", kind="lookup", outcome="recovered", result=found,
                     started=started, run_id=run_id, gateway=gw.name)

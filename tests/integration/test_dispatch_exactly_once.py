@@ -207,6 +207,22 @@ def test_timeout_after_send_is_looked_up_not_resent(setup, provider: str, fault:
 
 
 @pytest.mark.mariadb
+@pytest.mark.parametrize("provider", ["aliyun", "tencent"])
+def test_a_failed_status_query_is_not_taken_for_no_record(setup, provider: str) -> None:  # type: ignore[no-untyped-def]
+    ledger, _, sim, _ = setup
+    cfg, gw = gateway(setup, provider)
+    prepare(setup, cfg, "Q0001")
+    sim.set_faults([{"fault": "timeout", "times": 1}, {"on": "query", "fault": "throttled", "times": 1}],
+                   timeout_seconds=2.5)
+    assert send(ledger, gw) == {"lookup_failed": 1}
+    (m,) = q(ledger, "SELECT status FROM outbox_message")
+    assert m.status == "unknown" and len(sim.messages()) == 1  # still in doubt, not sent again
+    assert send(ledger, gw) == {"recovered_sent": 1}  # the next run asks again and settles it
+    assert len(sim.messages()) == 1
+    assert attempts(ledger) == [("send", "transient"), ("lookup", "recovered")]
+
+
+@pytest.mark.mariadb
 @pytest.mark.parametrize(("provider", "drop", "code"), [
     ("tencent", (), "NO_RECEIPT"),            # accepted, but the carrier has not reported yet
     ("generic", ("status",), "NO_STATUS_API"),  # nothing to ask

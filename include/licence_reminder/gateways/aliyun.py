@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import requests
 
+from licence_reminder.errors import TransientError
 from licence_reminder.gateways.base import LookupResult, Outcome, SendResult, SmsGateway, SmsMessage
 from licence_reminder.gateways.common import CONNECT_TIMEOUT, json_reply, transport_failure
 
@@ -95,13 +96,28 @@ class AliyunSms(SmsGateway):
                           http_status=resp.status_code)
 
     def lookup(self, message: SmsMessage, sent_on: dt.date) -> LookupResult:
+        # SendDate is a Beijing date; sent_on may be a UTC one written shortly before midnight
+        for day in (sent_on, sent_on + dt.timedelta(days=1)):
+            found = self._lookup_on(message, day)
+            if found.found:
+                return found
+        return LookupResult(False)
+
+    def _lookup_on(self, message: SmsMessage, day: dt.date) -> LookupResult:
         page = 1
         while True:
             resp = self._call("QuerySendDetails", {
-                "PhoneNumber": message.mobile, "SendDate": sent_on.strftime("%Y%m%d"),
+                "PhoneNumber": message.mobile, "SendDate": day.strftime("%Y%m%d"),
                 "PageSize": "50", "CurrentPage": str(page)})
-            resp.raise_for_status()
-            body = resp.json()
+            try:
+                body = resp.json()
+            except ValueError:
+                body = {}
+            code = str(body.get("Code", f"HTTP_{resp.status_code}"))
+            if code != "OK":
+                # an error is not "no record": the message stays in doubt, asked again at the retry
+                raise TransientError(f"QuerySendDetails answered {code}: cannot tell yet whether "
+                                     f"message {message.message_id} was accepted")
             details = (body.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
             for d in details:
                 if d.get("OutId") == message.message_id:

@@ -10,7 +10,9 @@
 
 Faults are injected on demand (``POST /_sim/faults``) and mean the same in every protocol, worded in
 each one's codes: ``timeout`` (accept, then answer too late), ``drop_after_accept`` (accept, then
-close without a reply), ``http_500``, ``rate_limit``, ``invalid_number``, ``opted_out``.
+close without a reply), ``http_500``, ``rate_limit``, ``invalid_number``, ``opted_out``, and
+``undelivered`` (accepted, but the carrier's receipt says it never reached the handset). A rule with
+``"on": "query"`` applies to the status queries instead: ``throttled`` answers a throttling error.
 ``GET /_sim/messages`` lists what was accepted.
 
 Each response is written in ONE write with TCP_NODELAY: headers and body in separate writes stall
@@ -67,9 +69,12 @@ class _State:
     timeout_seconds: float = 15.0
     receipt_delay_seconds: float = 0.0
 
-    def fault_for(self, mobile: str) -> str | None:
+    def fault_for(self, mobile: str, phase: str = "send") -> str | None:
+        """The fault of the first matching rule; ``on: query`` rules apply to status queries."""
         with self.lock:
             for rule in self.rules:
+                if rule.get("on", "send") != phase:
+                    continue
                 if "mobile" in rule and rule["mobile"] != mobile:
                     continue
                 if "mobile_suffix" in rule and not mobile.endswith(rule["mobile_suffix"]):
@@ -219,6 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         now = time.time()
         record.update(protocol=proto.name, provider_id=proto.new_id(), accepted_at=now,
+                      delivered=fault != "undelivered",
                       time=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)),
                       send_date=time.strftime("%Y%m%d", time.localtime(now)))
         with state.lock:
@@ -257,12 +263,16 @@ class _Handler(BaseHTTPRequestHandler):
                                    "params": json.loads(params["TemplateParam"]), "out_id": params.get("OutId")})
         elif action == "QuerySendDetails":
             mobile, day = params.get("PhoneNumber", ""), params.get("SendDate", "")
+            if self.server.state.fault_for(mobile, phase="query") == "throttled":
+                self._reply(200, {"Code": "Throttling.User", "Message": "Request was denied due to user flow control.", "RequestId": request_id})
+                return
             size, page = int(params.get("PageSize", "10")), int(params.get("CurrentPage", "1"))
             found = self._accepted("aliyun", lambda m: m["mobile"] == mobile and m["send_date"] == day)
             chunk = found[(page - 1) * size: page * size]
             self._reply(200, {"Code": "OK", "Message": "OK", "RequestId": request_id,
                               "TotalCount": len(found), "SmsSendDetailDTOs": {"SmsSendDetailDTO": [
-                                  {"PhoneNum": m["mobile"], "SendStatus": 3, "ErrCode": "DELIVERED",
+                                  {"PhoneNum": m["mobile"], "SendStatus": 3 if m["delivered"] else 2,
+                                   "ErrCode": "DELIVERED" if m["delivered"] else "MOBILE_NOT_ON_SERVICE",
                                    "TemplateCode": m["template"], "Content": "", "OutId": m["out_id"],
                                    "BizId": m["provider_id"], "SendDate": m["time"], "ReceiveDate": m["time"]}
                                   for m in chunk]}})
@@ -353,6 +363,9 @@ class _Handler(BaseHTTPRequestHandler):
             error("InvalidParameterValue.BeginTimeVerifyFail", "最大可拉取当前时期前7天的数据。")
             return
         mobile = str(payload.get("PhoneNumber", "")).removeprefix("+86")
+        if self.server.state.fault_for(mobile, phase="query") == "throttled":
+            error("RequestLimitExceeded", "请求的次数超过了频率限制。")
+            return
         delay = self.server.state.receipt_delay_seconds
         receipts = self._accepted("tencent", lambda m: m["mobile"] == mobile
                                   and begin <= int(m["accepted_at"]) <= end
@@ -360,7 +373,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(200, {"Response": {"PullSmsSendStatusSet": [
             {"UserReceiveTime": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(m["accepted_at"] + delay)),
              "CountryCode": "86", "SubscriberNumber": m["mobile"], "PhoneNumber": tencent.e164(m["mobile"]),
-             "SerialNo": m["provider_id"], "ReportStatus": "SUCCESS", "Description": "用户短信送达成功",
+             "SerialNo": m["provider_id"], "ReportStatus": "SUCCESS" if m["delivered"] else "FAIL",
+             "Description": "用户短信送达成功" if m["delivered"] else "用户停机",
              "SessionContext": m["out_id"] or ""}
             for m in receipts], "RequestId": request_id}})
 
@@ -402,7 +416,8 @@ class _Handler(BaseHTTPRequestHandler):
             found = self._accepted("generic", lambda m: bool(out_id) and m["out_id"] == out_id)
             if found:
                 self._reply(200, {"code": "0", "message": "OK", "data": {
-                    "msgId": found[0]["provider_id"], "outId": found[0]["out_id"], "status": "DELIVERED"}})
+                    "msgId": found[0]["provider_id"], "outId": found[0]["out_id"],
+                    "status": "DELIVERED" if found[0]["delivered"] else "FAILED"}})
             else:
                 self._reply(200, {"code": "4040", "message": "no such message"})
         else:
