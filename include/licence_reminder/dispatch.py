@@ -27,12 +27,15 @@ from licence_reminder.db import sql
 from licence_reminder.errors import TransientError
 from licence_reminder.masking import mask_mobile
 from licence_reminder.policy import LicenceState, Policy, decide
-from licence_reminder.render import LicenceLine, MessageRejected, check_sms, render, sms_params
+from licence_reminder.render import (
+    LicenceLine, MessageRejected, check_sms, render, sms_params, without_links,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from licence_reminder.gateways.base import SmsGateway
+    from licence_reminder.gateways.factory import GatewayConfig
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,14 @@ class GatewayProfile:
     sign_name: str
     templates: dict[str, str]
     max_param_length: int | None = None
+    #: False for providers that refuse a link in a template variable (Tencent Cloud)
+    links_in_params: bool = True
+
+    @classmethod
+    def of(cls, cfg: GatewayConfig) -> GatewayProfile:
+        return cls(conn_id=cfg.conn_id, provider=cfg.provider, sign_name=cfg.sign_name,
+                   templates=dict(cfg.templates), max_param_length=cfg.max_param_length,
+                   links_in_params=cfg.links_in_params)
 
 
 def render_outbox(
@@ -136,8 +147,10 @@ def render_outbox(
             ]
             name = head.contact_name or head.holder_name
             params = sms_params(name, lines, stage=head.stage, today=today)
-            body = render(template_name, params)
             try:
+                if not profile.links_in_params:
+                    params = without_links(params)
+                body = render(template_name, params)
                 length, segments = check_sms(body, params, sign_name=profile.sign_name,
                                              max_param_length=profile.max_param_length)
             except MessageRejected as exc:

@@ -71,6 +71,19 @@ def sms_params(name: str, lines: list[LicenceLine], *, stage: int, today: dt.dat
     return params
 
 
+def without_links(params: dict[str, str]) -> dict[str, str]:
+    """For a provider that refuses a link in a template variable: point to the service hall."""
+    if not params.get("url"):
+        return params
+    if not params.get("hall"):
+        raise MessageRejected(
+            "the gateway refuses links in template variables and the catalogue entry names no "
+            "service_hall to point to instead: add service_hall to the catalogue, or use a gateway "
+            "template with the link written into its approved text"
+        )
+    return {**params, "url": ""}
+
+
 @functools.cache
 def _environment():  # type: ignore[no-untyped-def]
     import jinja2

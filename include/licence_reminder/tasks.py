@@ -167,11 +167,7 @@ def dispatch_render(*, today: str, run_id: str) -> dict[str, int]:
     conn_ids = _gateway_conn_ids(settings)
 
     def profile_for(dept_code: str) -> dispatch.GatewayProfile:
-        conn_id = conn_ids.get(dept_code, settings.gateway_conn_id)
-        cfg = _gateway_config(conn_id)
-        return dispatch.GatewayProfile(conn_id=conn_id, provider=cfg.provider, sign_name=cfg.sign_name,
-                                       templates=dict(cfg.templates or {}),
-                                       max_param_length=getattr(cfg, "max_param_length", None))
+        return dispatch.GatewayProfile.of(_gateway_config(conn_ids.get(dept_code, settings.gateway_conn_id)))
 
     return dispatch.render_outbox(
         ledger_engine(settings), today=dt.date.fromisoformat(today), run_id=run_id,

@@ -80,8 +80,7 @@ def prepare(setup, cfg: GatewayConfig, *nos: str, catalogue: Catalogue | None = 
     put(source, *(licence(no, 30) for no in nos))
     run_sync(ledger, source)
     dispatch.plan(ledger, today=TODAY, run_id="d1")
-    profile = dispatch.GatewayProfile(conn_id=cfg.conn_id, provider=cfg.provider, sign_name=cfg.sign_name,
-                                      templates=cfg.templates, max_param_length=cfg.max_param_length)
+    profile = dispatch.GatewayProfile.of(cfg)
     dispatch.render_outbox(ledger, today=TODAY, run_id="d1", profile_for=lambda _: profile)
 
 
@@ -167,12 +166,36 @@ def test_permanent_error_not_retried_lands_on_call_list(setup, provider: str, fa
 @pytest.mark.mariadb
 def test_tencent_refuses_a_link_in_a_variable(setup) -> None:  # type: ignore[no-untyped-def]
     ledger, _, sim, _ = setup
-    cfg, gw = gateway(setup, "tencent")
+    cfg, gw = gateway(setup, "tencent", links_in_variables=True)  # misconfigured: links allowed
     prepare(setup, cfg, "J0002", catalogue=CATALOGUE)  # online_url filled: it becomes variable {6}
     assert send(ledger, gw) == {"call_list": 1}
     (m,) = q(ledger, "SELECT last_code FROM outbox_message")
     assert m.last_code == "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter"
     assert sim.messages() == []
+
+
+@pytest.mark.mariadb
+def test_tencent_messages_point_to_the_hall_instead_of_a_link(setup) -> None:  # type: ignore[no-untyped-def]
+    ledger, _, sim, _ = setup
+    cfg, gw = gateway(setup, "tencent")
+    both = CATALOGUE.model_copy(update={"entries": [
+        e.model_copy(update={"service_hall": "安阳市政务服务中心"}) for e in CATALOGUE.entries]})
+    prepare(setup, cfg, "J0003", catalogue=both)
+    assert send(ledger, gw) == {"sent": 1}
+    (m,) = q(ledger, "SELECT body FROM outbox_message")
+    assert "http" not in m.body and "安阳市政务服务中心" in m.body  # the audited text is what was sent
+    order = cfg.param_order[cfg.templates["sms_stage1"]]
+    assert sim.messages()[0]["params"][order.index("url")] == ""
+
+
+@pytest.mark.mariadb
+def test_tencent_online_only_entry_is_rejected_before_sending(setup) -> None:  # type: ignore[no-untyped-def]
+    ledger, _, sim, _ = setup
+    cfg, gw = gateway(setup, "tencent")
+    prepare(setup, cfg, "J0004", catalogue=CATALOGUE)  # a link and no hall
+    (r,) = q(ledger, "SELECT status, status_reason FROM reminder")
+    assert r.status == "call_list" and "service_hall" in r.status_reason  # staff phone instead
+    assert send(ledger, gw) == {} and sim.messages() == []
 
 
 @pytest.mark.mariadb

@@ -42,6 +42,8 @@ class GatewayConfig:
     sdk_app_id: str | None = None
     region: str | None = None
     generic: GenericSpec | None = None
+    #: whether the provider accepts a link (the catalogue's online_url) in a template variable
+    links_in_params: bool = True
 
     @classmethod
     def from_connection(cls, conn: Any) -> GatewayConfig:
@@ -86,7 +88,15 @@ class GatewayConfig:
             sdk_app_id=sdk_app_id,
             region=str(extra.get("region", "ap-guangzhou")) if provider == "tencent" else None,
             generic=generic,
+            links_in_params=_flag(conn_id, "extra.links_in_variables",
+                                  extra.get("links_in_variables", provider != "tencent")),
         )
+
+
+def _flag(conn_id: str, name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise config_error(conn_id, name, "must be true or false")
+    return value
 
 
 def _str_mapping(conn_id: str, name: str, value: Any) -> dict[str, str]:
