@@ -63,7 +63,8 @@ def test_auditor_reads_the_views_and_nothing_else(ledger_mariadb: sa.Engine) -> 
         with auditor.connect() as conn:
             log = conn.execute(sa.text("SELECT recipient_masked, outcome FROM v_delivery_log")).one()
             assert tuple(log) == ("138****5678", "accepted")
-            for view in ("v_delivery_daily", "v_delivery_monthly", "v_expired_without_delivery"):
+            for view in ("v_delivery_daily", "v_delivery_monthly", "v_expired_without_delivery",
+                         "v_assessment_yearly"):
                 conn.execute(sa.text(f"SELECT * FROM {view}")).all()
             for denied in ("SELECT recipient FROM outbox_message", "SELECT * FROM ledger",
                            "DELETE FROM delivery_attempt"):
