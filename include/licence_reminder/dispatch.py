@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from licence_reminder.db import sql
+from licence_reminder.errors import TransientError
 from licence_reminder.masking import mask_mobile
 from licence_reminder.policy import LicenceState, Policy, decide
 from licence_reminder.render import LicenceLine, MessageRejected, check_sms, render, sms_params
@@ -200,16 +201,30 @@ class _Book:
     reminders: list[dict] = field(default_factory=list)
 
     def flush(self, engine: Engine) -> None:
+        """Three statements for the whole batch: PyMySQL turns the INSERT's executemany into one
+        multi-row INSERT, and the updates take the batch as one JSON array (an executemany of
+        UPDATEs would be a round trip per message)."""
         if not (self.outbox or self.attempts):
             return
         with engine.begin() as conn:
             if self.attempts:
                 conn.execute(sql("attempt_insert", conn), self.attempts)
             if self.outbox:
-                conn.execute(sql("outbox_record", conn), self.outbox)
+                conn.execute(sql("outbox_record", conn), {"outcomes": _json_rows(self.outbox)})
             if self.reminders:
-                conn.execute(sql("reminder_follow_message", conn), self.reminders)
+                conn.execute(sql("reminder_follow_message", conn), {"outcomes": _json_rows(self.reminders)})
         self.outbox, self.attempts, self.reminders = [], [], []
+
+
+def _json_rows(rows: list[dict]) -> str:
+    """Rows as a JSON array for a batch statement; datetimes as the databases' own text form."""
+    def encode(v: object) -> str:
+        if isinstance(v, dt.datetime):
+            return v.isoformat(sep=" ")
+        raise TypeError(f"{type(v).__name__} is not JSON serialisable")
+
+    return json.dumps([{k: v for k, v in r.items() if v is not None} for r in rows],
+                      ensure_ascii=False, default=encode)
 
 
 def _sms_message(row: Any) -> Any:
@@ -283,6 +298,8 @@ def send_shard(
     ``crash_after_call`` simulates the process dying right after the N-th gateway call, before
     the outcome is recorded (tests of recovery).
     """
+    from sqlalchemy import bindparam
+
     from licence_reminder.gateways.base import Outcome
 
     counts: Counter[str] = Counter(recover(engine, gateways, shard=shard, run_id=run_id))
@@ -294,7 +311,11 @@ def send_shard(
             due = list(conn.execute(sql("outbox_due", conn),
                                     {"shard": shard, "now": _now(), "limit": BOOKKEEPING_BATCH}))
             if due:
-                conn.execute(sql("outbox_claim", conn), [{"id": r.id, "now": _now()} for r in due])
+                claim = sql("outbox_claim", conn).bindparams(bindparam("ids", expanding=True))
+                claimed = conn.execute(claim, {"ids": [r.id for r in due], "now": _now()}).rowcount
+                if claimed != len(due):  # another sender took some meanwhile: this claim rolls back
+                    raise TransientError(f"shard {shard}: {len(due) - claimed} of {len(due)} due messages "
+                                         "were claimed by another sender")
         if not due:
             if time.monotonic() >= deadline or not _has_pending(engine, shard):
                 break

@@ -12,14 +12,18 @@ from licence_reminder.gateways.aliyun import AliyunSms
 from test_ledger_semantics import DEPT, TODAY, licence, put, q, run_sync  # noqa: F401
 
 
-@pytest.fixture
-def setup(mariadb_factory):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["mariadb", "sqlite"])
+def setup(request, tmp_path):  # type: ignore[no-untyped-def]
     from licence_reminder import schema, sync
     from licence_reminder.db import engine_from_url
     from licence_reminder.simulator.server import start_in_thread
     from test_ledger_semantics import CATALOGUE
 
-    ledger, source = engine_from_url(mariadb_factory()), engine_from_url(mariadb_factory())
+    if request.param == "mariadb":  # the outcome batches are dialect-specific SQL: both run
+        factory = request.getfixturevalue("mariadb_factory")
+        ledger, source = engine_from_url(factory()), engine_from_url(factory())
+    else:
+        ledger, source = engine_from_url(f"sqlite:///{tmp_path}/ledger.db"), engine_from_url(f"sqlite:///{tmp_path}/src.db")
     schema.upgrade(ledger)
     meta = sa.MetaData()
     sa.Table("lic", meta, *(sa.Column(c, sa.Date() if c in {"issue_date", "expiry_date", "renewal_applied_on"}
@@ -64,6 +68,9 @@ def test_crash_between_call_and_record_does_not_send_twice(setup) -> None:  # ty
     assert len(sim.messages()) == 3
     assert sorted(m["out_id"] for m in sim.messages()) == sorted(r.id for r in q(ledger, "SELECT id FROM outbox_message"))
     assert {r.status for r in q(ledger, "SELECT status FROM reminder")} == {"sent"}
+    recorded = q(ledger, "SELECT provider_message_id, sent_at FROM outbox_message")
+    assert sorted(r.provider_message_id for r in recorded) == sorted(m["provider_id"] for m in sim.messages())
+    assert all(r.sent_at is not None for r in recorded)
     send(ledger, gw)
     assert len(sim.messages()) == 3
 
