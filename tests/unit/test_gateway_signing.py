@@ -41,3 +41,18 @@ def test_secret_not_in_repr() -> None:
     gw = AliyunSms(endpoint="http://127.0.0.1:1/", access_key_id="id", access_key_secret="s3cr3t",
                    sign_name="x")
     assert "s3cr3t" not in repr(gw)
+
+
+def test_signature_equals_the_plain_definition_on_awkward_values() -> None:
+    # sign() re-encodes the canonical query by replacement; the definition quotes it again whole
+    import base64
+    import hashlib
+    import hmac
+
+    params = {"TemplateParam": '{"name":"张三 & 李四","url":"https://a.example/x?y=1&z=~*"}',
+              "SignName": "安阳市政务服务", "Timestamp": "2026-11-25T02:00:00Z", "OutId": "a+b/c=d%e",
+              "Action": "SendSms"}
+    canonical = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()))
+    to_sign = f"POST&%2F&{percent_encode(canonical)}"
+    expected = base64.b64encode(hmac.new(b"secret&", to_sign.encode(), hashlib.sha1).digest()).decode()
+    assert sign(params, "secret") == expected

@@ -37,7 +37,11 @@ def percent_encode(value: str) -> str:
 
 def sign(params: dict[str, str], secret: str, method: str = "POST") -> str:
     canonical = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()))
-    to_sign = f"{method}&{percent_encode('/')}&{percent_encode(canonical)}"
+    # percentEncode(canonical) by replacement: the canonical query holds only unreserved
+    # characters and "%", "=", "&", so encoding it again escapes just those three; quote() on
+    # the whole string was half of what a signature cost
+    encoded = canonical.replace("%", "%25").replace("=", "%3D").replace("&", "%26")
+    to_sign = f"{method}&{percent_encode('/')}&{encoded}"
     digest = hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
