@@ -56,3 +56,14 @@ def test_signature_equals_the_plain_definition_on_awkward_values() -> None:
     to_sign = f"POST&%2F&{percent_encode(canonical)}"
     expected = base64.b64encode(hmac.new(b"secret&", to_sign.encode(), hashlib.sha1).digest()).decode()
     assert sign(params, "secret") == expected
+
+
+def test_environment_proxy_read_once_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    # requests no longer reads the environment per call (trust_env off): the adapter must have
+    # taken the proxy settings over itself
+    for name in ("http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    gw = AliyunSms(endpoint="http://sms.example/", access_key_id="id", access_key_secret="s", sign_name="x")
+    assert gw._session.proxies.get("http") == "http://proxy.example:3128"
+    assert gw._session.trust_env is False
