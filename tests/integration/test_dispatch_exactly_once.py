@@ -110,11 +110,3 @@ def test_timeout_after_send_is_looked_up_not_resent(setup) -> None:  # type: ign
     assert len(sim.messages()) == 1
     kinds = [(r.kind, r.outcome) for r in q(ledger, "SELECT kind, outcome FROM delivery_attempt ORDER BY id")]
     assert kinds == [("send", "transient"), ("lookup", "recovered")]
-
-
-def test_rate_limiter_holds_rate() -> None:
-    clock = [0.0]
-    limiter = dispatch.RateLimiter(10, clock=lambda: clock[0], sleep=lambda s: clock.__setitem__(0, clock[0] + s))
-    for _ in range(101):
-        limiter.wait()
-    assert clock[0] == pytest.approx(10.0)
