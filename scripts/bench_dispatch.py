@@ -1,17 +1,24 @@
 """Benchmark: the SMS dispatch end to end against a bare `requests` loop to the same simulator.
 
-    python scripts/bench_dispatch.py [--n 2000] [--rate 200] [--shards 1] [--simulator subprocess]
+    python scripts/bench_dispatch.py [--n 2000] [--rounds 3] [--rate 200] [--shards 1]
+                                     [--simulator subprocess|thread]
 
-In one run, on the same machine, against one simulator on loopback (signatures verified):
-(a) the HTTP ceiling: a sequential ``requests.Session`` loop POSTing N signed Alibaba SendSms
-requests (signed before the clock starts); (b) the full dispatch: ``dispatch.send_shard`` for N
-due messages — claim, sign, HTTP, audit rows, outbox and reminder records in a fresh MariaDB
-ledger; (c) the same with ``--rate R``: the achieved rate from the first to the last gateway call.
-Targets: (b)/(a) >= 0.5; achieved/configured rate within 5%. Each phase checks that every message
-reached the simulator exactly once. Needs MariaDB on 127.0.0.1 (root, no password). Not a test.
+In one run, on the same machine, against one simulator on loopback (signatures verified), in a
+fresh MariaDB ledger (dropped at the end):
+(a) the HTTP ceiling: a sequential ``requests.Session`` loop POSTing N Alibaba SendSms requests,
+    signed before the clock starts;
+(b) the full dispatch: ``dispatch.send_shard`` for N due messages (planned and rendered into the
+    outbox beforehand, timed apart) — claim, sign, HTTP, audit rows, outbox and reminder records;
+(c) the dispatch with ``--rate R``: the achieved rate from the first to the last gateway call.
+(a) and (b) alternate for ``--rounds`` rounds and the best of each is compared, so that load from
+elsewhere on this shared machine does not decide the ratio. Targets: (b)/(a) >= 0.5; achieved /
+configured rate within 5%. Every phase checks that each message reached the simulator exactly
+once and is recorded as sent. Needs MariaDB on 127.0.0.1 (root, no password). Not a test.
 
-The simulator runs as a subprocess by default so its CPU does not share the sender's GIL
-(``--simulator thread`` runs it in-process, for comparison).
+The simulator runs as a subprocess by default, as a provider is another machine: its CPU does
+not share the sender's GIL. ``--simulator thread`` runs it in-process, for comparison (the ratio
+came out about the same either way here: request and reply alternate, so the GIL is rarely
+contended).
 """
 
 from __future__ import annotations
@@ -81,8 +88,11 @@ def simulator(mode: str) -> Iterator[str]:
             proc.wait(timeout=10)
 
 
-def accepted_out_ids(base: str) -> list[str]:
-    return [m["out_id"] for m in requests.get(f"{base}/_sim/messages", timeout=30).json()]
+def take_accepted(base: str) -> list[str]:
+    """The OutIds the simulator accepted since the last call (it forgets them)."""
+    out = [m["out_id"] for m in requests.get(f"{base}/_sim/messages", timeout=30).json()]
+    requests.post(f"{base}/_sim/reset", timeout=10)
+    return out
 
 
 # --------------------------------------------------------------------------- ledger
@@ -114,16 +124,18 @@ def fill(ledger: sa.Engine, *, first: int, n: int, shards: int, run_id: str) -> 
 
 
 def check_exactly_once(ledger: sa.Engine, base: str, run_id: str) -> None:
-    """Every message of the run reached the simulator exactly once and is recorded as sent."""
-    with ledger.connect() as conn:
-        ids = sorted(r.id for r in conn.execute(
-            sa.text("SELECT id FROM outbox_message WHERE run_id = :r AND status = 'sent'"), {"r": run_id}))
-        total = conn.execute(sa.text("SELECT COUNT(*) FROM outbox_message WHERE run_id = :r"), {"r": run_id}).scalar()
-        attempts = conn.execute(sa.text("SELECT COUNT(*) FROM delivery_attempt WHERE run_id = :r"), {"r": run_id}).scalar()
-        reminders = conn.execute(sa.text("SELECT COUNT(*) FROM reminder WHERE planned_run = :r AND status = 'sent'"),
-                                 {"r": run_id}).scalar()
-    got = sorted(accepted_out_ids(base))
-    assert got == ids and len(ids) == total == attempts == reminders, (len(got), len(ids), total, attempts, reminders)
+    """Every message of the run reached the simulator exactly once and is recorded as sent, with
+    one audit row and its reminder sent."""
+    def q(query: str) -> list[sa.Row]:
+        with ledger.connect() as conn:
+            return list(conn.execute(sa.text(query), {"r": run_id}))
+
+    sent = sorted(r.id for r in q("SELECT id FROM outbox_message WHERE run_id = :r AND status = 'sent'"))
+    counts = (len(q("SELECT id FROM outbox_message WHERE run_id = :r")),
+              len(q("SELECT id FROM delivery_attempt WHERE run_id = :r")),
+              len(q("SELECT id FROM reminder WHERE planned_run = :r AND status = 'sent'")))
+    accepted = sorted(take_accepted(base))
+    assert accepted == sent and counts == (len(sent),) * 3, (len(accepted), len(sent), counts)
 
 
 # --------------------------------------------------------------------------- phases
@@ -146,20 +158,18 @@ def ceiling(base: str, n: int) -> float:
             resp = session.post(url, data=body, timeout=10)
             assert resp.json()["Code"] == "OK"
         secs = time.perf_counter() - t
-    assert len(accepted_out_ids(base)) == n
+    assert len(take_accepted(base)) == n
     return secs
 
 
 class TimedGateway(SmsGateway):
-    """The real adapter, noting when each call starts (the rate is measured first to last call)."""
+    """One shard's adapter, noting when each call starts (the rate is measured first to last call)."""
 
     def __init__(self, inner: AliyunSms) -> None:
         self.inner, self.name, self.starts = inner, inner.name, list[float]()
-        self._lock = threading.Lock()
 
     def send(self, message: SmsMessage) -> SendResult:
-        with self._lock:
-            self.starts.append(time.perf_counter())
+        self.starts.append(time.perf_counter())
         return self.inner.send(message)
 
     def lookup(self, message: SmsMessage, sent_on: dt.date) -> LookupResult:
@@ -167,8 +177,9 @@ class TimedGateway(SmsGateway):
 
 
 def dispatch_run(ledger: sa.Engine, base: str, *, shards: int, run_id: str,
-                 rate: float | None) -> tuple[float, list[float], dict[str, int]]:
-    """send_shard over every shard, one thread per shard (one sequential sender when shards=1)."""
+                 rate: float | None) -> tuple[float, list[list[float]], dict[str, int]]:
+    """send_shard over every shard, one thread per shard (one sequential sender when shards=1);
+    then checks that every message reached the simulator exactly once."""
     gateways = [TimedGateway(AliyunSms(endpoint=f"{base}/aliyun/", access_key_id=KEY_ID,
                                        access_key_secret=SECRET, sign_name=SIGN_NAME)) for _ in range(shards)]
     outs: list[dict[str, int]] = [{} for _ in range(shards)]
@@ -188,22 +199,25 @@ def dispatch_run(ledger: sa.Engine, base: str, *, shards: int, run_id: str,
     secs = time.perf_counter() - t
     for gw in gateways:
         gw.inner.close()
+    check_exactly_once(ledger, base, run_id)
     totals: dict[str, int] = {}
     for out in outs:
         for k, v in out.items():
             totals[k] = totals.get(k, 0) + v
-    return secs, [t for gw in gateways for t in gw.starts], totals
+    return secs, [gw.starts for gw in gateways], totals
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=2000, help="messages per phase")
-    ap.add_argument("--rate", type=float, default=200.0, help="configured messages/s for phase (c)")
+    ap.add_argument("--n", type=int, default=2000, help="messages (and bare requests) per round")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternating (a), (b) rounds; the best of each is compared")
+    ap.add_argument("--rate", type=float, default=200.0, help="configured messages/s per shard for (c)")
     ap.add_argument("--shards", type=int, default=1, help="send shards, each in its own thread")
     ap.add_argument("--simulator", choices=("subprocess", "thread"), default="subprocess")
     args = ap.parse_args()
     n, shards = args.n, args.shards
-    rate_n = max(2, min(n, round(args.rate * 10)))  # about 10 s at the configured rate
+    rate_n = max(2, min(n, round(args.rate * shards * 10)))  # about 10 s at the configured rate
     name = f"bench_dispatch_{uuid.uuid4().hex[:8]}"
     mysql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
     ledger = engine_from_url(f"mysql+pymysql://root@127.0.0.1/{name}?charset=utf8mb4")
@@ -211,27 +225,36 @@ def main() -> int:
         schema.upgrade(ledger)
         dept = load_department(ROOT / "include/registry/departments/scjgj.yaml")
         sync.register_department(ledger, dept, catalogue_for("scjgj", ROOT / "include/registry/catalogues"))
-        t_plan, t_render = fill(ledger, first=0, n=n, shards=shards, run_id="bench:full")
-        print(f"ledger {name}: {n:,} due reminders; plan {t_plan:.2f} s, render {t_render:.2f} s "
-              f"({n / (t_plan + t_render):,.0f} messages/s)")
+        bare: list[float] = []
+        full: list[float] = []
         with simulator(args.simulator) as base:
-            print(f"simulator: {args.simulator}, {base}; sender: {shards} shard(s)")
-            bare = ceiling(base, n)
-            requests.post(f"{base}/_sim/reset", timeout=10)
-            full, _, out = dispatch_run(ledger, base, shards=shards, run_id="bench:full", rate=None)
-            check_exactly_once(ledger, base, "bench:full")
-            requests.post(f"{base}/_sim/reset", timeout=10)
-            fill(ledger, first=n, n=rate_n, shards=shards, run_id="bench:rate")
+            print(f"ledger {name}; simulator: {args.simulator}, {base}; sender: {shards} shard(s)")
+            # (a) and (b) alternate so that a burst of load from elsewhere on the machine hits both
+            for r in range(args.rounds):
+                t_plan, t_render = fill(ledger, first=r * n, n=n, shards=shards, run_id=f"bench:full{r}")
+                print(f"round {r + 1}: {n:,} due reminders planned in {t_plan:.2f} s, rendered into the "
+                      f"outbox in {t_render:.2f} s ({n / (t_plan + t_render):,.0f} messages/s)", flush=True)
+                bare.append(ceiling(base, n))
+                secs, _, out = dispatch_run(ledger, base, shards=shards, run_id=f"bench:full{r}", rate=None)
+                full.append(secs)
+            fill(ledger, first=args.rounds * n, n=rate_n, shards=shards, run_id="bench:rate")
             _, starts, rate_out = dispatch_run(ledger, base, shards=shards, run_id="bench:rate", rate=args.rate)
-            check_exactly_once(ledger, base, "bench:rate")
-        starts.sort()
-        achieved = (len(starts) - 1) / (starts[-1] - starts[0])
-        print(f"(a) bare requests loop        {n:>6,} requests {bare:7.2f} s {n / bare:8,.0f} msgs/s  (HTTP ceiling)")
-        print(f"(b) full dispatch             {n:>6,} messages {full:7.2f} s {n / full:8,.0f} msgs/s  {out}")
-        print(f"(c) dispatch at --rate {args.rate:g}   {rate_n:>6,} messages          {achieved:8,.1f} msgs/s  "
-              f"first to last call; {rate_out}")
-        ratio, accuracy = bare / full, achieved / args.rate
-        print(f"\nratio (b)/(a): {ratio:.2f} (target >= 0.5: {'met' if ratio >= 0.5 else 'NOT met'})")
+        # the rate is per sender (LR_SEND_RATE is per send task): each shard's, the worst compared
+        achieved = sorted((len(s) - 1) / (s[-1] - s[0]) for s in starts if len(s) > 1)
+        accuracy = max((a / args.rate for a in achieved), key=lambda x: abs(x - 1))
+
+        def rates(secs: list[float]) -> str:
+            return " / ".join(f"{n / s:,.0f}" for s in secs)
+
+        print(f"\n(a) bare requests loop     {n:>6,} requests  best {n / min(bare):7,.0f} msgs/s  "
+              f"(rounds: {rates(bare)}) — the HTTP ceiling")
+        print(f"(b) full dispatch          {n:>6,} messages  best {n / min(full):7,.0f} msgs/s  "
+              f"(rounds: {rates(full)}) {out}")
+        print(f"(c) dispatch at --rate {args.rate:<4g}{rate_n:>6,} messages  "
+              f"{' / '.join(f'{a:,.1f}' for a in achieved)} msgs/s (first to last call, per shard) {rate_out}")
+        ratio = min(bare) / min(full)
+        print(f"\nratio (b)/(a): {ratio:.2f} (target >= 0.5: {'met' if ratio >= 0.5 else 'NOT met'}); "
+              f"round by round: {' / '.join(f'{a / b:.2f}' for a, b in zip(bare, full))}")
         print(f"rate achieved/configured: {accuracy:.3f} (target within 5%: "
               f"{'met' if abs(accuracy - 1) <= 0.05 else 'NOT met'})")
         print("exactly once: every message reached the simulator once and is recorded sent")
