@@ -110,3 +110,28 @@ def test_timeout_after_send_is_looked_up_not_resent(setup) -> None:  # type: ign
     assert len(sim.messages()) == 1
     kinds = [(r.kind, r.outcome) for r in q(ledger, "SELECT kind, outcome FROM delivery_attempt ORDER BY id")]
     assert kinds == [("send", "transient"), ("lookup", "recovered")]
+
+
+@pytest.mark.mariadb
+def test_failed_outcome_write_stops_sender_and_is_recovered_by_lookup(setup, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # outcomes are written on a second thread while the next batch goes out: a write that fails
+    # must stop the sender, and the next run must look its messages up, not send them again
+    ledger, source, sim, gw = setup
+    prepare(ledger, source, "M0001", "M0002", "M0003", "M0004", "M0005")
+    monkeypatch.setattr(dispatch, "BOOKKEEPING_BATCH", 2)
+    real_flush, failed = dispatch._Book.flush, []
+
+    def flush_failing_once(book: dispatch._Book, engine) -> None:  # type: ignore[no-untyped-def]
+        if book.outbox and not failed:
+            failed.append(True)
+            raise RuntimeError("ledger write failed")
+        real_flush(book, engine)
+
+    monkeypatch.setattr(dispatch._Book, "flush", flush_failing_once)
+    with pytest.raises(RuntimeError, match="ledger write failed"):
+        send(ledger, gw)
+    assert len(sim.messages()) == 4  # the batch whose write failed and the one in flight
+    assert sorted(r.status for r in q(ledger, "SELECT status FROM outbox_message")) == ["pending"] + ["sending"] * 4
+    out = send(ledger, gw)
+    assert out.get("recovered_sent") == 4 and out.get("sent") == 1
+    assert sorted(m["out_id"] for m in sim.messages()) == sorted(r.id for r in q(ledger, "SELECT id FROM outbox_message"))
