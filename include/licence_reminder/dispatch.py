@@ -220,7 +220,8 @@ class _Book:
             if self.outbox:
                 conn.execute(sql("outbox_record", conn), {"outcomes": _json_rows(self.outbox)})
             if self.reminders:
-                conn.execute(sql("reminder_follow_message", conn), {"outcomes": _json_rows(self.reminders)})
+                conn.execute(sql("reminder_follow_message", conn),
+                             {"outcomes": _json_rows(self.reminders)})
         self.outbox, self.attempts, self.reminders = [], [], []
 
 
@@ -320,7 +321,7 @@ def send_shard(
     # the sender after the batch being sent, whose messages stay 'sending' and are looked up by
     # the next run, never resent blind.
     writing: Future[None] | None = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"outbox-records-{shard}") as bookkeeper:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"records-{shard}") as bookkeeper:
         while True:
             with engine.begin() as conn:
                 due = list(conn.execute(sql("outbox_due", conn),
@@ -328,7 +329,8 @@ def send_shard(
                 if due:
                     claim = sql("outbox_claim", conn).bindparams(bindparam("ids", expanding=True))
                     claimed = conn.execute(claim, {"ids": [r.id for r in due], "now": _now()}).rowcount
-                    if claimed != len(due):  # another sender took some meanwhile: this claim rolls back
+                    # another sender took some meanwhile: raising rolls this claim back
+                    if claimed != len(due):
                         raise TransientError(f"shard {shard}: {len(due) - claimed} of {len(due)} due "
                                              "messages were claimed by another sender")
             if not due:
