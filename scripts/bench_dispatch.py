@@ -30,10 +30,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -181,30 +182,21 @@ def dispatch_run(ledger: sa.Engine, base: str, *, shards: int, run_id: str,
     """send_shard over every shard, one thread per shard (one sequential sender when shards=1);
     then checks that every message reached the simulator exactly once."""
     gateways = [TimedGateway(AliyunSms(endpoint=f"{base}/aliyun/", access_key_id=KEY_ID,
-                                       access_key_secret=SECRET, sign_name=SIGN_NAME)) for _ in range(shards)]
-    outs: list[dict[str, int]] = [{} for _ in range(shards)]
+                                       access_key_secret=SECRET, sign_name=SIGN_NAME))
+                for _ in range(shards)]
 
-    def run(shard: int) -> Callable[[], None]:
-        def go() -> None:
-            outs[shard] = dispatch.send_shard(ledger, lambda _: gateways[shard], shard=shard,
-                                              run_id=run_id, rate=rate, max_wait_seconds=0)
-        return go
+    def send(shard: int) -> dict[str, int]:
+        return dispatch.send_shard(ledger, lambda _: gateways[shard], shard=shard, run_id=run_id,
+                                   rate=rate, max_wait_seconds=0)
 
-    threads = [threading.Thread(target=run(s)) for s in range(shards)]
     t = time.perf_counter()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    with ThreadPoolExecutor(max_workers=shards) as pool:
+        outs = list(pool.map(send, range(shards)))
     secs = time.perf_counter() - t
     for gw in gateways:
         gw.inner.close()
     check_exactly_once(ledger, base, run_id)
-    totals: dict[str, int] = {}
-    for out in outs:
-        for k, v in out.items():
-            totals[k] = totals.get(k, 0) + v
-    return secs, [gw.starts for gw in gateways], totals
+    return secs, [gw.starts for gw in gateways], dict(sum(map(Counter, outs), Counter()))
 
 
 def main() -> int:
