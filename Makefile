@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/include:$(PYTHONPATH)
 
-.PHONY: venv demo test bench bench-sync bench-validation services clean
+.PHONY: venv demo test bench bench-sync bench-validation bench-dispatch services clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,13 +24,16 @@ demo: venv
 test: venv services
 	$(BIN)/python -m pytest
 
-bench: bench-validation bench-sync
+bench: bench-validation bench-sync bench-dispatch
 
 bench-sync: venv services
 	$(BIN)/python scripts/bench_sync.py
 
 bench-validation: venv
 	$(BIN)/python scripts/bench_validation.py
+
+bench-dispatch: venv services
+	$(BIN)/python scripts/bench_dispatch.py
 
 clean:
 	rm -rf var/ .pytest_cache

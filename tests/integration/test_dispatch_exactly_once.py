@@ -24,13 +24,17 @@ from test_ledger_semantics import CATALOGUE, DEPT, TODAY, licence, put, q, run_s
 PROVIDERS = ["aliyun", "tencent", "generic"]
 
 
-@pytest.fixture
-def setup(mariadb_factory):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["mariadb", "sqlite"])
+def setup(request, tmp_path):  # type: ignore[no-untyped-def]
     from licence_reminder import schema
     from licence_reminder.db import engine_from_url
     from licence_reminder.simulator.server import start_in_thread
 
-    ledger, source = engine_from_url(mariadb_factory()), engine_from_url(mariadb_factory())
+    if request.param == "mariadb":  # the outcome batches are dialect-specific SQL: both run
+        factory = request.getfixturevalue("mariadb_factory")
+        ledger, source = engine_from_url(factory()), engine_from_url(factory())
+    else:
+        ledger, source = engine_from_url(f"sqlite:///{tmp_path}/ledger.db"), engine_from_url(f"sqlite:///{tmp_path}/src.db")
     schema.upgrade(ledger)
     meta = sa.MetaData()
     sa.Table("lic", meta, *(sa.Column(c, sa.Date() if c in {"issue_date", "expiry_date", "renewal_applied_on"}
@@ -133,6 +137,9 @@ def test_crash_between_call_and_record_does_not_send_twice(setup, provider: str,
     assert {m["out_id"] for m in sim.messages()} == {i for i, s in ids.items() if s == "sent"}
     assert sorted(r.status for r in q(ledger, "SELECT status FROM reminder")) == (
         ["call_list"] * in_doubt + ["sent"] * (3 - in_doubt))
+    recorded = q(ledger, "SELECT provider_message_id, sent_at FROM outbox_message WHERE status = 'sent'")
+    assert sorted(r.provider_message_id for r in recorded) == sorted(m["provider_id"] for m in sim.messages())
+    assert all(r.sent_at is not None for r in recorded)
     send(ledger, gw)
     assert len(sim.messages()) == 3 - in_doubt
 
@@ -278,6 +285,7 @@ def test_in_doubt_without_proof_goes_to_manual_review(setup, provider: str, drop
 def test_bad_credentials_rejected_by_the_simulator_are_permanent(setup, provider: str, override: dict[str, Any],
                                                                  code: str) -> None:  # type: ignore[no-untyped-def]
     ledger, _, sim, _ = setup
+    override = dict(override)  # the parameter is shared by every database the test runs on
     skew = override.pop("clock", 0)
     cfg, gw = gateway(setup, provider, **override)
     if skew:
@@ -289,9 +297,27 @@ def test_bad_credentials_rejected_by_the_simulator_are_permanent(setup, provider
     assert sim.messages() == []
 
 
-def test_rate_limiter_holds_rate() -> None:
-    clock = [0.0]
-    limiter = dispatch.RateLimiter(10, clock=lambda: clock[0], sleep=lambda s: clock.__setitem__(0, clock[0] + s))
-    for _ in range(101):
-        limiter.wait()
-    assert clock[0] == pytest.approx(10.0)
+@pytest.mark.mariadb
+def test_failed_outcome_write_stops_sender_and_is_recovered_by_lookup(setup, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # outcomes are written on a second thread while the next batch goes out: a write that fails
+    # must stop the sender, and the next run must look its messages up, not send them again
+    ledger, _, sim, _ = setup
+    cfg, gw = gateway(setup, "aliyun")
+    prepare(setup, cfg, "M0001", "M0002", "M0003", "M0004", "M0005")
+    monkeypatch.setattr(dispatch, "BOOKKEEPING_BATCH", 2)
+    real_flush, failed = dispatch._Book.flush, []
+
+    def flush_failing_once(book: dispatch._Book, engine) -> None:  # type: ignore[no-untyped-def]
+        if book.outbox and not failed:
+            failed.append(True)
+            raise RuntimeError("ledger write failed")
+        real_flush(book, engine)
+
+    monkeypatch.setattr(dispatch._Book, "flush", flush_failing_once)
+    with pytest.raises(RuntimeError, match="ledger write failed"):
+        send(ledger, gw)
+    assert len(sim.messages()) == 4  # the batch whose write failed and the one in flight
+    assert sorted(r.status for r in q(ledger, "SELECT status FROM outbox_message")) == ["pending"] + ["sending"] * 4
+    out = send(ledger, gw)
+    assert out.get("recovered_sent") == 4 and out.get("sent") == 1
+    assert sorted(m["out_id"] for m in sim.messages()) == sorted(r.id for r in q(ledger, "SELECT id FROM outbox_message"))

@@ -112,3 +112,29 @@ def test_tencent_secret_not_in_repr() -> None:
     gw = tencent.TencentSms(endpoint="http://127.0.0.1:1/", secret_id="id", secret_key="s3cr3t",
                             sdk_app_id="1400000000", sign_name="x")
     assert "s3cr3t" not in repr(gw)
+
+
+def test_signature_equals_the_plain_definition_on_awkward_values() -> None:
+    # sign() re-encodes the canonical query by replacement; the definition quotes it again whole
+    import base64
+    import hashlib
+    import hmac
+
+    params = {"TemplateParam": '{"name":"张三 & 李四","url":"https://a.example/x?y=1&z=~*"}',
+              "SignName": "安阳市政务服务", "Timestamp": "2026-11-25T02:00:00Z", "OutId": "a+b/c=d%e",
+              "Action": "SendSms"}
+    canonical = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()))
+    to_sign = f"POST&%2F&{percent_encode(canonical)}"
+    expected = base64.b64encode(hmac.new(b"secret&", to_sign.encode(), hashlib.sha1).digest()).decode()
+    assert sign(params, "secret") == expected
+
+
+def test_environment_proxy_read_once_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    # requests no longer reads the environment per call (trust_env off): the adapter must have
+    # taken the proxy settings over itself
+    for name in ("http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    gw = AliyunSms(endpoint="http://sms.example/", access_key_id="id", access_key_secret="s", sign_name="x")
+    assert gw._session.proxies.get("http") == "http://proxy.example:3128"
+    assert gw._session.trust_env is False

@@ -36,9 +36,21 @@ def percent_encode(value: str) -> str:
     return quote(str(value), safe="~")
 
 
+def canonical_query(params: dict[str, str]) -> str:
+    """Sorted, RFC 3986-encoded ``k=v&…``: what is signed, and a valid form body as it stands."""
+    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()))
+
+
 def sign(params: dict[str, str], secret: str, method: str = "POST") -> str:
-    canonical = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()))
-    to_sign = f"{method}&{percent_encode('/')}&{percent_encode(canonical)}"
+    return sign_canonical(canonical_query(params), secret, method)
+
+
+def sign_canonical(canonical: str, secret: str, method: str = "POST") -> str:
+    # percentEncode(canonical) by replacement: the canonical query holds only unreserved
+    # characters and "%", "=", "&", so encoding it again escapes just those three; quote() on
+    # the whole string was half of what a signature cost
+    encoded = canonical.replace("%", "%25").replace("=", "%3D").replace("&", "%26")
+    to_sign = f"{method}&{percent_encode('/')}&{encoded}"
     digest = hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
@@ -64,6 +76,15 @@ class AliyunSms(SmsGateway):
         self.sign_name = sign_name
         self.timeout = timeout
         self._session = requests.Session()
+        # The signed canonical query goes out as the form body as it is (a dict would be encoded
+        # a second time by requests).
+        self._session.headers["Content-Type"] = "application/x-www-form-urlencoded"
+        # Proxy and CA-bundle settings from the environment, read once here: with trust_env,
+        # requests re-reads the whole environment on every call (~0.17 ms a request here, more
+        # than a signature). It also keeps ~/.netrc credentials off a signed request.
+        env = self._session.merge_environment_settings(endpoint, {}, None, None, None)
+        self._session.proxies, self._session.verify = env["proxies"], env["verify"]
+        self._session.trust_env = False
 
     def __repr__(self) -> str:
         return f"AliyunSms(endpoint={self.endpoint!r}, access_key_id={self._key_id!r})"
@@ -75,8 +96,10 @@ class AliyunSms(SmsGateway):
             "SignatureNonce": uuid.uuid4().hex,
             "Timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **extra,
         }
-        params["Signature"] = sign(params, self._secret, "POST")
-        return self._session.post(self.endpoint, data=params, timeout=(CONNECT_TIMEOUT, self.timeout))
+        query = canonical_query(params)
+        body = f"{query}&Signature={percent_encode(sign_canonical(query, self._secret, 'POST'))}"
+        return self._session.post(self.endpoint, data=body.encode(),
+                                  timeout=(CONNECT_TIMEOUT, self.timeout))
 
     def send(self, message: SmsMessage) -> SendResult:
         extra = {"PhoneNumbers": message.mobile, "SignName": message.sign_name or self.sign_name,
