@@ -104,6 +104,8 @@ def stream_chunks(
             )
             keys = list(result.keys())
             for rows in result.partitions(chunk_size):
-                yield to_canonical(pd.DataFrame.from_records(rows, columns=keys), dept)
+                # plain tuples: pandas probes Row objects attribute by attribute (slow misses)
+                frame = pd.DataFrame.from_records(list(map(tuple, rows)), columns=keys)
+                yield to_canonical(frame, dept)
     except SQLAlchemyError as exc:
         raise classify_db_error(exc, what=what) from exc

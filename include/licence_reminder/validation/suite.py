@@ -296,8 +296,10 @@ class Derived:
 class Validator:
     """Validates the chunks of one department's extract; keeps state across chunks."""
 
-    def __init__(self, *, catalogue_names: set[str], today: dt.date,
-                 tz: str = R.DEFAULT_TZ) -> None:
+    def __init__(self, *, catalogue_names: set[str], today: dt.date, tz: str = R.DEFAULT_TZ,
+                 first_row: int = 0, seen_licence_nos: set[str] | None = None) -> None:
+        """``first_row`` and ``seen_licence_nos``: rows and licence numbers of the extract that
+        come before this validator's part (a worker validating a later range of the source)."""
         self.today = today
         self.tz = tz
         self.catalogue_names = frozenset(catalogue_names)
@@ -306,8 +308,8 @@ class Validator:
         self._catalogue_keys = {self._name_key(n): n for n in self.catalogue_names}
         lo, hi = R.plausible_range(today)
         self._plausible = (lo.toordinal(), hi.toordinal())
-        self._rows_seen = 0
-        self._licence_nos: set[str] = set()
+        self._rows_seen = first_row
+        self._licence_nos: set[str] = set(seen_licence_nos or ())
         self._memo: dict[str, dict[Any, tuple[Any, int, str | None]]] = {"date": {}, "datetime": {}}
         self._suite = build_suite(self.catalogue_names)
         self._order = {self._key(e.meta): k for k, e in enumerate(self._suite.expectations)}
