@@ -291,7 +291,7 @@ def publish(engine: Engine, plan: SyncPlan, stats: StageStats, *, fail_after: st
             _maybe_fail(fail_after, "update")
             out.inserted = conn.execute(sql("ledger_insert_new", conn), p).rowcount
             conn.execute(sql("history_inserted", conn), p)
-            if plan.mode == "full":
+            if plan.mode == "full" and stats.vanished:  # both scan the department's ledger rows
                 conn.execute(sql("history_vanished", conn), p)
                 out.vanished = conn.execute(sql("ledger_mark_vanished", conn), p).rowcount
             conn.execute(sql("refresh_reminder_dates", conn), {"dept_code": plan.dept_code})
