@@ -31,7 +31,8 @@ _TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r
 _TSV_NULL = "\\N"
 # Only names we generate ourselves reach the LOAD DATA statement (see _load_data).
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_./-]+")
-_QUOTED = re.compile(r"'[^']*'")
+#: a quoted value in a server warning (the column's name, quoted after "column", is kept)
+_QUOTED = re.compile(r"(?<!column )'[^']*'")
 
 #: staging table -> (INSERT for executemany, LOAD DATA statement) in include/sql.
 _STATEMENTS = {

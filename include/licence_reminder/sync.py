@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 #: Business fields whose change is a change of the ledger row.
 HASHED_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c != "source_updated_at")
 #: Rejected rows kept in memory as examples for the data-quality report.
-_REJECTIONS_KEPT = 500
+REJECTIONS_KEPT = 500
 
 
 @dataclass
@@ -130,15 +130,41 @@ def extract_and_stage(
     today: dt.date,
     limit: int | None = None,
 ) -> tuple[StageStats, Any]:
-    """Stream the source, validate each chunk, stage what changed. Returns stats and the validator."""
+    """Stream the source, validate each chunk, stage what changed. Returns stats and the validator
+    (anything with ``totals``) with some rejected rows as examples.
+
+    With ``source.sync.split_column`` the work is split over worker processes (parallel.py).
+    """
     from licence_reminder.extract import stream_chunks
 
+    if dept.source.sync.split_column and dept.source.sync.workers > 1 and limit is None:
+        from licence_reminder.parallel import extract_in_parallel
+
+        return extract_in_parallel(ledger, source, dept, catalogue, plan, today=today)
     stager = ChunkStager(ledger, dept, catalogue, plan, today=today)
     for chunk in stream_chunks(source, dept, watermark=plan.watermark_from, limit=limit):
         stager.add(chunk)
+    stats = stager.stats
     if plan.mode == "full":
-        stager.stage_vanished(stager.seen)
-    return stager.stats_out(), (stager.validator, stager.rejections_kept)
+        stats.vanished = stage_vanished(ledger, plan, stager.seen)
+    stats.watermark_to = stager.max_wm.isoformat(sep=" ") if stager.max_wm else None
+    stats.counts_by_rule = dict(stager.validator.totals)
+    return stats, (stager.validator, stager.rejections_kept)
+
+
+def stage_vanished(ledger: Engine, plan: SyncPlan, seen: set[str]) -> int:
+    """Full reconciliation: stage the ledger's active licences the source no longer returns."""
+    import pandas as pd
+
+    base = {"run_id": plan.run_id, "dept_code": plan.dept_code}
+    with ledger.connect() as conn:
+        active = conn.execution_options(stream_results=True).execute(
+            sql("ledger_active_numbers", conn), {"dept_code": plan.dept_code})
+        gone = [no for (no,) in active if no not in seen]
+    with ledger.begin() as conn:
+        staging.write(conn, "staging_key", pd.DataFrame({"licence_no": gone, "kind": "vanished"},
+                                                        dtype=object), base)
+    return len(gone)
 
 
 class ChunkStager:
@@ -227,28 +253,10 @@ class ChunkStager:
             rows.append((key[:80], rej.licence_no, rej.row_number,
                          ",".join(sorted({f.rule for f in rej.failures}))[:1000],
                          json.dumps([asdict(f) for f in rej.failures], ensure_ascii=False), raw_json))
-            if len(self.rejections_kept) < _REJECTIONS_KEPT:
+            if len(self.rejections_kept) < REJECTIONS_KEPT:
                 self.rejections_kept.append(rej)
         return pd.DataFrame(rows, columns=["record_key", "licence_no", "source_row", "rules",
                                            "reasons", "raw_values"], dtype=object)
-
-    def stage_vanished(self, seen: set[str]) -> None:
-        """Full reconciliation: stage the ledger's active licences the source no longer returns."""
-        import pandas as pd
-
-        with self.ledger.connect() as conn:
-            active = conn.execution_options(stream_results=True).execute(
-                sql("ledger_active_numbers", conn), {"dept_code": self.dept.code})
-            gone = [no for (no,) in active if no not in seen]
-        self.stats.vanished = len(gone)
-        with self.ledger.begin() as conn:
-            staging.write(conn, "staging_key", pd.DataFrame({"licence_no": gone, "kind": "vanished"},
-                                                            dtype=object), self.base)
-
-    def stats_out(self) -> StageStats:
-        self.stats.watermark_to = self.max_wm.isoformat(sep=" ") if self.max_wm else None
-        self.stats.counts_by_rule = dict(self.validator.totals)
-        return self.stats
 
 
 def _parse_wm(value: Any) -> dt.datetime | None:

@@ -185,6 +185,12 @@ def _objects(t: pd.Series) -> np.ndarray:
     return np.array(t.to_numpy(dtype=object, na_value=None), dtype=object)
 
 
+def normalised_text(s: pd.Series) -> np.ndarray:
+    """Driver values as the validator reads text fields (licence numbers, names): stripped, None
+    for null or empty."""
+    return _objects(_as_text(s))
+
+
 def _per_distinct(s: pd.Series | None, n: int, fn: Callable[[object], object]) -> np.ndarray:
     """``fn`` applied once per distinct value (code lists, licence names repeat a lot)."""
     if s is None:
