@@ -79,12 +79,9 @@ def test_load_data_warning_fails_without_the_value(ledger_mariadb) -> None:  # t
 
 def _department(workers: int) -> Department:
     dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
-    extract = dept.extract_sql_text().replace("SELECT x.xkzbh", "SELECT x.id AS source_id, x.xkzbh")
-    settings = dept.source.sync.model_copy(update={"split_column": "source_id", "workers": workers,
-                                                   "chunk_size": 100})
-    source = dept.source.model_copy(update={"extract_sql": extract, "extract_sql_file": None,
-                                            "sync": settings})
-    return dept.model_copy(update={"source": source})
+    assert dept.source.sync.split_column == "source_id"
+    settings = dept.source.sync.model_copy(update={"workers": workers, "chunk_size": 100})
+    return dept.model_copy(update={"source": dept.source.model_copy(update={"sync": settings})})
 
 
 @pytest.fixture
