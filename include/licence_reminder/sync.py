@@ -78,9 +78,16 @@ def choose_mode(dept: Department, logical_date: dt.date, *, force_full: bool, ha
 
 
 def register_department(engine: Engine, dept: Department, catalogue: Catalogue) -> None:
-    """Mirror the department and its catalogue file into the ledger database."""
+    """Mirror the department and its catalogue file into the ledger database.
+
+    Staged rows carry reminder dates computed from the catalogue, so the ledger's dates need
+    recomputing only when a lead time changes: then here, with the catalogue, in one transaction.
+    """
     ts = now()
     with engine.begin() as conn:
+        stored = {tuple(r) for r in conn.execute(sql("catalogue_leads", conn), {"dept_code": dept.code})}
+        leads_changed = bool(
+            {(e.licence_name, e.first_lead_days, e.second_lead_days) for e in catalogue.entries} - stored)
         conn.execute(sql("department_upsert", conn),
                      {"code": dept.code, "name": dept.name, "region_code": dept.region_code, "now": ts})
         conn.execute(
@@ -95,6 +102,8 @@ def register_department(engine: Engine, dept: Department, catalogue: Catalogue) 
                 for e in catalogue.entries
             ],
         )
+        if leads_changed:
+            conn.execute(sql("refresh_reminder_dates", conn), {"dept_code": dept.code})
 
 
 def start_run(
@@ -225,7 +234,7 @@ class ChunkStager:
                 {"licence_no": numbers, "row_hash": hashes}, dtype=object))
         same = ~pd.Series(numbers).isin(changed | self.in_quarantine).to_numpy()
         out = valid.loc[~same].reset_index(drop=True)
-        # reminder dates from the catalogue, as refresh_reminder_dates.sql would set them
+        # reminder dates from the catalogue, as refresh_reminder_dates.sql sets them (register_department)
         expiry = np.array(out["expiry_date"].to_numpy(), dtype="datetime64[D]")
         for k, column in enumerate(("first_reminder_on", "second_reminder_on")):
             lead = out["licence_name"].map({n: leads[k] for n, leads in self.leads.items()})
@@ -302,7 +311,6 @@ def publish(engine: Engine, plan: SyncPlan, stats: StageStats, *, fail_after: st
             if plan.mode == "full" and stats.vanished:  # both scan the department's ledger rows
                 conn.execute(sql("history_vanished", conn), p)
                 out.vanished = conn.execute(sql("ledger_mark_vanished", conn), p).rowcount
-            conn.execute(sql("refresh_reminder_dates", conn), {"dept_code": plan.dept_code})
             out.reminders_cancelled = conn.execute(sql("reminders_cancel_stale", conn), p).rowcount
             conn.execute(sql("outbox_cancel_orphaned", conn), p)
             out.quarantined = conn.execute(sql("quarantine_upsert", conn), p).rowcount
