@@ -103,12 +103,13 @@ def stream_chunks(
     if limit is not None:
         query += f"\nLIMIT {int(limit)}"
     chunk_size = min(sync.chunk_size, limit) if limit else sync.chunk_size
-    for keys, rows in stream_rows(engine, dept, query, _params(watermark, split_range), chunk_size):
+    for keys, rows in stream_rows(engine, dept, query, query_params(watermark, split_range), chunk_size):
         # plain tuples: pandas probes Row objects attribute by attribute (slow misses)
         yield to_canonical(pd.DataFrame.from_records(list(map(tuple, rows)), columns=keys), dept)
 
 
-def _params(watermark: dt.datetime | None, split_range: tuple[int, int] | None) -> dict[str, Any]:
+def query_params(watermark: dt.datetime | None, split_range: tuple[int, int] | None) -> dict[str, Any]:
+    """The bound values of :func:`extract_query`'s watermark and split conditions."""
     params: dict[str, Any] = {} if watermark is None else {"watermark": watermark}
     if split_range is not None:
         params["split_lo"], params["split_hi"] = split_range

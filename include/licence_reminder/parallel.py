@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from licence_reminder.db import dialect_of
 from licence_reminder.errors import PermanentError, TransientError
-from licence_reminder.extract import extract_query, stream_chunks, stream_rows
+from licence_reminder.extract import extract_query, query_params, stream_chunks, stream_rows
 from licence_reminder.registry import Catalogue, Department
 
 if TYPE_CHECKING:
@@ -46,22 +46,21 @@ class Totals:
 def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue,
                         plan: SyncPlan, *, today: dt.date) -> tuple[StageStats, Any]:
     from licence_reminder import sync
-
     from licence_reminder.validation.suite import gx_batch_definition
 
     ranges = split_ranges(source, dept, plan.watermark_from, dept.source.sync.workers)
-    gx_batch_definition()  # imported and set up once here, not in every worker of every run
+    # imported and set up once here: forked workers share it instead of each importing its own
+    gx_batch_definition()
     stats = sync.StageStats()
     totals: collections.Counter[str] = collections.Counter()
     kept: list[Any] = []
     max_wm: dt.datetime | None = None
+    seen: set[str] = set()
     if ranges:
         pipes, procs = _start(ranges, ledger, source, dept, catalogue, plan, today)
         try:
-            numbers = _gather(pipes, procs)
-            seen: set[str] = set()
             first_row = 0
-            for pipe, in_range in zip(pipes, numbers, strict=True):
+            for pipe, in_range in zip(pipes, _gather(pipes, procs), strict=True):
                 pipe.send((first_row, set(filter(None, in_range)) & seen))
                 seen.update(filter(None, in_range))
                 first_row += len(in_range)
@@ -77,8 +76,6 @@ def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalo
                 if proc.is_alive():
                     proc.terminate()
                 proc.join()
-    else:
-        seen = set()
     if plan.mode == "full":
         stats.vanished = sync.stage_vanished(ledger, plan, seen)
     stats.watermark_to = max_wm.isoformat(sep=" ") if max_wm else None
@@ -94,7 +91,7 @@ def split_ranges(source: Engine, dept: Department, watermark: dt.datetime | None
                           columns=(column,))
     quoted = dialect_of(source).quote(column)
     query = f"SELECT MIN(v.{quoted}), MAX(v.{quoted}) FROM ({inner}) v"
-    params = {} if watermark is None else {"watermark": watermark}
+    params = query_params(watermark, None)
     ((lo, hi),) = [row for _keys, rows in stream_rows(source, dept, query, params, 1) for row in rows]
     if lo is None:
         return []
@@ -139,25 +136,13 @@ def _gather(pipes: list[Pipe], procs: list[Any]) -> list[Any]:
 
 def _worker(pipe: Pipe, split_range: tuple[int, int], ledger: Engine, source: Engine,
             dept: Department, catalogue: Catalogue, plan: SyncPlan, today: dt.date) -> None:
-    import pandas as pd
-
     from licence_reminder import sync
-    from licence_reminder.validation.suite import normalised_text
 
     try:
         # fresh pools: the inherited ones hold the parent's sockets (close=False leaves them be)
         ledger.dispose(close=False)
         source.dispose(close=False)
-        column = dept.source.columns.get("licence_no", "licence_no")
-        query = extract_query(dept, dialect_of(source), incremental=plan.watermark_from is not None,
-                              split=True, columns=(column,))
-        params = {"split_lo": split_range[0], "split_hi": split_range[1]}
-        if plan.watermark_from is not None:
-            params["watermark"] = plan.watermark_from
-        numbers: list[str | None] = []
-        for _keys, rows in stream_rows(source, dept, query, params, dept.source.sync.chunk_size):
-            numbers.extend(normalised_text(pd.Series([r[0] for r in rows], dtype=object)))
-        pipe.send(("numbers", numbers))
+        pipe.send(("numbers", _numbers_in_range(source, dept, plan, split_range)))
         first_row, seen_before = pipe.recv()
         stager = sync.ChunkStager(ledger, dept, catalogue, plan, today=today, first_row=first_row,
                                   seen_before=seen_before)
@@ -170,3 +155,20 @@ def _worker(pipe: Pipe, split_range: tuple[int, int], ledger: Engine, source: En
         pipe.send(("error", (error_class, f"{type(exc).__name__}: {exc}")))
     finally:
         pipe.close()
+
+
+def _numbers_in_range(source: Engine, dept: Department, plan: SyncPlan,
+                      split_range: tuple[int, int]) -> list[str | None]:
+    """The range's licence numbers as the validator reads them, one per row (None if missing)."""
+    import pandas as pd
+
+    from licence_reminder.validation.suite import normalised_text
+
+    column = dept.source.columns.get("licence_no", "licence_no")
+    query = extract_query(dept, dialect_of(source), incremental=plan.watermark_from is not None,
+                          split=True, columns=(column,))
+    params = query_params(plan.watermark_from, split_range)
+    numbers: list[str | None] = []
+    for _keys, rows in stream_rows(source, dept, query, params, dept.source.sync.chunk_size):
+        numbers.extend(normalised_text(pd.Series([r[0] for r in rows], dtype=object)))
+    return numbers

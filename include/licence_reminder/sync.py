@@ -155,7 +155,7 @@ def extract_and_stage(
         stager.add(chunk)
     stats = stager.stats
     if plan.mode == "full":
-        stats.vanished = stage_vanished(ledger, plan, stager.seen)
+        stats.vanished = stage_vanished(ledger, plan, stager.validator.licence_nos)
     stats.watermark_to = stager.max_wm.isoformat(sep=" ") if stager.max_wm else None
     stats.counts_by_rule = dict(stager.validator.totals)
     return stats, (stager.validator, stager.rejections_kept)
@@ -188,7 +188,6 @@ class ChunkStager:
                                    today=today, first_row=first_row, seen_licence_nos=seen_before)
         self.leads = {e.licence_name: (e.first_lead_days, e.second_lead_days) for e in catalogue.entries}
         self.stats = StageStats()
-        self.seen: set[str] = set()
         self.max_wm: dt.datetime | None = None
         self.rejections_kept: list[Any] = []
         self.base = {"run_id": plan.run_id, "dept_code": dept.code}
@@ -222,7 +221,6 @@ class ChunkStager:
         import pandas as pd
 
         numbers = valid["licence_no"].to_numpy(dtype=object)
-        self.seen.update(numbers)
         wm = valid["source_updated_at"].dropna()
         if len(wm):
             self._see_watermark(wm.max())
@@ -252,8 +250,6 @@ class ChunkStager:
 
         rows = []
         for rej in rejected:
-            if rej.licence_no:
-                self.seen.add(rej.licence_no)
             # a rejected row still moves the watermark, unless its timestamp itself is bad
             if not any(f.column == "source_updated_at" for f in rej.failures):
                 self._see_watermark(_parse_wm(rej.raw.get("source_updated_at")))

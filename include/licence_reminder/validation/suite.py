@@ -332,6 +332,11 @@ class Validator:
         return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
 
     @property
+    def licence_nos(self) -> set[str]:
+        """Every licence number (normalised) of the extract so far, valid or rejected."""
+        return self._licence_nos
+
+    @property
     def totals(self) -> collections.Counter[str]:
         """rows, valid, rejected, and rejected rows by rule id, over every chunk so far."""
         return collections.Counter(self._totals)
