@@ -46,6 +46,11 @@ class Dialect:
             raise ValueError(f"identifier {identifier!r} contains a quote character")
         return f"{q}{identifier}{q}"
 
+    @property
+    def load_data_local(self) -> bool:
+        """Bulk staging by ``LOAD DATA LOCAL INFILE`` (engine_from_url enables it for PyMySQL)."""
+        return self.name == "mysql"
+
     def stream_options(self, chunk_size: int) -> dict[str, Any]:
         """Execution options for a server-side cursor (bounded memory on big extracts)."""
         if self.name == "sqlite":
@@ -135,11 +140,15 @@ def _sql_text(relative: str) -> str:
     return "\n".join(ln for ln in lines if not ln.lstrip().startswith("--")).strip()
 
 
-def sql(name: str, bind: Engine | Connection) -> Any:
-    """The statement ``include/sql/<dialect>/<name>.sql`` if present, else ``include/sql/<name>.sql``."""
-    from sqlalchemy import text
-
+def sql_source(name: str, bind: Engine | Connection) -> str:
+    """The text of ``include/sql/<dialect>/<name>.sql`` if present, else ``include/sql/<name>.sql``."""
     folder = dialect_of(bind).sql_folder
     specific = Path(folder) / f"{name}.sql"
-    rel = str(specific) if (SQL_DIR / specific).is_file() else f"{name}.sql"
-    return text(_sql_text(rel))
+    return _sql_text(str(specific) if (SQL_DIR / specific).is_file() else f"{name}.sql")
+
+
+def sql(name: str, bind: Engine | Connection) -> Any:
+    """The statement :func:`sql_source` names, ready to execute with bound values."""
+    from sqlalchemy import text
+
+    return text(sql_source(name, bind))

@@ -12,10 +12,10 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from licence_reminder import staging
 from licence_reminder.db import sql
 from licence_reminder.errors import classify_db_error
 from licence_reminder.records import CANONICAL_COLUMNS
@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 #: Business fields whose change is a change of the ledger row.
 HASHED_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c != "source_updated_at")
-_STAGE_BATCH = 5_000
+#: Rejected rows kept in memory as examples for the data-quality report.
+REJECTIONS_KEPT = 500
 
 
 @dataclass
@@ -67,14 +68,6 @@ def now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-def row_hash(record: dict[str, Any]) -> str:
-    parts = []
-    for col in HASHED_COLUMNS:
-        v = record.get(col)
-        parts.append("" if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v)))
-    return hashlib.md5("\x1f".join(parts).encode("utf-8")).hexdigest()
-
-
 def choose_mode(dept: Department, logical_date: dt.date, *, force_full: bool, has_watermark: bool) -> str:
     sync = dept.source.sync
     if force_full or sync.mode == "full" or not has_watermark:
@@ -85,9 +78,16 @@ def choose_mode(dept: Department, logical_date: dt.date, *, force_full: bool, ha
 
 
 def register_department(engine: Engine, dept: Department, catalogue: Catalogue) -> None:
-    """Mirror the department and its catalogue file into the ledger database."""
+    """Mirror the department and its catalogue file into the ledger database.
+
+    Staged rows carry reminder dates computed from the catalogue, so the ledger's dates need
+    recomputing only when a lead time changes: then here, with the catalogue, in one transaction.
+    """
     ts = now()
     with engine.begin() as conn:
+        stored = {tuple(r) for r in conn.execute(sql("catalogue_leads", conn), {"dept_code": dept.code})}
+        leads_changed = bool(
+            {(e.licence_name, e.first_lead_days, e.second_lead_days) for e in catalogue.entries} - stored)
         conn.execute(sql("department_upsert", conn),
                      {"code": dept.code, "name": dept.name, "region_code": dept.region_code, "now": ts})
         conn.execute(
@@ -102,6 +102,8 @@ def register_department(engine: Engine, dept: Department, catalogue: Catalogue) 
                 for e in catalogue.entries
             ],
         )
+        if leads_changed:
+            conn.execute(sql("refresh_reminder_dates", conn), {"dept_code": dept.code})
 
 
 def start_run(
@@ -127,13 +129,6 @@ def _clear_staging(conn: Connection, run_id: str, dept_code: str) -> None:
         conn.execute(sql(f"delete_{table}", conn), {"run_id": run_id, "dept_code": dept_code})
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    import pandas as pd
-
-    out = frame.astype(object).where(pd.notna(frame), None).to_dict("records")
-    return out
-
-
 def extract_and_stage(
     ledger: Engine,
     source: Engine,
@@ -144,75 +139,129 @@ def extract_and_stage(
     today: dt.date,
     limit: int | None = None,
 ) -> tuple[StageStats, Any]:
-    """Stream the source, validate each chunk, stage what changed. Returns stats and the validator."""
+    """Stream the source, validate each chunk, stage what changed. Returns stats and the validator
+    (anything with ``totals``) with some rejected rows as examples.
+
+    With ``source.sync.split_column`` the work is split over worker processes (parallel.py).
+    """
     from licence_reminder.extract import stream_chunks
-    from licence_reminder.validation.suite import Validator
 
-    validator = Validator(catalogue_names={e.licence_name for e in catalogue.entries}, today=today)
-    stats = StageStats()
-    with ledger.connect() as conn:
-        known = {r[0]: (r[1], r[2] is not None)
-                 for r in conn.execute(sql("ledger_hashes", conn), {"dept_code": dept.code})}
-        in_quarantine = {r[0] for r in conn.execute(sql("quarantine_open_keys", conn),
-                                                    {"dept_code": dept.code})}
-    seen: set[str] = set()
-    max_wm: dt.datetime | None = None
-    base = {"run_id": plan.run_id, "dept_code": dept.code}
-    rejections_kept: list[Any] = []
+    if dept.source.sync.split_column and dept.source.sync.workers > 1 and limit is None:
+        from licence_reminder.parallel import extract_in_parallel
 
+        return extract_in_parallel(ledger, source, dept, catalogue, plan, today=today)
+    stager = ChunkStager(ledger, dept, catalogue, plan, today=today)
     for chunk in stream_chunks(source, dept, watermark=plan.watermark_from, limit=limit):
-        result = validator.validate(chunk)
-        stats.rows_read += len(chunk)
-        stats.rows_valid += len(result.valid)
-        stats.rows_rejected += len(result.rejected)
-        staged_rows = []
-        for rec in _records(result.valid):
-            no = rec["licence_no"]
-            seen.add(no)
-            wm = rec.get("source_updated_at")
-            if wm is not None and (max_wm is None or wm > max_wm):
-                max_wm = wm
-            h = row_hash(rec)
-            prior = known.get(no)
-            if prior is not None and prior[0] == h and not prior[1] and no not in in_quarantine:
-                stats.unchanged += 1
-                continue
-            # reminder dates are set from the catalogue by the merge (refresh_reminder_dates.sql)
-            rec["first_reminder_on"] = rec["second_reminder_on"] = None
-            rec["row_hash"] = h
-            staged_rows.append({**base, **rec})
-        rejected_rows = []
-        for rej in result.rejected:
-            if rej.licence_no:
-                seen.add(rej.licence_no)
+        stager.add(chunk)
+    stats = stager.stats
+    if plan.mode == "full":
+        stats.vanished = stage_vanished(ledger, plan, stager.validator.licence_nos)
+    stats.watermark_to = stager.max_wm.isoformat(sep=" ") if stager.max_wm else None
+    stats.counts_by_rule = dict(stager.validator.totals)
+    return stats, (stager.validator, stager.rejections_kept)
+
+
+def stage_vanished(ledger: Engine, plan: SyncPlan, seen: set[str]) -> int:
+    """Full reconciliation: stage the ledger's active licences the source no longer returns."""
+    import pandas as pd
+
+    base = {"run_id": plan.run_id, "dept_code": plan.dept_code}
+    with ledger.connect() as conn:
+        active = conn.execution_options(stream_results=True).execute(
+            sql("ledger_active_numbers", conn), {"dept_code": plan.dept_code})
+        gone = [no for (no,) in active if no not in seen]
+    with ledger.begin() as conn:
+        staging.write(conn, "staging_key", pd.DataFrame({"licence_no": gone, "kind": "vanished"},
+                                                        dtype=object), base)
+    return len(gone)
+
+
+class ChunkStager:
+    """Validates chunks and stages what changed; what one process (or one worker) accumulates."""
+
+    def __init__(self, ledger: Engine, dept: Department, catalogue: Catalogue, plan: SyncPlan, *,
+                 today: dt.date, first_row: int = 0, seen_before: set[str] | None = None) -> None:
+        from licence_reminder.validation.suite import Validator
+
+        self.ledger, self.dept, self.plan = ledger, dept, plan
+        self.validator = Validator(catalogue_names={e.licence_name for e in catalogue.entries},
+                                   today=today, first_row=first_row, seen_licence_nos=seen_before)
+        self.leads = {e.licence_name: (e.first_lead_days, e.second_lead_days) for e in catalogue.entries}
+        self.stats = StageStats()
+        self.max_wm: dt.datetime | None = None
+        self.rejections_kept: list[Any] = []
+        self.base = {"run_id": plan.run_id, "dept_code": dept.code}
+        with ledger.connect() as conn:
+            self.in_quarantine = {r[0] for r in conn.execute(sql("quarantine_open_keys", conn),
+                                                             {"dept_code": dept.code})}
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        result = self.validator.validate(chunk)
+        self.stats.rows_read += len(chunk)
+        self.stats.rows_valid += len(result.valid)
+        self.stats.rows_rejected += len(result.rejected)
+        changed = self._changed_rows(result.valid)
+        rejected = self._rejection_frame(result.rejected)
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            with self.ledger.begin() as conn:
+                staging.write(conn, "staging_licence", changed, self.base)
+                staging.write(conn, "staging_rejection", rejected, self.base)
+        except SQLAlchemyError as exc:
+            raise classify_db_error(
+                exc, what=f"department {self.dept.code}: staging in the ledger database") from exc
+        self.stats.staged += len(changed)
+        self.stats.unchanged += len(result.valid) - len(changed)
+
+    def _changed_rows(self, valid: pd.DataFrame) -> pd.DataFrame:
+        """The valid rows to stage (new, changed, vanished before, or leaving quarantine), with
+        their row hash and reminder dates; the rest are unchanged and not written at all."""
+        import numpy as np
+        import pandas as pd
+
+        numbers = valid["licence_no"].to_numpy(dtype=object)
+        wm = valid["source_updated_at"].dropna()
+        if len(wm):
+            self._see_watermark(wm.max())
+        text = [staging.column_text(valid[c])[0] for c in HASHED_COLUMNS]
+        hashes = np.array([hashlib.md5("\x1f".join(parts).encode("utf-8")).hexdigest()
+                           for parts in zip(*text, strict=True)], dtype=object)
+        with self.ledger.connect() as conn:
+            changed = staging.changed_numbers(conn, self.dept.code, pd.DataFrame(
+                {"licence_no": numbers, "row_hash": hashes}, dtype=object))
+        same = ~pd.Series(numbers).isin(changed | self.in_quarantine).to_numpy()
+        out = valid.loc[~same].reset_index(drop=True)
+        # reminder dates from the catalogue, as refresh_reminder_dates.sql sets them (register_department)
+        expiry = np.array(out["expiry_date"].to_numpy(), dtype="datetime64[D]")
+        for k, column in enumerate(("first_reminder_on", "second_reminder_on")):
+            lead = out["licence_name"].map({n: leads[k] for n, leads in self.leads.items()})
+            days = lead.to_numpy(dtype="float64", na_value=np.nan).astype("timedelta64[D]")
+            out[column] = pd.Series((expiry - days).astype(object), dtype=object)
+        out["row_hash"] = hashes[~same]
+        return out
+
+    def _see_watermark(self, wm: dt.datetime | None) -> None:
+        if wm is not None and (self.max_wm is None or wm > self.max_wm):
+            self.max_wm = wm
+
+    def _rejection_frame(self, rejected: list[Any]) -> pd.DataFrame:
+        import pandas as pd
+
+        rows = []
+        for rej in rejected:
             # a rejected row still moves the watermark, unless its timestamp itself is bad
-            bad_ts = any(f.column == "source_updated_at" for f in rej.failures)
-            wm = None if bad_ts else _parse_wm(rej.raw.get("source_updated_at"))
-            if wm is not None and (max_wm is None or wm > max_wm):
-                max_wm = wm
+            if not any(f.column == "source_updated_at" for f in rej.failures):
+                self._see_watermark(_parse_wm(rej.raw.get("source_updated_at")))
             raw_json = json.dumps(rej.raw, ensure_ascii=False, default=str, sort_keys=True)
             key = rej.licence_no or "row:" + hashlib.md5(raw_json.encode()).hexdigest()
-            rejected_rows.append({
-                **base,
-                "record_key": key[:80],
-                "licence_no": rej.licence_no,
-                "source_row": rej.row_number,
-                "rules": ",".join(sorted({f.rule for f in rej.failures}))[:1000],
-                "reasons": json.dumps([asdict(f) for f in rej.failures], ensure_ascii=False),
-                "raw_values": raw_json,
-            })
-            if len(rejections_kept) < 500:
-                rejections_kept.append(rej)
-        _write_staging(ledger, staged_rows, rejected_rows, dept.code)
-        stats.staged += len(staged_rows)
-
-    if plan.mode == "full":
-        gone = [no for no, (_, vanished) in known.items() if no not in seen and not vanished]
-        stats.vanished = len(gone)
-        _write_keys(ledger, [{**base, "licence_no": no, "kind": "vanished"} for no in gone], dept.code)
-    stats.watermark_to = max_wm.isoformat(sep=" ") if max_wm else None
-    stats.counts_by_rule = dict(validator.totals) if hasattr(validator, "totals") else {}
-    return stats, (validator, rejections_kept)
+            rows.append((key[:80], rej.licence_no, rej.row_number,
+                         ",".join(sorted({f.rule for f in rej.failures}))[:1000],
+                         json.dumps([asdict(f) for f in rej.failures], ensure_ascii=False), raw_json))
+            if len(self.rejections_kept) < REJECTIONS_KEPT:
+                self.rejections_kept.append(rej)
+        return pd.DataFrame(rows, columns=["record_key", "licence_no", "source_row", "rules",
+                                           "reasons", "raw_values"], dtype=object)
 
 
 def _parse_wm(value: Any) -> dt.datetime | None:
@@ -224,27 +273,6 @@ def _parse_wm(value: Any) -> dt.datetime | None:
         return parse_datetime(value)
     except (ValueError, TypeError):
         return None
-
-
-def _write_staging(engine: Engine, rows: list[dict], rejections: list[dict], dept_code: str) -> None:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    try:
-        with engine.begin() as conn:
-            for i in range(0, len(rows), _STAGE_BATCH):
-                conn.execute(sql("staging_insert", conn), rows[i:i + _STAGE_BATCH])
-            for i in range(0, len(rejections), _STAGE_BATCH):
-                conn.execute(sql("staging_rejection_insert", conn), rejections[i:i + _STAGE_BATCH])
-    except SQLAlchemyError as exc:
-        raise classify_db_error(exc, what=f"department {dept_code}: staging in the ledger database") from exc
-
-
-def _write_keys(engine: Engine, rows: list[dict], dept_code: str) -> None:
-    if not rows:
-        return
-    with engine.begin() as conn:
-        for i in range(0, len(rows), _STAGE_BATCH):
-            conn.execute(sql("staging_key_insert", conn), rows[i:i + _STAGE_BATCH])
 
 
 @dataclass
@@ -276,10 +304,9 @@ def publish(engine: Engine, plan: SyncPlan, stats: StageStats, *, fail_after: st
             _maybe_fail(fail_after, "update")
             out.inserted = conn.execute(sql("ledger_insert_new", conn), p).rowcount
             conn.execute(sql("history_inserted", conn), p)
-            if plan.mode == "full":
+            if plan.mode == "full" and stats.vanished:  # both scan the department's ledger rows
                 conn.execute(sql("history_vanished", conn), p)
                 out.vanished = conn.execute(sql("ledger_mark_vanished", conn), p).rowcount
-            conn.execute(sql("refresh_reminder_dates", conn), {"dept_code": plan.dept_code})
             out.reminders_cancelled = conn.execute(sql("reminders_cancel_stale", conn), p).rowcount
             conn.execute(sql("outbox_cancel_orphaned", conn), p)
             out.quarantined = conn.execute(sql("quarantine_upsert", conn), p).rowcount

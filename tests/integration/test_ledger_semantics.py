@@ -277,3 +277,22 @@ def test_ledger_export_attachment2_masked(engines, tmp_path) -> None:  # type: i
     values = [[c.value for c in row] for row in ws.iter_rows(min_row=3)]
     assert len(values) == 3 and any(v[-1] == "revoked" for v in values)
     assert all(re.fullmatch(r"1\d{10}", v[7]) for v in values)
+
+
+@pytest.mark.mariadb
+def test_reminder_dates_follow_the_catalogue(engines) -> None:  # type: ignore[no-untyped-def]
+    ledger, source = engines
+    put(source, licence("H0001", 100))
+    run_sync(ledger, source)
+    expiry = TODAY + dt.timedelta(days=100)
+
+    def dates() -> tuple[str, str]:
+        (row,) = q(ledger, "SELECT first_reminder_on, second_reminder_on FROM ledger")
+        return str(row[0]), str(row[1])
+
+    assert dates() == (str(expiry - dt.timedelta(days=30)), str(expiry - dt.timedelta(days=7)))
+    longer = CATALOGUE.entries[0].model_copy(update={"first_lead_days": 60})
+    sync.register_department(ledger, DEPT, CATALOGUE.model_copy(update={"entries": [longer]}))
+    assert dates() == (str(expiry - dt.timedelta(days=60)), str(expiry - dt.timedelta(days=7)))
+    sync.register_department(ledger, DEPT, CATALOGUE)
+    assert dates() == (str(expiry - dt.timedelta(days=30)), str(expiry - dt.timedelta(days=7)))

@@ -185,6 +185,12 @@ def _objects(t: pd.Series) -> np.ndarray:
     return np.array(t.to_numpy(dtype=object, na_value=None), dtype=object)
 
 
+def normalised_text(s: pd.Series) -> np.ndarray:
+    """Driver values as the validator reads text fields (licence numbers, names): stripped, None
+    for null or empty."""
+    return _objects(_as_text(s))
+
+
 def _per_distinct(s: pd.Series | None, n: int, fn: Callable[[object], object]) -> np.ndarray:
     """``fn`` applied once per distinct value (code lists, licence names repeat a lot)."""
     if s is None:
@@ -296,8 +302,10 @@ class Derived:
 class Validator:
     """Validates the chunks of one department's extract; keeps state across chunks."""
 
-    def __init__(self, *, catalogue_names: set[str], today: dt.date,
-                 tz: str = R.DEFAULT_TZ) -> None:
+    def __init__(self, *, catalogue_names: set[str], today: dt.date, tz: str = R.DEFAULT_TZ,
+                 first_row: int = 0, seen_licence_nos: set[str] | None = None) -> None:
+        """``first_row`` and ``seen_licence_nos``: rows and licence numbers of the extract that
+        come before this validator's part (a worker validating a later range of the source)."""
         self.today = today
         self.tz = tz
         self.catalogue_names = frozenset(catalogue_names)
@@ -306,8 +314,8 @@ class Validator:
         self._catalogue_keys = {self._name_key(n): n for n in self.catalogue_names}
         lo, hi = R.plausible_range(today)
         self._plausible = (lo.toordinal(), hi.toordinal())
-        self._rows_seen = 0
-        self._licence_nos: set[str] = set()
+        self._rows_seen = first_row
+        self._licence_nos: set[str] = set(seen_licence_nos or ())
         self._memo: dict[str, dict[Any, tuple[Any, int, str | None]]] = {"date": {}, "datetime": {}}
         self._suite = build_suite(self.catalogue_names)
         self._order = {self._key(e.meta): k for k, e in enumerate(self._suite.expectations)}
@@ -322,6 +330,11 @@ class Validator:
     @staticmethod
     def _name_key(name: str) -> str:
         return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
+
+    @property
+    def licence_nos(self) -> set[str]:
+        """Every licence number (normalised) of the extract so far, valid or rejected."""
+        return self._licence_nos
 
     @property
     def totals(self) -> collections.Counter[str]:

@@ -1,5 +1,6 @@
 -- 市场监管局 licence register: expiry stored as DATE, status as a code (1 有效, 2 注销, 3 吊销).
-SELECT x.xkzbh AS licence_no,
+SELECT x.id AS source_id,  -- the primary key: source.sync.split_column
+       x.xkzbh AS licence_no,
        x.xkzmc AS licence_name,
        x.qymc AS holder_name,
        x.tyshxydm AS holder_code,

@@ -1,0 +1,174 @@
+"""A department's extract split by ranges of ``source.sync.split_column`` over worker processes.
+
+PyMySQL parses rows in Python, so one process extracting and validating keeps one core busy and
+the other idle. Each worker extracts, validates and stages one range; the parent only coordinates,
+and the merge (``sync.publish``) stays one transaction. The result is the same as one process
+reading the extract in split-column order:
+
+1. each worker reads only the licence numbers of its range and sends them to the parent, which
+   works out the row number each range starts at and which of its numbers an earlier range had;
+2. each worker validates its range with those (a number seen earlier is a duplicate), stages,
+   and reports its counts.
+
+Workers are forked (nothing to re-import; the task's Airflow plumbing is not used in them) and
+replace the inherited database pools before any query, so no connection is shared with the
+parent. Any worker's failure stops the others and fails the run; staging is cleared on retry.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import multiprocessing
+from dataclasses import dataclass
+from multiprocessing.connection import Connection as Pipe
+from multiprocessing.connection import wait
+from typing import TYPE_CHECKING, Any
+
+from licence_reminder.db import dialect_of
+from licence_reminder.errors import PermanentError, TransientError
+from licence_reminder.extract import extract_query, query_params, stream_chunks, stream_rows
+from licence_reminder.registry import Catalogue, Department
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from licence_reminder.sync import StageStats, SyncPlan
+
+
+@dataclass
+class Totals:
+    """What the data-quality report reads from a validator: the counts of every worker together."""
+
+    totals: collections.Counter[str]
+
+
+def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue,
+                        plan: SyncPlan, *, today: dt.date) -> tuple[StageStats, Any]:
+    from licence_reminder import sync
+    from licence_reminder.validation.suite import gx_batch_definition
+
+    ranges = split_ranges(source, dept, plan.watermark_from, dept.source.sync.workers)
+    # imported and set up once here: forked workers share it instead of each importing its own
+    gx_batch_definition()
+    stats = sync.StageStats()
+    totals: collections.Counter[str] = collections.Counter()
+    kept: list[Any] = []
+    max_wm: dt.datetime | None = None
+    seen: set[str] = set()
+    if ranges:
+        pipes, procs = _start(ranges, ledger, source, dept, catalogue, plan, today)
+        try:
+            first_row = 0
+            for pipe, in_range in zip(pipes, _gather(pipes, procs), strict=True):
+                pipe.send((first_row, set(filter(None, in_range)) & seen))
+                seen.update(filter(None, in_range))
+                first_row += len(in_range)
+            for part, wm, rejections, counts in _gather(pipes, procs):
+                for name in ("rows_read", "rows_valid", "rows_rejected", "staged", "unchanged"):
+                    setattr(stats, name, getattr(stats, name) + getattr(part, name))
+                totals.update(counts)
+                kept.extend(rejections[:sync.REJECTIONS_KEPT - len(kept)])
+                if wm is not None and (max_wm is None or wm > max_wm):
+                    max_wm = wm
+        finally:
+            for proc in procs:  # after a failure the others stop at once
+                if proc.is_alive():
+                    proc.terminate()
+                proc.join()
+    if plan.mode == "full":
+        stats.vanished = sync.stage_vanished(ledger, plan, seen)
+    stats.watermark_to = max_wm.isoformat(sep=" ") if max_wm else None
+    stats.counts_by_rule = dict(totals)
+    return stats, (Totals(totals), kept)
+
+
+def split_ranges(source: Engine, dept: Department, watermark: dt.datetime | None,
+                 workers: int) -> list[tuple[int, int]]:
+    """``workers`` half-open ranges of equal width over the split column's values in the extract."""
+    column = str(dept.source.sync.split_column)
+    inner = extract_query(dept, dialect_of(source), incremental=watermark is not None,
+                          columns=(column,))
+    quoted = dialect_of(source).quote(column)
+    query = f"SELECT MIN(v.{quoted}), MAX(v.{quoted}) FROM ({inner}) v"
+    params = query_params(watermark, None)
+    ((lo, hi),) = [row for _keys, rows in stream_rows(source, dept, query, params, 1) for row in rows]
+    if lo is None:
+        return []
+    lo, hi = int(lo), int(hi) + 1
+    step = -(-(hi - lo) // workers)
+    return [(a, min(a + step, hi)) for a in range(lo, hi, step)]
+
+
+def _start(ranges: list[tuple[int, int]], *args: Any) -> tuple[list[Pipe], list[Any]]:
+    ctx = multiprocessing.get_context("fork")
+    pipes, procs = [], []
+    for split_range in ranges:
+        parent_end, child_end = ctx.Pipe()
+        proc = ctx.Process(target=_worker, args=(child_end, split_range, *args))
+        proc.start()
+        child_end.close()
+        pipes.append(parent_end)
+        procs.append(proc)
+    return pipes, procs
+
+
+def _gather(pipes: list[Pipe], procs: list[Any]) -> list[Any]:
+    """One message from every worker, in range order; the first failure raises."""
+    got: dict[int, Any] = {}
+    while len(got) < len(pipes):
+        ready = wait([p for k, p in enumerate(pipes) if k not in got])
+        for pipe in ready:
+            k = pipes.index(pipe)  # type: ignore[arg-type]
+            try:
+                kind, payload = pipe.recv()
+            except EOFError:
+                procs[k].join()
+                raise TransientError(
+                    f"sync worker {k + 1} of {len(pipes)} ended without a result "
+                    f"(exit code {procs[k].exitcode})") from None
+            if kind == "error":
+                error_class, message = payload
+                raise error_class(f"sync worker {k + 1} of {len(pipes)}: {message}")
+            got[k] = payload
+    return [got[k] for k in range(len(pipes))]
+
+
+def _worker(pipe: Pipe, split_range: tuple[int, int], ledger: Engine, source: Engine,
+            dept: Department, catalogue: Catalogue, plan: SyncPlan, today: dt.date) -> None:
+    from licence_reminder import sync
+
+    try:
+        # fresh pools: the inherited ones hold the parent's sockets (close=False leaves them be)
+        ledger.dispose(close=False)
+        source.dispose(close=False)
+        pipe.send(("numbers", _numbers_in_range(source, dept, plan, split_range)))
+        first_row, seen_before = pipe.recv()
+        stager = sync.ChunkStager(ledger, dept, catalogue, plan, today=today, first_row=first_row,
+                                  seen_before=seen_before)
+        for chunk in stream_chunks(source, dept, watermark=plan.watermark_from, split_range=split_range):
+            stager.add(chunk)
+        pipe.send(("done", (stager.stats, stager.max_wm, stager.rejections_kept,
+                            stager.validator.totals)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the run
+        error_class = exc.__class__ if isinstance(exc, (PermanentError, TransientError)) else RuntimeError
+        pipe.send(("error", (error_class, f"{type(exc).__name__}: {exc}")))
+    finally:
+        pipe.close()
+
+
+def _numbers_in_range(source: Engine, dept: Department, plan: SyncPlan,
+                      split_range: tuple[int, int]) -> list[str | None]:
+    """The range's licence numbers as the validator reads them, one per row (None if missing)."""
+    import pandas as pd
+
+    from licence_reminder.validation.suite import normalised_text
+
+    column = dept.source.columns.get("licence_no", "licence_no")
+    query = extract_query(dept, dialect_of(source), incremental=plan.watermark_from is not None,
+                          split=True, columns=(column,))
+    params = query_params(plan.watermark_from, split_range)
+    numbers: list[str | None] = []
+    for _keys, rows in stream_rows(source, dept, query, params, dept.source.sync.chunk_size):
+        numbers.extend(normalised_text(pd.Series([r[0] for r in rows], dtype=object)))
+    return numbers

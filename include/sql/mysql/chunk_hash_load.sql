@@ -1,0 +1,5 @@
+-- A chunk's (licence_no, row_hash) pairs from a file (staging.py writes it). {path} is replaced by
+-- a file name the process created itself: MariaDB takes no bound value there.
+LOAD DATA LOCAL INFILE '{path}' INTO TABLE chunk_hash CHARACTER SET utf8mb4
+FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n'
+(licence_no, row_hash)

@@ -1,0 +1,6 @@
+-- Licence numbers a full reconciliation no longer finds, from a file (staging.py writes it).
+-- {path} is replaced by a file name the process created itself: MariaDB takes no bound value there.
+LOAD DATA LOCAL INFILE '{path}' INTO TABLE staging_key CHARACTER SET utf8mb4
+FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n'
+(licence_no, kind)
+SET run_id = :run_id, dept_code = :dept_code
