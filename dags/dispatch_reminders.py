@@ -6,6 +6,8 @@
    holder mobile and stage, written before any gateway call.
 3. **send** — mapped over outbox shards in the ``sms_gateway`` pool: messages left in doubt are
    looked up at the provider first, then every due message is sent once; every attempt is audited.
+4. **receipts** — the carriers' reports on messages accepted in the last days: delivered, or (not
+   delivered) onto the phone-call list; a message without a report yet is asked again next run.
 
 Departments whose sync failed today are still dispatched from the ledger as it stands.
 """
@@ -57,8 +59,14 @@ def dispatch_reminders():
 
         return dispatch_send(shard=shard, run_id=context["run_id"])
 
+    @task(trigger_rule="all_done")
+    def receipts(**context) -> dict:
+        from licence_reminder.tasks import dispatch_receipts
+
+        return dispatch_receipts(run_id=context["run_id"])
+
     rendered = render(plan())
-    rendered >> send.expand(shard=list(range(SHARDS)))
+    rendered >> send.expand(shard=list(range(SHARDS))) >> receipts()
 
 
 dispatch_reminders()

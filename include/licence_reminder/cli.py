@@ -75,7 +75,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
               f"[top reasons: {_top_reasons(s.get('counts_by_rule'))}]")
         print(f"  ledger      : {r['in_ledger']} licences, {r['in_quarantine']} rows in quarantine")
         print(f"  reminders   : {r['reminders']} due to date ({r['reminders_cancelled']} cancelled)")
-        print(f"  messages    : {r['messages_sent']} sent, {r['messages_failed']} failed "
+        print(f"  messages    : {r['messages_sent']} sent ({r['messages_delivered']} delivered), "
+              f"{r['messages_failed']} failed "
               f"(on the call list), {r['messages_pending']} pending; {r['gateway_calls']} gateway calls")
     return 0
 

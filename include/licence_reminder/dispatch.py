@@ -49,7 +49,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-def _as_date(v: Any) -> dt.date | None:
+def as_date(v: Any) -> dt.date | None:
     if v is None or isinstance(v, dt.date) and not isinstance(v, dt.datetime):
         return v
     if isinstance(v, dt.datetime):
@@ -70,12 +70,12 @@ def plan(engine: Engine, *, today: dt.date, run_id: str, policy: Policy = Policy
         inserts, cancels = [], []
         now = _now()
         for r in conn.execute(sql("dispatch_candidates", conn), args):
-            expiry = _as_date(r.expiry_date)
+            expiry = as_date(r.expiry_date)
             assert expiry is not None
             state = LicenceState(
                 ledger_id=r.id, expiry_date=expiry, status=r.status,
                 vanished=r.vanished_at is not None,
-                renewal_applied_on=_as_date(r.renewal_applied_on),
+                renewal_applied_on=as_date(r.renewal_applied_on),
                 first_lead_days=r.first_lead_days, second_lead_days=r.second_lead_days,
                 reminders=existing.get(r.id, {}),
             )
@@ -139,7 +139,7 @@ def render_outbox(
             template_name = f"sms_stage{head.stage}"
             lines = [
                 LicenceLine(
-                    licence_name=m.licence_name, expiry_date=_as_date(m.expiry_date),
+                    licence_name=m.licence_name, expiry_date=as_date(m.expiry_date),
                     renewal_deadline_days=m.renewal_deadline_days, online_url=m.online_url,
                     service_hall=m.service_hall, service_phone=m.service_phone,
                     materials=tuple(json.loads(m.materials)), lapse_consequences=m.lapse_consequences,
@@ -250,7 +250,7 @@ def _json_rows(rows: list[dict]) -> str:
                       ensure_ascii=False, default=encode)
 
 
-def _sms_message(row: Any) -> Any:
+def sms_message(row: Any) -> Any:
     from licence_reminder.gateways.base import SmsMessage
 
     return SmsMessage(message_id=row.id, mobile=row.recipient, template_code=row.template_code,
@@ -292,9 +292,9 @@ def recover(engine: Engine, gateways: Callable[[str], SmsGateway], *, shard: int
         gw = gateways(row.gateway_conn_id)
         started = _now()
         # claimed (or recorded in doubt) just before or after the call: the provider's send date
-        claimed = _as_date(row.updated_at)
+        claimed = as_date(row.updated_at)
         try:
-            found = gw.lookup(_sms_message(row), claimed)
+            found = gw.lookup(sms_message(row), claimed)
         except TransientError as exc:
             log.warning("message %s stays in doubt, asked again next time: %s", row.id, exc)
             counts["lookup_failed"] += 1
@@ -371,7 +371,7 @@ def send_shard(
                 gw = gateways(row.gateway_conn_id)
                 limiter.wait()
                 started = _now()
-                result = gw.send(_sms_message(row))
+                result = gw.send(sms_message(row))
                 calls += 1
                 if crash_after_call is not None and calls >= crash_after_call:
                     raise SimulatedCrash(f"simulated crash after gateway call {calls}")

@@ -5,11 +5,12 @@ Every function takes and returns small JSON-able values (XCom) with no personal 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from licence_reminder.config import Settings
@@ -184,29 +185,47 @@ def in_sending_hours(settings: Settings, now: dt.datetime | None = None) -> bool
     return start <= local.hour < end
 
 
+@contextlib.contextmanager
+def _gateways() -> Iterator[Callable[[str], Any]]:
+    """Adapters by connection id, built once each for the task and closed at its end."""
+    from licence_reminder.gateways.factory import gateway_from_config
+
+    cache: dict[str, Any] = {}
+
+    def gateway(conn_id: str) -> Any:
+        if conn_id not in cache:
+            cache[conn_id] = gateway_from_config(_gateway_config(conn_id))
+        return cache[conn_id]
+
+    try:
+        yield gateway
+    finally:
+        for gw in cache.values():
+            gw.close()
+
+
 @airflow_errors
 def dispatch_send(*, shard: int, run_id: str) -> dict[str, int]:
     import os
 
     from licence_reminder import dispatch
-    from licence_reminder.gateways.factory import gateway_from_config
 
     settings = _settings()
     if not in_sending_hours(settings):
         log.warning("outside sending hours %s (%s): nothing sent; messages stay queued",
                     settings.sending_hours, settings.timezone)
         return {"outside_sending_hours": 1}
-    cache: dict[str, Any] = {}
-
-    def gateways(conn_id: str):  # type: ignore[no-untyped-def]
-        if conn_id not in cache:
-            cache[conn_id] = gateway_from_config(_gateway_config(conn_id))
-        return cache[conn_id]
-
     rate = float(os.environ.get("LR_SEND_RATE", "0")) or None
-    try:
+    with _gateways() as gateways:
         return dispatch.send_shard(ledger_engine(settings), gateways, shard=shard, run_id=run_id,
                                    rate=rate, max_wait_seconds=float(os.environ.get("LR_RETRY_WAIT", "30")))
-    finally:
-        for gw in cache.values():
-            gw.close()
+
+
+@airflow_errors
+def dispatch_receipts(*, run_id: str) -> dict[str, int]:
+    from licence_reminder import receipts
+
+    with _gateways() as gateways:
+        counts = receipts.collect(ledger_engine(), gateways, run_id=run_id)
+    log.info("delivery receipts: %s", json.dumps(counts))
+    return counts

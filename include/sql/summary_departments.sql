@@ -5,6 +5,7 @@ SELECT d.code, d.name,
        (SELECT COUNT(*) FROM reminder r WHERE r.dept_code = d.code AND r.status <> 'cancelled') AS reminders,
        (SELECT COUNT(*) FROM reminder r WHERE r.dept_code = d.code AND r.status = 'cancelled') AS reminders_cancelled,
        (SELECT COUNT(*) FROM outbox_message m WHERE m.dept_code = d.code AND m.status IN ('sent', 'delivered')) AS messages_sent,
+       (SELECT COUNT(*) FROM outbox_message m WHERE m.dept_code = d.code AND m.status = 'delivered') AS messages_delivered,
        (SELECT COUNT(*) FROM outbox_message m WHERE m.dept_code = d.code AND m.status IN ('call_list', 'failed')) AS messages_failed,
        (SELECT COUNT(*) FROM outbox_message m WHERE m.dept_code = d.code AND m.status IN ('pending', 'sending', 'unknown')) AS messages_pending,
        (SELECT COUNT(*) FROM delivery_attempt a WHERE a.dept_code = d.code AND a.kind = 'send') AS gateway_calls

@@ -67,7 +67,7 @@ def test_bad_sql_in_one_department_leaves_the_others_and_dispatch_running(
             by_dept = dict(conn.execute(sa.text(
                 "SELECT dept_code, COUNT(*) FROM ledger GROUP BY dept_code")).all())
             sent = dict(conn.execute(sa.text(
-                "SELECT dept_code, COUNT(*) FROM outbox_message WHERE status = 'sent' "
+                "SELECT dept_code, COUNT(*) FROM outbox_message WHERE status IN ('sent', 'delivered') "
                 "GROUP BY dept_code")).all())
         assert runs["scjgj"].status == "failed"
         assert "department scjgj" in runs["scjgj"].error and "doesn't exist" in runs["scjgj"].error
