@@ -29,6 +29,16 @@ class RegistryError(ValueError):
         super().__init__(f"{path}: " + "; ".join(problems))
 
 
+class RegistryFilesInvalid(ValueError):
+    """Every department file of the registry that does not validate, one line each."""
+
+    def __init__(self, errors: list[RegistryError]) -> None:
+        self.errors = errors
+        lines = "\n".join(f"- {e}" for e in errors)
+        super().__init__(f"{len(errors)} department file(s) do not validate; their sync DAGs "
+                         f"are tagged config-error and do not run:\n{lines}")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 

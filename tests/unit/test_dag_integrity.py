@@ -43,8 +43,18 @@ def dagbag(registry: Path):  # type: ignore[no-untyped-def]
     return DagBag(dag_folder=str(ROOT / "dags"))
 
 
-def test_no_import_errors(dagbag) -> None:  # type: ignore[no-untyped-def]
-    assert dagbag.import_errors == {}
+def test_only_the_bad_department_file_is_an_import_error(dagbag) -> None:  # type: ignore[no-untyped-def]
+    (path, error), = dagbag.import_errors.items()
+    assert Path(path).name == "registry_errors.py"
+    assert "broken.yaml" in error and "region_code" in error
+    assert "alpha.yaml" not in error and "beta.yaml" not in error
+
+
+def test_no_import_errors_when_every_file_validates(registry: Path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    (registry / "broken.yaml").unlink()
+    assert DagBag(dag_folder=str(ROOT / "dags")).import_errors == {}
 
 
 def test_one_sync_dag_per_department_and_dispatch(dagbag) -> None:  # type: ignore[no-untyped-def]
@@ -83,7 +93,7 @@ def test_parse_imports_nothing_heavy(registry: Path) -> None:
     code = textwrap.dedent(f"""
         import json, runpy, sys, time
         t = time.perf_counter()
-        for f in ("sync_departments.py", "dispatch_reminders.py"):
+        for f in ("sync_departments.py", "dispatch_reminders.py", "registry_errors.py"):
             runpy.run_path({str(ROOT / 'dags')!r} + "/" + f)
         print(json.dumps({{"seconds": time.perf_counter() - t,
                           "heavy": [m for m in {HEAVY!r} if m in sys.modules]}}))
