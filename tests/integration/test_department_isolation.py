@@ -48,10 +48,7 @@ def test_bad_sql_in_one_department_leaves_the_others_and_dispatch_running(
     schema.upgrade(ledger)
     monkeypatch.setenv("AIRFLOW_CONN_LICENCE_LEDGER", airflow_conn_json(ledger_url))
     sim = start_in_thread()
-    monkeypatch.setenv("AIRFLOW_CONN_SMS_GATEWAY", json.dumps({
-        "conn_type": "http", "login": "sim-aliyun-key", "password": "sim-aliyun-secret",
-        "extra": {"provider": "aliyun", "endpoint": f"{sim.url}/aliyun/", "sign_name": "安阳市政务服务"},
-    }))
+    monkeypatch.setenv("AIRFLOW_CONN_SMS_GATEWAY", json.dumps(sim.connection("aliyun")))
     monkeypatch.setenv("LR_SENDING_HOURS", "0-24")
     monkeypatch.setenv("LR_RETRY_WAIT", "2")
     monkeypatch.setenv("LR_REPORT_DIR", str(tmp_path / "reports"))

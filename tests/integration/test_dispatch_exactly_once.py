@@ -19,7 +19,9 @@ from licence_reminder import dispatch
 from licence_reminder.gateways.base import SmsGateway
 from licence_reminder.gateways.factory import GatewayConfig, gateway_from_config
 from licence_reminder.registry import Catalogue
-from test_ledger_semantics import CATALOGUE, DEPT, TODAY, licence, put, q, run_sync  # noqa: F401
+from test_ledger_semantics import (  # noqa: F401
+    CATALOGUE, DEPT, TODAY, create_source_table, licence, put, q, run_sync,
+)
 
 PROVIDERS = ["aliyun", "tencent", "generic"]
 
@@ -36,11 +38,7 @@ def setup(request, tmp_path):  # type: ignore[no-untyped-def]
     else:
         ledger, source = engine_from_url(f"sqlite:///{tmp_path}/ledger.db"), engine_from_url(f"sqlite:///{tmp_path}/src.db")
     schema.upgrade(ledger)
-    meta = sa.MetaData()
-    sa.Table("lic", meta, *(sa.Column(c, sa.Date() if c in {"issue_date", "expiry_date", "renewal_applied_on"}
-                                      else sa.DateTime() if c == "source_updated_at" else sa.String(200))
-                            for c in licence("x0000", 1)))
-    meta.create_all(source)
+    create_source_table(source)
     sim = start_in_thread()
     gateways: list[SmsGateway] = []
     yield ledger, source, sim, gateways

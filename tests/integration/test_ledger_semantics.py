@@ -79,15 +79,20 @@ def engines(request, tmp_path):  # type: ignore[no-untyped-def]
         ledger_url, source_url = f"sqlite:///{tmp_path}/ledger.db", f"sqlite:///{tmp_path}/src.db"
     ledger, source = engine_from_url(ledger_url), engine_from_url(source_url)
     schema.upgrade(ledger)
-    meta = sa.MetaData()
-    sa.Table("lic", meta, *(sa.Column(c, sa.String(200) if c not in {
-        "issue_date", "expiry_date", "renewal_applied_on", "source_updated_at"} else
-        (sa.DateTime() if c == "source_updated_at" else sa.Date())) for c in licence("x0000", 1)))
-    meta.create_all(source)
+    create_source_table(source)
     sync.register_department(ledger, DEPT, CATALOGUE)
     yield ledger, source
     ledger.dispose()
     source.dispose()
+
+
+def create_source_table(source: sa.Engine) -> None:
+    """The department's own register ``lic``, with the canonical columns (dates typed)."""
+    meta = sa.MetaData()
+    sa.Table("lic", meta, *(sa.Column(c, sa.Date() if c in {"issue_date", "expiry_date", "renewal_applied_on"}
+                                      else sa.DateTime() if c == "source_updated_at" else sa.String(200))
+                            for c in licence("x0000", 1)))
+    meta.create_all(source)
 
 
 def put(source: sa.Engine, *rows: dict[str, Any]) -> None:

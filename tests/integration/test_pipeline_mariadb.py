@@ -42,11 +42,7 @@ def world(mariadb_factory, airflow_metadata_db, tmp_path: Path, monkeypatch: pyt
     schema.upgrade(ledger)
     monkeypatch.setenv("AIRFLOW_CONN_LICENCE_LEDGER", airflow_conn_json(ledger_url))
     sim = start_in_thread()
-    monkeypatch.setenv("AIRFLOW_CONN_SMS_GATEWAY", json.dumps({
-        "conn_type": "http", "login": "sim-aliyun-key", "password": "sim-aliyun-secret",
-        "extra": {"provider": "aliyun", "endpoint": f"{sim.url}/aliyun/", "sign_name": "安阳市政务服务",
-                  "templates": {"sms_stage1": "SMS_1", "sms_stage2": "SMS_2"}},
-    }))
+    monkeypatch.setenv("AIRFLOW_CONN_SMS_GATEWAY", json.dumps(sim.connection("aliyun")))
     monkeypatch.setenv("LR_SENDING_HOURS", "0-24")
     monkeypatch.setenv("LR_REPORT_DIR", str(tmp_path / "reports"))
     monkeypatch.setenv("LR_RETRY_WAIT", "3")

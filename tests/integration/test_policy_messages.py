@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from licence_reminder import dispatch, sync
 from licence_reminder.policy import Policy
 from licence_reminder.registry import Catalogue
-from test_ledger_semantics import DEPT, licence, put
+from test_ledger_semantics import DEPT, create_source_table, licence, put
 
 T = dt.date(2026, 11, 24)
 FOOD, DRUG = "食品经营许可证", "药品经营许可证"
@@ -48,11 +48,7 @@ def world(mariadb_factory):  # type: ignore[no-untyped-def]
 
     ledger, source = engine_from_url(mariadb_factory()), engine_from_url(mariadb_factory())
     schema.upgrade(ledger)
-    meta = sa.MetaData()
-    sa.Table("lic", meta, *(sa.Column(c, sa.Date() if c in {"issue_date", "expiry_date", "renewal_applied_on"}
-                                      else sa.DateTime() if c == "source_updated_at" else sa.String(200))
-                            for c in licence("x0000", 1)))
-    meta.create_all(source)
+    create_source_table(source)
     sync.register_department(ledger, DEPT, CATALOGUE)
     sim = start_in_thread()
     gw = AliyunSms(endpoint=f"{sim.url}/aliyun/", access_key_id="sim-aliyun-key",
@@ -155,9 +151,7 @@ def test_outside_sending_hours_nothing_leaves_and_it_stays_queued(
     sync_day(ledger, source, T)
     monkeypatch.setenv("AIRFLOW_CONN_LICENCE_LEDGER", airflow_conn_json(
         ledger.url.render_as_string(hide_password=False)))
-    monkeypatch.setenv("AIRFLOW_CONN_SMS_GATEWAY", json.dumps({
-        "conn_type": "http", "login": "sim-aliyun-key", "password": "sim-aliyun-secret",
-        "extra": {"provider": "aliyun", "endpoint": f"{sim.url}/aliyun/", "sign_name": "安阳市政务服务"}}))
+    monkeypatch.setenv("AIRFLOW_CONN_SMS_GATEWAY", json.dumps(sim.connection("aliyun")))
     monkeypatch.setenv("LR_REGISTRY_DIR", "/nonexistent")  # no department names its own gateway
     monkeypatch.setenv("LR_SEND_SHARDS", "1")
     tasks.dispatch_plan(today=T.isoformat(), run_id="d")
@@ -169,4 +163,5 @@ def test_outside_sending_hours_nothing_leaves_and_it_stays_queued(
         assert conn.execute(sa.text("SELECT status FROM outbox_message")).scalars().all() == ["pending"]
     monkeypatch.setenv("LR_SENDING_HOURS", "0-24")
     tasks.dispatch_send(shard=0, run_id="d")
-    assert received(sim) == {(mobile("0031"), "sms_stage1", FOOD, "30")}  # no template codes configured
+    code = sim.connection("aliyun")["extra"]["templates"]["sms_stage1"]
+    assert received(sim) == {(mobile("0031"), code, FOOD, "30")}
