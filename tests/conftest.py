@@ -192,6 +192,32 @@ def airflow_metadata_db() -> Path:
     return _AIRFLOW_HOME
 
 
+@pytest.fixture
+def daily_world(mariadb_factory, airflow_metadata_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A migrated MariaDB ledger and the simulator, under the connection ids the DAGs use."""
+    import json
+    from types import SimpleNamespace
+
+    from licence_reminder import schema
+    from licence_reminder.db import engine_from_url
+    from licence_reminder.simulator.server import start_in_thread
+
+    ledger_url = mariadb_factory()
+    ledger = engine_from_url(ledger_url)
+    schema.upgrade(ledger)
+    monkeypatch.setenv("AIRFLOW_CONN_LICENCE_LEDGER", airflow_conn_json(ledger_url))
+    sim = start_in_thread()
+    monkeypatch.setenv("AIRFLOW_CONN_SMS_GATEWAY", json.dumps(sim.connection("aliyun")))
+    monkeypatch.setenv("LR_SENDING_HOURS", "0-24")
+    monkeypatch.setenv("LR_REPORT_DIR", str(tmp_path / "reports"))
+    monkeypatch.setenv("LR_RETRY_WAIT", "3")
+    try:
+        yield SimpleNamespace(ledger=ledger, sim=sim, reports=tmp_path / "reports")
+    finally:
+        sim.stop()
+        ledger.dispose()
+
+
 def load_dags(registry_dir: Path | None = None) -> dict:
     """Parse the project's DAG folder the way the dag-processor does; fail on import errors."""
     from airflow.dag_processing.dagbag import DagBag

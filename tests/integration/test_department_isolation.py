@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pendulum
 import pytest
@@ -29,12 +28,10 @@ def _state(run) -> str:  # type: ignore[no-untyped-def]
 @pytest.mark.mariadb
 @pytest.mark.airflow
 def test_bad_sql_in_one_department_leaves_the_others_and_dispatch_running(
-    mariadb_factory, airflow_metadata_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    daily_world, mariadb_factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from licence_reminder import schema
     from licence_reminder.db import engine_from_url
     from licence_reminder.demo.sources import seed_source
-    from licence_reminder.simulator.server import start_in_thread
 
     healthy = mariadb_factory()
     engine = engine_from_url(healthy)
@@ -43,38 +40,26 @@ def test_bad_sql_in_one_department_leaves_the_others_and_dispatch_running(
     monkeypatch.setenv("AIRFLOW_CONN_SRC_JTYSJ", airflow_conn_json(healthy))
     # scjgj's database exists but lacks the table its extract reads: bad SQL, never retried
     monkeypatch.setenv("AIRFLOW_CONN_SRC_SCJGJ", airflow_conn_json(mariadb_factory()))
-    ledger_url = mariadb_factory()
-    ledger = engine_from_url(ledger_url)
-    schema.upgrade(ledger)
-    monkeypatch.setenv("AIRFLOW_CONN_LICENCE_LEDGER", airflow_conn_json(ledger_url))
-    sim = start_in_thread()
-    monkeypatch.setenv("AIRFLOW_CONN_SMS_GATEWAY", json.dumps(sim.connection("aliyun")))
-    monkeypatch.setenv("LR_SENDING_HOURS", "0-24")
-    monkeypatch.setenv("LR_RETRY_WAIT", "2")
-    monkeypatch.setenv("LR_REPORT_DIR", str(tmp_path / "reports"))
-    try:
-        dags = load_dags(REGISTRY)
-        broken = dags["sync_scjgj"].test(logical_date=LOGICAL)
-        assert _state(broken) == "failed"
-        assert _state(dags["sync_jtysj"].test(logical_date=LOGICAL)) == "success"
-        assert _state(dags["dispatch_reminders"].test(logical_date=LOGICAL)) == "success"
+    ledger, sim = daily_world.ledger, daily_world.sim
+    dags = load_dags(REGISTRY)
+    broken = dags["sync_scjgj"].test(logical_date=LOGICAL)
+    assert _state(broken) == "failed"
+    assert _state(dags["sync_jtysj"].test(logical_date=LOGICAL)) == "success"
+    assert _state(dags["dispatch_reminders"].test(logical_date=LOGICAL)) == "success"
 
-        with ledger.connect() as conn:
-            runs = {r.dept_code: r for r in conn.execute(sa.text("SELECT * FROM sync_run"))}
-            by_dept = dict(conn.execute(sa.text(
-                "SELECT dept_code, COUNT(*) FROM ledger GROUP BY dept_code")).all())
-            sent = dict(conn.execute(sa.text(
-                "SELECT dept_code, COUNT(*) FROM outbox_message WHERE status IN ('sent', 'delivered') "
-                "GROUP BY dept_code")).all())
-        assert runs["scjgj"].status == "failed"
-        assert "department scjgj" in runs["scjgj"].error and "doesn't exist" in runs["scjgj"].error
-        assert runs["jtysj"].status == "success"
-        assert "scjgj" not in by_dept and by_dept["jtysj"] > 0
-        assert sent.get("jtysj", 0) > 0 and "scjgj" not in sent
-        assert len(sim.messages()) == sent["jtysj"]
-    finally:
-        sim.stop()
-        ledger.dispose()
+    with ledger.connect() as conn:
+        runs = {r.dept_code: r for r in conn.execute(sa.text("SELECT * FROM sync_run"))}
+        by_dept = dict(conn.execute(sa.text(
+            "SELECT dept_code, COUNT(*) FROM ledger GROUP BY dept_code")).all())
+        sent = dict(conn.execute(sa.text(
+            "SELECT dept_code, COUNT(*) FROM outbox_message WHERE status IN ('sent', 'delivered') "
+            "GROUP BY dept_code")).all())
+    assert runs["scjgj"].status == "failed"
+    assert "department scjgj" in runs["scjgj"].error and "doesn't exist" in runs["scjgj"].error
+    assert runs["jtysj"].status == "success"
+    assert "scjgj" not in by_dept and by_dept["jtysj"] > 0
+    assert sent.get("jtysj", 0) > 0 and "scjgj" not in sent
+    assert len(sim.messages()) == sent["jtysj"]
 
 
 def _department(**sync: object):  # type: ignore[no-untyped-def]

@@ -13,7 +13,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from licence_reminder import dispatch
 from licence_reminder.gateways.base import SmsGateway

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from pathlib import Path
 
 import pendulum
 import pytest
@@ -24,11 +23,9 @@ LOGICAL = pendulum.datetime(TODAY.year, TODAY.month, TODAY.day, 9, tz="Asia/Shan
 
 
 @pytest.fixture
-def world(mariadb_factory, airflow_metadata_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    from licence_reminder import schema
+def world(daily_world, mariadb_factory, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     from licence_reminder.db import engine_from_url
     from licence_reminder.demo.sources import seed_source
-    from licence_reminder.simulator.server import start_in_thread
 
     seeded = {}
     for dept in DEPTS:
@@ -37,21 +34,9 @@ def world(mariadb_factory, airflow_metadata_db, tmp_path: Path, monkeypatch: pyt
         seeded[dept] = seed_source(engine, dept, today=TODAY, n=150, seed=7)
         engine.dispose()
         monkeypatch.setenv(f"AIRFLOW_CONN_SRC_{dept.upper()}", airflow_conn_json(url))
-    ledger_url = mariadb_factory()
-    ledger = engine_from_url(ledger_url)
-    schema.upgrade(ledger)
-    monkeypatch.setenv("AIRFLOW_CONN_LICENCE_LEDGER", airflow_conn_json(ledger_url))
-    sim = start_in_thread()
-    monkeypatch.setenv("AIRFLOW_CONN_SMS_GATEWAY", json.dumps(sim.connection("aliyun")))
-    monkeypatch.setenv("LR_SENDING_HOURS", "0-24")
-    monkeypatch.setenv("LR_REPORT_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("LR_RETRY_WAIT", "3")
     monkeypatch.setenv("LR_REGISTRY_DIR", str(ROOT / "include" / "registry" / "departments"))
-    try:
-        yield {"ledger": ledger, "sim": sim, "seeded": seeded, "reports": tmp_path / "reports"}
-    finally:
-        sim.stop()
-        ledger.dispose()
+    yield {"ledger": daily_world.ledger, "sim": daily_world.sim, "seeded": seeded,
+           "reports": daily_world.reports}
 
 
 def run_all(dags: dict) -> None:
