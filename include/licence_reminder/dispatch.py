@@ -126,6 +126,11 @@ def render_outbox(
     """Turn planned reminders into outbox messages (one per holder mobile and stage if grouped)."""
     counts: Counter[str] = Counter()
     with engine.begin() as conn:
+        stale = {"today_start": dt.datetime.combine(today, dt.time()), "now": _now()}
+        conn.execute(sql("reminder_requeue_stale", conn), stale)
+        superseded = conn.execute(sql("outbox_supersede_stale", conn), stale).rowcount
+        if superseded:
+            counts["superseded"] = superseded
         rows = list(conn.execute(sql("dispatch_to_render", conn), {"channel": CHANNEL}))
         groups: dict[tuple, list[Any]] = defaultdict(list)
         for r in rows:

@@ -165,3 +165,26 @@ def test_outside_sending_hours_nothing_leaves_and_it_stays_queued(
     tasks.dispatch_send(shard=0, run_id="d")
     code = sim.connection("aliyun")["extra"]["templates"]["sms_stage1"]
     assert received(sim) == {(mobile("0031"), code, FOOD, "30")}
+
+
+@pytest.mark.mariadb
+def test_a_message_not_sent_on_its_day_is_written_again_with_the_days_left(world) -> None:  # type: ignore[no-untyped-def]
+    ledger, source, sim, gw = world
+    put(source, licence("F0041", 30))
+    sync_day(ledger, source, T)
+    profile = dispatch.GatewayProfile(conn_id="sms_gateway", provider="aliyun",
+                                      sign_name="安阳市政务服务", templates=TEMPLATES)
+    dispatch.plan(ledger, today=T, run_id="late1")
+    dispatch.render_outbox(ledger, today=T, run_id="late1", profile_for=lambda _: profile)
+    # nothing went out that day (sending hours closed); the next day's run writes it again
+    with ledger.begin() as conn:
+        conn.execute(sa.text("UPDATE outbox_message SET created_at = :t"),
+                     {"t": dt.datetime.combine(T, dt.time(9))})
+    day2 = T + dt.timedelta(days=1)
+    dispatch_day(ledger, gw, day2)
+    assert received(sim) == {(mobile("0041"), "SMS_STAGE1", FOOD, "29")}
+    with ledger.connect() as conn:
+        outbox = sorted(conn.execute(sa.text("SELECT status FROM outbox_message")).scalars())
+        reminder = conn.execute(sa.text("SELECT status FROM reminder")).scalars().all()
+    assert outbox == ["sent", "superseded"] and reminder == ["sent"]
+
