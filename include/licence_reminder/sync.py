@@ -302,8 +302,10 @@ def publish(engine: Engine, plan: SyncPlan, stats: StageStats, *, fail_after: st
             out.renewed = conn.execute(sql("count_renewals", conn), p).scalar() or 0
             out.updated = conn.execute(sql("ledger_update_changed", conn), p).rowcount
             _maybe_fail(fail_after, "update")
+            max_id = conn.execute(sql("ledger_max_id", conn)).scalar()
             out.inserted = conn.execute(sql("ledger_insert_new", conn), p).rowcount
-            conn.execute(sql("history_inserted", conn), p)
+            if out.inserted:
+                conn.execute(sql("history_inserted", conn), {**p, "max_id": max_id})
             if plan.mode == "full" and stats.vanished:  # both scan the department's ledger rows
                 conn.execute(sql("history_vanished", conn), p)
                 out.vanished = conn.execute(sql("ledger_mark_vanished", conn), p).rowcount

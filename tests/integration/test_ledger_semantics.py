@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from typing import Any
 
 import pytest
@@ -133,8 +134,13 @@ def test_renewal_starts_new_cycle_and_cancels_old_pending(engines) -> None:  # t
     assert row.cycle == 2
     (rem,) = q(ledger, "SELECT status, status_reason FROM reminder")
     assert (rem.status, rem.status_reason) == ("cancelled", "renewed: expiry date moved")
-    kinds = [r.change_kind for r in q(ledger, "SELECT change_kind FROM ledger_history ORDER BY id")]
-    assert kinds == ["insert", "renewal"]
+    history = q(ledger, "SELECT change_kind, old_values, new_values FROM ledger_history ORDER BY id")
+    assert [h.change_kind for h in history] == ["insert", "renewal"]
+    # the insert carries no values: the first change keeps them as old_values (history_inserted.sql)
+    assert (history[0].old_values, history[0].new_values) == (None, None)
+    old, new = (json.loads(v) for v in history[1][1:])
+    assert old["expiry_date"] == str(TODAY + dt.timedelta(days=30))
+    assert new["expiry_date"] == str(row.expiry_date)
     # the new cycle gets its own reminder when its window comes
     new_first = TODAY + dt.timedelta(days=5 * 365)
     plan_day(ledger, new_first)
