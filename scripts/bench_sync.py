@@ -153,10 +153,16 @@ def measure(src_db: str, ledger_db: str, rows: int) -> None:
         print(f"   extract+validate+stage {t2 - t:.2f} s, publish {time.perf_counter() - t2:.2f} s")
         return out, stats
 
-    full, (pub, stats) = timed("full sync into an empty ledger", lambda: run("b:full", True))
+    def clear(run_id: str) -> float:  # the DAG's clear_staging task, after publish
+        plan = sync.SyncPlan(run_id, dept.code, "full", None)
+        return timed("   then clear_staging (its own task)", lambda: sync.clear_staging(ledger, plan))[0]
+
+    full, (pub, stats) = timed("full sync into an empty ledger (published)", lambda: run("b:full", True))
     print(f"   read {stats.rows_read:,}, valid {stats.rows_valid:,}, inserted {pub.inserted:,}")
+    cleanup = clear("b:full")
     recon, (pub, stats) = timed("full reconciliation, nothing changed", lambda: run("b:recon", True))
     print(f"   read {stats.rows_read:,}, staged {stats.staged:,}, updated {pub.updated:,}")
+    clear("b:recon")
     changed = max(1, rows // 100)
     with src.begin() as conn:
         conn.exec_driver_sql(f"UPDATE scjg_xkz SET lxdh = CONCAT('139', SUBSTRING(lxdh, 4)), "
@@ -165,7 +171,8 @@ def measure(src_db: str, ledger_db: str, rows: int) -> None:
     print(f"   read {stats.rows_read:,}, updated {pub.updated:,}")
     print(f"\nrows/s: engine limit {rows / base:,.0f}; full sync {rows / full:,.0f}; "
           f"full reconciliation {rows / recon:,.0f}")
-    print(f"ratio full sync / engine limit: {full / base:.2f}x (target 2x); "
+    print(f"ratio full sync / engine limit: {full / base:.2f}x until published, "
+          f"{(full + cleanup) / base:.2f}x with clear_staging (target 2x); "
           f"reconciliation / engine limit: {recon / base:.2f}x; incremental day: {incr:.2f} s (target < 5 s)")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest one

@@ -209,6 +209,27 @@ def test_failed_merge_leaves_ledger_unchanged(engines) -> None:  # type: ignore[
 
 
 @pytest.mark.mariadb
+def test_staging_is_cleared_after_publish_and_only_the_run_s_own(engines) -> None:  # type: ignore[no-untyped-def]
+    ledger, source = engines
+    put(source, licence("G0001", 30), licence("G0002", 30, contact_mobile="12345"))
+    with ledger.begin() as conn:  # another department's run, staged at the same time
+        conn.execute(sa.text("INSERT INTO staging_key (run_id, dept_code, licence_no, kind) "
+                             "VALUES ('other:1', 'other', 'X1', 'vanished')"))
+    plan = sync.start_run(ledger, DEPT, run_id="testdept:clear", logical_date=TODAY, force_full=True)
+    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    sync.publish(ledger, plan, stats)
+
+    def staged() -> list[int]:
+        return [q(ledger, f"SELECT COUNT(*) FROM {t}")[0][0]
+                for t in ("staging_licence", "staging_rejection", "staging_key")]
+
+    assert staged() == [1, 1, 1]  # published; the clean-up is a step of its own
+    assert q(ledger, "SELECT COUNT(*) FROM ledger")[0][0] == 1
+    sync.clear_staging(ledger, plan)
+    assert staged() == [0, 0, 1]
+
+
+@pytest.mark.mariadb
 def test_fixed_row_leaves_quarantine(engines) -> None:  # type: ignore[no-untyped-def]
     ledger, source = engines
     put(source, licence("E0001", 30, contact_mobile="1380000"))
