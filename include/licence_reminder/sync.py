@@ -194,6 +194,10 @@ class ChunkStager:
         with ledger.connect() as conn:
             self.in_quarantine = {r[0] for r in conn.execute(sql("quarantine_open_keys", conn),
                                                              {"dept_code": dept.code})}
+            # A first load compares nothing: every valid row is new. (Staging a row that turns
+            # out unchanged would be harmless anyway: publish compares hashes again.)
+            self.first_load = conn.execute(sql("ledger_holds_department", conn),
+                                           {"dept_code": dept.code}).first() is None
 
     def add(self, chunk: pd.DataFrame) -> None:
         result = self.validator.validate(chunk)
@@ -227,10 +231,13 @@ class ChunkStager:
         text = [staging.column_text(valid[c])[0] for c in HASHED_COLUMNS]
         hashes = np.array([hashlib.md5("\x1f".join(parts).encode("utf-8")).hexdigest()
                            for parts in zip(*text, strict=True)], dtype=object)
-        with self.ledger.connect() as conn:
-            changed = staging.changed_numbers(conn, self.dept.code, pd.DataFrame(
-                {"licence_no": numbers, "row_hash": hashes}, dtype=object))
-        same = ~pd.Series(numbers).isin(changed | self.in_quarantine).to_numpy()
+        if self.first_load:
+            same = np.zeros(len(numbers), dtype=bool)
+        else:
+            with self.ledger.connect() as conn:
+                changed = staging.changed_numbers(conn, self.dept.code, pd.DataFrame(
+                    {"licence_no": numbers, "row_hash": hashes}, dtype=object))
+            same = ~pd.Series(numbers).isin(changed | self.in_quarantine).to_numpy()
         out = valid.loc[~same].reset_index(drop=True)
         # reminder dates from the catalogue, as refresh_reminder_dates.sql sets them (register_department)
         expiry = np.array(out["expiry_date"].to_numpy(), dtype="datetime64[D]")
