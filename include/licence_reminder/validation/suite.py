@@ -542,9 +542,13 @@ class Validator:
         n = derived.n
         hits: dict[int, list[RuleFailure]] = collections.defaultdict(list)
         if n:
-            batch = gx_batch_definition().get_batch(
-                batch_parameters={"dataframe": derived.gx_frame})
-            result = batch.validate(self._suite, result_format=COMPLETE)
+            from great_expectations.validator.v1_validator import Validator as GxValidator
+
+            # What Batch.validate runs, without get_batch first: that loaded the frame once for
+            # the Batch and the validator loaded it again (≈0.06 s of GX's ≈0.25 s per chunk).
+            result = GxValidator(gx_batch_definition(), result_format=COMPLETE,
+                                 batch_parameters={"dataframe": derived.gx_frame},
+                                 ).validate_expectation_suite(self._suite)
             # in suite order, so that each row's failures come out in that order
             ordered = sorted(result.results,
                              key=lambda r: self._order[self._key(r.expectation_config.meta)])
