@@ -204,13 +204,13 @@ class ChunkStager:
         self.stats.rows_read += len(chunk)
         self.stats.rows_valid += len(result.valid)
         self.stats.rows_rejected += len(result.rejected)
-        changed = self._changed_rows(result.valid)
+        changed, texts = self._changed_rows(result.valid)
         rejected = self._rejection_frame(result.rejected)
         from sqlalchemy.exc import SQLAlchemyError
 
         try:
             with self.ledger.begin() as conn:
-                staging.write(conn, "staging_licence", changed, self.base)
+                staging.write(conn, "staging_licence", changed, self.base, texts)
                 staging.write(conn, "staging_rejection", rejected, self.base)
         except SQLAlchemyError as exc:
             raise classify_db_error(
@@ -218,9 +218,10 @@ class ChunkStager:
         self.stats.staged += len(changed)
         self.stats.unchanged += len(result.valid) - len(changed)
 
-    def _changed_rows(self, valid: pd.DataFrame) -> pd.DataFrame:
+    def _changed_rows(self, valid: pd.DataFrame) -> tuple[pd.DataFrame, staging.Texts]:
         """The valid rows to stage (new, changed, vanished before, or leaving quarantine), with
-        their row hash and reminder dates; the rest are unchanged and not written at all."""
+        their row hash and reminder dates, and the text of their hashed columns (the staging file
+        reuses it); the rest are unchanged and not written at all."""
         import numpy as np
         import pandas as pd
 
@@ -228,9 +229,10 @@ class ChunkStager:
         wm = valid["source_updated_at"].dropna()
         if len(wm):
             self._see_watermark(wm.max())
-        text = [staging.column_text(valid[c])[0] for c in HASHED_COLUMNS]
+        texts = {c: staging.column_text(valid[c]) for c in HASHED_COLUMNS}
         hashes = np.array([hashlib.md5("\x1f".join(parts).encode("utf-8")).hexdigest()
-                           for parts in zip(*text, strict=True)], dtype=object)
+                           for parts in zip(*(t for t, _null in texts.values()), strict=True)],
+                          dtype=object)
         if self.first_load:
             same = np.zeros(len(numbers), dtype=bool)
         else:
@@ -246,7 +248,7 @@ class ChunkStager:
             days = lead.to_numpy(dtype="float64", na_value=np.nan).astype("timedelta64[D]")
             out[column] = pd.Series((expiry - days).astype(object), dtype=object)
         out["row_hash"] = hashes[~same]
-        return out
+        return out, {c: (t[~same], null[~same]) for c, (t, null) in texts.items()}
 
     def _see_watermark(self, wm: dt.datetime | None) -> None:
         if wm is not None and (self.max_wm is None or wm > self.max_wm):
