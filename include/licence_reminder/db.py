@@ -70,23 +70,24 @@ class Dialect:
         return dbapi_conn.cursor()  # sqlite3 fetches lazily already
 
     @contextlib.contextmanager
-    def dates_as_text(self, dbapi_conn: Any) -> Iterator[None]:
-        """PyMySQL turns every DATE value into a ``datetime.date`` in Python, a quarter of its row
-        parsing; the validator parses dates itself, once per distinct value, from text as from
-        dates (and PyMySQL passes an invalid date such as 0000-00-00 as text anyway). For the
-        block, the connection leaves DATE values as text; then it is as it was."""
+    def times_as_text(self, dbapi_conn: Any) -> Iterator[None]:
+        """PyMySQL turns every DATE, DATETIME and TIMESTAMP value into a Python object, a third
+        of its row parsing; the validator parses them itself, from text as from those objects
+        (dates once per distinct value, ``YYYY-MM-DD hh:mm:ss`` column-wise), and PyMySQL passes an
+        invalid one such as 0000-00-00 as text anyway. For the block, the connection leaves
+        those values as text; then it is as it was."""
         if self.name != "mysql":
             yield
             return
         from pymysql.constants import FIELD_TYPE
 
         decoders = dbapi_conn.decoders  # the connection's own copy
-        saved = decoders.pop(FIELD_TYPE.DATE, None)
+        saved = {t: decoders.pop(t) for t in (FIELD_TYPE.DATE, FIELD_TYPE.DATETIME, FIELD_TYPE.TIMESTAMP)
+                 if t in decoders}
         try:
             yield
         finally:
-            if saved is not None:
-                decoders[FIELD_TYPE.DATE] = saved
+            decoders.update(saved)
 
 
 def connection_url(conn: Any) -> str:

@@ -118,8 +118,8 @@ def query_params(watermark: dt.datetime | None, split_range: tuple[int, int] | N
 def stream_rows(engine: Engine, dept: Department, query: str, params: dict[str, Any],
                 chunk_size: int) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
     """(column names, rows as tuples) of a query on the department's source, in partitions,
-    streamed through the driver's own cursor (see ``Dialect.streaming_cursor``); DATE values may
-    come as text (``Dialect.dates_as_text``)."""
+    streamed through the driver's own cursor (see ``Dialect.streaming_cursor``); dates and
+    times may come as text (``Dialect.times_as_text``)."""
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -134,7 +134,7 @@ def stream_rows(engine: Engine, dept: Department, query: str, params: dict[str, 
             values = [bound[k] for k in compiled.positiontup or ()] if compiled.positional else bound
             dbapi_conn = conn.connection.dbapi_connection
             try:
-                with dialect.dates_as_text(dbapi_conn):
+                with dialect.times_as_text(dbapi_conn):
                     cursor = dialect.streaming_cursor(dbapi_conn, chunk_size)
                     try:
                         cursor.execute(str(compiled), values)
