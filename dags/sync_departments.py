@@ -76,8 +76,15 @@ def build_sync_dag(entry: RegistryEntry) -> DAG:
 
             return sync_publish(code, plan, stats)
 
+        # after publish (which emits the asset): dispatch need not wait for the clean-up
+        @task(task_id="clear_staging")
+        def clear_staging(plan: dict) -> None:
+            from licence_reminder.tasks import sync_clear_staging
+
+            sync_clear_staging(plan)
+
         plan = start_run()
-        publish(plan, extract_validate_stage(plan))
+        publish(plan, extract_validate_stage(plan)) >> clear_staging(plan)
     return dag
 
 

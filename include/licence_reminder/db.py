@@ -6,7 +6,9 @@ SQLite through the standard library. Credentials come only from Airflow Connecti
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,11 +53,41 @@ class Dialect:
         """Bulk staging by ``LOAD DATA LOCAL INFILE`` (engine_from_url enables it for PyMySQL)."""
         return self.name == "mysql"
 
-    def stream_options(self, chunk_size: int) -> dict[str, Any]:
-        """Execution options for a server-side cursor (bounded memory on big extracts)."""
-        if self.name == "sqlite":
-            return {}  # sqlite3 fetches lazily already
-        return {"stream_results": True, "max_row_buffer": chunk_size}
+    def streaming_cursor(self, dbapi_conn: Any, chunk_size: int) -> Any:
+        """A DB-API cursor that streams a query's rows from the server (bounded memory on big
+        extracts) as plain tuples: SQLAlchemy's Row objects, which the extract only turns back
+        into tuples, cost about a fifth of PyMySQL's own row parsing."""
+        if self.name == "mysql":
+            import pymysql.cursors
+
+            return dbapi_conn.cursor(pymysql.cursors.SSCursor)
+        if self.name == "postgresql":  # a named cursor is psycopg2's server-side cursor
+            import uuid
+
+            cursor = dbapi_conn.cursor(name=f"lr_extract_{uuid.uuid4().hex}")
+            cursor.itersize = chunk_size
+            return cursor
+        return dbapi_conn.cursor()  # sqlite3 fetches lazily already
+
+    @contextlib.contextmanager
+    def times_as_text(self, dbapi_conn: Any) -> Iterator[None]:
+        """PyMySQL turns every DATE, DATETIME and TIMESTAMP value into a Python object, a third
+        of its row parsing; the validator parses them itself, from text as from those objects
+        (dates once per distinct value, ``YYYY-MM-DD hh:mm:ss`` column-wise), and PyMySQL passes an
+        invalid one such as 0000-00-00 as text anyway. For the block, the connection leaves
+        those values as text; then it is as it was."""
+        if self.name != "mysql":
+            yield
+            return
+        from pymysql.constants import FIELD_TYPE
+
+        decoders = dbapi_conn.decoders  # the connection's own copy
+        saved = {t: decoders.pop(t) for t in (FIELD_TYPE.DATE, FIELD_TYPE.DATETIME, FIELD_TYPE.TIMESTAMP)
+                 if t in decoders}
+        try:
+            yield
+        finally:
+            decoders.update(saved)
 
 
 def connection_url(conn: Any) -> str:

@@ -104,8 +104,7 @@ def stream_chunks(
         query += f"\nLIMIT {int(limit)}"
     chunk_size = min(sync.chunk_size, limit) if limit else sync.chunk_size
     for keys, rows in stream_rows(engine, dept, query, query_params(watermark, split_range), chunk_size):
-        # plain tuples: pandas probes Row objects attribute by attribute (slow misses)
-        yield to_canonical(pd.DataFrame.from_records(list(map(tuple, rows)), columns=keys), dept)
+        yield to_canonical(pd.DataFrame.from_records(rows, columns=keys), dept)
 
 
 def query_params(watermark: dt.datetime | None, split_range: tuple[int, int] | None) -> dict[str, Any]:
@@ -117,21 +116,38 @@ def query_params(watermark: dt.datetime | None, split_range: tuple[int, int] | N
 
 
 def stream_rows(engine: Engine, dept: Department, query: str, params: dict[str, Any],
-                chunk_size: int) -> Iterator[tuple[list[str], list[Any]]]:
-    """(column names, rows) of a query on the department's source, in partitions, streamed."""
+                chunk_size: int) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
+    """(column names, rows as tuples) of a query on the department's source, in partitions,
+    streamed through the driver's own cursor (see ``Dialect.streaming_cursor``); dates and
+    times may come as text (``Dialect.times_as_text``)."""
     from sqlalchemy import text
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
     dialect = dialect_of(engine)
     what = f"department {dept.code}: extract from connection {dept.source.conn_id!r}"
     try:
         with engine.connect() as conn:
             _apply_timeout(conn, dialect, dept.source.sync.timeout_seconds)
-            result = conn.execution_options(**dialect.stream_options(chunk_size)).execute(
-                text(query), params
-            )
-            keys = list(result.keys())
-            for rows in result.partitions(chunk_size):
-                yield keys, rows
+            # compiled by SQLAlchemy into the driver's parameter style, executed by the driver
+            compiled = text(query).compile(dialect=conn.dialect)
+            bound = compiled.construct_params(params)
+            values = [bound[k] for k in compiled.positiontup or ()] if compiled.positional else bound
+            dbapi_conn = conn.connection.dbapi_connection
+            try:
+                with dialect.times_as_text(dbapi_conn):
+                    cursor = dialect.streaming_cursor(dbapi_conn, chunk_size)
+                    try:
+                        cursor.execute(str(compiled), values)
+                        rows = cursor.fetchmany(chunk_size)
+                        # psycopg2's named cursors describe the result only once fetched from
+                        keys = [d[0] for d in cursor.description]
+                        while rows:
+                            yield keys, rows
+                            rows = cursor.fetchmany(chunk_size)
+                    finally:
+                        cursor.close()
+            except engine.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would wrap it
+                raise DBAPIError.instance(str(compiled), values, exc, engine.dialect.loaded_dbapi.Error,
+                                          dialect=engine.dialect) from exc
     except SQLAlchemyError as exc:
         raise classify_db_error(exc, what=what) from exc

@@ -80,19 +80,27 @@ def _tsv_field(text: np.ndarray, null: np.ndarray) -> np.ndarray:
     return out
 
 
-def tsv_bytes(frame: pd.DataFrame) -> bytes:
-    """The frame as LOAD DATA reads it: tab-separated, \\N for null, backslash escapes, UTF-8."""
-    fields = [_tsv_field(*column_text(frame[c])) for c in frame.columns]
+#: (text, null mask) of some of a frame's columns, as :func:`column_text` made them.
+Texts = dict[str, tuple["np.ndarray", "np.ndarray"]]
+
+
+def tsv_bytes(frame: pd.DataFrame, texts: Texts | None = None) -> bytes:
+    """The frame as LOAD DATA reads it: tab-separated, \\N for null, backslash escapes, UTF-8.
+    ``texts`` are columns already made text (for the row hash), not made again."""
+    texts = texts or {}
+    fields = [_tsv_field(*(texts[c] if c in texts else column_text(frame[c]))) for c in frame.columns]
     return "".join(f"{line}\n" for line in map("\t".join, zip(*fields, strict=True))).encode("utf-8")
 
 
-def write(conn: Connection, table: str, frame: pd.DataFrame, constants: dict[str, Any]) -> None:
-    """Append ``frame`` (columns in the order of the table's statements) plus ``constants``."""
+def write(conn: Connection, table: str, frame: pd.DataFrame, constants: dict[str, Any],
+          texts: Texts | None = None) -> None:
+    """Append ``frame`` (columns in the order of the table's statements) plus ``constants``;
+    ``texts`` as for :func:`tsv_bytes`."""
     if frame.empty:
         return
     insert, load = _STATEMENTS[table]
     if dialect_of(conn).load_data_local:
-        _load_data(conn, load, frame, constants)
+        _load_data(conn, load, frame, constants, texts)
     else:
         rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
         for i in range(0, len(rows), _BATCH):
@@ -123,13 +131,14 @@ def changed_numbers(conn: Connection, dept_code: str, hashes: pd.DataFrame) -> s
     return {no for no, h in zip(numbers, hashes["row_hash"], strict=True) if known.get(no) != h}
 
 
-def _load_data(conn: Connection, statement: str, frame: pd.DataFrame, constants: dict[str, Any]) -> None:
+def _load_data(conn: Connection, statement: str, frame: pd.DataFrame, constants: dict[str, Any],
+               texts: Texts | None = None) -> None:
     from sqlalchemy import text
 
     folder = Path(tempfile.mkdtemp(prefix="lr_staging_"))
     try:
         path = folder / "rows.tsv"
-        path.write_bytes(tsv_bytes(frame))
+        path.write_bytes(tsv_bytes(frame, texts))
         # MariaDB takes the file name only as a literal, never as a bound value. The name is one
         # we just created (mkdtemp + a fixed name), checked against a strict pattern, so it
         # cannot carry a quote or anything else of the data.

@@ -194,19 +194,23 @@ class ChunkStager:
         with ledger.connect() as conn:
             self.in_quarantine = {r[0] for r in conn.execute(sql("quarantine_open_keys", conn),
                                                              {"dept_code": dept.code})}
+            # A first load compares nothing: every valid row is new. (Staging a row that turns
+            # out unchanged would be harmless anyway: publish compares hashes again.)
+            self.first_load = conn.execute(sql("ledger_holds_department", conn),
+                                           {"dept_code": dept.code}).first() is None
 
     def add(self, chunk: pd.DataFrame) -> None:
         result = self.validator.validate(chunk)
         self.stats.rows_read += len(chunk)
         self.stats.rows_valid += len(result.valid)
         self.stats.rows_rejected += len(result.rejected)
-        changed = self._changed_rows(result.valid)
+        changed, texts = self._changed_rows(result.valid)
         rejected = self._rejection_frame(result.rejected)
         from sqlalchemy.exc import SQLAlchemyError
 
         try:
             with self.ledger.begin() as conn:
-                staging.write(conn, "staging_licence", changed, self.base)
+                staging.write(conn, "staging_licence", changed, self.base, texts)
                 staging.write(conn, "staging_rejection", rejected, self.base)
         except SQLAlchemyError as exc:
             raise classify_db_error(
@@ -214,9 +218,10 @@ class ChunkStager:
         self.stats.staged += len(changed)
         self.stats.unchanged += len(result.valid) - len(changed)
 
-    def _changed_rows(self, valid: pd.DataFrame) -> pd.DataFrame:
+    def _changed_rows(self, valid: pd.DataFrame) -> tuple[pd.DataFrame, staging.Texts]:
         """The valid rows to stage (new, changed, vanished before, or leaving quarantine), with
-        their row hash and reminder dates; the rest are unchanged and not written at all."""
+        their row hash and reminder dates, and the text of their hashed columns (the staging file
+        reuses it); the rest are unchanged and not written at all."""
         import numpy as np
         import pandas as pd
 
@@ -224,13 +229,17 @@ class ChunkStager:
         wm = valid["source_updated_at"].dropna()
         if len(wm):
             self._see_watermark(wm.max())
-        text = [staging.column_text(valid[c])[0] for c in HASHED_COLUMNS]
+        texts = {c: staging.column_text(valid[c]) for c in HASHED_COLUMNS}
         hashes = np.array([hashlib.md5("\x1f".join(parts).encode("utf-8")).hexdigest()
-                           for parts in zip(*text, strict=True)], dtype=object)
-        with self.ledger.connect() as conn:
-            changed = staging.changed_numbers(conn, self.dept.code, pd.DataFrame(
-                {"licence_no": numbers, "row_hash": hashes}, dtype=object))
-        same = ~pd.Series(numbers).isin(changed | self.in_quarantine).to_numpy()
+                           for parts in zip(*(t for t, _null in texts.values()), strict=True)],
+                          dtype=object)
+        if self.first_load:
+            same = np.zeros(len(numbers), dtype=bool)
+        else:
+            with self.ledger.connect() as conn:
+                changed = staging.changed_numbers(conn, self.dept.code, pd.DataFrame(
+                    {"licence_no": numbers, "row_hash": hashes}, dtype=object))
+            same = ~pd.Series(numbers).isin(changed | self.in_quarantine).to_numpy()
         out = valid.loc[~same].reset_index(drop=True)
         # reminder dates from the catalogue, as refresh_reminder_dates.sql sets them (register_department)
         expiry = np.array(out["expiry_date"].to_numpy(), dtype="datetime64[D]")
@@ -239,7 +248,7 @@ class ChunkStager:
             days = lead.to_numpy(dtype="float64", na_value=np.nan).astype("timedelta64[D]")
             out[column] = pd.Series((expiry - days).astype(object), dtype=object)
         out["row_hash"] = hashes[~same]
-        return out
+        return out, {c: (t[~same], null[~same]) for c, (t, null) in texts.items()}
 
     def _see_watermark(self, wm: dt.datetime | None) -> None:
         if wm is not None and (self.max_wm is None or wm > self.max_wm):
@@ -302,8 +311,10 @@ def publish(engine: Engine, plan: SyncPlan, stats: StageStats, *, fail_after: st
             out.renewed = conn.execute(sql("count_renewals", conn), p).scalar() or 0
             out.updated = conn.execute(sql("ledger_update_changed", conn), p).rowcount
             _maybe_fail(fail_after, "update")
+            max_id = conn.execute(sql("ledger_max_id", conn)).scalar()
             out.inserted = conn.execute(sql("ledger_insert_new", conn), p).rowcount
-            conn.execute(sql("history_inserted", conn), p)
+            if out.inserted:
+                conn.execute(sql("history_inserted", conn), {**p, "max_id": max_id})
             if plan.mode == "full" and stats.vanished:  # both scan the department's ledger rows
                 conn.execute(sql("history_vanished", conn), p)
                 out.vanished = conn.execute(sql("ledger_mark_vanished", conn), p).rowcount
@@ -326,10 +337,27 @@ def publish(engine: Engine, plan: SyncPlan, stats: StageStats, *, fail_after: st
                 "counts_by_rule": json.dumps(stats.counts_by_rule, ensure_ascii=False),
                 "error": None,
             })
-            _clear_staging(conn, plan.run_id, plan.dept_code)
     except SQLAlchemyError as exc:
         raise classify_db_error(exc, what=f"department {plan.dept_code}: merge into the ledger") from exc
     return out
+
+
+def clear_staging(engine: Engine, plan: SyncPlan) -> None:
+    """Drop a published run's staging rows: a step of its own after ``publish`` commits.
+
+    Deleting a first load's rows one by one takes InnoDB about as long as inserting them (≈3 s
+    per 1,000,000); inside the merge transaction that held the ledger's locks and delayed the
+    ledger's publication by as much. Outside it nothing is lost: every staging statement is keyed
+    by run and department, a rerun of the run clears its own rows first (``start_run``), and rows
+    left by a failed clean-up only take space until it is retried.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with engine.begin() as conn:
+            _clear_staging(conn, plan.run_id, plan.dept_code)
+    except SQLAlchemyError as exc:
+        raise classify_db_error(exc, what=f"department {plan.dept_code}: clearing staging") from exc
 
 
 class InjectedFailure(RuntimeError):

@@ -121,6 +121,13 @@ def sync_publish(code: str, plan_xcom: dict[str, Any], stats_xcom: dict[str, Any
     return asdict(out)
 
 
+@airflow_errors
+def sync_clear_staging(plan_xcom: dict[str, Any]) -> None:
+    from licence_reminder import sync
+
+    sync.clear_staging(ledger_engine(), sync.SyncPlan.from_xcom(plan_xcom))
+
+
 # --------------------------------------------------------------------------- dispatch
 def _policy():  # type: ignore[no-untyped-def]
     import os

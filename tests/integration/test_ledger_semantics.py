@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from typing import Any
 
 import pytest
@@ -138,8 +139,13 @@ def test_renewal_starts_new_cycle_and_cancels_old_pending(engines) -> None:  # t
     assert row.cycle == 2
     (rem,) = q(ledger, "SELECT status, status_reason FROM reminder")
     assert (rem.status, rem.status_reason) == ("cancelled", "renewed: expiry date moved")
-    kinds = [r.change_kind for r in q(ledger, "SELECT change_kind FROM ledger_history ORDER BY id")]
-    assert kinds == ["insert", "renewal"]
+    history = q(ledger, "SELECT change_kind, old_values, new_values FROM ledger_history ORDER BY id")
+    assert [h.change_kind for h in history] == ["insert", "renewal"]
+    # the insert carries no values: the first change keeps them as old_values (history_inserted.sql)
+    assert (history[0].old_values, history[0].new_values) == (None, None)
+    old, new = (json.loads(v) for v in history[1][1:])
+    assert old["expiry_date"] == str(TODAY + dt.timedelta(days=30))
+    assert new["expiry_date"] == str(row.expiry_date)
     # the new cycle gets its own reminder when its window comes
     new_first = TODAY + dt.timedelta(days=5 * 365)
     plan_day(ledger, new_first)
@@ -205,6 +211,27 @@ def test_failed_merge_leaves_ledger_unchanged(engines) -> None:  # type: ignore[
         assert q(ledger, "SELECT COUNT(*) FROM ledger_history")[0][0] == 1
     out = run_sync(ledger, source)  # the retry commits
     assert (out.inserted, out.updated, out.quarantined) == (1, 1, 1)
+
+
+@pytest.mark.mariadb
+def test_staging_is_cleared_after_publish_and_only_the_run_s_own(engines) -> None:  # type: ignore[no-untyped-def]
+    ledger, source = engines
+    put(source, licence("G0001", 30), licence("G0002", 30, contact_mobile="12345"))
+    with ledger.begin() as conn:  # another department's run, staged at the same time
+        conn.execute(sa.text("INSERT INTO staging_key (run_id, dept_code, licence_no, kind) "
+                             "VALUES ('other:1', 'other', 'X1', 'vanished')"))
+    plan = sync.start_run(ledger, DEPT, run_id="testdept:clear", logical_date=TODAY, force_full=True)
+    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    sync.publish(ledger, plan, stats)
+
+    def staged() -> list[int]:
+        return [q(ledger, f"SELECT COUNT(*) FROM {t}")[0][0]
+                for t in ("staging_licence", "staging_rejection", "staging_key")]
+
+    assert staged() == [1, 1, 1]  # published; the clean-up is a step of its own
+    assert q(ledger, "SELECT COUNT(*) FROM ledger")[0][0] == 1
+    sync.clear_staging(ledger, plan)
+    assert staged() == [0, 0, 1]
 
 
 @pytest.mark.mariadb

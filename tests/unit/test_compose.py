@@ -56,6 +56,7 @@ def test_mounts_and_healthchecks(services: dict) -> None:
 def test_mariadb_settings(services: dict) -> None:
     cmd = " ".join(services["mariadb"]["command"])
     assert "--local-infile=1" in cmd and "utf8mb4" in cmd
+    assert "--innodb-buffer-pool-size=1G" in cmd
 
 
 def test_image_versions() -> None:

@@ -73,7 +73,8 @@ def test_tags_retries_docs(dagbag) -> None:  # type: ignore[no-untyped-def]
 
 def test_sync_dag_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags["sync_alpha"]
-    assert [t.task_id for t in dag.topological_sort()] == ["start_run", "extract_validate_stage", "publish"]
+    assert [t.task_id for t in dag.topological_sort()] == ["start_run", "extract_validate_stage", "publish",
+                                                            "clear_staging"]
     assert dag.schedule is not None or dag.timetable is not None
 
 

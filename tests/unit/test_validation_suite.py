@@ -233,6 +233,28 @@ def test_driver_value_types(validator: Validator) -> None:
     assert recs[0]["issue_date"] == dt.date(2020, 1, 1)
 
 
+@pytest.mark.parametrize("odd", ["2026-1-5 1:2:3", "2026-02-30 10:00:00", "2026-11-20 09:30:00.5"])
+def test_text_timestamps_read_column_wise_mean_what_rules_py_says(odd: str) -> None:
+    """MariaDB's DATETIME as text: a column of exact YYYY-MM-DD hh:mm:ss is read in one go, and
+    gives what the datetimes themselves give; any other text sends the column through rules.py."""
+    as_text = [row(f"T{k}", source_updated_at=f"2026-11-{20 + k} 09:30:00") for k in range(3)]
+    as_moments = [row(f"T{k}", source_updated_at=dt.datetime(2026, 11, 20 + k, 9, 30)) for k in range(3)]
+    results = [Validator(catalogue_names=CATALOGUE, today=TODAY).validate(frame(rows))
+               for rows in (as_text, as_moments)]
+    assert results[0].valid.equals(results[1].valid) and not results[0].rejected
+
+    mixed = [*as_text, row("T9", source_updated_at=odd)]
+    result = Validator(catalogue_names=CATALOGUE, today=TODAY).validate(frame(mixed))
+    try:
+        R.parse_datetime(odd)
+        expected: list[tuple[str | None, list[str]]] = []
+    except ValueError:
+        expected = [("T9", ["date_format:source_updated_at"])]
+    assert [(r.licence_no, [f.rule for f in r.failures]) for r in result.rejected] == expected
+    assert list(result.valid["source_updated_at"][:3]) == [dt.datetime(2026, 11, 20 + k, 9, 30)
+                                                            for k in range(3)]
+
+
 def test_tz_aware_datetime_column_is_converted_to_beijing(validator: Validator) -> None:
     chunk = frame([row("A"), row("B")])
     chunk["source_updated_at"] = pd.to_datetime(["2026-11-20 01:30", None]).tz_localize("UTC")

@@ -43,6 +43,8 @@ _ORDINAL_1970 = dt.date(1970, 1, 1).toordinal()
 _TIME_COLUMNS = R.DATE_COLUMNS + R.DATETIME_COLUMNS
 _TEXT_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c not in _TIME_COLUMNS)
 _MEMO_LIMIT = 200_000
+#: how MariaDB sends a DATETIME (no fraction) as text; ASCII digits only, zero-padded
+_ISO_MOMENT = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,21 @@ def _as_text(s: pd.Series) -> pd.Series:
         t = s.map(R.as_text).astype("str")
     t = t.str.strip()
     return t.where(t != "")
+
+
+def _iso_moments(s: pd.Series) -> pd.Series | None:
+    """A text column as datetime64 when every value is a real moment written exactly as
+    ``YYYY-MM-DD hh:mm:ss`` (MariaDB's DATETIME as text: timestamps rarely repeat, so parsing
+    them one distinct value at a time would cost as much as there are rows); else None, and each
+    value goes through rules.py as before. Those values mean the same in either reading."""
+    if not (isinstance(s.dtype, pd.StringDtype)
+            or (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "string")):
+        return None
+    present = s.notna()
+    if not s[present].str.fullmatch(_ISO_MOMENT).all():
+        return None
+    moments = pd.to_datetime(s, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    return moments if int(moments.notna().sum()) == int(present.sum()) else None
 
 
 def _objects(t: pd.Series) -> np.ndarray:
@@ -352,6 +369,8 @@ class Validator:
                 return self._time_from_datetime64(s, kind)
             except (ValueError, OverflowError):
                 pass  # an instant beyond year 9999 in Beijing: let rules.py word it, value by value
+        if kind == "datetime" and (moments := _iso_moments(s)) is not None:
+            return self._time_from_datetime64(moments, kind)
         codes, uniques = pd.factorize(s)
         memo = self._memo[kind]
         if len(memo) > _MEMO_LIMIT:
@@ -542,9 +561,13 @@ class Validator:
         n = derived.n
         hits: dict[int, list[RuleFailure]] = collections.defaultdict(list)
         if n:
-            batch = gx_batch_definition().get_batch(
-                batch_parameters={"dataframe": derived.gx_frame})
-            result = batch.validate(self._suite, result_format=COMPLETE)
+            from great_expectations.validator.v1_validator import Validator as GxValidator
+
+            # What Batch.validate runs, without get_batch first: that loaded the frame once for
+            # the Batch and the validator loaded it again (≈0.06 s of GX's ≈0.25 s per chunk).
+            result = GxValidator(gx_batch_definition(), result_format=COMPLETE,
+                                 batch_parameters={"dataframe": derived.gx_frame},
+                                 ).validate_expectation_suite(self._suite)
             # in suite order, so that each row's failures come out in that order
             ordered = sorted(result.results,
                              key=lambda r: self._order[self._key(r.expectation_config.meta)])
