@@ -5,16 +5,16 @@ the first reminder date. Keeping the index up to date was a third of the time of
 first load into the ledger (200,000 rows: 1.95 s with it, 1.33 s without) and a cost on every
 changed row after that.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
