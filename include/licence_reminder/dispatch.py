@@ -262,6 +262,20 @@ def sms_message(row: Any) -> Any:
                       params=json.loads(row.params))
 
 
+def attempt_row(row: Any, *, kind: str, outcome: str, result: Any, attempt_no: int,
+                started: dt.datetime, finished: dt.datetime, run_id: str, gateway: str) -> dict[str, Any]:
+    """One append-only ``delivery_attempt`` row: a call, a look-up or a carrier report."""
+    return {
+        "message_id": row.id, "attempt_no": attempt_no, "kind": kind, "dept_code": row.dept_code,
+        "channel": CHANNEL, "gateway": gateway, "started_at": started, "finished_at": finished,
+        "outcome": outcome, "response_code": getattr(result, "code", None),
+        "http_status": getattr(result, "http_status", None),
+        "provider_message_id": getattr(result, "provider_message_id", None),
+        "request_id": getattr(result, "request_id", None),
+        "recipient_masked": row.recipient_masked, "body_sha256": row.body_sha256, "run_id": run_id,
+    }
+
+
 def _record(book: _Book, row: Any, *, status: str, kind: str, outcome: str, result: Any,
             started: dt.datetime, run_id: str, gateway: str, next_at: dt.datetime | None = None,
             reason: str | None = None) -> None:
@@ -275,14 +289,10 @@ def _record(book: _Book, row: Any, *, status: str, kind: str, outcome: str, resu
         "last_message": (getattr(result, "message", None) or reason or "")[:500],
         "sent_at": sent_at, "now": now,
     })
-    book.attempts.append({
-        "message_id": row.id, "attempt_no": row.attempts + (1 if kind == "send" else 0),
-        "kind": kind, "dept_code": row.dept_code, "channel": CHANNEL, "gateway": gateway,
-        "started_at": started, "finished_at": now, "outcome": outcome, "response_code": code,
-        "http_status": getattr(result, "http_status", None), "provider_message_id": provider_id,
-        "request_id": getattr(result, "request_id", None),
-        "recipient_masked": row.recipient_masked, "body_sha256": row.body_sha256, "run_id": run_id,
-    })
+    book.attempts.append(attempt_row(
+        row, kind=kind, outcome=outcome, result=result,
+        attempt_no=row.attempts + (1 if kind == "send" else 0),
+        started=started, finished=now, run_id=run_id, gateway=gateway))
     if status in {"sent", "call_list", "failed"}:
         book.reminders.append({"message_id": row.id, "status": status, "reason": reason, "now": now})
 

@@ -32,7 +32,7 @@ WINDOW = dt.timedelta(days=3)
 
 def collect(engine: Engine, gateways: Callable[[str], SmsGateway], *, run_id: str,
             now: dt.datetime | None = None, window: dt.timedelta = WINDOW) -> dict[str, int]:
-    from licence_reminder.dispatch import as_date, sms_message
+    from licence_reminder.dispatch import as_date, attempt_row, sms_message
 
     now = now or dt.datetime.now().replace(microsecond=0)
     with engine.connect() as conn:
@@ -58,15 +58,10 @@ def collect(engine: Engine, gateways: Callable[[str], SmsGateway], *, run_id: st
         outbox.append({"id": row.id, "status": status, "last_code": report.code,
                        "last_message": reason or "delivered", "now": started})
         reminders.append({"message_id": row.id, "status": status, "reason": reason, "now": started})
-        attempts.append({
-            "message_id": row.id, "attempt_no": row.attempts, "kind": "receipt",
-            "dept_code": row.dept_code, "channel": "sms", "gateway": gw.name, "started_at": started,
-            "finished_at": dt.datetime.now().replace(microsecond=0),
-            "outcome": "delivered" if report.delivered else "undelivered",
-            "response_code": report.code, "http_status": None,
-            "provider_message_id": report.provider_message_id, "request_id": None,
-            "recipient_masked": row.recipient_masked, "body_sha256": row.body_sha256, "run_id": run_id,
-        })
+        attempts.append(attempt_row(
+            row, kind="receipt", outcome="delivered" if report.delivered else "undelivered",
+            result=report, attempt_no=row.attempts, started=started,
+            finished=dt.datetime.now().replace(microsecond=0), run_id=run_id, gateway=gw.name))
         counts["delivered" if report.delivered else "undelivered"] += 1
     if attempts:
         with engine.begin() as conn:
