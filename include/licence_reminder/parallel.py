@@ -64,6 +64,8 @@ def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalo
                 pipe.send((first_row, set(filter(None, in_range)) & seen))
                 seen.update(filter(None, in_range))
                 first_row += len(in_range)
+            if plan.mode == "full":  # while the workers validate: the ledger side needs only `seen`
+                stats.vanished = sync.stage_vanished(ledger, plan, seen)
             for part, wm, rejections, counts in _gather(pipes, procs):
                 for name in ("rows_read", "rows_valid", "rows_rejected", "staged", "unchanged"):
                     setattr(stats, name, getattr(stats, name) + getattr(part, name))
@@ -76,7 +78,7 @@ def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalo
                 if proc.is_alive():
                     proc.terminate()
                 proc.join()
-    if plan.mode == "full":
+    if plan.mode == "full" and not ranges:  # an empty extract: every active licence vanished
         stats.vanished = sync.stage_vanished(ledger, plan, seen)
     stats.watermark_to = max_wm.isoformat(sep=" ") if max_wm else None
     stats.counts_by_rule = dict(totals)
