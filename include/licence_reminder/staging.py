@@ -1,7 +1,8 @@
 """Appending a run's rows to the staging tables: the one place where how they get there differs.
 
 MySQL/MariaDB take each chunk as a tab-separated file through ``LOAD DATA LOCAL INFILE`` (several
-times faster than batched INSERTs); SQLite and PostgreSQL take batched ``executemany``. Frames are
+times faster than batched INSERTs); SQLite and PostgreSQL take batched ``executemany``, and so does
+a MySQL/MariaDB server whose ``local_infile`` is off (MySQL 8's default), with a warning. Frames are
 turned into text column by column (no per-row Python beyond one join per row), and the same text
 feeds the ledger's row hash, so hash and staged value cannot disagree.
 """
@@ -9,6 +10,7 @@ feeds the ledger's row hash, so hash and staged value cannot disagree.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import shutil
 import tempfile
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
     from sqlalchemy import Connection
+
+log = logging.getLogger(__name__)
 
 _BATCH = 5_000
 #: Licence numbers per ledger look-up (SQLite allows at most 32766 bound values per statement).
@@ -92,6 +96,29 @@ def tsv_bytes(frame: pd.DataFrame, texts: Texts | None = None) -> bytes:
     return "".join(f"{line}\n" for line in map("\t".join, zip(*fields, strict=True))).encode("utf-8")
 
 
+#: server (URL without password) -> whether it accepts LOAD DATA LOCAL, asked once per process
+_LOCAL_INFILE: dict[str, bool] = {}
+
+
+def bulk_loads(conn: Connection) -> bool:
+    """Whether rows go to this server by ``LOAD DATA LOCAL``: a MySQL/MariaDB server with
+    ``local_infile`` on. With it off the server refuses the statement outright, so staging falls
+    back to batched INSERTs (correct, several times slower) and says so once per process."""
+    if not dialect_of(conn).load_data_local:
+        return False
+    server = conn.engine.url.render_as_string(hide_password=True)
+    allowed = _LOCAL_INFILE.get(server)
+    if allowed is None:
+        from sqlalchemy import text
+
+        allowed = _LOCAL_INFILE[server] = bool(int(conn.execute(text("SELECT @@GLOBAL.local_infile")).scalar()))
+        if not allowed:
+            log.warning("the ledger database %s has local_infile off: staging uses batched INSERTs, "
+                        "several times slower than LOAD DATA LOCAL; set local_infile=1 on the server "
+                        "(docs/deploy.md)", conn.engine.url.render_as_string(hide_password=True))
+    return allowed
+
+
 def write(conn: Connection, table: str, frame: pd.DataFrame, constants: dict[str, Any],
           texts: Texts | None = None) -> None:
     """Append ``frame`` (columns in the order of the table's statements) plus ``constants``;
@@ -99,7 +126,7 @@ def write(conn: Connection, table: str, frame: pd.DataFrame, constants: dict[str
     if frame.empty:
         return
     insert, load = _STATEMENTS[table]
-    if dialect_of(conn).load_data_local:
+    if bulk_loads(conn):
         _load_data(conn, load, frame, constants, texts)
     else:
         rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
@@ -112,7 +139,7 @@ def changed_numbers(conn: Connection, dept_code: str, hashes: pd.DataFrame) -> s
     as it is: new, changed or vanished."""
     if hashes.empty:
         return set()
-    if dialect_of(conn).load_data_local:
+    if bulk_loads(conn):
         # the comparison runs on the server: only the changed numbers come back
         conn.execute(sql("chunk_hash_create", conn))
         try:

@@ -109,7 +109,8 @@ def register_department(engine: Engine, dept: Department, catalogue: Catalogue) 
 def start_run(
     engine: Engine, dept: Department, *, run_id: str, logical_date: dt.date, force_full: bool = False
 ) -> SyncPlan:
-    """Record the run, choose its mode, and clear what an earlier attempt of it staged."""
+    """Record the run, choose its mode, and clear what an earlier attempt of it staged, and what
+    finished runs of the department left in staging (a ``clear_staging`` that never succeeded)."""
     with engine.begin() as conn:
         wm = conn.execute(sql("watermark_get", conn), {"dept_code": dept.code}).scalar()
         if isinstance(wm, str):
@@ -118,6 +119,8 @@ def start_run(
         params = {"run_id": run_id, "dept_code": dept.code, "mode": mode, "now": now(),
                   "watermark_from": wm if mode == "incremental" else None}
         _clear_staging(conn, run_id, dept.code)
+        for table in ("staging_licence", "staging_rejection", "staging_key"):
+            conn.execute(sql(f"sweep_{table}", conn), {"dept_code": dept.code})
         updated = conn.execute(sql("sync_run_restart", conn), params).rowcount
         if not updated:
             conn.execute(sql("sync_run_start", conn), params)

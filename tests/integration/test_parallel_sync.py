@@ -163,3 +163,62 @@ def test_failing_worker_fails_the_run_and_leaves_the_ledger(world) -> None:  # t
         _run(ledger, source, dept, "bad")
     assert "9" * 70 not in str(err.value)
     assert _state(ledger) == before
+
+
+@pytest.mark.mariadb
+def test_server_without_local_infile_stages_by_insert(world, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    """MySQL 8 ships with local_infile off: the sync must leave the same ledger, only slower, and
+    say why it is slower."""
+    from licence_reminder import staging
+
+    source, (bulk, plain) = world
+    dept = _department(2)
+
+    def local_infile(on: bool) -> None:
+        with bulk.connect() as conn:
+            conn.execute(sa.text(f"SET GLOBAL local_infile = {int(on)}"))
+        staging._LOCAL_INFILE.clear()
+
+    with bulk.connect() as conn:
+        was = bool(conn.execute(sa.text("SELECT @@GLOBAL.local_infile")).scalar())
+    try:
+        for run in ("r1", "r2"):
+            local_infile(True)
+            _run(bulk, source, dept, run)
+            local_infile(False)
+            with plain.connect() as conn, caplog.at_level("WARNING", logger="licence_reminder.staging"):
+                assert staging.bulk_loads(conn) is False
+                with pytest.raises(sa.exc.DBAPIError):  # what the server now does with LOAD DATA LOCAL
+                    conn.execute(sa.text("LOAD DATA LOCAL INFILE '/dev/null' INTO TABLE staging_key"))
+            _run(plain, source, dept, run)
+            with source.begin() as conn:  # the second round: changed and deleted rows
+                conn.execute(sa.text("UPDATE scjg_xkz SET lxdh = '13912345678', gxsj = :t "
+                                     "WHERE id IN (5, 650)"), {"t": dt.datetime(2026, 11, 24, 9)})
+                conn.execute(sa.text("DELETE FROM scjg_xkz WHERE id IN (7, 420)"))
+    finally:
+        local_infile(was)
+    assert "local_infile off" in caplog.text
+    assert _state(plain) == _state(bulk)
+    assert any(not vanished for *_, vanished in _state(plain)["ledger"])
+
+
+@pytest.mark.mariadb
+def test_next_run_sweeps_staging_of_finished_runs(world) -> None:  # type: ignore[no-untyped-def]
+    """Rows of a run whose clear_staging never succeeded go when the department's next run starts;
+    a run still going keeps its own."""
+    source, (ledger, _) = world
+    dept = _department(1)
+
+    def staged() -> set[str]:
+        with ledger.connect() as conn:
+            return set(conn.execute(sa.text(
+                "SELECT run_id FROM staging_licence UNION SELECT run_id FROM staging_rejection")).scalars())
+
+    _run(ledger, source, dept, "published")  # published, but its clear_staging never ran
+    assert staged() == {"scjgj:published"}
+    catalogue = catalogue_for("scjgj", ROOT / "include" / "registry" / "catalogues")
+    running = sync.start_run(ledger, dept, run_id="scjgj:running", logical_date=TODAY, force_full=True)
+    sync.extract_and_stage(ledger, source, dept, catalogue, running, today=TODAY)
+    assert staged() == {"scjgj:running"}
+    sync.start_run(ledger, dept, run_id="scjgj:next", logical_date=TODAY, force_full=True)
+    assert staged() == {"scjgj:running"}
