@@ -150,9 +150,15 @@ def extract_and_stage(
     from licence_reminder.extract import stream_chunks
 
     if dept.source.sync.split_column and dept.source.sync.workers > 1 and limit is None:
-        from licence_reminder.parallel import extract_in_parallel
+        import multiprocessing
 
-        return extract_in_parallel(ledger, source, dept, catalogue, plan, today=today)
+        if not multiprocessing.current_process().daemon:
+            from licence_reminder.parallel import extract_in_parallel
+
+            return extract_in_parallel(ledger, source, dept, catalogue, plan, today=today)
+        # Python lets no daemonic process start children, as some executors run their tasks
+        log.warning("department %s: this task runs in a daemonic process, which cannot start "
+                    "sync workers; extracting in one process instead", dept.code)
     stager = ChunkStager(ledger, dept, catalogue, plan, today=today)
     for chunk in stream_chunks(source, dept, watermark=plan.watermark_from, limit=limit):
         stager.add(chunk)

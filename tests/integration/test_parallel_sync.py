@@ -222,3 +222,20 @@ def test_next_run_sweeps_staging_of_finished_runs(world) -> None:  # type: ignor
     assert staged() == {"scjgj:running"}
     sync.start_run(ledger, dept, run_id="scjgj:next", logical_date=TODAY, force_full=True)
     assert staged() == {"scjgj:running"}
+
+
+@pytest.mark.mariadb
+def test_daemonic_task_process_syncs_in_one_process(world, monkeypatch: pytest.MonkeyPatch,
+                                                    caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    """An executor may run tasks in daemonic processes, which may not fork workers: the sync then
+    runs in the task's own process and leaves the same ledger."""
+    import multiprocessing
+
+    source, (split, daemonic) = world
+    dept = _department(2)
+    _run(split, source, dept, "r1")
+    monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
+    with caplog.at_level("WARNING", logger="licence_reminder.sync"):
+        _run(daemonic, source, dept, "r1")
+    assert "daemonic" in caplog.text
+    assert _state(daemonic) == _state(split)
