@@ -328,3 +328,27 @@ def test_reminder_dates_follow_the_catalogue(engines) -> None:  # type: ignore[n
     assert dates() == (str(expiry - dt.timedelta(days=60)), str(expiry - dt.timedelta(days=7)))
     sync.register_department(ledger, DEPT, CATALOGUE)
     assert dates() == (str(expiry - dt.timedelta(days=30)), str(expiry - dt.timedelta(days=7)))
+
+
+@pytest.mark.mariadb
+def test_full_run_stages_exactly_the_rows_the_ledger_does_not_hold(engines) -> None:  # type: ignore[no-untyped-def]
+    """A full run stages no unchanged row, and every changed, returning (vanished before) and
+    fixed (quarantined before) one."""
+    ledger, source = engines
+    put(source, licence("H0001", 30), licence("H0002", 30), licence("H0003", 30),
+        licence("H0004", 30, contact_mobile="1380000"))
+    run_sync(ledger, source, full=True)
+    with source.begin() as conn:
+        conn.execute(sa.text("DELETE FROM lic WHERE licence_no = 'H0003'"))
+    assert run_sync(ledger, source, full=True).vanished == 1
+    put(source, licence("H0003", 30), licence("H0002", 30, contact_mobile="13900000002"),
+        licence("H0004", 30))
+    plan = sync.start_run(ledger, DEPT, run_id="testdept:full-again", logical_date=TODAY, force_full=True)
+    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    assert (stats.rows_valid, stats.staged, stats.unchanged, stats.vanished) == (4, 3, 1, 0)
+    out = sync.publish(ledger, plan, stats)
+    assert (out.inserted, out.updated, out.quarantine_resolved) == (1, 2, 1)
+    assert [tuple(r) for r in q(ledger, "SELECT licence_no, vanished_at IS NULL, contact_mobile FROM ledger "
+                                        "ORDER BY licence_no")] == [
+        ("H0001", 1, "13800000001"), ("H0002", 1, "13900000002"), ("H0003", 1, "13800000003"),
+        ("H0004", 1, "13800000004")]
