@@ -111,11 +111,12 @@ def bulk_loads(conn: Connection) -> bool:
     if allowed is None:
         from sqlalchemy import text
 
-        allowed = _LOCAL_INFILE[server] = bool(int(conn.execute(text("SELECT @@GLOBAL.local_infile")).scalar()))
+        setting = conn.execute(text("SELECT @@GLOBAL.local_infile")).scalar()
+        allowed = _LOCAL_INFILE[server] = bool(int(setting))
         if not allowed:
             log.warning("the ledger database %s has local_infile off: staging uses batched INSERTs, "
                         "several times slower than LOAD DATA LOCAL; set local_infile=1 on the server "
-                        "(docs/deploy.md)", conn.engine.url.render_as_string(hide_password=True))
+                        "(docs/deploy.md)", server)
     return allowed
 
 
