@@ -2,10 +2,11 @@
 
 Validates the department file and its catalogue, connects through the named Airflow connection,
 runs the extract with a row limit, applies the validation rules, and prints what would be
-rejected and why — with masked examples. Writes nothing anywhere.
+rejected and why — with masked examples; with ``split_column``, checks that the whole extract
+splits over the workers. Writes nothing anywhere.
 
 Exit status: 0 all rows would load; 1 some rows would be rejected; 2 the file, the catalogue,
-the connection or the SQL is wrong.
+the connection, the SQL or the split column is wrong.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from licence_reminder.config import Settings
 from licence_reminder.errors import PermanentError, TransientError
-from licence_reminder.registry import RegistryError, catalogue_for, load_department
+from licence_reminder.registry import Catalogue, Department, RegistryError, catalogue_for, load_department
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def check(
@@ -66,8 +71,15 @@ def check(
         return 2
     say(f"ok    connection {dept.source.conn_id!r} ({engine.dialect.name})")
 
+    try:
+        return _extract_and_split(engine, dept, catalogue, limit=limit, today=today, say=say)
+    finally:
+        engine.dispose()
+
+
+def _extract_and_split(engine: Engine, dept: Department, catalogue: Catalogue, *, limit: int,
+                       today: dt.date, say: Callable[[str], None]) -> int:
     from licence_reminder.extract import stream_chunks
-    from licence_reminder.validation.report import collect_examples
     from licence_reminder.validation.suite import Validator
 
     validator = Validator(catalogue_names={e.licence_name for e in catalogue.entries}, today=today)
@@ -78,13 +90,28 @@ def check(
     except (PermanentError, TransientError) as exc:
         say(f"FAIL  extract: {exc}")
         return 2
-    finally:
-        engine.dispose()
     totals = validator.totals
     rows, rejected = totals.get("rows", 0), totals.get("rejected", 0)
     say(f"ok    extract ran: {rows} rows read (limit {limit}), {rows - rejected} valid, {rejected} would be rejected")
-    if not rejected:
-        return 0
+    if rejected:
+        _report_rejections(totals, rejections, say)
+    sync = dept.source.sync
+    if sync.split_column and sync.workers > 1:  # what the DAG's run does first, over the whole extract
+        from licence_reminder.parallel import split_ranges
+
+        try:
+            ranges = split_ranges(engine, dept, None, sync.workers)
+        except (PermanentError, TransientError) as exc:
+            say(f"FAIL  split: {exc}")
+            return 2
+        say(f"ok    split_column {sync.split_column!r}: the whole extract splits into {len(ranges)} "
+            f"range(s) for {sync.workers} workers")
+    return 1 if rejected else 0
+
+
+def _report_rejections(totals: Counter[str], rejections: list[Any], say: Callable[[str], None]) -> None:
+    from licence_reminder.validation.report import collect_examples
+
     by_rule = Counter({k: v for k, v in totals.items() if k not in {"rows", "valid", "rejected"}})
     examples = collect_examples(rejections, per_rule=3)
     say("      rejected rows by rule (a row can fail several):")
@@ -93,4 +120,3 @@ def check(
         for ex in examples.get(rule, []):
             say(f"               e.g. row {ex.get('row_number')} licence {ex.get('licence_no') or '-'}: "
                 f"{ex.get('reason', '')}")
-    return 1

@@ -19,10 +19,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+SplitRange = tuple[int | None, int | None]
+"""One worker's share of the split column: ``lo <= value < hi``; no lower bound (``lo`` None) also
+takes the rows whose value is NULL, no upper bound takes everything above ``lo``."""
+
+
 def extract_query(dept: Department, dialect: Dialect, *, incremental: bool,
-                  split: bool = False, columns: tuple[str, ...] | None = None) -> str:
+                  split_range: SplitRange | None = None, columns: tuple[str, ...] | None = None) -> str:
     """The department's SQL wrapped as a derived table, filtered on the watermark when incremental
-    and to ``:split_lo <= split_column < :split_hi`` when ``split`` (one worker's range).
+    and to the split column's ``split_range`` (one worker's share; bounds bound as ``:split_lo``
+    and ``:split_hi``, see :func:`query_params`).
 
     Wrapping keeps the DBA's SQL as they wrote it; every engine here pushes the outer conditions
     down into the derived table, so indexes on the watermark and split columns are still used.
@@ -45,9 +51,13 @@ def extract_query(dept: Department, dialect: Dialect, *, incremental: bool,
             where.append(f"datetime({col}) > datetime(:watermark)")
         else:
             where.append(f"{col} > :watermark")
-    if split:
+    if split_range is not None:
         col = f"src.{dialect.quote(str(dept.source.sync.split_column))}"
-        where.append(f"{col} >= :split_lo AND {col} < :split_hi")
+        lo, hi = split_range
+        if lo is not None:
+            where.append(f"{col} >= :split_lo")
+        if hi is not None:
+            where.append(f"({col} < :split_hi OR {col} IS NULL)" if lo is None else f"{col} < :split_hi")
     if where:
         query += "\nWHERE " + " AND ".join(where)
     return query
@@ -90,16 +100,16 @@ def stream_chunks(
     *,
     watermark: dt.datetime | None,
     limit: int | None = None,
-    split_range: tuple[int, int] | None = None,
+    split_range: SplitRange | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Yield canonical DataFrames of at most ``chunk_size`` rows, over a server-side cursor;
-    only the rows with ``lo <= split_column < hi`` when ``split_range`` is ``(lo, hi)``."""
+    only the rows of ``split_range`` when given."""
     import pandas as pd
 
     dialect = dialect_of(engine)
     sync = dept.source.sync
     incremental = watermark is not None
-    query = extract_query(dept, dialect, incremental=incremental, split=split_range is not None)
+    query = extract_query(dept, dialect, incremental=incremental, split_range=split_range)
     if limit is not None:
         query += f"\nLIMIT {int(limit)}"
     chunk_size = min(sync.chunk_size, limit) if limit else sync.chunk_size
@@ -107,11 +117,14 @@ def stream_chunks(
         yield to_canonical(pd.DataFrame.from_records(rows, columns=keys), dept)
 
 
-def query_params(watermark: dt.datetime | None, split_range: tuple[int, int] | None) -> dict[str, Any]:
+def query_params(watermark: dt.datetime | None, split_range: SplitRange | None) -> dict[str, Any]:
     """The bound values of :func:`extract_query`'s watermark and split conditions."""
     params: dict[str, Any] = {} if watermark is None else {"watermark": watermark}
-    if split_range is not None:
-        params["split_lo"], params["split_hi"] = split_range
+    lo, hi = split_range or (None, None)
+    if lo is not None:
+        params["split_lo"] = lo
+    if hi is not None:
+        params["split_hi"] = hi
     return params
 
 

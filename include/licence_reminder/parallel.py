@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import decimal
 import multiprocessing
 from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from licence_reminder.db import dialect_of
 from licence_reminder.errors import PermanentError, TransientError
-from licence_reminder.extract import extract_query, query_params, stream_chunks, stream_rows
+from licence_reminder.extract import SplitRange, extract_query, query_params, stream_chunks, stream_rows
 from licence_reminder.registry import Catalogue, Department
 
 if TYPE_CHECKING:
@@ -86,23 +87,53 @@ def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalo
 
 
 def split_ranges(source: Engine, dept: Department, watermark: dt.datetime | None,
-                 workers: int) -> list[tuple[int, int]]:
-    """``workers`` half-open ranges of equal width over the split column's values in the extract."""
+                 workers: int) -> list[SplitRange]:
+    """Up to ``workers`` ranges of the split column, each with about as many of the extract's rows:
+    cut at the column's row quantiles, read through its index, so that a key with gaps or bursts
+    (merged systems, ids reserved in blocks) still shares the work evenly. The first range is open
+    below and takes the rows whose key is NULL, the last is open above: every row the extract
+    returns, even one added while the run goes on, falls in exactly one range."""
+    dialect = dialect_of(source)
     column = str(dept.source.sync.split_column)
-    inner = extract_query(dept, dialect_of(source), incremental=watermark is not None,
-                          columns=(column,))
-    quoted = dialect_of(source).quote(column)
-    query = f"SELECT MIN(v.{quoted}), MAX(v.{quoted}) FROM ({inner}) v"
+    quoted = dialect.quote(column)
+    inner = extract_query(dept, dialect, incremental=watermark is not None, columns=(column,))
     params = query_params(watermark, None)
-    ((lo, hi),) = [row for _keys, rows in stream_rows(source, dept, query, params, 1) for row in rows]
-    if lo is None:
+
+    def first_row(query: str, **extra: Any) -> tuple[Any, ...]:
+        return [row for _keys, rows in stream_rows(source, dept, query, {**params, **extra}, 1)
+                for row in rows][0]
+
+    total, keyed, lowest = first_row(f"SELECT COUNT(*), COUNT(v.{quoted}), MIN(v.{quoted}) FROM ({inner}) v")
+    if not total:
         return []
-    lo, hi = int(lo), int(hi) + 1
-    step = -(-(hi - lo) // workers)
-    return [(a, min(a + step, hi)) for a in range(lo, hi, step)]
+    if not keyed:
+        return [(None, None)]
+    lowest = _integer(dept, lowest)
+    cuts = set()
+    for k in range(1, workers):
+        (value,) = first_row(f"SELECT v.{quoted} FROM ({inner}) v WHERE v.{quoted} IS NOT NULL "
+                             f"ORDER BY v.{quoted} LIMIT 1 OFFSET :split_offset",
+                             split_offset=keyed * k // workers)
+        cuts.add(_integer(dept, value))
+    bounds: list[int | None] = [None, *sorted(c for c in cuts if c > lowest), None]
+    return list(zip(bounds, bounds[1:]))
 
 
-def _start(ranges: list[tuple[int, int]], *args: Any) -> tuple[list[Pipe], list[Any]]:
+def _integer(dept: Department, value: Any) -> int:
+    """A split-column value as an int, or the department's configuration error (never the value:
+    the column might hold an ID number)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, decimal.Decimal) and value == value.to_integral_value():
+        return int(value)
+    raise PermanentError(
+        f"department {dept.code}: field 'source.sync.split_column': column "
+        f"{dept.source.sync.split_column!r} must hold integers, such as the register's primary key, "
+        f"but the extract returns {type(value).__name__} values; name an integer column or remove "
+        f"split_column")
+
+
+def _start(ranges: list[SplitRange], *args: Any) -> tuple[list[Pipe], list[Any]]:
     ctx = multiprocessing.get_context("fork")
     pipes, procs = [], []
     for split_range in ranges:
@@ -136,7 +167,7 @@ def _gather(pipes: list[Pipe], procs: list[Any]) -> list[Any]:
     return [got[k] for k in range(len(pipes))]
 
 
-def _worker(pipe: Pipe, split_range: tuple[int, int], ledger: Engine, source: Engine,
+def _worker(pipe: Pipe, split_range: SplitRange, ledger: Engine, source: Engine,
             dept: Department, catalogue: Catalogue, plan: SyncPlan, today: dt.date) -> None:
     from licence_reminder import sync
 
@@ -160,7 +191,7 @@ def _worker(pipe: Pipe, split_range: tuple[int, int], ledger: Engine, source: En
 
 
 def _numbers_in_range(source: Engine, dept: Department, plan: SyncPlan,
-                      split_range: tuple[int, int]) -> list[str | None]:
+                      split_range: SplitRange) -> list[str | None]:
     """The range's licence numbers as the validator reads them, one per row (None if missing)."""
     import pandas as pd
 
@@ -168,7 +199,7 @@ def _numbers_in_range(source: Engine, dept: Department, plan: SyncPlan,
 
     column = dept.source.columns.get("licence_no", "licence_no")
     query = extract_query(dept, dialect_of(source), incremental=plan.watermark_from is not None,
-                          split=True, columns=(column,))
+                          split_range=split_range, columns=(column,))
     params = query_params(plan.watermark_from, split_range)
     numbers: list[str | None] = []
     for _keys, rows in stream_rows(source, dept, query, params, dept.source.sync.chunk_size):

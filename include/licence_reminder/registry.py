@@ -60,10 +60,10 @@ class SyncSettings(_Strict):
     chunk_size: Annotated[int, Field(ge=100, le=500_000)] = 50_000
     timeout_seconds: Annotated[int, Field(ge=10, le=86_400)] = 1800
     #: an integer column the extract SQL returns (typically the source table's primary key, e.g.
-    #: ``x.id AS source_id``). When set, its value range is split into ``workers`` parts that
-    #: separate processes extract, validate and stage in parallel (PyMySQL's row parsing is
-    #: CPU-bound); the merge stays one transaction. Row numbers and which of two equal licence
-    #: numbers counts as the first follow this column's order.
+    #: ``x.id AS source_id``). When set, the extract is cut into ``workers`` ranges of it, at row
+    #: quantiles so each holds about as many rows, that separate processes extract, validate and
+    #: stage in parallel (PyMySQL's row parsing is CPU-bound); the merge stays one transaction.
+    #: Row numbers and which of two equal licence numbers counts as the first follow its order.
     split_column: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
     workers: Annotated[int, Field(ge=1, le=16)] = 2
 

@@ -49,3 +49,23 @@ def test_missing_connection_exits_2_with_the_fix(monkeypatch: pytest.MonkeyPatch
     out = io.StringIO()
     assert check(DEPTS / "scjgj.yaml", out=out) == 2
     assert "AIRFLOW_CONN_SRC_SCJGJ" in out.getvalue()
+
+
+def test_split_column_is_checked_over_the_whole_extract(source: list, tmp_path: Path) -> None:
+    """The row-limited extract runs in one process; the check still tries the split a run makes,
+    so a text split column shows here, not at the first night's run."""
+    out = io.StringIO()
+    check(DEPTS / "scjgj.yaml", limit=10, today=dt.date(2026, 11, 24), out=out)
+    assert "split_column 'source_id': the whole extract splits into 2 range(s)" in out.getvalue()
+    sql = (ROOT / "include" / "sql" / "sources" / "scjgj_extract.sql").read_text(encoding="utf-8")
+    (tmp_path / "by_id_no.sql").write_text(sql.replace("x.id AS source_id", "x.fzrsfzh AS source_id"),
+                                           encoding="utf-8")
+    bad = tmp_path / "scjgj.yaml"
+    bad.write_text((DEPTS / "scjgj.yaml").read_text(encoding="utf-8").replace(
+        "sql/sources/scjgj_extract.sql", str(tmp_path / "by_id_no.sql")), encoding="utf-8")
+    out = io.StringIO()
+    assert check(bad, limit=1000, today=dt.date(2026, 11, 24), out=out) == 2
+    text = out.getvalue()
+    assert "FAIL  split" in text and "must hold integers" in text and "mobile_format" in text
+    for r in source:
+        assert r.native["fzrsfzh"] not in text

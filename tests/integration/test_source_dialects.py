@@ -64,3 +64,60 @@ def test_unreachable_database_is_transient() -> None:
     dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
     with pytest.raises(TransientError, match="department scjgj"):
         list(stream_chunks(engine, dept, watermark=None))
+
+
+def _keyed_department(sql: str, workers: int):  # type: ignore[no-untyped-def]
+    dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
+    sync = dept.source.sync.model_copy(update={"workers": workers, "chunk_size": 100})
+    source = dept.source.model_copy(update={"extract_sql": sql, "extract_sql_file": None, "sync": sync})
+    return dept.model_copy(update={"source": source})
+
+
+def test_split_ranges_share_skewed_keys_evenly_and_lose_no_row(source_url: str) -> None:
+    """Keys 1..100 then a block from 10^12 (two systems merged), and NULL keys: equal-width ranges
+    would give one worker nearly every row; quantile cuts give each about a third, and the rows
+    of all ranges together are the extract's, each once."""
+    import sqlalchemy as sa
+
+    from licence_reminder.db import dialect_of, engine_from_url
+    from licence_reminder.extract import extract_query, query_params, stream_rows
+    from licence_reminder.parallel import split_ranges
+
+    engine = engine_from_url(source_url)
+    keys = [*range(1, 101), *range(10**12, 10**12 + 500), *[None] * 20]
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE keyed (k BIGINT NULL, licence_no VARCHAR(20) NOT NULL)"))
+        conn.execute(sa.text("INSERT INTO keyed (k, licence_no) VALUES (:k, :n)"),
+                     [{"k": k, "n": f"L{i:04d}"} for i, k in enumerate(keys)])
+    dept = _keyed_department("SELECT k AS source_id, licence_no FROM keyed", workers=3)
+    ranges = split_ranges(engine, dept, None, 3)
+    assert len(ranges) == 3
+    assert ranges[0][0] is None and ranges[-1][1] is None  # open at both ends
+    shares = [[row[1] for _keys, rows in stream_rows(
+        engine, dept, extract_query(dept, dialect_of(engine), incremental=False, split_range=r),
+        query_params(None, r), 100) for row in rows] for r in ranges]
+    assert sorted(n for share in shares for n in share) == [f"L{i:04d}" for i in range(len(keys))]
+    assert all(180 <= len(share) <= 240 for share in shares), [len(s) for s in shares]
+    assert split_ranges(engine, _keyed_department("SELECT k AS source_id, licence_no FROM keyed"
+                                                  " WHERE k IS NULL", workers=3), None, 3) == [(None, None)]
+    assert split_ranges(engine, _keyed_department("SELECT k AS source_id, licence_no FROM keyed"
+                                                  " WHERE k < 0", workers=3), None, 3) == []
+    engine.dispose()
+
+
+def test_split_column_of_text_is_a_configuration_error_without_values(source_url: str) -> None:
+    import sqlalchemy as sa
+
+    from licence_reminder.db import engine_from_url
+    from licence_reminder.errors import PermanentError
+    from licence_reminder.parallel import split_ranges
+
+    engine = engine_from_url(source_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE keyed (id_no VARCHAR(18) NOT NULL)"))
+        conn.execute(sa.text("INSERT INTO keyed VALUES ('410505199001011234'), ('410505199001015678')"))
+    dept = _keyed_department("SELECT id_no AS source_id, id_no AS licence_no FROM keyed", workers=2)
+    with pytest.raises(PermanentError, match="field 'source.sync.split_column'.*must hold integers") as err:
+        split_ranges(engine, dept, None, 2)
+    assert "4105051990" not in str(err.value)
+    engine.dispose()
