@@ -49,7 +49,7 @@ def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalo
     from licence_reminder import sync
     from licence_reminder.validation.suite import gx_batch_definition
 
-    ranges = split_ranges(source, dept, plan.watermark_from, dept.source.sync.workers)
+    ranges = split_ranges(source, dept, plan.read_after, dept.source.sync.workers)
     # imported and set up once here: forked workers share it instead of each importing its own
     gx_batch_definition()
     stats = sync.StageStats()
@@ -179,7 +179,7 @@ def _worker(pipe: Pipe, split_range: SplitRange, ledger: Engine, source: Engine,
         first_row, seen_before = pipe.recv()
         stager = sync.ChunkStager(ledger, dept, catalogue, plan, today=today, first_row=first_row,
                                   seen_before=seen_before)
-        for chunk in stream_chunks(source, dept, watermark=plan.watermark_from, split_range=split_range):
+        for chunk in stream_chunks(source, dept, watermark=plan.read_after, split_range=split_range):
             stager.add(chunk)
         pipe.send(("done", (stager.stats, stager.max_wm, stager.rejections_kept,
                             stager.validator.totals)))
@@ -198,9 +198,9 @@ def _numbers_in_range(source: Engine, dept: Department, plan: SyncPlan,
     from licence_reminder.validation.suite import normalised_text
 
     column = dept.source.columns.get("licence_no", "licence_no")
-    query = extract_query(dept, dialect_of(source), incremental=plan.watermark_from is not None,
+    query = extract_query(dept, dialect_of(source), incremental=plan.read_after is not None,
                           split_range=split_range, columns=(column,))
-    params = query_params(plan.watermark_from, split_range)
+    params = query_params(plan.read_after, split_range)
     numbers: list[str | None] = []
     for _keys, rows in stream_rows(source, dept, query, params, dept.source.sync.chunk_size):
         numbers.extend(normalised_text(pd.Series([r[0] for r in rows], dtype=object)))

@@ -39,6 +39,14 @@ class SyncPlan:
     dept_code: str
     mode: str  # "incremental" or "full"
     watermark_from: dt.datetime | None
+    lookback_seconds: int = 0
+
+    @property
+    def read_after(self) -> dt.datetime | None:
+        """The extract's lower bound: the stored watermark less the department's lookback."""
+        if self.watermark_from is None:
+            return None
+        return self.watermark_from - dt.timedelta(seconds=self.lookback_seconds)
 
     def to_xcom(self) -> dict[str, Any]:
         d = asdict(self)
@@ -48,7 +56,8 @@ class SyncPlan:
     @classmethod
     def from_xcom(cls, d: dict[str, Any]) -> SyncPlan:
         wm = d.get("watermark_from")
-        return cls(d["run_id"], d["dept_code"], d["mode"], dt.datetime.fromisoformat(wm) if wm else None)
+        return cls(d["run_id"], d["dept_code"], d["mode"], dt.datetime.fromisoformat(wm) if wm else None,
+                   d.get("lookback_seconds", 0))
 
 
 @dataclass
@@ -124,7 +133,8 @@ def start_run(
         updated = conn.execute(sql("sync_run_restart", conn), params).rowcount
         if not updated:
             conn.execute(sql("sync_run_start", conn), params)
-    return SyncPlan(run_id, dept.code, mode, wm if mode == "incremental" else None)
+    return SyncPlan(run_id, dept.code, mode, wm if mode == "incremental" else None,
+                    dept.source.sync.watermark_lookback_seconds)
 
 
 def _clear_staging(conn: Connection, run_id: str, dept_code: str) -> None:
@@ -160,7 +170,7 @@ def extract_and_stage(
         log.warning("department %s: this task runs in a daemonic process, which cannot start "
                     "sync workers; extracting in one process instead", dept.code)
     stager = ChunkStager(ledger, dept, catalogue, plan, today=today)
-    for chunk in stream_chunks(source, dept, watermark=plan.watermark_from, limit=limit):
+    for chunk in stream_chunks(source, dept, watermark=plan.read_after, limit=limit):
         stager.add(chunk)
     stats = stager.stats
     if plan.mode == "full":

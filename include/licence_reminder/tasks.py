@@ -64,7 +64,11 @@ def sync_start(code: str, *, run_id: str, logical_date: str, force_full: bool = 
     sync.register_department(engine, dept, catalogue)
     plan = sync.start_run(engine, dept, run_id=f"{code}:{run_id}",
                           logical_date=dt.date.fromisoformat(logical_date[:10]), force_full=force_full)
-    log.info("department %s: %s sync, watermark %s", code, plan.mode, plan.watermark_from)
+    if plan.read_after is None:
+        log.info("department %s: %s sync", code, plan.mode)
+    else:
+        log.info("department %s: %s sync, watermark %s: reading rows stamped after %s (%d s of lookback)",
+                 code, plan.mode, plan.watermark_from, plan.read_after, plan.lookback_seconds)
     return plan.to_xcom()
 
 

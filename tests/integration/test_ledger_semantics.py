@@ -261,14 +261,26 @@ def test_incremental_sync_reads_only_rows_past_the_watermark(engines) -> None:  
     plan = sync.start_run(ledger, DEPT, run_id="testdept:incr", logical_date=TODAY)
     assert plan.mode == "incremental"
     stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
-    assert stats.rows_read == 1 and stats.staged == 1
+    assert (stats.rows_read, stats.staged) == (2, 1)  # F0001, stamped at the watermark, read again
     sync.publish(ledger, plan, stats)
     (wm,) = q(ledger, "SELECT watermark FROM sync_watermark")
     assert str(wm[0]).startswith("2026-11-09 10:00")
-    # nothing changed: nothing read, nothing written
+    # nothing changed: the row stamped within the lookback is read again, nothing is written
     plan = sync.start_run(ledger, DEPT, run_id="testdept:incr2", logical_date=TODAY)
+    assert plan.read_after == dt.datetime(2026, 11, 9, 9, 50)  # DEPT's lookback: 600 s
     stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
-    assert stats.rows_read == 0
+    assert (stats.rows_read, stats.staged) == (1, 0)
+    sync.publish(ledger, plan, stats)
+    # a source transaction stamped its row before the last run read, and committed after it:
+    # within the lookback it is found; the watermark never moves back
+    put(source, licence("F0003", 50, source_updated_at=dt.datetime(2026, 11, 9, 9, 57)))
+    plan = sync.start_run(ledger, DEPT, run_id="testdept:incr3", logical_date=TODAY)
+    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    assert (stats.rows_read, stats.staged) == (2, 1)
+    sync.publish(ledger, plan, stats)
+    assert q(ledger, "SELECT licence_no FROM ledger WHERE licence_no = 'F0003'") == [("F0003",)]
+    (wm,) = q(ledger, "SELECT watermark FROM sync_watermark")
+    assert str(wm[0]).startswith("2026-11-09 10:00")
 
 
 @pytest.mark.mariadb
