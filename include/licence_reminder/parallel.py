@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import decimal
+import itertools
 import multiprocessing
 from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
@@ -116,7 +117,7 @@ def split_ranges(source: Engine, dept: Department, watermark: dt.datetime | None
                              split_offset=keyed * k // workers)
         cuts.add(_integer(dept, value))
     bounds: list[int | None] = [None, *sorted(c for c in cuts if c > lowest), None]
-    return list(zip(bounds, bounds[1:]))
+    return list(itertools.pairwise(bounds))
 
 
 def _integer(dept: Department, value: Any) -> int:
