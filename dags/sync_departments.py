@@ -15,7 +15,7 @@ import pendulum
 from airflow.sdk import DAG, Asset, Param, task
 
 from licence_reminder.config import Settings
-from licence_reminder.registry import RegistryEntry, scan_registry
+from licence_reminder.registry import RegistryEntry, RegistryError, scan_registry
 
 TZ = "Asia/Shanghai"
 START = pendulum.datetime(2026, 1, 1, tz=TZ)
@@ -111,5 +111,9 @@ def build_broken_dag(entry: RegistryEntry) -> DAG:
 
 
 for _entry in scan_registry(Settings.from_env().registry_dir):
-    _dag = build_sync_dag(_entry) if _entry.department else build_broken_dag(_entry)
+    try:
+        _dag = build_sync_dag(_entry) if _entry.department else build_broken_dag(_entry)
+    except Exception as _exc:  # noqa: BLE001 - a value Airflow refuses though the file validated
+        _dag = build_broken_dag(RegistryEntry(_entry.path, None, RegistryError(
+            _entry.path, [f"Airflow cannot build this department's DAG: {type(_exc).__name__}: {_exc}"])))
     globals()[_dag.dag_id] = _dag

@@ -49,6 +49,10 @@ class Contact(_Strict):
     email: str | None = None
 
 
+#: Airflow's schedule presets that make sense for a sync
+CRON_PRESETS = frozenset({"@hourly", "@daily", "@weekly", "@monthly", "@yearly"})
+
+
 class SyncSettings(_Strict):
     mode: Literal["incremental", "full"] = "incremental"
     #: canonical column compared with the stored watermark in incremental mode
@@ -71,6 +75,30 @@ class SyncSettings(_Strict):
     #: Row numbers and which of two equal licence numbers counts as the first follow its order.
     split_column: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
     workers: Annotated[int, Field(ge=1, le=16)] = 2
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        # checked here, not left to Airflow: its error would stop the file that builds every
+        # department's DAG, naming none of them
+        from croniter import croniter
+
+        v = v.strip()
+        if v in CRON_PRESETS:
+            return v
+        fields = v.split()
+        problem = "" if len(fields) == 5 else f"it has {len(fields)} field(s)"
+        if not problem:
+            try:
+                croniter(v)
+            except (ValueError, KeyError) as exc:  # croniter's errors are ValueErrors
+                problem = str(exc)
+        if problem:
+            raise ValueError(
+                f"{v!r} is not a cron expression of 5 fields (minute hour day-of-month month "
+                f"day-of-week, e.g. '0 2 * * *' for 02:00 daily) nor one of {sorted(CRON_PRESETS)}: "
+                f"{problem}")
+        return v
 
     @field_validator("watermark_column")
     @classmethod

@@ -107,3 +107,31 @@ def test_parse_imports_nothing_heavy(registry: Path) -> None:
                          check=True, timeout=120)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["heavy"] == []
+
+
+def test_bad_schedule_is_its_own_files_config_error(registry: Path) -> None:
+    """Airflow's own cron error would stop the file that builds every department's DAG."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    (registry / "broken.yaml").unlink()
+    (registry / "gamma.yaml").write_text(GOOD.format(code="gamma") + '  sync: {schedule: "0 2 * *"}\n',
+                                         encoding="utf-8")
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    (path, error), = bag.import_errors.items()
+    assert Path(path).name == "registry_errors.py"
+    assert "gamma.yaml" in error and "source.sync.schedule" in error and "5 fields" in error
+    assert "config-error" in bag.dags["sync_gamma"].tags
+    assert "config-error" not in bag.dags["sync_alpha"].tags
+
+
+def test_a_dag_airflow_refuses_breaks_only_its_department(registry: Path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    (registry / "gamma.yaml").write_text(GOOD.format(code="gamma") + f"tags: [{'x' * 101}]\n",
+                                         encoding="utf-8")
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert {"sync_alpha", "sync_beta", "sync_gamma"} <= set(bag.dag_ids)
+    dag = bag.dags["sync_gamma"]
+    assert "config-error" in dag.tags
+    assert "gamma.yaml" in dag.doc_md and "tag cannot be longer than 100" in dag.doc_md
+    assert not any("sync_departments" in p for p in bag.import_errors)
