@@ -69,7 +69,19 @@ def check(
     except ValueError as exc:
         say(f"FAIL  {exc}")
         return 2
-    say(f"ok    connection {dept.source.conn_id!r} ({engine.dialect.name})")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from licence_reminder.errors import classify_db_error
+
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        error = classify_db_error(exc, what=f"connection {dept.source.conn_id!r} ({engine.dialect.name})")
+        say(f"FAIL  {error}")
+        return 2
+    say(f"ok    connection {dept.source.conn_id!r} ({engine.dialect.name}): connected")
 
     try:
         return _extract_and_split(engine, dept, catalogue, limit=limit, today=today, say=say)

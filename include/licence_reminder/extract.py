@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from licence_reminder.db import Dialect, dialect_of
 from licence_reminder.errors import PermanentError, classify_db_error
 from licence_reminder.records import CANONICAL_COLUMNS, REQUIRED_COLUMNS
-from licence_reminder.registry import Department
+from licence_reminder.registry import Department, select_problem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,11 +34,9 @@ def extract_query(dept: Department, dialect: Dialect, *, incremental: bool,
     down into the derived table, so indexes on the watermark and split columns are still used.
     """
     inner = dept.extract_sql_text().strip().rstrip(";").strip()
-    code = "\n".join(ln for ln in inner.splitlines() if not ln.lstrip().startswith("--")).strip()
-    if not code.lower().startswith(("select", "with")) or ";" in code:
-        raise PermanentError(
-            f"department {dept.code}: field 'source.extract_sql' must be a single SELECT statement"
-        )
+    if problem := select_problem(inner):
+        field = "source.extract_sql_file" if dept.source.extract_sql_file else "source.extract_sql"
+        raise PermanentError(f"department {dept.code}: field {field!r} {problem}")
     selected = ", ".join(f"src.{dialect.quote(c)}" for c in columns) if columns else "src.*"
     query = f"SELECT {selected} FROM (\n{inner}\n) src"
     where = []
@@ -77,8 +75,24 @@ def _apply_timeout(conn: Connection, dialect: Dialect, seconds: int) -> None:
 
 def to_canonical(frame: pd.DataFrame, dept: Department) -> pd.DataFrame:
     """Rename mapped columns, add constants and absent optional columns; keep canonical order."""
-    renames = {src: canon for canon, src in dept.source.columns.items()}
-    frame = frame.rename(columns=renames)
+    returned = list(frame.columns)
+    mapping = dept.source.columns
+    unknown = {canon: src for canon, src in mapping.items() if src not in returned}
+    if unknown:
+        raise PermanentError(
+            f"department {dept.code}: field 'source.columns': {unknown} name column(s) the extract "
+            f"does not return (it returned {returned})")
+    both = sorted(canon for canon, src in mapping.items() if canon in returned and canon != src)
+    if both:
+        raise PermanentError(
+            f"department {dept.code}: field 'source.columns': the extract already returns {both}; "
+            f"alias the column in the SQL or map it here, not both")
+    frame = frame.rename(columns={src: canon for canon, src in mapping.items()})
+    overridden = sorted(set(dept.source.constants) & set(frame.columns))
+    if overridden:
+        raise PermanentError(
+            f"department {dept.code}: field 'source.constants': the extract also returns {overridden}; "
+            f"drop the constant or the column")
     for canon, value in dept.source.constants.items():
         frame[canon] = value
     missing_required = [c for c in REQUIRED_COLUMNS if c not in frame.columns]

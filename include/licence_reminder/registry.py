@@ -1,15 +1,17 @@
 """Department source connectors and reminder catalogues: one YAML file each, validated.
 
-Read at DAG-parse time, so this module imports only PyYAML and pydantic (both already loaded by
-Airflow itself). Every error names the file, the field and what is wrong.
+Read at DAG-parse time, so this module imports only PyYAML, pydantic and croniter (all already
+loaded by Airflow itself). Every error names the file, the field and what is wrong.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -104,7 +106,7 @@ class SyncSettings(_Strict):
     @classmethod
     def _known_column(cls, v: str) -> str:
         if v not in CANONICAL_COLUMNS:
-            raise ValueError(f"must be one of the canonical columns, got {v!r}")
+            raise ValueError(f"must be one of the canonical columns {list(CANONICAL_COLUMNS)}, got {v!r}")
         return v
 
 
@@ -148,7 +150,7 @@ class Department(_Strict):
         if self.source.extract_sql:
             return self.source.extract_sql
         assert self.source.extract_sql_file is not None
-        return (base / self.source.extract_sql_file).read_text(encoding="utf-8")
+        return _read_text(base / self.source.extract_sql_file)
 
 
 class CatalogueEntry(_Strict):
@@ -196,21 +198,79 @@ class Catalogue(_Strict):
         return next((e for e in self.entries if e.licence_name == licence_name), None)
 
 
-def _problems(exc: ValidationError) -> list[str]:
+def _problems(exc: ValidationError, model: type[BaseModel]) -> list[str]:
     out = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        out.append(f"field '{where}': {err['msg']}")
+        out.append(f"field '{where}': {_message(err, model)}")
     return out
 
 
-def _read_yaml(path: Path) -> object:
+def _message(err: Any, model: type[BaseModel]) -> str:
+    """pydantic's message, with what a person editing the file by hand needs to fix it."""
+    kind, loc, value = err["type"], err["loc"], err.get("input")
+    if kind == "extra_forbidden":
+        known = _fields_at(model, loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown field: {hint}the fields here are {sorted(known)}"
+    if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"must be text: put the value in quotes, e.g. \"{value}\" (YAML reads {value} as a number)"
+    if kind == "string_pattern_mismatch":
+        if loc[-1] == "region_code":
+            return f"must be the six digits of a 行政区划代码, e.g. \"410505\" (got {value!r})"
+        if loc[-1] == "code":
+            return (f"must be 2-32 lower-case letters, digits or _, starting with a letter, e.g. "
+                    f"\"sxhjj\" (got {value!r})")
+    return str(err["msg"])
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the nested model at ``loc`` (``()`` is the model itself)."""
+    for name in loc:
+        if isinstance(name, int):  # an item of a list of models
+            continue
+        field = model.model_fields.get(str(name))
+        annotation = field.annotation if field else None
+        if typing.get_origin(annotation) is list:
+            (annotation,) = typing.get_args(annotation)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _read_text(path: Path) -> str:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RegistryError(path, [f"not valid YAML: {exc}"]) from exc
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RegistryError(path, [
+            f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}; "
+            "GBK/GB18030, \"ANSI\" in Windows Notepad, is the usual cause): save it as UTF-8"
+        ]) from None
     except OSError as exc:
         raise RegistryError(path, [f"cannot be read: {exc.strerror}"]) from exc
+
+
+def _read_yaml(path: Path) -> object:
+    text = _read_text(path)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RegistryError(path, [f"not valid YAML: {exc}"]) from exc
+
+
+def select_problem(sql: str) -> str | None:
+    """Why ``sql`` is not the one SELECT (or WITH … SELECT) an extract must be; None if it is."""
+    code = "\n".join(ln for ln in sql.strip().rstrip(";").strip().splitlines()
+                     if not ln.lstrip().startswith("--")).strip()
+    if not code:
+        return "is empty"
+    if not code.lower().startswith(("select", "with")):
+        return f"must be a single SELECT statement (it starts with {code.split()[0][:20]!r})"
+    if ";" in code:
+        return "must be a single SELECT statement (it has a ';' inside: more than one statement)"
+    return None
 
 
 def load_department(path: Path) -> Department:
@@ -220,15 +280,22 @@ def load_department(path: Path) -> Department:
     try:
         dept = Department.model_validate(data)
     except ValidationError as exc:
-        raise RegistryError(path, _problems(exc)) from None
+        raise RegistryError(path, _problems(exc, Department)) from None
     if path.stem != dept.code:
         raise RegistryError(path, [f"field 'code': {dept.code!r} must equal the file name stem"])
-    if dept.source.extract_sql_file and not (INCLUDE_DIR / dept.source.extract_sql_file).is_file():
-        raise RegistryError(
-            path,
-            [f"field 'source.extract_sql_file': {INCLUDE_DIR / dept.source.extract_sql_file} "
-             "does not exist"],
-        )
+    if dept.source.extract_sql_file:
+        sql_path = INCLUDE_DIR / dept.source.extract_sql_file
+        if not sql_path.is_file():
+            raise RegistryError(path, [f"field 'source.extract_sql_file': {sql_path} does not exist"])
+        try:
+            problem = select_problem(_read_text(sql_path))
+        except RegistryError as exc:
+            raise RegistryError(path, [f"field 'source.extract_sql_file': {sql_path} {p}"
+                                       for p in exc.problems]) from None
+        if problem:
+            raise RegistryError(path, [f"field 'source.extract_sql_file': {sql_path} {problem}"])
+    elif problem := select_problem(dept.source.extract_sql or ""):
+        raise RegistryError(path, [f"field 'source.extract_sql' {problem}"])
     return dept
 
 
@@ -239,7 +306,7 @@ def load_catalogue(path: Path) -> Catalogue:
     try:
         cat = Catalogue.model_validate(data)
     except ValidationError as exc:
-        raise RegistryError(path, _problems(exc)) from None
+        raise RegistryError(path, _problems(exc, Catalogue)) from None
     if path.stem != cat.department:
         raise RegistryError(
             path, [f"field 'department': {cat.department!r} must equal the file name stem"]

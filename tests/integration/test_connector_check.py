@@ -69,3 +69,13 @@ def test_split_column_is_checked_over_the_whole_extract(source: list, tmp_path: 
     assert "FAIL  split" in text and "must hold integers" in text and "mobile_format" in text
     for r in source:
         assert r.native["fzrsfzh"] not in text
+
+
+@pytest.mark.mariadb
+def test_unreachable_server_fails_at_the_connection_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SRC_SCJGJ", "mysql://reader:s3cret-pw@127.0.0.1:3399/xk")
+    out = io.StringIO()
+    assert check(DEPTS / "scjgj.yaml", out=out) == 2
+    text = out.getvalue()
+    assert "FAIL  connection 'src_scjgj' (mysql): (2003" in text and "ok    connection" not in text
+    assert "FAIL  extract" not in text and "s3cret-pw" not in text

@@ -88,3 +88,54 @@ def test_catalogue_defaults_and_checks(tmp_path: Path) -> None:
     leads = CAT.replace("    office: 审批科\n", "    office: 审批科\n    first_lead_days: 5\n")
     with pytest.raises(RegistryError, match="second_lead_days"):
         load_catalogue(write(tmp_path, "dept1.yaml", leads))
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        pytest.param(DEPT.replace('"410500"', "410505"), 'put the value in quotes, e.g. "410505"', id="unquoted"),
+        pytest.param(DEPT.replace('"410500"', '"41050"'), "six digits of a 行政区划代码", id="region-digits"),
+        pytest.param(DEPT.replace("  conn_id:", "  extract_sql_flie: x.sql\n  conn_id:"),
+                     "field 'source.extract_sql_flie': unknown field: did you mean 'extract_sql_file'?",
+                     id="typo"),
+        pytest.param(DEPT.replace("watermark_column:", "watermark_colum:"),
+                     "did you mean 'watermark_column'?", id="typo-nested"),
+        pytest.param(DEPT.replace("source_updated_at}", "updated}"), "'licence_no', 'licence_name'", id="wm-lists"),
+        pytest.param(DEPT.replace("SELECT * FROM t", "DELETE FROM t"),
+                     "field 'source.extract_sql' must be a single SELECT statement (it starts with 'DELETE')",
+                     id="not-select"),
+        pytest.param(DEPT.replace("SELECT * FROM t", "'SELECT 1; DROP TABLE t'"), "more than one statement",
+                     id="two-statements"),
+    ],
+)
+def test_messages_say_how_to_fix(tmp_path: Path, text: str, says: str) -> None:
+    with pytest.raises(RegistryError) as err:
+        load_department(write(tmp_path, "dept1.yaml", text))
+    assert says in str(err.value)
+
+
+def test_sql_file_is_checked_when_the_file_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from licence_reminder import registry
+
+    monkeypatch.setattr(registry, "INCLUDE_DIR", tmp_path)
+    text = DEPT.replace("extract_sql: SELECT * FROM t", "extract_sql_file: dept1.sql")
+    (tmp_path / "dept1.sql").write_text("-- 说明\nUPDATE t SET a = 1", encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"field 'source.extract_sql_file': .*dept1.sql must be a single "
+                                            r"SELECT statement \(it starts with 'UPDATE'\)"):
+        load_department(write(tmp_path, "dept1.yaml", text))
+    (tmp_path / "dept1.sql").write_bytes("SELECT * FROM t -- 证照".encode("gbk"))
+    with pytest.raises(RegistryError, match=r"dept1.sql is not UTF-8 text .*save it as UTF-8"):
+        load_department(write(tmp_path, "dept1.yaml", text))
+
+
+def test_gbk_file_says_save_as_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "dept1.yaml"
+    path.write_bytes(DEPT.encode("gbk"))
+    with pytest.raises(RegistryError, match=r"dept1.yaml: is not UTF-8 text .*GBK.*save it as UTF-8"):
+        load_department(path)
+    assert "not UTF-8" in str(scan_registry(tmp_path)[0].error)
+
+
+def test_unknown_field_in_a_catalogue_entry_is_suggested(tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match=r"field 'entries.0.ofice': unknown field: did you mean 'office'"):
+        load_catalogue(write(tmp_path, "dept1.yaml", CAT.replace("    office:", "    ofice:")))
