@@ -92,7 +92,7 @@ def quarantine_rows(engine: Any, dept_code: str, *, rule: str | None = None,
                     limit: int = 50) -> list[dict[str, Any]]:
     """Open quarantine rows of a department with every personal value masked."""
     from licence_reminder.db import sql
-    from licence_reminder.masking import mask_record
+    from licence_reminder.masking import mask_licence_no, mask_record
 
     params = {"dept_code": dept_code, "rule": rule, "rule_like": f"%{rule}%" if rule else None,
               "limit": limit}
@@ -102,6 +102,7 @@ def quarantine_rows(engine: Any, dept_code: str, *, rule: str | None = None,
             row = dict(r)
             row["reasons"] = json.loads(row["reasons"])
             row["raw_values"] = mask_record(json.loads(row["raw_values"]))
+            row["licence_no"] = mask_licence_no(row["licence_no"])
             out.append(row)
     return out
 

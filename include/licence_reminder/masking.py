@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+_ID_SHAPED = re.compile(r"[0-9]{17}[0-9Xx]|[0-9]{15}")
+_MOBILE_SHAPED = re.compile(r"(?:\+?86)?1[0-9]{10}")
+
 
 def mask_mobile(value: object) -> str:
     """``13812345678`` -> ``138****5678``; anything short is starred whole."""
@@ -28,7 +33,21 @@ def mask_name(value: object) -> str:
     return s[:keep] + "*" * (len(s) - keep)
 
 
+def mask_licence_no(value: object) -> str:
+    """A licence number as shown: kept, since it is how a DBA finds the row, unless it is shaped
+    like a resident ID or a mobile number — driving and some practising licences are numbered by
+    the holder's ID number."""
+    s = "" if value is None else str(value).strip()
+    compact = re.sub(r"[\s-]", "", s)
+    if _ID_SHAPED.fullmatch(compact):
+        return mask_id(s)
+    if _MOBILE_SHAPED.fullmatch(compact):
+        return mask_mobile(s)
+    return s
+
+
 MASKERS = {
+    "licence_no": mask_licence_no,
     "holder_name": mask_name,
     "contact_name": mask_name,
     "holder_code": mask_id,

@@ -364,3 +364,18 @@ def test_full_run_stages_exactly_the_rows_the_ledger_does_not_hold(engines) -> N
                                         "ORDER BY licence_no")] == [
         ("H0001", 1, "13800000001"), ("H0002", 1, "13900000002"), ("H0003", 1, "13800000003"),
         ("H0004", 1, "13800000004")]
+
+
+@pytest.mark.mariadb
+def test_quarantine_listing_masks_a_licence_number_that_is_an_id_number(engines, capsys) -> None:  # type: ignore[no-untyped-def]
+    from licence_reminder import cli
+
+    ledger, source = engines
+    put(source, licence("410505199003071234", 30, contact_mobile="1380000"))
+    run_sync(ledger, source)
+    (row,) = cli.quarantine_rows(ledger, DEPT.code)
+    assert row["licence_no"] == row["raw_values"]["licence_no"] == "410*************34"
+    assert cli.main(["quarantine", "--dept", DEPT.code, "--url", ledger.url.render_as_string(False)]) == 0
+    out = capsys.readouterr().out
+    assert "licence 410*************34" in out and "410505199003071234" not in out
+    assert q(ledger, "SELECT licence_no FROM quarantine") == [("410505199003071234",)]  # kept as it is

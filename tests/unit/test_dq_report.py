@@ -138,3 +138,25 @@ def test_every_rule_has_a_plain_explanation(rule: str, fragment: str) -> None:
     zh, en = explain_rule(rule)
 
     assert fragment in zh and en and "Unknown" not in en
+
+
+@pytest.mark.parametrize(
+    ("licence_no", "shown"),
+    [
+        pytest.param("SC10641050500123", "SC10641050500123", id="ordinary-kept"),
+        pytest.param(RESIDENT_ID, "410*************3X", id="driving-licence-is-an-id-number"),
+        pytest.param("410505 19900307 123x", "410***************3x", id="spaced-id"),
+        pytest.param("410505900307123", "410**********23", id="15-digit-id"),
+        pytest.param(MOBILE, "138****5678", id="mobile"),
+    ],
+)
+def test_licence_numbers_shaped_like_personal_numbers_are_masked(licence_no: str, shown: str) -> None:
+    from licence_reminder.masking import mask_licence_no
+
+    (example,) = collect_examples([rejection(1, [("mobile_format", "contact_mobile")],
+                                             licence_no=licence_no)])["mobile_format"]
+    assert example["licence_no"] == shown
+    assert mask_licence_no(shown) == shown  # masking twice changes nothing
+    assert licence_no not in render_report_html(
+        department_code="d", department_name="某局", run_id="r", totals=TOTALS,
+        examples={"mobile_format": [example]}) or licence_no == shown
