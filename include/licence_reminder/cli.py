@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -115,7 +116,9 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     if not rows:
         print(f"{args.dept}: nothing in quarantine" + (f" for rule {args.rule}" if args.rule else ""))
         return 0
-    print(f"{args.dept}: {len(rows)} row(s) in quarantine (newest first, personal data masked)")
+    zone = os.environ.get("LR_TIMEZONE", "Asia/Shanghai")
+    print(f"{args.dept}: {len(rows)} row(s) in quarantine (newest first, personal data masked, "
+          f"times in {zone})")
     for r in rows:
         print(f"- licence {r['licence_no'] or '-'} (source row {r['source_row']}), "
               f"first seen {r['first_seen_at']}, last seen {r['last_seen_at']} in run {r['run_id']}")

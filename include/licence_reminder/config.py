@@ -6,14 +6,25 @@ credentials live only in Airflow Connections (``AIRFLOW_CONN_<ID>`` or the metad
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INCLUDE_DIR = PROJECT_ROOT / "include"
 SQL_DIR = INCLUDE_DIR / "sql"
 TEMPLATES_DIR = INCLUDE_DIR / "templates"
+
+
+def local_now() -> dt.datetime:
+    """Now, to the second, as every time the product stores is kept: naive, in the city's zone
+    (``LR_TIMEZONE``, Asia/Shanghai) whatever the zone of the machine (UTC in Airflow's image).
+    Business days, reminder dates and the audit views' days are the city's; a stored time in
+    another zone would put a message sent at 07:00 Beijing time on the day before."""
+    zone = ZoneInfo(os.environ.get("LR_TIMEZONE", "Asia/Shanghai"))
+    return dt.datetime.now(zone).replace(tzinfo=None, microsecond=0)
 
 
 @dataclass(frozen=True)

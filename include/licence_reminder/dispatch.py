@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from licence_reminder.config import local_now
 from licence_reminder.db import sql
 from licence_reminder.errors import TransientError
 from licence_reminder.masking import mask_mobile
@@ -45,10 +46,6 @@ MAX_ATTEMPTS = 6
 BOOKKEEPING_BATCH = 200
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
-
-
 def as_date(v: Any) -> dt.date | None:
     if v is None or isinstance(v, dt.date) and not isinstance(v, dt.datetime):
         return v
@@ -68,7 +65,7 @@ def plan(engine: Engine, *, today: dt.date, run_id: str, policy: Policy = Policy
         for r in conn.execute(sql("dispatch_existing_reminders", conn), args):
             existing[r.ledger_id][int(r.stage)] = r.status
         inserts, cancels = [], []
-        now = _now()
+        now = local_now()
         for r in conn.execute(sql("dispatch_candidates", conn), args):
             expiry = as_date(r.expiry_date)
             assert expiry is not None
@@ -126,7 +123,7 @@ def render_outbox(
     """Turn planned reminders into outbox messages (one per holder mobile and stage if grouped)."""
     counts: Counter[str] = Counter()
     with engine.begin() as conn:
-        stale = {"today_start": dt.datetime.combine(today, dt.time()), "now": _now()}
+        stale = {"today_start": dt.datetime.combine(today, dt.time()), "now": local_now()}
         conn.execute(sql("reminder_requeue_stale", conn), stale)
         superseded = conn.execute(sql("outbox_supersede_stale", conn), stale).rowcount
         if superseded:
@@ -136,7 +133,7 @@ def render_outbox(
         for r in rows:
             key = (r.dept_code, r.contact_mobile, r.stage) if group_by_holder else (r.reminder_id,)
             groups[key].append(r)
-        now = _now()
+        now = local_now()
         messages, queued, rejected = [], [], []
         for members in groups.values():
             head = members[0]
@@ -279,7 +276,7 @@ def attempt_row(row: Any, *, kind: str, outcome: str, result: Any, attempt_no: i
 def _record(book: _Book, row: Any, *, status: str, kind: str, outcome: str, result: Any,
             started: dt.datetime, run_id: str, gateway: str, next_at: dt.datetime | None = None,
             reason: str | None = None) -> None:
-    now = _now()
+    now = local_now()
     sent_at = now if status == "sent" else None
     provider_id = getattr(result, "provider_message_id", None)
     code = getattr(result, "code", None)
@@ -305,7 +302,7 @@ def recover(engine: Engine, gateways: Callable[[str], SmsGateway], *, shard: int
         rows = list(conn.execute(sql("outbox_in_doubt", conn), {"shard": shard}))
     for row in rows:
         gw = gateways(row.gateway_conn_id)
-        started = _now()
+        started = local_now()
         # claimed (or recorded in doubt) just before or after the call: the provider's send date
         claimed = as_date(row.updated_at)
         try:
@@ -367,10 +364,10 @@ def send_shard(
         while True:
             with engine.begin() as conn:
                 due = list(conn.execute(sql("outbox_due", conn),
-                                        {"shard": shard, "now": _now(), "limit": BOOKKEEPING_BATCH}))
+                                        {"shard": shard, "now": local_now(), "limit": BOOKKEEPING_BATCH}))
                 if due:
                     claim = sql("outbox_claim", conn).bindparams(bindparam("ids", expanding=True))
-                    claimed = conn.execute(claim, {"ids": [r.id for r in due], "now": _now()}).rowcount
+                    claimed = conn.execute(claim, {"ids": [r.id for r in due], "now": local_now()}).rowcount
                     # another sender took some meanwhile: raising rolls this claim back
                     if claimed != len(due):
                         raise TransientError(f"shard {shard}: {len(due) - claimed} of {len(due)} due "
@@ -385,7 +382,7 @@ def send_shard(
             for row in due:
                 gw = gateways(row.gateway_conn_id)
                 limiter.wait()
-                started = _now()
+                started = local_now()
                 result = gw.send(sms_message(row))
                 calls += 1
                 if crash_after_call is not None and calls >= crash_after_call:
@@ -407,7 +404,8 @@ def send_shard(
                     counts["call_list"] += 1
                 else:
                     wait = backoff_seconds(attempts, rate_limited=result.outcome == Outcome.RATE_LIMITED)
-                    _record(book, row, status="pending", next_at=_now() + dt.timedelta(seconds=wait), **kw)
+                    _record(book, row, status="pending",
+                            next_at=local_now() + dt.timedelta(seconds=wait), **kw)
                     counts["retry_scheduled"] += 1
             _written(writing)
             writing = bookkeeper.submit(book.flush, engine)
@@ -428,7 +426,7 @@ def _written(writing: Future[None] | None) -> None:
 def _has_pending(engine: Engine, shard: int) -> bool:
     with engine.connect() as conn:
         return conn.execute(sql("outbox_due", conn), {
-            "shard": shard, "now": _now() + dt.timedelta(days=3650), "limit": 1}).first() is not None
+            "shard": shard, "now": local_now() + dt.timedelta(days=3650), "limit": 1}).first() is not None
 
 
 class SimulatedCrash(RuntimeError):

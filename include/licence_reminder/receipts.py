@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from licence_reminder.config import local_now
 from licence_reminder.db import sql
 from licence_reminder.errors import TransientError
 
@@ -34,7 +35,7 @@ def collect(engine: Engine, gateways: Callable[[str], SmsGateway], *, run_id: st
             now: dt.datetime | None = None, window: dt.timedelta = WINDOW) -> dict[str, int]:
     from licence_reminder.dispatch import as_date, attempt_row, sms_message
 
-    now = now or dt.datetime.now().replace(microsecond=0)
+    now = now or local_now()
     with engine.connect() as conn:
         rows = list(conn.execute(sql("outbox_awaiting_receipt", conn), {"since": now - window}))
     counts: Counter[str] = Counter()
@@ -43,7 +44,7 @@ def collect(engine: Engine, gateways: Callable[[str], SmsGateway], *, run_id: st
     attempts: list[dict[str, Any]] = []
     for row in rows:
         gw = gateways(row.gateway_conn_id)
-        started = dt.datetime.now().replace(microsecond=0)
+        started = local_now()
         try:
             report: LookupResult = gw.lookup(sms_message(row), as_date(row.sent_at))
         except TransientError as exc:
@@ -61,7 +62,7 @@ def collect(engine: Engine, gateways: Callable[[str], SmsGateway], *, run_id: st
         attempts.append(attempt_row(
             row, kind="receipt", outcome="delivered" if report.delivered else "undelivered",
             result=report, attempt_no=row.attempts, started=started,
-            finished=dt.datetime.now().replace(microsecond=0), run_id=run_id, gateway=gw.name))
+            finished=local_now(), run_id=run_id, gateway=gw.name))
         counts["delivered" if report.delivered else "undelivered"] += 1
     if attempts:
         with engine.begin() as conn:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from licence_reminder import staging
+from licence_reminder.config import local_now
 from licence_reminder.db import sql
 from licence_reminder.errors import classify_db_error
 from licence_reminder.records import CANONICAL_COLUMNS
@@ -73,10 +74,6 @@ class StageStats:
     report_path: str | None = None
 
 
-def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
-
-
 def choose_mode(dept: Department, logical_date: dt.date, *, force_full: bool, has_watermark: bool) -> str:
     sync = dept.source.sync
     if force_full or sync.mode == "full" or not has_watermark:
@@ -92,7 +89,7 @@ def register_department(engine: Engine, dept: Department, catalogue: Catalogue) 
     Staged rows carry reminder dates computed from the catalogue, so the ledger's dates need
     recomputing only when a lead time changes: then here, with the catalogue, in one transaction.
     """
-    ts = now()
+    ts = local_now()
     with engine.begin() as conn:
         stored = {tuple(r) for r in conn.execute(sql("catalogue_leads", conn), {"dept_code": dept.code})}
         leads_changed = bool(
@@ -125,7 +122,7 @@ def start_run(
         if isinstance(wm, str):
             wm = dt.datetime.fromisoformat(wm)
         mode = choose_mode(dept, logical_date, force_full=force_full, has_watermark=wm is not None)
-        params = {"run_id": run_id, "dept_code": dept.code, "mode": mode, "now": now(),
+        params = {"run_id": run_id, "dept_code": dept.code, "mode": mode, "now": local_now(),
                   "watermark_from": wm if mode == "incremental" else None}
         _clear_staging(conn, run_id, dept.code)
         for table in ("staging_licence", "staging_rejection", "staging_key"):
@@ -322,7 +319,7 @@ def publish(engine: Engine, plan: SyncPlan, stats: StageStats, *, fail_after: st
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    p = {"run_id": plan.run_id, "dept_code": plan.dept_code, "now": now()}
+    p = {"run_id": plan.run_id, "dept_code": plan.dept_code, "now": local_now()}
     out = PublishStats()
     try:
         with engine.begin() as conn:
@@ -390,4 +387,5 @@ def _maybe_fail(fail_after: str | None, step: str) -> None:
 
 def fail_run(engine: Engine, run_id: str, error: str) -> None:
     with engine.begin() as conn:
-        conn.execute(sql("sync_run_fail", conn), {"run_id": run_id, "now": now(), "error": error[:4000]})
+        conn.execute(sql("sync_run_fail", conn),
+                     {"run_id": run_id, "now": local_now(), "error": error[:4000]})

@@ -84,3 +84,14 @@ class TestWorkingDays:
     def test_make_up_working_day_counts_as_working(self) -> None:
         policy = Policy(working_days_only=True, is_workday=lambda d: d.weekday() != 6)
         assert policy.effective(dt.date(2026, 11, 29)) == dt.date(2026, 11, 28)  # Sunday -> Saturday
+
+
+def test_stored_times_are_the_citys_whatever_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from licence_reminder.config import local_now
+
+    utc = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    monkeypatch.delenv("LR_TIMEZONE", raising=False)
+    assert abs(local_now() - (utc + dt.timedelta(hours=8))) < dt.timedelta(seconds=5)
+    assert local_now().tzinfo is None and local_now().microsecond == 0
+    monkeypatch.setenv("LR_TIMEZONE", "Asia/Urumqi")  # UTC+6
+    assert abs(local_now() - (utc + dt.timedelta(hours=6))) < dt.timedelta(seconds=5)
