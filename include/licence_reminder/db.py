@@ -90,6 +90,10 @@ class Dialect:
             decoders.update(saved)
 
 
+#: keys of a connection's extra handed to the driver as they are
+_PASSED_EXTRAS = frozenset({"charset", "sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout"})
+
+
 def connection_url(conn: Any) -> str:
     """SQLAlchemy URL from an Airflow-Connection-like object (conn_type, host, login, ...)."""
     from sqlalchemy.engine import URL
@@ -109,9 +113,11 @@ def connection_url(conn: Any) -> str:
                 f"connection {conn.conn_id!r}: a sqlite connection needs the file path in host"
             )
         return f"sqlite:///{path}"
-    query = {str(k): str(v) for k, v in extra.items() if k in {"charset", "sslmode", "connect_timeout"}}
+    query = {str(k): str(v) for k, v in extra.items() if k in _PASSED_EXTRAS}
     if driver.startswith("mysql"):
         query.setdefault("charset", "utf8mb4")
+    elif extra.get("search_path"):  # PostgreSQL: the schemas an unqualified table name is looked up in
+        query["options"] = f"-c search_path={extra['search_path']}"
     return URL.create(
         driver,
         username=conn.login or None,

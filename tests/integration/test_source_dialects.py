@@ -121,3 +121,27 @@ def test_split_column_of_text_is_a_configuration_error_without_values(source_url
         split_ranges(engine, dept, None, 2)
     assert "4105051990" not in str(err.value)
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_connection_extra_search_path_finds_unqualified_tables(postgres_database: str) -> None:
+    """A department's tables in their own schema: ``search_path`` in the connection's extra, not
+    a schema name in every line of the SQL."""
+    from types import SimpleNamespace
+
+    import sqlalchemy as sa
+
+    from licence_reminder.db import connection_url, engine_from_url
+
+    with engine_from_url(postgres_database).begin() as conn:
+        conn.execute(sa.text("CREATE SCHEMA yljg"))
+        conn.execute(sa.text("CREATE TABLE yljg.xkz (xkzh varchar(40))"))
+        conn.execute(sa.text("INSERT INTO yljg.xkz VALUES ('YL001')"))
+    url = sa.engine.make_url(postgres_database)
+    conn = SimpleNamespace(conn_id="src_yljg", conn_type="postgres", host=url.host, port=url.port,
+                           login=url.username, password=None, schema=url.database,
+                           extra_dejson={"search_path": "yljg,public", "sslmode": "disable"})
+    engine = engine_from_url(connection_url(conn))
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT xkzh FROM xkz")).scalar_one() == "YL001"
+    engine.dispose()
