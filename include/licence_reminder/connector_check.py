@@ -107,6 +107,12 @@ def _extract_and_split(engine: Engine, dept: Department, catalogue: Catalogue, *
     say(f"ok    extract ran: {rows} rows read (limit {limit}), {rows - rejected} valid, {rejected} would be rejected")
     if rejected:
         _report_rejections(totals, rejections, say)
+        if totals.get("licence_not_in_catalogue"):
+            names = "、".join(e.licence_name for e in catalogue.entries)
+            say(f"      the catalogue's licence names (licence_name must equal one): {names}")
+        if rejected == rows:
+            say("      every row read would be rejected: more likely the SQL's aliases, source.columns "
+                "or the catalogue than the data itself")
     sync = dept.source.sync
     if sync.split_column and sync.workers > 1:  # what the DAG's run does first, over the whole extract
         from licence_reminder.parallel import split_ranges

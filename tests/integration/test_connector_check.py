@@ -79,3 +79,20 @@ def test_unreachable_server_fails_at_the_connection_line(monkeypatch: pytest.Mon
     text = out.getvalue()
     assert "FAIL  connection 'src_scjgj' (mysql): (2003" in text and "ok    connection" not in text
     assert "FAIL  extract" not in text and "s3cret-pw" not in text
+
+
+def test_every_row_rejected_points_at_the_configuration(source: list, tmp_path: Path) -> None:
+    catalogues = tmp_path / "catalogues"
+    catalogues.mkdir()
+    text = (ROOT / "include" / "registry" / "catalogues" / "scjgj.yaml").read_text(encoding="utf-8")
+    (catalogues / "scjgj.yaml").write_text(text.replace("食品经营许可证", "食品经营许可证（新版）"), encoding="utf-8")
+    out = io.StringIO()
+    assert check(DEPTS / "scjgj.yaml", today=dt.date(2026, 11, 24), catalogue_dir=catalogues, out=out) == 1
+    printed = out.getvalue()
+    assert "licence_not_in_catalogue" in printed
+    assert "the catalogue's licence names (licence_name must equal one): " in printed
+    assert "食品经营许可证（新版）" in printed
+    (catalogues / "scjgj.yaml").write_text(text.replace("licence_name: ", "licence_name: 旧"), encoding="utf-8")
+    out = io.StringIO()
+    check(DEPTS / "scjgj.yaml", today=dt.date(2026, 11, 24), catalogue_dir=catalogues, out=out)
+    assert "every row read would be rejected: more likely the SQL's aliases" in out.getvalue()

@@ -97,6 +97,9 @@ _DATE_FORMS = re.compile(
 _ZERO_DATE = re.compile(r"0000([-/.]?)00\1(?:00)(?:[ T]+00:00(?::00(?:\.0+)?)?)?")
 
 
+#: how registers write "valid with no end date"
+_OPEN_ENDED = frozenset({"长期", "长期有效", "永久", "永久有效", "无期限", "不限期", "无固定期限"})
+
 _LONG_DIGITS = re.compile(r"[0-9]{9,}")
 
 
@@ -167,6 +170,10 @@ def _from_text(raw: str, tz: str) -> tuple[dt.date, dt.datetime]:
         raise ValueError(f"{_shown(raw.strip())} is a zero date (MySQL 0000-00-00)")
     m = _DATE_FORMS.fullmatch(s)
     if m is None:
+        if s in _OPEN_ENDED:
+            raise ValueError(
+                f"{_shown(raw.strip())} means the licence does not expire, and a licence without an "
+                f"expiry date gets no reminder: leave such rows out of the extract (a WHERE clause)")
         raise ValueError(f"{_shown(raw.strip())} is not a recognised date format")
     g = m.groupdict()
     y, mo, d = next((g[f"y{i}"], g[f"m{i}"], g[f"d{i}"]) for i in (1, 2, 3) if g[f"y{i}"])
