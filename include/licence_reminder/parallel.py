@@ -104,7 +104,14 @@ def split_ranges(source: Engine, dept: Department, watermark: dt.datetime | None
         return [row for _keys, rows in stream_rows(source, dept, query, {**params, **extra}, 1)
                 for row in rows][0]
 
-    total, keyed, lowest = first_row(f"SELECT COUNT(*), COUNT(v.{quoted}), MIN(v.{quoted}) FROM ({inner}) v")
+    try:
+        total, keyed, lowest = first_row(
+            f"SELECT COUNT(*), COUNT(v.{quoted}), MIN(v.{quoted}) FROM ({inner}) v")
+    except PermanentError as exc:
+        if column not in str(exc):
+            raise
+        raise PermanentError(f"department {dept.code}: field 'source.sync.split_column': does the "
+                             f"extract return a column {column!r}? {exc}") from exc
     if not total:
         return []
     if not keyed:

@@ -78,6 +78,13 @@ class SyncSettings(_Strict):
     split_column: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
     workers: Annotated[int, Field(ge=1, le=16)] = 2
 
+    @model_validator(mode="after")
+    def _workers_need_a_split(self) -> SyncSettings:
+        if "workers" in self.model_fields_set and self.workers > 1 and not self.split_column:
+            raise ValueError("workers: more than one worker needs split_column, the integer key "
+                             "the extract is split by")
+        return self
+
     @field_validator("schedule")
     @classmethod
     def _cron(cls, v: str) -> str:

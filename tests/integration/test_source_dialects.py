@@ -145,3 +145,19 @@ def test_postgres_connection_extra_search_path_finds_unqualified_tables(postgres
     with engine.connect() as c:
         assert c.execute(sa.text("SELECT xkzh FROM xkz")).scalar_one() == "YL001"
     engine.dispose()
+
+
+def test_split_column_the_extract_does_not_return_names_the_field(tmp_path: Path) -> None:
+    from licence_reminder.db import engine_from_url
+    from licence_reminder.errors import PermanentError
+    from licence_reminder.parallel import split_ranges
+
+    engine = engine_from_url(f"sqlite:///{tmp_path / 'k.db'}")
+    seed_source(engine, "scjgj", today=TODAY, n=10, seed=3)
+    dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
+    sync = dept.source.sync.model_copy(update={"split_column": "pk_id"})
+    dept = dept.model_copy(update={"source": dept.source.model_copy(update={"sync": sync})})
+    with pytest.raises(PermanentError, match="field 'source.sync.split_column': does the extract return "
+                                             "a column 'pk_id'"):
+        split_ranges(engine, dept, None, 2)
+    engine.dispose()

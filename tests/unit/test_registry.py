@@ -139,3 +139,10 @@ def test_gbk_file_says_save_as_utf8(tmp_path: Path) -> None:
 def test_unknown_field_in_a_catalogue_entry_is_suggested(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match=r"field 'entries.0.ofice': unknown field: did you mean 'office'"):
         load_catalogue(write(tmp_path, "dept1.yaml", CAT.replace("    office:", "    ofice:")))
+
+
+def test_workers_without_a_split_column_is_an_error(tmp_path: Path) -> None:
+    text = DEPT.replace("watermark_column: source_updated_at}", "watermark_column: source_updated_at, workers: 4}")
+    with pytest.raises(RegistryError, match="field 'source.sync': .*more than one worker needs split_column"):
+        load_department(write(tmp_path, "dept1.yaml", text))
+    assert load_department(write(tmp_path, "dept1.yaml", DEPT)).source.sync.workers == 2  # the default is fine
