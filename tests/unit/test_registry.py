@@ -146,3 +146,17 @@ def test_workers_without_a_split_column_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match="field 'source.sync': .*more than one worker needs split_column"):
         load_department(write(tmp_path, "dept1.yaml", text))
     assert load_department(write(tmp_path, "dept1.yaml", DEPT)).source.sync.workers == 2  # the default is fine
+
+
+def test_the_documented_reference_file_validates() -> None:
+    """docs/connectors.md's field-by-field reference, as a DBA would copy it."""
+    import yaml
+
+    from licence_reminder.registry import Department
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "connectors.md").read_text(encoding="utf-8")
+    block = docs.split("## The department file", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    data = yaml.safe_load(block)
+    data["source"].pop("extract_sql_file")  # the reference shows both ways; a file gives one
+    dept = Department.model_validate(data)
+    assert dept.code == "sxhjj" and dept.source.sync.watermark_lookback_seconds == 600
