@@ -42,6 +42,11 @@ class Dialect:
     def sql_folder(self) -> str:
         return "mysql" if self.name == "mysql" else self.name
 
+    @property
+    def clock_sql(self) -> str:
+        """The server's time now, as its own DATETIME defaults would stamp a row (SQLite: UTC)."""
+        return "SELECT NOW()" if self.name == "mysql" else "SELECT CURRENT_TIMESTAMP"
+
     def quote(self, identifier: str) -> str:
         q = "`" if self.name == "mysql" else '"'
         if q in identifier or "\x00" in identifier:

@@ -131,6 +131,19 @@ def stream_chunks(
         yield to_canonical(pd.DataFrame.from_records(rows, columns=keys), dept)
 
 
+def source_clock(engine: Engine, dept: Department) -> dt.datetime:
+    """The source server's time now, in the frame its naive timestamps are read in (Asia/Shanghai):
+    a server's zone-aware time is converted; a naive one is taken as it is, like the rows' stamps."""
+    from licence_reminder.validation.rules import parse_datetime
+
+    dialect = dialect_of(engine)
+    ((value,),) = [row for _keys, rows in stream_rows(engine, dept, dialect.clock_sql, {}, 1)
+                   for row in rows]
+    if dialect.name == "sqlite":  # CURRENT_TIMESTAMP is UTC text there
+        value = dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
+    return parse_datetime(value)
+
+
 def query_params(watermark: dt.datetime | None, split_range: SplitRange | None) -> dict[str, Any]:
     """The bound values of :func:`extract_query`'s watermark and split conditions."""
     params: dict[str, Any] = {} if watermark is None else {"watermark": watermark}

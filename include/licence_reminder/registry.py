@@ -63,10 +63,10 @@ class SyncSettings(_Strict):
     schedule: str = "0 2 * * *"
     #: ISO weekday (1 = Monday … 7 = Sunday) on which the daily run is a full reconciliation
     full_reconcile_weekday: Annotated[int, Field(ge=1, le=7)] | None = 7
-    #: an incremental run reads again the rows stamped up to this long before the stored watermark:
-    #: a source transaction that stamped its rows before the last run read but committed after it
-    #: (or stamped them in the same second as its last row) is not missed. Rows read again that did
-    #: not change are compared and not written.
+    #: an incremental run reads again the rows stamped up to this long before the last committed
+    #: run began to read (by the source's clock): a source transaction that stamped its rows before
+    #: then but committed after (or stamped them in the same second as the last row read) is not
+    #: missed. Rows read again that did not change are compared and not written.
     watermark_lookback_seconds: Annotated[int, Field(ge=0, le=86_400)] = 600
     chunk_size: Annotated[int, Field(ge=100, le=500_000)] = 50_000
     timeout_seconds: Annotated[int, Field(ge=10, le=86_400)] = 1800

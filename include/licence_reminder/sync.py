@@ -41,24 +41,35 @@ class SyncPlan:
     mode: str  # "incremental" or "full"
     watermark_from: dt.datetime | None
     lookback_seconds: int = 0
+    #: the source's clock when the last committed run began to read (None: not known)
+    source_read_before: dt.datetime | None = None
 
     @property
     def read_after(self) -> dt.datetime | None:
-        """The extract's lower bound: the stored watermark less the department's lookback."""
+        """The extract's lower bound. Rows stamped after the watermark, and rows stamped within the
+        lookback before the last run began to read: a transaction in flight then may have committed
+        rows stamped before it. Counted back from that moment, not from the watermark, so that a
+        quiet register's last bulk change is not read again day after day."""
         if self.watermark_from is None:
             return None
-        return self.watermark_from - dt.timedelta(seconds=self.lookback_seconds)
+        back = dt.timedelta(seconds=self.lookback_seconds)
+        if self.source_read_before is None:
+            return self.watermark_from - back
+        return min(self.watermark_from, self.source_read_before - back)
 
     def to_xcom(self) -> dict[str, Any]:
         d = asdict(self)
-        d["watermark_from"] = self.watermark_from.isoformat() if self.watermark_from else None
+        for key in ("watermark_from", "source_read_before"):
+            d[key] = d[key].isoformat() if d[key] else None
         return d
 
     @classmethod
     def from_xcom(cls, d: dict[str, Any]) -> SyncPlan:
-        wm = d.get("watermark_from")
-        return cls(d["run_id"], d["dept_code"], d["mode"], dt.datetime.fromisoformat(wm) if wm else None,
-                   d.get("lookback_seconds", 0))
+        def when(key: str) -> dt.datetime | None:
+            return dt.datetime.fromisoformat(d[key]) if d.get(key) else None
+
+        return cls(d["run_id"], d["dept_code"], d["mode"], when("watermark_from"),
+                   d.get("lookback_seconds", 0), when("source_read_before"))
 
 
 @dataclass
@@ -70,6 +81,7 @@ class StageStats:
     unchanged: int = 0
     vanished: int = 0
     watermark_to: str | None = None
+    source_read_at: str | None = None
     counts_by_rule: dict[str, int] = field(default_factory=dict)
     report_path: str | None = None
 
@@ -118,9 +130,8 @@ def start_run(
     """Record the run, choose its mode, and clear what an earlier attempt of it staged, and what
     finished runs of the department left in staging (a ``clear_staging`` that never succeeded)."""
     with engine.begin() as conn:
-        wm = conn.execute(sql("watermark_get", conn), {"dept_code": dept.code}).scalar()
-        if isinstance(wm, str):
-            wm = dt.datetime.fromisoformat(wm)
+        wm, read_at = (_as_datetime(v) for v in (
+            conn.execute(sql("watermark_get", conn), {"dept_code": dept.code}).first() or (None, None)))
         mode = choose_mode(dept, logical_date, force_full=force_full, has_watermark=wm is not None)
         params = {"run_id": run_id, "dept_code": dept.code, "mode": mode, "now": local_now(),
                   "watermark_from": wm if mode == "incremental" else None}
@@ -131,7 +142,11 @@ def start_run(
         if not updated:
             conn.execute(sql("sync_run_start", conn), params)
     return SyncPlan(run_id, dept.code, mode, wm if mode == "incremental" else None,
-                    dept.source.sync.watermark_lookback_seconds)
+                    dept.source.sync.watermark_lookback_seconds, read_at)
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _clear_staging(conn: Connection, run_id: str, dept_code: str) -> None:
@@ -154,6 +169,16 @@ def extract_and_stage(
 
     With ``source.sync.split_column`` the work is split over worker processes (parallel.py).
     """
+    from licence_reminder.extract import source_clock
+
+    read_at = source_clock(source, dept)  # before the first row: what the next run counts back from
+    stats, validator = _extract_and_stage(ledger, source, dept, catalogue, plan, today=today, limit=limit)
+    stats.source_read_at = read_at.isoformat(sep=" ")
+    return stats, validator
+
+
+def _extract_and_stage(ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue,
+                       plan: SyncPlan, *, today: dt.date, limit: int | None) -> tuple[StageStats, Any]:
     from licence_reminder.extract import stream_chunks
 
     if dept.source.sync.split_column and dept.source.sync.workers > 1 and limit is None:
@@ -341,9 +366,13 @@ def publish(engine: Engine, plan: SyncPlan, stats: StageStats, *, fail_after: st
             if plan.mode == "full":
                 out.quarantine_resolved += conn.execute(sql("quarantine_resolve_gone", conn), p).rowcount
             _maybe_fail(fail_after, "quarantine")
+            read_at = _as_datetime(stats.source_read_at)
             if stats.watermark_to:
-                conn.execute(sql("watermark_upsert", conn),
-                             {**p, "watermark": dt.datetime.fromisoformat(stats.watermark_to)})
+                conn.execute(sql("watermark_upsert", conn), {
+                    **p, "watermark": dt.datetime.fromisoformat(stats.watermark_to),
+                    "source_read_at": read_at})
+            elif read_at:
+                conn.execute(sql("watermark_read_at", conn), {**p, "source_read_at": read_at})
             conn.execute(sql("sync_run_finish", conn), {
                 **p, "status": "success", "watermark_to": stats.watermark_to,
                 "rows_read": stats.rows_read, "rows_valid": stats.rows_valid,

@@ -261,26 +261,50 @@ def test_incremental_sync_reads_only_rows_past_the_watermark(engines) -> None:  
     plan = sync.start_run(ledger, DEPT, run_id="testdept:incr", logical_date=TODAY)
     assert plan.mode == "incremental"
     stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
-    assert (stats.rows_read, stats.staged) == (2, 1)  # F0001, stamped at the watermark, read again
+    assert stats.rows_read == 1 and stats.staged == 1
     sync.publish(ledger, plan, stats)
     (wm,) = q(ledger, "SELECT watermark FROM sync_watermark")
     assert str(wm[0]).startswith("2026-11-09 10:00")
-    # nothing changed: the row stamped within the lookback is read again, nothing is written
+    # nothing changed: nothing read (the stamps are far older than the lookback), nothing written
     plan = sync.start_run(ledger, DEPT, run_id="testdept:incr2", logical_date=TODAY)
-    assert plan.read_after == dt.datetime(2026, 11, 9, 9, 50)  # DEPT's lookback: 600 s
     stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
-    assert (stats.rows_read, stats.staged) == (1, 0)
-    sync.publish(ledger, plan, stats)
-    # a source transaction stamped its row before the last run read, and committed after it:
-    # within the lookback it is found; the watermark never moves back
-    put(source, licence("F0003", 50, source_updated_at=dt.datetime(2026, 11, 9, 9, 57)))
-    plan = sync.start_run(ledger, DEPT, run_id="testdept:incr3", logical_date=TODAY)
+    assert stats.rows_read == 0
+
+
+@pytest.mark.mariadb
+def test_incremental_lookback_finds_late_commits_and_spares_quiet_registers(engines) -> None:  # type: ignore[no-untyped-def]
+    """A source transaction that stamped its row before a run began to read, and committed after
+    it, is found by the next run; an old bulk change is not read again by every run after it."""
+    from licence_reminder.extract import source_clock
+
+    ledger, source = engines
+    clock = source_clock(source, DEPT)
+    minutes = dt.timedelta(minutes=1)
+    put(source, *(licence(f"H{i:04d}", 30, source_updated_at=clock - 3 * 24 * 60 * minutes)
+                  for i in range(20)))  # one bulk change, three days ago
+    run_sync(ledger, source)
+    plan = sync.start_run(ledger, DEPT, run_id="testdept:quiet", logical_date=TODAY)
+    assert plan.source_read_before and plan.source_read_before >= clock
     stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
-    assert (stats.rows_read, stats.staged) == (2, 1)
+    assert stats.rows_read == 0  # the bulk is older than the lookback before the last read
     sync.publish(ledger, plan, stats)
-    assert q(ledger, "SELECT licence_no FROM ledger WHERE licence_no = 'F0003'") == [("F0003",)]
+
+    put(source, licence("H0100", 30, source_updated_at=clock - minutes))  # committed before the run
+    plan = sync.start_run(ledger, DEPT, run_id="testdept:busy", logical_date=TODAY)
+    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    sync.publish(ledger, plan, stats)
+    assert (stats.rows_read, stats.staged) == (1, 1)
+    # stamped before that run began to read (two minutes before its clock), committed after it
+    put(source, licence("H0101", 30, source_updated_at=clock - 2 * minutes))
+    plan = sync.start_run(ledger, DEPT, run_id="testdept:late", logical_date=TODAY)
+    assert plan.read_after is not None and plan.read_after < clock - 2 * minutes < plan.watermark_from
+    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    sync.publish(ledger, plan, stats)
+    assert (stats.rows_read, stats.staged) == (2, 1)  # H0100 read again, unchanged; H0101 found
+    assert q(ledger, "SELECT licence_no FROM ledger WHERE licence_no = 'H0101'") == [("H0101",)]
     (wm,) = q(ledger, "SELECT watermark FROM sync_watermark")
-    assert str(wm[0]).startswith("2026-11-09 10:00")
+    assert str(wm[0])[:19] == str(clock - minutes)  # the watermark never moves back
+    assert sync.SyncPlan.from_xcom(plan.to_xcom()) == plan  # an XCom round trip keeps it whole
 
 
 @pytest.mark.mariadb
