@@ -131,14 +131,19 @@ def stream_chunks(
         yield to_canonical(pd.DataFrame.from_records(rows, columns=keys), dept)
 
 
+def query_one(engine: Engine, dept: Department, query: str, params: dict[str, Any]) -> tuple[Any, ...]:
+    """The first row of a small query on the department's source (read to the end, so the
+    connection goes back to its pool clean)."""
+    return [row for _keys, rows in stream_rows(engine, dept, query, params, 1) for row in rows][0]
+
+
 def source_clock(engine: Engine, dept: Department) -> dt.datetime:
     """The source server's time now, in the frame its naive timestamps are read in (Asia/Shanghai):
     a server's zone-aware time is converted; a naive one is taken as it is, like the rows' stamps."""
     from licence_reminder.validation.rules import parse_datetime
 
     dialect = dialect_of(engine)
-    ((value,),) = [row for _keys, rows in stream_rows(engine, dept, dialect.clock_sql, {}, 1)
-                   for row in rows]
+    (value,) = query_one(engine, dept, dialect.clock_sql, {})
     if dialect.name == "sqlite":  # CURRENT_TIMESTAMP is UTC text there
         value = dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
     return parse_datetime(value)

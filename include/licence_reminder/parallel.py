@@ -29,7 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 from licence_reminder.db import dialect_of
 from licence_reminder.errors import PermanentError, TransientError
-from licence_reminder.extract import SplitRange, extract_query, query_params, stream_chunks, stream_rows
+from licence_reminder.extract import (
+    SplitRange,
+    extract_query,
+    query_one,
+    query_params,
+    stream_chunks,
+    stream_rows,
+)
 from licence_reminder.registry import Catalogue, Department
 
 if TYPE_CHECKING:
@@ -100,13 +107,9 @@ def split_ranges(source: Engine, dept: Department, watermark: dt.datetime | None
     inner = extract_query(dept, dialect, incremental=watermark is not None, columns=(column,))
     params = query_params(watermark, None)
 
-    def first_row(query: str, **extra: Any) -> tuple[Any, ...]:
-        return [row for _keys, rows in stream_rows(source, dept, query, {**params, **extra}, 1)
-                for row in rows][0]
-
     try:
-        total, keyed, lowest = first_row(
-            f"SELECT COUNT(*), COUNT(v.{quoted}), MIN(v.{quoted}) FROM ({inner}) v")
+        total, keyed, lowest = query_one(
+            source, dept, f"SELECT COUNT(*), COUNT(v.{quoted}), MIN(v.{quoted}) FROM ({inner}) v", params)
     except PermanentError as exc:
         if column not in str(exc):
             raise
@@ -119,9 +122,9 @@ def split_ranges(source: Engine, dept: Department, watermark: dt.datetime | None
     lowest = _integer(dept, lowest)
     cuts = set()
     for k in range(1, workers):
-        (value,) = first_row(f"SELECT v.{quoted} FROM ({inner}) v WHERE v.{quoted} IS NOT NULL "
-                             f"ORDER BY v.{quoted} LIMIT 1 OFFSET :split_offset",
-                             split_offset=keyed * k // workers)
+        (value,) = query_one(source, dept, f"SELECT v.{quoted} FROM ({inner}) v WHERE v.{quoted} IS NOT "
+                             f"NULL ORDER BY v.{quoted} LIMIT 1 OFFSET :split_offset",
+                             {**params, "split_offset": keyed * k // workers})
         cuts.add(_integer(dept, value))
     bounds: list[int | None] = [None, *sorted(c for c in cuts if c > lowest), None]
     return list(itertools.pairwise(bounds))
