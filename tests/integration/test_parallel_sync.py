@@ -266,3 +266,24 @@ def test_split_sync_with_gapped_and_null_keys_loses_no_row(world) -> None:  # ty
     states = [_state(single), _state(split)]
     assert states[0]["ledger"] == states[1]["ledger"]
     assert all(vanished for *_, vanished in states[1]["ledger"])
+
+
+@pytest.mark.postgres
+@pytest.mark.mariadb
+def test_split_sync_from_postgresql_equals_single_process(postgres_database: str, mariadb_factory) -> None:  # type: ignore[no-untyped-def]
+    """Forked workers over psycopg2's named cursors: the same ledger as one process."""
+    from licence_reminder import schema
+    from licence_reminder.db import engine_from_url
+    from licence_reminder.demo.sources import seed_source
+
+    source = engine_from_url(postgres_database)
+    seed_source(source, "scjgj", today=TODAY, n=500, seed=5)
+    ledgers = [engine_from_url(mariadb_factory()) for _ in range(2)]
+    for ledger in ledgers:
+        schema.upgrade(ledger)
+    stats = [_run(ledgers[0], source, _department(1), "r1"), _run(ledgers[1], source, _department(3), "r1")]
+    assert stats[0].rows_read == stats[1].rows_read == 500
+    assert _state(ledgers[0])["ledger"] == _state(ledgers[1])["ledger"]
+    assert _state(ledgers[0])["quarantine"] == _state(ledgers[1])["quarantine"]
+    for engine in (source, *ledgers):
+        engine.dispose()
