@@ -40,10 +40,12 @@ run_dag() {
   fi
 }
 echo "== running the DAGs (airflow dags test)"
+failed=()
+# as the scheduler would: one department's failure stops neither the others nor the dispatch
 for dag in $("$PY" -c "from licence_reminder.config import Settings; from licence_reminder.registry import scan_registry; print(' '.join('sync_' + e.code for e in scan_registry(Settings.from_env().registry_dir)))"); do
-  run_dag "$dag"
+  run_dag "$dag" || failed+=("$dag")
 done
-run_dag dispatch_reminders
+run_dag dispatch_reminders || failed+=(dispatch_reminders)
 echo "== summary"
 "$PY" -m licence_reminder.cli summary
 "$PY" -m licence_reminder.cli summary --json >"$VAR/after.json"
@@ -57,3 +59,7 @@ earlier = sum(before.get(r["code"], {}).get("messages_sent", 0) for r in after)
 print(f"this run: {sent_now} messages sent ({calls_now} gateway calls); sent by earlier runs and not sent again: {earlier}")
 PY
 echo "data-quality reports: ${LR_REPORT_DIR#$ROOT/}/"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED: ${failed[*]} (logs in ${VAR#$ROOT/}/logs/)" >&2
+  exit 1
+fi

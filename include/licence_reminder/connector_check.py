@@ -52,6 +52,8 @@ def check(
         say(f"FAIL  catalogue {exc.path}")
         for problem in exc.problems:
             say(f"      - {problem}")
+        say("      (catalogues are read from LR_CATALOGUE_DIR, default include/registry/catalogues; "
+            "--catalogue-dir names another folder)")
         return 2
     say(f"ok    catalogue: {len(catalogue.entries)} licence kinds")
 
@@ -80,6 +82,7 @@ def check(
         engine.dispose()
         error = classify_db_error(exc, what=f"connection {dept.source.conn_id!r} ({engine.dialect.name})")
         say(f"FAIL  {error}")
+        say("      check the connection's host, port, login, password and schema (the database name)")
         return 2
     say(f"ok    connection {dept.source.conn_id!r} ({engine.dialect.name}): connected")
 
@@ -101,6 +104,9 @@ def _extract_and_split(engine: Engine, dept: Department, catalogue: Catalogue, *
             rejections.extend(validator.validate(chunk).rejected)
     except (PermanentError, TransientError) as exc:
         say(f"FAIL  extract: {exc}")
+        if engine.dialect.name == "postgresql" and "does not exist" in str(exc):
+            say("      a table outside the public schema: qualify it in the SQL (schema.table) or give "
+                "the connection the extra key search_path")
         return 2
     totals = validator.totals
     rows, rejected = totals.get("rows", 0), totals.get("rejected", 0)

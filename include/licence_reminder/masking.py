@@ -9,10 +9,14 @@ _MOBILE_SHAPED = re.compile(r"(?:\+?86)?1[0-9]{10}")
 
 
 def mask_mobile(value: object) -> str:
-    """``13812345678`` -> ``138****5678``; anything short is starred whole."""
+    """``13812345678`` -> ``138****5678``; a shorter value keeps its length and shows less
+    (``1390372`` -> ``139**72``), so a wrong number never looks like a whole one; under 7
+    characters, all starred."""
     s = "" if value is None else str(value).strip()
+    if len(s) >= 11:
+        return f"{s[:3]}{'*' * (len(s) - 7)}{s[-4:]}"
     if len(s) >= 7:
-        return f"{s[:3]}{'*' * (len(s) - 7)}{s[-4:]}" if len(s) > 11 else f"{s[:3]}****{s[-4:]}"
+        return f"{s[:3]}{'*' * (len(s) - 5)}{s[-2:]}"
     return "*" * len(s)
 
 

@@ -113,8 +113,9 @@ def split_ranges(source: Engine, dept: Department, watermark: dt.datetime | None
     except PermanentError as exc:
         if column not in str(exc):
             raise
-        raise PermanentError(f"department {dept.code}: field 'source.sync.split_column': does the "
-                             f"extract return a column {column!r}? {exc}") from exc
+        raise PermanentError(f"department {dept.code}: field 'source.sync.split_column': the server "
+                             f"finds no column {column!r} in the extract; alias the key in the SQL "
+                             f"(e.g. x.id AS {column}) ({exc})") from exc
     if not total:
         return []
     if not keyed:

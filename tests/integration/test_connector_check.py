@@ -79,6 +79,7 @@ def test_unreachable_server_fails_at_the_connection_line(monkeypatch: pytest.Mon
     text = out.getvalue()
     assert "FAIL  connection 'src_scjgj' (mysql): (2003" in text and "ok    connection" not in text
     assert "FAIL  extract" not in text and "s3cret-pw" not in text
+    assert "check the connection's host, port, login, password and schema" in text
 
 
 def test_every_row_rejected_points_at_the_configuration(source: list, tmp_path: Path) -> None:

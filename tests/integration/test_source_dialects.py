@@ -157,7 +157,7 @@ def test_split_column_the_extract_does_not_return_names_the_field(tmp_path: Path
     dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
     sync = dept.source.sync.model_copy(update={"split_column": "pk_id"})
     dept = dept.model_copy(update={"source": dept.source.model_copy(update={"sync": sync})})
-    with pytest.raises(PermanentError, match="field 'source.sync.split_column': does the extract return "
-                                             "a column 'pk_id'"):
+    with pytest.raises(PermanentError, match="field 'source.sync.split_column': the server finds no "
+                                             "column 'pk_id' in the extract"):
         split_ranges(engine, dept, None, 2)
     engine.dispose()

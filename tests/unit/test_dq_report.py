@@ -98,7 +98,7 @@ def test_report_masks_examples_even_if_given_unmasked() -> None:
                               totals={"rows": 1, "valid": 0, "rejected": 1, "mobile_format": 1},
                               examples={"mobile_format": [raw]})
 
-    assert "138****4567" in page and "1381234567" not in page and RESIDENT_ID not in page
+    assert "138*****67" in page and "1381234567" not in page and RESIDENT_ID not in page
 
 
 def test_report_is_self_contained_escaped_and_phone_ready(page: str) -> None:
@@ -160,3 +160,12 @@ def test_licence_numbers_shaped_like_personal_numbers_are_masked(licence_no: str
     assert licence_no not in render_report_html(
         department_code="d", department_name="某局", run_id="r", totals=TOTALS,
         examples={"mobile_format": [example]}) or licence_no == shown
+
+
+@pytest.mark.parametrize(("mobile", "shown"), [("13812345678", "138****5678"), ("1390372", "139**72"),
+                                               ("1381234567", "138*****67"), ("+8613812345678", "+86*******5678"),
+                                               ("139037", "******")])
+def test_a_wrong_mobile_keeps_its_length_and_shows_less(mobile: str, shown: str) -> None:
+    from licence_reminder.masking import mask_mobile
+
+    assert mask_mobile(mobile) == shown
