@@ -353,7 +353,9 @@ def publish(engine: Engine, plan: SyncPlan, stats: StageStats, *, fail_after: st
             out.updated = conn.execute(sql("ledger_update_changed", conn), p).rowcount
             _maybe_fail(fail_after, "update")
             max_id = conn.execute(sql("ledger_max_id", conn)).scalar()
-            out.inserted = conn.execute(sql("ledger_insert_new", conn), p).rowcount
+            first_load = conn.execute(sql("ledger_holds_department", conn), p).first() is None
+            out.inserted = conn.execute(
+                sql("ledger_insert_first" if first_load else "ledger_insert_new", conn), p).rowcount
             if out.inserted:
                 conn.execute(sql("history_inserted", conn), {**p, "max_id": max_id})
             if plan.mode == "full" and stats.vanished:  # both scan the department's ledger rows

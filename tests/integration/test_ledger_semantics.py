@@ -367,6 +367,65 @@ def test_reminder_dates_follow_the_catalogue(engines) -> None:  # type: ignore[n
 
 
 @pytest.mark.mariadb
+def test_first_load_merged_after_another_run_compares_with_what_that_run_left(engines) -> None:  # type: ignore[no-untyped-def]
+    """A run staged as a first load, merged after another run of the department committed, merges
+    against the ledger as it is then: nothing twice, a history row for every licence."""
+    ledger, source = engines
+    put(source, licence("F0001", 30), licence("F0002", 30))
+    first = sync.start_run(ledger, DEPT, run_id="testdept:first", logical_date=TODAY, force_full=True)
+    first_stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, first, today=TODAY)
+    put(source, licence("F0003", 30))
+    assert run_sync(ledger, source, full=True).inserted == 3
+    out = sync.publish(ledger, first, first_stats)
+    assert (out.inserted, out.updated) == (0, 0)
+    assert q(ledger, "SELECT COUNT(*), COUNT(DISTINCT licence_no) FROM ledger")[0] == (3, 3)
+    assert q(ledger, "SELECT COUNT(*) FROM ledger_history WHERE change_kind = 'insert'")[0][0] == 3
+
+
+@pytest.mark.mariadb
+def test_first_load_merge_keeps_other_writers_of_the_department_out(mariadb_factory) -> None:  # type: ignore[no-untyped-def]
+    """The first-load insert does not compare with the ledger: what makes that safe is that once
+    the merge has begun, another writer's licence of the department waits for it to commit."""
+    from licence_reminder import schema
+    from licence_reminder.db import engine_from_url
+
+    ledger_url = mariadb_factory()
+    ledger, writer, source = engine_from_url(ledger_url), engine_from_url(ledger_url), engine_from_url(mariadb_factory())
+    schema.upgrade(ledger)
+    create_source_table(source)
+    sync.register_department(ledger, DEPT, CATALOGUE)
+    put(source, licence("R0001", 30), licence("R0002", 30))
+    first = sync.start_run(ledger, DEPT, run_id="testdept:raced", logical_date=TODAY, force_full=True)
+    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, first, today=TODAY)
+    row = q(ledger, "SELECT * FROM staging_licence WHERE licence_no = 'R0001'")[0]._asdict()
+    refused: list[BaseException] = []
+
+    def other_writer(conn, cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO ledger (") and "LEFT JOIN" not in statement:  # the first-load insert
+            with pytest.raises(sa.exc.OperationalError) as caught, writer.begin() as c2:
+                c2.execute(sa.text("SET SESSION innodb_lock_wait_timeout = 1"))
+                c2.execute(sa.text("INSERT INTO ledger (dept_code, licence_no, licence_name, holder_name, "
+                                   "holder_type, contact_name, contact_id_no, contact_mobile, expiry_date, status, "
+                                   "row_hash, created_run, updated_run, created_at, updated_at) VALUES "
+                                   "(:dept_code, :licence_no, :licence_name, :holder_name, :holder_type, "
+                                   ":contact_name, :contact_id_no, :contact_mobile, :expiry_date, :status, "
+                                   ":row_hash, 'other', 'other', NOW(), NOW())"), row)
+            refused.append(caught.value)
+
+    sa.event.listen(ledger, "before_cursor_execute", other_writer)
+    try:
+        out = sync.publish(ledger, first, stats)
+    finally:
+        sa.event.remove(ledger, "before_cursor_execute", other_writer)
+    assert len(refused) == 1 and "Lock wait timeout" in str(refused[0])
+    assert out.inserted == 2
+    assert [tuple(r) for r in q(ledger, "SELECT licence_no, created_run FROM ledger ORDER BY licence_no")] == [
+        ("R0001", "testdept:raced"), ("R0002", "testdept:raced")]
+    for engine in (ledger, writer, source):
+        engine.dispose()
+
+
+@pytest.mark.mariadb
 def test_full_run_stages_exactly_the_rows_the_ledger_does_not_hold(engines) -> None:  # type: ignore[no-untyped-def]
     """A full run stages no unchanged row, and every changed, returning (vanished before) and
     fixed (quarantined before) one."""
