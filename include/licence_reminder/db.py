@@ -143,6 +143,9 @@ def get_airflow_connection(conn_id: str) -> Any:
 def engine_from_url(url: str, **kwargs: Any) -> Engine:
     from sqlalchemy import create_engine, event
 
+    # A statement's error carries its bound values otherwise (a staged row's ID number), and task
+    # logs print the error chain.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
 

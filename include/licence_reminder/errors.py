@@ -6,6 +6,8 @@ Domain code raises these; the DAG layer turns ``PermanentError`` into ``AirflowF
 
 from __future__ import annotations
 
+import re
+
 
 class PermanentError(Exception):
     """Retrying cannot help: bad SQL, a bad configuration file, a malformed value."""
@@ -21,11 +23,25 @@ _MYSQL_PERMANENT = {1044, 1045, 1049, 1054, 1064, 1109, 1146, 1149, 1222, 1241, 
 _MYSQL_TRANSIENT = {1040, 1053, 1205, 1213, 1317, 1969, 2002, 2003, 2005, 2006, 2013, 3024}
 
 
+# Server messages that quote a row's value: a duplicate key (MySQL: "Duplicate entry
+# 'dept-licence_no' for key …"), a value a column refused ("Incorrect date value: '…'",
+# PostgreSQL: 'invalid input syntax for type date: "…"'). The value may be an ID number.
+_QUOTED_VALUE = re.compile(
+    r"""((?:Duplicate entry|Incorrect [\w ]+? value:|Truncated incorrect [\w ]+? value:"""
+    r"""|invalid input syntax for type [\w ]+?:|invalid input value for enum [\w.]+:) ?)"""
+    r"""(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""", re.IGNORECASE)
+
+
+def redact_values(detail: str) -> str:
+    """``detail`` with any row value a server message quotes replaced by ``'…'``."""
+    return _QUOTED_VALUE.sub(r"\1'…'", detail)
+
+
 def classify_db_error(exc: BaseException, *, what: str) -> Exception:
     """Wrap a DB-API/SQLAlchemy error as Permanent or Transient, with a message for a person.
 
-    The message carries the server's error text (which names tables and columns, never row values
-    in the errors classified here) and what we were doing.
+    The message carries the server's error text, with any row value it quotes redacted (it names
+    tables, columns and keys), and what we were doing.
     """
     from sqlalchemy import exc as sa_exc
 
@@ -34,7 +50,7 @@ def classify_db_error(exc: BaseException, *, what: str) -> Exception:
     if orig is not None and getattr(orig, "args", None):
         first = orig.args[0]
         code = first if isinstance(first, int) else None
-    detail = str(orig).splitlines()[0][:500] if str(orig) else type(orig).__name__
+    detail = redact_values(str(orig).splitlines()[0])[:500] if str(orig) else type(orig).__name__
     message = f"{what}: {detail}"
     if code in _MYSQL_PERMANENT:
         return PermanentError(message)

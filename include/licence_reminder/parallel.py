@@ -28,7 +28,7 @@ from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 
 from licence_reminder.db import dialect_of
-from licence_reminder.errors import PermanentError, TransientError
+from licence_reminder.errors import PermanentError, TransientError, redact_values
 from licence_reminder.extract import (
     SplitRange,
     extract_query,
@@ -197,7 +197,7 @@ def _worker(pipe: Pipe, split_range: SplitRange, ledger: Engine, source: Engine,
                             stager.validator.totals)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the run
         error_class = exc.__class__ if isinstance(exc, (PermanentError, TransientError)) else RuntimeError
-        pipe.send(("error", (error_class, f"{type(exc).__name__}: {exc}")))
+        pipe.send(("error", (error_class, redact_values(f"{type(exc).__name__}: {exc}"))))
     finally:
         pipe.close()
 

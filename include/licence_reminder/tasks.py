@@ -22,7 +22,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def airflow_errors(fn: F) -> F:
-    """PermanentError → AirflowFailException (no retry); TransientError → retried."""
+    """PermanentError → AirflowFailException (no retry); TransientError → retried.
+
+    Either way without the error that caused it: the task log prints the chain, and a driver's
+    error quotes the value it refused (``Duplicate entry '<licence number>'``). Our message keeps
+    the server's text with such values redacted (``classify_db_error``).
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -31,9 +36,9 @@ def airflow_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except (PermanentError, RegistryError) as exc:
-            raise AirflowFailException(str(exc)) from exc
-        except TransientError:
-            raise
+            raise AirflowFailException(str(exc)) from None
+        except TransientError as exc:
+            raise exc from None
 
     return wrapper  # type: ignore[return-value]
 

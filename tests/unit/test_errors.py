@@ -1,0 +1,68 @@
+"""Database errors reach the task log without the values they quote or were bound with."""
+
+from __future__ import annotations
+
+import traceback
+
+import pymysql
+import pytest
+import sqlalchemy as sa
+
+from licence_reminder.errors import PermanentError, TransientError, classify_db_error, redact_values
+
+ID_NO = "410505199001011233"
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    (f"(1062, \"Duplicate entry 'scjgj-{ID_NO}' for key 'uq_ledger_licence'\")",
+     "(1062, \"Duplicate entry '…' for key 'uq_ledger_licence'\")"),
+    ("(1292, \"Incorrect date value: '2026年12月' for column `s`.`lic`.`expiry` at row 3\")",
+     "(1292, \"Incorrect date value: '…' for column `s`.`lic`.`expiry` at row 3\")"),
+    ("(1292, \"Truncated incorrect DOUBLE value: '13912345678'\")",
+     "(1292, \"Truncated incorrect DOUBLE value: '…'\")"),
+    ('invalid input syntax for type date: "13912345678"', "invalid input syntax for type date: '…'"),
+    ("(1146, \"Table 'src.lic' doesn't exist\")", "(1146, \"Table 'src.lic' doesn't exist\")"),
+])
+def test_redact_values_removes_quoted_row_values_only(message: str, expected: str) -> None:
+    assert redact_values(message) == expected
+
+
+def _duplicate() -> sa.exc.IntegrityError:
+    driver = pymysql.err.IntegrityError(1062, f"Duplicate entry 'scjgj-{ID_NO}' for key 'uq_ledger_licence'")
+    return sa.exc.IntegrityError("INSERT INTO ledger …", {"licence_no": ID_NO}, driver)
+
+
+def test_classified_error_names_the_key_not_the_value() -> None:
+    err = classify_db_error(_duplicate(), what="department scjgj: merge into the ledger")
+    assert isinstance(err, PermanentError)
+    assert str(err) == ("department scjgj: merge into the ledger: "
+                        "(1062, \"Duplicate entry '…' for key 'uq_ledger_licence'\")")
+
+
+@pytest.mark.parametrize("kind", [PermanentError, TransientError])
+def test_task_errors_drop_the_driver_error_from_the_log(kind: type[Exception]) -> None:
+    from licence_reminder.tasks import airflow_errors
+
+    @airflow_errors
+    def task() -> None:
+        try:
+            raise _duplicate()
+        except sa.exc.IntegrityError as exc:
+            raise kind(f"department scjgj: {redact_values(str(exc.orig))}") from exc
+
+    with pytest.raises(Exception) as caught:
+        task()
+    logged = "".join(traceback.format_exception(caught.value))
+    assert "Duplicate entry '…'" in logged
+    assert ID_NO not in logged
+    assert (type(caught.value).__name__ == "AirflowFailException") == (kind is PermanentError)
+
+
+def test_statement_errors_hide_bound_values(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from licence_reminder.db import engine_from_url
+
+    engine = engine_from_url(f"sqlite:///{tmp_path}/x.db")
+    with pytest.raises(sa.exc.OperationalError) as caught, engine.connect() as conn:
+        conn.execute(sa.text("INSERT INTO no_such_table VALUES (:v)"), {"v": ID_NO})
+    assert "no_such_table" in str(caught.value)
+    assert ID_NO not in "".join(traceback.format_exception(caught.value))
