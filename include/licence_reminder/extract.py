@@ -131,6 +131,25 @@ def stream_chunks(
         yield to_canonical(pd.DataFrame.from_records(rows, columns=keys), dept)
 
 
+def duplicated_numbers(engine: Engine, dept: Department, numbers: list[Any], *,
+                       batch: int = 10_000) -> set[Any]:
+    """Those of ``numbers`` (licence numbers as the source returns them) that the department's
+    whole extract returns more than once. Batches are large: without an index on the column each
+    query scans the register once."""
+    dialect = dialect_of(engine)
+    column = dialect.quote(dept.source.columns.get("licence_no", "licence_no"))
+    inner = extract_query(dept, dialect, incremental=False, columns=())
+    found: set[Any] = set()
+    for start in range(0, len(numbers), batch):
+        part = numbers[start:start + batch]
+        marks = ", ".join(f":n{k}" for k in range(len(part)))
+        query = (f"SELECT v.{column} FROM ({inner}) v WHERE v.{column} IN ({marks}) "
+                 f"GROUP BY v.{column} HAVING COUNT(*) > 1")
+        for _keys, rows in stream_rows(engine, dept, query, {f"n{k}": v for k, v in enumerate(part)}, batch):
+            found.update(r[0] for r in rows)
+    return found
+
+
 def query_one(engine: Engine, dept: Department, query: str, params: dict[str, Any]) -> tuple[Any, ...]:
     """The first row of a small query on the department's source (read to the end, so the
     connection goes back to its pool clean)."""

@@ -190,7 +190,7 @@ def _worker(pipe: Pipe, split_range: SplitRange, ledger: Engine, source: Engine,
         pipe.send(("numbers", _numbers_in_range(source, dept, plan, split_range)))
         first_row, seen_before = pipe.recv()
         stager = sync.ChunkStager(ledger, dept, catalogue, plan, today=today, first_row=first_row,
-                                  seen_before=seen_before)
+                                  seen_before=seen_before, source=source)
         for chunk in stream_chunks(source, dept, watermark=plan.read_after, split_range=split_range):
             stager.add(chunk)
         pipe.send(("done", (stager.stats, stager.max_wm, stager.rejections_kept,

@@ -191,7 +191,7 @@ def _extract_and_stage(ledger: Engine, source: Engine, dept: Department, catalog
         # Python lets no daemonic process start children, as some executors run their tasks
         log.warning("department %s: this task runs in a daemonic process, which cannot start "
                     "sync workers; extracting in one process instead", dept.code)
-    stager = ChunkStager(ledger, dept, catalogue, plan, today=today)
+    stager = ChunkStager(ledger, dept, catalogue, plan, today=today, source=source)
     for chunk in stream_chunks(source, dept, watermark=plan.read_after, limit=limit):
         stager.add(chunk)
     stats = stager.stats
@@ -221,10 +221,13 @@ class ChunkStager:
     """Validates chunks and stages what changed; what one process (or one worker) accumulates."""
 
     def __init__(self, ledger: Engine, dept: Department, catalogue: Catalogue, plan: SyncPlan, *,
-                 today: dt.date, first_row: int = 0, seen_before: set[str] | None = None) -> None:
+                 today: dt.date, first_row: int = 0, seen_before: set[str] | None = None,
+                 source: Engine | None = None) -> None:
+        """``source``: asked, in an incremental run, which of the licence numbers read it holds
+        more than once."""
         from licence_reminder.validation.suite import Validator
 
-        self.ledger, self.dept, self.plan = ledger, dept, plan
+        self.ledger, self.dept, self.plan, self.source = ledger, dept, plan, source
         self.validator = Validator(catalogue_names={e.licence_name for e in catalogue.entries},
                                    today=today, first_row=first_row, seen_licence_nos=seen_before)
         self.leads = {e.licence_name: (e.first_lead_days, e.second_lead_days) for e in catalogue.entries}
@@ -241,6 +244,8 @@ class ChunkStager:
                                            {"dept_code": dept.code}).first() is None
 
     def add(self, chunk: pd.DataFrame) -> None:
+        if self.source is not None and self.plan.mode == "incremental":
+            self._find_source_duplicates(chunk)
         result = self.validator.validate(chunk)
         self.stats.rows_read += len(chunk)
         self.stats.rows_valid += len(result.valid)
@@ -258,6 +263,18 @@ class ChunkStager:
                 exc, what=f"department {self.dept.code}: staging in the ledger database") from exc
         self.stats.staged += len(changed)
         self.stats.unchanged += len(result.valid) - len(changed)
+
+    def _find_source_duplicates(self, chunk: pd.DataFrame) -> None:
+        import pandas as pd
+
+        from licence_reminder.extract import duplicated_numbers
+        from licence_reminder.validation.suite import normalised_text
+
+        numbers = list(pd.unique(chunk["licence_no"].dropna()))
+        if numbers:
+            held = duplicated_numbers(self.source, self.dept, numbers)  # type: ignore[arg-type]
+            self.validator.source_duplicates.update(
+                n for n in normalised_text(pd.Series(list(held), dtype=object)) if n is not None)
 
     def _changed_rows(self, valid: pd.DataFrame) -> tuple[pd.DataFrame, staging.Texts]:
         """The valid rows to stage (new, changed, vanished before, or leaving quarantine), with
@@ -298,13 +315,23 @@ class ChunkStager:
     def _rejection_frame(self, rejected: list[Any]) -> pd.DataFrame:
         import pandas as pd
 
+        from licence_reminder.validation.rules import DUPLICATE_LICENCE_NO
+
         rows = []
         for rej in rejected:
             # a rejected row still moves the watermark, unless its timestamp itself is bad
             if not any(f.column == "source_updated_at" for f in rej.failures):
                 self._see_watermark(_parse_wm(rej.raw.get("source_updated_at")))
             raw_json = json.dumps(rej.raw, ensure_ascii=False, default=str, sort_keys=True)
-            key = rej.licence_no or "row:" + hashlib.md5(raw_json.encode()).hexdigest()
+            digest = hashlib.md5(raw_json.encode()).hexdigest()
+            # One open quarantine entry per key: a duplicate's key is its number and content, or it
+            # would take the place of the entry of the number's other (rejected) row.
+            if not rej.licence_no:
+                key = "row:" + digest
+            elif any(f.rule == DUPLICATE_LICENCE_NO for f in rej.failures):
+                key = f"{rej.licence_no[:64]}#{digest[:12]}"
+            else:
+                key = rej.licence_no
             rows.append((key[:80], rej.licence_no, rej.row_number,
                          ",".join(sorted({f.rule for f in rej.failures}))[:1000],
                          json.dumps([asdict(f) for f in rej.failures], ensure_ascii=False), raw_json))

@@ -426,6 +426,50 @@ def test_first_load_merge_keeps_other_writers_of_the_department_out(mariadb_fact
 
 
 @pytest.mark.mariadb
+def test_every_rejected_row_of_a_licence_number_is_kept_in_quarantine(engines) -> None:  # type: ignore[no-untyped-def]
+    """The first row of a number fails a rule, a later row repeats the number: both rows stay in
+    quarantine, each with its own values and reasons."""
+    ledger, source = engines
+    put(source, licence("Q0001", 30, contact_mobile="1380000"))
+    with source.begin() as conn:  # put() replaces rows of the same number; this adds one
+        row = licence("Q0001", 60, holder_name="另一家公司")
+        conn.execute(sa.text(f"INSERT INTO lic ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})"), row)
+    run_sync(ledger, source, full=True)
+    kept = q(ledger, "SELECT licence_no, rules, raw_values FROM quarantine WHERE resolved_at IS NULL ORDER BY rules")
+    assert [(r.licence_no, r.rules) for r in kept] == [("Q0001", "duplicate_licence_no"), ("Q0001", "mobile_format")]
+    assert "另一家公司" in kept[0].raw_values
+    run_sync(ledger, source, full=True)  # a second run refreshes both entries, adds none
+    assert q(ledger, "SELECT COUNT(*) FROM quarantine")[0][0] == 2
+
+
+@pytest.mark.mariadb
+def test_incremental_run_does_not_let_a_duplicate_replace_the_licence(engines) -> None:  # type: ignore[no-untyped-def]
+    """A licence number the source holds twice: the full run loads the first row. An incremental
+    run that reads only the other (changed) row must not load it; it is rejected, saying why."""
+    ledger, source = engines
+    put(source, licence("U0001", 30), licence("U0002", 30))
+    with source.begin() as conn:
+        row = licence("U0001", 90, holder_name="冒名公司")
+        conn.execute(sa.text(f"INSERT INTO lic ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})"), row)
+    assert run_sync(ledger, source, full=True).inserted == 2
+    holder = "SELECT holder_name, expiry_date FROM ledger WHERE licence_no = 'U0001'"
+    first = q(ledger, holder)
+    assert first[0].holder_name == "安阳市某某食品有限公司"
+    with source.begin() as conn:
+        conn.execute(sa.text("UPDATE lic SET source_updated_at = :t WHERE holder_name = '冒名公司'"),
+                     {"t": dt.datetime(2026, 11, 20, 9, 0)})
+        conn.execute(sa.text("UPDATE lic SET contact_name = '李四', source_updated_at = :t WHERE licence_no = 'U0002'"),
+                     {"t": dt.datetime(2026, 11, 20, 9, 0)})
+    out = run_sync(ledger, source)
+    assert out.updated == 1  # U0002's change still loads
+    assert q(ledger, holder) == first
+    reasons = q(ledger, "SELECT reasons FROM quarantine WHERE licence_no = 'U0001' AND resolved_at IS NULL")
+    assert any("the source holds other rows with this licence number" in r.reasons for r in reasons)
+    run_sync(ledger, source, full=True)
+    assert q(ledger, holder) == first
+
+
+@pytest.mark.mariadb
 def test_full_run_stages_exactly_the_rows_the_ledger_does_not_hold(engines) -> None:  # type: ignore[no-untyped-def]
     """A full run stages no unchanged row, and every changed, returning (vanished before) and
     fixed (quarantined before) one."""

@@ -161,3 +161,23 @@ def test_split_column_the_extract_does_not_return_names_the_field(tmp_path: Path
                                              "column 'pk_id' in the extract"):
         split_ranges(engine, dept, None, 2)
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_value_the_server_refuses_is_not_in_the_error(postgres_database: str) -> None:
+    """PostgreSQL quotes the value a cast refuses ('invalid input syntax for type bigint:
+    "+86 13903720005"'); the department's error keeps the rest of the message."""
+    import sqlalchemy as sa
+
+    from licence_reminder.db import engine_from_url
+    from licence_reminder.errors import PermanentError
+
+    engine = engine_from_url(postgres_database)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE lic (xkzh text, lxdh text)"))
+        conn.execute(sa.text("INSERT INTO lic VALUES ('A1', '+86 13903720005')"))
+    dept = _keyed_department("SELECT xkzh AS licence_no, lxdh::bigint AS contact_mobile FROM lic", workers=1)
+    with pytest.raises(PermanentError, match="invalid input syntax for type bigint: '…'") as err:
+        list(stream_chunks(engine, dept, watermark=None))
+    assert "13903720005" not in str(err.value)
+    engine.dispose()

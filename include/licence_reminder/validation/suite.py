@@ -333,6 +333,10 @@ class Validator:
         self._plausible = (lo.toordinal(), hi.toordinal())
         self._rows_seen = first_row
         self._licence_nos: set[str] = set(seen_licence_nos or ())
+        # Licence numbers the source holds more than once, found beyond the rows read (an
+        # incremental run reads one row of such a number and cannot tell whether it is the one
+        # a full run keeps): every row of such a number is rejected.
+        self.source_duplicates: set[str] = set()
         self._memo: dict[str, dict[Any, tuple[Any, int, str | None]]] = {"date": {}, "datetime": {}}
         self._suite = build_suite(self.catalogue_names)
         self._order = {self._key(e.meta): k for k, e in enumerate(self._suite.expectations)}
@@ -527,19 +531,24 @@ class Validator:
             for i in np.flatnonzero(before)}
 
         # duplicates: the first occurrence in the extract stays; later ones are rejected
-        seen = self._licence_nos
+        seen, elsewhere = self._licence_nos, self.source_duplicates
         dup = np.zeros(n, dtype=bool)
+        dup_reasons: dict[int, str] = {}
         for i, no in enumerate(out["licence_no"]):
             if no is None:
                 continue
             if no in seen:
                 dup[i] = True
+                dup_reasons[i] = "licence_no: the same licence number appeared earlier in this extract"
             else:
                 seen.add(no)
+                if no in elsewhere:
+                    dup[i] = True
+                    dup_reasons[i] = ("licence_no: the source holds other rows with this licence number; a run "
+                                      "that reads only changed rows leaves the ledger as it is (a full run "
+                                      "loads the first row and rejects the others): remove the duplicates")
         gx[_derived_key(R.DUPLICATE_LICENCE_NO, "licence_no")] = ~dup
-        reasons[(R.DUPLICATE_LICENCE_NO, "licence_no")] = {
-            int(i): "licence_no: the same licence number appeared earlier in this extract"
-            for i in np.flatnonzero(dup)}
+        reasons[(R.DUPLICATE_LICENCE_NO, "licence_no")] = dup_reasons
 
         return Derived(n=n, normalised=out, gx_frame=pd.DataFrame(gx), reasons=reasons)
 
