@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from licence_reminder.config import Settings
+from licence_reminder.errors import redact_values
 
 
 def _ledger(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -74,6 +75,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(f"  last sync   : {s.get('status', 'never')} ({s.get('mode', '-')}), "
               f"extracted {s.get('rows_read', 0)}, rejected {s.get('rows_rejected', 0)} "
               f"[top reasons: {_top_reasons(s.get('counts_by_rule'))}]")
+        if s.get("status") == "failed" and s.get("error"):
+            print(f"  why         : {redact_values(str(s['error']))[:300]}")
         print(f"  ledger      : {r['in_ledger']} licences, {r['in_quarantine']} rows in quarantine")
         print(f"  reminders   : {r['reminders']} due to date ({r['reminders_cancelled']} cancelled)")
         print(f"  messages    : {r['messages_sent']} sent ({r['messages_delivered']} delivered), "
@@ -109,7 +112,16 @@ def quarantine_rows(engine: Any, dept_code: str, *, rule: str | None = None,
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
-    rows = quarantine_rows(_ledger(args), args.dept, rule=args.rule, limit=args.limit)
+    from licence_reminder.db import sql
+
+    engine = _ledger(args)
+    with engine.connect() as conn:
+        known = [r[0] for r in conn.execute(sql("department_codes", conn))]
+    if args.dept not in known:
+        print(f"no department {args.dept!r} in the ledger database; its departments: "
+              f"{', '.join(known) or 'none yet (a department appears at its first sync)'}", file=sys.stderr)
+        return 2
+    rows = quarantine_rows(engine, args.dept, rule=args.rule, limit=args.limit)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, default=str, indent=2))
         return 0

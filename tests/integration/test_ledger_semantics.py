@@ -506,3 +506,21 @@ def test_quarantine_listing_masks_a_licence_number_that_is_an_id_number(engines,
     out = capsys.readouterr().out
     assert "licence 410*************34" in out and "410505199003071234" not in out
     assert q(ledger, "SELECT licence_no FROM quarantine") == [("410505199003071234",)]  # kept as it is
+
+
+@pytest.mark.mariadb
+def test_cli_names_an_unknown_department_and_why_the_last_sync_failed(engines, capsys) -> None:  # type: ignore[no-untyped-def]
+    from licence_reminder import cli
+
+    ledger, source = engines
+    url = ledger.url.render_as_string(False)
+    assert cli.main(["quarantine", "--dept", "nosuch", "--url", url]) == 2
+    assert "no department 'nosuch' in the ledger database; its departments: testdept" in capsys.readouterr().err
+    plan = sync.start_run(ledger, DEPT, run_id="testdept:broken", logical_date=TODAY)
+    sync.fail_run(ledger, plan.run_id, "department testdept: extract from connection 'src_test': "
+                                       "(1292, \"Incorrect date value: '410505199001011233' for column `d`\")")
+    assert cli.main(["summary", "--url", url]) == 0
+    out = capsys.readouterr().out
+    assert "last sync   : failed" in out
+    assert "why         : department testdept: extract from connection 'src_test': (1292, \"Incorrect date value: '…'" in out
+    assert "410505199001011233" not in out
