@@ -132,7 +132,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     print(f"{args.dept}: {len(rows)} row(s) in quarantine (newest first, personal data masked, "
           f"times in {zone})")
     for r in rows:
-        print(f"- licence {r['licence_no'] or '-'} (source row {r['source_row']}), "
+        print(f"- licence {r['licence_no'] or '-'} (row {r['source_row']} of that run's extract), "
               f"first seen {r['first_seen_at']}, last seen {r['last_seen_at']} in run {r['run_id']}")
         for reason in r["reasons"]:
             print(f"    {reason['rule']}: {reason['message']}")

@@ -142,5 +142,5 @@ def _report_rejections(totals: Counter[str], rejections: list[Any], say: Callabl
     for rule, count in by_rule.most_common():
         say(f"      {count:>7}  {rule}")
         for ex in examples.get(rule, []):
-            say(f"               e.g. row {ex.get('row_number')} licence {ex.get('licence_no') or '-'}: "
+            say(f"               e.g. extract row {ex.get('row_number')} licence {ex.get('licence_no') or '-'}: "
                 f"{ex.get('reason', '')}")
