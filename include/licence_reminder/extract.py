@@ -131,20 +131,27 @@ def stream_chunks(
         yield to_canonical(pd.DataFrame.from_records(rows, columns=keys), dept)
 
 
-def duplicated_numbers(engine: Engine, dept: Department, numbers: list[Any], *,
+def duplicated_numbers(engine: Engine, dept: Department, numbers: list[Any] | None, *,
                        batch: int = 10_000) -> set[Any]:
     """Those of ``numbers`` (licence numbers as the source returns them) that the department's
-    whole extract returns more than once. Batches are large: without an index on the column each
-    query scans the register once."""
+    whole extract returns more than once; with ``numbers`` None, every such number.
+
+    Without an index on the column each query scans the register once: asking about 10,000
+    numbers took 0.7 s on a 1,000,000-row register here, listing every duplicated number 9 s.
+    """
     dialect = dialect_of(engine)
     column = dialect.quote(dept.source.columns.get("licence_no", "licence_no"))
     inner = extract_query(dept, dialect, incremental=False, columns=())
+    having = f"GROUP BY v.{column} HAVING COUNT(*) > 1"
+    if numbers is None:
+        return {r[0] for _keys, rows in stream_rows(
+            engine, dept, f"SELECT v.{column} FROM ({inner}) v WHERE v.{column} IS NOT NULL {having}",
+            {}, batch) for r in rows}
     found: set[Any] = set()
     for start in range(0, len(numbers), batch):
         part = numbers[start:start + batch]
         marks = ", ".join(f":n{k}" for k in range(len(part)))
-        query = (f"SELECT v.{column} FROM ({inner}) v WHERE v.{column} IN ({marks}) "
-                 f"GROUP BY v.{column} HAVING COUNT(*) > 1")
+        query = f"SELECT v.{column} FROM ({inner}) v WHERE v.{column} IN ({marks}) {having}"
         for _keys, rows in stream_rows(engine, dept, query, {f"n{k}": v for k, v in enumerate(part)}, batch):
             found.update(r[0] for r in rows)
     return found

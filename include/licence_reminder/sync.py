@@ -228,6 +228,7 @@ class ChunkStager:
         from licence_reminder.validation.suite import Validator
 
         self.ledger, self.dept, self.plan, self.source = ledger, dept, plan, source
+        self._listed_all_duplicates = False
         self.validator = Validator(catalogue_names={e.licence_name for e in catalogue.entries},
                                    today=today, first_row=first_row, seen_licence_nos=seen_before)
         self.leads = {e.licence_name: (e.first_lead_days, e.second_lead_days) for e in catalogue.entries}
@@ -270,11 +271,18 @@ class ChunkStager:
         from licence_reminder.extract import duplicated_numbers
         from licence_reminder.validation.suite import normalised_text
 
+        if self._listed_all_duplicates:
+            return
         numbers = list(pd.unique(chunk["licence_no"].dropna()))
-        if numbers:
-            held = duplicated_numbers(self.source, self.dept, numbers)  # type: ignore[arg-type]
-            self.validator.source_duplicates.update(
-                n for n in normalised_text(pd.Series(list(held), dtype=object)) if n is not None)
+        if not numbers:
+            return
+        # A full chunk means a big change, with more chunks to come: then one query listing every
+        # duplicated number costs less than asking about each chunk's numbers.
+        big = len(chunk) >= self.dept.source.sync.chunk_size
+        held = duplicated_numbers(self.source, self.dept, None if big else numbers)  # type: ignore[arg-type]
+        self._listed_all_duplicates = big
+        self.validator.source_duplicates.update(
+            n for n in normalised_text(pd.Series(list(held), dtype=object)) if n is not None)
 
     def _changed_rows(self, valid: pd.DataFrame) -> tuple[pd.DataFrame, staging.Texts]:
         """The valid rows to stage (new, changed, vanished before, or leaving quarantine), with

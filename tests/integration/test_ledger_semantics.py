@@ -443,9 +443,22 @@ def test_every_rejected_row_of_a_licence_number_is_kept_in_quarantine(engines) -
 
 
 @pytest.mark.mariadb
-def test_incremental_run_does_not_let_a_duplicate_replace_the_licence(engines) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("chunk_size", [50_000, 1])
+def test_incremental_run_does_not_let_a_duplicate_replace_the_licence(engines, chunk_size, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A licence number the source holds twice: the full run loads the first row. An incremental
-    run that reads only the other (changed) row must not load it; it is rejected, saying why."""
+    run that reads only the other (changed) row must not load it; it is rejected, saying why.
+    (Chunks of one row are all full: the run then lists every duplicated number at once.)"""
+    import sys
+
+    from licence_reminder import extract
+
+    sync_settings = DEPT.source.sync.model_copy(update={"chunk_size": chunk_size})
+    monkeypatch.setattr(sys.modules[__name__], "DEPT", DEPT.model_copy(
+        update={"source": DEPT.source.model_copy(update={"sync": sync_settings})}))
+    asked: list[object] = []
+    real = extract.duplicated_numbers
+    monkeypatch.setattr(extract, "duplicated_numbers",
+                        lambda engine, dept, numbers: asked.append(numbers) or real(engine, dept, numbers))
     ledger, source = engines
     put(source, licence("U0001", 30), licence("U0002", 30))
     with source.begin() as conn:
@@ -461,6 +474,7 @@ def test_incremental_run_does_not_let_a_duplicate_replace_the_licence(engines) -
         conn.execute(sa.text("UPDATE lic SET contact_name = '李四', source_updated_at = :t WHERE licence_no = 'U0002'"),
                      {"t": dt.datetime(2026, 11, 20, 9, 0)})
     out = run_sync(ledger, source)
+    assert [a if a is None else sorted(a) for a in asked] == ([None] if chunk_size == 1 else [["U0001", "U0002"]])
     assert out.updated == 1  # U0002's change still loads
     assert q(ledger, holder) == first
     reasons = q(ledger, "SELECT reasons FROM quarantine WHERE licence_no = 'U0001' AND resolved_at IS NULL")
