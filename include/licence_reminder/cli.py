@@ -25,6 +25,7 @@ from typing import Any
 
 from licence_reminder.config import Settings
 from licence_reminder.errors import redact_values
+from licence_reminder.records import SOURCE_KEY
 
 
 def _ledger(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -132,7 +133,9 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     print(f"{args.dept}: {len(rows)} row(s) in quarantine (newest first, personal data masked, "
           f"times in {zone})")
     for r in rows:
-        print(f"- licence {r['licence_no'] or '-'} (row {r['source_row']} of that run's extract), "
+        key = r["raw_values"].get(SOURCE_KEY)
+        where = (f"source key {key}, " if key else "") + f"row {r['source_row']} of that run's extract"
+        print(f"- licence {r['licence_no'] or '-'} ({where}), "
               f"first seen {r['first_seen_at']}, last seen {r['last_seen_at']} in run {r['run_id']}")
         for reason in r["reasons"]:
             print(f"    {reason['rule']}: {reason['message']}")

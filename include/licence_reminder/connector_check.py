@@ -142,5 +142,6 @@ def _report_rejections(totals: Counter[str], rejections: list[Any], say: Callabl
     for rule, count in by_rule.most_common():
         say(f"      {count:>7}  {rule}")
         for ex in examples.get(rule, []):
-            say(f"               e.g. extract row {ex.get('row_number')} licence {ex.get('licence_no') or '-'}: "
+            where = f"source key {ex['source_key']}" if ex.get("source_key") else f"extract row {ex.get('row_number')}"
+            say(f"               e.g. {where} licence {ex.get('licence_no') or '-'}: "
                 f"{ex.get('reason', '')}")

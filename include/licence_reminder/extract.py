@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from licence_reminder.db import Dialect, dialect_of
 from licence_reminder.errors import PermanentError, classify_db_error
-from licence_reminder.records import CANONICAL_COLUMNS, REQUIRED_COLUMNS
+from licence_reminder.records import CANONICAL_COLUMNS, REQUIRED_COLUMNS, SOURCE_KEY
 from licence_reminder.registry import Department, select_problem
 
 if TYPE_CHECKING:
@@ -74,8 +74,11 @@ def _apply_timeout(conn: Connection, dialect: Dialect, seconds: int) -> None:
 
 
 def to_canonical(frame: pd.DataFrame, dept: Department) -> pd.DataFrame:
-    """Rename mapped columns, add constants and absent optional columns; keep canonical order."""
+    """Rename mapped columns, add constants and absent optional columns; keep canonical order,
+    then the split column's value as ``SOURCE_KEY`` when the extract returns it."""
     returned = list(frame.columns)
+    key_column = dept.source.sync.split_column
+    source_key = frame[key_column] if key_column and key_column in returned else None
     mapping = dept.source.columns
     unknown = {canon: src for canon, src in mapping.items() if src not in returned}
     if unknown:
@@ -105,7 +108,10 @@ def to_canonical(frame: pd.DataFrame, dept: Department) -> pd.DataFrame:
     for canon in CANONICAL_COLUMNS:
         if canon not in frame.columns:
             frame[canon] = None
-    return frame[list(CANONICAL_COLUMNS)]
+    out = frame[list(CANONICAL_COLUMNS)]
+    if source_key is not None:
+        out = out.assign(**{SOURCE_KEY: source_key.to_numpy()})
+    return out
 
 
 def stream_chunks(

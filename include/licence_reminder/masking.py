@@ -52,6 +52,7 @@ def mask_licence_no(value: object) -> str:
 
 MASKERS = {
     "licence_no": mask_licence_no,
+    "source_key": mask_licence_no,  # a register may be keyed by its holders' ID numbers
     "holder_name": mask_name,
     "contact_name": mask_name,
     "holder_code": mask_id,

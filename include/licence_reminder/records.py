@@ -25,6 +25,10 @@ CANONICAL_COLUMNS: Final[tuple[str, ...]] = (
     "source_updated_at",  # the source row's last change, used as the incremental watermark
 )
 
+#: Not part of the record: the value of the department's ``split_column`` (its table's key),
+#: carried beside a row when the extract returns it, so that a rejected row can be found.
+SOURCE_KEY: Final = "source_key"
+
 #: Columns a record cannot do without.
 REQUIRED_COLUMNS: Final[tuple[str, ...]] = (
     "licence_no",

@@ -36,8 +36,11 @@ def test_extract_streams_canonical_rows(source_url: str, dept: str) -> None:
         update={"sync": department.source.sync.model_copy(update={"chunk_size": 100})})})
     chunks = list(stream_chunks(engine, department, watermark=None))
     assert [len(c) for c in chunks] == [100, 100, 60]
-    for c in chunks:
-        assert list(c.columns) == list(CANONICAL_COLUMNS)
+    for c in chunks:  # the register's key (its split column) rides along, to find rejected rows by
+        assert list(c.columns) == [*CANONICAL_COLUMNS, *(["source_key"] if department.source.sync.split_column else [])]
+    if department.source.sync.split_column:
+        keys = [int(k) for c in chunks for k in c["source_key"]]
+        assert len(set(keys)) == len(seeded)
     names = {n for c in chunks for n in c["holder_name"] if n}
     assert any("有限公司" in n for n in names)  # Chinese text round-trips (utf8mb4)
     assert {r.licence_no for r in seeded} == {n for c in chunks for n in c["licence_no"]}
@@ -180,4 +183,28 @@ def test_a_value_the_server_refuses_is_not_in_the_error(postgres_database: str) 
     with pytest.raises(PermanentError, match="invalid input syntax for type bigint: '…'") as err:
         list(stream_chunks(engine, dept, watermark=None))
     assert "13903720005" not in str(err.value)
+    engine.dispose()
+
+
+def test_a_rejected_row_carries_its_source_key_masked_when_id_shaped(tmp_path: Path) -> None:
+    """The split column's value rides along with each row, so a rejected row can be found by its
+    key (not by its position in one run's extract); a key shaped like an ID number is masked."""
+    import sqlalchemy as sa
+
+    from licence_reminder.db import engine_from_url
+    from licence_reminder.masking import mask_record
+    from licence_reminder.validation.suite import Validator
+
+    engine = engine_from_url(f"sqlite:///{tmp_path / 'src.db'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE lic (id INTEGER, xkzh TEXT)"))
+        conn.execute(sa.text("INSERT INTO lic VALUES (320, 'A1'), (410505199001011233, 'A2')"))
+    dept = _keyed_department("SELECT id AS source_id, xkzh AS licence_no, '食品经营许可证' AS licence_name, "
+                             "'某公司' AS holder_name, '' AS contact_mobile, '2027-01-01' AS expiry_date "
+                             "FROM lic", workers=1)
+    validator = Validator(catalogue_names={"食品经营许可证"}, today=TODAY)
+    rejected = [r for chunk in stream_chunks(engine, dept, watermark=None)
+                for r in validator.validate(chunk).rejected]
+    assert [r.raw["source_key"] for r in rejected] == ["320", "410505199001011233"]
+    assert [mask_record(r.raw)["source_key"] for r in rejected] == ["320", "410*************33"]
     engine.dispose()

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from licence_reminder.records import CANONICAL_COLUMNS, HOLDER_TYPES, REQUIRED_COLUMNS, STATUSES
+from licence_reminder.records import CANONICAL_COLUMNS, HOLDER_TYPES, REQUIRED_COLUMNS, SOURCE_KEY, STATUSES
 from licence_reminder.validation import rules as R
 
 if TYPE_CHECKING:
@@ -608,11 +608,16 @@ class Validator:
         counts: collections.Counter[str] = collections.Counter()
         licence_nos = derived.normalised["licence_no"]
         raw_rows = zip(*(raw[c] for c in CANONICAL_COLUMNS), strict=True) if len(positions) else ()
-        for pos, raw_row in zip(positions.tolist(), raw_rows, strict=True):
+        keys = (list(chunk[SOURCE_KEY].iloc[positions].to_numpy(dtype=object))
+                if SOURCE_KEY in chunk.columns else None)
+        for k, (pos, raw_row) in enumerate(zip(positions.tolist(), raw_rows, strict=True)):
             failures = hits[pos]
+            values = dict(zip(CANONICAL_COLUMNS, raw_row, strict=True))
+            if keys is not None and (key := R.as_text(keys[k])) is not None:
+                values[SOURCE_KEY] = key
             rejected.append(Rejection(
                 row_number=self._rows_seen + pos + 1, licence_no=licence_nos[pos],
-                raw=dict(zip(CANONICAL_COLUMNS, raw_row, strict=True)), failures=failures))
+                raw=values, failures=failures))
             counts.update({f.rule for f in failures})
         keep = np.ones(n, dtype=bool)
         keep[positions] = False
