@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,13 @@ def connection_url(conn: Any) -> str:
     query = {str(k): str(v) for k, v in extra.items() if k in _PASSED_EXTRAS}
     if driver.startswith("mysql"):
         query.setdefault("charset", "utf8mb4")
+        if zone := extra.get("time_zone"):
+            # The session's zone: TIMESTAMP columns and NOW() (the lookback's clock) both follow it.
+            if not re.fullmatch(r"[+-]\d{2}:\d{2}|[A-Za-z]+(?:/[A-Za-z_]+)*", str(zone)):
+                raise ConnectionConfigError(
+                    f"connection {conn.conn_id!r}: extra time_zone {zone!r} is neither an offset such "
+                    f"as '+08:00' nor a zone name such as 'Asia/Shanghai'")
+            query["init_command"] = f"SET time_zone = '{zone}'"
     elif extra.get("search_path"):  # PostgreSQL: the schemas an unqualified table name is looked up in
         query["options"] = f"-c search_path={extra['search_path']}"
     return URL.create(

@@ -24,17 +24,21 @@ _MYSQL_TRANSIENT = {1040, 1053, 1205, 1213, 1317, 1969, 2002, 2003, 2005, 2006, 
 
 
 # Server messages that quote a row's value: a duplicate key (MySQL: "Duplicate entry
-# 'dept-licence_no' for key …"), a value a column refused ("Incorrect date value: '…'",
-# PostgreSQL: 'invalid input syntax for type date: "…"'). The value may be an ID number.
+# 'dept-licence_no' for key …"), a value a column or a cast refused ("Incorrect date value: '…'",
+# PostgreSQL: 'invalid input syntax for type date: "…"', 'value "…" is out of range for type
+# integer', to_date's 'invalid value "…" for "MM"'). The value may be an ID number or a mobile.
+_QUOTED = r"""(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
 _QUOTED_VALUE = re.compile(
-    r"""((?:Duplicate entry|Incorrect [\w ]+? value:|Truncated incorrect [\w ]+? value:"""
-    r"""|invalid input syntax for type [\w ]+?:|invalid input value for enum [\w.]+:) ?)"""
-    r"""(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""", re.IGNORECASE)
+    r"((?:Duplicate entry|Incorrect [\w ]+? value:|Truncated incorrect [\w ]+? value:"
+    r"|invalid input syntax for type [\w ]+?:|invalid input value for enum [\w.]+:"
+    r"|(?<![\w'\"])value(?= )|invalid value(?= )) ?)" + _QUOTED, re.IGNORECASE)
+# Any other quoted text holding six digits or more: server wordings vary, identifiers seldom do.
+_QUOTED_DIGITS = re.compile(r"""(['"])[^'"\n]*\d{6}[^'"\n]*\1""")
 
 
 def redact_values(detail: str) -> str:
     """``detail`` with any row value a server message quotes replaced by ``'…'``."""
-    return _QUOTED_VALUE.sub(r"\1'…'", detail)
+    return _QUOTED_DIGITS.sub("'…'", _QUOTED_VALUE.sub(r"\1'…'", detail))
 
 
 def classify_db_error(exc: BaseException, *, what: str) -> Exception:

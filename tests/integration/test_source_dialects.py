@@ -167,7 +167,12 @@ def test_split_column_the_extract_does_not_return_names_the_field(tmp_path: Path
 
 
 @pytest.mark.postgres
-def test_a_value_the_server_refuses_is_not_in_the_error(postgres_database: str) -> None:
+@pytest.mark.parametrize(("value", "cast", "wording"), [
+    ("+86 13903720005", "bigint", "invalid input syntax for type bigint: '…'"),
+    ("13903720005", "int", "value '…' is out of range for type integer"),
+])
+def test_a_value_the_server_refuses_is_not_in_the_error(postgres_database: str, value: str, cast: str,
+                                                        wording: str) -> None:
     """PostgreSQL quotes the value a cast refuses ('invalid input syntax for type bigint:
     "+86 13903720005"'); the department's error keeps the rest of the message."""
     import sqlalchemy as sa
@@ -178,9 +183,9 @@ def test_a_value_the_server_refuses_is_not_in_the_error(postgres_database: str) 
     engine = engine_from_url(postgres_database)
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE lic (xkzh text, lxdh text)"))
-        conn.execute(sa.text("INSERT INTO lic VALUES ('A1', '+86 13903720005')"))
-    dept = _keyed_department("SELECT xkzh AS licence_no, lxdh::bigint AS contact_mobile FROM lic", workers=1)
-    with pytest.raises(PermanentError, match="invalid input syntax for type bigint: '…'") as err:
+        conn.execute(sa.text("INSERT INTO lic VALUES ('A1', :v)"), {"v": value})
+    dept = _keyed_department(f"SELECT xkzh AS licence_no, lxdh::{cast} AS contact_mobile FROM lic", workers=1)
+    with pytest.raises(PermanentError, match=wording) as err:
         list(stream_chunks(engine, dept, watermark=None))
     assert "13903720005" not in str(err.value)
     engine.dispose()
@@ -188,7 +193,8 @@ def test_a_value_the_server_refuses_is_not_in_the_error(postgres_database: str) 
 
 def test_a_rejected_row_carries_its_source_key_masked_when_id_shaped(tmp_path: Path) -> None:
     """The split column's value rides along with each row, so a rejected row can be found by its
-    key (not by its position in one run's extract); a key shaped like an ID number is masked."""
+    key (not by its position in one run's extract), exactly; a key shaped like an ID number is
+    masked."""
     import sqlalchemy as sa
 
     from licence_reminder.db import engine_from_url
@@ -198,13 +204,48 @@ def test_a_rejected_row_carries_its_source_key_masked_when_id_shaped(tmp_path: P
     engine = engine_from_url(f"sqlite:///{tmp_path / 'src.db'}")
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE lic (id INTEGER, xkzh TEXT)"))
-        conn.execute(sa.text("INSERT INTO lic VALUES (320, 'A1'), (410505199001011233, 'A2')"))
+        conn.execute(sa.text("INSERT INTO lic VALUES (320, 'A1'), (410505199202281565, 'A2'), (NULL, 'A3')"))
     dept = _keyed_department("SELECT id AS source_id, xkzh AS licence_no, '食品经营许可证' AS licence_name, "
                              "'某公司' AS holder_name, '' AS contact_mobile, '2027-01-01' AS expiry_date "
                              "FROM lic", workers=1)
     validator = Validator(catalogue_names={"食品经营许可证"}, today=TODAY)
     rejected = [r for chunk in stream_chunks(engine, dept, watermark=None)
                 for r in validator.validate(chunk).rejected]
-    assert [r.raw["source_key"] for r in rejected] == ["320", "410505199001011233"]
-    assert [mask_record(r.raw)["source_key"] for r in rejected] == ["320", "410*************33"]
+    # exactly: a NULL key in the chunk had made pandas read the column as float64 (…281536)
+    assert [r.raw.get("source_key") for r in rejected] == ["320", "410505199202281565", None]
+    assert [mask_record(r.raw).get("source_key") for r in rejected] == ["320", "410*************65", None]
     engine.dispose()
+
+
+@pytest.mark.mariadb
+def test_mysql_connection_extra_time_zone_sets_the_session_zone(mariadb_database: str) -> None:
+    """A server running in UTC with TIMESTAMP stamps: ``time_zone`` in the connection's extra
+    makes both the stamps and NOW() (the lookback's clock) Beijing time; a bad value is named."""
+    from types import SimpleNamespace
+
+    import sqlalchemy as sa
+
+    from licence_reminder.db import ConnectionConfigError, connection_url, engine_from_url
+    from licence_reminder.extract import source_clock
+
+    url = sa.engine.make_url(mariadb_database)
+
+    def connection(zone: str) -> SimpleNamespace:
+        return SimpleNamespace(conn_id="src_tz", conn_type="mysql", host=url.host, port=url.port,
+                               login=url.username, password=None, schema=url.database,
+                               extra_dejson={"time_zone": zone})
+
+    with engine_from_url(mariadb_database).begin() as conn:
+        conn.execute(sa.text("SET time_zone = '+00:00'"))
+        conn.execute(sa.text("CREATE TABLE stamped (gxsj TIMESTAMP NULL)"))
+        conn.execute(sa.text("INSERT INTO stamped VALUES ('2026-11-25 01:00:00')"))  # 09:00 in Beijing
+    engine = engine_from_url(connection_url(connection("+08:00")))
+    with engine.connect() as c:
+        assert str(c.execute(sa.text("SELECT gxsj FROM stamped")).scalar_one()) == "2026-11-25 09:00:00"
+        utc_now = c.execute(sa.text("SELECT UTC_TIMESTAMP()")).scalar_one()
+    dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
+    drift = source_clock(engine, dept).replace(tzinfo=None) - utc_now
+    assert dt.timedelta(hours=7, minutes=59) < drift < dt.timedelta(hours=8, minutes=1)
+    engine.dispose()
+    with pytest.raises(ConnectionConfigError, match="extra time_zone \"'; DROP\" is neither"):
+        connection_url(connection("'; DROP"))

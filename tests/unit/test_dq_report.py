@@ -169,3 +169,13 @@ def test_a_wrong_mobile_keeps_its_length_and_shows_less(mobile: str, shown: str)
     from licence_reminder.masking import mask_mobile
 
     assert mask_mobile(mobile) == shown
+
+
+def test_report_shows_a_rejected_row_s_source_key_masked_if_id_shaped() -> None:
+    examples = collect_examples([rejection(1, [("mobile_format", "contact_mobile")], source_key="320"),
+                                 rejection(2, [("mobile_format", "contact_mobile")], source_key=RESIDENT_ID)])
+    page = render_report_html(department_code="d", department_name="D", run_id="r",
+                              totals={"rows": 2, "valid": 0, "rejected": 2, "mobile_format": 2},
+                              examples=examples)
+    assert "源表主键 Source key</dt><dd>320</dd>" in page
+    assert "410*************3X" in page and RESIDENT_ID not in page

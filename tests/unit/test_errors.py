@@ -22,6 +22,11 @@ ID_NO = "410505199001011233"
      "(1292, \"Truncated incorrect DOUBLE value: '…'\")"),
     ('invalid input syntax for type date: "13912345678"', "invalid input syntax for type date: '…'"),
     ("(1146, \"Table 'src.lic' doesn't exist\")", "(1146, \"Table 'src.lic' doesn't exist\")"),
+    ('value "13903720011" is out of range for type integer', "value '…' is out of range for type integer"),
+    ('invalid value "张三" for "MM"', "invalid value '…' for \"MM\""),
+    ('numeric field overflow: "41050319871030018X" and more', "numeric field overflow: '…' and more"),
+    ("(1054, \"Unknown column 'value' in 'field list'\")", "(1054, \"Unknown column 'value' in 'field list'\")"),
+    ('column "xkzh" does not exist', 'column "xkzh" does not exist'),
 ])
 def test_redact_values_removes_quoted_row_values_only(message: str, expected: str) -> None:
     assert redact_values(message) == expected

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from licence_reminder.masking import mask_record
-from licence_reminder.records import CANONICAL_COLUMNS
+from licence_reminder.records import CANONICAL_COLUMNS, SOURCE_KEY
 
 if TYPE_CHECKING:
     from licence_reminder.validation.suite import Rejection
@@ -229,6 +229,8 @@ def _example_html(example: Mapping[str, Any]) -> str:
     # masked again: masking is idempotent, and the page must hold no unmasked personal data
     masked = mask_record(dict(example))
     items = [("行号 Row", masked.get("row_number")), ("原因 Reason", masked.get("reason"))]
+    if masked.get(SOURCE_KEY):
+        items.insert(1, ("源表主键 Source key", masked[SOURCE_KEY]))
     for col in CANONICAL_COLUMNS:
         value = masked.get(col)
         if value not in (None, ""):
