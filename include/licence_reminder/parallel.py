@@ -68,9 +68,13 @@ def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalo
     if ranges:
         pipes, procs = _start(ranges, ledger, source, dept, catalogue, plan, today)
         try:
+            numbers = _gather(pipes, procs)
+            # asked once here, not by every worker: each question reads the whole extract's numbers
+            held = (sync.source_duplicates(source, dept, {n for part in numbers for n in part if n})
+                    if plan.mode == "incremental" else set())
             first_row = 0
-            for pipe, in_range in zip(pipes, _gather(pipes, procs), strict=True):
-                pipe.send((first_row, set(filter(None, in_range)) & seen))
+            for pipe, in_range in zip(pipes, numbers, strict=True):
+                pipe.send((first_row, set(filter(None, in_range)) & seen, held))
                 seen.update(filter(None, in_range))
                 first_row += len(in_range)
             if plan.mode == "full":  # while the workers validate: the ledger side needs only `seen`
@@ -188,9 +192,10 @@ def _worker(pipe: Pipe, split_range: SplitRange, ledger: Engine, source: Engine,
         ledger.dispose(close=False)
         source.dispose(close=False)
         pipe.send(("numbers", _numbers_in_range(source, dept, plan, split_range)))
-        first_row, seen_before = pipe.recv()
+        first_row, seen_before, held = pipe.recv()
         stager = sync.ChunkStager(ledger, dept, catalogue, plan, today=today, first_row=first_row,
-                                  seen_before=seen_before, source=source)
+                                  seen_before=seen_before)  # no source: the parent asked about duplicates
+        stager.validator.source_duplicates.update(held)
         for chunk in stream_chunks(source, dept, watermark=plan.read_after, split_range=split_range):
             stager.add(chunk)
         pipe.send(("done", (stager.stats, stager.max_wm, stager.rejections_kept,

@@ -267,38 +267,18 @@ class ChunkStager:
         self.stats.unchanged += len(result.valid) - len(changed)
 
     def _find_source_duplicates(self, chunk: pd.DataFrame) -> None:
-        """Tell the validator which licence numbers of ``chunk`` the whole extract holds more
-        than once, compared as the validator compares them (trimmed; case counts) — not by the
-        source's collation, which may ignore case or trailing spaces."""
         import numpy as np
         import pandas as pd
 
         from licence_reminder.validation.suite import normalised_text
 
-        numbers = normalised_text(chunk["licence_no"])
-        present = numbers[pd.notna(numbers)]
-        if not len(present):
+        numbers = np.array([n for n in normalised_text(chunk["licence_no"]) if n is not None], dtype=object)
+        if not len(numbers):
             return
         if self._duplicate_hashes is None:
-            self._duplicate_hashes = self._source_duplicate_hashes()
-        held = np.isin(pd.util.hash_array(present.astype(object)), self._duplicate_hashes)
-        self.validator.source_duplicates.update(present[held].tolist())
-
-    def _source_duplicate_hashes(self) -> np.ndarray:
-        """64-bit hashes of the numbers the whole extract holds more than once: read once per
-        run (1,000,000 numbers take 8 MB, where a set of the strings would take about 100 MB)."""
-        import numpy as np
-        import pandas as pd
-
-        from licence_reminder.extract import licence_numbers
-        from licence_reminder.validation.suite import normalised_text
-
-        parts = []
-        for batch in licence_numbers(self.source, self.dept):  # type: ignore[arg-type]
-            numbers = normalised_text(pd.Series(batch, dtype=object))
-            parts.append(pd.util.hash_array(numbers[pd.notna(numbers)].astype(object)))
-        hashes = np.sort(np.concatenate(parts)) if parts else np.array([], dtype=np.uint64)
-        return np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+            self._duplicate_hashes = duplicate_hashes(self.source, self.dept)  # type: ignore[arg-type]
+        held = np.isin(pd.util.hash_array(numbers), self._duplicate_hashes)
+        self.validator.source_duplicates.update(numbers[held].tolist())
 
     def _changed_rows(self, valid: pd.DataFrame) -> tuple[pd.DataFrame, staging.Texts]:
         """The valid rows to stage (new, changed, vanished before, or leaving quarantine), with
@@ -365,6 +345,36 @@ class ChunkStager:
                 self.rejections_kept.append(rej)
         return pd.DataFrame(rows, columns=["record_key", "licence_no", "source_row", "rules",
                                            "reasons", "raw_values"], dtype=object)
+
+
+def duplicate_hashes(source: Engine, dept: Department) -> np.ndarray:
+    """64-bit hashes (``pandas.util.hash_array``) of the licence numbers the department's whole
+    extract holds more than once, compared as the validator compares them (trimmed; case counts),
+    not by the source's collation, which may ignore case or trailing spaces. Read once per run:
+    1,000,000 numbers take 8 MB here, where a set of the strings would take about 100 MB."""
+    import numpy as np
+    import pandas as pd
+
+    from licence_reminder.extract import licence_numbers
+    from licence_reminder.validation.suite import normalised_text
+
+    parts = []
+    for batch in licence_numbers(source, dept):
+        numbers = normalised_text(pd.Series(batch, dtype=object))
+        parts.append(pd.util.hash_array(numbers[pd.notna(numbers)].astype(object)))
+    hashes = np.sort(np.concatenate(parts)) if parts else np.array([], dtype=np.uint64)
+    return np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+
+
+def source_duplicates(source: Engine, dept: Department, numbers: set[str]) -> set[str]:
+    """Those of ``numbers`` (as the validator reads them) the whole extract holds more than once."""
+    import numpy as np
+    import pandas as pd
+
+    if not numbers:
+        return set()
+    listed = np.array(sorted(numbers), dtype=object)
+    return set(listed[np.isin(pd.util.hash_array(listed), duplicate_hashes(source, dept))].tolist())
 
 
 def _parse_wm(value: Any) -> dt.datetime | None:

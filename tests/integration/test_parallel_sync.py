@@ -101,10 +101,10 @@ def world(mariadb_factory):  # type: ignore[no-untyped-def]
         engine.dispose()
 
 
-def _run(ledger: sa.Engine, source: sa.Engine, dept: Department, run: str) -> sync.StageStats:
+def _run(ledger: sa.Engine, source: sa.Engine, dept: Department, run: str, *, full: bool = True) -> sync.StageStats:
     catalogue = catalogue_for("scjgj", ROOT / "include" / "registry" / "catalogues")
     sync.register_department(ledger, dept, catalogue)
-    plan = sync.start_run(ledger, dept, run_id=f"scjgj:{run}", logical_date=TODAY, force_full=True)
+    plan = sync.start_run(ledger, dept, run_id=f"scjgj:{run}", logical_date=TODAY, force_full=full)
     stats, _ = sync.extract_and_stage(ledger, source, dept, catalogue, plan, today=TODAY)
     sync.publish(ledger, plan, stats)
     return stats
@@ -147,6 +147,20 @@ def test_split_sync_equals_single_process(world) -> None:  # type: ignore[no-unt
     quarantine = _state(split)["quarantine"]
     assert any("duplicate_licence_no" in q[3] for q in quarantine)
     assert any(not vanished for *_, vanished in _state(split)["ledger"])
+    # an incremental round: the duplicate the full runs rejected changes; another row changes
+    with source.begin() as conn:
+        number = conn.execute(sa.text("SELECT xkzbh FROM scjg_xkz WHERE id = 650")).scalar_one()
+        conn.execute(sa.text("UPDATE scjg_xkz SET qymc = '冒名公司', gxsj = :t WHERE id = 650"),
+                     {"t": dt.datetime(2026, 11, 24, 10)})
+        conn.execute(sa.text("UPDATE scjg_xkz SET lxdh = '13900000001', gxsj = :t WHERE id = 6"),
+                     {"t": dt.datetime(2026, 11, 24, 10)})
+    holder = [r for r in _state(split)["ledger"] if r[0] == number]
+    for ledger, dept in ((single, one), (split, three)):
+        stats = _run(ledger, source, dept, "r3", full=False)
+        assert (stats.rows_read, stats.rows_rejected) == (2, 1)
+    assert _state(single) == _state(split)
+    assert [r for r in _state(split)["ledger"] if r[0] == number] == holder  # not the duplicate's values
+    assert any(q[0] == f"{number}#k650" and "the source holds other rows" in q[4] for q in _state(split)["quarantine"])
 
 
 @pytest.mark.mariadb
