@@ -18,13 +18,17 @@ SQL_DIR = INCLUDE_DIR / "sql"
 TEMPLATES_DIR = INCLUDE_DIR / "templates"
 
 
+def city_zone() -> str:
+    """The city's time zone (``LR_TIMEZONE``): the zone of every time the product stores."""
+    return os.environ.get("LR_TIMEZONE", "Asia/Shanghai")
+
+
 def local_now() -> dt.datetime:
     """Now, to the second, as every time the product stores is kept: naive, in the city's zone
     (``LR_TIMEZONE``, Asia/Shanghai) whatever the zone of the machine (UTC in Airflow's image).
     Business days, reminder dates and the audit views' days are the city's; a stored time in
     another zone would put a message sent at 07:00 Beijing time on the day before."""
-    zone = ZoneInfo(os.environ.get("LR_TIMEZONE", "Asia/Shanghai"))
-    return dt.datetime.now(zone).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(ZoneInfo(city_zone())).replace(tzinfo=None, microsecond=0)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from licence_reminder.config import SQL_DIR
+from licence_reminder.config import SQL_DIR, city_zone
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -129,8 +129,14 @@ def connection_url(conn: Any) -> str:
                     f"connection {conn.conn_id!r}: extra time_zone {zone!r} is neither an offset such "
                     f"as '+08:00' nor a zone name such as 'Asia/Shanghai'")
             query["init_command"] = f"SET time_zone = '{zone}'"
-    elif extra.get("search_path"):  # PostgreSQL: the schemas an unqualified table name is looked up in
-        query["options"] = f"-c search_path={extra['search_path']}"
+    else:
+        # PostgreSQL compares a timestamptz stamp with the watermark, a naive time in the city's
+        # zone, by the session's zone: the server's own (UTC, often) put the bound 8 hours off
+        # and rows stamped in those hours were never read.
+        options = [f"-c timezone={city_zone()}"]
+        if extra.get("search_path"):  # the schemas an unqualified table name is looked up in
+            options.append(f"-c search_path={extra['search_path']}")
+        query["options"] = " ".join(options)
     return URL.create(
         driver,
         username=conn.login or None,

@@ -249,3 +249,30 @@ def test_mysql_connection_extra_time_zone_sets_the_session_zone(mariadb_database
     engine.dispose()
     with pytest.raises(ConnectionConfigError, match="extra time_zone \"'; DROP\" is neither"):
         connection_url(connection("'; DROP"))
+
+
+@pytest.mark.postgres
+def test_postgres_timestamptz_stamps_compare_with_the_watermark_in_the_city_zone(postgres_database: str) -> None:
+    """The server runs in UTC; the watermark is a naive Beijing time. A row stamped a minute after
+    it must be read (compared in the server's zone, the bound lay 8 hours in the future)."""
+    from types import SimpleNamespace
+
+    import sqlalchemy as sa
+
+    from licence_reminder.config import local_now
+    from licence_reminder.db import connection_url, engine_from_url
+
+    with engine_from_url(postgres_database).begin() as conn:
+        assert conn.execute(sa.text("SHOW timezone")).scalar_one() in ("Etc/UTC", "UTC")  # the case at issue
+        conn.execute(sa.text("CREATE TABLE lic (xkzh text, gxsj timestamptz)"))
+        conn.execute(sa.text("INSERT INTO lic VALUES ('A1', now())"))
+    url = sa.engine.make_url(postgres_database)
+    conn = SimpleNamespace(conn_id="src_pg", conn_type="postgres", host=url.host, port=url.port,
+                           login=url.username, password=None, schema=url.database, extra_dejson={})
+    engine = engine_from_url(connection_url(conn))
+    dept = _keyed_department("SELECT xkzh AS licence_no, gxsj AS source_updated_at, '' AS licence_name, "
+                             "'' AS holder_name, '' AS contact_mobile, '' AS expiry_date FROM lic", workers=1)
+    read = [n for c in stream_chunks(engine, dept, watermark=local_now() - dt.timedelta(minutes=1))
+            for n in c["licence_no"]]
+    assert read == ["A1"]
+    engine.dispose()
