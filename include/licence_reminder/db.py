@@ -127,7 +127,7 @@ def connection_url(conn: Any) -> str:
             if not re.fullmatch(r"[+-]\d{2}:\d{2}|[A-Za-z]+(?:/[A-Za-z_]+)*", str(zone)):
                 raise ConnectionConfigError(
                     f"connection {conn.conn_id!r}: extra time_zone {zone!r} is neither an offset such "
-                    f"as '+08:00' nor a zone name such as 'Asia/Shanghai'")
+                    f"as '+08:00' nor a zone name (which needs the server's time zone tables)")
             query["init_command"] = f"SET time_zone = '{zone}'"
     else:
         # PostgreSQL compares a timestamptz stamp with the watermark, a naive time in the city's

@@ -23,22 +23,41 @@ _MYSQL_PERMANENT = {1044, 1045, 1049, 1054, 1064, 1109, 1146, 1149, 1222, 1241, 
 _MYSQL_TRANSIENT = {1040, 1053, 1205, 1213, 1317, 1969, 2002, 2003, 2005, 2006, 2013, 3024}
 
 
-# Server messages that quote a row's value: a duplicate key (MySQL: "Duplicate entry
-# 'dept-licence_no' for key …"), a value a column or a cast refused ("Incorrect date value: '…'",
-# PostgreSQL: 'invalid input syntax for type date: "…"', 'value "…" is out of range for type
-# integer', to_date's 'invalid value "…" for "MM"'). The value may be an ID number or a mobile.
-_QUOTED = r"""(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
-_QUOTED_VALUE = re.compile(
-    r"((?:Duplicate entry|Incorrect [\w ]+? value:|Truncated incorrect [\w ]+? value:"
-    r"|invalid input syntax for type [\w ]+?:|invalid input value for enum [\w.]+:"
-    r"|(?<![\w'\"])value(?= )|invalid value(?= )) ?)" + _QUOTED, re.IGNORECASE)
-# Any other quoted text holding six digits or more: server wordings vary, identifiers seldom do.
-_QUOTED_DIGITS = re.compile(r"""(['"])[^'"\n]*\d{6}[^'"\n]*\1""")
+# A server message quotes identifiers and row values alike: "Unknown column 'x' in 'field
+# list'", 'relation "lic" does not exist', but also "Duplicate entry '<licence no>' for key …",
+# 'date/time field value out of range: "139-0372-0011"', 'invalid input syntax for type
+# bigint: "+86 13903720005"'. A quoted text is kept only after a word that introduces an
+# identifier, a host or SQL text; anything else quoted may be personal data and is redacted.
+_KEEP_AFTER = frozenset({
+    "column", "columns", "relation", "table", "view", "schema", "database", "function", "type",
+    "constraint", "index", "key", "role", "user", "sequence", "operator", "procedure", "in", "for",
+    "at", "near", "on", "server", "host", "file", "variable", "option", "parameter", "mode",
+    "connection", "field", "extra", "step",
+})
+_QUOTED_TEXT = re.compile(r"""(?<![\w])(?:'(?:[^'\\]|\\.)*'(?![\w])|"(?:[^"\\]|\\.)*")""")
+_WORD_BEFORE = re.compile(r"""(\w+)\W*$""")
+# PyMySQL's errors read as a tuple: (1062, "Duplicate entry '…' for key 'uq'")
+_DRIVER_TUPLE = re.compile(r"""\((\d+), (["'])(.*)\2\)""", re.DOTALL)
+
+
+def _redact(text: str) -> str:
+    def quoted(m: re.Match[str]) -> str:
+        preceding = text[max(0, m.start() - 40):m.start()].rstrip()
+        before = _WORD_BEFORE.search(preceding)
+        word = before.group(1).lower() if before else ""
+        keep = (word in _KEEP_AFTER or preceding.endswith("@")) and not re.search(r"\d{6}", m.group(0))
+        return m.group(0) if keep else "'…'"
+
+    return _QUOTED_TEXT.sub(quoted, text)
 
 
 def redact_values(detail: str) -> str:
-    """``detail`` with any row value a server message quotes replaced by ``'…'``."""
-    return _QUOTED_DIGITS.sub("'…'", _QUOTED_VALUE.sub(r"\1'…'", detail))
+    """``detail`` with every quoted text that is not an identifier, a host or SQL replaced by
+    ``'…'``."""
+    if m := _DRIVER_TUPLE.search(detail):
+        return (_redact(detail[:m.start()]) + f"({m.group(1)}, {m.group(2)}{_redact(m.group(3))}{m.group(2)})"
+                + _redact(detail[m.end():]))
+    return _redact(detail)
 
 
 def classify_db_error(exc: BaseException, *, what: str) -> Exception:

@@ -27,6 +27,23 @@ ID_NO = "410505199001011233"
     ('numeric field overflow: "41050319871030018X" and more', "numeric field overflow: '…' and more"),
     ("(1054, \"Unknown column 'value' in 'field list'\")", "(1054, \"Unknown column 'value' in 'field list'\")"),
     ('column "xkzh" does not exist', 'column "xkzh" does not exist'),
+    ('date/time field value out of range: "139-0372-0011"', "date/time field value out of range: '…'"),
+    ('time zone displacement out of range: "+86 139 0372 0012"', "time zone displacement out of range: '…'"),
+    ('null value in column "lxdh" of relation "lic" violates not-null constraint',
+     'null value in column "lxdh" of relation "lic" violates not-null constraint'),
+    ('syntax error at or near "FORM"', 'syntax error at or near "FORM"'),
+    ('connection to server at "127.0.0.1", port 5499 failed: Connection refused',
+     'connection to server at "127.0.0.1", port 5499 failed: Connection refused'),
+    ("(2003, \"Can't connect to MySQL server on '10.1.2.3' ([Errno 111] Connection refused)\")",
+     "(2003, \"Can't connect to MySQL server on '10.1.2.3' ([Errno 111] Connection refused)\")"),
+    ("(1045, \"Access denied for user 'reader'@'10.0.0.5' (using password: YES)\")",
+     "(1045, \"Access denied for user 'reader'@'10.0.0.5' (using password: YES)\")"),
+    ("(1366, \"Incorrect string value: '\\xF0\\x9F\\x98\\x80' for column `x`.`lic`.`qymc` at row 1\")",
+     "(1366, \"Incorrect string value: '…' for column `x`.`lic`.`qymc` at row 1\")"),
+    ("department scjgj: field 'source.sync.split_column': column 'source_id' must hold integers",
+     "department scjgj: field 'source.sync.split_column': column 'source_id' must hold integers"),
+    ("department d: extract from connection 'src_d': (1292, \"Incorrect date value: '2026年' for column `c`\")",
+     "department d: extract from connection 'src_d': (1292, \"Incorrect date value: '…' for column `c`\")"),
 ])
 def test_redact_values_removes_quoted_row_values_only(message: str, expected: str) -> None:
     assert redact_values(message) == expected
