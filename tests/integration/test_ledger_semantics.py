@@ -465,6 +465,16 @@ def test_incremental_run_does_not_let_a_duplicate_replace_the_licence(engines) -
     assert q(ledger, holder) == first
     reasons = q(ledger, "SELECT reasons FROM quarantine WHERE licence_no = 'U0001' AND resolved_at IS NULL")
     assert any("the source holds other rows with this licence number" in r.reasons for r in reasons)
+    with source.begin() as conn:  # both rows change: neither is "the first" of an incremental read
+        conn.execute(sa.text("UPDATE lic SET source_updated_at = :t WHERE licence_no = 'U0001'"),
+                     {"t": dt.datetime(2026, 11, 21, 9, 0)})
+    plan = sync.start_run(ledger, DEPT, run_id="testdept:both-dups", logical_date=TODAY)
+    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    assert (stats.rows_read, stats.rows_rejected) == (2, 2)
+    sync.publish(ledger, plan, stats)
+    reasons = q(ledger, "SELECT reasons FROM quarantine WHERE licence_no = 'U0001' AND run_id = 'testdept:both-dups'")
+    assert len(reasons) == 2 and all("the source holds other rows" in r.reasons for r in reasons)
+    assert q(ledger, holder) == first
     run_sync(ledger, source, full=True)
     assert q(ledger, holder) == first
 

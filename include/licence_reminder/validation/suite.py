@@ -537,16 +537,17 @@ class Validator:
         for i, no in enumerate(out["licence_no"]):
             if no is None:
                 continue
-            if no in seen:
+            if no in elsewhere:  # every row of it, the first read included
+                seen.add(no)
+                dup[i] = True
+                dup_reasons[i] = ("licence_no: the source holds other rows with this licence number; a run "
+                                  "that reads only changed rows leaves the ledger as it is (a full run "
+                                  "loads the first row and rejects the others): remove the duplicates")
+            elif no in seen:
                 dup[i] = True
                 dup_reasons[i] = "licence_no: the same licence number appeared earlier in this extract"
             else:
                 seen.add(no)
-                if no in elsewhere:
-                    dup[i] = True
-                    dup_reasons[i] = ("licence_no: the source holds other rows with this licence number; a run "
-                                      "that reads only changed rows leaves the ledger as it is (a full run "
-                                      "loads the first row and rejects the others): remove the duplicates")
         gx[_derived_key(R.DUPLICATE_LICENCE_NO, "licence_no")] = ~dup
         reasons[(R.DUPLICATE_LICENCE_NO, "licence_no")] = dup_reasons
 
