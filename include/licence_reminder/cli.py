@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from licence_reminder.config import Settings
+from licence_reminder.config import Settings, city_zone
 from licence_reminder.errors import redact_values
 from licence_reminder.records import SOURCE_KEY
 
@@ -129,9 +128,8 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     if not rows:
         print(f"{args.dept}: nothing in quarantine" + (f" for rule {args.rule}" if args.rule else ""))
         return 0
-    zone = os.environ.get("LR_TIMEZONE", "Asia/Shanghai")
     print(f"{args.dept}: {len(rows)} row(s) in quarantine (newest first, personal data masked, "
-          f"times in {zone})")
+          f"times in {city_zone()})")
     for r in rows:
         key = r["raw_values"].get(SOURCE_KEY)
         where = (f"source key {key}, " if key else "") + f"row {r['source_row']} of that run's extract"

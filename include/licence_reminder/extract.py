@@ -74,11 +74,8 @@ def _apply_timeout(conn: Connection, dialect: Dialect, seconds: int) -> None:
 
 
 def to_canonical(frame: pd.DataFrame, dept: Department) -> pd.DataFrame:
-    """Rename mapped columns, add constants and absent optional columns; keep canonical order,
-    then the split column's value as ``SOURCE_KEY`` when the extract returns it."""
+    """Rename mapped columns, add constants and absent optional columns; keep canonical order."""
     returned = list(frame.columns)
-    key_column = dept.source.sync.split_column
-    source_key = frame[key_column] if key_column and key_column in returned else None
     mapping = dept.source.columns
     unknown = {canon: src for canon, src in mapping.items() if src not in returned}
     if unknown:
@@ -108,10 +105,7 @@ def to_canonical(frame: pd.DataFrame, dept: Department) -> pd.DataFrame:
     for canon in CANONICAL_COLUMNS:
         if canon not in frame.columns:
             frame[canon] = None
-    out = frame[list(CANONICAL_COLUMNS)]
-    if source_key is not None:
-        out = out.assign(**{SOURCE_KEY: source_key.to_numpy()})
-    return out
+    return frame[list(CANONICAL_COLUMNS)]
 
 
 def stream_chunks(
@@ -133,11 +127,10 @@ def stream_chunks(
     if limit is not None:
         query += f"\nLIMIT {int(limit)}"
     chunk_size = min(sync.chunk_size, limit) if limit else sync.chunk_size
-    key_column = sync.split_column
     for keys, rows in stream_rows(engine, dept, query, query_params(watermark, split_range), chunk_size):
         frame = to_canonical(pd.DataFrame.from_records(rows, columns=keys), dept)
-        if SOURCE_KEY in frame.columns:  # as read: a key column with NULLs became float64 above
-            k = keys.index(key_column)
+        if sync.split_column in keys:  # beside the record, to find a rejected row by; taken from the
+            k = keys.index(sync.split_column)  # rows as read: with a NULL, pandas makes a BIGINT a float
             frame[SOURCE_KEY] = pd.Series([r[k] for r in rows], index=frame.index, dtype=object)
         yield frame
 

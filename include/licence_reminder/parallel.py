@@ -70,8 +70,9 @@ def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalo
         try:
             numbers = _gather(pipes, procs)
             # asked once here, not by every worker: each question reads the whole extract's numbers
-            held = (sync.source_duplicates(source, dept, {n for part in numbers for n in part if n})
-                    if plan.mode == "incremental" else set())
+            read = {n for part in numbers for n in part if n}
+            held = (sync.held_twice(read, sync.duplicate_hashes(source, dept))
+                    if plan.mode == "incremental" and read else set())
             first_row = 0
             for pipe, in_range in zip(pipes, numbers, strict=True):
                 pipe.send((first_row, set(filter(None, in_range)) & seen, held))

@@ -267,18 +267,14 @@ class ChunkStager:
         self.stats.unchanged += len(result.valid) - len(changed)
 
     def _find_source_duplicates(self, chunk: pd.DataFrame) -> None:
-        import numpy as np
-        import pandas as pd
-
         from licence_reminder.validation.suite import normalised_text
 
-        numbers = np.array([n for n in normalised_text(chunk["licence_no"]) if n is not None], dtype=object)
-        if not len(numbers):
+        numbers = {n for n in normalised_text(chunk["licence_no"]) if n is not None}
+        if not numbers:
             return
         if self._duplicate_hashes is None:
             self._duplicate_hashes = duplicate_hashes(self.source, self.dept)  # type: ignore[arg-type]
-        held = np.isin(pd.util.hash_array(numbers), self._duplicate_hashes)
-        self.validator.source_duplicates.update(numbers[held].tolist())
+        self.validator.source_duplicates.update(held_twice(numbers, self._duplicate_hashes))
 
     def _changed_rows(self, valid: pd.DataFrame) -> tuple[pd.DataFrame, staging.Texts]:
         """The valid rows to stage (new, changed, vanished before, or leaving quarantine), with
@@ -366,15 +362,15 @@ def duplicate_hashes(source: Engine, dept: Department) -> np.ndarray:
     return np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
 
 
-def source_duplicates(source: Engine, dept: Department, numbers: set[str]) -> set[str]:
-    """Those of ``numbers`` (as the validator reads them) the whole extract holds more than once."""
+def held_twice(numbers: set[str], hashes: np.ndarray) -> set[str]:
+    """Those of ``numbers`` whose hash is among :func:`duplicate_hashes`."""
     import numpy as np
     import pandas as pd
 
     if not numbers:
         return set()
     listed = np.array(sorted(numbers), dtype=object)
-    return set(listed[np.isin(pd.util.hash_array(listed), duplicate_hashes(source, dept))].tolist())
+    return set(listed[np.isin(pd.util.hash_array(listed), hashes)].tolist())
 
 
 def _parse_wm(value: Any) -> dt.datetime | None:
