@@ -131,7 +131,7 @@ def test_summary_lines_for_the_task_log() -> None:
         pytest.param("required:contact_mobile", "联系人手机号码为空", id="required"),
         pytest.param("date_implausible:expiry_date", "9999-12-31", id="implausible"),
         pytest.param("holder_type_mismatch", "统一社会信用代码", id="mismatch"),
-        pytest.param("duplicate_licence_no", "第一条已接收", id="duplicate"),
+        pytest.param("duplicate_licence_no", "增量同步拒收该编号的所有行", id="duplicate"),
     ],
 )
 def test_every_rule_has_a_plain_explanation(rule: str, fragment: str) -> None:

@@ -86,9 +86,11 @@ _RULES: dict[str, tuple[str, str]] = {
         "for the licence to be added to the catalogue.",
     ),
     "duplicate_licence_no": (
-        "同一证照编号在本次抽取中出现了多次。第一条已接收，其余拒收。",
-        "The same licence number appears more than once in this extract. The first row was "
-        "accepted, the others rejected.",
+        "同一证照编号在源表中出现了多次。全量同步接收第一条、拒收其余；增量同步拒收该编号的所有行，"
+        "台账保持上次全量同步的结果。请删除重复行。",
+        "The source holds the same licence number more than once. A full run accepts the first "
+        "row and rejects the others; a run that reads only changed rows rejects every row of the "
+        "number and leaves the ledger as the last full run loaded it. Remove the duplicates.",
     ),
 }
 
