@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _ID_SHAPED = re.compile(r"[0-9]{17}[0-9Xx]|[0-9]{15}")
 _MOBILE_SHAPED = re.compile(r"(?:\+?86)?1[0-9]{10}")
@@ -42,7 +43,7 @@ def mask_licence_no(value: object) -> str:
     like a resident ID or a mobile number — driving and some practising licences are numbered by
     the holder's ID number."""
     s = "" if value is None else str(value).strip()
-    compact = re.sub(r"[\s-]", "", s)
+    compact = re.sub(r"[\s-]", "", _DATE_PARTS.sub("|", s))
     if _ID_SHAPED.fullmatch(compact):
         return mask_id(s)
     if _MOBILE_SHAPED.fullmatch(compact):
@@ -61,6 +62,47 @@ MASKERS = {
 }
 
 
+_LONG_DIGITS = re.compile(r"[0-9]{9,}")
+#: yyyymmddHHMMSS, the one common non-personal value with a long run of digits
+_COMPACT_STAMP = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+                            r"(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]")
+#: dates and times with separators, taken out before digits are joined across spaces and dashes
+_DATE_PARTS = re.compile(r"[0-9]{4}[-/.年][0-9]{1,2}[-/.月][0-9]{1,2}日?"
+                         r"|[0-9]{1,2}[:时][0-9]{2}(?:[:分][0-9]{2}(?:[.,][0-9]+)?秒?)?")
+_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f"
+_DOTS = "·•．・‧∙"
+_NAME_SHAPED = re.compile(f"[{_HAN}]{{2,4}}|[{_HAN}]+(?:[{_DOTS}][{_HAN}]+)+")
+#: characters of the values a non-personal column holds (statuses, holder types, licence names,
+#: dates); a short Chinese text without any of them is taken for a name
+#: (surnames such as 许, 常 and 单 are left out: 许可, 正常 and 单位 have another character here)
+_DOMAIN_CHARS = frozenset("证照可执书有效正吊销注撤位企业法人个自然年月日长期永久无限固定")
+
+
+def stray_personal(text: str) -> str | None:
+    """How to show a value found in a column that should not hold personal data, or None when
+    it may be shown as it is. A mis-mapped column (holder names in ``status``, mobiles in
+    ``issue_date``) or a mistyped row still carries an ID number, a mobile or a name."""
+    s = unicodedata.normalize("NFKC", text).strip()
+    compact = re.sub(r"[\s-]", "", _DATE_PARTS.sub("|", s))
+    if any(not _COMPACT_STAMP.fullmatch(run) for run in _LONG_DIGITS.findall(compact)):
+        return mask_mobile(s) if _MOBILE_SHAPED.fullmatch(compact) else mask_id(s)
+    if _NAME_SHAPED.fullmatch(s) and not _DOMAIN_CHARS.intersection(s):
+        return mask_name(s)
+    return None
+
+
+def _masked(key: str, value: object) -> object:
+    if value is None:
+        return None
+    if key in MASKERS:
+        return MASKERS[key](value)
+    if isinstance(value, str):
+        stray = stray_personal(value)
+        return value if stray is None else stray
+    return value
+
+
 def mask_record(record: dict[str, object]) -> dict[str, object]:
-    """A copy of a canonical record with every personal field masked."""
-    return {k: (MASKERS[k](v) if k in MASKERS and v is not None else v) for k, v in record.items()}
+    """A copy of a canonical record with every personal field masked, and whatever looks like
+    personal data in the other fields too."""
+    return {k: _masked(k, v) for k, v in record.items()}

@@ -14,6 +14,7 @@ from licence_reminder.validation.report import (
     summary_lines,
 )
 from licence_reminder.validation.suite import Rejection, RuleFailure
+from licence_reminder.validation import rules as R
 
 MOBILE = "13812345678"
 RESIDENT_ID = "41050519900307123X"
@@ -179,3 +180,32 @@ def test_report_shows_a_rejected_row_s_source_key_masked_if_id_shaped() -> None:
                               examples=examples)
     assert "源表主键 Source key</dt><dd>320</dd>" in page
     assert "410*************3X" in page and RESIDENT_ID not in page
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        pytest.param(RESIDENT_ID, "410*************3X", id="id-number-in-expiry"),
+        pytest.param("410505 19900307 123X", "410***************3X", id="spaced-id-number"),
+        pytest.param("139-1234-5678", "139******5678", id="dashed-mobile"),
+        pytest.param("王小明", "王**", id="name-in-status"),
+        pytest.param("阿卜杜·买买提", "阿卜*****", id="dotted-name"),
+    ],
+)
+def test_personal_data_in_a_column_not_meant_for_it_is_masked(value: str, shown: str) -> None:
+    from licence_reminder.masking import mask_record
+
+    masked = mask_record({"expiry_date": value, "status": value, "issue_date": 20261231})
+
+    assert masked == {"expiry_date": shown, "status": shown, "issue_date": 20261231}
+    with pytest.raises(ValueError) as info:
+        R.parse_date(value)
+    assert value not in str(info.value) and shown in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["2026-02-30", "2026-12-31 23:59:59.123456", "20261231235959",
+                                   "2026年12月31日 23时59分", "长期", "注消", "食品经营许可证", "46387"])
+def test_values_a_dba_must_see_are_not_taken_for_personal_data(value: str) -> None:
+    from licence_reminder.masking import mask_record
+
+    assert mask_record({"expiry_date": value}) == {"expiry_date": value}

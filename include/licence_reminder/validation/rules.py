@@ -18,6 +18,8 @@ from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from licence_reminder.masking import stray_personal
+
 DEFAULT_TZ: Final = "Asia/Shanghai"
 
 # --- rule ids (stable: they are stored in the quarantine table and shown in reports) -------------
@@ -100,16 +102,14 @@ _ZERO_DATE = re.compile(r"0000([-/.]?)00\1(?:00)(?:[ T]+00:00(?::00(?:\.0+)?)?)?
 #: how registers write "valid with no end date"
 _OPEN_ENDED = frozenset({"长期", "长期有效", "永久", "永久有效", "无期限", "不限期", "无固定期限"})
 
-_LONG_DIGITS = re.compile(r"[0-9]{9,}")
-
-
 def _shown(text: str, limit: int = 32) -> str:
     """A value of a non-personal column (date, code list, licence name) quoted in a reason.
 
-    A mis-mapped column can still carry an ID or phone number: long digit runs are not quoted.
+    A mis-mapped column can still carry an ID number, a mobile or a name: those are not quoted.
     """
-    if _LONG_DIGITS.search(unicodedata.normalize("NFKC", text)):
-        return f"a value of {len(text)} characters with a long run of digits (not shown)"
+    stray = stray_personal(text)
+    if stray is not None:
+        return f"a value of {len(text)} characters that looks like personal data ({stray})"
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
