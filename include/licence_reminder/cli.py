@@ -93,8 +93,9 @@ def cmd_connector_check(args: argparse.Namespace) -> int:
 
 
 def quarantine_rows(engine: Any, dept_code: str, *, rule: str | None = None,
-                    limit: int = 50) -> list[dict[str, Any]]:
-    """Open quarantine rows of a department with every personal value masked."""
+                    limit: int = 50, resolved: bool = False) -> list[dict[str, Any]]:
+    """A department's quarantine entries, open (or, ``resolved``, closed) and newest first, with
+    every personal value masked."""
     from licence_reminder.db import sql
     from licence_reminder.masking import mask_licence_no, mask_record
 
@@ -102,13 +103,27 @@ def quarantine_rows(engine: Any, dept_code: str, *, rule: str | None = None,
               "limit": limit}
     out = []
     with engine.connect() as conn:
-        for r in conn.execute(sql("quarantine_list", conn), params).mappings():
+        listing = sql("quarantine_list_resolved" if resolved else "quarantine_list", conn)
+        for r in conn.execute(listing, params).mappings():
             row = dict(r)
             row["reasons"] = json.loads(row["reasons"])
             row["raw_values"] = mask_record(json.loads(row["raw_values"]))
             row["licence_no"] = mask_licence_no(row["licence_no"])
+            row["source_key"] = mask_licence_no(row["source_key"]) if row["source_key"] else None
             out.append(row)
     return out
+
+
+def quarantine_count(engine: Any, dept_code: str, *, rule: str | None = None) -> int:
+    from licence_reminder.db import sql
+
+    with engine.connect() as conn:
+        return int(conn.execute(sql("quarantine_count", conn), {
+            "dept_code": dept_code, "rule": rule, "rule_like": f"%{rule}%" if rule else None}).scalar() or 0)
+
+
+_RESOLUTIONS = {"fixed": "fixed: seen valid", "gone": "gone: a full run no longer read the row",
+                None: "closed"}
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
@@ -121,20 +136,33 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         print(f"no department {args.dept!r} in the ledger database; its departments: "
               f"{', '.join(known) or 'none yet (a department appears at its first sync)'}", file=sys.stderr)
         return 2
-    rows = quarantine_rows(engine, args.dept, rule=args.rule, limit=args.limit)
+    rows = quarantine_rows(engine, args.dept, rule=args.rule, limit=args.limit, resolved=args.resolved)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, default=str, indent=2))
         return 0
-    if not rows:
-        print(f"{args.dept}: nothing in quarantine" + (f" for rule {args.rule}" if args.rule else ""))
-        return 0
-    print(f"{args.dept}: {len(rows)} row(s) in quarantine (newest first, personal data masked, "
-          f"times in {city_zone()})")
+    for_rule = f" for rule {args.rule}" if args.rule else ""
+    if args.resolved:
+        if not rows:
+            print(f"{args.dept}: no entry has left quarantine{for_rule}")
+            return 0
+        print(f"{args.dept}: the {len(rows)} entries that left quarantine last{for_rule} (newest first, "
+              f"--limit {args.limit}; personal data masked, times in {city_zone()})")
+    else:
+        total = quarantine_count(engine, args.dept, rule=args.rule)
+        if not total:
+            print(f"{args.dept}: nothing in quarantine{for_rule}")
+            return 0
+        shown = "all shown" if len(rows) == total else f"the newest {len(rows)} shown: --limit {total} shows all"
+        print(f"{args.dept}: {total} row(s) in quarantine{for_rule} ({shown}; newest first, personal data "
+              f"masked, times in {city_zone()})")
     for r in rows:
-        key = r["raw_values"].get(SOURCE_KEY)
+        key = r["source_key"] or r["raw_values"].get(SOURCE_KEY)
         where = (f"source key {key}, " if key else "") + f"row {r['source_row']} of that run's extract"
         print(f"- licence {r['licence_no'] or '-'} ({where}), "
               f"first seen {r['first_seen_at']}, last seen {r['last_seen_at']} in run {r['run_id']}")
+        if args.resolved:
+            print(f"    left quarantine {r['resolved_at']} in run {r['resolved_run_id']} "
+                  f"({_RESOLUTIONS.get(r['resolution'], r['resolution'])})")
         for reason in r["reasons"]:
             print(f"    {reason['rule']}: {reason['message']}")
         shown = {k: v for k, v in r["raw_values"].items() if v not in (None, "")}
@@ -199,7 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     qua = sub.add_parser("quarantine", help="a department's rejected rows and why (masked)")
     qua.add_argument("--dept", required=True)
     qua.add_argument("--rule", help="only rows that failed this rule, e.g. mobile_format")
-    qua.add_argument("--limit", type=int, default=50)
+    qua.add_argument("--limit", type=int, default=50, help="at most this many rows (default 50)")
+    qua.add_argument("--resolved", action="store_true",
+                     help="entries that left quarantine instead, and how: fixed, or gone from the extract")
     qua.add_argument("--json", action="store_true")
     qua.add_argument("--url")
     qua.set_defaults(func=cmd_quarantine)

@@ -28,6 +28,8 @@ CANONICAL_COLUMNS: Final[tuple[str, ...]] = (
 #: Not part of the record: the value of the department's ``split_column`` (its table's key),
 #: carried beside a row when the extract returns it, so that a rejected row can be found.
 SOURCE_KEY: Final = "source_key"
+#: as the quarantine keeps it (a longer key is cut: it only helps find the row)
+SOURCE_KEY_LENGTH: Final = 64
 
 #: Columns a record cannot do without.
 REQUIRED_COLUMNS: Final[tuple[str, ...]] = (

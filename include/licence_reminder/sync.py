@@ -19,7 +19,7 @@ from licence_reminder import staging
 from licence_reminder.config import local_now
 from licence_reminder.db import sql
 from licence_reminder.errors import classify_db_error
-from licence_reminder.records import CANONICAL_COLUMNS, SOURCE_KEY
+from licence_reminder.records import CANONICAL_COLUMNS, SOURCE_KEY, SOURCE_KEY_LENGTH
 from licence_reminder.registry import Catalogue, Department
 
 if TYPE_CHECKING:
@@ -240,6 +240,8 @@ class ChunkStager:
         with ledger.connect() as conn:
             self.in_quarantine = {r[0] for r in conn.execute(sql("quarantine_open_keys", conn),
                                                              {"dept_code": dept.code})}
+            self.quarantined_source_keys = {
+                r[0] for r in conn.execute(sql("quarantine_open_source_keys", conn), {"dept_code": dept.code})}
             # A first load compares nothing: every valid row is new. (Staging a row that turns
             # out unchanged would be harmless anyway: publish compares hashes again.)
             self.first_load = conn.execute(sql("ledger_holds_department", conn),
@@ -254,17 +256,29 @@ class ChunkStager:
         self.stats.rows_rejected += len(result.rejected)
         changed, texts = self._changed_rows(result.valid)
         rejected = self._rejection_frame(result.rejected)
+        fixed = self._fixed_source_keys(result.valid_source_keys)
         from sqlalchemy.exc import SQLAlchemyError
 
         try:
             with self.ledger.begin() as conn:
                 staging.write(conn, "staging_licence", changed, self.base, texts)
                 staging.write(conn, "staging_rejection", rejected, self.base)
+                if fixed:
+                    import pandas as pd
+
+                    staging.write(conn, "staging_key", pd.DataFrame(
+                        {"licence_no": sorted(fixed), "kind": "fixed_key"}, dtype=object), self.base)
         except SQLAlchemyError as exc:
             raise classify_db_error(
                 exc, what=f"department {self.dept.code}: staging in the ledger database") from exc
         self.stats.staged += len(changed)
         self.stats.unchanged += len(result.valid) - len(changed)
+
+    def _fixed_source_keys(self, keys: list[str | None] | None) -> set[str]:
+        """Source keys of rows in quarantine that this chunk holds valid (quarantine_resolve_fixed)."""
+        if not keys or not self.quarantined_source_keys:
+            return set()
+        return {k[:SOURCE_KEY_LENGTH] for k in keys if k is not None} & self.quarantined_source_keys
 
     def _find_source_duplicates(self, chunk: pd.DataFrame) -> None:
         from licence_reminder.validation.suite import normalised_text
@@ -323,23 +337,28 @@ class ChunkStager:
             if not any(f.column == "source_updated_at" for f in rej.failures):
                 self._see_watermark(_parse_wm(rej.raw.get("source_updated_at")))
             raw_json = json.dumps(rej.raw, ensure_ascii=False, default=str, sort_keys=True)
-            digest = hashlib.md5(raw_json.encode()).hexdigest()
-            # One open quarantine entry per key: a duplicate's key is its number and its row's key
-            # in the source (else its content), or it would take the place of the entry of the
+            source_key = rej.raw.get(SOURCE_KEY)
+            source_key = None if source_key is None else str(source_key)[:SOURCE_KEY_LENGTH]
+            # One open quarantine entry per key. A row without a licence number is known by its
+            # key in the source, else by its content (less its stamp, whose text varies); a
+            # duplicate by its number and that, or it would take the place of the entry of the
             # number's other (rejected) row.
-            if not rej.licence_no:
-                key = "row:" + digest
-            elif any(f.rule == DUPLICATE_LICENCE_NO for f in rej.failures):
-                source_key = rej.raw.get(SOURCE_KEY)
-                key = f"{rej.licence_no[:60]}#" + (f"k{source_key}" if source_key else digest[:12])
-            else:
+            if rej.licence_no and not any(f.rule == DUPLICATE_LICENCE_NO for f in rej.failures):
                 key = rej.licence_no
-            rows.append((key[:80], rej.licence_no, rej.row_number,
+            else:
+                if source_key is not None:
+                    row = f"k{source_key}"
+                else:
+                    content = {k: v for k, v in rej.raw.items() if k != "source_updated_at"}
+                    row = hashlib.md5(json.dumps(content, ensure_ascii=False, default=str,
+                                                 sort_keys=True).encode()).hexdigest()[:12]
+                key = f"{rej.licence_no[:60]}#{row}" if rej.licence_no else f"row:{row}"
+            rows.append((key[:80], rej.licence_no, source_key, rej.row_number,
                          ",".join(sorted({f.rule for f in rej.failures}))[:1000],
                          json.dumps([asdict(f) for f in rej.failures], ensure_ascii=False), raw_json))
             if len(self.rejections_kept) < REJECTIONS_KEPT:
                 self.rejections_kept.append(rej)
-        return pd.DataFrame(rows, columns=["record_key", "licence_no", "source_row", "rules",
+        return pd.DataFrame(rows, columns=["record_key", "licence_no", "source_key", "source_row", "rules",
                                            "reasons", "raw_values"], dtype=object)
 
 

@@ -562,3 +562,76 @@ def test_cli_names_an_unknown_department_and_why_the_last_sync_failed(engines, c
     assert "last sync   : failed" in out
     assert "why         : department testdept: extract from connection 'src_test': (1292, \"Incorrect date value: '…'" in out
     assert "410505199001011233" not in out
+
+
+def _keyed(where: str = "") -> Department:
+    """DEPT reading ``lick``, a register keyed by ``id``: its rows carry their source key."""
+    return Department.model_validate({
+        **DEPT.model_dump(), "source": {**DEPT.source.model_dump(),
+                                        "extract_sql": f"SELECT * FROM lick {where}",
+                                        "sync": {"mode": "incremental", "full_reconcile_weekday": None,
+                                                 "split_column": "id", "workers": 1}}})
+
+
+@pytest.mark.mariadb
+def test_quarantine_entries_close_by_source_key_and_say_how(engines, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A row given a licence number, or renumbered out of a duplicate, leaves quarantine at the
+    next (incremental) run; a row the extract's WHERE drops leaves it as 'gone', not 'fixed'."""
+    from licence_reminder import cli
+
+    ledger, source = engines
+    meta = sa.MetaData()
+    sa.Table("lick", meta, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+             *(c.copy() for c in sa.Table("lic", sa.MetaData(), autoload_with=source).columns))
+    meta.create_all(source)
+    stamp = dt.datetime(2026, 11, 1, 8, 0)
+    rows = {1: licence("K0001", 30), 2: licence("K0002", 30, licence_no=None),
+            3: licence("K0001", 40), 4: licence("K0004", 30, expiry_date=None)}
+    with source.begin() as conn:
+        for key, r in rows.items():
+            conn.execute(sa.text(f"INSERT INTO lick (id, {', '.join(r)}) VALUES (:id, "
+                                 f"{', '.join(':' + k for k in r)})"), {"id": key, **r})
+
+    def run(dept: Department, *, full: bool) -> sync.PublishStats:
+        plan = sync.start_run(ledger, dept, run_id=f"testdept:run{next(_runs)}", logical_date=TODAY,
+                              force_full=full)
+        stats, _ = sync.extract_and_stage(ledger, source, dept, CATALOGUE, plan, today=TODAY)
+        return sync.publish(ledger, plan, stats)
+
+    def entries() -> list[tuple]:
+        return [tuple(r) for r in q(ledger, "SELECT record_key, source_key, resolution FROM quarantine "
+                                            "ORDER BY record_key")]
+
+    run(_keyed(), full=True)
+    assert entries() == [("K0001#k3", "3", None), ("K0004", "4", None), ("row:k2", "2", None)]
+    url = ledger.url.render_as_string(False)
+    assert cli.main(["quarantine", "--dept", DEPT.code, "--url", url, "--limit", "1"]) == 0
+    assert "3 row(s) in quarantine (the newest 1 shown: --limit 3 shows all;" in capsys.readouterr().out
+
+    with source.begin() as conn:  # fixed at the source under numbers the quarantine never saw
+        conn.execute(sa.text("UPDATE lick SET licence_no = CASE id WHEN 2 THEN 'K0002' ELSE 'K0003' END, "
+                             "source_updated_at = :t WHERE id IN (2, 3)"), {"t": stamp + dt.timedelta(days=1)})
+    out = run(_keyed(), full=False)
+    assert (out.inserted, out.quarantine_resolved) == (2, 2)
+    assert entries() == [("K0001#k3", "3", "fixed"), ("K0004", "4", None), ("row:k2", "2", "fixed")]
+
+    run(_keyed("WHERE expiry_date IS NOT NULL"), full=True)
+    assert entries() == [("K0001#k3", "3", "fixed"), ("K0004", "4", "gone"), ("row:k2", "2", "fixed")]
+    assert cli.main(["quarantine", "--dept", DEPT.code, "--url", url]) == 0
+    assert "testdept: nothing in quarantine" in capsys.readouterr().out
+    assert cli.main(["quarantine", "--dept", DEPT.code, "--url", url, "--resolved"]) == 0
+    listing = capsys.readouterr().out
+    assert listing.count("(fixed: seen valid)") == 2 and listing.count("(gone: a full run no longer read the row)") == 1
+    assert "licence K0004 (source key 4," in listing
+
+
+@pytest.mark.mariadb
+def test_row_without_number_or_source_key_keeps_its_entry_when_only_its_stamp_moves(engines) -> None:  # type: ignore[no-untyped-def]
+    ledger, source = engines
+    put(source, licence("X0009", 30, licence_no=None))
+    run_sync(ledger, source)
+    with source.begin() as conn:
+        conn.execute(sa.text("UPDATE lic SET source_updated_at = :t"), {"t": dt.datetime(2026, 11, 3, 8, 0, 0, 500)})
+    run_sync(ledger, source)
+    (entry,) = q(ledger, "SELECT record_key, first_run_id <> run_id, resolved_at FROM quarantine")
+    assert entry[0].startswith("row:") and entry[1] and entry[2] is None

@@ -16,7 +16,7 @@ def ledger(request):  # type: ignore[no-untyped-def]
 @pytest.mark.mariadb
 def test_down_to_base_and_up_again(ledger: sa.Engine) -> None:
     head = schema.current(ledger)
-    assert head == "0007"
+    assert head == "0008"
     assert "source_read_at" in {c["name"] for c in sa.inspect(ledger).get_columns("sync_watermark")}
     assert "ix_ledger_first_reminder" not in {i["name"] for i in sa.inspect(ledger).get_indexes("ledger")}
     schema.downgrade(ledger, "base")

@@ -1,10 +1,10 @@
 -- Rejected rows: one open quarantine entry per record, refreshed with the latest run's reasons.
-INSERT INTO quarantine (dept_code, record_key, licence_no, source_row, rules, reasons, raw_values,
+INSERT INTO quarantine (dept_code, record_key, licence_no, source_key, source_row, rules, reasons, raw_values,
                         first_run_id, run_id, first_seen_at, last_seen_at, open_key)
-SELECT r.dept_code, r.record_key, r.licence_no, r.source_row, r.rules, r.reasons, r.raw_values,
+SELECT r.dept_code, r.record_key, r.licence_no, r.source_key, r.source_row, r.rules, r.reasons, r.raw_values,
        :run_id, :run_id, :now, :now, CONCAT(r.dept_code, '|', r.record_key)
 FROM staging_rejection r
 WHERE r.run_id = :run_id AND r.dept_code = :dept_code
-ON DUPLICATE KEY UPDATE source_row = VALUES(source_row), rules = VALUES(rules),
+ON DUPLICATE KEY UPDATE source_key = VALUES(source_key), source_row = VALUES(source_row), rules = VALUES(rules),
     reasons = VALUES(reasons), raw_values = VALUES(raw_values), run_id = VALUES(run_id),
     last_seen_at = VALUES(last_seen_at)

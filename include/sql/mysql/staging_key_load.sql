@@ -1,5 +1,7 @@
--- Licence numbers a full reconciliation no longer finds, from a file (staging.py writes it).
--- {path} is replaced by a file name the process created itself: MariaDB takes no bound value there.
+-- Keys the run learned something about without a full row, from a file (staging.py writes it):
+-- kind 'vanished', licence numbers a full reconciliation no longer finds; 'fixed_key', source keys
+-- of quarantined rows now valid. {path} is replaced by a file name the process created itself:
+-- MariaDB takes no bound value there.
 LOAD DATA LOCAL INFILE '{path}' INTO TABLE staging_key CHARACTER SET utf8mb4
 FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n'
 (licence_no, kind)
