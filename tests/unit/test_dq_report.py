@@ -90,6 +90,8 @@ def test_report_holds_masked_examples_and_never_unmasked_personal_data(page: str
     for secret in (MOBILE, RESIDENT_ID, HOLDER, "1381234567"):
         assert secret not in page
     assert page.count('class="ex"') == 1 + 5 + 1 + 1  # five examples at most per rule
+    assert "5 of 8 rows shown" in page  # the resident_id_check rows the page leaves out
+    assert "cli quarantine --dept scjgj --rule resident_id_check --limit 8" in page
 
 
 def test_report_masks_examples_even_if_given_unmasked() -> None:

@@ -213,11 +213,17 @@ def render_report_html(*, department_code: str, department_name: str, run_id: st
                          f"<td>{_e(zh)}<br><span class=\"muted\">{_e(en)}</span></td></tr>")
         parts.append("</tbody></table></div>")
         parts.append("<h2>示例（已脱敏） Examples (masked)</h2>")
-        for rule, _ in counts:
+        for rule, count in counts:
             shown = list(examples.get(rule, []))[:5]
             zh, en = explain_rule(rule)
-            parts.append(f"<details><summary><code>{_e(rule)}</code> · {_e(zh)}</summary>"
+            part = (f" · 显示 {len(shown)} / {count} 行 {len(shown)} of {count} rows shown"
+                    if 0 < len(shown) < count else "")
+            parts.append(f"<details><summary><code>{_e(rule)}</code> · {_e(zh)}{_e(part)}</summary>"
                          f'<p class="muted">{_e(en)}</p>')
+            if part:
+                parts.append('<p class="muted">全部被拒收的行 Every rejected row: <code>python -m '
+                             f"licence_reminder.cli quarantine --dept {_e(department_code)} --rule "
+                             f"{_e(rule)} --limit {count}</code></p>")
             if not shown:
                 parts.append('<p class="muted">无示例 No examples kept.</p>')
             for ex in shown:
