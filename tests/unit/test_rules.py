@@ -229,6 +229,9 @@ def test_parse_date_accepts_pandas_timestamp() -> None:
         pytest.param("00000000", "zero date", id="compact-zero"),
         pytest.param("2026-12/31", "not a recognised date format", id="mixed-separators"),
         pytest.param("长期", "'长期' means the licence does not expire", id="long-term"),
+        pytest.param("46387", "a spreadsheet's day number, which would be 2026-12-31", id="excel-serial"),
+        pytest.param(46387, "a spreadsheet's day number", id="excel-serial-int"),
+        pytest.param("2026年6月1日 25时", "not a real date", id="chinese-hour-25"),
         pytest.param(" 长期有效 ", "leave such rows out of the extract", id="long-term-valid"),
         pytest.param("", "no date given", id="empty"),
         pytest.param(None, "no date given", id="none"),
@@ -260,6 +263,9 @@ def test_date_error_never_quotes_a_long_digit_run() -> None:
         pytest.param(dt.datetime(2026, 6, 1, 0, 0, tzinfo=dt.UTC), dt.datetime(2026, 6, 1, 8, 0), id="aware"),
         pytest.param(dt.date(2026, 6, 1), dt.datetime(2026, 6, 1), id="date-is-midnight"),
         pytest.param("20260601083000", dt.datetime(2026, 6, 1, 8, 30), id="compact-datetime"),
+        pytest.param("2026年6月1日 8时30分", dt.datetime(2026, 6, 1, 8, 30), id="chinese-time"),
+        pytest.param("2026年6月1日08时30分05秒", dt.datetime(2026, 6, 1, 8, 30, 5), id="chinese-seconds"),
+        pytest.param("2026年6月1日 8:30", dt.datetime(2026, 6, 1, 8, 30), id="chinese-date-colon-time"),
     ],
 )
 def test_parse_datetime_is_naive_beijing(value: object, expected: dt.datetime) -> None:

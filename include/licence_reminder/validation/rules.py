@@ -94,7 +94,9 @@ _DATE_FORMS = re.compile(
     r"(?:(?P<y1>[0-9]{4})(?P<sep>[-/.])(?P<m1>[0-9]{1,2})(?P=sep)(?P<d1>[0-9]{1,2})"
     r"|(?P<y2>[0-9]{4})(?P<m2>[0-9]{2})(?P<d2>[0-9]{2})"
     r"(?:(?P<H2>[0-9]{2})(?P<M2>[0-9]{2})(?P<S2>[0-9]{2}))?"  # yyyymmddHHMMSS
-    r"|(?P<y3>[0-9]{4})\s*年\s*(?P<m3>[0-9]{1,2})\s*月\s*(?P<d3>[0-9]{1,2})\s*日)" + _TIME
+    r"|(?P<y3>[0-9]{4})\s*年\s*(?P<m3>[0-9]{1,2})\s*月\s*(?P<d3>[0-9]{1,2})\s*日"
+    r"(?:\s*(?P<H3>[0-9]{1,2})\s*[时點点]\s*(?:(?P<M3>[0-9]{1,2})\s*分\s*(?:(?P<S3>[0-9]{1,2})\s*秒)?)?)?)"
+    + _TIME
 )
 _ZERO_DATE = re.compile(r"0000([-/.]?)00\1(?:00)(?:[ T]+00:00(?::00(?:\.0+)?)?)?")
 
@@ -162,6 +164,16 @@ def as_text(value: object) -> str | None:
 # --- dates ---------------------------------------------------------------------------------------
 
 
+def _excel_hint(s: str) -> str:
+    """Spreadsheets store a date as days since 1899-12-30: an export without its format gives
+    ``46387`` for 2026-12-31."""
+    if not (s.isdigit() and len(s) == 5):
+        return ""
+    day = dt.date(1899, 12, 30) + dt.timedelta(days=int(s))
+    return (f" (it looks like a spreadsheet's day number, which would be {day.isoformat()}: convert "
+            f"the column to a date, or export it as text)")
+
+
 def _from_text(raw: str, tz: str) -> tuple[dt.date, dt.datetime]:
     s = unicodedata.normalize("NFKC", raw).strip()
     if not s:
@@ -174,12 +186,12 @@ def _from_text(raw: str, tz: str) -> tuple[dt.date, dt.datetime]:
             raise ValueError(
                 f"{_shown(raw.strip())} means the licence does not expire, and a licence without an "
                 f"expiry date gets no reminder: leave such rows out of the extract (a WHERE clause)")
-        raise ValueError(f"{_shown(raw.strip())} is not a recognised date format")
+        raise ValueError(f"{_shown(raw.strip())} is not a recognised date format{_excel_hint(s)}")
     g = m.groupdict()
     y, mo, d = next((g[f"y{i}"], g[f"m{i}"], g[f"d{i}"]) for i in (1, 2, 3) if g[f"y{i}"])
     try:
         day = dt.date(int(y), int(mo), int(d))
-        hh, mi, ss = (g["H"] or g["H2"] or 0), (g["M"] or g["M2"] or 0), (g["S"] or g["S2"] or 0)
+        hh, mi, ss = (next((g[k] for k in (part, f"{part}2", f"{part}3") if g[k]), 0) for part in "HMS")
         moment = dt.datetime(day.year, day.month, day.day, int(hh), int(mi), int(ss),
                              int((g["F"] or "0")[:6].ljust(6, "0")))
     except ValueError:
@@ -267,8 +279,10 @@ def _today(tz: str = DEFAULT_TZ) -> dt.date:
     return dt.datetime.now(_tzinfo(tz)).date()
 
 
-def _id_text(value: object) -> str:
-    return unicodedata.normalize("NFKC", as_text(value) or "").upper()
+def id_text(value: object) -> str:
+    """An identity number as validated and kept: half-width, upper case, without spaces
+    (``410505 19900307 123x`` is ``41050519900307123X``)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", as_text(value) or "")).upper()
 
 
 def resident_id_problem(value: object, *, today: dt.date | None = None) -> str | None:
@@ -281,7 +295,7 @@ def resident_id_problem(value: object, *, today: dt.date | None = None) -> str |
     """
     from stdnum.cn.ric import calc_check_digit
 
-    s = _id_text(value)
+    s = id_text(value)
     what = "resident ID (GB 11643-1999)"
     if not s:
         return f"{what}: empty"
@@ -314,7 +328,7 @@ def uscc_problem(value: object) -> str | None:
     """
     from stdnum.cn.uscc import calc_check_digit
 
-    s = _id_text(value)
+    s = id_text(value)
     what = "unified social credit code (GB 32100-2015)"
     if not s:
         return f"{what}: empty"

@@ -293,8 +293,8 @@ def _confirm(values: np.ndarray, fast_ok: np.ndarray, applies: np.ndarray,
         reason = problem(values[i])
         if reason is None:
             ok[i] = True
-            # rules.py reads full-width characters too; keep the ASCII form it validated
-            values[i] = unicodedata.normalize("NFKC", values[i]).upper()
+            # rules.py reads full-width characters and inner spaces too: keep the form it validated
+            values[i] = R.id_text(values[i])
         else:
             reasons[int(i)] = f"{column}: {reason}"
     return ok, reasons
@@ -504,6 +504,12 @@ class Validator:
                      "credit code" if person[i] else
                      "holder_code: holder_type is org but the code is a valid resident ID number")
             for i in np.flatnonzero(mismatch)}
+        # a code valid as the other kind fails only the mismatch, not also that kind's check
+        for ok_, why_, of in ((rid_ok, reasons[(R.RESIDENT_ID_CHECK, "holder_code")], person),
+                              (uscc_ok, reasons[(R.USCC_CHECK, "holder_code")], org)):
+            for i in np.flatnonzero(mismatch & of):
+                ok_[i] = True
+                why_.pop(int(i), None)
 
         # dates
         lo, hi = self._plausible
