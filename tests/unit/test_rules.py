@@ -335,3 +335,15 @@ def test_rules_module_imports_neither_pandas_nor_gx() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
 
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("value", "hint"), [(dt.date.max, "PostgreSQL's 'infinity'"),
+                                             (dt.date.min, "PostgreSQL's '-infinity'")])
+def test_postgresql_infinities_are_named_where_they_fail(value: dt.date, hint: str) -> None:
+    assert hint in str(R.date_plausibility_problem(value, dt.date(2026, 11, 25)))
+    assert "a placeholder or a typo" in str(R.date_plausibility_problem(dt.date(1900, 1, 1), dt.date(2026, 11, 25)))
+
+
+def test_aware_infinity_overflows_with_the_same_hint() -> None:
+    with pytest.raises(ValueError, match="out of range after conversion to Beijing time .*'infinity'"):
+        R.parse_date(dt.datetime.max.replace(tzinfo=dt.UTC))

@@ -211,12 +211,23 @@ def _from_text(raw: str, tz: str) -> tuple[dt.date, dt.datetime]:
     return day, moment
 
 
+#: how the driver gives PostgreSQL's 'infinity' and '-infinity' (date.max, date.min)
+_WHY_IMPLAUSIBLE: Final = {
+    dt.date.max: "(a placeholder, a typo, or PostgreSQL's 'infinity': a licence without an expiry "
+                 "date gets no reminder, so leave such rows out of the extract, or give NULL for an "
+                 "optional column)",
+    dt.date.min: "(a placeholder, a typo, or PostgreSQL's '-infinity': give the real date, or NULL "
+                 "for an optional column)",
+}
+
+
 def parse_parts(value: object, *, tz: str = DEFAULT_TZ) -> tuple[dt.date, dt.datetime]:
     """(calendar date, naive datetime in ``tz``) of a driver value, in one parse."""
     try:
         return _parse_parts(value, tz)
     except OverflowError:  # 9999-12-31 23:00 UTC has no Beijing time
-        raise ValueError("the date is out of range after conversion to Beijing time") from None
+        raise ValueError("the date is out of range after conversion to Beijing time "
+                         + _WHY_IMPLAUSIBLE[dt.date.max]) from None
 
 
 def _parse_parts(value: object, tz: str) -> tuple[dt.date, dt.datetime]:
@@ -264,11 +275,11 @@ def plausible_range(today: dt.date) -> tuple[dt.date, dt.date]:
 
 def date_plausibility_problem(value: dt.date, today: dt.date) -> str | None:
     lo, hi = plausible_range(today)
+    why = _WHY_IMPLAUSIBLE.get(dt.date(value.year, value.month, value.day), "(a placeholder or a typo)")
     if value < lo:
-        return f"{value.isoformat()} is before {lo.isoformat()} (a placeholder or a typo)"
+        return f"{value.isoformat()} is before {lo.isoformat()} {why}"
     if value > hi:
-        return (f"{value.isoformat()} is more than {PLAUSIBLE_YEARS_AHEAD} years ahead "
-                "(a placeholder or a typo)")
+        return f"{value.isoformat()} is more than {PLAUSIBLE_YEARS_AHEAD} years ahead {why}"
     return None
 
 
