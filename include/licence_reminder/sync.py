@@ -274,11 +274,20 @@ class ChunkStager:
         self.stats.staged += len(changed)
         self.stats.unchanged += len(result.valid) - len(changed)
 
-    def _fixed_source_keys(self, keys: list[str | None] | None) -> set[str]:
+    def _fixed_source_keys(self, keys: np.ndarray | None) -> set[str]:
         """Source keys of rows in quarantine that this chunk holds valid (quarantine_resolve_fixed)."""
-        if not keys or not self.quarantined_source_keys:
+        if keys is None or not len(keys) or not self.quarantined_source_keys:
             return set()
-        return {k[:SOURCE_KEY_LENGTH] for k in keys if k is not None} & self.quarantined_source_keys
+        import pandas as pd
+
+        from licence_reminder.validation.rules import as_text
+
+        # keys come as the driver gives them (mostly int): match natively, word only the matches
+        wanted = self.quarantined_source_keys | {int(k) for k in self.quarantined_source_keys
+                                                 if k.isdigit() and len(k) < 19}
+        hits = keys[pd.Series(keys, dtype=object).isin(wanted).to_numpy()]
+        texts = (as_text(k) for k in hits)
+        return {t[:SOURCE_KEY_LENGTH] for t in texts if t is not None} & self.quarantined_source_keys
 
     def _find_source_duplicates(self, chunk: pd.DataFrame) -> None:
         from licence_reminder.validation.suite import normalised_text

@@ -67,8 +67,8 @@ class ChunkResult:
     valid: pd.DataFrame
     rejected: list[Rejection]
     counts_by_rule: collections.Counter[str]
-    #: the valid rows' source keys (as text), when the chunk carries them
-    valid_source_keys: list[str | None] | None = None
+    #: the valid rows' source keys as read, when the chunk carries them
+    valid_source_keys: np.ndarray | None = None
 
 
 # --- Great Expectations: one ephemeral context per process ----------------------------------------
@@ -632,8 +632,7 @@ class Validator:
         keep[positions] = False
         valid = pd.DataFrame({c: pd.Series(derived.normalised[c][keep], dtype=object)
                               for c in CANONICAL_COLUMNS}, columns=list(CANONICAL_COLUMNS))
-        valid_keys = ([R.as_text(k) for k in chunk[SOURCE_KEY].to_numpy(dtype=object)[keep]]
-                      if SOURCE_KEY in chunk.columns else None)
+        valid_keys = chunk[SOURCE_KEY].to_numpy(dtype=object)[keep] if SOURCE_KEY in chunk.columns else None
         self._rows_seen += n
         self._totals.update(rows=n, valid=int(keep.sum()), rejected=len(rejected))
         self._totals.update(counts)
