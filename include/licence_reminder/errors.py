@@ -17,10 +17,27 @@ class TransientError(Exception):
     """Retrying may help: a database that is down, a timeout, a gateway's 5xx."""
 
 
-# Server error codes after which the same statement will fail again (MySQL/MariaDB).
-_MYSQL_PERMANENT = {1044, 1045, 1049, 1054, 1064, 1109, 1146, 1149, 1222, 1241, 1305, 1525}
-# ... and after which it may succeed (connection lost, lock wait, deadlock, statement timeout).
-_MYSQL_TRANSIENT = {1040, 1053, 1205, 1213, 1317, 1969, 2002, 2003, 2005, 2006, 2013, 3024}
+# MySQL/MariaDB server errors (codes 1000-1999 and 3000 on) say what is wrong with the statement
+# or the data — bad SQL, a missing table, "Subquery returns more than 1 row", a trigger's SIGNAL —
+# and the same statement fails again: permanent, except these, after which it may succeed
+# (server shutting down or out of resources, lock wait, deadlock, statement timeout, connection
+# killed or broken, a server read-only during a fail-over). Client errors (2000-2999: cannot
+# connect, connection lost) are transient.
+_MYSQL_TRANSIENT = {1021, 1028, 1037, 1038, 1040, 1041, 1053, 1114, 1135, 1158, 1159, 1160, 1161,
+                    1180, 1181, 1203, 1205, 1213, 1226, 1290, 1317, 1615, 1637, 1792, 1836, 1927,
+                    1969, 3024, 4031}
+
+
+# PostgreSQL SQLSTATE classes after which the statement may succeed: connection exception,
+# transaction rollback (serialization, deadlock), insufficient resources, operator intervention
+# (statement timeout, shutdown), system error, internal error. Any other class (syntax and access
+# 42, data 22, cardinality 21 — "more than one row returned by a subquery" —, a RAISE in P0)
+# fails again.
+_PG_TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57", "58", "XX"})
+
+
+def _mysql_permanent(code: int | None) -> bool:
+    return code is not None and (1000 <= code < 2000 or code >= 3000) and code not in _MYSQL_TRANSIENT
 
 
 # A server message quotes identifiers and row values alike: "Unknown column 'x' in 'field
@@ -75,9 +92,11 @@ def classify_db_error(exc: BaseException, *, what: str) -> Exception:
         code = first if isinstance(first, int) else None
     detail = redact_values(str(orig).splitlines()[0])[:500] if str(orig) else type(orig).__name__
     message = f"{what}: {detail}"
-    if code in _MYSQL_PERMANENT:
+    if _mysql_permanent(code):
         return PermanentError(message)
-    if code in _MYSQL_TRANSIENT:
+    if isinstance(sqlstate := getattr(orig, "pgcode", None), str) and len(sqlstate) == 5:
+        return (TransientError if sqlstate[:2] in _PG_TRANSIENT_CLASSES else PermanentError)(message)
+    if code is not None and (code in _MYSQL_TRANSIENT or 2000 <= code < 3000):
         return TransientError(message)
     if isinstance(exc, (sa_exc.ProgrammingError, sa_exc.DataError, sa_exc.IntegrityError,
                         sa_exc.NoSuchModuleError, sa_exc.ArgumentError)):

@@ -88,3 +88,38 @@ def test_statement_errors_hide_bound_values(tmp_path) -> None:  # type: ignore[n
         conn.execute(sa.text("INSERT INTO no_such_table VALUES (:v)"), {"v": ID_NO})
     assert "no_such_table" in str(caught.value)
     assert ID_NO not in "".join(traceback.format_exception(caught.value))
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "kind"),
+    [
+        pytest.param(1242, "Subquery returns more than 1 row", PermanentError, id="subquery-rows"),
+        pytest.param(1644, "Unhandled user-defined exception condition", PermanentError, id="signal"),
+        pytest.param(1292, "Incorrect datetime value: 'x' for column `t`.`d`", PermanentError, id="bad-value"),
+        pytest.param(1064, "You have an error in your SQL syntax", PermanentError, id="syntax"),
+        pytest.param(1205, "Lock wait timeout exceeded", TransientError, id="lock-wait"),
+        pytest.param(1213, "Deadlock found", TransientError, id="deadlock"),
+        pytest.param(1969, "Query execution was interrupted (max_statement_time exceeded)", TransientError,
+                     id="statement-timeout"),
+        pytest.param(1290, "The MariaDB server is running with the --read-only option", TransientError,
+                     id="read-only-fail-over"),
+        pytest.param(2013, "Lost connection to server during query", TransientError, id="lost-connection"),
+    ],
+)
+def test_mysql_server_errors_are_permanent_unless_known_to_pass(code: int, message: str,
+                                                                 kind: type[Exception]) -> None:
+    import pymysql
+
+    err = sa.exc.OperationalError("SELECT 1", {}, pymysql.err.OperationalError(code, message))
+    assert isinstance(classify_db_error(err, what="extract"), kind)
+
+
+@pytest.mark.parametrize(("sqlstate", "kind"), [("21000", PermanentError), ("P0001", PermanentError),
+                                                ("42P01", PermanentError), ("57014", TransientError),
+                                                ("40P01", TransientError), ("08006", TransientError)])
+def test_postgresql_errors_are_classified_by_sqlstate(sqlstate: str, kind: type[Exception]) -> None:
+    class PgError(Exception):
+        pgcode = sqlstate
+
+    err = sa.exc.InternalError("SELECT 1", {}, PgError("more than one row returned by a subquery"))
+    assert isinstance(classify_db_error(err, what="extract"), kind)
