@@ -28,7 +28,7 @@ from licence_reminder.config import local_now
 from licence_reminder.db import sql
 from licence_reminder.errors import TransientError
 from licence_reminder.masking import mask_mobile
-from licence_reminder.policy import LicenceState, Policy, decide
+from licence_reminder.policy import WITHDRAWN, WITHDRAWN_REASONS, LicenceState, Policy, decide
 from licence_reminder.render import (
     LicenceLine, MessageRejected, check_sms, render, sms_params, without_links,
 )
@@ -63,8 +63,9 @@ def plan(engine: Engine, *, today: dt.date, run_id: str, policy: Policy = Policy
         args = {"today": today, "horizon": horizon, "channel": CHANNEL}
         existing: dict[int, dict[int, str]] = defaultdict(dict)
         for r in conn.execute(sql("dispatch_existing_reminders", conn), args):
-            existing[r.ledger_id][int(r.stage)] = r.status
-        inserts, cancels = [], []
+            withdrawn = r.status == "cancelled" and r.status_reason in WITHDRAWN_REASONS
+            existing[r.ledger_id][int(r.stage)] = WITHDRAWN if withdrawn else r.status
+        inserts, reopens, cancels = [], [], []
         now = local_now()
         for r in conn.execute(sql("dispatch_candidates", conn), args):
             expiry = as_date(r.expiry_date)
@@ -81,13 +82,17 @@ def plan(engine: Engine, *, today: dt.date, run_id: str, policy: Policy = Policy
             for stage, reason in decision.cancel:
                 cancels.append({**key, "stage": stage, "reason": reason})
             if decision.plan is not None:
-                inserts.append({**key, "dept_code": r.dept_code, "licence_no": r.licence_no,
-                                "cycle": r.cycle, "stage": int(decision.plan),
-                                "due_on": decision.due_on, "run_id": run_id})
+                row = {**key, "dept_code": r.dept_code, "licence_no": r.licence_no,
+                       "cycle": r.cycle, "stage": int(decision.plan),
+                       "due_on": decision.due_on, "run_id": run_id}
+                withdrawn = state.reminders.get(int(decision.plan)) == WITHDRAWN
+                (reopens if withdrawn else inserts).append(row)
         if cancels:
             counts["cancelled"] = conn.execute(sql("reminder_cancel", conn), cancels).rowcount
         if inserts:
             counts["planned"] = conn.execute(sql("reminder_insert", conn), inserts).rowcount
+        if reopens:  # the unique key (licence, expiry date, stage, channel) holds the withdrawn row
+            counts["planned"] += conn.execute(sql("reminder_reopen", conn), reopens).rowcount
     return dict(counts)
 
 

@@ -21,6 +21,11 @@ from enum import IntEnum
 APPLICATION_WINDOW = dt.timedelta(days=366)
 SENT_STATUSES = frozenset({"sent", "delivered"})
 PENDING_STATUSES = frozenset({"planned", "queued"})
+#: A reminder cancelled for one of these reasons (reminders_cancel_stale.sql) was withdrawn, not
+#: done: when the licence is valid again (reinstated, or back in the source) it is planned again.
+WITHDRAWN_REASONS = frozenset({"licence revoked", "licence cancelled", "licence no longer in the source"})
+#: what plan() reports for such a reminder
+WITHDRAWN = "withdrawn"
 
 
 class Stage(IntEnum):
@@ -78,9 +83,10 @@ class Policy:
 def decide(state: LicenceState, today: dt.date, policy: Policy = Policy()) -> Decision:
     if state.status != "valid" or state.vanished or today > state.expiry_date:
         return Decision()
+    held = {stage: status for stage, status in state.reminders.items() if status != WITHDRAWN}
     pending = tuple(
         (stage, "renewal application received")
-        for stage, status in sorted(state.reminders.items())
+        for stage, status in sorted(held.items())
         if status in PENDING_STATUSES
     )
     applied = state.renewal_applied_on
@@ -92,14 +98,14 @@ def decide(state: LicenceState, today: dt.date, policy: Policy = Policy()) -> De
     if today < policy.effective(first_on):
         return Decision()
     if today < policy.effective(second_on):
-        if Stage.FIRST in state.reminders:
+        if Stage.FIRST in held:
             return Decision()
         return Decision(plan=Stage.FIRST, due_on=first_on)
-    if Stage.SECOND in state.reminders:
+    if Stage.SECOND in held:
         return Decision()
     superseded = tuple(
         (stage, "superseded by the second reminder")
-        for stage, status in state.reminders.items()
+        for stage, status in held.items()
         if stage == Stage.FIRST and status in PENDING_STATUSES
     )
     return Decision(plan=Stage.SECOND, due_on=second_on, cancel=superseded)

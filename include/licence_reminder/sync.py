@@ -256,23 +256,36 @@ class ChunkStager:
         self.stats.rows_rejected += len(result.rejected)
         changed, texts = self._changed_rows(result.valid)
         rejected = self._rejection_frame(result.rejected)
-        fixed = self._fixed_source_keys(result.valid_source_keys)
+        keys = self._keys_learned(result.valid_source_keys, result.rejected)
         from sqlalchemy.exc import SQLAlchemyError
 
         try:
             with self.ledger.begin() as conn:
                 staging.write(conn, "staging_licence", changed, self.base, texts)
                 staging.write(conn, "staging_rejection", rejected, self.base)
-                if fixed:
-                    import pandas as pd
-
-                    staging.write(conn, "staging_key", pd.DataFrame(
-                        {"licence_no": sorted(fixed), "kind": "fixed_key"}, dtype=object), self.base)
+                if len(keys):
+                    staging.write(conn, "staging_key", keys, self.base)
         except SQLAlchemyError as exc:
             raise classify_db_error(
                 exc, what=f"department {self.dept.code}: staging in the ledger database") from exc
         self.stats.staged += len(changed)
         self.stats.unchanged += len(result.valid) - len(changed)
+
+    def _keys_learned(self, valid_keys: np.ndarray | None, rejected: list[Any]) -> pd.DataFrame:
+        """staging_key rows: source keys of quarantined rows now valid (``fixed_key``), and the
+        licence numbers of rejected rows that say revoked or cancelled (that status is merged
+        all the same: a revocation must not wait for the row's mobile or dates to be fixed)."""
+        import pandas as pd
+
+        from licence_reminder.validation.rules import DUPLICATE_LICENCE_NO, normalise_status
+
+        rows = [(k, "fixed_key") for k in sorted(self._fixed_source_keys(valid_keys))]
+        for rej in rejected:
+            status = normalise_status(rej.raw.get("status"))
+            if (rej.licence_no and status in ("revoked", "cancelled")
+                    and not any(f.rule == DUPLICATE_LICENCE_NO for f in rej.failures)):
+                rows.append((rej.licence_no, status))
+        return pd.DataFrame(rows, columns=["licence_no", "kind"], dtype=object)
 
     def _fixed_source_keys(self, keys: np.ndarray | None) -> set[str]:
         """Source keys of rows in quarantine that this chunk holds valid (quarantine_resolve_fixed)."""
@@ -445,12 +458,15 @@ def publish(engine: Engine, plan: SyncPlan, stats: StageStats, *, fail_after: st
                 sql("ledger_insert_first" if first_load else "ledger_insert_new", conn), p).rowcount
             if out.inserted:
                 conn.execute(sql("history_inserted", conn), {**p, "max_id": max_id})
+            conn.execute(sql("history_status_from_rejected", conn), p)
+            conn.execute(sql("ledger_status_from_rejected", conn), p)
             if plan.mode == "full" and stats.vanished:  # both scan the department's ledger rows
                 conn.execute(sql("history_vanished", conn), p)
                 out.vanished = conn.execute(sql("ledger_mark_vanished", conn), p).rowcount
             out.reminders_cancelled = conn.execute(sql("reminders_cancel_stale", conn), p).rowcount
             conn.execute(sql("outbox_cancel_orphaned", conn), p)
-            out.quarantined = conn.execute(sql("quarantine_upsert", conn), p).rowcount
+            conn.execute(sql("quarantine_upsert", conn), p)
+            out.quarantined = stats.rows_rejected  # the upsert's rowcount counts an update twice in MySQL
             out.quarantine_resolved = conn.execute(sql("quarantine_resolve_fixed", conn), p).rowcount
             if plan.mode == "full":
                 out.quarantine_resolved += conn.execute(sql("quarantine_resolve_gone", conn), p).rowcount

@@ -172,7 +172,9 @@ def test_renewal_application_suppresses_second_reminder(engines) -> None:  # typ
 
 
 @pytest.mark.mariadb
-def test_revoked_and_vanished_never_reminded(engines) -> None:  # type: ignore[no-untyped-def]
+def test_revoked_and_vanished_never_reminded(engines, capsys) -> None:  # type: ignore[no-untyped-def]
+    from licence_reminder import cli
+
     ledger, source = engines
     put(source, licence("C0001", 30), licence("C0002", 30), licence("C0003", 30))
     run_sync(ledger, source)
@@ -188,6 +190,10 @@ def test_revoked_and_vanished_never_reminded(engines) -> None:  # type: ignore[n
     kept = {r.licence_no: (r.status, r.vanished_at is not None)
             for r in q(ledger, "SELECT licence_no, status, vanished_at FROM ledger")}
     assert kept == {"C0001": ("revoked", False), "C0002": ("valid", True), "C0003": ("valid", False)}
+    assert cli.main(["summary", "--url", ledger.url.render_as_string(False)]) == 0
+    summary = capsys.readouterr().out
+    assert "inserted 0, updated 1, 1 gone from the source" in summary
+    assert "3 licences (1 valid, 1 revoked, 0 cancelled, 1 gone from the source)" in summary
     plan_day(ledger, TODAY + dt.timedelta(days=23))
     assert ("C0001", 2) not in reminders(ledger) and ("C0002", 2) not in reminders(ledger)
 
@@ -341,9 +347,9 @@ def test_ledger_export_attachment2_masked(engines, tmp_path) -> None:  # type: i
     export_ledger(filled, full, unmasked=True, include_inactive=True)
     ws = load_workbook(full).active
     headers = [c.value for c in ws[2]]
-    assert headers[1] == "部门" and headers[-1] == "状态"
+    assert headers[1] == "部门" and headers[-2:] == ["证照编号", "状态"]
     values = [[c.value for c in row] for row in ws.iter_rows(min_row=3)]
-    assert len(values) == 3 and any(v[-1] == "revoked" for v in values)
+    assert sorted(v[-2:] for v in values) == [["X0001", "有效"], ["X0002", "有效"], ["X0003", "吊销"]]
     assert all(re.fullmatch(r"1\d{10}", v[7]) for v in values)
 
 
@@ -635,3 +641,61 @@ def test_row_without_number_or_source_key_keeps_its_entry_when_only_its_stamp_mo
     run_sync(ledger, source)
     (entry,) = q(ledger, "SELECT record_key, first_run_id <> run_id, resolved_at FROM quarantine")
     assert entry[0].startswith("row:") and entry[1] and entry[2] is None
+
+
+@pytest.mark.mariadb
+def test_a_revocation_in_a_rejected_row_is_merged_and_stops_reminders(engines) -> None:  # type: ignore[no-untyped-def]
+    """A revoked licence whose row is also bad (a short mobile) must not stay valid, and be
+    reminded, until someone fixes the mobile; the row, once fixed, merges whole."""
+    ledger, source = engines
+    put(source, licence("R0001", 30), licence("R0002", 30))
+    run_sync(ledger, source)
+    plan_day(ledger, TODAY)
+    put(source, licence("R0001", 30, status="吊销", contact_mobile="1380372",
+                        source_updated_at=dt.datetime(2026, 11, 5)))
+    run_sync(ledger, source)
+    rows = {r.licence_no: (r.status, r.contact_mobile) for r in q(ledger, "SELECT * FROM ledger")}
+    assert rows == {"R0001": ("revoked", "13800000001"), "R0002": ("valid", "13800000002")}
+    assert reminders(ledger) == {("R0001", 1): "cancelled", ("R0002", 1): "planned"}
+    (old, new), = q(ledger, "SELECT old_values, new_values FROM ledger_history "
+                             "WHERE licence_no = 'R0001' AND change_kind = 'update'")
+    assert json.loads(old)["status"] == "valid" and json.loads(new)["status"] == "revoked"
+    assert q(ledger, "SELECT rules FROM quarantine WHERE resolved_at IS NULL") == [("mobile_format",)]
+    assert run_sync(ledger, source, full=True).quarantined == 1  # the entry refreshed, counted once
+
+    # reinstated with exactly the values it was first loaded with: merged, and reminded again
+    put(source, licence("R0001", 30, source_updated_at=dt.datetime(2026, 11, 6)))
+    out = run_sync(ledger, source)
+    assert out.updated == 1 and out.quarantine_resolved == 1
+    assert q(ledger, "SELECT status FROM ledger WHERE licence_no = 'R0001'") == [("valid",)]
+    plan_day(ledger, TODAY + dt.timedelta(days=1))
+    assert reminders(ledger) == {("R0001", 1): "planned", ("R0002", 1): "planned"}
+
+
+@pytest.mark.mariadb
+def test_a_licence_valid_again_is_reminded_again_in_the_same_cycle(engines) -> None:  # type: ignore[no-untyped-def]
+    ledger, source = engines
+    put(source, licence("W0001", 30), licence("W0002", 30), licence("W0003", 30))
+    run_sync(ledger, source)
+    plan_day(ledger, TODAY)
+    put(source, licence("W0001", 30, status="revoked", source_updated_at=dt.datetime(2026, 11, 5)),
+        licence("W0003", 20, source_updated_at=dt.datetime(2026, 11, 5)))  # expiry corrected, earlier
+    with source.begin() as conn:
+        conn.execute(sa.text("DELETE FROM lic WHERE licence_no = 'W0002'"))
+    run_sync(ledger, source, full=True)
+    assert {r.licence_no: r.status_reason for r in q(ledger, "SELECT licence_no, status_reason FROM reminder")} == {
+        "W0001": "licence revoked", "W0002": "licence no longer in the source",
+        "W0003": "expiry date corrected to an earlier one"}
+
+    put(source, licence("W0001", 30, source_updated_at=dt.datetime(2026, 11, 6)), licence("W0002", 30))
+    run_sync(ledger, source, full=True)
+    plan_day(ledger, TODAY + dt.timedelta(days=1))
+    got = {(r.licence_no, r.stage, r.expiry_date.isoformat()[:10] if hasattr(r.expiry_date, "isoformat")
+            else str(r.expiry_date)[:10]): (r.status, r.status_reason)
+           for r in q(ledger, "SELECT licence_no, stage, expiry_date, status, status_reason FROM reminder")}
+    day = (TODAY + dt.timedelta(days=30)).isoformat()
+    assert got[("W0001", 1, day)] == got[("W0002", 1, day)] == ("planned", "reopened: the licence is valid again")
+    assert got[("W0003", 1, day)] == ("cancelled", "expiry date corrected to an earlier one")
+    assert got[("W0003", 1, (TODAY + dt.timedelta(days=20)).isoformat())] == ("planned", None)
+    plan_day(ledger, TODAY + dt.timedelta(days=1))  # planning again changes nothing
+    assert len(q(ledger, "SELECT id FROM reminder")) == 4
