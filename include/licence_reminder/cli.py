@@ -72,12 +72,17 @@ def cmd_summary(args: argparse.Namespace) -> int:
     for r in rows:
         s = r["last_sync"] or {}
         print(f"{r['code']:<8} {r['name']}")
+        merged = (f"; inserted {s.get('inserted', 0)}, updated {s.get('updated', 0)}, "
+                  f"{s.get('vanished', 0)} gone from the source") if s.get("status") == "success" else ""
         print(f"  last sync   : {s.get('status', 'never')} ({s.get('mode', '-')}), "
               f"extracted {s.get('rows_read', 0)}, rejected {s.get('rows_rejected', 0)} "
-              f"[top reasons: {_top_reasons(s.get('counts_by_rule'))}]")
+              f"[top reasons: {_top_reasons(s.get('counts_by_rule'))}]{merged}")
         if s.get("status") == "failed" and s.get("error"):
             print(f"  why         : {redact_values(str(s['error']))[:300]}")
-        print(f"  ledger      : {r['in_ledger']} licences, {r['in_quarantine']} rows in quarantine")
+        active = r["in_ledger"] - r["revoked"] - r["cancelled"] - r["vanished"]
+        print(f"  ledger      : {r['in_ledger']} licences ({active} valid, {r['revoked']} revoked, "
+              f"{r['cancelled']} cancelled, {r['vanished']} gone from the source), "
+              f"{r['in_quarantine']} rows in quarantine")
         print(f"  reminders   : {r['reminders']} due to date ({r['reminders_cancelled']} cancelled)")
         print(f"  messages    : {r['messages_sent']} sent ({r['messages_delivered']} delivered), "
               f"{r['messages_failed']} failed "
@@ -244,7 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("--dept")
     exp.add_argument("--out", type=Path, default=Path("var/ledger.xlsx"))
     exp.add_argument("--unmasked", action="store_true")
-    exp.add_argument("--include-inactive", action="store_true")
+    exp.add_argument("--include-inactive", action="store_true",
+                     help="also revoked, cancelled and vanished licences, with two more columns: "
+                          "证照编号 (licence number) and 状态 (status)")
     exp.add_argument("--url")
     exp.set_defaults(func=cmd_ledger_export)
 

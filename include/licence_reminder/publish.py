@@ -108,8 +108,8 @@ def export_ledger(engine: Engine, out_path: Path, *, dept_code: str | None = Non
     headers = list(LEDGER_HEADERS)
     if dept_code is None:
         headers.insert(1, "部门")
-    if include_inactive:
-        headers.append("状态")
+    if include_inactive:  # beyond attachment 2: which licence, and why it is not reminded
+        headers += ["证照编号", "状态"]
     ws.append(headers)
     n = 0
     with engine.connect() as conn:
@@ -124,11 +124,14 @@ def export_ledger(engine: Engine, out_path: Path, *, dept_code: str | None = Non
             if dept_code is None:
                 row.insert(1, r.dept_name)
             if include_inactive:
-                row.append("已消失" if r.vanished_at else r.status)
+                row += [r.licence_no, _STATUS_ZH["vanished" if r.vanished_at else r.status]]
             ws.append(row)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out_path)
     return n
+
+
+_STATUS_ZH = {"valid": "有效", "revoked": "吊销", "cancelled": "注销", "vanished": "源系统中已无此证"}
 
 
 def _date(v: Any) -> dt.date | None:

@@ -72,8 +72,10 @@ def sync_start(code: str, *, run_id: str, logical_date: str, force_full: bool = 
     if plan.read_after is None:
         log.info("department %s: %s sync", code, plan.mode)
     else:
-        log.info("department %s: %s sync, watermark %s: reading rows stamped after %s (%d s of lookback)",
-                 code, plan.mode, plan.watermark_from, plan.read_after, plan.lookback_seconds)
+        why = ("the watermark" if plan.read_after == plan.watermark_from else
+               f"{plan.lookback_seconds} s before the last run began to read, by the source's clock")
+        log.info("department %s: %s sync, watermark %s: reading rows stamped after %s (%s)",
+                 code, plan.mode, plan.watermark_from, plan.read_after, why)
     return plan.to_xcom()
 
 

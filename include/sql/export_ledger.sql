@@ -1,5 +1,5 @@
 -- The ledger in attachment-2 order: by department, then expiry date.
-SELECT l.dept_code, d.name AS dept_name, l.holder_name, l.licence_name, l.expiry_date,
+SELECT l.dept_code, d.name AS dept_name, l.licence_no, l.holder_name, l.licence_name, l.expiry_date,
        l.contact_name, l.contact_id_no, l.contact_mobile, l.first_reminder_on, l.status, l.vanished_at
 FROM ledger l
 JOIN department d ON d.code = l.dept_code

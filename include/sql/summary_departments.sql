@@ -1,6 +1,9 @@
 -- Per department: the latest sync run, the ledger, and reminders/messages to date.
 SELECT d.code, d.name,
        (SELECT COUNT(*) FROM ledger l WHERE l.dept_code = d.code) AS in_ledger,
+       (SELECT COUNT(*) FROM ledger l WHERE l.dept_code = d.code AND l.vanished_at IS NULL AND l.status = 'revoked') AS revoked,
+       (SELECT COUNT(*) FROM ledger l WHERE l.dept_code = d.code AND l.vanished_at IS NULL AND l.status = 'cancelled') AS cancelled,
+       (SELECT COUNT(*) FROM ledger l WHERE l.dept_code = d.code AND l.vanished_at IS NOT NULL) AS vanished,
        (SELECT COUNT(*) FROM quarantine q WHERE q.dept_code = d.code AND q.resolved_at IS NULL) AS in_quarantine,
        (SELECT COUNT(*) FROM reminder r WHERE r.dept_code = d.code AND r.status <> 'cancelled') AS reminders,
        (SELECT COUNT(*) FROM reminder r WHERE r.dept_code = d.code AND r.status = 'cancelled') AS reminders_cancelled,
