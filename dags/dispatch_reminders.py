@@ -9,7 +9,10 @@
 4. **receipts** — the carriers' reports on messages accepted in the last days: delivered, or (not
    delivered) onto the phone-call list; a message without a report yet is asked again next run.
 
-Departments whose sync failed today are still dispatched from the ledger as it stands.
+Departments whose sync failed today are still dispatched from the ledger as it stands. A
+department whose gateway connection cannot be used is held (its reminders stay planned) while the
+others are sent; **held** then fails the run, and **watch** fails it if any task failed, so a day
+whose SMS did not all go out never ends green.
 """
 
 from __future__ import annotations
@@ -65,8 +68,25 @@ def dispatch_reminders():
 
         return dispatch_receipts(run_id=context["run_id"])
 
-    rendered = render(plan())
-    rendered >> send.expand(shard=list(range(SHARDS))) >> receipts()
+    @task(retries=0)
+    def held(rendered: dict) -> None:
+        from licence_reminder.tasks import dispatch_held
+
+        dispatch_held(rendered)
+
+    @task(trigger_rule="one_failed", retries=0)
+    def watch() -> None:
+        from licence_reminder.tasks import dispatch_watch
+
+        dispatch_watch()
+
+    planned = plan()
+    rendered = render(planned)
+    sent = send.expand(shard=list(range(SHARDS)))
+    reported = receipts()
+    rendered >> sent >> reported
+    held(rendered)
+    [planned, rendered, sent, reported] >> watch()
 
 
 dispatch_reminders()

@@ -124,9 +124,16 @@ def render_outbox(
     profile_for: Callable[[str], GatewayProfile],
     group_by_holder: bool = True,
     shards: int = 1,
-) -> dict[str, int]:
-    """Turn planned reminders into outbox messages (one per holder mobile and stage if grouped)."""
+) -> dict[str, Any]:
+    """Turn planned reminders into outbox messages (one per holder mobile and stage if grouped).
+
+    A department whose gateway connection cannot be used (not defined, incomplete) is held: its
+    reminders stay planned, to be rendered by the first run after the connection is fixed, and
+    ``held`` names it with the reason; every other department's messages go out as usual.
+    """
     counts: Counter[str] = Counter()
+    profiles: dict[str, GatewayProfile] = {}
+    held: dict[str, str] = {}
     with engine.begin() as conn:
         stale = {"today_start": dt.datetime.combine(today, dt.time()), "now": local_now()}
         conn.execute(sql("reminder_requeue_stale", conn), stale)
@@ -142,7 +149,17 @@ def render_outbox(
         messages, queued, rejected = [], [], []
         for members in groups.values():
             head = members[0]
-            profile = profile_for(head.dept_code)
+            if head.dept_code in held:
+                counts["reminders_held"] += len(members)
+                continue
+            if head.dept_code not in profiles:
+                try:
+                    profiles[head.dept_code] = profile_for(head.dept_code)
+                except Exception as exc:  # noqa: BLE001 - whatever the connection's fault, hold only its department
+                    held[head.dept_code] = f"{type(exc).__name__}: {exc}"
+                    counts["reminders_held"] += len(members)
+                    continue
+            profile = profiles[head.dept_code]
             template_name = f"sms_stage{head.stage}"
             lines = [
                 LicenceLine(
@@ -185,7 +202,7 @@ def render_outbox(
         if rejected:
             conn.execute(sql("reminder_reject", conn), rejected)
         counts.update(messages=len(messages), reminders_queued=len(queued), rejected=len(rejected))
-    return dict(counts)
+    return {**counts, "held": held} if held else dict(counts)
 
 
 # --------------------------------------------------------------------------- send

@@ -188,11 +188,34 @@ def dispatch_render(*, today: str, run_id: str) -> dict[str, int]:
     def profile_for(dept_code: str) -> dispatch.GatewayProfile:
         return dispatch.GatewayProfile.of(_gateway_config(conn_ids.get(dept_code, settings.gateway_conn_id)))
 
-    return dispatch.render_outbox(
+    out = dispatch.render_outbox(
         ledger_engine(settings), today=dt.date.fromisoformat(today), run_id=run_id,
         profile_for=profile_for, shards=shard_count(),
         group_by_holder=os.environ.get("LR_GROUP_BY_HOLDER", "true").lower() != "false",
     )
+    for code, reason in out.get("held", {}).items():
+        log.error("department %s: gateway connection %r cannot be used, its reminders stay planned "
+                  "until it is fixed: %s", code, conn_ids.get(code, settings.gateway_conn_id), reason)
+    return out
+
+
+@airflow_errors
+def dispatch_held(rendered: dict[str, Any]) -> None:
+    """Fails the run (after the other departments' messages went out) if render held any."""
+    held = rendered.get("held") or {}
+    if held:
+        raise PermanentError(
+            f"{len(held)} department(s) held, {rendered.get('reminders_held', 0)} reminder(s) not sent, "
+            "they go out with the first run after the gateway connection is fixed: "
+            + "; ".join(f"department {code}: {reason}" for code, reason in sorted(held.items())))
+
+
+@airflow_errors
+def dispatch_watch() -> None:
+    """The run's last word when a task of it failed: a run whose SMS did not all go out must not
+    end green because ``receipts`` (which runs whatever happened) succeeded."""
+    raise PermanentError("a task of this dispatch run failed (see plan, render, send): the reminders "
+                         "it did not send stay planned or queued for the next run")
 
 
 def in_sending_hours(settings: Settings, now: dt.datetime | None = None) -> bool:

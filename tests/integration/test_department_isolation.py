@@ -104,3 +104,42 @@ def test_database_down_is_left_to_airflow_retries(monkeypatch: pytest.MonkeyPatc
     with ledger_sqlite.connect() as conn:
         run = conn.execute(sa.text("SELECT status, error FROM sync_run")).one()
     assert run.status == "failed" and "Can't connect" in run.error
+
+
+@pytest.mark.mariadb
+@pytest.mark.airflow
+def test_a_department_without_a_usable_gateway_holds_only_its_own_reminders(
+    daily_world, mariadb_factory, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """Its reminders stay planned, the other department's go out, and the run fails, saying why."""
+    import shutil
+
+    from licence_reminder.db import engine_from_url
+    from licence_reminder.demo.sources import seed_source
+
+    registry = tmp_path / "departments"
+    shutil.copytree(REGISTRY, registry)
+    with (registry / "scjgj.yaml").open("a", encoding="utf-8") as f:
+        f.write("gateway_conn_id: sms_scjgj_missing\n")
+    monkeypatch.setenv("LR_CATALOGUE_DIR", str(REGISTRY.parent / "catalogues"))
+    for code, seed in (("scjgj", 5), ("jtysj", 3)):
+        url = mariadb_factory()
+        engine = engine_from_url(url)
+        seed_source(engine, code, today=TODAY, n=80, seed=seed)
+        engine.dispose()
+        monkeypatch.setenv(f"AIRFLOW_CONN_SRC_{code.upper()}", airflow_conn_json(url))
+    dags = load_dags(registry)
+    for code in ("scjgj", "jtysj"):
+        assert _state(dags[f"sync_{code}"].test(logical_date=LOGICAL)) == "success"
+
+    run = dags["dispatch_reminders"].test(logical_date=LOGICAL)
+
+    assert _state(run) == "failed"
+    states = {ti.task_id: str(ti.state).rsplit(".", 1)[-1].lower() for ti in run.get_task_instances()}
+    assert states["render"] == states["receipts"] == "success" and states["held"] == "failed"
+    with daily_world.ledger.connect() as conn:
+        reminders = dict(conn.execute(sa.text(
+            "SELECT CONCAT(dept_code, ':', status), COUNT(*) FROM reminder GROUP BY dept_code, status")).all())
+    assert reminders.get("scjgj:planned", 0) > 0 and not any(k.startswith("scjgj:") and k != "scjgj:planned"
+                                                             for k in reminders)
+    assert reminders.get("jtysj:delivered", 0) + reminders.get("jtysj:sent", 0) > 0

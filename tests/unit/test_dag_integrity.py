@@ -67,8 +67,23 @@ def test_tags_retries_docs(dagbag) -> None:  # type: ignore[no-untyped-def]
         assert "licence-reminder" in dag.tags
         assert dag.doc_md and len(dag.doc_md) > 100
         for t in dag.tasks:
+            if (dag_id, t.task_id) in VERDICTS:  # they only say how the run went: nothing to retry
+                continue
             assert t.retries >= 1, f"{dag_id}.{t.task_id} has no retries"
     assert "region:410505" in dagbag.dags["sync_alpha"].tags
+
+
+VERDICTS = {("dispatch_reminders", "held"), ("dispatch_reminders", "watch")}
+
+
+def test_a_dispatch_run_that_did_not_send_everything_fails(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """receipts runs whatever happened (all_done): without a failing leaf a run whose render or
+    send failed would end green."""
+    dag = dagbag.dags["dispatch_reminders"]
+    watch, held = dag.get_task("watch"), dag.get_task("held")
+    assert str(watch.trigger_rule).rsplit(".", 1)[-1].lower() == "one_failed"
+    assert watch.upstream_task_ids == {"plan", "render", "send", "receipts"} and not watch.downstream_task_ids
+    assert held.upstream_task_ids == {"render"} and not held.downstream_task_ids
 
 
 def test_sync_dag_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
