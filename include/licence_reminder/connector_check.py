@@ -85,6 +85,17 @@ def check(
         say("      check the connection's host, port, login, password and schema (the database name)")
         return 2
     say(f"ok    connection {dept.source.conn_id!r} ({engine.dialect.name}): connected")
+    if dept.gateway_conn_id:
+        from licence_reminder.gateways.factory import GatewayConfig
+
+        try:
+            GatewayConfig.from_connection(get_airflow_connection(dept.gateway_conn_id))
+        except Exception as exc:  # noqa: BLE001 - not defined, or incomplete: either way it cannot send
+            engine.dispose()
+            say(f"FAIL  gateway connection {dept.gateway_conn_id!r} (gateway_conn_id) cannot be used: "
+                f"{type(exc).__name__}: {exc}; the dispatch holds the department's reminders until it can")
+            return 2
+        say(f"ok    gateway connection {dept.gateway_conn_id!r}")
 
     try:
         return _extract_and_split(engine, dept, catalogue, limit=limit, today=today, say=say)
@@ -110,6 +121,11 @@ def _extract_and_split(engine: Engine, dept: Department, catalogue: Catalogue, *
         return 2
     totals = validator.totals
     rows, rejected = totals.get("rows", 0), totals.get("rejected", 0)
+    if not rows:
+        say("FAIL  extract ran but returned no rows: a full run would mark every licence of the "
+            "department vanished (it refuses to, beyond max_vanished_share); an empty table, a "
+            "WHERE that matches nothing, or the wrong database?")
+        return 1
     say(f"ok    extract ran: {rows} rows read (limit {limit}), {rows - rejected} valid, {rejected} would be rejected")
     if rejected:
         _report_rejections(totals, rejections, say)

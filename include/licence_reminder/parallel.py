@@ -79,7 +79,8 @@ def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalo
                 seen.update(filter(None, in_range))
                 first_row += len(in_range)
             if plan.mode == "full":  # while the workers validate: the ledger side needs only `seen`
-                stats.vanished = sync.stage_vanished(ledger, plan, seen)
+                stats.vanished = sync.stage_vanished(ledger, plan, seen,
+                                                     max_share=dept.source.sync.max_vanished_share)
             for part, wm, rejections, counts in _gather(pipes, procs):
                 for name in ("rows_read", "rows_valid", "rows_rejected", "staged", "unchanged"):
                     setattr(stats, name, getattr(stats, name) + getattr(part, name))
@@ -93,7 +94,8 @@ def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalo
                     proc.terminate()
                 proc.join()
     if plan.mode == "full" and not ranges:  # an empty extract: every active licence vanished
-        stats.vanished = sync.stage_vanished(ledger, plan, seen)
+        stats.vanished = sync.stage_vanished(ledger, plan, seen,
+                                             max_share=dept.source.sync.max_vanished_share)
     stats.watermark_to = max_wm.isoformat(sep=" ") if max_wm else None
     stats.counts_by_rule = dict(totals)
     return stats, (Totals(totals), kept)

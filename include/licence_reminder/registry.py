@@ -77,6 +77,10 @@ class SyncSettings(_Strict):
     #: Row numbers and which of two equal licence numbers counts as the first follow its order.
     split_column: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
     workers: Annotated[int, Field(ge=1, le=16)] = 2
+    #: a full run that would mark more than this share of the department's active licences as
+    #: gone from the source (and more than 10) fails instead, changing nothing: an emptied table,
+    #: a wrong WHERE or the wrong database look just like a register whose licences all went
+    max_vanished_share: Annotated[float, Field(ge=0, le=1)] = 0.5
 
     @model_validator(mode="after")
     def _workers_need_a_split(self) -> SyncSettings:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from licence_reminder import staging
 from licence_reminder.config import local_now
 from licence_reminder.db import sql
-from licence_reminder.errors import classify_db_error
+from licence_reminder.errors import PermanentError, classify_db_error
 from licence_reminder.records import CANONICAL_COLUMNS, SOURCE_KEY, SOURCE_KEY_LENGTH
 from licence_reminder.registry import Catalogue, Department
 
@@ -197,21 +197,40 @@ def _extract_and_stage(ledger: Engine, source: Engine, dept: Department, catalog
         stager.add(chunk)
     stats = stager.stats
     if plan.mode == "full":
-        stats.vanished = stage_vanished(ledger, plan, stager.validator.licence_nos)
+        stats.vanished = stage_vanished(ledger, plan, stager.validator.licence_nos,
+                                        max_share=dept.source.sync.max_vanished_share)
     stats.watermark_to = stager.max_wm.isoformat(sep=" ") if stager.max_wm else None
     stats.counts_by_rule = dict(stager.validator.totals)
     return stats, (stager.validator, stager.rejections_kept)
 
 
-def stage_vanished(ledger: Engine, plan: SyncPlan, seen: set[str]) -> int:
-    """Full reconciliation: stage the ledger's active licences the source no longer returns."""
+#: below this many, vanished licences are never too many (a small register's weekly deletions)
+VANISHED_ALWAYS_ALLOWED = 10
+
+
+def stage_vanished(ledger: Engine, plan: SyncPlan, seen: set[str], *, max_share: float = 1.0) -> int:
+    """Full reconciliation: stage the ledger's active licences the source no longer returns.
+
+    More than ``max_share`` of them (and more than ``VANISHED_ALWAYS_ALLOWED``) fails the run."""
     import pandas as pd
 
     base = {"run_id": plan.run_id, "dept_code": plan.dept_code}
+    active = 0
+    gone = []
     with ledger.connect() as conn:
-        active = conn.execution_options(stream_results=True).execute(
-            sql("ledger_active_numbers", conn), {"dept_code": plan.dept_code})
-        gone = [no for (no,) in active if no not in seen]
+        for (no,) in conn.execution_options(stream_results=True).execute(
+                sql("ledger_active_numbers", conn), {"dept_code": plan.dept_code}):
+            active += 1
+            if no not in seen:
+                gone.append(no)
+    if len(gone) > VANISHED_ALWAYS_ALLOWED and len(gone) > max_share * active:
+        raise PermanentError(
+            f"department {plan.dept_code}: this full run would mark {len(gone)} of the ledger's "
+            f"{active} active licences ({len(gone) / active:.0%}) as gone from the source, more than "
+            f"source.sync.max_vanished_share ({max_share:g}) allows; the extract read "
+            f"{len(seen)} licence numbers. An emptied or half-loaded table, a wrong WHERE or the "
+            "wrong database? Nothing was changed. If the licences really are gone, raise "
+            "max_vanished_share in the department's file for one run.")
     with ledger.begin() as conn:
         staging.write(conn, "staging_key", pd.DataFrame({"licence_no": gone, "kind": "vanished"},
                                                         dtype=object), base)

@@ -97,3 +97,27 @@ def test_every_row_rejected_points_at_the_configuration(source: list, tmp_path: 
     out = io.StringIO()
     check(DEPTS / "scjgj.yaml", today=dt.date(2026, 11, 24), catalogue_dir=catalogues, out=out)
     assert "every row read would be rejected: more likely the SQL's aliases" in out.getvalue()
+
+
+def test_an_empty_extract_and_an_unusable_gateway_are_failures(source: list, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlalchemy as sa
+
+    from licence_reminder.db import engine_from_url
+
+    with_gateway = tmp_path / "scjgj.yaml"
+    with_gateway.write_text((DEPTS / "scjgj.yaml").read_text(encoding="utf-8")
+                            + "gateway_conn_id: sms_scjgj\n", encoding="utf-8")
+    monkeypatch.delenv("AIRFLOW_CONN_SMS_SCJGJ", raising=False)
+    out = io.StringIO()
+    assert check(with_gateway, today=dt.date(2026, 11, 24), out=out) == 2
+    assert "FAIL  gateway connection 'sms_scjgj' (gateway_conn_id) cannot be used" in out.getvalue()
+
+    engine = engine_from_url(f"sqlite:///{tmp_path / 'src.db'}")  # the source fixture's register
+    with engine.begin() as conn:
+        for table in sa.inspect(conn).get_table_names():
+            conn.execute(sa.text(f'DELETE FROM "{table}"'))
+    engine.dispose()
+    out = io.StringIO()
+    assert check(DEPTS / "scjgj.yaml", today=dt.date(2026, 11, 24), out=out) == 1
+    assert "FAIL  extract ran but returned no rows" in out.getvalue()

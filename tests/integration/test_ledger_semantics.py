@@ -699,3 +699,25 @@ def test_a_licence_valid_again_is_reminded_again_in_the_same_cycle(engines) -> N
     assert got[("W0003", 1, (TODAY + dt.timedelta(days=20)).isoformat())] == ("planned", None)
     plan_day(ledger, TODAY + dt.timedelta(days=1))  # planning again changes nothing
     assert len(q(ledger, "SELECT id FROM reminder")) == 4
+
+
+@pytest.mark.mariadb
+def test_a_full_run_that_would_empty_the_department_fails_and_changes_nothing(engines) -> None:  # type: ignore[no-untyped-def]
+    from licence_reminder.errors import PermanentError
+
+    ledger, source = engines
+    put(source, *(licence(f"E{i:04d}", 30) for i in range(1, 13)))
+    run_sync(ledger, source)
+    with source.begin() as conn:
+        conn.execute(sa.text("DELETE FROM lic"))  # an emptied table, as after a failed reload
+    before = q(ledger, "SELECT * FROM ledger ORDER BY id")
+    with pytest.raises(PermanentError, match=r"would mark 12 of the ledger's 12 active licences \(100%\)"):
+        run_sync(ledger, source, full=True)
+    assert q(ledger, "SELECT * FROM ledger ORDER BY id") == before
+
+    allowed = DEPT.model_copy(update={"source": DEPT.source.model_copy(update={
+        "sync": DEPT.source.sync.model_copy(update={"max_vanished_share": 1.0})})})
+    plan = sync.start_run(ledger, allowed, run_id=f"testdept:run{next(_runs)}", logical_date=TODAY,
+                          force_full=True)
+    stats, _ = sync.extract_and_stage(ledger, source, allowed, CATALOGUE, plan, today=TODAY)
+    assert sync.publish(ledger, plan, stats).vanished == 12
