@@ -110,7 +110,11 @@ def build_broken_dag(entry: RegistryEntry) -> DAG:
     return dag
 
 
-for _entry in scan_registry(Settings.from_env().registry_dir):
+_entries = scan_registry(Settings.from_env().registry_dir)
+_working = {e.department.dag_id for e in _entries if e.department}
+for _entry in _entries:
+    if _entry.department is None and f"sync_{_entry.code}" in _working:
+        continue  # a stray second file (dept.yml beside dept.yaml): an import error, not a broken DAG
     try:
         _dag = build_sync_dag(_entry) if _entry.department else build_broken_dag(_entry)
     except Exception as _exc:  # noqa: BLE001 - a value Airflow refuses though the file validated

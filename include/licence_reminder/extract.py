@@ -87,7 +87,17 @@ def to_canonical(frame: pd.DataFrame, dept: Department) -> pd.DataFrame:
         raise PermanentError(
             f"department {dept.code}: field 'source.columns': the extract already returns {both}; "
             f"alias the column in the SQL or map it here, not both")
-    frame = frame.rename(columns={src: canon for canon, src in mapping.items()})
+    # one column may feed several fields (a sole trader: holder and contact are the same person)
+    renamed: dict[str, str] = {}
+    copies: list[tuple[str, str]] = []
+    for canon, src in mapping.items():
+        if src in renamed:
+            copies.append((canon, renamed[src]))
+        else:
+            renamed[src] = canon
+    frame = frame.rename(columns=renamed)
+    for canon, first in copies:
+        frame[canon] = frame[first]
     overridden = sorted(set(dept.source.constants) & set(frame.columns))
     if overridden:
         raise PermanentError(

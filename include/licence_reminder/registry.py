@@ -344,6 +344,12 @@ def scan_registry(folder: Path) -> list[RegistryEntry]:
     """Every ``*.yaml`` in the folder, each loaded on its own so one bad file spoils only itself."""
     entries = []
     for path in sorted(folder.glob("*.y*ml")):
+        if path.suffix != ".yaml":  # tasks and catalogues are found by <code>.yaml: a .yml would never run
+            twin = path.with_suffix(".yaml")
+            entries.append(RegistryEntry(path, None, RegistryError(path, [
+                f"a second file for department {path.stem!r}: {twin.name} is the one used; delete this one"
+                if twin.exists() else f"department files end in .yaml: rename it {twin.name}"])))
+            continue
         try:
             entries.append(RegistryEntry(path, load_department(path), None))
         except RegistryError as exc:

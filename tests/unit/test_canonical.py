@@ -27,6 +27,12 @@ def test_mapped_and_constant_columns_land_in_canonical_order() -> None:
     assert out.loc[0, "contact_mobile"] == "13800000000" and out.loc[0, "holder_type"] == "org"
 
 
+def test_one_column_may_feed_several_fields() -> None:
+    frame = FRAME.rename(columns={"holder_name": "fddbr"})
+    out = to_canonical(frame, dept({"holder_name": "fddbr", "contact_name": "fddbr", "contact_mobile": "lxdh"}))
+    assert out.loc[0, "holder_name"] == out.loc[0, "contact_name"] == "y"
+
+
 @pytest.mark.parametrize(
     ("columns", "constants", "says"),
     [

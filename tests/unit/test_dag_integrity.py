@@ -57,6 +57,16 @@ def test_no_import_errors_when_every_file_validates(registry: Path) -> None:
     assert DagBag(dag_folder=str(ROOT / "dags")).import_errors == {}
 
 
+def test_a_stray_yml_beside_a_department_file_leaves_its_dag_working(registry: Path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    (registry / "alpha.yml").write_text(GOOD.format(code="alpha"), encoding="utf-8")
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert "config-error" not in bag.dags["sync_alpha"].tags
+    (error,) = (e for p, e in bag.import_errors.items() if Path(p).name == "registry_errors.py")
+    assert "alpha.yml" in error and "alpha.yaml is the one used; delete this one" in error
+
+
 def test_one_sync_dag_per_department_and_dispatch(dagbag) -> None:  # type: ignore[no-untyped-def]
     assert set(dagbag.dag_ids) == {"sync_alpha", "sync_beta", "sync_broken", "dispatch_reminders"}
 

@@ -63,6 +63,16 @@ def test_bad_yaml_spoils_only_itself(tmp_path: Path) -> None:
     assert "not valid YAML" in str(entries[1].error)
 
 
+def test_a_yml_file_is_an_error_not_a_department_that_never_runs(tmp_path: Path) -> None:
+    write(tmp_path, "dept1.yml", DEPT)
+    (entry,) = scan_registry(tmp_path)
+    assert entry.department is None and entry.code == "dept1"
+    assert "department files end in .yaml: rename it dept1.yaml" in str(entry.error)
+    write(tmp_path, "dept1.yaml", DEPT)
+    good, stray = scan_registry(tmp_path)
+    assert good.department is not None and "dept1.yaml is the one used; delete this one" in str(stray.error)
+
+
 CAT = """\
 department: dept1
 entries:
