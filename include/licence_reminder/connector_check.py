@@ -115,7 +115,7 @@ def _extract_and_split(engine: Engine, dept: Department, catalogue: Catalogue, *
             rejections.extend(validator.validate(chunk).rejected)
     except (PermanentError, TransientError) as exc:
         say(f"FAIL  extract: {exc}")
-        if engine.dialect.name == "postgresql" and "does not exist" in str(exc):
+        if engine.dialect.name == "postgresql" and "relation \"" in str(exc) and "does not exist" in str(exc):
             say("      a table outside the public schema: qualify it in the SQL (schema.table) or give "
                 "the connection the extra key search_path")
         return 2

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from licence_reminder.masking import stray_personal
+
 
 class PermanentError(Exception):
     """Retrying cannot help: bad SQL, a bad configuration file, a malformed value."""
@@ -62,7 +64,8 @@ def _redact(text: str) -> str:
         preceding = text[max(0, m.start() - 40):m.start()].rstrip()
         before = _WORD_BEFORE.search(preceding)
         word = before.group(1).lower() if before else ""
-        keep = (word in _KEEP_AFTER or preceding.endswith("@")) and not re.search(r"\d{6}", m.group(0))
+        keep = ((word in _KEEP_AFTER or preceding.endswith("@") or preceding.lower().endswith("host name"))
+                and not re.search(r"\d{6}", m.group(0)) and stray_personal(m.group(0)[1:-1]) is None)
         return m.group(0) if keep else "'…'"
 
     return _QUOTED_TEXT.sub(quoted, text)
@@ -105,7 +108,10 @@ def classify_db_error(exc: BaseException, *, what: str) -> Exception:
         text = detail.lower()
         if "no such table" in text or "no such column" in text or "syntax error" in text:
             return PermanentError(message)
-        if "authentication failed" in text or "password authentication" in text:
+        # PostgreSQL refusing a connection (no SQLSTATE reaches the driver): a wrong database,
+        # role, password or pg_hba.conf rule fails the same way every time
+        if any(s in text for s in ("authentication failed", "password authentication", "does not exist",
+                                   "no pg_hba.conf entry", "permission denied")):
             return PermanentError(message)
         return TransientError(message)
     if isinstance(exc, (sa_exc.DBAPIError, TimeoutError, ConnectionError, OSError)):

@@ -219,4 +219,9 @@ def stream_rows(engine: Engine, dept: Department, query: str, params: dict[str, 
                 raise DBAPIError.instance(str(compiled), values, exc, engine.dialect.loaded_dbapi.Error,
                                           dialect=engine.dialect) from exc
     except SQLAlchemyError as exc:
-        raise classify_db_error(exc, what=what) from exc
+        error = classify_db_error(exc, what=what)
+        if any(s in str(error) for s in ("max_statement_time", "max_execution_time", "statement timeout")):
+            raise type(error)(f"{error} (source.sync.timeout_seconds is {dept.source.sync.timeout_seconds}: "
+                              "a query that needs longer will time out again; speed it up with an "
+                              "index, or raise the setting)") from exc
+        raise error from exc

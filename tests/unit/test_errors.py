@@ -123,3 +123,30 @@ def test_postgresql_errors_are_classified_by_sqlstate(sqlstate: str, kind: type[
 
     err = sa.exc.InternalError("SELECT 1", {}, PgError("more than one row returned by a subquery"))
     assert isinstance(classify_db_error(err, what="extract"), kind)
+
+
+@pytest.mark.parametrize("message", ['connection to server at "127.0.0.1", port 5432 failed: FATAL:  database "x" does not exist',
+                                     'FATAL:  role "reader" does not exist',
+                                     'FATAL:  no pg_hba.conf entry for host "10.0.0.5", user "r", database "x"'])
+def test_postgresql_connection_refusals_are_permanent(message: str) -> None:
+    class PgConnectError(Exception):
+        pgcode = None
+
+    err = sa.exc.OperationalError("connect", {}, PgConnectError(message))
+    assert isinstance(classify_db_error(err, what="connection 'src_x' (postgresql)"), PermanentError)
+
+
+def test_a_connection_refused_is_still_transient() -> None:
+    class PgConnectError(Exception):
+        pgcode = None
+
+    err = sa.exc.OperationalError("connect", {}, PgConnectError(
+        'connection to server at "127.0.0.1", port 5499 failed: Connection refused'))
+    assert isinstance(classify_db_error(err, what="connection 'src_x' (postgresql)"), TransientError)
+
+
+def test_a_name_in_an_identifier_position_is_redacted_and_a_host_name_kept() -> None:
+    assert redact_values('relation "郭丽娟" does not exist') == "relation '…' does not exist"
+    assert redact_values('relation "许可证" does not exist') == 'relation "许可证" does not exist'
+    assert (redact_values("could not translate host name \"db.xk.local\" to address")
+            == 'could not translate host name "db.xk.local" to address')
