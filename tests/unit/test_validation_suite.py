@@ -360,3 +360,26 @@ def test_aware_timestamp_beyond_year_9999_in_beijing_is_a_format_failure(validat
 
     assert list(result.valid["licence_no"]) == ["A"]
     assert [f.rule for f in result.rejected[0].failures] == ["date_format:source_updated_at"]
+
+
+@pytest.mark.parametrize(
+    ("values", "says"),
+    [
+        pytest.param({"contact_name": "410502198001011231"}, "holds a run of 9 or more digits", id="id-in-name"),
+        pytest.param({"holder_name": "某人 13912345678"}, "holds a run of 9 or more digits", id="mobile-in-name"),
+        pytest.param({"contact_name": "４１０５０２１９８００１０１１２３１"}, "holds a run of 9", id="full-width-digits"),
+        pytest.param({"contact_name": "张三".encode("gbk")}, "not UTF-8 text", id="gbk-bytes"),
+        pytest.param({"holder_name": "某" * 201}, "201 characters long, more than the ledger's 200", id="too-long"),
+        pytest.param({"licence_no": "X" * 65}, "65 characters long, more than the ledger's 64", id="long-number"),
+    ],
+)
+def test_free_text_that_cannot_be_kept_is_rejected_without_quoting_it(validator: Validator, values: dict,
+                                                                      says: str) -> None:
+    number = values.pop("licence_no", "T1")
+    result = validator.validate(frame([row(number, **values), row("T2", holder_name="安阳市第9分公司")]))
+
+    (rej,) = result.rejected
+    (failure,) = rej.failures
+    assert failure.rule.startswith("text_value:") and says in failure.message
+    assert not any(str(v) in failure.message for v in values.values())
+    assert list(result.valid["licence_no"]) == ["T2"]

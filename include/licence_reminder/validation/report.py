@@ -50,6 +50,13 @@ _RULES: dict[str, tuple[str, str]] = {
         "{en} is before 1950 or more than 50 years ahead: usually a placeholder "
         "(1900-01-01, 9999-12-31) or a typing error.",
     ),
+    "text_value": (
+        "{zh}无法保存：含有乱码（不是 UTF-8 文本，如按二进制读出的 GBK 字段），超过台账的长度，"
+        "或（姓名）含有证件号码、手机号码那样的长串数字。",
+        "{en} cannot be kept: it holds bytes that are not UTF-8 text (a GBK column read as "
+        "binary), is longer than the ledger allows, or (a name) holds a long run of digits such "
+        "as an ID number or a mobile.",
+    ),
     "expiry_before_issue": ("期满日期早于发证日期。", "The expiry date is before the issue date."),
     "mobile_format": (
         "联系人手机号码不是11位中国大陆手机号（可带 +86、空格或横线），无法发送到期提醒短信。",

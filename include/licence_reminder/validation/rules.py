@@ -46,6 +46,31 @@ def date_implausible(column: str) -> str:
     return f"date_implausible:{column}"
 
 
+def text_value(column: str) -> str:
+    return f"text_value:{column}"
+
+
+#: Free-text columns and the ledger's width of each (characters).
+TEXT_LIMITS: Final[dict[str, int]] = {"licence_no": 64, "holder_name": 200, "contact_name": 100}
+NAME_COLUMNS: Final = frozenset({"holder_name", "contact_name"})
+#: an ID number (18) or a mobile (11) has at least this many digits in a row; no name does
+NAME_DIGIT_RUN: Final = 9
+
+
+def text_problem(column: str, value: str) -> str | None:
+    """Why a free-text value cannot be kept (it is never quoted: it may be personal data)."""
+    if "\ufffd" in value:
+        return (f"{column}: holds bytes that are not UTF-8 text (a GBK column read as binary?): "
+                "convert it in the SQL, e.g. CONVERT(col USING utf8mb4) or convert_from(col, 'GBK')")
+    limit = TEXT_LIMITS[column]
+    if len(value) > limit:
+        return f"{column}: is {len(value)} characters long, more than the ledger's {limit}"
+    if column in NAME_COLUMNS and re.search(f"[0-9]{{{NAME_DIGIT_RUN}}}", unicodedata.normalize("NFKC", value)):
+        return (f"{column}: holds a run of {NAME_DIGIT_RUN} or more digits (an ID number or a mobile "
+                "in the name's column?), not a name: it would be texted to the holder")
+    return None
+
+
 #: Canonical columns holding a calendar date, and the one holding a timestamp (the watermark).
 DATE_COLUMNS: Final[tuple[str, ...]] = ("issue_date", "expiry_date", "renewal_applied_on")
 DATETIME_COLUMNS: Final[tuple[str, ...]] = ("source_updated_at",)

@@ -111,6 +111,7 @@ def _ok_column(rule: str) -> str:
 
 #: (rule id, column) of the derived boolean checks, in report order after the native ones.
 _DERIVED: tuple[tuple[str, str], ...] = (
+    *((R.text_value(c), c) for c in R.TEXT_LIMITS),
     *((R.date_format(c), c) for c in _TIME_COLUMNS),
     *((R.date_implausible(c), c) for c in _TIME_COLUMNS),
     (R.EXPIRY_BEFORE_ISSUE, "expiry_date"),
@@ -202,6 +203,26 @@ def _iso_moments(s: pd.Series) -> pd.Series | None:
 
 def _objects(t: pd.Series) -> np.ndarray:
     return np.array(t.to_numpy(dtype=object, na_value=None), dtype=object)
+
+
+def _text_problems(column: str, t: pd.Series, raw: pd.Series | None) -> tuple[np.ndarray, dict[int, str]]:
+    """(failing, reasons) of rules.text_problem, asked only of the few values that can fail: too
+    long, read from bytes (undecodable ones became U+FFFD), or — in a name — long enough to hold
+    an ID number or a mobile."""
+    lengths = t.str.len().fillna(0).to_numpy()
+    suspect = lengths > R.TEXT_LIMITS[column]
+    if column in R.NAME_COLUMNS:  # one vectorised pass: asking rules.py of every long name costs seconds
+        suspect |= t.str.contains(f"[0-9０-９]{{{R.NAME_DIGIT_RUN}}}", regex=True).fillna(False).to_numpy(dtype=bool)
+    if raw is not None and raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) != "string":
+        suspect |= raw.map(lambda v: isinstance(v, bytes)).to_numpy(dtype=bool)
+    bad = np.zeros(len(t), dtype=bool)
+    why: dict[int, str] = {}
+    values = t.to_numpy(dtype=object, na_value=None)
+    for i in np.flatnonzero(suspect):
+        if values[i] is not None and (problem := R.text_problem(column, values[i])) is not None:
+            bad[i] = True
+            why[int(i)] = problem
+    return bad, why
 
 
 def normalised_text(s: pd.Series) -> np.ndarray:
@@ -445,6 +466,9 @@ class Validator:
             out[c] = _objects(t)
             if c in REQUIRED_COLUMNS:
                 gx[c] = t
+            bad, why = _text_problems(c, t, col(c))
+            gx[_derived_key(R.text_value(c), c)] = ~bad
+            reasons[(R.text_value(c), c)] = why
 
         # code lists and names repeat: normalise each distinct value once
         out["licence_name"] = _per_distinct(col("licence_name"), n, self._licence_name)
