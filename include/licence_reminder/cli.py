@@ -74,7 +74,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(f"{r['code']:<8} {r['name']}")
         merged = (f"; inserted {s.get('inserted', 0)}, updated {s.get('updated', 0)}, "
                   f"{s.get('vanished', 0)} gone from the source") if s.get("status") == "success" else ""
-        print(f"  last sync   : {s.get('status', 'never')} ({s.get('mode', '-')}), "
+        when = f" at {str(s['finished_at'])[:19]}" if s.get("finished_at") else ""
+        print(f"  last sync   : {s.get('status', 'never')} ({s.get('mode', '-')}){when}, "
               f"extracted {s.get('rows_read', 0)}, rejected {s.get('rows_rejected', 0)} "
               f"[top reasons: {_top_reasons(s.get('counts_by_rule'))}]{merged}")
         if s.get("status") == "failed" and s.get("error"):

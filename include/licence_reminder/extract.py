@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -224,4 +225,7 @@ def stream_rows(engine: Engine, dept: Department, query: str, params: dict[str, 
             raise type(error)(f"{error} (source.sync.timeout_seconds is {dept.source.sync.timeout_seconds}: "
                               "a query that needs longer will time out again; speed it up with an "
                               "index, or raise the setting)") from exc
+        if "syntax" in str(error).lower() and re.search(r"""near ["']\)""", str(error)):
+            raise type(error)(f"{error} (the ')' is the product's: your SQL runs inside a subquery, "
+                              "so its end is incomplete — a trailing WHERE or AND, or a ';'?)") from exc
         raise error from exc

@@ -59,6 +59,23 @@ def test_bad_sql_is_permanent_and_names_the_department(tmp_path: Path) -> None:
         list(stream_chunks(engine, dept, watermark=None))
 
 
+@pytest.mark.parametrize("url_fixture", ["mariadb_database", "postgres_database"])
+def test_an_unfinished_statement_is_explained_not_blamed_on_our_parenthesis(url_fixture: str,
+                                                                             request: pytest.FixtureRequest) -> None:
+    from licence_reminder.db import engine_from_url
+    from licence_reminder.errors import PermanentError
+
+    engine = engine_from_url(request.getfixturevalue(url_fixture))
+    dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
+    dept = dept.model_copy(update={"source": dept.source.model_copy(update={
+        "extract_sql": "SELECT 1 AS licence_no WHERE", "extract_sql_file": None})})
+    try:
+        with pytest.raises(PermanentError, match=r"the '\)' is the product's: .*a trailing WHERE"):
+            list(stream_chunks(engine, dept, watermark=None))
+    finally:
+        engine.dispose()
+
+
 def test_unreachable_database_is_transient() -> None:
     from licence_reminder.db import engine_from_url
     from licence_reminder.errors import TransientError
