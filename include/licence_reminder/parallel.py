@@ -82,7 +82,8 @@ def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalo
                 stats.vanished = sync.stage_vanished(ledger, plan, seen,
                                                      max_share=dept.source.sync.max_vanished_share)
             for part, wm, rejections, counts in _gather(pipes, procs):
-                for name in ("rows_read", "rows_valid", "rows_rejected", "staged", "unchanged"):
+                for name in ("rows_read", "rows_valid", "rows_rejected", "staged", "unchanged",
+                             "statuses_from_rejected"):
                     setattr(stats, name, getattr(stats, name) + getattr(part, name))
                 totals.update(counts)
                 kept.extend(rejections[:sync.REJECTIONS_KEPT - len(kept)])

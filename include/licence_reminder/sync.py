@@ -81,6 +81,8 @@ class StageStats:
     staged: int = 0
     unchanged: int = 0
     vanished: int = 0
+    #: rejected rows that say revoked or cancelled (their status is merged all the same)
+    statuses_from_rejected: int = 0
     watermark_to: str | None = None
     source_read_at: str | None = None
     counts_by_rule: dict[str, int] = field(default_factory=dict)
@@ -284,6 +286,7 @@ class ChunkStager:
                 staging.write(conn, "staging_rejection", rejected, self.base)
                 if len(keys):
                     staging.write(conn, "staging_key", keys, self.base)
+                    self.stats.statuses_from_rejected += int((keys["kind"] != "fixed_key").sum())
         except SQLAlchemyError as exc:
             raise classify_db_error(
                 exc, what=f"department {self.dept.code}: staging in the ledger database") from exc
@@ -477,8 +480,9 @@ def publish(engine: Engine, plan: SyncPlan, stats: StageStats, *, fail_after: st
                 sql("ledger_insert_first" if first_load else "ledger_insert_new", conn), p).rowcount
             if out.inserted:
                 conn.execute(sql("history_inserted", conn), {**p, "max_id": max_id})
-            conn.execute(sql("history_status_from_rejected", conn), p)
-            conn.execute(sql("ledger_status_from_rejected", conn), p)
+            if stats.statuses_from_rejected:  # its IN-subquery would cost MariaDB a pass per ledger row
+                conn.execute(sql("history_status_from_rejected", conn), p)
+                conn.execute(sql("ledger_status_from_rejected", conn), p)
             if plan.mode == "full" and stats.vanished:  # both scan the department's ledger rows
                 conn.execute(sql("history_vanished", conn), p)
                 out.vanished = conn.execute(sql("ledger_mark_vanished", conn), p).rowcount
