@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from licence_reminder.config import Settings, city_zone
+from licence_reminder.config import Settings, city_zone, local_now
 from licence_reminder.errors import redact_values
 from licence_reminder.records import SOURCE_KEY
 
@@ -75,6 +75,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
         merged = (f"; inserted {s.get('inserted', 0)}, updated {s.get('updated', 0)}, "
                   f"{s.get('vanished', 0)} gone from the source") if s.get("status") == "success" else ""
         when = f" at {str(s['finished_at'])[:19]}" if s.get("finished_at") else ""
+        finished = dt.datetime.fromisoformat(str(s["finished_at"])[:19]) if s.get("finished_at") else None
+        if finished is not None and local_now() - finished > dt.timedelta(hours=26):
+            when += " (over a day ago: is its DAG paused, or failing before it starts — a config-error?)"
         print(f"  last sync   : {s.get('status', 'never')} ({s.get('mode', '-')}){when}, "
               f"extracted {s.get('rows_read', 0)}, rejected {s.get('rows_rejected', 0)} "
               f"[top reasons: {_top_reasons(s.get('counts_by_rule'))}]{merged}")

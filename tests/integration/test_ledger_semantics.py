@@ -194,6 +194,11 @@ def test_revoked_and_vanished_never_reminded(engines, capsys) -> None:  # type: 
     summary = capsys.readouterr().out
     assert "inserted 0, updated 1, 1 gone from the source" in summary
     assert "3 licences (1 valid, 1 revoked, 0 cancelled, 1 gone from the source)" in summary
+    assert "over a day ago" not in summary
+    with ledger.begin() as conn:
+        conn.execute(sa.text("UPDATE sync_run SET finished_at = :t"), {"t": dt.datetime(2026, 1, 1)})
+    assert cli.main(["summary", "--url", ledger.url.render_as_string(False)]) == 0
+    assert "at 2026-01-01 00:00:00 (over a day ago: is its DAG paused" in capsys.readouterr().out
     plan_day(ledger, TODAY + dt.timedelta(days=23))
     assert ("C0001", 2) not in reminders(ledger) and ("C0002", 2) not in reminders(ledger)
 
