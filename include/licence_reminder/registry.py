@@ -135,12 +135,15 @@ class Source(_Strict):
     def _one_sql(self) -> Source:
         if bool(self.extract_sql) == bool(self.extract_sql_file):
             raise ValueError("give exactly one of extract_sql or extract_sql_file")
-        unknown = sorted((set(self.columns) | set(self.constants)) - set(CANONICAL_COLUMNS))
-        if unknown:
-            raise ValueError(
-                f"unknown canonical column(s) {unknown}; allowed: {list(CANONICAL_COLUMNS)}"
-            )
         return self
+
+    @field_validator("columns", "constants")
+    @classmethod
+    def _canonical_keys(cls, v: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(v) - set(CANONICAL_COLUMNS))
+        if unknown:
+            raise ValueError(f"unknown canonical column(s) {unknown}; allowed: {list(CANONICAL_COLUMNS)}")
+        return v
 
 
 class Department(_Strict):
@@ -188,6 +191,11 @@ class CatalogueEntry(_Strict):
                 f"second_lead_days ({self.second_lead_days}) must be less than "
                 f"first_lead_days ({self.first_lead_days})"
             )
+        if self.renewal_deadline_days > self.first_lead_days:
+            raise ValueError(
+                f"renewal_deadline_days ({self.renewal_deadline_days}) is more than first_lead_days "
+                f"({self.first_lead_days}): the first reminder would ask the holder to apply by a "
+                "date already past; remind earlier")
         if not (self.online_url or self.service_hall):
             raise ValueError("give online_url, service_hall or both: where to apply")
         return self
@@ -233,6 +241,8 @@ def _message(err: Any, model: type[BaseModel]) -> str:
         if loc[-1] == "code":
             return (f"must be 2-32 lower-case letters, digits or _, starting with a letter, e.g. "
                     f"\"sxhjj\" (got {value!r})")
+    if kind == "value_error":  # our own validators' messages, without pydantic's "Value error, "
+        return str(err["ctx"]["error"]) if "error" in err.get("ctx", {}) else str(err["msg"])
     return str(err["msg"])
 
 

@@ -24,3 +24,35 @@ def test_down_to_base_and_up_again(ledger: sa.Engine) -> None:
     assert sa.inspect(ledger).get_view_names() == []
     assert schema.upgrade(ledger) == head
     assert {"v_delivery_log", "v_assessment_yearly"} <= set(sa.inspect(ledger).get_view_names())
+
+
+@pytest.mark.mariadb
+def test_an_account_owning_only_the_ledger_database_migrates_it(mariadb_factory) -> None:  # type: ignore[no-untyped-def]
+    """As the compose file's `ledger` user: all privileges on its database, with GRANT OPTION, but
+    not CREATE USER; the server-wide auditor role made once by root (as the compose init does)."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from licence_reminder.db import engine_from_url
+
+    url = make_url(mariadb_factory())
+    user = f"lr_owner_{uuid.uuid4().hex[:8]}"
+    admin = engine_from_url(url.render_as_string(hide_password=False))
+    with admin.begin() as conn:
+        conn.exec_driver_sql("CREATE ROLE IF NOT EXISTS licence_auditor")
+        conn.exec_driver_sql(f"CREATE USER '{user}'@'127.0.0.1'")
+        conn.exec_driver_sql(f"GRANT ALL ON `{url.database}`.* TO '{user}'@'127.0.0.1' WITH GRANT OPTION")
+    owner = engine_from_url(url.set(username=user, password="").render_as_string(hide_password=False))
+    try:
+        assert schema.upgrade(owner) == "0008"
+        with admin.connect() as conn:
+            granted = conn.exec_driver_sql(
+                "SELECT COUNT(*) FROM information_schema.table_privileges "
+                "WHERE table_schema = %s AND grantee LIKE %s", (url.database, "%licence_auditor%")).scalar()
+        assert granted == 5
+    finally:
+        owner.dispose()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP USER '{user}'@'127.0.0.1'")
+        admin.dispose()

@@ -98,6 +98,9 @@ def test_catalogue_defaults_and_checks(tmp_path: Path) -> None:
     leads = CAT.replace("    office: 审批科\n", "    office: 审批科\n    first_lead_days: 5\n")
     with pytest.raises(RegistryError, match="second_lead_days"):
         load_catalogue(write(tmp_path, "dept1.yaml", leads))
+    late = CAT.replace("    office: 审批科\n", "    office: 审批科\n    renewal_deadline_days: 60\n")
+    with pytest.raises(RegistryError, match=r"renewal_deadline_days \(60\) is more than first_lead_days \(30\)"):
+        load_catalogue(write(tmp_path, "dept1.yaml", late))
 
 
 @pytest.mark.parametrize(
@@ -116,6 +119,8 @@ def test_catalogue_defaults_and_checks(tmp_path: Path) -> None:
                      id="not-select"),
         pytest.param(DEPT.replace("SELECT * FROM t", "'SELECT 1; DROP TABLE t'"), "more than one statement",
                      id="two-statements"),
+        pytest.param(DEPT.replace("  conn_id:", "  columns: {mobile: lxdh}\n  conn_id:"),
+                     "field 'source.columns': unknown canonical column(s) ['mobile']; allowed:", id="not-canonical"),
     ],
 )
 def test_messages_say_how_to_fix(tmp_path: Path, text: str, says: str) -> None:
