@@ -21,6 +21,7 @@ from licence_reminder.db import sql
 from licence_reminder.errors import PermanentError, classify_db_error
 from licence_reminder.records import CANONICAL_COLUMNS, SOURCE_KEY, SOURCE_KEY_LENGTH
 from licence_reminder.registry import Catalogue, Department
+from licence_reminder.validation.rules import TEXT_LIMITS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -304,7 +305,7 @@ class ChunkStager:
         rows = [(k, "fixed_key") for k in sorted(self._fixed_source_keys(valid_keys))]
         for rej in rejected:
             status = normalise_status(rej.raw.get("status"))
-            if (rej.licence_no and status in ("revoked", "cancelled")
+            if (rej.licence_no and len(rej.licence_no) <= LICENCE_NO_LENGTH and status in ("revoked", "cancelled")
                     and not any(f.rule == DUPLICATE_LICENCE_NO for f in rej.failures)):
                 rows.append((rej.licence_no, status))
         return pd.DataFrame(rows, columns=["licence_no", "kind"], dtype=object)
@@ -380,7 +381,8 @@ class ChunkStager:
             # a rejected row still moves the watermark, unless its timestamp itself is bad
             if not any(f.column == "source_updated_at" for f in rej.failures):
                 self._see_watermark(_parse_wm(rej.raw.get("source_updated_at")))
-            raw_json = json.dumps(rej.raw, ensure_ascii=False, default=str, sort_keys=True)
+            raw_json = json.dumps({k: _kept_text(v) for k, v in rej.raw.items()}, ensure_ascii=False,
+                                  default=str, sort_keys=True)
             source_key = rej.raw.get(SOURCE_KEY)
             source_key = None if source_key is None else str(source_key)[:SOURCE_KEY_LENGTH]
             # One open quarantine entry per key. A row without a licence number is known by its
@@ -397,13 +399,27 @@ class ChunkStager:
                     row = hashlib.md5(json.dumps(content, ensure_ascii=False, default=str,
                                                  sort_keys=True).encode()).hexdigest()[:12]
                 key = f"{rej.licence_no[:60]}#{row}" if rej.licence_no else f"row:{row}"
-            rows.append((key[:80], rej.licence_no, source_key, rej.row_number,
+            # a number too long for the ledger (text_value:licence_no) is kept whole in raw_values
+            rows.append((key[:80], rej.licence_no and rej.licence_no[:LICENCE_NO_LENGTH], source_key, rej.row_number,
                          ",".join(sorted({f.rule for f in rej.failures}))[:1000],
                          json.dumps([asdict(f) for f in rej.failures], ensure_ascii=False), raw_json))
             if len(self.rejections_kept) < REJECTIONS_KEPT:
                 self.rejections_kept.append(rej)
         return pd.DataFrame(rows, columns=["record_key", "licence_no", "source_key", "source_row", "rules",
                                            "reasons", "raw_values"], dtype=object)
+
+
+#: the ledger's width of licence_no (and of the quarantine's and staging's)
+LICENCE_NO_LENGTH = TEXT_LIMITS["licence_no"]
+#: a rejected row's values are kept in quarantine up to this many characters each: a register's
+#: runaway text must not make the row, and with it the run, too big to store
+RAW_VALUE_LIMIT = 2000
+
+
+def _kept_text(value: object) -> object:
+    if isinstance(value, str) and len(value) > RAW_VALUE_LIMIT:
+        return value[:RAW_VALUE_LIMIT] + f"… ({len(value)} characters)"
+    return value
 
 
 def duplicate_hashes(source: Engine, dept: Department) -> np.ndarray:

@@ -726,3 +726,22 @@ def test_a_full_run_that_would_empty_the_department_fails_and_changes_nothing(en
                           force_full=True)
     stats, _ = sync.extract_and_stage(ledger, source, allowed, CATALOGUE, plan, today=TODAY)
     assert sync.publish(ledger, plan, stats).vanished == 12
+
+
+@pytest.mark.mariadb
+def test_values_too_long_for_the_ledger_are_quarantined_not_fatal(engines) -> None:  # type: ignore[no-untyped-def]
+    """A MariaDB ledger refuses a value wider than its column: the row is rejected and kept, the
+    run goes on (an 80-character number and a 30,000-character name had failed the whole run)."""
+    ledger, source = engines
+    if source.dialect.name != "sqlite":
+        with source.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE lic MODIFY holder_name MEDIUMTEXT")
+    long_no = "豫交运管许可安字" + "8" * 71 + "号"
+    put(source, licence("L0001", 30), licence(long_no[:-1] + "0002", 30),
+        licence("L0003", 30, holder_name="安阳市" * 10_000))
+    out = run_sync(ledger, source)
+    assert (out.inserted, out.quarantined) == (1, 2)
+    rows = {r.rules: r for r in q(ledger, "SELECT licence_no, rules, raw_values FROM quarantine")}
+    assert set(rows) == {"text_value:licence_no", "text_value:holder_name"}
+    assert json.loads(rows["text_value:licence_no"].raw_values)["licence_no"] == long_no[:-1] + "0002"
+    assert json.loads(rows["text_value:holder_name"].raw_values)["holder_name"].endswith("… (30000 characters)")
