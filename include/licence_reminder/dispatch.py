@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from licence_reminder.config import local_now
 from licence_reminder.db import sql
-from licence_reminder.errors import TransientError
+from licence_reminder.errors import PermanentError, TransientError
 from licence_reminder.masking import mask_mobile
 from licence_reminder.policy import WITHDRAWN, WITHDRAWN_REASONS, LicenceState, Policy, decide
 from licence_reminder.render import (
@@ -36,7 +36,7 @@ from licence_reminder.render import (
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from licence_reminder.gateways.base import SmsGateway
+    from licence_reminder.gateways.base import SendResult, SmsGateway
     from licence_reminder.gateways.factory import GatewayConfig
 
 log = logging.getLogger(__name__)
@@ -401,7 +401,8 @@ def send_shard(
                 time.sleep(1.0)
                 continue
             book = _Book()
-            for row in due:
+            refused: tuple[Any, SendResult, list[str]] | None = None
+            for i, row in enumerate(due):
                 gw = gateways(row.gateway_conn_id)
                 limiter.wait()
                 started = local_now()
@@ -415,6 +416,11 @@ def send_shard(
                 if result.outcome == Outcome.ACCEPTED:
                     _record(book, row, status="sent", **kw)
                     counts["sent"] += 1
+                elif result.outcome == Outcome.REFUSED:  # nobody's message can go: stop, lose none
+                    _record(book, row, status="pending", next_at=local_now(),
+                            reason=f"refused: {result.code}", **kw)
+                    refused = (row, result, [r.id for r in due[i + 1:]])
+                    break
                 elif result.outcome == Outcome.PERMANENT:
                     _record(book, row, status="call_list", reason=f"permanent: {result.code}", **kw)
                     counts["call_list"] += 1
@@ -431,12 +437,31 @@ def send_shard(
                     counts["retry_scheduled"] += 1
             _written(writing)
             writing = bookkeeper.submit(book.flush, engine)
+            if refused is not None:
+                _written(writing)
+                _refuse(engine, shard, *refused)
             # messages left in doubt by a timeout are looked up before anything else is retried
             if counts["in_doubt"]:
                 _written(writing)
                 counts.update(recover(engine, gateways, shard=shard, run_id=run_id))
                 counts["in_doubt"] = 0
     return {k: v for k, v in counts.items() if v}
+
+
+def _refuse(engine: Engine, shard: int, row: Any, result: SendResult, unsent: list[str]) -> None:
+    """The provider refused the account: the batch's other messages go back, untried, and the
+    task fails naming the connection — a wrong secret must not put every holder on the call list."""
+    if unsent:
+        from sqlalchemy import bindparam
+
+        with engine.begin() as conn:
+            release = sql("outbox_release", conn).bindparams(bindparam("ids", expanding=True))
+            conn.execute(release, {"ids": unsent, "now": local_now()})
+    raise PermanentError(
+        f"shard {shard}: gateway connection {row.gateway_conn_id!r} refused the account "
+        f"({result.code}: {result.message[:200]}): a wrong key or secret, or a signature or template "
+        f"the provider has not approved; no message went to the call list, {len(unsent) + 1} of this "
+        "batch and the rest stay pending for the first run after the connection is fixed")
 
 
 def _written(writing: Future[None] | None) -> None:

@@ -279,19 +279,30 @@ def test_in_doubt_without_proof_goes_to_manual_review(setup, provider: str, drop
     ("tencent", {"clock": -600}, "AuthFailure.SignatureExpire"),
     ("generic", {"password": "not-the-secret"}, "4012"),
 ])
-def test_bad_credentials_rejected_by_the_simulator_are_permanent(setup, provider: str, override: dict[str, Any],
-                                                                 code: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_credentials_stop_the_sender_and_put_nobody_on_the_call_list(setup, provider: str, override: dict[str, Any],
+                                                                          code: str) -> None:  # type: ignore[no-untyped-def]
+    """The provider refuses the account, not a message: the task fails naming the connection, the
+    refused message and the untried rest stay pending, and a fixed connection sends them all."""
+    from licence_reminder.errors import PermanentError
+
     ledger, _, sim, _ = setup
     override = dict(override)  # the parameter is shared by every database the test runs on
     skew = override.pop("clock", 0)
     cfg, gw = gateway(setup, provider, **override)
     if skew:
         gw.clock = lambda: time.time() + skew  # type: ignore[attr-defined]
-    prepare(setup, cfg, "N0001")
-    assert send(ledger, gw, wait=2) == {"call_list": 1}
-    (m,) = q(ledger, "SELECT status, attempts, last_code FROM outbox_message")
-    assert (m.status, m.attempts, m.last_code) == ("call_list", 1, code)
+    prepare(setup, cfg, "N0001", "N0002", "N0003")
+    with pytest.raises(PermanentError, match=rf"gateway connection 'sms_{provider}' refused the account \({code}"):
+        send(ledger, gw, wait=2)
+    rows = q(ledger, "SELECT status, attempts, last_code FROM outbox_message ORDER BY attempts DESC")
+    assert [(m.status, m.attempts, m.last_code) for m in rows] == [
+        ("pending", 1, code), ("pending", 0, None), ("pending", 0, None)]
+    assert {r.status for r in q(ledger, "SELECT status FROM reminder")} == {"queued"}
+    assert attempts(ledger) == [("send", "refused")]
     assert sim.messages() == []
+
+    _, fixed = gateway(setup, provider)
+    assert send(ledger, fixed, wait=2) == {"sent": 3}
 
 
 @pytest.mark.mariadb

@@ -126,3 +126,14 @@ def test_get_path_walks_objects_and_arrays() -> None:
     assert get_path(reply, "data.list.0.id") == 7
     assert get_path(reply, "data.list.1.id") is None
     assert get_path(reply, "data.missing") is None
+
+
+def test_the_simulator_dates_messages_in_beijing_time_whatever_the_machine_zone() -> None:
+    """Alibaba's SendDate is a Beijing date: 16:30 UTC on 25 November is the 26th there."""
+    import calendar
+    import time
+
+    from licence_reminder.simulator.server import _beijing
+
+    evening_utc = calendar.timegm((2026, 11, 25, 16, 30, 0, 0, 0, 0))
+    assert time.strftime("%Y%m%d %H:%M", _beijing(evening_utc)) == "20261126 00:30"

@@ -23,10 +23,13 @@ from licence_reminder.gateways.common import CONNECT_TIMEOUT, json_reply, transp
 VERSION = "2017-05-25"
 PERMANENT = {
     "isv.MOBILE_NUMBER_ILLEGAL", "isv.MOBILE_COUNT_OVER_LIMIT", "isv.TEMPLATE_MISSING_PARAMETERS",
-    "isv.INVALID_PARAMETERS", "isv.SMS_TEMPLATE_ILLEGAL", "isv.SMS_SIGNATURE_ILLEGAL",
-    "isv.BLACK_KEY_CONTROL_LIMIT", "isv.PARAM_LENGTH_LIMIT", "isv.DENY_IP_RANGE",
+    "isv.INVALID_PARAMETERS", "isv.BLACK_KEY_CONTROL_LIMIT", "isv.PARAM_LENGTH_LIMIT",
+    "isv.PARAM_NOT_SUPPORT_URL", "isv.INVALID_JSON_PARAM",
+}
+#: the account or its configuration, not the message
+REFUSED = {
     "InvalidAccessKeyId.NotFound", "SignatureDoesNotMatch", "isv.ACCOUNT_NOT_EXISTS",
-    "isv.ACCOUNT_ABNORMAL", "isv.PARAM_NOT_SUPPORT_URL", "isv.INVALID_JSON_PARAM",
+    "isv.ACCOUNT_ABNORMAL", "isv.DENY_IP_RANGE", "isv.SMS_TEMPLATE_ILLEGAL", "isv.SMS_SIGNATURE_ILLEGAL",
 }
 RATE_LIMITED = {"isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL", "Throttling.User",
                 "isv.OUT_OF_SERVICE_LIMIT_CONTROL"}
@@ -58,6 +61,8 @@ def sign_canonical(canonical: str, secret: str, method: str = "POST") -> str:
 def classify(code: str) -> Outcome:
     if code == "OK":
         return Outcome.ACCEPTED
+    if code in REFUSED:
+        return Outcome.REFUSED
     if code in PERMANENT:
         return Outcome.PERMANENT
     if code in RATE_LIMITED:

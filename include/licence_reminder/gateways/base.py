@@ -21,7 +21,11 @@ class Outcome(StrEnum):
     ACCEPTED = "accepted"
     TRANSIENT = "transient"
     RATE_LIMITED = "rate_limited"
+    #: this message will never go (bad number, unsubscribed holder): the phone-call list
     PERMANENT = "permanent"
+    #: the provider refuses the account, not the message (wrong key or secret, signature or
+    #: template not approved): no message can go until the connection is fixed
+    REFUSED = "refused"
 
 
 @dataclass(frozen=True)

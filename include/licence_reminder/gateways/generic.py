@@ -214,6 +214,8 @@ class GenericSpec:
     def classify(self, code: str, http_status: int) -> Outcome:
         """The platform's own lists first; then HTTP: 429 is flow control, another 4xx a request
         the platform will always refuse (auth, format); anything else may pass on a retry."""
+        if http_status in (401, 403):  # the account, not the message
+            return Outcome.REFUSED
         if code in self.permanent_codes:
             return Outcome.PERMANENT
         if code in self.rate_limited_codes or http_status == 429:

@@ -46,18 +46,24 @@ PULL_LIMIT = 100
 
 PERMANENT = {
     "FailedOperation.PhoneNumberInBlacklist",  # the holder unsubscribed (免打扰名单)
-    "FailedOperation.PhoneNumberParseFail", "FailedOperation.SignatureIncorrectOrUnapproved",
-    "FailedOperation.TemplateIncorrectOrUnapproved", "FailedOperation.TemplateUnapprovedOrNotExist",
-    "FailedOperation.TemplateParamSetNotMatchApprovedTemplate", "FailedOperation.TemplateIdNotExist",
-    "FailedOperation.MissingSignatureList", "FailedOperation.MissingTemplateList",
+    "FailedOperation.PhoneNumberParseFail",
+    "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
     "FailedOperation.ContainSensitiveWord", "FailedOperation.JsonParseFail",
     "FailedOperation.FailResolvePacket", "LimitExceeded.PhoneNumberCountLimit",
-    "LimitExceeded.AppCountryOrRegionInBlacklist", "InvalidAction", "NoSuchVersion", "ActionOffline",
+    "LimitExceeded.AppCountryOrRegionInBlacklist",
 }
+#: the account or its configuration, not the message
+REFUSED = {
+    "FailedOperation.SignatureIncorrectOrUnapproved", "FailedOperation.TemplateIncorrectOrUnapproved",
+    "FailedOperation.TemplateUnapprovedOrNotExist", "FailedOperation.TemplateIdNotExist",
+    "FailedOperation.MissingSignatureList", "FailedOperation.MissingTemplateList",
+    "InvalidAction", "NoSuchVersion", "ActionOffline",
+}
+# AuthFailure.* includes SignatureExpire: a wrong clock does not fix itself.
+REFUSED_PREFIXES = ("AuthFailure.", "UnauthorizedOperation.")
 # InvalidParameter* also covers every InvalidParameterValue.* (bad number, variable too long, URL
-# in a variable, …); AuthFailure.* includes SignatureExpire: a wrong clock does not fix itself.
-PERMANENT_PREFIXES = ("AuthFailure.", "InvalidParameter", "MissingParameter", "UnauthorizedOperation.",
-                      "UnsupportedOperation.")
+# in a variable, …).
+PERMANENT_PREFIXES = ("InvalidParameter", "MissingParameter", "UnsupportedOperation.")
 RATE_LIMITED_PREFIXES = ("LimitExceeded.", "RequestLimitExceeded")
 
 
@@ -65,6 +71,8 @@ def classify(code: str) -> Outcome:
     """``Ok``; then the permanent ones; flow control; anything else (``InternalError.*``) may pass."""
     if code == "Ok":
         return Outcome.ACCEPTED
+    if code in REFUSED or code.startswith(REFUSED_PREFIXES):
+        return Outcome.REFUSED
     if code in PERMANENT or code.startswith(PERMANENT_PREFIXES):
         return Outcome.PERMANENT
     if code.startswith(RATE_LIMITED_PREFIXES):

@@ -46,6 +46,13 @@ MAX_SKEW_SECONDS = 300
 SIGN_NAME = "安阳市政务服务"
 
 
+def _beijing(epoch: float) -> time.struct_time:
+    """Alibaba's dates and times are Beijing's, whatever the zone of the machine the simulator
+    runs on (UTC in containers and here): a send date taken in UTC made a lookup between 00:00
+    and 08:00 Beijing time miss a message sent, and it was sent again."""
+    return time.gmtime(epoch + 8 * 3600)
+
+
 @dataclass(frozen=True)
 class SimulatorCredentials:
     """Test-only credentials; never real ones."""
@@ -225,8 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
         now = time.time()
         record.update(protocol=proto.name, provider_id=proto.new_id(), accepted_at=now,
                       delivered=fault != "undelivered",
-                      time=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)),
-                      send_date=time.strftime("%Y%m%d", time.localtime(now)))
+                      time=time.strftime("%Y-%m-%d %H:%M:%S", _beijing(now)),
+                      send_date=time.strftime("%Y%m%d", _beijing(now)))
         with state.lock:
             state.messages.append(record)
         if fault == "drop_after_accept":
@@ -371,7 +378,7 @@ class _Handler(BaseHTTPRequestHandler):
                                   and begin <= int(m["accepted_at"]) <= end
                                   and now - m["accepted_at"] >= delay)[:limit]
         self._reply(200, {"Response": {"PullSmsSendStatusSet": [
-            {"UserReceiveTime": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(m["accepted_at"] + delay)),
+            {"UserReceiveTime": time.strftime("%Y-%m-%d %H:%M:%S", _beijing(m["accepted_at"] + delay)),
              "CountryCode": "86", "SubscriberNumber": m["mobile"], "PhoneNumber": tencent.e164(m["mobile"]),
              "SerialNo": m["provider_id"], "ReportStatus": "SUCCESS" if m["delivered"] else "FAIL",
              "Description": "用户短信送达成功" if m["delivered"] else "用户停机",
