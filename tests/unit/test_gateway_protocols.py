@@ -20,15 +20,15 @@ MESSAGE = SmsMessage(message_id="m1", mobile="13800000000", template_code="T1", 
     ("Ok", Outcome.ACCEPTED),
     ("InvalidParameterValue.IncorrectPhoneNumber", Outcome.PERMANENT),
     ("FailedOperation.PhoneNumberInBlacklist", Outcome.PERMANENT),  # opted out
-    ("FailedOperation.TemplateIncorrectOrUnapproved", Outcome.PERMANENT),
+    ("FailedOperation.TemplateIncorrectOrUnapproved", Outcome.REFUSED),
     ("FailedOperation.TemplateParamSetNotMatchApprovedTemplate", Outcome.PERMANENT),
-    ("FailedOperation.SignatureIncorrectOrUnapproved", Outcome.PERMANENT),
+    ("FailedOperation.SignatureIncorrectOrUnapproved", Outcome.REFUSED),
     ("InvalidParameterValue.TemplateParameterLengthLimit", Outcome.PERMANENT),
     ("InvalidParameterValue.ProhibitedUseUrlInTemplateParameter", Outcome.PERMANENT),
-    ("AuthFailure.SignatureFailure", Outcome.PERMANENT),
-    ("AuthFailure.SignatureExpire", Outcome.PERMANENT),
-    ("AuthFailure.SecretIdNotFound", Outcome.PERMANENT),
-    ("UnauthorizedOperation.SmsSdkAppIdVerifyFail", Outcome.PERMANENT),
+    ("AuthFailure.SignatureFailure", Outcome.REFUSED),
+    ("AuthFailure.SignatureExpire", Outcome.REFUSED),
+    ("AuthFailure.SecretIdNotFound", Outcome.REFUSED),
+    ("UnauthorizedOperation.SmsSdkAppIdVerifyFail", Outcome.REFUSED),
     ("LimitExceeded.PhoneNumberDailyLimit", Outcome.RATE_LIMITED),
     ("LimitExceeded.PhoneNumberThirtySecondLimit", Outcome.RATE_LIMITED),
     ("LimitExceeded.DeliveryFrequencyLimit", Outcome.RATE_LIMITED),
@@ -58,7 +58,8 @@ SPEC = GenericSpec.from_extra("gov", {"permanent_codes": ["4001", 4002], "rate_l
     ("4002", 200, Outcome.PERMANENT),  # configured as a JSON number, compared as text
     ("4290", 200, Outcome.RATE_LIMITED),
     ("", 429, Outcome.RATE_LIMITED),
-    ("", 401, Outcome.PERMANENT),
+    ("", 401, Outcome.REFUSED),  # the account, not the message
+    ("4012", 403, Outcome.REFUSED),
     ("9999", 400, Outcome.PERMANENT),
     ("9999", 200, Outcome.TRANSIENT),
     ("HTTP_502", 502, Outcome.TRANSIENT),
@@ -137,3 +138,15 @@ def test_the_simulator_dates_messages_in_beijing_time_whatever_the_machine_zone(
 
     evening_utc = calendar.timegm((2026, 11, 25, 16, 30, 0, 0, 0, 0))
     assert time.strftime("%Y%m%d %H:%M", _beijing(evening_utc)) == "20261126 00:30"
+
+
+@pytest.mark.parametrize(("code", "outcome"), [
+    ("OK", Outcome.ACCEPTED), ("isv.MOBILE_NUMBER_ILLEGAL", Outcome.PERMANENT),
+    ("SignatureDoesNotMatch", Outcome.REFUSED), ("InvalidAccessKeyId.NotFound", Outcome.REFUSED),
+    ("isv.SMS_TEMPLATE_ILLEGAL", Outcome.REFUSED), ("isv.BUSINESS_LIMIT_CONTROL", Outcome.RATE_LIMITED),
+    ("isp.SYSTEM_ERROR", Outcome.TRANSIENT),
+])
+def test_aliyun_codes(code: str, outcome: Outcome) -> None:
+    from licence_reminder.gateways import aliyun
+
+    assert aliyun.classify(code) == outcome
