@@ -164,21 +164,32 @@ def test_split_sync_equals_single_process(world) -> None:  # type: ignore[no-unt
 
 
 @pytest.mark.mariadb
-def test_failing_worker_fails_the_run_and_leaves_the_ledger(world) -> None:  # type: ignore[no-untyped-def]
+def test_failing_worker_fails_the_run_and_leaves_the_ledger(world, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from licence_reminder import staging
     from licence_reminder.errors import PermanentError
 
     source, (ledger, _) = world
     dept = _department(2)
     _run(ledger, source, dept, "ok")
     before = _state(ledger)
-    with source.begin() as conn:  # valid in every rule, but too long for the ledger's column
-        conn.execute(sa.text("ALTER TABLE scjg_xkz MODIFY xkzbh VARCHAR(100)"))
+    marker = "SCJGJ-STAGING-REFUSES-THIS"
+    with source.begin() as conn:  # the second worker's range; the first one's row changes too
         conn.execute(sa.text("UPDATE scjg_xkz SET xkzbh = :no, gxsj = :t WHERE id = 600"),
-                     {"no": "SCJGJ" + "9" * 70, "t": dt.datetime(2026, 11, 24, 9)})
+                     {"no": marker, "t": dt.datetime(2026, 11, 24, 9)})
         conn.execute(sa.text("UPDATE scjg_xkz SET lxdh = '13912345678' WHERE id = 3"))
+    real_write = staging.write
+
+    def write(conn, table, frame, *args, **kw):  # type: ignore[no-untyped-def]
+        # the workers are forked from this process: they stage through this too
+        if table == "staging_licence" and marker in set(frame["licence_no"]):
+            raise PermanentError("staging in the ledger database rejected values: Data too long for "
+                                 "column 'licence_no'")
+        return real_write(conn, table, frame, *args, **kw)
+
+    monkeypatch.setattr(staging, "write", write)
     with pytest.raises(PermanentError, match="sync worker 2 of 2.*licence_no") as err:
         _run(ledger, source, dept, "bad")
-    assert "9" * 70 not in str(err.value)
+    assert marker not in str(err.value)
     assert _state(ledger) == before
 
 
