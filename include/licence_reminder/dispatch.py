@@ -464,6 +464,12 @@ def _refuse(engine: Engine, shard: int, row: Any, result: SendResult, unsent: li
         "batch and the rest stay pending for the first run after the connection is fixed")
 
 
+def tried_unsent(engine: Engine, shard: int) -> int:
+    """Messages of the shard tried and still pending: the gateway's errors outlasted the wait."""
+    with engine.connect() as conn:
+        return int(conn.execute(sql("outbox_tried_unsent", conn), {"shard": shard}).scalar() or 0)
+
+
 def _written(writing: Future[None] | None) -> None:
     """Wait for a batch's outcomes to be written (raising what the write raised)."""
     if writing is not None:

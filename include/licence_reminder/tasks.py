@@ -257,9 +257,15 @@ def dispatch_send(*, shard: int, run_id: str) -> dict[str, int]:
                     settings.sending_hours, settings.timezone)
         return {"outside_sending_hours": 1}
     rate = float(os.environ.get("LR_SEND_RATE", "0")) or None
+    engine = ledger_engine(settings)
     with _gateways() as gateways:
-        return dispatch.send_shard(ledger_engine(settings), gateways, shard=shard, run_id=run_id,
-                                   rate=rate, max_wait_seconds=float(os.environ.get("LR_RETRY_WAIT", "30")))
+        counts = dispatch.send_shard(engine, gateways, shard=shard, run_id=run_id, rate=rate,
+                                     max_wait_seconds=float(os.environ.get("LR_RETRY_WAIT", "30")))
+    unsent = dispatch.tried_unsent(engine, shard)
+    if unsent:  # Airflow's retries try again; a run whose messages did not go must not end green
+        raise TransientError(f"shard {shard}: {unsent} message(s) the gateway would not take yet "
+                             f"({json.dumps(counts)}); they stay pending for the task's retry and the next run")
+    return counts
 
 
 @airflow_errors

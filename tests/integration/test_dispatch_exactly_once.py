@@ -7,12 +7,14 @@ simulator's own, with the overrides a test needs) through the factory.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from licence_reminder import dispatch
 from licence_reminder.gateways.base import SmsGateway
@@ -303,6 +305,28 @@ def test_bad_credentials_stop_the_sender_and_put_nobody_on_the_call_list(setup, 
 
     _, fixed = gateway(setup, provider)
     assert send(ledger, fixed, wait=2) == {"sent": 3}
+
+
+@pytest.mark.mariadb
+def test_a_message_the_gateway_refused_all_day_is_written_again_with_the_next_days_text(setup) -> None:  # type: ignore[no-untyped-def]
+    ledger, _, sim, _ = setup
+    cfg, gw = gateway(setup, "aliyun")
+    prepare(setup, cfg, "K0002")
+    sim.set_faults([{"fault": "http_500"}])
+    assert send(ledger, gw).get("retry_scheduled") == 1
+    assert dispatch.tried_unsent(ledger, 0) == 1  # the send task fails on this, and retries
+    sim.set_faults([])
+
+    tomorrow = TODAY + dt.timedelta(days=1)
+    with ledger.begin() as conn:  # as if written yesterday
+        conn.execute(sa.text("UPDATE outbox_message SET created_at = :t"), {"t": dt.datetime.combine(TODAY, dt.time(9))})
+    profile = dispatch.GatewayProfile.of(cfg)
+    out = dispatch.render_outbox(ledger, today=tomorrow, run_id="d2", profile_for=lambda _: profile)
+    assert out.get("superseded") == 1 and out.get("messages") == 1
+    assert send(ledger, gw) == {"sent": 1}
+    (message,) = sim.messages()
+    assert message["params"]["days"] == "29"  # not yesterday's 30
+    assert sorted(r.status for r in q(ledger, "SELECT status FROM outbox_message")) == ["sent", "superseded"]
 
 
 @pytest.mark.mariadb
