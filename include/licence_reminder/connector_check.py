@@ -38,6 +38,10 @@ def check(
         print(line, file=out)
 
     today = today or dt.date.today()
+    if path.suffix != ".yaml":
+        say(f"FAIL  department file {path}: department files end in .yaml (the DAGs load "
+            f"<code>.yaml only): rename it {path.stem}.yaml")
+        return 2
     try:
         dept = load_department(path)
     except RegistryError as exc:
@@ -123,8 +127,8 @@ def _extract_and_split(engine: Engine, dept: Department, catalogue: Catalogue, *
     rows, rejected = totals.get("rows", 0), totals.get("rejected", 0)
     if not rows:
         say("FAIL  extract ran but returned no rows: a full run would mark every licence of the "
-            "department vanished (it refuses to, beyond max_vanished_share); an empty table, a "
-            "WHERE that matches nothing, or the wrong database?")
+            "department vanished (it refuses to when that is more than max_vanished_share of them "
+            "and more than 10); an empty table, a WHERE that matches nothing, or the wrong database?")
         return 1
     say(f"ok    extract ran: {rows} rows read (limit {limit}), {rows - rejected} valid, {rejected} would be rejected")
     if rejected:

@@ -121,3 +121,11 @@ def test_an_empty_extract_and_an_unusable_gateway_are_failures(source: list, tmp
     out = io.StringIO()
     assert check(DEPTS / "scjgj.yaml", today=dt.date(2026, 11, 24), out=out) == 1
     assert "FAIL  extract ran but returned no rows" in out.getvalue()
+
+
+def test_a_yml_file_is_refused_as_the_dags_would(tmp_path: Path) -> None:
+    yml = tmp_path / "scjgj.yml"
+    yml.write_text((DEPTS / "scjgj.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    out = io.StringIO()
+    assert check(yml, out=out) == 2
+    assert "rename it scjgj.yaml" in out.getvalue()

@@ -208,9 +208,11 @@ def render_report_html(*, department_code: str, department_name: str, run_id: st
         parts += [
             "<h2>按规则统计 Rejected rows by rule</h2>",
             '<p class="muted">一行可能同时违反多条规则。A row can fail several rules. '
-            "被拒收的数据不会进入台账，也不会发送到期提醒，请在源系统中更正。"
-            "Rejected rows are not added to the ledger and get no reminders: please correct them "
-            "in the source system.</p>",
+            "被拒收的数据不会进入台账：新证照不会被提醒；台账中已有的证照保留上次接收的内容"
+            "（吊销、注销状态仍会生效）。请在源系统中更正。"
+            "Rejected rows are not merged into the ledger: a new licence gets no reminder; a "
+            "licence the ledger holds keeps the values last loaded (a revocation still counts). "
+            "Please correct them in the source system.</p>",
             '<div class="scroll"><table><thead><tr><th>规则 Rule</th><th>行数 Rows</th>'
             "<th>说明 What it means</th></tr></thead><tbody>",
         ]
