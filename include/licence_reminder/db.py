@@ -96,8 +96,13 @@ class Dialect:
             decoders.update(saved)
 
 
-#: keys of a connection's extra handed to the driver as they are
-_PASSED_EXTRAS = frozenset({"charset", "sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout"})
+#: keys of a connection's extra handed to the driver as they are, by driver: libpq's TLS keys for
+#: PostgreSQL, the ones SQLAlchemy gives PyMySQL for MySQL/MariaDB
+_PASSED_EXTRAS = {
+    "postgresql": frozenset({"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout"}),
+    "mysql": frozenset({"charset", "ssl_ca", "ssl_cert", "ssl_key", "ssl_check_hostname", "connect_timeout"}),
+}
+_LIBPQ_TLS = {"sslmode": None, "sslrootcert": "ssl_ca", "sslcert": "ssl_cert", "sslkey": "ssl_key"}
 
 
 def connection_url(conn: Any) -> str:
@@ -119,7 +124,14 @@ def connection_url(conn: Any) -> str:
                 f"connection {conn.conn_id!r}: a sqlite connection needs the file path in host"
             )
         return f"sqlite:///{path}"
-    query = {str(k): str(v) for k, v in extra.items() if k in _PASSED_EXTRAS}
+    family = "mysql" if driver.startswith("mysql") else "postgresql"
+    query = {str(k): str(v) for k, v in extra.items() if k in _PASSED_EXTRAS[family]}
+    if family == "mysql" and (libpq := sorted(set(extra) & set(_LIBPQ_TLS))):
+        mysql = {k: _LIBPQ_TLS[k] for k in libpq if _LIBPQ_TLS[k]}
+        raise ConnectionConfigError(
+            f"connection {conn.conn_id!r}: extra {libpq} are PostgreSQL's TLS keys; a MySQL/MariaDB "
+            f"connection takes ssl_ca, ssl_cert, ssl_key and ssl_check_hostname"
+            + (f" ({', '.join(f'{a} → {b}' for a, b in mysql.items())})" if mysql else ""))
     if driver.startswith("mysql"):
         query.setdefault("charset", "utf8mb4")
         if zone := extra.get("time_zone"):

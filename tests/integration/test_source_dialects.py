@@ -293,3 +293,21 @@ def test_postgres_timestamptz_stamps_compare_with_the_watermark_in_the_city_zone
             for n in c["licence_no"]]
     assert read == ["A1"]
     engine.dispose()
+
+
+def test_mysql_connections_take_pymysql_tls_keys_and_name_the_libpq_ones_as_an_error() -> None:
+    from types import SimpleNamespace
+
+    import sqlalchemy as sa
+
+    from licence_reminder.db import ConnectionConfigError, connection_url
+
+    def conn(**extra: str) -> SimpleNamespace:
+        return SimpleNamespace(conn_id="src_xk", conn_type="mysql", host="10.1.2.3", port=3306,
+                               login="reader", password="pw", schema="xk", extra_dejson=extra)
+
+    url = sa.engine.make_url(connection_url(conn(ssl_ca="/etc/ca.pem", ssl_check_hostname="false")))
+    assert url.query["ssl_ca"] == "/etc/ca.pem" and url.query["ssl_check_hostname"] == "false"
+    with pytest.raises(ConnectionConfigError, match=r"\['sslmode', 'sslrootcert'\] are PostgreSQL's TLS "
+                                                    r"keys.*\(sslrootcert → ssl_ca\)"):
+        connection_url(conn(sslmode="require", sslrootcert="/etc/ca.pem"))
