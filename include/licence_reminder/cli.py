@@ -69,6 +69,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, default=str, indent=2))
         return 0
+    if not rows:
+        print("no department in the ledger database yet: a department appears at its first sync")
+        return 0
     for r in rows:
         s = r["last_sync"] or {}
         print(f"{r['code']:<8} {r['name']}")
@@ -82,7 +85,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
               f"extracted {s.get('rows_read', 0)}, rejected {s.get('rows_rejected', 0)} "
               f"[top reasons: {_top_reasons(s.get('counts_by_rule'))}]{merged}")
         if s.get("status") == "failed" and s.get("error"):
-            print(f"  why         : {redact_values(str(s['error']))[:300]}")
+            why = redact_values(str(s["error"]))
+            print(f"  why         : {why if len(why) <= 400 else why[:400].rsplit(' ', 1)[0] + ' …'}")
         active = r["in_ledger"] - r["revoked"] - r["cancelled"] - r["vanished"]
         print(f"  ledger      : {r['in_ledger']} licences ({active} valid, {r['revoked']} revoked, "
               f"{r['cancelled']} cancelled, {r['vanished']} gone from the source), "
@@ -135,15 +139,22 @@ _RESOLUTIONS = {"fixed": "fixed: seen valid", "gone": "gone: a full run no longe
                 None: "closed"}
 
 
-def cmd_quarantine(args: argparse.Namespace) -> int:
+def _unknown_department(engine: Any, code: str) -> bool:
+    """True (after saying which departments there are) when the ledger holds no department ``code``."""
     from licence_reminder.db import sql
 
-    engine = _ledger(args)
     with engine.connect() as conn:
         known = [r[0] for r in conn.execute(sql("department_codes", conn))]
-    if args.dept not in known:
-        print(f"no department {args.dept!r} in the ledger database; its departments: "
-              f"{', '.join(known) or 'none yet (a department appears at its first sync)'}", file=sys.stderr)
+    if code in known:
+        return False
+    print(f"no department {code!r} in the ledger database; its departments: "
+          f"{', '.join(known) or 'none yet (a department appears at its first sync)'}", file=sys.stderr)
+    return True
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    engine = _ledger(args)
+    if _unknown_department(engine, args.dept):
         return 2
     rows = quarantine_rows(engine, args.dept, rule=args.rule, limit=args.limit, resolved=args.resolved)
     if args.json:
@@ -193,9 +204,12 @@ def cmd_catalogue_publish(args: argparse.Namespace) -> int:
 def cmd_ledger_export(args: argparse.Namespace) -> int:
     from licence_reminder.publish import export_ledger
 
+    engine = _ledger(args)
+    if args.dept and _unknown_department(engine, args.dept):
+        return 2
     if args.unmasked:
         print("warning: the file contains full ID numbers and mobiles (personal data)", file=sys.stderr)
-    n = export_ledger(_ledger(args), args.out, dept_code=args.dept, unmasked=args.unmasked,
+    n = export_ledger(engine, args.out, dept_code=args.dept, unmasked=args.unmasked,
                       include_inactive=args.include_inactive)
     print(f"wrote {n} ledger rows to {args.out}")
     return 0
@@ -260,7 +274,20 @@ def main(argv: list[str] | None = None) -> int:
     exp.set_defaults(func=cmd_ledger_export)
 
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except Exception as exc:  # noqa: BLE001 - said in a sentence, not a traceback, for these two
+        if type(exc).__name__ == "AirflowNotFoundException":
+            conn_id = Settings.from_env().ledger_conn_id
+            print(f"the ledger's Airflow connection {conn_id!r} is not defined: set "
+                  f"AIRFLOW_CONN_{conn_id.upper()} (README, Command line) or give --url", file=sys.stderr)
+            return 2
+        text = str(getattr(exc, "orig", exc))
+        if "no such table" in text or "doesn't exist" in text:
+            print(f"the ledger database has no schema yet ({redact_values(text.splitlines()[0])}): run "
+                  "`python -m licence_reminder.cli db upgrade` first", file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":

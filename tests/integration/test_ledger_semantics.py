@@ -573,6 +573,8 @@ def test_cli_names_an_unknown_department_and_why_the_last_sync_failed(engines, c
     assert "last sync   : failed" in out
     assert "why         : department testdept: extract from connection 'src_test': (1292, \"Incorrect date value: '…'" in out
     assert "410505199001011233" not in out
+    assert cli.main(["ledger", "export", "--dept", "nosuch", "--url", url, "--out", "/nonexistent/x.xlsx"]) == 2
+    assert "no department 'nosuch' in the ledger database" in capsys.readouterr().err
 
 
 def _keyed(where: str = "") -> Department:
