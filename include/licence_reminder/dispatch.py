@@ -457,9 +457,11 @@ def _refuse(engine: Engine, shard: int, row: Any, result: SendResult, unsent: li
         with engine.begin() as conn:
             release = sql("outbox_release", conn).bindparams(bindparam("ids", expanding=True))
             conn.execute(release, {"ids": unsent, "now": local_now()})
+    # the code only: a provider's text can quote the request (Alibaba's SignatureDoesNotMatch
+    # gives the string it signed, with the mobile and the names); the outbox row keeps it
     raise PermanentError(
         f"shard {shard}: gateway connection {row.gateway_conn_id!r} refused the account "
-        f"({result.code}: {result.message[:200]}): a wrong key or secret, or a signature or template "
+        f"({result.code}): a wrong key or secret, or a signature or template "
         f"the provider has not approved; no message went to the call list, {len(unsent) + 1} of this "
         "batch and the rest stay pending for the first run after the connection is fixed")
 

@@ -667,6 +667,7 @@ def test_a_revocation_in_a_rejected_row_is_merged_and_stops_reminders(engines) -
     (old, new), = q(ledger, "SELECT old_values, new_values FROM ledger_history "
                              "WHERE licence_no = 'R0001' AND change_kind = 'update'")
     assert json.loads(old)["status"] == "valid" and json.loads(new)["status"] == "revoked"
+    assert json.loads(new) == {**json.loads(old), "status": "revoked"}
     assert q(ledger, "SELECT rules FROM quarantine WHERE resolved_at IS NULL") == [("mobile_format",)]
     assert run_sync(ledger, source, full=True).quarantined == 1  # the entry refreshed, counted once
 
