@@ -1,8 +1,9 @@
 """One sync DAG per department in the registry: ``sync_<code>``.
 
-Extract the department's licence records with its own SQL, validate them (Great Expectations),
-stage them, and publish them into the unified ledger in one transaction. Rejected rows go to
-quarantine with every reason; a data-quality report is written for the department's DBA.
+Extract the department's licence records with its own SQL, validate them (Great Expectations)
+and merge what changed into the unified ledger, all in one transaction of the ledger: a run that
+fails leaves the ledger as it was. Rejected rows go to quarantine with every reason; a
+data-quality report is written for the department's DBA.
 
 Parsing this file reads only the registry's YAML files; a bad file breaks only its own DAG.
 """
@@ -64,27 +65,14 @@ def build_sync_dag(entry: RegistryEntry) -> DAG:
             return sync_start(code, run_id=context["run_id"], logical_date=_local_date(context),
                               force_full=bool(context["params"].get("full")))
 
-        @task(task_id="extract_validate_stage")
-        def extract_validate_stage(plan: dict, **context) -> dict:
-            from licence_reminder.tasks import sync_extract
+        @task(task_id="extract_validate_publish",
+              outlets=[Asset(name=f"ledger_{code}", uri=f"ledger://licence/{code}")])
+        def extract_validate_publish(plan: dict, **context) -> dict:
+            from licence_reminder.tasks import sync_department
 
-            return sync_extract(code, plan, today=_local_date(context))
+            return sync_department(code, plan, today=_local_date(context))
 
-        @task(task_id="publish", outlets=[Asset(name=f"ledger_{code}", uri=f"ledger://licence/{code}")])
-        def publish(plan: dict, stats: dict) -> dict:
-            from licence_reminder.tasks import sync_publish
-
-            return sync_publish(code, plan, stats)
-
-        # after publish (which emits the asset): dispatch need not wait for the clean-up
-        @task(task_id="clear_staging")
-        def clear_staging(plan: dict) -> None:
-            from licence_reminder.tasks import sync_clear_staging
-
-            sync_clear_staging(plan)
-
-        plan = start_run()
-        publish(plan, extract_validate_stage(plan)) >> clear_staging(plan)
+        extract_validate_publish(start_run())
     return dag
 
 

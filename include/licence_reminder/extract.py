@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from licence_reminder.db import Dialect, dialect_of
@@ -138,11 +139,12 @@ def stream_chunks(
     if limit is not None:
         query += f"\nLIMIT {int(limit)}"
     chunk_size = min(sync.chunk_size, limit) if limit else sync.chunk_size
-    for keys, rows in stream_rows(engine, dept, query, query_params(watermark, split_range), chunk_size):
-        frame = to_canonical(pd.DataFrame.from_records(rows, columns=keys), dept)
-        if sync.split_column in keys:  # beside the record, to find a rejected row by; taken from the
-            k = keys.index(sync.split_column)  # rows as read: with a NULL, pandas makes a BIGINT a float
-            frame[SOURCE_KEY] = pd.Series([r[k] for r in rows], index=frame.index, dtype=object)
+    for block in stream_rows(engine, dept, query, query_params(watermark, split_range), chunk_size):
+        frame = to_canonical(block.frame(), dept)
+        if sync.split_column in block.names:  # beside the record, to find a rejected row by; taken
+            # from the values as read: in a frame, a BIGINT column with a NULL becomes float
+            frame[SOURCE_KEY] = pd.Series(block.objects(block.names.index(sync.split_column)),
+                                          index=frame.index, dtype=object)
         yield frame
 
 
@@ -152,14 +154,14 @@ def licence_numbers(engine: Engine, dept: Department, *, batch: int = 100_000) -
     dialect = dialect_of(engine)
     column = dialect.quote(dept.source.columns.get("licence_no", "licence_no"))
     query = f"SELECT v.{column} FROM ({extract_query(dept, dialect, incremental=False)}) v"
-    for _keys, rows in stream_rows(engine, dept, query, {}, batch):
-        yield [r[0] for r in rows]
+    for block in stream_rows(engine, dept, query, {}, batch):
+        yield block.objects(0)
 
 
 def query_one(engine: Engine, dept: Department, query: str, params: dict[str, Any]) -> tuple[Any, ...]:
     """The first row of a small query on the department's source (read to the end, so the
     connection goes back to its pool clean)."""
-    return [row for _keys, rows in stream_rows(engine, dept, query, params, 1) for row in rows][0]
+    return [block.row(0) for block in stream_rows(engine, dept, query, params, 1)][0]
 
 
 def source_clock(engine: Engine, dept: Department) -> dt.datetime:
@@ -185,40 +187,60 @@ def query_params(watermark: dt.datetime | None, split_range: SplitRange | None) 
     return params
 
 
-def stream_rows(engine: Engine, dept: Department, query: str, params: dict[str, Any],
-                chunk_size: int) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
-    """(column names, rows as tuples) of a query on the department's source, in partitions,
-    streamed through the driver's own cursor (see ``Dialect.streaming_cursor``); dates and
-    times may come as text (``Dialect.times_as_text``)."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+@dataclass
+class Block:
+    """Rows of a query, as the driver gave them: PyMySQL's wire reader gives whole columns
+    (``mysql_stream``), the other drivers rows."""
 
-    dialect = dialect_of(engine)
+    names: list[str]
+    rows: list[tuple[Any, ...]] | None = None
+    columns: list[Any] | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows) if self.rows is not None else len(self.columns[0]) if self.columns else 0
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as a DataFrame; text read off the wire stays Arrow-backed (pandas ``str``)."""
+        import pandas as pd
+
+        if self.rows is not None:
+            return pd.DataFrame.from_records(self.rows, columns=self.names)
+        frame = pd.DataFrame({k: _series(c) for k, c in enumerate(self.columns or [])})
+        frame.columns = self.names  # names may repeat (SELECT a.x, b.x): not a dict's keys
+        return frame
+
+    def objects(self, k: int) -> list[Any]:
+        """Column ``k`` as the driver's Python values."""
+        if self.rows is not None:
+            return [r[k] for r in self.rows]
+        column = (self.columns or [])[k]
+        return column.to_pylist() if hasattr(column, "to_pylist") else column.tolist()
+
+    def row(self, i: int) -> tuple[Any, ...]:
+        if self.rows is not None:
+            return self.rows[i]
+        return tuple(self.objects(k)[i] for k in range(len(self.names)))
+
+
+def _series(column: Any) -> Any:
+    import pandas as pd
+
+    if hasattr(column, "to_pylist"):  # a pyarrow string array
+        return pd.array(column, dtype="str")
+    return column
+
+
+def stream_rows(engine: Engine, dept: Department, query: str, params: dict[str, Any],
+                chunk_size: int) -> Iterator[Block]:
+    """Blocks of at most ``chunk_size`` rows of a query on the department's source (see
+    :func:`blocks`), within its timeout; errors say what went wrong for the DBA."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     what = f"department {dept.code}: extract from connection {dept.source.conn_id!r}"
     try:
         with engine.connect() as conn:
-            _apply_timeout(conn, dialect, dept.source.sync.timeout_seconds)
-            # compiled by SQLAlchemy into the driver's parameter style, executed by the driver
-            compiled = text(query).compile(dialect=conn.dialect)
-            bound = compiled.construct_params(params)
-            values = [bound[k] for k in compiled.positiontup or ()] if compiled.positional else bound
-            dbapi_conn = conn.connection.dbapi_connection
-            try:
-                with dialect.times_as_text(dbapi_conn):
-                    cursor = dialect.streaming_cursor(dbapi_conn, chunk_size)
-                    try:
-                        cursor.execute(str(compiled), values)
-                        rows = cursor.fetchmany(chunk_size)
-                        # psycopg2's named cursors describe the result only once fetched from
-                        keys = [d[0] for d in cursor.description]
-                        while rows:
-                            yield keys, rows
-                            rows = cursor.fetchmany(chunk_size)
-                    finally:
-                        cursor.close()
-            except engine.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would wrap it
-                raise DBAPIError.instance(str(compiled), values, exc, engine.dialect.loaded_dbapi.Error,
-                                          dialect=engine.dialect) from exc
+            _apply_timeout(conn, dialect_of(engine), dept.source.sync.timeout_seconds)
+            yield from blocks(conn, query, params, chunk_size)
     except SQLAlchemyError as exc:
         error = classify_db_error(exc, what=what)
         if any(s in str(error) for s in ("max_statement_time", "max_execution_time", "statement timeout")):
@@ -229,3 +251,46 @@ def stream_rows(engine: Engine, dept: Department, query: str, params: dict[str, 
             raise type(error)(f"{error} (the ')' is the product's: your SQL runs inside a subquery, "
                               "so its end is incomplete — a trailing WHERE or AND, or a ';'?)") from exc
         raise error from exc
+
+
+def blocks(conn: Connection, query: str, params: dict[str, Any], chunk_size: int) -> Iterator[Block]:
+    """Blocks of at most ``chunk_size`` rows of a query, streamed: off the wire column by column
+    for MySQL/MariaDB (``mysql_stream``), through the driver's own cursor otherwise (see
+    ``Dialect.streaming_cursor``); dates and times may come as text (``Dialect.times_as_text``).
+    The driver's errors are raised as SQLAlchemy would wrap them."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from licence_reminder import mysql_stream
+
+    dialect = dialect_of(conn)
+    # compiled by SQLAlchemy into the driver's parameter style, executed by the driver
+    compiled = text(query).compile(dialect=conn.dialect)
+    bound = compiled.construct_params(params)
+    values = [bound[k] for k in compiled.positiontup or ()] if compiled.positional else bound
+    dbapi_conn = conn.connection.dbapi_connection
+    try:
+        with dialect.times_as_text(dbapi_conn):
+            if dialect.name == "mysql" and mysql_stream.supported(dbapi_conn):
+                try:
+                    for chunk in mysql_stream.execute(dbapi_conn, str(compiled), values, chunk_size):
+                        yield Block(chunk.names, columns=chunk.columns)
+                except BaseException:  # stopped mid-result, the reader closed the socket
+                    if not mysql_stream.is_open(dbapi_conn):
+                        conn.invalidate()
+                    raise
+                return
+            cursor = dialect.streaming_cursor(dbapi_conn, chunk_size)
+            try:
+                cursor.execute(str(compiled), values)
+                rows = cursor.fetchmany(chunk_size)
+                # psycopg2's named cursors describe the result only once fetched from
+                keys = [d[0] for d in cursor.description]
+                while rows:
+                    yield Block(keys, rows=rows)
+                    rows = cursor.fetchmany(chunk_size)
+            finally:
+                cursor.close()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(str(compiled), values, exc, conn.dialect.loaded_dbapi.Error,
+                                  dialect=conn.dialect) from exc

@@ -1,18 +1,20 @@
 """A department's extract split by ranges of ``source.sync.split_column`` over worker processes.
 
-PyMySQL parses rows in Python, so one process extracting and validating keeps one core busy and
-the other idle. Each worker extracts, validates and stages one range; the parent only coordinates,
-and the merge (``sync.publish``) stays one transaction. The result is the same as one process
-reading the extract in split-column order:
+Reading and validating a chunk is Python's work: one process keeps one core busy. Each worker
+extracts and validates one range and makes its chunks ready to load (``staging.prepare``: files
+in the run's folder); the parent loads them into the run's one transaction (``sync.Merge``) as
+they come, and merges at the end. The result is the same as one process reading the extract in
+split-column order:
 
 1. each worker reads only the licence numbers of its range and sends them to the parent, which
    works out the row number each range starts at and which of its numbers an earlier range had;
-2. each worker validates its range with those (a number seen earlier is a duplicate), stages,
-   and reports its counts.
+2. each worker validates its range with those (a number seen earlier is a duplicate), sends its
+   chunks, and reports its counts.
 
 Workers are forked (nothing to re-import; the task's Airflow plumbing is not used in them) and
 replace the inherited database pools before any query, so no connection is shared with the
-parent. Any worker's failure stops the others and fails the run; staging is cleared on retry.
+parent; they only read the ledger. Any worker's failure stops the others and fails the run,
+which rolls the transaction back.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import datetime as dt
 import decimal
 import itertools
 import multiprocessing
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
 from multiprocessing.connection import wait
@@ -42,7 +45,10 @@ from licence_reminder.registry import Catalogue, Department
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from licence_reminder.sync import StageStats, SyncPlan
+    from pathlib import Path
+
+    from licence_reminder.staging import LedgerIndex
+    from licence_reminder.sync import Merge, StageStats, SyncPlan
 
 
 @dataclass
@@ -52,8 +58,12 @@ class Totals:
     totals: collections.Counter[str]
 
 
-def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue,
-                        plan: SyncPlan, *, today: dt.date) -> tuple[StageStats, Any]:
+def extract_in_parallel(merge: Merge, index: LedgerIndex | None, ledger: Engine, source: Engine,
+                        dept: Department, catalogue: Catalogue, plan: SyncPlan, *,
+                        today: dt.date) -> tuple[StageStats, Any]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     from licence_reminder import sync
     from licence_reminder.validation.suite import gx_batch_definition
 
@@ -64,24 +74,33 @@ def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalo
     totals: collections.Counter[str] = collections.Counter()
     kept: list[Any] = []
     max_wm: dt.datetime | None = None
-    seen: set[str] = set()
+    read: list[pa.Array] = []  # every range's licence numbers (normalised, none missing)
     if ranges:
-        pipes, procs = _start(ranges, ledger, source, dept, catalogue, plan, today)
+        pipes, procs = _start(ranges, ledger, source, dept, catalogue, plan, today,
+                              merge.bulk, merge.folder, merge.permits, index)
         try:
             numbers = _gather(pipes, procs)
             # asked once here, not by every worker: each question reads the whole extract's numbers
-            read = {n for part in numbers for n in part if n}
-            held = (sync.held_twice(read, sync.duplicate_hashes(source, dept))
-                    if plan.mode == "incremental" and read else set())
+            held: set[str] = set()
+            if plan.mode == "incremental" and any(len(n) for n in numbers):
+                changed = {v for n in numbers for v in n.to_pylist() if v}
+                held = sync.held_twice(changed, sync.duplicate_hashes(source, dept))
             first_row = 0
             for pipe, in_range in zip(pipes, numbers, strict=True):
-                pipe.send((first_row, set(filter(None, in_range)) & seen, held))
-                seen.update(filter(None, in_range))
+                present = in_range.drop_null()
+                earlier: set[str] = set()  # of this range's numbers, those an earlier range had
+                if read:
+                    hits = pc.is_in(present, value_set=pa.concat_arrays(read))
+                    earlier = set(present.filter(hits).to_pylist())
+                pipe.send((first_row, earlier, held))
+                read.append(present)
                 first_row += len(in_range)
-            if plan.mode == "full":  # while the workers validate: the ledger side needs only `seen`
-                stats.vanished = sync.stage_vanished(ledger, plan, seen,
-                                                     max_share=dept.source.sync.max_vanished_share)
-            for part, wm, rejections, counts in _gather(pipes, procs):
+            if index is not None:  # while the workers validate: the ledger side needs only the numbers
+                stats.vanished, keys = sync.stage_vanished(
+                    plan, index, _all(read), max_share=dept.source.sync.max_vanished_share,
+                    bulk=merge.bulk, folder=merge.folder)
+                merge.add([keys])
+            for part, wm, rejections, counts in _results(pipes, procs, merge):
                 for name in ("rows_read", "rows_valid", "rows_rejected", "staged", "unchanged",
                              "statuses_from_rejected"):
                     setattr(stats, name, getattr(stats, name) + getattr(part, name))
@@ -94,12 +113,20 @@ def extract_in_parallel(ledger: Engine, source: Engine, dept: Department, catalo
                 if proc.is_alive():
                     proc.terminate()
                 proc.join()
-    if plan.mode == "full" and not ranges:  # an empty extract: every active licence vanished
-        stats.vanished = sync.stage_vanished(ledger, plan, seen,
-                                             max_share=dept.source.sync.max_vanished_share)
+    if index is not None and not ranges:  # an empty extract: every active licence vanished
+        stats.vanished, keys = sync.stage_vanished(plan, index, _all(read),
+                                                   max_share=dept.source.sync.max_vanished_share,
+                                                   bulk=merge.bulk, folder=merge.folder)
+        merge.add([keys])
     stats.watermark_to = max_wm.isoformat(sep=" ") if max_wm else None
     stats.counts_by_rule = dict(totals)
     return stats, (Totals(totals), kept)
+
+
+def _all(parts: list[Any]) -> Any:
+    import pyarrow as pa
+
+    return pa.concat_arrays(parts) if parts else pa.array([], type=pa.string())
 
 
 def split_ranges(source: Engine, dept: Department, watermark: dt.datetime | None,
@@ -166,12 +193,11 @@ def _start(ranges: list[SplitRange], *args: Any) -> tuple[list[Pipe], list[Any]]
     return pipes, procs
 
 
-def _gather(pipes: list[Pipe], procs: list[Any]) -> list[Any]:
-    """One message from every worker, in range order; the first failure raises."""
-    got: dict[int, Any] = {}
-    while len(got) < len(pipes):
-        ready = wait([p for k, p in enumerate(pipes) if k not in got])
-        for pipe in ready:
+def _receive(pipes: list[Pipe], procs: list[Any], pending: set[int]) -> Iterator[tuple[int, str, Any]]:
+    """(worker, kind, payload) of messages from the workers in ``pending``, as they come; a
+    worker's failure raises."""
+    while pending:
+        for pipe in wait([pipes[k] for k in sorted(pending)]):
             k = pipes.index(pipe)  # type: ignore[arg-type]
             try:
                 kind, payload = pipe.recv()
@@ -183,12 +209,35 @@ def _gather(pipes: list[Pipe], procs: list[Any]) -> list[Any]:
             if kind == "error":
                 error_class, message = payload
                 raise error_class(f"sync worker {k + 1} of {len(pipes)}: {message}")
-            got[k] = payload
+            yield k, kind, payload
+
+
+def _gather(pipes: list[Pipe], procs: list[Any]) -> list[Any]:
+    """One message from every worker, in range order; the first failure raises."""
+    got: dict[int, Any] = {}
+    pending = set(range(len(pipes)))
+    for k, _kind, payload in _receive(pipes, procs, pending):
+        got[k] = payload
+        pending.discard(k)
+    return [got[k] for k in range(len(pipes))]
+
+
+def _results(pipes: list[Pipe], procs: list[Any], merge: Merge) -> list[Any]:
+    """Every worker's chunks, loaded as they come, then its result, in range order."""
+    got: dict[int, Any] = {}
+    pending = set(range(len(pipes)))
+    for k, kind, payload in _receive(pipes, procs, pending):
+        if kind == "chunk":
+            merge.add(payload, done=merge.permits.release)
+            continue
+        got[k] = payload
+        pending.discard(k)
     return [got[k] for k in range(len(pipes))]
 
 
 def _worker(pipe: Pipe, split_range: SplitRange, ledger: Engine, source: Engine,
-            dept: Department, catalogue: Catalogue, plan: SyncPlan, today: dt.date) -> None:
+            dept: Department, catalogue: Catalogue, plan: SyncPlan, today: dt.date,
+            bulk: bool, folder: Path, permits: Any, index: LedgerIndex | None) -> None:
     from licence_reminder import sync
 
     try:
@@ -197,11 +246,12 @@ def _worker(pipe: Pipe, split_range: SplitRange, ledger: Engine, source: Engine,
         source.dispose(close=False)
         pipe.send(("numbers", _numbers_in_range(source, dept, plan, split_range)))
         first_row, seen_before, held = pipe.recv()
-        stager = sync.ChunkStager(ledger, dept, catalogue, plan, today=today, first_row=first_row,
-                                  seen_before=seen_before)  # no source: the parent asked about duplicates
-        stager.validator.source_duplicates.update(held)
+        stager = sync.ChunkStager(ledger, dept, catalogue, plan, today=today, bulk=bulk, folder=folder,
+                                  first_row=first_row, seen_before=seen_before, index=index)
+        stager.validator.source_duplicates.update(held)  # no source: the parent asked about duplicates
         for chunk in stream_chunks(source, dept, watermark=plan.read_after, split_range=split_range):
-            stager.add(chunk)
+            permits.acquire()  # given back by the parent once the chunk is loaded
+            pipe.send(("chunk", stager.add(chunk)))
         pipe.send(("done", (stager.stats, stager.max_wm, stager.rejections_kept,
                             stager.validator.totals)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the run
@@ -211,10 +261,10 @@ def _worker(pipe: Pipe, split_range: SplitRange, ledger: Engine, source: Engine,
         pipe.close()
 
 
-def _numbers_in_range(source: Engine, dept: Department, plan: SyncPlan,
-                      split_range: SplitRange) -> list[str | None]:
-    """The range's licence numbers as the validator reads them, one per row (None if missing)."""
-    import pandas as pd
+def _numbers_in_range(source: Engine, dept: Department, plan: SyncPlan, split_range: SplitRange) -> Any:
+    """The range's licence numbers as the validator reads them, one per row (null if missing),
+    as one Arrow array: compact to send, and compared in Arrow by the parent."""
+    import pyarrow as pa
 
     from licence_reminder.validation.suite import normalised_text
 
@@ -222,7 +272,6 @@ def _numbers_in_range(source: Engine, dept: Department, plan: SyncPlan,
     query = extract_query(dept, dialect_of(source), incremental=plan.read_after is not None,
                           split_range=split_range, columns=(column,))
     params = query_params(plan.read_after, split_range)
-    numbers: list[str | None] = []
-    for _keys, rows in stream_rows(source, dept, query, params, dept.source.sync.chunk_size):
-        numbers.extend(normalised_text(pd.Series([r[0] for r in rows], dtype=object)))
-    return numbers
+    parts = [pa.array(normalised_text(block.frame().iloc[:, 0]), type=pa.string())
+             for block in stream_rows(source, dept, query, params, dept.source.sync.chunk_size)]
+    return pa.concat_arrays(parts) if parts else pa.array([], type=pa.string())

@@ -1,19 +1,25 @@
-"""Appending a run's rows to the staging tables: the one place where how they get there differs.
+"""How a run's rows reach the ledger database: the one place where that differs between servers.
 
 MySQL/MariaDB take each chunk as a tab-separated file through ``LOAD DATA LOCAL INFILE`` (several
-times faster than batched INSERTs); SQLite and PostgreSQL take batched ``executemany``, and so does
-a MySQL/MariaDB server whose ``local_infile`` is off (MySQL 8's default), with a warning. Frames are
-turned into text column by column (no per-row Python beyond one join per row), and the same text
-feeds the ledger's row hash, so hash and staged value cannot disagree.
+times faster than batched INSERTs); SQLite takes batched ``executemany``, and so does a MySQL/
+MariaDB server whose ``local_infile`` is off (MySQL 8's default), with a warning. The file is made
+by whoever validated the chunk (a sync worker, in parallel) and loaded by the run's one
+transaction (``sync.Merge``): :func:`prepare` makes a :class:`Staged`, :func:`load` puts it in.
+
+Columns are made text column-wise with pyarrow — no Python per value, but one md5 per row for the
+row hash — and the same text feeds the row hash and the file, so hash and stored value cannot
+disagree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +29,7 @@ from licence_reminder.errors import PermanentError
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
     from sqlalchemy import Connection
 
 log = logging.getLogger(__name__)
@@ -30,40 +37,70 @@ log = logging.getLogger(__name__)
 _BATCH = 5_000
 #: Licence numbers per ledger look-up (SQLite allows at most 32766 bound values per statement).
 _LOOKUP_BATCH = 10_000
-#: LOAD DATA's escape sequences (ESCAPED BY '\\'); the backslash itself first.
-_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": "\\0"})
+#: LOAD DATA's escape sequences (ESCAPED BY '\\'), the backslash first.
+_TSV_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"), ("\x00", "\\0"))
+_TSV_SPECIAL_BYTES = tuple(special.encode() for special, _escaped in _TSV_ESCAPES)
 _TSV_NULL = "\\N"
-# Only names we generate ourselves reach the LOAD DATA statement (see _load_data).
+# Only names we generate ourselves reach the LOAD DATA statement (see load).
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_./-]+")
 #: a quoted value in a server warning (the column's name, quoted after "column", is kept)
 _QUOTED = re.compile(r"(?<!column )'[^']*'")
+#: the separator of a row's hashed texts (what the ledger's row_hash is the md5 of)
+HASH_SEPARATOR = "\x1f"
 
-#: staging table -> (INSERT for executemany, LOAD DATA statement) in include/sql.
+#: table -> (INSERT for executemany, LOAD DATA statement) in include/sql.
 _STATEMENTS = {
+    "ledger": ("ledger_insert_rows", "ledger_load"),
     "staging_licence": ("staging_insert", "staging_licence_load"),
     "staging_rejection": ("staging_rejection_insert", "staging_rejection_load"),
     "staging_key": ("staging_key_insert", "staging_key_load"),
+    "chunk_hash": ("", "chunk_hash_load"),  # compare() only: a server-side temporary table
 }
 
 
-def column_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+# --- text -------------------------------------------------------------------------------------
+
+
+def _arrow(values: pd.Series) -> pa.Array | None:
+    """The column as one pyarrow string array if it is text already (pandas ``str``, or Python
+    strings), else None."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if isinstance(values.dtype, pd.StringDtype):
+        array = pa.array(values.array)
+    elif isinstance(values.dtype, pd.ArrowDtype) and pa.types.is_date32(values.dtype.pyarrow_dtype):
+        array = pa.array(values.array).cast(pa.string())  # ISO, as date.isoformat()
+    elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        array = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    else:
+        return None
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.cast(pa.string()) if array.type != pa.string() else array
+
+
+def column_text(values: pd.Series) -> tuple[pa.Array, np.ndarray]:
     """(text, null mask) of a column: strings as they are, dates ISO (datetimes with a space),
     numbers via ``str``; text is ``""`` where null. Used for both the row hash and the file."""
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
+    text = _arrow(values)
+    if text is None and pd.api.types.is_datetime64_dtype(values.dtype) and not (
+            values.dt.microsecond.fillna(0).any() or values.dt.nanosecond.fillna(0).any()):
+        text = pa.array(values).cast(pa.timestamp("s")).cast(pa.string())  # as isoformat(" ") writes them
+    if text is not None:
+        null = np.asarray(text.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        return (pc.fill_null(text, "") if text.null_count else text), null
     raw = values.to_numpy(dtype=object)
     null = np.asarray(pd.isna(raw), dtype=bool)
-    if null.all():
-        return np.full(len(raw), "", dtype=object), null
-    if pd.api.types.infer_dtype(raw, skipna=True) == "string":
-        text = raw.copy()
-        text[null] = ""
-        return text, null
     # dates, datetimes and numbers repeat a lot: format each distinct value once
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    table = np.array([_scalar_text(u) for u in uniques] + [""], dtype=object)
-    return table[codes], null
+    table = pa.array([_scalar_text(u) for u in uniques] + [""], type=pa.string())
+    return table.take(pa.array(np.where(codes < 0, len(uniques), codes))), null
 
 
 def _scalar_text(value: Any) -> str:
@@ -74,27 +111,86 @@ def _scalar_text(value: Any) -> str:
     return str(value)
 
 
-def _tsv_field(text: np.ndarray, null: np.ndarray) -> np.ndarray:
-    out = text.copy()
-    present = ~null
-    # one scan of the whole column decides whether any value needs escaping (rarely one does)
-    if any(ch in "".join(out[present]) for ch in "\\\t\n\r\x00"):
-        out[present] = [v.translate(_TSV_ESCAPES) for v in out[present]]
-    out[null] = _TSV_NULL
-    return out
-
-
 #: (text, null mask) of some of a frame's columns, as :func:`column_text` made them.
-Texts = dict[str, tuple["np.ndarray", "np.ndarray"]]
+Texts = dict[str, tuple["pa.Array", "np.ndarray"]]
+
+
+def row_hashes(texts: list[pa.Array]) -> np.ndarray:
+    """The md5 (hex) of each row's texts joined by :data:`HASH_SEPARATOR`, as the ledger keeps it."""
+    import io
+
+    import numpy as np
+
+    out = io.BytesIO()
+    starts, lengths = _write_rows(texts, HASH_SEPARATOR, out)
+    data = out.getbuffer()
+    md5 = hashlib.md5
+    return np.array([md5(data[a:a + n]).hexdigest() for a, n in zip(starts, lengths, strict=True)],
+                    dtype=object)
+
+
+def _holds(text: pa.Array, wanted: tuple[bytes, ...]) -> bool:
+    """Whether any value holds one of ``wanted`` (memchr over the data buffer: a regular
+    expression per value takes ten times as long)."""
+    data = text.buffers()[2]
+    if data is None:
+        return False
+    raw = data.to_pybytes()
+    return any(raw.find(b) >= 0 for b in wanted)
+
+
+def _write_rows(fields: list[pa.Array], separator: str, out: Any) -> tuple[list[int], list[int]]:
+    """Write each row's fields joined by ``separator`` and a newline to ``out``; returns where
+    each row's text starts and how long it is (without the newline)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as csv
+
+    lengths = np.sum([pc.binary_length(f).to_numpy() for f in fields], axis=0) + len(fields) - 1
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=starts[1:])
+    # what Arrow's CSV writer refuses in a value it does not quote
+    structural = (separator.encode(), b"\n", b"\r", b'"')
+    if not any(_holds(f, structural) for f in fields):  # the usual case: several times faster
+        options = csv.WriteOptions(include_header=False, delimiter=separator, quoting_style="none")
+        csv.write_csv(pa.table({str(k): f for k, f in enumerate(fields)}), out, options)
+    else:
+        lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, separator), "", "\n")
+        _validity, offsets, data = lines.buffers()
+        first, last = np.frombuffer(offsets, dtype=np.int32)[[lines.offset, lines.offset + len(lines)]]
+        out.write(memoryview(data)[first:last])
+    return starts.tolist(), lengths.tolist()
+
+
+def _tsv_fields(frame: pd.DataFrame, texts: Texts | None) -> list[pa.Array]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = texts or {}
+    fields = []
+    for c in frame.columns:
+        text, null = texts[c] if c in texts else column_text(frame[c])
+        if _holds(text, _TSV_SPECIAL_BYTES):  # rarely any value does
+            for special, escaped in _TSV_ESCAPES:
+                text = pc.replace_substring(text, special, escaped)
+        fields.append(pc.if_else(pa.array(null), _TSV_NULL, text) if null.any() else text)
+    return fields
 
 
 def tsv_bytes(frame: pd.DataFrame, texts: Texts | None = None) -> bytes:
     """The frame as LOAD DATA reads it: tab-separated, \\N for null, backslash escapes, UTF-8.
     ``texts`` are columns already made text (for the row hash), not made again."""
-    texts = texts or {}
-    fields = [_tsv_field(*(texts[c] if c in texts else column_text(frame[c]))) for c in frame.columns]
-    return "".join(f"{line}\n" for line in map("\t".join, zip(*fields, strict=True))).encode("utf-8")
+    import io
 
+    if frame.empty:
+        return b""
+    out = io.BytesIO()
+    _write_rows(_tsv_fields(frame, texts), "\t", out)
+    return out.getvalue()
+
+
+# --- loading ------------------------------------------------------------------------------------
 
 #: server (URL without password) -> whether it accepts LOAD DATA LOCAL, asked once per process
 _LOCAL_INFILE: dict[str, bool] = {}
@@ -120,64 +216,214 @@ def bulk_loads(conn: Connection) -> bool:
     return allowed
 
 
-def write(conn: Connection, table: str, frame: pd.DataFrame, constants: dict[str, Any],
-          texts: Texts | None = None) -> None:
-    """Append ``frame`` (columns in the order of the table's statements) plus ``constants``;
-    ``texts`` as for :func:`tsv_bytes`."""
+@dataclass
+class Staged:
+    """Rows made ready for one table: a tab-separated file for LOAD DATA, or the frame itself
+    for executemany. Picklable: a sync worker hands it to the process that loads it."""
+
+    table: str
+    rows: int
+    path: str | None = None
+    frame: pd.DataFrame | None = None
+
+
+def prepare(table: str, frame: pd.DataFrame, *, bulk: bool, folder: Path,
+            texts: Texts | None = None) -> Staged | None:
+    """``frame`` (columns in the order of the table's statements) made ready to load into
+    ``table``: a file in ``folder`` when ``bulk``; None when there is nothing to load."""
     if frame.empty:
-        return
-    insert, load = _STATEMENTS[table]
-    if bulk_loads(conn):
-        _load_data(conn, load, frame, constants, texts)
-    else:
-        rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        return None
+    if table not in _STATEMENTS:
+        raise ValueError(f"no statements for table {table!r}")
+    if not bulk:
+        return Staged(table, len(frame), frame=frame.reset_index(drop=True))
+    handle, path = tempfile.mkstemp(prefix=f"{table}_", suffix=".tsv", dir=folder)
+    with open(handle, "wb") as f:
+        _write_rows(_tsv_fields(frame, texts), "\t", f)
+    return Staged(table, len(frame), path=path)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows as the drivers bind them: Python values, None where missing (sqlite3 binds
+    neither pandas' Timestamp nor its NaN)."""
+    import numpy as np
+    import pandas as pd
+
+    columns = {}
+    for c in frame.columns:
+        values = frame[c]
+        if pd.api.types.is_datetime64_dtype(values.dtype):
+            objects = np.array(values.dt.to_pydatetime(), dtype=object)
+        else:
+            objects = np.array(values.astype(object).to_numpy(), dtype=object)
+        objects[pd.isna(values).to_numpy()] = None
+        columns[c] = objects
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def load(conn: Connection, staged: Staged, constants: dict[str, Any]) -> None:
+    """Put ``staged`` into its table, with ``constants`` (run, department, time) on every row."""
+    insert, statement = _STATEMENTS[staged.table]
+    if staged.path is None:
+        assert staged.frame is not None
+        rows = _records(staged.frame)
         for i in range(0, len(rows), _BATCH):
             conn.execute(sql(insert, conn), [{**constants, **r} for r in rows[i:i + _BATCH]])
-
-
-def changed_numbers(conn: Connection, dept_code: str, hashes: pd.DataFrame) -> set[str]:
-    """Licence numbers of ``hashes`` (licence_no, row_hash) whose row the ledger does not hold
-    as it is: new, changed or vanished."""
-    if hashes.empty:
-        return set()
-    if bulk_loads(conn):
-        # the comparison runs on the server: only the changed numbers come back
-        conn.execute(sql("chunk_hash_create", conn))
-        try:
-            _load_data(conn, "chunk_hash_load", hashes, {})
-            return {no for (no,) in conn.execute(sql("chunk_hash_changed", conn), {"dept_code": dept_code})}
-        finally:
-            conn.execute(sql("chunk_hash_drop", conn))
-    from sqlalchemy import bindparam
-
-    known: dict[str, str] = {}
-    stmt = sql("ledger_hashes", conn).bindparams(bindparam("licence_nos", expanding=True))
-    numbers = hashes["licence_no"].tolist()
-    for i in range(0, len(numbers), _LOOKUP_BATCH):
-        rows = conn.execute(stmt, {"dept_code": dept_code, "licence_nos": numbers[i:i + _LOOKUP_BATCH]})
-        known.update((no, h) for no, h in rows)
-    return {no for no, h in zip(numbers, hashes["row_hash"], strict=True) if known.get(no) != h}
-
-
-def _load_data(conn: Connection, statement: str, frame: pd.DataFrame, constants: dict[str, Any],
-               texts: Texts | None = None) -> None:
+        return
     from sqlalchemy import text
 
+    path = staged.path
+    # MariaDB takes the file name only as a literal, never as a bound value. The name is one
+    # prepare() created (mkstemp in the run's own folder), checked against a strict pattern, so
+    # it cannot carry a quote or anything else of the data.
+    if not _SAFE_PATH.fullmatch(path):
+        raise PermanentError(f"temporary file {path} has characters unsafe in SQL")
+    try:
+        conn.execute(text(sql_source(statement, conn).replace("{path}", path)), constants)
+    finally:
+        Path(path).unlink(missing_ok=True)
+    # With LOCAL the server turns bad values (and duplicate keys) into warnings instead of errors
+    # (it cannot stop the client's upload): treat any as the error executemany would have raised.
+    warnings = conn.execute(sql("load_warnings", conn)).fetchall()
+    if warnings:  # a message may quote the value: keep only the column and line it names
+        raise PermanentError(f"loading {staged.table} in the ledger database rejected values: " + "; ".join(
+            _QUOTED.sub("'…'", str(w[2])) for w in warnings))
+
+
+def write(conn: Connection, table: str, frame: pd.DataFrame, constants: dict[str, Any],
+          texts: Texts | None = None) -> None:
+    """Append ``frame`` plus ``constants`` to ``table`` now (:func:`prepare` then :func:`load`)."""
     folder = Path(tempfile.mkdtemp(prefix="lr_staging_"))
     try:
-        path = folder / "rows.tsv"
-        path.write_bytes(tsv_bytes(frame, texts))
-        # MariaDB takes the file name only as a literal, never as a bound value. The name is one
-        # we just created (mkdtemp + a fixed name), checked against a strict pattern, so it
-        # cannot carry a quote or anything else of the data.
-        if not _SAFE_PATH.fullmatch(str(path)):
-            raise PermanentError(f"temporary directory {folder} has characters unsafe in SQL")
-        conn.execute(text(sql_source(statement, conn).replace("{path}", str(path))), constants)
-        # With LOCAL the server turns bad values into warnings instead of errors (it cannot stop
-        # the client's upload): treat any as the error executemany would have raised.
-        warnings = conn.execute(sql("load_warnings", conn)).fetchall()
-        if warnings:  # a message may quote the value: keep only the column and line it names
-            raise PermanentError("staging in the ledger database rejected values: " + "; ".join(
-                _QUOTED.sub("'…'", str(w[2])) for w in warnings))
+        staged = prepare(table, frame, bulk=bulk_loads(conn), folder=folder, texts=texts)
+        if staged is not None:
+            load(conn, staged, constants)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- comparing with the ledger ------------------------------------------------------------------
+
+
+def compare(conn: Connection, dept_code: str, numbers: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(held, same) per licence number: whether the ledger holds it at all (also as vanished),
+    and whether it holds it as it is (same row hash, not vanished)."""
+    import numpy as np
+    import pandas as pd
+
+    if not len(numbers):
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    if bulk_loads(conn):
+        # the comparison runs on the server: only the numbers that differ come back
+        conn.execute(sql("chunk_hash_create", conn))
+        try:
+            write(conn, "chunk_hash", pd.DataFrame({"licence_no": numbers, "row_hash": hashes}, dtype=object), {})
+            differ = conn.execute(sql("chunk_hash_changed", conn), {"dept_code": dept_code}).all()
+        finally:
+            conn.execute(sql("chunk_hash_drop", conn))
+        new = {no for no, held in differ if not held}
+        listed = pd.Series(numbers, dtype=object)
+        return ~listed.isin(new).to_numpy(), ~listed.isin({no for no, _held in differ}).to_numpy()
+    from sqlalchemy import bindparam
+
+    known: dict[str, tuple[str, bool]] = {}
+    stmt = sql("ledger_hashes", conn).bindparams(bindparam("licence_nos", expanding=True))
+    as_list = list(numbers)
+    for i in range(0, len(as_list), _LOOKUP_BATCH):
+        rows = conn.execute(stmt, {"dept_code": dept_code, "licence_nos": as_list[i:i + _LOOKUP_BATCH]})
+        known.update((no, (h, bool(gone))) for no, h, gone in rows)
+    held = np.fromiter((no in known for no in as_list), dtype=bool, count=len(as_list))
+    same = np.fromiter((known.get(no) == (h, False) for no, h in zip(as_list, hashes, strict=True)),
+                       dtype=bool, count=len(as_list))
+    return held, same
+
+
+class LedgerIndex:
+    """A department's licences as the ledger holds them, read once by a full run (one streamed
+    query) and shared with its forked workers: what each row of the extract is compared with,
+    and what the source no longer returns. Per chunk, asking the server instead (a temporary
+    table and a join) costs the ledger's server more than the whole comparison costs here.
+
+    Licence numbers are looked up by a 64-bit hash, which cannot make a changed row look the
+    same: the row hash compared next covers the licence number itself. A collision can only make
+    a new licence look held, and that one is staged and inserted by the merge (ledger_insert_new).
+    """
+
+    def __init__(self, numbers: pa.Array, hashes: list[str | None], vanished: np.ndarray) -> None:
+        import numpy as np
+        import pandas as pd
+
+        self.numbers = numbers
+        self.vanished = vanished
+        keys = pd.util.hash_array(numbers.to_numpy(zero_copy_only=False).astype(object))
+        self._order = np.argsort(keys, kind="stable")
+        self._keys = keys[self._order]
+        self._digests, self._comparable = _digests(hashes)
+
+    @classmethod
+    def read(cls, conn: Connection, dept_code: str) -> LedgerIndex:
+        import numpy as np
+        import pyarrow as pa
+
+        from licence_reminder.extract import blocks
+
+        numbers: list[Any] = []
+        hashes: list[str | None] = []
+        vanished: list[np.ndarray] = []
+        for block in blocks(conn, sql_source("ledger_index", conn), {"dept_code": dept_code}, 200_000):
+            numbers.append(pa.array(block.objects(0), type=pa.string()) if block.rows is not None
+                           else block.columns[0])  # type: ignore[index]
+            hashes.extend(block.objects(1))
+            vanished.append(np.asarray([bool(int(v)) for v in block.objects(2)], dtype=bool))
+        merged = (pa.chunked_array(numbers, type=pa.string()).combine_chunks() if numbers
+                  else pa.array([], type=pa.string()))
+        return cls(merged, hashes, np.concatenate(vanished) if vanished else np.zeros(0, dtype=bool))
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def compare(self, numbers: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(held, same), as :func:`compare` gives them."""
+        import numpy as np
+        import pandas as pd
+
+        if not len(numbers) or not len(self._keys):
+            return np.zeros(len(numbers), dtype=bool), np.zeros(len(numbers), dtype=bool)
+        keys = pd.util.hash_array(np.asarray(numbers, dtype=object))
+        at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
+        held = self._keys[at] == keys
+        row = self._order[at]
+        digests, comparable = _digests(list(hashes))
+        same = (held & comparable & self._comparable[row] & ~self.vanished[row]
+                & (self._digests[row] == digests).all(axis=1))
+        return held, same
+
+    def gone(self, seen: pa.Array) -> list[str]:
+        """The licences the ledger holds active (not vanished) that are not in ``seen``."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        found = pc.is_in(self.numbers, value_set=seen).to_numpy(zero_copy_only=False)
+        return self.numbers.filter(np.asarray(~found & ~self.vanished)).to_pylist()
+
+    @property
+    def active(self) -> int:
+        return int((~self.vanished).sum())
+
+
+def _digests(hashes: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(16 bytes of each md5 hex hash, whether the value was one): a row whose status was merged
+    from a rejected row carries a text, not an md5, and never compares the same."""
+    import numpy as np
+
+    comparable = np.fromiter((isinstance(h, str) and len(h) == 32 for h in hashes), dtype=bool,
+                             count=len(hashes))
+    text = "".join(h if ok else "0" * 32 for h, ok in zip(hashes, comparable, strict=True))
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:  # a 32-character text that is not hex
+        comparable &= np.fromiter((all(c in "0123456789abcdef" for c in h) if ok else False
+                                   for h, ok in zip(hashes, comparable, strict=True)), dtype=bool,
+                                  count=len(hashes))
+        raw = bytes.fromhex("".join(h if ok else "0" * 32 for h, ok in zip(hashes, comparable, strict=True)))
+    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, 16), comparable

@@ -12,7 +12,10 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import shutil
+import tempfile
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from licence_reminder import staging
@@ -131,17 +134,13 @@ def register_department(engine: Engine, dept: Department, catalogue: Catalogue) 
 def start_run(
     engine: Engine, dept: Department, *, run_id: str, logical_date: dt.date, force_full: bool = False
 ) -> SyncPlan:
-    """Record the run, choose its mode, and clear what an earlier attempt of it staged, and what
-    finished runs of the department left in staging (a ``clear_staging`` that never succeeded)."""
+    """Record the run and choose its mode."""
     with engine.begin() as conn:
         wm, read_at = (_as_datetime(v) for v in (
             conn.execute(sql("watermark_get", conn), {"dept_code": dept.code}).first() or (None, None)))
         mode = choose_mode(dept, logical_date, force_full=force_full, has_watermark=wm is not None)
         params = {"run_id": run_id, "dept_code": dept.code, "mode": mode, "now": local_now(),
                   "watermark_from": wm if mode == "incremental" else None}
-        _clear_staging(conn, run_id, dept.code)
-        for table in ("staging_licence", "staging_rejection", "staging_key"):
-            conn.execute(sql(f"sweep_{table}", conn), {"dept_code": dept.code})
         updated = conn.execute(sql("sync_run_restart", conn), params).rowcount
         if not updated:
             conn.execute(sql("sync_run_start", conn), params)
@@ -153,55 +152,65 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _clear_staging(conn: Connection, run_id: str, dept_code: str) -> None:
-    for table in ("staging_licence", "staging_rejection", "staging_key"):
-        conn.execute(sql(f"delete_{table}", conn), {"run_id": run_id, "dept_code": dept_code})
+@dataclass
+class RunResult:
+    stats: StageStats
+    published: PublishStats
+    #: anything with ``totals`` (the data-quality report's counts)
+    validator: Any
+    #: some rejected rows, as examples for the report
+    rejections: list[Any]
 
 
-def extract_and_stage(
-    ledger: Engine,
-    source: Engine,
-    dept: Department,
-    catalogue: Catalogue,
-    plan: SyncPlan,
-    *,
-    today: dt.date,
-    limit: int | None = None,
-) -> tuple[StageStats, Any]:
-    """Stream the source, validate each chunk, stage what changed. Returns stats and the validator
-    (anything with ``totals``) with some rejected rows as examples.
+def run(ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue, plan: SyncPlan, *,
+        today: dt.date, fail_after: str | None = None) -> RunResult:
+    """Extract the source, validate each chunk and merge what changed into the ledger, all in the
+    ledger's one transaction (:class:`Merge`): a run that fails anywhere leaves the ledger as it was.
 
-    With ``source.sync.split_column`` the work is split over worker processes (parallel.py).
+    With ``source.sync.split_column`` the extract and validation are split over worker
+    processes (parallel.py); their rows still go into the one transaction.
     """
     from licence_reminder.extract import source_clock
 
     read_at = source_clock(source, dept)  # before the first row: what the next run counts back from
-    stats, validator = _extract_and_stage(ledger, source, dept, catalogue, plan, today=today, limit=limit)
-    stats.source_read_at = read_at.isoformat(sep=" ")
-    return stats, validator
+    with Merge(ledger, plan) as merge:
+        stats, (validator, kept) = _extract(merge, ledger, source, dept, catalogue, plan, today=today)
+        stats.source_read_at = read_at.isoformat(sep=" ")
+        published = merge.publish(stats, fail_after=fail_after)
+    return RunResult(stats, published, validator, kept)
 
 
-def _extract_and_stage(ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue,
-                       plan: SyncPlan, *, today: dt.date, limit: int | None) -> tuple[StageStats, Any]:
+def _extract(merge: Merge, ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue,
+             plan: SyncPlan, *, today: dt.date) -> tuple[StageStats, Any]:
+    import pyarrow as pa
+
     from licence_reminder.extract import stream_chunks
 
-    if dept.source.sync.split_column and dept.source.sync.workers > 1 and limit is None:
+    index = None
+    if plan.mode == "full":  # compared with it in memory; read before workers fork, to share it
+        with ledger.connect() as conn:
+            index = staging.LedgerIndex.read(conn, dept.code)
+    if dept.source.sync.split_column and dept.source.sync.workers > 1:
         import multiprocessing
 
         if not multiprocessing.current_process().daemon:
             from licence_reminder.parallel import extract_in_parallel
 
-            return extract_in_parallel(ledger, source, dept, catalogue, plan, today=today)
+            return extract_in_parallel(merge, index, ledger, source, dept, catalogue, plan, today=today)
         # Python lets no daemonic process start children, as some executors run their tasks
         log.warning("department %s: this task runs in a daemonic process, which cannot start "
                     "sync workers; extracting in one process instead", dept.code)
-    stager = ChunkStager(ledger, dept, catalogue, plan, today=today, source=source)
-    for chunk in stream_chunks(source, dept, watermark=plan.read_after, limit=limit):
-        stager.add(chunk)
+    stager = ChunkStager(ledger, dept, catalogue, plan, today=today, bulk=merge.bulk,
+                         folder=merge.folder, source=source, index=index)
+    for chunk in stream_chunks(source, dept, watermark=plan.read_after):
+        merge.permits.acquire()
+        merge.add(stager.add(chunk), done=merge.permits.release)
     stats = stager.stats
-    if plan.mode == "full":
-        stats.vanished = stage_vanished(ledger, plan, stager.validator.licence_nos,
-                                        max_share=dept.source.sync.max_vanished_share)
+    if index is not None:
+        seen = pa.array(list(stager.validator.licence_nos), type=pa.string())
+        stats.vanished, keys = stage_vanished(plan, index, seen, max_share=dept.source.sync.max_vanished_share,
+                                              bulk=merge.bulk, folder=merge.folder)
+        merge.add([keys])
     stats.watermark_to = stager.max_wm.isoformat(sep=" ") if stager.max_wm else None
     stats.counts_by_rule = dict(stager.validator.totals)
     return stats, (stager.validator, stager.rejections_kept)
@@ -211,21 +220,16 @@ def _extract_and_stage(ledger: Engine, source: Engine, dept: Department, catalog
 VANISHED_ALWAYS_ALLOWED = 10
 
 
-def stage_vanished(ledger: Engine, plan: SyncPlan, seen: set[str], *, max_share: float = 1.0) -> int:
-    """Full reconciliation: stage the ledger's active licences the source no longer returns.
+def stage_vanished(plan: SyncPlan, index: staging.LedgerIndex, seen: Any, *, max_share: float = 1.0,
+                   bulk: bool, folder: Path) -> tuple[int, staging.Staged | None]:
+    """Full reconciliation: the ledger's active licences the source no longer returns (not in
+    ``seen``, the extract's licence numbers), made ready for staging_key.
 
     More than ``max_share`` of them (and more than ``VANISHED_ALWAYS_ALLOWED``) fails the run."""
     import pandas as pd
 
-    base = {"run_id": plan.run_id, "dept_code": plan.dept_code}
-    active = 0
-    gone = []
-    with ledger.connect() as conn:
-        for (no,) in conn.execution_options(stream_results=True).execute(
-                sql("ledger_active_numbers", conn), {"dept_code": plan.dept_code}):
-            active += 1
-            if no not in seen:
-                gone.append(no)
+    gone = index.gone(seen)
+    active = index.active
     if len(gone) > VANISHED_ALWAYS_ALLOWED and len(gone) > max_share * active:
         raise PermanentError(
             f"department {plan.dept_code}: this full run would mark {len(gone)} of the ledger's "
@@ -234,23 +238,195 @@ def stage_vanished(ledger: Engine, plan: SyncPlan, seen: set[str], *, max_share:
             f"{len(seen)} licence numbers. An emptied or half-loaded table, a wrong WHERE or the "
             "wrong database? Nothing was changed. If the licences really are gone, raise "
             "max_vanished_share in the department's file for one run.")
-    with ledger.begin() as conn:
-        staging.write(conn, "staging_key", pd.DataFrame({"licence_no": gone, "kind": "vanished"},
-                                                        dtype=object), base)
-    return len(gone)
+    keys = pd.DataFrame({"licence_no": gone, "kind": "vanished"}, dtype=object)
+    return len(gone), staging.prepare("staging_key", keys, bulk=bulk, folder=folder)
+
+
+#: chunks made ready (validated, written to files) but not yet loaded: what the producers may
+#: run ahead of the loading, in memory and on disk
+_CHUNKS_AHEAD = 3
+
+
+class Merge:
+    """The run's one transaction on the ledger database: every row the run writes goes in it —
+    licences the ledger never held straight into the ledger, changed ones and rejected rows
+    into the staging tables — and :meth:`publish` merges the staging tables set-based, clears
+    them and commits. Nothing is visible before that, and a failure anywhere rolls it all back.
+
+    Loading a chunk keeps the server busy for seconds; it is done on a thread of its own while
+    the chunks after it are read and validated (PyMySQL waits for the server outside the GIL).
+    Producers take one of :attr:`permits` per chunk, given back once it is loaded.
+    """
+
+    def __init__(self, ledger: Engine, plan: SyncPlan) -> None:
+        import multiprocessing
+        import queue
+        import threading
+
+        self.plan = plan
+        self.constants = {"run_id": plan.run_id, "dept_code": plan.dept_code, "now": local_now()}
+        self.folder = Path(tempfile.mkdtemp(prefix="lr_sync_"))
+        #: shared with forked workers, hence a process semaphore
+        self.permits = multiprocessing.get_context("fork").Semaphore(_CHUNKS_AHEAD)
+        self.inserted = 0
+        self._error: BaseException | None = None
+        self._done = False
+        self._conn = ledger.connect()
+        try:
+            self._txn = self._conn.begin()
+            self.bulk = staging.bulk_loads(self._conn)
+        except BaseException:
+            self._conn.close()
+            raise
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._thread = threading.Thread(target=self._load_queued, name="ledger-loader", daemon=True)
+        if self.bulk:  # SQLite's connection stays on its own thread; its chunks are loaded at once
+            self._thread.start()
+
+    def __enter__(self) -> Merge:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add(self, items: list[staging.Staged | None], *, done: Any = None) -> None:
+        """Load ``items`` (a chunk's, in order) into the transaction; ``done()`` once they are in."""
+        self._raise_failure()
+        chunk = [s for s in items if s is not None]
+        if self._thread.is_alive():
+            self._queue.put((chunk, done))
+            return
+        try:
+            self._load(chunk)
+        finally:
+            if done is not None:
+                done()
+
+    def _load(self, chunk: list[staging.Staged]) -> None:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            for staged in chunk:
+                staging.load(self._conn, staged, self.constants)
+                if staged.table == "ledger":
+                    self.inserted += staged.rows
+        except SQLAlchemyError as exc:
+            raise classify_db_error(
+                exc, what=f"department {self.plan.dept_code}: loading the ledger database") from exc
+        finally:
+            for staged in chunk:
+                if staged.path:
+                    Path(staged.path).unlink(missing_ok=True)
+
+    def _load_queued(self) -> None:
+        while (job := self._queue.get()) is not None:
+            chunk, done = job
+            try:
+                if self._error is None:
+                    self._load(chunk)
+            except BaseException as exc:  # noqa: BLE001 - raised in the run's own thread
+                self._error = exc
+            finally:
+                if done is not None:
+                    done()
+
+    def _raise_failure(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _finish_loading(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        self._raise_failure()
+
+    def publish(self, stats: StageStats, *, fail_after: str | None = None) -> PublishStats:
+        """Merge the staging tables into the ledger, clear them and commit.
+
+        ``fail_after`` names a step after which to raise: used by tests to show that a failure
+        part-way leaves the ledger unchanged.
+        """
+        from sqlalchemy.exc import SQLAlchemyError
+
+        self._finish_loading()
+        conn, p, plan = self._conn, self.constants, self.plan
+        out = PublishStats()
+        try:
+            conn.execute(sql("history_changed", conn), p)
+            out.renewed = conn.execute(sql("count_renewals", conn), p).scalar() or 0
+            out.updated = conn.execute(sql("ledger_update_changed", conn), p).rowcount
+            _maybe_fail(fail_after, "update")
+            # the few staged licences the ledger never held (rows leaving quarantine)
+            out.inserted = self.inserted + conn.execute(sql("ledger_insert_new", conn), p).rowcount
+            if stats.statuses_from_rejected:  # its IN-subquery would cost MariaDB a pass per ledger row
+                conn.execute(sql("history_status_from_rejected", conn), p)
+                conn.execute(sql("ledger_status_from_rejected", conn), p)
+            if plan.mode == "full" and stats.vanished:  # both scan the department's ledger rows
+                conn.execute(sql("history_vanished", conn), p)
+                out.vanished = conn.execute(sql("ledger_mark_vanished", conn), p).rowcount
+            out.reminders_cancelled = conn.execute(sql("reminders_cancel_stale", conn), p).rowcount
+            conn.execute(sql("outbox_cancel_orphaned", conn), p)
+            conn.execute(sql("quarantine_upsert", conn), p)
+            out.quarantined = stats.rows_rejected  # the upsert's rowcount counts an update twice in MySQL
+            out.quarantine_resolved = conn.execute(sql("quarantine_resolve_fixed", conn), p).rowcount
+            if plan.mode == "full":
+                out.quarantine_resolved += conn.execute(sql("quarantine_resolve_gone", conn), p).rowcount
+            _maybe_fail(fail_after, "quarantine")
+            read_at = _as_datetime(stats.source_read_at)
+            if stats.watermark_to:
+                conn.execute(sql("watermark_upsert", conn), {
+                    **p, "watermark": dt.datetime.fromisoformat(stats.watermark_to),
+                    "source_read_at": read_at})
+            elif read_at:
+                conn.execute(sql("watermark_read_at", conn), {**p, "source_read_at": read_at})
+            conn.execute(sql("sync_run_finish", conn), {
+                **p, "status": "success", "watermark_to": stats.watermark_to,
+                "rows_read": stats.rows_read, "rows_valid": stats.rows_valid,
+                "rows_rejected": stats.rows_rejected, "inserted": out.inserted,
+                "updated": out.updated, "renewed": out.renewed, "vanished": out.vanished,
+                "quarantine_resolved": out.quarantine_resolved,
+                "counts_by_rule": json.dumps(stats.counts_by_rule, ensure_ascii=False),
+                "error": None,
+            })
+            for table in ("staging_licence", "staging_rejection", "staging_key"):
+                conn.execute(sql(f"delete_{table}", conn), p)
+            self._txn.commit()
+        except SQLAlchemyError as exc:
+            raise classify_db_error(exc, what=f"department {plan.dept_code}: merge into the ledger") from exc
+        self._done = True
+        return out
+
+    def close(self) -> None:
+        """Roll back what was not published, and drop the run's files."""
+        try:
+            if self._thread.is_alive():
+                self._error = self._error or RuntimeError("the run stopped")  # the rest is not loaded
+                self._queue.put(None)
+                self._thread.join()
+            if not self._done and self._txn.is_active:
+                self._txn.rollback()
+        finally:
+            self._conn.close()
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class ChunkStager:
-    """Validates chunks and stages what changed; what one process (or one worker) accumulates."""
+    """Validates chunks and sorts their rows for the run's transaction (:class:`Merge`): new
+    licences, changed ones, rejected rows and what those tell; what one process (or one worker)
+    accumulates."""
 
     def __init__(self, ledger: Engine, dept: Department, catalogue: Catalogue, plan: SyncPlan, *,
-                 today: dt.date, first_row: int = 0, seen_before: set[str] | None = None,
-                 source: Engine | None = None) -> None:
-        """``source``: asked, in an incremental run, which of the licence numbers read it holds
-        more than once."""
+                 today: dt.date, bulk: bool, folder: Path, first_row: int = 0,
+                 seen_before: set[str] | None = None, source: Engine | None = None,
+                 index: staging.LedgerIndex | None = None) -> None:
+        """``bulk``, ``folder``: how and where chunks are made ready (``Merge.bulk``,
+        ``Merge.folder``). ``source``: asked, in an incremental run, which of the licence
+        numbers read it holds more than once. ``index``: the ledger's rows of the department,
+        read by a full run to compare with (else each chunk is compared on the server)."""
         from licence_reminder.validation.suite import Validator
 
         self.ledger, self.dept, self.plan, self.source = ledger, dept, plan, source
+        self.bulk, self.folder, self.index = bulk, folder, index
         self._duplicate_hashes: np.ndarray | None = None
         self.validator = Validator(catalogue_names={e.licence_name for e in catalogue.entries},
                                    today=today, first_row=first_row, seen_licence_nos=seen_before)
@@ -258,41 +434,34 @@ class ChunkStager:
         self.stats = StageStats()
         self.max_wm: dt.datetime | None = None
         self.rejections_kept: list[Any] = []
-        self.base = {"run_id": plan.run_id, "dept_code": dept.code}
         with ledger.connect() as conn:
             self.in_quarantine = {r[0] for r in conn.execute(sql("quarantine_open_keys", conn),
                                                              {"dept_code": dept.code})}
             self.quarantined_source_keys = {
                 r[0] for r in conn.execute(sql("quarantine_open_source_keys", conn), {"dept_code": dept.code})}
-            # A first load compares nothing: every valid row is new. (Staging a row that turns
-            # out unchanged would be harmless anyway: publish compares hashes again.)
+            # A first load compares nothing: every valid row is new.
             self.first_load = conn.execute(sql("ledger_holds_department", conn),
                                            {"dept_code": dept.code}).first() is None
 
-    def add(self, chunk: pd.DataFrame) -> None:
+    def add(self, chunk: pd.DataFrame) -> list[staging.Staged | None]:
+        """Validate ``chunk``; what of it the run's transaction must load, in that order."""
         if self.source is not None and self.plan.mode == "incremental":
             self._find_source_duplicates(chunk)
         result = self.validator.validate(chunk)
         self.stats.rows_read += len(chunk)
         self.stats.rows_valid += len(result.valid)
         self.stats.rows_rejected += len(result.rejected)
-        changed, texts = self._changed_rows(result.valid)
+        new, changed, texts = self._sort(result.valid)
         rejected = self._rejection_frame(result.rejected)
         keys = self._keys_learned(result.valid_source_keys, result.rejected)
-        from sqlalchemy.exc import SQLAlchemyError
-
-        try:
-            with self.ledger.begin() as conn:
-                staging.write(conn, "staging_licence", changed, self.base, texts)
-                staging.write(conn, "staging_rejection", rejected, self.base)
-                if len(keys):
-                    staging.write(conn, "staging_key", keys, self.base)
-                    self.stats.statuses_from_rejected += int((keys["kind"] != "fixed_key").sum())
-        except SQLAlchemyError as exc:
-            raise classify_db_error(
-                exc, what=f"department {self.dept.code}: staging in the ledger database") from exc
-        self.stats.staged += len(changed)
-        self.stats.unchanged += len(result.valid) - len(changed)
+        self.stats.statuses_from_rejected += int((keys["kind"] != "fixed_key").sum()) if len(keys) else 0
+        self.stats.staged += len(new) + len(changed)
+        self.stats.unchanged += len(result.valid) - len(new) - len(changed)
+        ready = self.bulk, self.folder
+        return [staging.prepare("ledger", new, bulk=ready[0], folder=ready[1], texts=texts[0]),
+                staging.prepare("staging_licence", changed, bulk=ready[0], folder=ready[1], texts=texts[1]),
+                staging.prepare("staging_rejection", rejected, bulk=ready[0], folder=ready[1]),
+                staging.prepare("staging_key", keys, bulk=ready[0], folder=ready[1])]
 
     def _keys_learned(self, valid_keys: np.ndarray | None, rejected: list[Any]) -> pd.DataFrame:
         """staging_key rows: source keys of quarantined rows now valid (``fixed_key``), and the
@@ -335,37 +504,51 @@ class ChunkStager:
             self._duplicate_hashes = duplicate_hashes(self.source, self.dept)  # type: ignore[arg-type]
         self.validator.source_duplicates.update(held_twice(numbers, self._duplicate_hashes))
 
-    def _changed_rows(self, valid: pd.DataFrame) -> tuple[pd.DataFrame, staging.Texts]:
-        """The valid rows to stage (new, changed, vanished before, or leaving quarantine), with
-        their row hash and reminder dates, and the text of their hashed columns (the staging file
-        reuses it); the rest are unchanged and not written at all."""
+    def _sort(self, valid: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, tuple[staging.Texts, staging.Texts]]:
+        """(new, changed, their texts) of the valid rows, with their row hash and reminder dates:
+        new are the licences the ledger has never held, loaded straight into it; changed are the
+        ones it holds differently (or as vanished), and the rows leaving quarantine, staged for
+        the merge. The rest are unchanged and not written at all."""
         import numpy as np
-        import pandas as pd
 
         numbers = valid["licence_no"].to_numpy(dtype=object)
         wm = valid["source_updated_at"].dropna()
         if len(wm):
             self._see_watermark(wm.max())
         texts = {c: staging.column_text(valid[c]) for c in HASHED_COLUMNS}
-        hashes = np.array([hashlib.md5("\x1f".join(parts).encode("utf-8")).hexdigest()
-                           for parts in zip(*(t for t, _null in texts.values()), strict=True)],
-                          dtype=object)
+        hashes = staging.row_hashes([t for t, _null in texts.values()])
         if self.first_load:
-            same = np.zeros(len(numbers), dtype=bool)
+            held = same = np.zeros(len(numbers), dtype=bool)
+        elif self.index is not None:
+            held, same = self.index.compare(numbers, hashes)
         else:
             with self.ledger.connect() as conn:
-                changed = staging.changed_numbers(conn, self.dept.code, pd.DataFrame(
-                    {"licence_no": numbers, "row_hash": hashes}, dtype=object))
-            same = ~pd.Series(numbers).isin(changed | self.in_quarantine).to_numpy()
-        out = valid.loc[~same].reset_index(drop=True)
-        # reminder dates from the catalogue, as refresh_reminder_dates.sql sets them (register_department)
-        expiry = np.array(out["expiry_date"].to_numpy(), dtype="datetime64[D]")
+                held, same = staging.compare(conn, self.dept.code, numbers, hashes)
+        quarantined = (np.fromiter((n in self.in_quarantine for n in numbers), dtype=bool, count=len(numbers))
+                       if self.in_quarantine else np.zeros(len(numbers), dtype=bool))
+        new = ~held & ~quarantined  # a quarantined number is staged: quarantine_resolve_fixed finds it there
+        changed = (held & ~same) | quarantined
+        return (self._ready(valid, hashes, new), self._ready(valid, hashes, changed),
+                tuple({c: (t, null) if mask.all() else (t.filter(mask), null[mask])
+                       for c, (t, null) in texts.items()} for mask in (new, changed)))  # type: ignore[return-value]
+
+    def _ready(self, valid: pd.DataFrame, hashes: np.ndarray, mask: np.ndarray) -> pd.DataFrame:
+        """The rows of ``mask`` with their reminder dates from the catalogue (as
+        refresh_reminder_dates.sql sets them, register_department) and row hash."""
+        import numpy as np
+        import pandas as pd
+
+        import pyarrow as pa
+
+        out = valid.copy(deep=False) if mask.all() else valid.loc[mask].reset_index(drop=True)
+        expiry = np.array(pa.array(out["expiry_date"].array).cast(pa.int32()), dtype=np.int64)  # days since 1970
         for k, column in enumerate(("first_reminder_on", "second_reminder_on")):
             lead = out["licence_name"].map({n: leads[k] for n, leads in self.leads.items()})
-            days = lead.to_numpy(dtype="float64", na_value=np.nan).astype("timedelta64[D]")
-            out[column] = pd.Series((expiry - days).astype(object), dtype=object)
-        out["row_hash"] = hashes[~same]
-        return out, {c: (t[~same], null[~same]) for c, (t, null) in texts.items()}
+            days = lead.to_numpy(dtype="float64", na_value=np.nan)
+            due = pa.array(np.nan_to_num(expiry - days).astype(np.int32), mask=np.isnan(days))
+            out[column] = pd.Series(pd.arrays.ArrowExtensionArray(due.cast(pa.date32())))
+        out["row_hash"] = hashes[mask]
+        return out
 
     def _see_watermark(self, wm: dt.datetime | None) -> None:
         if wm is not None and (self.max_wm is None or wm > self.max_wm):
@@ -472,81 +655,6 @@ class PublishStats:
     quarantined: int = 0
     quarantine_resolved: int = 0
     reminders_cancelled: int = 0
-
-
-def publish(engine: Engine, plan: SyncPlan, stats: StageStats, *, fail_after: str | None = None) -> PublishStats:
-    """Merge the run's staging into the ledger in ONE transaction.
-
-    ``fail_after`` names a step after which to raise: used by tests to show that a failure part-way
-    leaves the ledger unchanged.
-    """
-    from sqlalchemy.exc import SQLAlchemyError
-
-    p = {"run_id": plan.run_id, "dept_code": plan.dept_code, "now": local_now()}
-    out = PublishStats()
-    try:
-        with engine.begin() as conn:
-            conn.execute(sql("history_changed", conn), p)
-            out.renewed = conn.execute(sql("count_renewals", conn), p).scalar() or 0
-            out.updated = conn.execute(sql("ledger_update_changed", conn), p).rowcount
-            _maybe_fail(fail_after, "update")
-            max_id = conn.execute(sql("ledger_max_id", conn)).scalar()
-            first_load = conn.execute(sql("ledger_holds_department", conn), p).first() is None
-            out.inserted = conn.execute(
-                sql("ledger_insert_first" if first_load else "ledger_insert_new", conn), p).rowcount
-            if out.inserted:
-                conn.execute(sql("history_inserted", conn), {**p, "max_id": max_id})
-            if stats.statuses_from_rejected:  # its IN-subquery would cost MariaDB a pass per ledger row
-                conn.execute(sql("history_status_from_rejected", conn), p)
-                conn.execute(sql("ledger_status_from_rejected", conn), p)
-            if plan.mode == "full" and stats.vanished:  # both scan the department's ledger rows
-                conn.execute(sql("history_vanished", conn), p)
-                out.vanished = conn.execute(sql("ledger_mark_vanished", conn), p).rowcount
-            out.reminders_cancelled = conn.execute(sql("reminders_cancel_stale", conn), p).rowcount
-            conn.execute(sql("outbox_cancel_orphaned", conn), p)
-            conn.execute(sql("quarantine_upsert", conn), p)
-            out.quarantined = stats.rows_rejected  # the upsert's rowcount counts an update twice in MySQL
-            out.quarantine_resolved = conn.execute(sql("quarantine_resolve_fixed", conn), p).rowcount
-            if plan.mode == "full":
-                out.quarantine_resolved += conn.execute(sql("quarantine_resolve_gone", conn), p).rowcount
-            _maybe_fail(fail_after, "quarantine")
-            read_at = _as_datetime(stats.source_read_at)
-            if stats.watermark_to:
-                conn.execute(sql("watermark_upsert", conn), {
-                    **p, "watermark": dt.datetime.fromisoformat(stats.watermark_to),
-                    "source_read_at": read_at})
-            elif read_at:
-                conn.execute(sql("watermark_read_at", conn), {**p, "source_read_at": read_at})
-            conn.execute(sql("sync_run_finish", conn), {
-                **p, "status": "success", "watermark_to": stats.watermark_to,
-                "rows_read": stats.rows_read, "rows_valid": stats.rows_valid,
-                "rows_rejected": stats.rows_rejected, "inserted": out.inserted,
-                "updated": out.updated, "renewed": out.renewed, "vanished": out.vanished,
-                "quarantine_resolved": out.quarantine_resolved,
-                "counts_by_rule": json.dumps(stats.counts_by_rule, ensure_ascii=False),
-                "error": None,
-            })
-    except SQLAlchemyError as exc:
-        raise classify_db_error(exc, what=f"department {plan.dept_code}: merge into the ledger") from exc
-    return out
-
-
-def clear_staging(engine: Engine, plan: SyncPlan) -> None:
-    """Drop a published run's staging rows: a step of its own after ``publish`` commits.
-
-    Deleting a first load's rows one by one takes InnoDB about as long as inserting them (≈3 s
-    per 1,000,000); inside the merge transaction that held the ledger's locks and delayed the
-    ledger's publication by as much. Outside it nothing is lost: every staging statement is keyed
-    by run and department, a rerun of the run clears its own rows first (``start_run``), and rows
-    left by a failed clean-up only take space until it is retried.
-    """
-    from sqlalchemy.exc import SQLAlchemyError
-
-    try:
-        with engine.begin() as conn:
-            _clear_staging(conn, plan.run_id, plan.dept_code)
-    except SQLAlchemyError as exc:
-        raise classify_db_error(exc, what=f"department {plan.dept_code}: clearing staging") from exc
 
 
 class InjectedFailure(RuntimeError):

@@ -80,7 +80,8 @@ def sync_start(code: str, *, run_id: str, logical_date: str, force_full: bool = 
 
 
 @airflow_errors
-def sync_extract(code: str, plan_xcom: dict[str, Any], *, today: str) -> dict[str, Any]:
+def sync_department(code: str, plan_xcom: dict[str, Any], *, today: str) -> dict[str, Any]:
+    """Extract, validate and merge in the ledger's one transaction; the data-quality report."""
     from dataclasses import asdict
 
     from licence_reminder import sync
@@ -93,50 +94,25 @@ def sync_extract(code: str, plan_xcom: dict[str, Any], *, today: str) -> dict[st
     plan = sync.SyncPlan.from_xcom(plan_xcom)
     engine = ledger_engine(settings)
     try:
-        stats, (validator, rejections) = sync.extract_and_stage(
-            engine, engine_for(dept.source.conn_id), dept, catalogue, plan,
-            today=dt.date.fromisoformat(today),
-        )
+        result = sync.run(engine, engine_for(dept.source.conn_id), dept, catalogue, plan,
+                          today=dt.date.fromisoformat(today))
     except Exception as exc:
         sync.fail_run(engine, plan.run_id, str(exc))
         raise
-    totals = validator.totals
+    stats = result.stats
+    totals = result.validator.totals
     for line in summary_lines(department_code=code, run_id=plan.run_id, totals=totals):
         log.info("%s", line)
+    log.info("department %s published: %s", code, json.dumps(asdict(result.published)))
     settings.report_dir.mkdir(parents=True, exist_ok=True)
     report = settings.report_dir / f"dq_{code}_{plan.run_id.split(':', 1)[1].replace(':', '-')}.html"
     report.write_text(render_report_html(
         department_code=code, department_name=dept.name, run_id=plan.run_id, totals=totals,
-        examples=collect_examples(rejections),
+        examples=collect_examples(result.rejections),
     ), encoding="utf-8")
     stats.report_path = str(report)
     log.info("department %s: data-quality report %s", code, report)
-    return asdict(stats)
-
-
-@airflow_errors
-def sync_publish(code: str, plan_xcom: dict[str, Any], stats_xcom: dict[str, Any]) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    from licence_reminder import sync
-
-    plan = sync.SyncPlan.from_xcom(plan_xcom)
-    stats = sync.StageStats(**stats_xcom)
-    engine = ledger_engine()
-    try:
-        out = sync.publish(engine, plan, stats)
-    except Exception as exc:
-        sync.fail_run(engine, plan.run_id, str(exc))
-        raise
-    log.info("department %s published: %s", code, json.dumps(asdict(out)))
-    return asdict(out)
-
-
-@airflow_errors
-def sync_clear_staging(plan_xcom: dict[str, Any]) -> None:
-    from licence_reminder import sync
-
-    sync.clear_staging(ledger_engine(), sync.SyncPlan.from_xcom(plan_xcom))
+    return {**asdict(stats), "published": asdict(result.published)}
 
 
 # --------------------------------------------------------------------------- dispatch

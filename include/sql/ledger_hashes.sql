@@ -1,3 +1,3 @@
--- Row hashes of a chunk's licences the ledger holds (not vanished), to stage only what changed.
-SELECT licence_no, row_hash FROM ledger
-WHERE dept_code = :dept_code AND vanished_at IS NULL AND licence_no IN :licence_nos
+-- Row hashes of a chunk's licences the ledger holds, vanished or not, to stage only what changed.
+SELECT licence_no, row_hash, vanished_at IS NOT NULL FROM ledger
+WHERE dept_code = :dept_code AND licence_no IN :licence_nos

@@ -86,8 +86,8 @@ def test_worked_example_registers_checks_and_syncs(
         assert line.strip() in printed, (line, printed)
 
     plan = tasks.sync_start(code, run_id="manual__1", logical_date=TODAY.isoformat(), force_full=True)
-    stats = tasks.sync_extract(code, plan, today=TODAY.isoformat())
-    published = tasks.sync_publish(code, plan, stats)
+    stats = tasks.sync_department(code, plan, today=TODAY.isoformat())
+    published = stats["published"]
     assert (stats["rows_read"], stats["rows_valid"], stats["rows_rejected"]) == (3, 2, 1)
     assert published["inserted"] == 2 and published["quarantined"] == 1
     with ledger_sqlite.connect() as conn:

@@ -99,7 +99,7 @@ def test_database_down_is_left_to_airflow_retries(monkeypatch: pytest.MonkeyPatc
         {"conn_type": "mysql", "host": "127.0.0.1", "port": 1, "login": "root", "schema": "x"}))
     plan = tasks.sync_start("scjgj", run_id="manual__down", logical_date=TODAY.isoformat())
     with pytest.raises(TransientError, match="department scjgj.*Can't connect") as info:
-        tasks.sync_extract("scjgj", plan, today=TODAY.isoformat())
+        tasks.sync_department("scjgj", plan, today=TODAY.isoformat())
     assert not isinstance(info.value, AirflowFailException)
     with ledger_sqlite.connect() as conn:
         run = conn.execute(sa.text("SELECT status, error FROM sync_run")).one()

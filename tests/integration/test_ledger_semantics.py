@@ -107,8 +107,7 @@ def run_sync(ledger: sa.Engine, source: sa.Engine, *, full: bool = False, fail_a
              today: dt.date = TODAY) -> sync.PublishStats:
     plan = sync.start_run(ledger, DEPT, run_id=f"testdept:run{next(_runs)}", logical_date=today,
                           force_full=full)
-    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=today)
-    return sync.publish(ledger, plan, stats, fail_after=fail_after)
+    return sync.run(ledger, source, DEPT, CATALOGUE, plan, today=today, fail_after=fail_after).published
 
 
 def q(engine: sa.Engine, query: str, **params: Any) -> list[sa.Row]:
@@ -140,10 +139,10 @@ def test_renewal_starts_new_cycle_and_cancels_old_pending(engines) -> None:  # t
     (rem,) = q(ledger, "SELECT status, status_reason FROM reminder")
     assert (rem.status, rem.status_reason) == ("cancelled", "renewed: expiry date moved")
     history = q(ledger, "SELECT change_kind, old_values, new_values FROM ledger_history ORDER BY id")
-    assert [h.change_kind for h in history] == ["insert", "renewal"]
-    # the insert carries no values: the first change keeps them as old_values (history_inserted.sql)
-    assert (history[0].old_values, history[0].new_values) == (None, None)
-    old, new = (json.loads(v) for v in history[1][1:])
+    # the insert is the ledger row's own created_run and created_at (migration 0009); the first
+    # change keeps the values it was inserted with as old_values
+    assert [h.change_kind for h in history] == ["renewal"]
+    old, new = (json.loads(v) for v in history[0][1:])
     assert old["expiry_date"] == str(TODAY + dt.timedelta(days=30))
     assert new["expiry_date"] == str(row.expiry_date)
     # the new cycle gets its own reminder when its window comes
@@ -219,29 +218,31 @@ def test_failed_merge_leaves_ledger_unchanged(engines) -> None:  # type: ignore[
         assert q(ledger, "SELECT * FROM ledger ORDER BY id") == before
         assert q(ledger, "SELECT COUNT(*) FROM quarantine")[0][0] == 0
         assert q(ledger, "SELECT watermark FROM sync_watermark") == watermark
-        assert q(ledger, "SELECT COUNT(*) FROM ledger_history")[0][0] == 1
+        assert q(ledger, "SELECT COUNT(*) FROM ledger_history")[0][0] == 0
     out = run_sync(ledger, source)  # the retry commits
     assert (out.inserted, out.updated, out.quarantined) == (1, 1, 1)
 
 
 @pytest.mark.mariadb
-def test_staging_is_cleared_after_publish_and_only_the_run_s_own(engines) -> None:  # type: ignore[no-untyped-def]
+def test_staging_is_empty_after_a_run_and_another_run_s_rows_are_kept(engines) -> None:  # type: ignore[no-untyped-def]
+    """The run's staging rows go in its one transaction: none are left after it commits, or
+    after it fails; another department's, staged at the same time, stay."""
     ledger, source = engines
     put(source, licence("G0001", 30), licence("G0002", 30, contact_mobile="12345"))
     with ledger.begin() as conn:  # another department's run, staged at the same time
         conn.execute(sa.text("INSERT INTO staging_key (run_id, dept_code, licence_no, kind) "
                              "VALUES ('other:1', 'other', 'X1', 'vanished')"))
-    plan = sync.start_run(ledger, DEPT, run_id="testdept:clear", logical_date=TODAY, force_full=True)
-    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
-    sync.publish(ledger, plan, stats)
 
     def staged() -> list[int]:
         return [q(ledger, f"SELECT COUNT(*) FROM {t}")[0][0]
                 for t in ("staging_licence", "staging_rejection", "staging_key")]
 
-    assert staged() == [1, 1, 1]  # published; the clean-up is a step of its own
+    run_sync(ledger, source, full=True)
+    assert staged() == [0, 0, 1]
     assert q(ledger, "SELECT COUNT(*) FROM ledger")[0][0] == 1
-    sync.clear_staging(ledger, plan)
+    put(source, licence("G0001", 90, source_updated_at=dt.datetime(2026, 11, 6)))
+    with pytest.raises(sync.InjectedFailure):
+        run_sync(ledger, source, fail_after="quarantine")
     assert staged() == [0, 0, 1]
 
 
@@ -271,14 +272,13 @@ def test_incremental_sync_reads_only_rows_past_the_watermark(engines) -> None:  
     put(source, licence("F0002", 45, source_updated_at=dt.datetime(2026, 11, 9, 10)))
     plan = sync.start_run(ledger, DEPT, run_id="testdept:incr", logical_date=TODAY)
     assert plan.mode == "incremental"
-    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    stats = sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY).stats
     assert stats.rows_read == 1 and stats.staged == 1
-    sync.publish(ledger, plan, stats)
     (wm,) = q(ledger, "SELECT watermark FROM sync_watermark")
     assert str(wm[0]).startswith("2026-11-09 10:00")
     # nothing changed: nothing read (the stamps are far older than the lookback), nothing written
     plan = sync.start_run(ledger, DEPT, run_id="testdept:incr2", logical_date=TODAY)
-    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    stats = sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY).stats
     assert stats.rows_read == 0
 
 
@@ -296,21 +296,18 @@ def test_incremental_lookback_finds_late_commits_and_spares_quiet_registers(engi
     run_sync(ledger, source)
     plan = sync.start_run(ledger, DEPT, run_id="testdept:quiet", logical_date=TODAY)
     assert plan.source_read_before and plan.source_read_before >= clock
-    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    stats = sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY).stats
     assert stats.rows_read == 0  # the bulk is older than the lookback before the last read
-    sync.publish(ledger, plan, stats)
 
     put(source, licence("H0100", 30, source_updated_at=clock - minutes))  # committed before the run
     plan = sync.start_run(ledger, DEPT, run_id="testdept:busy", logical_date=TODAY)
-    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
-    sync.publish(ledger, plan, stats)
+    stats = sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY).stats
     assert (stats.rows_read, stats.staged) == (1, 1)
     # stamped before that run began to read (two minutes before its clock), committed after it
     put(source, licence("H0101", 30, source_updated_at=clock - 2 * minutes))
     plan = sync.start_run(ledger, DEPT, run_id="testdept:late", logical_date=TODAY)
     assert plan.read_after is not None and plan.read_after < clock - 2 * minutes < plan.watermark_from
-    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
-    sync.publish(ledger, plan, stats)
+    stats = sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY).stats
     assert (stats.rows_read, stats.staged) == (2, 1)  # H0100 read again, unchanged; H0101 found
     assert q(ledger, "SELECT licence_no FROM ledger WHERE licence_no = 'H0101'") == [("H0101",)]
     (wm,) = q(ledger, "SELECT watermark FROM sync_watermark")
@@ -378,61 +375,45 @@ def test_reminder_dates_follow_the_catalogue(engines) -> None:  # type: ignore[n
 
 
 @pytest.mark.mariadb
-def test_first_load_merged_after_another_run_compares_with_what_that_run_left(engines) -> None:  # type: ignore[no-untyped-def]
-    """A run staged as a first load, merged after another run of the department committed, merges
-    against the ledger as it is then: nothing twice, a history row for every licence."""
-    ledger, source = engines
-    put(source, licence("F0001", 30), licence("F0002", 30))
-    first = sync.start_run(ledger, DEPT, run_id="testdept:first", logical_date=TODAY, force_full=True)
-    first_stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, first, today=TODAY)
-    put(source, licence("F0003", 30))
-    assert run_sync(ledger, source, full=True).inserted == 3
-    out = sync.publish(ledger, first, first_stats)
-    assert (out.inserted, out.updated) == (0, 0)
-    assert q(ledger, "SELECT COUNT(*), COUNT(DISTINCT licence_no) FROM ledger")[0] == (3, 3)
-    assert q(ledger, "SELECT COUNT(*) FROM ledger_history WHERE change_kind = 'insert'")[0][0] == 3
-
-
-@pytest.mark.mariadb
-def test_first_load_merge_keeps_other_writers_of_the_department_out(mariadb_factory) -> None:  # type: ignore[no-untyped-def]
-    """The first-load insert does not compare with the ledger: what makes that safe is that once
-    the merge has begun, another writer's licence of the department waits for it to commit."""
+def test_overlapping_runs_of_a_department_never_insert_a_licence_twice(mariadb_factory) -> None:  # type: ignore[no-untyped-def]
+    """New licences go straight into the ledger in the run's open transaction. A second run of the
+    department at the same time (a manual trigger while the schedule's runs) waits for the first
+    one's rows and fails, changing nothing; tried again, it finds them in the ledger."""
     from licence_reminder import schema
     from licence_reminder.db import engine_from_url
+    from licence_reminder.errors import TransientError
 
     ledger_url = mariadb_factory()
-    ledger, writer, source = engine_from_url(ledger_url), engine_from_url(ledger_url), engine_from_url(mariadb_factory())
+    ledger, impatient, source = (engine_from_url(ledger_url), engine_from_url(ledger_url),
+                                 engine_from_url(mariadb_factory()))
+    sa.event.listen(impatient, "connect", lambda dbapi, _rec: dbapi.cursor().execute(
+        "SET SESSION innodb_lock_wait_timeout = 1"))
     schema.upgrade(ledger)
     create_source_table(source)
     sync.register_department(ledger, DEPT, CATALOGUE)
     put(source, licence("R0001", 30), licence("R0002", 30))
-    first = sync.start_run(ledger, DEPT, run_id="testdept:raced", logical_date=TODAY, force_full=True)
-    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, first, today=TODAY)
-    row = q(ledger, "SELECT * FROM staging_licence WHERE licence_no = 'R0001'")[0]._asdict()
     refused: list[BaseException] = []
 
-    def other_writer(conn, cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        if statement.startswith("INSERT INTO ledger (") and "LEFT JOIN" not in statement:  # the first-load insert
-            with pytest.raises(sa.exc.OperationalError) as caught, writer.begin() as c2:
-                c2.execute(sa.text("SET SESSION innodb_lock_wait_timeout = 1"))
-                c2.execute(sa.text("INSERT INTO ledger (dept_code, licence_no, licence_name, holder_name, "
-                                   "holder_type, contact_name, contact_id_no, contact_mobile, expiry_date, status, "
-                                   "row_hash, created_run, updated_run, created_at, updated_at) VALUES "
-                                   "(:dept_code, :licence_no, :licence_name, :holder_name, :holder_type, "
-                                   ":contact_name, :contact_id_no, :contact_mobile, :expiry_date, :status, "
-                                   ":row_hash, 'other', 'other', NOW(), NOW())"), row)
+    def second_run(conn, cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO ledger_history") and not refused:  # the first run's merge
+            plan = sync.start_run(impatient, DEPT, run_id="testdept:second", logical_date=TODAY, force_full=True)
+            with pytest.raises(TransientError) as caught:
+                sync.run(impatient, source, DEPT, CATALOGUE, plan, today=TODAY)
             refused.append(caught.value)
 
-    sa.event.listen(ledger, "before_cursor_execute", other_writer)
+    sa.event.listen(ledger, "before_cursor_execute", second_run)
+    first = sync.start_run(ledger, DEPT, run_id="testdept:first", logical_date=TODAY, force_full=True)
     try:
-        out = sync.publish(ledger, first, stats)
+        out = sync.run(ledger, source, DEPT, CATALOGUE, first, today=TODAY).published
     finally:
-        sa.event.remove(ledger, "before_cursor_execute", other_writer)
+        sa.event.remove(ledger, "before_cursor_execute", second_run)
     assert len(refused) == 1 and "Lock wait timeout" in str(refused[0])
     assert out.inserted == 2
+    again = sync.start_run(impatient, DEPT, run_id="testdept:second", logical_date=TODAY, force_full=True)
+    assert sync.run(impatient, source, DEPT, CATALOGUE, again, today=TODAY).published.inserted == 0
     assert [tuple(r) for r in q(ledger, "SELECT licence_no, created_run FROM ledger ORDER BY licence_no")] == [
-        ("R0001", "testdept:raced"), ("R0002", "testdept:raced")]
-    for engine in (ledger, writer, source):
+        ("R0001", "testdept:first"), ("R0002", "testdept:first")]
+    for engine in (ledger, impatient, source):
         engine.dispose()
 
 
@@ -480,9 +461,8 @@ def test_incremental_run_does_not_let_a_duplicate_replace_the_licence(engines) -
         conn.execute(sa.text("UPDATE lic SET source_updated_at = :t WHERE licence_no = 'U0001'"),
                      {"t": dt.datetime(2026, 11, 21, 9, 0)})
     plan = sync.start_run(ledger, DEPT, run_id="testdept:both-dups", logical_date=TODAY)
-    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    stats = sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY).stats
     assert (stats.rows_read, stats.rows_rejected) == (2, 2)
-    sync.publish(ledger, plan, stats)
     reasons = q(ledger, "SELECT reasons FROM quarantine WHERE licence_no = 'U0001' AND run_id = 'testdept:both-dups'")
     assert len(reasons) == 2 and all("the source holds other rows" in r.reasons for r in reasons)
     assert q(ledger, holder) == first
@@ -532,9 +512,9 @@ def test_full_run_stages_exactly_the_rows_the_ledger_does_not_hold(engines) -> N
     put(source, licence("H0003", 30), licence("H0002", 30, contact_mobile="13900000002"),
         licence("H0004", 30))
     plan = sync.start_run(ledger, DEPT, run_id="testdept:full-again", logical_date=TODAY, force_full=True)
-    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    result = sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
+    stats, out = result.stats, result.published
     assert (stats.rows_valid, stats.staged, stats.unchanged, stats.vanished) == (4, 3, 1, 0)
-    out = sync.publish(ledger, plan, stats)
     assert (out.inserted, out.updated, out.quarantine_resolved) == (1, 2, 1)
     assert [tuple(r) for r in q(ledger, "SELECT licence_no, vanished_at IS NULL, contact_mobile FROM ledger "
                                         "ORDER BY licence_no")] == [
@@ -608,8 +588,7 @@ def test_quarantine_entries_close_by_source_key_and_say_how(engines, capsys) -> 
     def run(dept: Department, *, full: bool) -> sync.PublishStats:
         plan = sync.start_run(ledger, dept, run_id=f"testdept:run{next(_runs)}", logical_date=TODAY,
                               force_full=full)
-        stats, _ = sync.extract_and_stage(ledger, source, dept, CATALOGUE, plan, today=TODAY)
-        return sync.publish(ledger, plan, stats)
+        return sync.run(ledger, source, dept, CATALOGUE, plan, today=TODAY).published
 
     def entries() -> list[tuple]:
         return [tuple(r) for r in q(ledger, "SELECT record_key, source_key, resolution FROM quarantine "
@@ -727,8 +706,7 @@ def test_a_full_run_that_would_empty_the_department_fails_and_changes_nothing(en
         "sync": DEPT.source.sync.model_copy(update={"max_vanished_share": 1.0})})})
     plan = sync.start_run(ledger, allowed, run_id=f"testdept:run{next(_runs)}", logical_date=TODAY,
                           force_full=True)
-    stats, _ = sync.extract_and_stage(ledger, source, allowed, CATALOGUE, plan, today=TODAY)
-    assert sync.publish(ledger, plan, stats).vanished == 12
+    assert sync.run(ledger, source, allowed, CATALOGUE, plan, today=TODAY).published.vanished == 12
 
 
 @pytest.mark.mariadb

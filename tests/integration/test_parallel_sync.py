@@ -105,9 +105,7 @@ def _run(ledger: sa.Engine, source: sa.Engine, dept: Department, run: str, *, fu
     catalogue = catalogue_for("scjgj", ROOT / "include" / "registry" / "catalogues")
     sync.register_department(ledger, dept, catalogue)
     plan = sync.start_run(ledger, dept, run_id=f"scjgj:{run}", logical_date=TODAY, force_full=full)
-    stats, _ = sync.extract_and_stage(ledger, source, dept, catalogue, plan, today=TODAY)
-    sync.publish(ledger, plan, stats)
-    return stats
+    return sync.run(ledger, source, dept, catalogue, plan, today=TODAY).stats
 
 
 def _state(ledger: sa.Engine) -> dict[str, list[tuple]]:
@@ -177,16 +175,16 @@ def test_failing_worker_fails_the_run_and_leaves_the_ledger(world, monkeypatch: 
         conn.execute(sa.text("UPDATE scjg_xkz SET xkzbh = :no, gxsj = :t WHERE id = 600"),
                      {"no": marker, "t": dt.datetime(2026, 11, 24, 9)})
         conn.execute(sa.text("UPDATE scjg_xkz SET lxdh = '13912345678' WHERE id = 3"))
-    real_write = staging.write
+    real_prepare = staging.prepare
 
-    def write(conn, table, frame, *args, **kw):  # type: ignore[no-untyped-def]
-        # the workers are forked from this process: they stage through this too
-        if table == "staging_licence" and marker in set(frame["licence_no"]):
+    def prepare(table, frame, **kw):  # type: ignore[no-untyped-def]
+        # the workers are forked from this process: they make their chunks ready through this too
+        if table in ("ledger", "staging_licence") and marker in set(frame["licence_no"]):
             raise PermanentError("staging in the ledger database rejected values: Data too long for "
                                  "column 'licence_no'")
-        return real_write(conn, table, frame, *args, **kw)
+        return real_prepare(table, frame, **kw)
 
-    monkeypatch.setattr(staging, "write", write)
+    monkeypatch.setattr(staging, "prepare", prepare)
     with pytest.raises(PermanentError, match="sync worker 2 of 2.*licence_no") as err:
         _run(ledger, source, dept, "bad")
     assert marker not in str(err.value)
@@ -228,28 +226,6 @@ def test_server_without_local_infile_stages_by_insert(world, caplog: pytest.LogC
     assert "local_infile off" in caplog.text
     assert _state(plain) == _state(bulk)
     assert any(not vanished for *_, vanished in _state(plain)["ledger"])
-
-
-@pytest.mark.mariadb
-def test_next_run_sweeps_staging_of_finished_runs(world) -> None:  # type: ignore[no-untyped-def]
-    """Rows of a run whose clear_staging never succeeded go when the department's next run starts;
-    a run still going keeps its own."""
-    source, (ledger, _) = world
-    dept = _department(1)
-
-    def staged() -> set[str]:
-        with ledger.connect() as conn:
-            return set(conn.execute(sa.text(
-                "SELECT run_id FROM staging_licence UNION SELECT run_id FROM staging_rejection")).scalars())
-
-    _run(ledger, source, dept, "published")  # published, but its clear_staging never ran
-    assert staged() == {"scjgj:published"}
-    catalogue = catalogue_for("scjgj", ROOT / "include" / "registry" / "catalogues")
-    running = sync.start_run(ledger, dept, run_id="scjgj:running", logical_date=TODAY, force_full=True)
-    sync.extract_and_stage(ledger, source, dept, catalogue, running, today=TODAY)
-    assert staged() == {"scjgj:running"}
-    sync.start_run(ledger, dept, run_id="scjgj:next", logical_date=TODAY, force_full=True)
-    assert staged() == {"scjgj:running"}
 
 
 @pytest.mark.mariadb

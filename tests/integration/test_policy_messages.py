@@ -62,9 +62,7 @@ def world(mariadb_factory):  # type: ignore[no-untyped-def]
 
 def sync_day(ledger: sa.Engine, source: sa.Engine, day: dt.date) -> None:
     plan = sync.start_run(ledger, DEPT, run_id=f"testdept:p{next(_runs)}", logical_date=day, force_full=True)
-    stats, _ = sync.extract_and_stage(ledger, source, DEPT, CATALOGUE, plan, today=day)
-    assert stats.rows_rejected == 0
-    sync.publish(ledger, plan, stats)
+    assert sync.run(ledger, source, DEPT, CATALOGUE, plan, today=day).stats.rows_rejected == 0
 
 
 def dispatch_day(ledger: sa.Engine, gw: Any, day: dt.date, policy: Policy = Policy()) -> None:

@@ -113,9 +113,9 @@ def test_split_ranges_share_skewed_keys_evenly_and_lose_no_row(source_url: str) 
     ranges = split_ranges(engine, dept, None, 3)
     assert len(ranges) == 3
     assert ranges[0][0] is None and ranges[-1][1] is None  # open at both ends
-    shares = [[row[1] for _keys, rows in stream_rows(
+    shares = [[n for block in stream_rows(
         engine, dept, extract_query(dept, dialect_of(engine), incremental=False, split_range=r),
-        query_params(None, r), 100) for row in rows] for r in ranges]
+        query_params(None, r), 100) for n in block.objects(1)] for r in ranges]
     assert sorted(n for share in shares for n in share) == [f"L{i:04d}" for i in range(len(keys))]
     assert all(180 <= len(share) <= 240 for share in shares), [len(s) for s in shares]
     assert split_ranges(engine, _keyed_department("SELECT k AS source_id, licence_no FROM keyed"

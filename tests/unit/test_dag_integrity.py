@@ -98,8 +98,7 @@ def test_a_dispatch_run_that_did_not_send_everything_fails(dagbag) -> None:  # t
 
 def test_sync_dag_shape(dagbag) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags["sync_alpha"]
-    assert [t.task_id for t in dag.topological_sort()] == ["start_run", "extract_validate_stage", "publish",
-                                                            "clear_staging"]
+    assert [t.task_id for t in dag.topological_sort()] == ["start_run", "extract_validate_publish"]
     assert dag.schedule is not None or dag.timetable is not None
 
 

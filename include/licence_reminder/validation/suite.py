@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 COMPLETE = {"result_format": "COMPLETE"}
 _ORDINAL_1970 = dt.date(1970, 1, 1).toordinal()
+_MAX_ORDINAL = dt.date.max.toordinal()
 _TIME_COLUMNS = R.DATE_COLUMNS + R.DATETIME_COLUMNS
 _TEXT_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c not in _TIME_COLUMNS)
 _MEMO_LIMIT = 200_000
@@ -87,6 +88,12 @@ def gx_batch_definition() -> BatchDefinition:
             if gx_log.level == logging.NOTSET:  # its import logs a dozen INFO lines per task
                 gx_log.setLevel(logging.WARNING)
             import great_expectations as gx
+            from great_expectations.execution_engine import pandas_execution_engine
+
+            # GX fingerprints every batch frame (a hash of all its values) for its batch markers;
+            # nothing reads the fingerprint of a chunk validated once and dropped, and it cost a
+            # quarter of a second per 200,000 rows (GX 1.24; a threshold of 0 turns it off)
+            pandas_execution_engine.HASH_THRESHOLD = 0
             from great_expectations.data_context.types.base import (
                 DataContextConfig,
                 InMemoryStoreBackendDefaults,
@@ -205,6 +212,52 @@ def _objects(t: pd.Series) -> np.ndarray:
     return np.array(t.to_numpy(dtype=object, na_value=None), dtype=object)
 
 
+#: a normalised column: text as a pandas ``str`` Series (Arrow-backed, NaN where missing), a
+#: datetime64 Series, or a numpy object array (code lists, dates: few distinct values, shared)
+Column = "pd.Series | np.ndarray"
+
+
+def _value(column: Column, i: int) -> Any:
+    """One value of a normalised column, None where missing."""
+    value = column.iat[i] if isinstance(column, pd.Series) else column[i]
+    missing = value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+    return None if missing else value
+
+
+def _take(column: Column, keep: np.ndarray) -> pd.Series:
+    if isinstance(column, pd.Series):
+        return column[keep].reset_index(drop=True)
+    return pd.Series(column[keep], dtype=object)
+
+
+def _dates(ordinals: np.ndarray) -> pd.Series:
+    """Day ordinals (-1: none) as an Arrow date32 Series: no Python object per value."""
+    import pyarrow as pa
+
+    days = pa.array((ordinals - _ORDINAL_1970).astype(np.int32), type=pa.int32(), mask=ordinals < 0)
+    return pd.Series(pd.arrays.ArrowExtensionArray(days.cast(pa.date32())))
+
+
+def _patched(t: pd.Series, fixes: dict[int, str | None]) -> pd.Series:
+    """``t`` with the values at some positions replaced (the few rules.py normalised)."""
+    if not fixes:
+        return t
+    t = t.copy()
+    t.iloc[list(fixes)] = list(fixes.values())
+    return t
+
+
+def _arrow_text(t: pd.Series) -> Any:
+    """A text Series as one pyarrow string array (nulls where missing)."""
+    import pyarrow as pa
+
+    array = pa.array(t.array) if isinstance(t.dtype, pd.StringDtype) else pa.array(
+        t.to_numpy(dtype=object, na_value=None), type=pa.string())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array if array.type == pa.string() else array.cast(pa.string())
+
+
 def _text_problems(column: str, t: pd.Series, raw: pd.Series | None) -> tuple[np.ndarray, dict[int, str]]:
     """(failing, reasons) of rules.text_problem, asked only of the few values that can fail: too
     long, read from bytes (undecodable ones became U+FFFD), or — in a name — long enough to hold
@@ -217,9 +270,9 @@ def _text_problems(column: str, t: pd.Series, raw: pd.Series | None) -> tuple[np
         suspect |= raw.map(lambda v: isinstance(v, bytes)).to_numpy(dtype=bool)
     bad = np.zeros(len(t), dtype=bool)
     why: dict[int, str] = {}
-    values = t.to_numpy(dtype=object, na_value=None)
     for i in np.flatnonzero(suspect):
-        if values[i] is not None and (problem := R.text_problem(column, values[i])) is not None:
+        value = _value(t, int(i))
+        if value is not None and (problem := R.text_problem(column, value)) is not None:
             bad[i] = True
             why[int(i)] = problem
     return bad, why
@@ -243,21 +296,28 @@ def _per_distinct(s: pd.Series | None, n: int, fn: Callable[[object], object]) -
 
 
 def _fixed_width(t: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(positions, uint8 matrix) of the ASCII values of exactly ``width`` characters."""
-    values = t.to_numpy(dtype=object, na_value="")
-    fits = np.fromiter((len(v) == width and v.isascii() for v in values), bool, len(values))
-    idx = np.flatnonzero(fits)
+    """(positions, uint8 matrix) of the ASCII values of exactly ``width`` characters, read
+    straight from the Arrow buffers."""
+    import pyarrow.compute as pc
+
+    text = _arrow_text(t)
+    size = pc.fill_null(pc.binary_length(text), 0).to_numpy()
+    chars = pc.fill_null(pc.utf8_length(text), 0).to_numpy()
+    idx = np.flatnonzero((size == width) & (chars == width))  # as many bytes as characters: ASCII
     if not len(idx):
         return idx, np.empty((0, width), dtype=np.uint8)
-    matrix = np.frombuffer("".join(values[idx]).encode("ascii"), dtype=np.uint8)
-    return idx, matrix.reshape(-1, width)
+    _validity, offsets, data = text.buffers()
+    starts = np.frombuffer(offsets, dtype=np.int32)[text.offset:text.offset + len(text)][idx]
+    body = np.frombuffer(data, dtype=np.uint8)
+    return idx, body[starts[:, None] + np.arange(width)]
 
 
-_RID_WEIGHTS = np.array(R.RESIDENT_ID_WEIGHTS, dtype=np.int64)
+_RID_WEIGHTS_F = np.array(R.RESIDENT_ID_WEIGHTS, dtype=np.float32)
+_YMD_POWERS = 10.0 ** np.arange(7, -1, -1)
 _RID_CHECKS = np.frombuffer(R.RESIDENT_ID_CHECKS.encode(), dtype=np.uint8)
-_USCC_WEIGHTS = np.array(R.USCC_WEIGHTS, dtype=np.int64)
+_USCC_WEIGHTS = np.array(R.USCC_WEIGHTS, dtype=np.float32)
 _USCC_ALPHA = np.frombuffer(R.USCC_ALPHABET.encode(), dtype=np.uint8)
-_USCC_INDEX = np.zeros(256, dtype=np.int64)
+_USCC_INDEX = np.zeros(256, dtype=np.float32)
 _USCC_INDEX[_USCC_ALPHA] = np.arange(len(R.USCC_ALPHABET))
 _USCC_CHAR = np.zeros(256, dtype=bool)
 _USCC_CHAR[_USCC_ALPHA] = True
@@ -271,16 +331,17 @@ def _fast_resident_id_ok(t: pd.Series, today: dt.date) -> np.ndarray:
     idx, b = _fixed_width(t, 18)
     if not len(idx):
         return ok
-    is_digit = (b >= _ZERO) & (b <= _NINE)
+    d = b - np.uint8(_ZERO)  # a byte below '0' wraps above 9: not a digit either way
+    is_digit = d <= 9
     form_ok = is_digit[:, :17].all(axis=1) & (is_digit[:, 17] | (b[:, 17] == _X))
-    digits = np.where(is_digit, b.astype(np.int64) - _ZERO, 0)
-    check_ok = _RID_CHECKS[(digits[:, :17] @ _RID_WEIGHTS) % 11] == b[:, 17]
-    year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
-    month = digits[:, 10:12] @ np.array([10, 1])
-    day = digits[:, 12:14] @ np.array([10, 1])
+    digits = np.where(is_digit, d, 0)
+    # sums of small integers, exact in floating point, where numpy's matrix product is BLAS's
+    check = (digits[:, :17].astype(np.float32) @ _RID_WEIGHTS_F).astype(np.int64) % 11
+    check_ok = _RID_CHECKS[check] == b[:, 17]
+    ymd = (digits[:, 6:14].astype(np.float64) @ _YMD_POWERS).astype(np.int64)
+    year, month, day = ymd // 10000, ymd // 100 % 100, ymd % 100
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     month_days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & leap)
-    ymd = year * 10000 + month * 100 + day
     date_ok = (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
     date_ok &= (ymd >= 19000101) & (ymd <= today.year * 10000 + today.month * 100 + today.day)
     ok[idx] = form_ok & check_ok & date_ok
@@ -295,27 +356,28 @@ def _fast_uscc_ok(t: pd.Series) -> np.ndarray:
         return ok
     form_ok = _USCC_CHAR[b].all(axis=1) & (b[:, 0] != _ZERO)
     form_ok &= ((b[:, 2:8] >= _ZERO) & (b[:, 2:8] <= _NINE)).all(axis=1)
-    total = _USCC_INDEX[b[:, :17]] @ _USCC_WEIGHTS
+    total = (_USCC_INDEX[b[:, :17]] @ _USCC_WEIGHTS).astype(np.int64)
     ok[idx] = form_ok & (_USCC_ALPHA[(31 - total % 31) % 31] == b[:, 17])
     return ok
 
 
-def _confirm(values: np.ndarray, fast_ok: np.ndarray, applies: np.ndarray,
-             problem: Callable[[object], str | None],
-             column: str) -> tuple[np.ndarray, dict[int, str]]:
+def _confirm(values: Column, fast_ok: np.ndarray, applies: np.ndarray,
+             problem: Callable[[object], str | None], column: str,
+             fixes: dict[int, str | None]) -> tuple[np.ndarray, dict[int, str]]:
     """Rules.py decides every applicable value the fast path did not pass; returns (ok, reasons).
 
     ``ok`` is True where the rule does not apply, so GX's in-set [True] flags only failures.
-    ``values`` (identity numbers) is updated in place with the form rules.py accepted.
+    ``fixes`` (position -> value) gets the form rules.py accepted (identity numbers).
     """
     ok = ~applies | fast_ok
     reasons: dict[int, str] = {}
     for i in np.flatnonzero(~ok):
-        reason = problem(values[i])
+        value = fixes.get(int(i), _value(values, int(i)))
+        reason = problem(value)
         if reason is None:
             ok[i] = True
             # rules.py reads full-width characters and inner spaces too: keep the form it validated
-            values[i] = R.id_text(values[i])
+            fixes[int(i)] = R.id_text(value)
         else:
             reasons[int(i)] = f"{column}: {reason}"
     return ok, reasons
@@ -324,7 +386,7 @@ def _confirm(values: np.ndarray, fast_ok: np.ndarray, applies: np.ndarray,
 @dataclass
 class _TimeColumn:
     present: np.ndarray  # a non-empty raw value was given
-    values: np.ndarray  # date / naive datetime / None (object)
+    values: Column  # date / naive datetime / None (object), or a datetime64 Series
     ordinals: np.ndarray  # day ordinal, -1 where not parsed
     reasons: dict[int, str]  # date_format reasons by row position
 
@@ -334,7 +396,7 @@ class Derived:
     """The outcome of step 1: normalised columns, GX's frame and reasons for failures."""
 
     n: int
-    normalised: dict[str, np.ndarray]
+    normalised: dict[str, Column]
     gx_frame: pd.DataFrame
     reasons: dict[tuple[str, str], dict[int, str]] = field(default_factory=dict)
 
@@ -436,12 +498,13 @@ class Validator:
         present = s.notna().to_numpy()
         days = s.to_numpy().astype("datetime64[D]").astype(np.int64)
         ordinals = np.where(present, days + _ORDINAL_1970, -1)
-        if kind == "date":
-            values = np.array(s.dt.date.to_numpy(dtype=object), dtype=object)
-        else:
-            values = np.array(s.array.to_pydatetime(), dtype=object)
-        values[~present] = None
-        return _TimeColumn(present, values, ordinals, {})
+        if (ordinals > _MAX_ORDINAL).any():
+            raise OverflowError("beyond year 9999")  # Python's dates end there: rules.py words it
+        if kind == "datetime":  # stamps rarely repeat: kept as they are, no object per value
+            return _TimeColumn(present, s.reset_index(drop=True), ordinals, {})
+        codes, uniques = pd.factorize(ordinals)  # dates repeat: one date object per distinct day
+        table = np.array([dt.date.fromordinal(int(o)) if o >= 0 else None for o in uniques], dtype=object)
+        return _TimeColumn(present, table[codes], ordinals, {})
 
     def derive(self, chunk: pd.DataFrame) -> Derived:
         """Step 1 only (also what the benchmark's pure-Python figure measures)."""
@@ -457,13 +520,13 @@ class Validator:
                 return pd.Series(np.nan, index=frame.index, dtype="str")
             return _as_text(s)
 
-        out: dict[str, np.ndarray] = {}
+        out: dict[str, Column] = {}
         gx: dict[str, Any] = {}
         reasons: dict[tuple[str, str], dict[int, str]] = {}
 
         for c in ("licence_no", "holder_name", "contact_name"):
             t = text(c)
-            out[c] = _objects(t)
+            out[c] = t
             if c in REQUIRED_COLUMNS:
                 gx[c] = t
             bad, why = _text_problems(c, t, col(c))
@@ -479,48 +542,52 @@ class Validator:
 
         # mobile: most values are already 11 clean digits; only the rest is cleaned in Python
         mobile_text = text("contact_mobile")
-        mobile = _objects(mobile_text)
         clean = mobile_text.str.fullmatch(R.MOBILE_PATTERN).fillna(False).to_numpy(dtype=bool)
         mobile_reasons: dict[int, str] = {}
+        cleaned: dict[int, str | None] = {}
         for i in np.flatnonzero(~clean & mobile_text.notna().to_numpy()):
-            raw = mobile[i]
-            mobile[i] = R.normalise_mobile(raw)
-            if mobile[i] is not None and not re.fullmatch(R.MOBILE_PATTERN, mobile[i]):
+            raw = _value(mobile_text, int(i))
+            cleaned[int(i)] = fixed = R.normalise_mobile(raw)
+            if fixed is not None and not re.fullmatch(R.MOBILE_PATTERN, fixed):
                 mobile_reasons[int(i)] = f"contact_mobile: {R.mobile_problem(raw)}"
-        out["contact_mobile"] = mobile
-        gx["contact_mobile"] = pd.Series(mobile, dtype=object)
+        out["contact_mobile"] = gx["contact_mobile"] = _patched(mobile_text, cleaned)
         reasons[(R.MOBILE_FORMAT, "contact_mobile")] = mobile_reasons
 
         # identity numbers
         ids = {c: text(c).str.upper() for c in ("holder_code", "contact_id_no")}
-        for c, t in ids.items():
-            out[c] = _objects(t)
         rid_problem = self._resident_id_problem
         cid_fast = _fast_resident_id_ok(ids["contact_id_no"], self.today)
-        ok, why = _confirm(out["contact_id_no"], cid_fast, ids["contact_id_no"].notna().to_numpy(),
-                           rid_problem, "contact_id_no")
+        cid_fixes: dict[int, str | None] = {}
+        ok, why = _confirm(ids["contact_id_no"], cid_fast, ids["contact_id_no"].notna().to_numpy(),
+                           rid_problem, "contact_id_no", cid_fixes)
+        out["contact_id_no"] = _patched(ids["contact_id_no"], cid_fixes)
         gx[_derived_key(R.RESIDENT_ID_CHECK, "contact_id_no")] = ok
         reasons[(R.RESIDENT_ID_CHECK, "contact_id_no")] = why
 
-        code = out["holder_code"]
+        code_fixes: dict[int, str | None] = {}
+
+        def code(i: int) -> Any:
+            return code_fixes.get(i, _value(ids["holder_code"], i))
+
         has_code = ids["holder_code"].notna().to_numpy()
         person = has_code & (out["holder_type"] == "person")
         org = has_code & (out["holder_type"] == "org")
         rid_fast = _fast_resident_id_ok(ids["holder_code"], self.today)
         uscc_fast = _fast_uscc_ok(ids["holder_code"])
-        rid_ok, why = _confirm(code, rid_fast, person, rid_problem, "holder_code")
+        rid_ok, why = _confirm(ids["holder_code"], rid_fast, person, rid_problem, "holder_code", code_fixes)
         gx[_derived_key(R.RESIDENT_ID_CHECK, "holder_code")] = rid_ok
         reasons[(R.RESIDENT_ID_CHECK, "holder_code")] = why
-        uscc_ok, why = _confirm(code, uscc_fast, org, R.uscc_problem, "holder_code")
+        uscc_ok, why = _confirm(ids["holder_code"], uscc_fast, org, R.uscc_problem, "holder_code", code_fixes)
         gx[_derived_key(R.USCC_CHECK, "holder_code")] = uscc_ok
         reasons[(R.USCC_CHECK, "holder_code")] = why
+        out["holder_code"] = _patched(ids["holder_code"], code_fixes)
         # a mismatch is a code that is valid as the *other* kind of number
         person_bad, org_bad = person & ~rid_ok, org & ~uscc_ok
         looks_uscc, looks_rid = uscc_fast.copy(), rid_fast.copy()
         for i in np.flatnonzero(person_bad & ~uscc_fast):
-            looks_uscc[i] = R.uscc_problem(code[i]) is None
+            looks_uscc[i] = R.uscc_problem(code(int(i))) is None
         for i in np.flatnonzero(org_bad & ~rid_fast):
-            looks_rid[i] = rid_problem(code[i]) is None
+            looks_rid[i] = rid_problem(code(int(i))) is None
         mismatch = (person_bad & looks_uscc) | (org_bad & looks_rid)
         gx[_derived_key(R.HOLDER_TYPE_MISMATCH, "holder_code")] = ~mismatch
         reasons[(R.HOLDER_TYPE_MISMATCH, "holder_code")] = {
@@ -541,7 +608,7 @@ class Validator:
         for c in _TIME_COLUMNS:
             kind = "datetime" if c in R.DATETIME_COLUMNS else "date"
             tc = times[c] = self._time_column(col(c), n, kind)
-            out[c] = tc.values
+            out[c] = _dates(tc.ordinals) if kind == "date" else tc.values
             if c in REQUIRED_COLUMNS:  # GX's not-null: was something given, parsed or not
                 gx[c] = pd.Series(np.where(tc.present, True, None), dtype=object)
             fmt_ok = np.ones(n, dtype=bool)
@@ -564,22 +631,26 @@ class Validator:
 
         # duplicates: the first occurrence in the extract stays; later ones are rejected
         seen, elsewhere = self._licence_nos, self.source_duplicates
+        numbers = out["licence_no"]
+        present = np.flatnonzero(numbers.notna().to_numpy())
+        listed = numbers.iloc[present].tolist()
         dup = np.zeros(n, dtype=bool)
         dup_reasons: dict[int, str] = {}
-        for i, no in enumerate(out["licence_no"]):
-            if no is None:
-                continue
-            if no in elsewhere:  # every row of it, the first read included
-                seen.add(no)
-                dup[i] = True
-                dup_reasons[i] = ("licence_no: the source holds other rows with this licence number; a run "
-                                  "that reads only changed rows leaves the ledger as it is (a full run "
-                                  "loads the first row and rejects the others): remove the duplicates")
-            elif no in seen:
-                dup[i] = True
-                dup_reasons[i] = "licence_no: the same licence number appeared earlier in this extract"
-            else:
-                seen.add(no)
+        if len(set(listed)) == len(listed) and seen.isdisjoint(listed) and elsewhere.isdisjoint(listed):
+            seen.update(listed)  # the usual chunk: nothing seen twice, one pass in C
+        else:
+            for i, no in zip(present.tolist(), listed, strict=True):
+                if no in elsewhere:  # every row of it, the first read included
+                    seen.add(no)
+                    dup[i] = True
+                    dup_reasons[i] = ("licence_no: the source holds other rows with this licence number; a run "
+                                      "that reads only changed rows leaves the ledger as it is (a full run "
+                                      "loads the first row and rejects the others): remove the duplicates")
+                elif no in seen:
+                    dup[i] = True
+                    dup_reasons[i] = "licence_no: the same licence number appeared earlier in this extract"
+                else:
+                    seen.add(no)
         gx[_derived_key(R.DUPLICATE_LICENCE_NO, "licence_no")] = ~dup
         reasons[(R.DUPLICATE_LICENCE_NO, "licence_no")] = dup_reasons
 
@@ -629,7 +700,7 @@ class Validator:
                     pos = int(pos)
                     message = known.get(pos)
                     if message is None:
-                        value = None if values is None else values[pos]
+                        value = None if values is None else _value(values, pos)
                         message = worded.get(value)
                         if message is None:
                             message = worded[value] = self._native_reason(rule, column, value)
@@ -649,13 +720,13 @@ class Validator:
             if keys is not None and (key := R.as_text(keys[k])) is not None:
                 values[SOURCE_KEY] = key
             rejected.append(Rejection(
-                row_number=self._rows_seen + pos + 1, licence_no=licence_nos[pos],
+                row_number=self._rows_seen + pos + 1, licence_no=_value(licence_nos, pos),
                 raw=values, failures=failures))
             counts.update({f.rule for f in failures})
         keep = np.ones(n, dtype=bool)
         keep[positions] = False
-        valid = pd.DataFrame({c: pd.Series(derived.normalised[c][keep], dtype=object)
-                              for c in CANONICAL_COLUMNS}, columns=list(CANONICAL_COLUMNS))
+        valid = pd.DataFrame({c: _take(derived.normalised[c], keep) for c in CANONICAL_COLUMNS},
+                             columns=list(CANONICAL_COLUMNS))
         valid_keys = chunk[SOURCE_KEY].to_numpy(dtype=object)[keep] if SOURCE_KEY in chunk.columns else None
         self._rows_seen += n
         self._totals.update(rows=n, valid=int(keep.sum()), rejected=len(rejected))

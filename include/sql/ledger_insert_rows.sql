@@ -1,0 +1,3 @@
+-- Licences the ledger has never held, inserted by the run's one transaction (executemany).
+INSERT INTO ledger (dept_code, licence_no, licence_name, holder_name, holder_type, holder_code, contact_name, contact_id_no, contact_mobile, issue_date, expiry_date, status, renewal_applied_on, source_updated_at, first_reminder_on, second_reminder_on, row_hash, cycle, created_run, updated_run, created_at, updated_at)
+VALUES (:dept_code, :licence_no, :licence_name, :holder_name, :holder_type, :holder_code, :contact_name, :contact_id_no, :contact_mobile, :issue_date, :expiry_date, :status, :renewal_applied_on, :source_updated_at, :first_reminder_on, :second_reminder_on, :row_hash, 1, :run_id, :run_id, :now, :now)
