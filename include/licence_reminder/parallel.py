@@ -181,15 +181,24 @@ def _integer(dept: Department, value: Any) -> int:
 
 
 def _start(ranges: list[SplitRange], *args: Any) -> tuple[list[Pipe], list[Any]]:
+    import gc
+
     ctx = multiprocessing.get_context("fork")
     pipes, procs = [], []
-    for split_range in ranges:
-        parent_end, child_end = ctx.Pipe()
-        proc = ctx.Process(target=_worker, args=(child_end, split_range, *args))
-        proc.start()
-        child_end.close()
-        pipes.append(parent_end)
-        procs.append(proc)
+    # The workers share the parent's memory (Great Expectations, pandas, the ledger index) until
+    # they write to it; Python's collector writes to every object it visits. Frozen, the objects
+    # that exist now are never visited again, so those pages stay shared (about 100 MiB a worker).
+    gc.freeze()
+    try:
+        for split_range in ranges:
+            parent_end, child_end = ctx.Pipe()
+            proc = ctx.Process(target=_worker, args=(child_end, split_range, *args))
+            proc.start()
+            child_end.close()
+            pipes.append(parent_end)
+            procs.append(proc)
+    finally:
+        gc.unfreeze()
     return pipes, procs
 
 

@@ -344,56 +344,67 @@ class LedgerIndex:
     and what the source no longer returns. Per chunk, asking the server instead (a temporary
     table and a join) costs the ledger's server more than the whole comparison costs here.
 
-    Licence numbers are looked up by a 64-bit hash, which cannot make a changed row look the
-    same: the row hash compared next covers the licence number itself. A collision can only make
-    a new licence look held, and that one is staged and inserted by the merge (ledger_insert_new).
+    Licence numbers are looked up by a 64-bit hash (:func:`number_keys`), which cannot make a
+    changed row look the same: the row hash compared next covers the licence number itself. A
+    collision can only make a new licence look held, and that one is staged and inserted by the
+    merge (ledger_insert_new). Nothing here is a Python object per licence.
     """
 
-    def __init__(self, numbers: pa.Array, hashes: list[str | None], vanished: np.ndarray) -> None:
-        import numpy as np
-        import pandas as pd
-
+    def __init__(self, numbers: pa.Array, hashes: pa.Array, vanished: np.ndarray) -> None:
         self.numbers = numbers
         self.vanished = vanished
-        keys = pd.util.hash_array(numbers.to_numpy(zero_copy_only=False).astype(object))
-        self._order = np.argsort(keys, kind="stable")
-        self._keys = keys[self._order]
-        self._digests, self._comparable = _digests(hashes)
+        self._set(number_keys(numbers), *_digests(hashes))
 
     @classmethod
     def read(cls, conn: Connection, dept_code: str) -> LedgerIndex:
+        """The department's rows, block by block: only what is kept (numbers, 64-bit keys, md5
+        digests) outlives a block."""
         import numpy as np
         import pyarrow as pa
 
         from licence_reminder.extract import blocks
 
-        numbers: list[Any] = []
-        hashes: list[str | None] = []
-        vanished: list[np.ndarray] = []
-        for block in blocks(conn, sql_source("ledger_index", conn), {"dept_code": dept_code}, 200_000):
-            numbers.append(pa.array(block.objects(0), type=pa.string()) if block.rows is not None
-                           else block.columns[0])  # type: ignore[index]
-            hashes.extend(block.objects(1))
-            vanished.append(np.asarray([bool(int(v)) for v in block.objects(2)], dtype=bool))
-        merged = (pa.chunked_array(numbers, type=pa.string()).combine_chunks() if numbers
-                  else pa.array([], type=pa.string()))
-        return cls(merged, hashes, np.concatenate(vanished) if vanished else np.zeros(0, dtype=bool))
+        numbers: list[pa.Array] = []
+        keys, digests, comparable, vanished = [], [], [], []
+        for block in blocks(conn, sql_source("ledger_index", conn), {"dept_code": dept_code}, 50_000):
+            number, hashed = (_text_column(block, k) for k in (0, 1))
+            numbers.append(number)
+            keys.append(number_keys(number))
+            d, ok = _digests(hashed)
+            digests.append(d)
+            comparable.append(ok)
+            vanished.append(np.asarray(block.objects(2), dtype=np.int64) != 0)
+        index = cls.__new__(cls)
+        index.numbers = (pa.concat_arrays(numbers) if numbers else pa.array([], type=pa.string()))
+        index.vanished = np.concatenate(vanished) if vanished else np.zeros(0, dtype=bool)
+        index._set(np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64),
+                   np.concatenate(digests) if digests else np.zeros((0, 16), dtype=np.uint8),
+                   np.concatenate(comparable) if comparable else np.zeros(0, dtype=bool))
+        give_back_memory()
+        return index
+
+    def _set(self, keys: np.ndarray, digests: np.ndarray, comparable: np.ndarray) -> None:
+        import numpy as np
+
+        self._order = np.argsort(keys, kind="stable")
+        self._keys = keys[self._order]
+        self._digests, self._comparable = digests, comparable
 
     def __len__(self) -> int:
         return len(self.numbers)
 
-    def compare(self, numbers: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(held, same), as :func:`compare` gives them."""
+    def compare(self, numbers: pa.Array, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(held, same) of licence numbers and their rows' md5 (hex), as :func:`compare` gives them."""
         import numpy as np
-        import pandas as pd
+        import pyarrow as pa
 
         if not len(numbers) or not len(self._keys):
             return np.zeros(len(numbers), dtype=bool), np.zeros(len(numbers), dtype=bool)
-        keys = pd.util.hash_array(np.asarray(numbers, dtype=object))
+        keys = number_keys(numbers)
         at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
         held = self._keys[at] == keys
         row = self._order[at]
-        digests, comparable = _digests(list(hashes))
+        digests, comparable = _digests(pa.array(hashes, type=pa.string()))
         same = (held & comparable & self._comparable[row] & ~self.vanished[row]
                 & (self._digests[row] == digests).all(axis=1))
         return held, same
@@ -411,19 +422,111 @@ class LedgerIndex:
         return int((~self.vanished).sum())
 
 
-def _digests(hashes: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
-    """(16 bytes of each md5 hex hash, whether the value was one): a row whose status was merged
+_FNV_OFFSET, _FNV_PRIME = 14695981039346656037, 1099511628211
+
+
+def number_keys(text: pa.Array) -> np.ndarray:
+    """A 64-bit FNV-1a hash of each value's UTF-8 bytes, computed for all values at once from the
+    Arrow buffers (byte k of every value long enough, then byte k + 1: as many numpy steps as
+    the longest value has bytes)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if text.type != pa.string():
+        text = text.cast(pa.string())
+    n = len(text)
+    keys = np.full(n, _FNV_OFFSET, dtype=np.uint64)
+    if not n:
+        return keys
+    _validity, offsets, data = text.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int32)[text.offset:text.offset + n + 1].astype(np.int64)
+    starts, lengths = bounds[:-1], np.diff(bounds)
+    if data is None or not lengths.any():
+        return keys
+    body = np.frombuffer(data, dtype=np.uint8)
+    order = np.argsort(-lengths, kind="stable")  # longest first: the values still going are a prefix
+    starts, lengths = starts[order], lengths[order]
+    running = keys[order]
+    prime = np.uint64(_FNV_PRIME)
+    for k in range(int(lengths[0])):
+        m = int(np.searchsorted(-lengths, -k, side="left"))  # values with more than k bytes
+        running[:m] ^= body[starts[:m] + k]
+        running[:m] *= prime
+    keys[order] = running
+    return keys
+
+
+#: hex digit (either case) -> its value, 255 for any other byte; made on first use
+_HEX: np.ndarray | None = None
+
+
+def _digests(hashes: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(16 bytes of each md5 hex hash, whether the value is one): a row whose status was merged
     from a rejected row carries a text, not an md5, and never compares the same."""
     import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    comparable = np.fromiter((isinstance(h, str) and len(h) == 32 for h in hashes), dtype=bool,
-                             count=len(hashes))
-    text = "".join(h if ok else "0" * 32 for h, ok in zip(hashes, comparable, strict=True))
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError:  # a 32-character text that is not hex
-        comparable &= np.fromiter((all(c in "0123456789abcdef" for c in h) if ok else False
-                                   for h, ok in zip(hashes, comparable, strict=True)), dtype=bool,
-                                  count=len(hashes))
-        raw = bytes.fromhex("".join(h if ok else "0" * 32 for h, ok in zip(hashes, comparable, strict=True)))
-    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, 16), comparable
+    global _HEX
+    if _HEX is None:
+        _HEX = np.full(256, 255, dtype=np.uint8)
+        for value, chars in enumerate(zip("0123456789abcdef", "0123456789ABCDEF", strict=True)):
+            _HEX[[ord(c) for c in chars]] = value
+    n = len(hashes)
+    if isinstance(hashes, pa.ChunkedArray):
+        hashes = hashes.combine_chunks()
+    fits = np.asarray(pc.fill_null(pc.binary_length(hashes), 0).to_numpy(zero_copy_only=False) == 32)
+    digests = np.zeros((n, 16), dtype=np.uint8)
+    rows = np.flatnonzero(fits)
+    if not len(rows):
+        return digests, fits
+    _validity, offsets, data = hashes.buffers()
+    starts = np.frombuffer(offsets, dtype=np.int32)[hashes.offset:hashes.offset + n][rows]
+    body = np.frombuffer(data, dtype=np.uint8)
+    if len(rows) == n and starts[-1] - starts[0] == 32 * (n - 1):  # the usual: back to back
+        text = body[starts[0]:starts[0] + 32 * n].reshape(n, 32)
+        _nibbles_to(digests, fits, rows, text)
+    else:
+        for k in range(0, len(rows), 65_536):  # a bounded index array, not 32 entries per row at once
+            part = slice(k, k + 65_536)
+            _nibbles_to(digests, fits, rows[part], body[starts[part, None] + np.arange(32)])
+    return digests, fits
+
+
+def _nibbles_to(digests: np.ndarray, fits: np.ndarray, rows: np.ndarray, text: np.ndarray) -> None:
+    assert _HEX is not None
+    nibbles = _HEX[text]
+    fits[rows] = (nibbles != 255).all(axis=1)
+    digests[rows] = (nibbles[:, 0::2] << 4) | (nibbles[:, 1::2] & 15)
+
+
+def _text_column(block: Any, k: int) -> pa.Array:
+    import pyarrow as pa
+
+    column = block.columns[k] if block.columns is not None else None
+    if isinstance(column, pa.ChunkedArray):
+        return column.combine_chunks()
+    return column if isinstance(column, pa.Array) else pa.array(block.objects(k), type=pa.string())
+
+
+def give_back_memory() -> None:
+    """Hand memory freed since to the operating system: pyarrow's allocator and glibc's keep it
+    for reuse, and a sync's peaks (a chunk's scratch arrays) would otherwise stay counted against
+    the process for the rest of the run, in every forked worker too."""
+    import ctypes
+    import ctypes.util
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    global _LIBC
+    if _LIBC is None:
+        name = ctypes.util.find_library("c")
+        _LIBC = ctypes.CDLL(name) if name else False
+    if _LIBC and hasattr(_LIBC, "malloc_trim"):  # glibc; elsewhere the allocator keeps it
+        _LIBC.malloc_trim(0)
+
+
+_LIBC: Any = None

@@ -160,6 +160,9 @@ class RunResult:
     validator: Any
     #: some rejected rows, as examples for the report
     rejections: list[Any]
+    #: seconds: reading and validating the extract (the ledger loading meanwhile), then loading
+    #: what was still queued, then the merge statements and the commit
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def run(ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue, plan: SyncPlan, *,
@@ -172,12 +175,19 @@ def run(ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue, 
     """
     from licence_reminder.extract import source_clock
 
+    import time
+
+    started = time.perf_counter()
     read_at = source_clock(source, dept)  # before the first row: what the next run counts back from
     with Merge(ledger, plan) as merge:
         stats, (validator, kept) = _extract(merge, ledger, source, dept, catalogue, plan, today=today)
         stats.source_read_at = read_at.isoformat(sep=" ")
+        extracted = time.perf_counter()
         published = merge.publish(stats, fail_after=fail_after)
-    return RunResult(stats, published, validator, kept)
+    timings = {"read_validate": extracted - started, **merge.timings}
+    log.info("department %s: read and validated in %.1f s, then %.1f s loading what was queued, "
+             "%.1f s merging", dept.code, timings["read_validate"], timings["loading"], timings["merge"])
+    return RunResult(stats, published, validator, kept, timings)
 
 
 def _extract(merge: Merge, ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue,
@@ -269,6 +279,7 @@ class Merge:
         #: shared with forked workers, hence a process semaphore
         self.permits = multiprocessing.get_context("fork").Semaphore(_CHUNKS_AHEAD)
         self.inserted = 0
+        self.timings: dict[str, float] = {}
         self._error: BaseException | None = None
         self._done = False
         self._conn = ledger.connect()
@@ -346,9 +357,13 @@ class Merge:
         ``fail_after`` names a step after which to raise: used by tests to show that a failure
         part-way leaves the ledger unchanged.
         """
+        import time
+
         from sqlalchemy.exc import SQLAlchemyError
 
+        waited = time.perf_counter()
         self._finish_loading()
+        merging = time.perf_counter()
         conn, p, plan = self._conn, self.constants, self.plan
         out = PublishStats()
         try:
@@ -394,6 +409,7 @@ class Merge:
         except SQLAlchemyError as exc:
             raise classify_db_error(exc, what=f"department {plan.dept_code}: merge into the ledger") from exc
         self._done = True
+        self.timings = {"loading": merging - waited, "merge": time.perf_counter() - merging}
         return out
 
     def close(self) -> None:
@@ -458,10 +474,13 @@ class ChunkStager:
         self.stats.staged += len(new) + len(changed)
         self.stats.unchanged += len(result.valid) - len(new) - len(changed)
         ready = self.bulk, self.folder
-        return [staging.prepare("ledger", new, bulk=ready[0], folder=ready[1], texts=texts[0]),
-                staging.prepare("staging_licence", changed, bulk=ready[0], folder=ready[1], texts=texts[1]),
-                staging.prepare("staging_rejection", rejected, bulk=ready[0], folder=ready[1]),
-                staging.prepare("staging_key", keys, bulk=ready[0], folder=ready[1])]
+        items = [staging.prepare("ledger", new, bulk=ready[0], folder=ready[1], texts=texts[0]),
+                 staging.prepare("staging_licence", changed, bulk=ready[0], folder=ready[1], texts=texts[1]),
+                 staging.prepare("staging_rejection", rejected, bulk=ready[0], folder=ready[1]),
+                 staging.prepare("staging_key", keys, bulk=ready[0], folder=ready[1])]
+        del result, new, changed, texts
+        staging.give_back_memory()  # the chunk's scratch, before the next chunk is read
+        return items
 
     def _keys_learned(self, valid_keys: np.ndarray | None, rejected: list[Any]) -> pd.DataFrame:
         """staging_key rows: source keys of quarantined rows now valid (``fixed_key``), and the
@@ -520,7 +539,7 @@ class ChunkStager:
         if self.first_load:
             held = same = np.zeros(len(numbers), dtype=bool)
         elif self.index is not None:
-            held, same = self.index.compare(numbers, hashes)
+            held, same = self.index.compare(texts["licence_no"][0], hashes)
         else:
             with self.ledger.connect() as conn:
                 held, same = staging.compare(conn, self.dept.code, numbers, hashes)
