@@ -44,6 +44,35 @@ def test_audit_tables_refuse_rewrites(ledger: sa.Engine, statement: str) -> None
         assert conn.execute(sa.text("SELECT COUNT(*) FROM ledger_history")).scalar_one() == 1
 
 
+LEDGER_ROW = {
+    "dept_code": "scjgj", "licence_no": "L1", "licence_name": "食品经营许可证", "holder_name": "某公司",
+    "holder_type": "org", "contact_mobile": "13800000000", "expiry_date": dt.date(2027, 1, 1),
+    "status": "valid", "row_hash": "0" * 32, "created_run": "scjgj:r1", "updated_run": "scjgj:r1",
+    "created_at": dt.datetime(2026, 11, 24, 2), "updated_at": dt.datetime(2026, 11, 24, 2),
+}
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize("change", [
+    "created_run = 'scjgj:other'", "created_at = '2020-01-01 00:00:00'", "licence_no = 'L2'",
+    "dept_code = 'jtysj'", "id = id + 100",
+])
+def test_a_licence_s_insertion_cannot_be_rewritten(ledger: sa.Engine, change: str) -> None:
+    """The ledger row is the record of when and by which run a licence came in (there is no
+    history row for an insert): the database refuses to change it, and nothing else."""
+    with ledger.begin() as conn:
+        conn.execute(sa.text(f"INSERT INTO ledger ({', '.join(LEDGER_ROW)}) "
+                             f"VALUES ({', '.join(':' + k for k in LEDGER_ROW)})"), LEDGER_ROW)
+    with pytest.raises(sa.exc.DBAPIError, match="insertion"), ledger.begin() as conn:
+        conn.execute(sa.text(f"UPDATE ledger SET {change}"))
+    with ledger.begin() as conn:  # what a sync changes, it still may
+        conn.execute(sa.text("UPDATE ledger SET contact_mobile = '13900000000', updated_run = 'scjgj:r2', "
+                             "vanished_at = :t, updated_at = :t"), {"t": dt.datetime(2026, 11, 25)})
+    with ledger.connect() as conn:
+        row = conn.execute(sa.text("SELECT licence_no, created_run, contact_mobile FROM ledger")).one()
+    assert tuple(row) == ("L1", "scjgj:r1", "13900000000")
+
+
 @pytest.mark.mariadb
 def test_auditor_reads_the_views_and_nothing_else(ledger_mariadb: sa.Engine) -> None:
     from conftest import MYSQL_HOST, MYSQL_PORT

@@ -16,7 +16,7 @@ def ledger(request):  # type: ignore[no-untyped-def]
 @pytest.mark.mariadb
 def test_down_to_base_and_up_again(ledger: sa.Engine) -> None:
     head = schema.current(ledger)
-    assert head == "0008"
+    assert head == "0009"
     assert "source_read_at" in {c["name"] for c in sa.inspect(ledger).get_columns("sync_watermark")}
     assert "ix_ledger_first_reminder" not in {i["name"] for i in sa.inspect(ledger).get_indexes("ledger")}
     schema.downgrade(ledger, "base")
@@ -45,7 +45,7 @@ def test_an_account_owning_only_the_ledger_database_migrates_it(mariadb_factory)
         conn.exec_driver_sql(f"GRANT ALL ON `{url.database}`.* TO '{user}'@'127.0.0.1' WITH GRANT OPTION")
     owner = engine_from_url(url.set(username=user, password="").render_as_string(hide_password=False))
     try:
-        assert schema.upgrade(owner) == "0008"
+        assert schema.upgrade(owner) == "0009"
         with admin.connect() as conn:
             granted = conn.exec_driver_sql(
                 "SELECT COUNT(*) FROM information_schema.table_privileges "
@@ -56,3 +56,29 @@ def test_an_account_owning_only_the_ledger_database_migrates_it(mariadb_factory)
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP USER '{user}'@'127.0.0.1'")
         admin.dispose()
+
+
+@pytest.mark.mariadb
+def test_runs_started_before_0009_are_numbered_in_the_order_they_started(ledger: sa.Engine) -> None:
+    """Their number orders a department's runs exactly, also two that started in the same second;
+    new runs take the next numbers."""
+    import datetime as dt
+
+    from licence_reminder import sync
+    from licence_reminder.registry import load_department
+    from conftest import ROOT
+
+    schema.downgrade(ledger, "0008")
+    started = [("scjgj:b", dt.datetime(2026, 11, 2)), ("scjgj:a", dt.datetime(2026, 11, 3)),
+               ("jtysj:c", dt.datetime(2026, 11, 1)), ("scjgj:d", dt.datetime(2026, 11, 3))]
+    with ledger.begin() as conn:
+        for run_id, at in started:
+            conn.execute(sa.text("INSERT INTO sync_run (run_id, dept_code, mode, status, started_at) "
+                                 "VALUES (:r, :d, 'full', 'success', :t)"),
+                         {"r": run_id, "d": run_id.split(":")[0], "t": at})
+    assert schema.upgrade(ledger) == "0009"
+    dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
+    sync.start_run(ledger, dept, run_id="scjgj:e", logical_date=dt.date(2026, 11, 3))
+    with ledger.connect() as conn:
+        order = conn.execute(sa.text("SELECT run_id FROM sync_run ORDER BY run_no")).scalars().all()
+    assert order == ["jtysj:c", "scjgj:b", "scjgj:a", "scjgj:d", "scjgj:e"]
