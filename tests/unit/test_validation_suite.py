@@ -173,6 +173,24 @@ def test_duplicates_across_chunks_keep_the_first_and_number_rows_across_chunks(v
     assert validator.totals == collections.Counter(rows=5, valid=3, rejected=2, duplicate_licence_no=2)
 
 
+def test_chunks_validated_in_one_gx_run_give_what_one_run_each_gives() -> None:
+    """validate_many runs Great Expectations once over several chunks: each chunk's rejections
+    (rules, reasons, row numbers, duplicates across chunks) and valid rows are those of
+    validating the chunks one by one."""
+    chunks = [frame(MIX), frame([row("L001"), row("X9", contact_mobile="139"), row(None)]),
+              frame([]), frame([row("X9"), row("Y1", expiry_date="2026-02-30")])]
+
+    def outcome(results: list[Any]) -> list[Any]:
+        return [([(r.row_number, r.licence_no, [(f.rule, f.column, f.message) for f in r.failures])
+                  for r in res.rejected], records(res.valid)) for res in results]
+
+    one_by_one = Validator(catalogue_names=CATALOGUE, today=TODAY)
+    together = Validator(catalogue_names=CATALOGUE, today=TODAY)
+    assert outcome(together.validate_many(chunks)) == outcome([one_by_one.validate(c) for c in chunks])
+    assert together.totals == one_by_one.totals
+    assert any(r.rejected for r in together.validate_many([frame([row("L002")])]))  # seen before
+
+
 def test_missing_optional_columns_are_null(validator: Validator) -> None:
     optional = ("holder_code", "contact_name", "contact_id_no", "issue_date", "status",
                 "renewal_applied_on", "source_updated_at")

@@ -670,17 +670,26 @@ class Validator:
 
         Row numbers and duplicate detection carry over from earlier chunks of this Validator.
         """
-        derived = self.derive(chunk)
-        n = derived.n
-        hits: dict[int, list[RuleFailure]] = collections.defaultdict(list)
-        if n:
+        return self.validate_many([chunk])[0]
+
+    def validate_many(self, chunks: list[pd.DataFrame]) -> list[ChunkResult]:
+        """Validates chunks in order, as :meth:`validate` one after the other would, with one Great
+        Expectations run over them all: GX's cost is mostly per run (about 0.3 s here for the 27
+        expectations, whatever the rows), not per row."""
+        derived = [self.derive(chunk) for chunk in chunks]
+        hits: list[dict[int, list[RuleFailure]]] = [collections.defaultdict(list) for _ in chunks]
+        starts = np.cumsum([0] + [d.n for d in derived])
+        if starts[-1]:
             from great_expectations.validator.v1_validator import Validator as GxValidator
 
+            frame = (derived[0].gx_frame if len(derived) == 1 else
+                     pd.concat([d.gx_frame for d in derived], ignore_index=True))
             # What Batch.validate runs, without get_batch first: that loaded the frame once for
             # the Batch and the validator loaded it again (≈0.06 s of GX's ≈0.25 s per chunk).
             result = GxValidator(gx_batch_definition(), result_format=COMPLETE,
-                                 batch_parameters={"dataframe": derived.gx_frame},
+                                 batch_parameters={"dataframe": frame},
                                  ).validate_expectation_suite(self._suite)
+            del frame
             # in suite order, so that each row's failures come out in that order
             ordered = sorted(result.results,
                              key=lambda r: self._order[self._key(r.expectation_config.meta)])
@@ -693,19 +702,26 @@ class Validator:
                 if r.success:
                     continue
                 rule, column = self._key(r.expectation_config.meta)
-                known = derived.reasons.get((rule, column), {})
-                values = derived.normalised.get(column)
                 worded: dict[object, str] = {}  # code-list values repeat: word each reason once
-                for pos in r.result.get("unexpected_index_list") or []:
-                    pos = int(pos)
-                    message = known.get(pos)
+                unexpected = np.asarray(r.result.get("unexpected_index_list") or [], dtype=np.int64)
+                for at, k in zip(unexpected.tolist(),
+                                 (np.searchsorted(starts, unexpected, side="right") - 1).tolist(), strict=True):
+                    pos = at - int(starts[k])
+                    message = derived[k].reasons.get((rule, column), {}).get(pos)
                     if message is None:
+                        values = derived[k].normalised.get(column)
                         value = None if values is None else _value(values, pos)
                         message = worded.get(value)
                         if message is None:
                             message = worded[value] = self._native_reason(rule, column, value)
-                    hits[pos].append(RuleFailure(rule, column, message))
+                    hits[k][pos].append(RuleFailure(rule, column, message))
+        return [self._assemble(chunk, d, h) for chunk, d, h in zip(chunks, derived, hits, strict=True)]
 
+    def _assemble(self, chunk: pd.DataFrame, derived: Derived,
+                  hits: dict[int, list[RuleFailure]]) -> ChunkResult:
+        """One chunk's result from its failures: the rejected rows with their raw values, the valid
+        ones normalised."""
+        n = derived.n
         positions = np.fromiter(sorted(hits), dtype=np.int64, count=len(hits))
         raw = self._raw_texts(chunk, positions)
         rejected: list[Rejection] = []
