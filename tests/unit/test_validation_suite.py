@@ -317,9 +317,14 @@ def test_suite_declares_the_gx_expectations() -> None:
     assert by_rule[("status_value", "status")] == "ExpectColumnValuesToBeInSet"
     assert by_rule[("licence_not_in_catalogue", "licence_name")] == "ExpectColumnValuesToBeInSet"
     assert by_rule[("mobile_format", "contact_mobile")] == "ExpectColumnValuesToMatchRegex"
-    assert {r for r, _ in by_rule} >= {"resident_id_check", "uscc_check", "holder_type_mismatch",
-                                        "expiry_before_issue", "duplicate_licence_no",
-                                        "date_format:expiry_date", "date_implausible:expiry_date"}
+    # what derivation decided, as one expectation on the conjunction of its checks
+    (derived,) = [e for e in suite.expectations if e.meta["rule"] == "derived"]
+    assert (type(derived).__name__, derived.column, list(derived.value_set)) == (
+        "ExpectColumnValuesToBeInSet", "ok__derived", [True])
+    assert {c.split(" ")[0] for c in derived.meta["checks"]} >= {
+        "resident_id_check", "uscc_check", "holder_type_mismatch", "expiry_before_issue",
+        "duplicate_licence_no", "date_format:expiry_date", "date_implausible:expiry_date"}
+    assert len(suite.expectations) == len(REQUIRED_COLUMNS) + 5
 
 
 def test_vectorised_id_checks_agree_with_rules_py(validator: Validator) -> None:
