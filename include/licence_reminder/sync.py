@@ -196,8 +196,6 @@ def run(ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue, 
 
 def _extract(merge: Merge, ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue,
              plan: SyncPlan, *, today: dt.date) -> tuple[StageStats, Any]:
-    import pyarrow as pa
-
     from licence_reminder.extract import stream_chunks
 
     index = None
@@ -221,8 +219,8 @@ def _extract(merge: Merge, ledger: Engine, source: Engine, dept: Department, cat
     _hand_over(merge, stager.flush())
     stats = stager.stats
     if index is not None:
-        seen = pa.array(list(stager.validator.licence_nos), type=pa.string())
-        stats.vanished, keys = stage_vanished(plan, index, seen, max_share=dept.source.sync.max_vanished_share,
+        stats.vanished, keys = stage_vanished(plan, index, stager.validator.licence_nos,
+                                              max_share=dept.source.sync.max_vanished_share,
                                               bulk=merge.bulk, folder=merge.folder)
         merge.add([keys])
     stats.watermark_to = stager.max_wm.isoformat(sep=" ") if stager.max_wm else None
