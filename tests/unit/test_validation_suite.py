@@ -414,3 +414,19 @@ def test_free_text_that_cannot_be_kept_is_rejected_without_quoting_it(validator:
     assert failure.rule.startswith("text_value:") and says in failure.message
     assert not any(str(v) in failure.message for v in values.values())
     assert list(result.valid["licence_no"]) == ["T2"]
+
+
+def test_seen_numbers_confirm_a_key_match_on_the_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Licence numbers are kept as 64-bit keys; two numbers sharing a key are still told apart."""
+    import numpy as np
+    import pyarrow as pa
+
+    from licence_reminder.validation import suite
+
+    seen = suite.SeenNumbers(["A1", "B2"])
+    assert seen.contains(pa.array(["B2", "C3", "A1"])).tolist() == [True, False, True]
+    monkeypatch.setattr(suite, "number_keys", lambda values: np.zeros(len(values), dtype=np.uint64))
+    colliding = suite.SeenNumbers(["A1", "B2"])
+    colliding.add(pa.array(["D4"]))
+    assert colliding.contains(pa.array(["B2", "C3", "D4", "E5"])).tolist() == [True, False, True, False]
+    assert sorted(colliding.all().to_pylist()) == ["A1", "B2", "D4"]
