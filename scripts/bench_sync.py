@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
@@ -103,11 +104,16 @@ def seed(src_db: str, rows: int) -> None:
 
 class TreeMemory(threading.Thread):
     """Samples the proportional set size (PSS) of this process and all its descendants: shared
-    pages are split between the processes sharing them, so the sum is what the sync really holds."""
+    pages are split between the processes sharing them, so the sum is what the sync really holds.
 
-    def __init__(self) -> None:
+    Reading a process's PSS makes the kernel walk its page tables: at five samples a second over
+    three processes that took a fifth of a core, so the timed runs go without it and the memory
+    is measured in runs of their own."""
+
+    def __init__(self, interval: float = 0.2) -> None:
         super().__init__(daemon=True)
         self.peak = 0
+        self.interval = interval
 
     def run(self) -> None:
         import psutil
@@ -119,7 +125,7 @@ class TreeMemory(threading.Thread):
                 with contextlib.suppress(psutil.Error):
                     total += proc.memory_full_info().pss
             self.peak = max(self.peak, total)
-            time.sleep(0.5)
+            time.sleep(self.interval)
 
 
 def naive_sync(src_db: str, ledger_db: str, dept: Department) -> None:
@@ -157,8 +163,6 @@ def naive_sync(src_db: str, ledger_db: str, dept: Department) -> None:
 
 
 def measure(src_db: str, ledger_db: str, rows: int, *, naive: bool = True) -> None:
-    tree = TreeMemory()
-    tree.start()
     src, ledger = engine_from_url(url(src_db)), engine_from_url(url(ledger_db))
     schema.upgrade(ledger)
 
@@ -183,9 +187,9 @@ def measure(src_db: str, ledger_db: str, rows: int, *, naive: bool = True) -> No
     print(f"   split_column {dept.source.sync.split_column}, workers {dept.source.sync.workers}, "
           f"chunk_size {dept.source.sync.chunk_size:,}")
 
-    def run(run_id: str, full: bool) -> sync.RunResult:
-        plan = sync.start_run(ledger, dept, run_id=run_id, logical_date=TODAY, force_full=full)
-        result = sync.run(ledger, src, dept, cat, plan, today=TODAY)
+    def run(run_id: str, full: bool, into: Any = ledger) -> sync.RunResult:
+        plan = sync.start_run(into, dept, run_id=run_id, logical_date=TODAY, force_full=full)
+        result = sync.run(into, src, dept, cat, plan, today=TODAY)
         t = result.timings
         print(f"   read and validated {t['read_validate']:.2f} s (loading meanwhile), then loading "
               f"what was queued {t['loading']:.2f} s, merge and commit {t['merge']:.2f} s")
@@ -206,6 +210,21 @@ def measure(src_db: str, ledger_db: str, rows: int, *, naive: bool = True) -> No
     print(f"   read {result.stats.rows_read:,}, updated {result.published.updated:,}")
     limits.append(timed("engine limit again, after the syncs", engine_limit)[0])
     base = min(limits)  # the engine at its best in this run: the stricter ratio
+
+    print("memory: the full sync and the reconciliation again, into a new ledger, sampled")
+    tree = TreeMemory()
+    tree.start()
+    memory_db = f"{ledger_db}_m"
+    mysql(f"CREATE DATABASE {memory_db} CHARACTER SET utf8mb4")
+    try:
+        second = engine_from_url(url(memory_db))
+        schema.upgrade(second)
+        sync.register_department(second, dept, cat)
+        timed("   full sync (sampled)", lambda: run("m:full", True, second))
+        timed("   full reconciliation (sampled)", lambda: run("m:recon", True, second))
+        second.dispose()
+    finally:
+        mysql(f"DROP DATABASE IF EXISTS {memory_db}")
     print(f"\nengine limit {limits[0]:.2f} s and {limits[1]:.2f} s; ratios below are to the faster")
     print(f"rows/s: engine limit {rows / base:,.0f}; naive reference {rows / naive_secs:,.0f}; "
           f"full sync {rows / full:,.0f}; full reconciliation {rows / recon:,.0f}")

@@ -411,12 +411,35 @@ class LedgerIndex:
         return held, same
 
     def gone(self, seen: pa.Array) -> list[str]:
-        """The licences the ledger holds active (not vanished) that are not in ``seen``."""
+        """The licences the ledger holds active (not vanished) that are not in ``seen``: by key
+        (a licence whose key the extract lacks is gone), each key match then confirmed on the
+        number, column-wise."""
         import numpy as np
+        import pyarrow as pa
         import pyarrow.compute as pc
 
-        found = pc.is_in(self.numbers, value_set=seen).to_numpy(zero_copy_only=False)
-        return self.numbers.filter(np.asarray(~found & ~self.vanished)).to_pylist()
+        active = np.flatnonzero(~self.vanished)
+        if not len(active):
+            return []
+        keys = number_keys(seen)
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        mine = number_keys(self.numbers.take(pa.array(active)))
+        at = np.minimum(np.searchsorted(keys, mine), max(len(keys) - 1, 0))
+        matched = (keys[at] == mine) if len(keys) else np.zeros(len(active), dtype=bool)
+        same = np.zeros(len(active), dtype=bool)
+        if matched.any():
+            rows, there = active[matched], order[at[matched]]
+            same[matched] = np.asarray(pc.equal(self.numbers.take(pa.array(rows)),
+                                                seen.take(pa.array(there))), dtype=bool)
+            # a key two numbers share (or the extract holds twice): the first one found may be
+            # the other number; ask the strings themselves
+            unsure = np.flatnonzero(matched & ~same)
+            if len(unsure):
+                doubt = set(self.numbers.take(pa.array(active[unsure])).to_pylist())
+                present = set(seen.filter(pc.is_in(seen, value_set=pa.array(sorted(doubt)))).to_pylist())
+                same[unsure] = [n in present for n in self.numbers.take(pa.array(active[unsure])).to_pylist()]
+        return self.numbers.take(pa.array(active[~same])).to_pylist()
 
     @property
     def active(self) -> int:
