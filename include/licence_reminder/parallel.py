@@ -257,20 +257,28 @@ def _worker(pipe: Pipe, split_range: SplitRange, ledger: Engine, source: Engine,
         ledger.dispose(close=False)
         source.dispose(close=False)
         pipe.send(("numbers", _numbers_in_range(source, dept, plan, split_range)))
-        first_row, seen_before, held = pipe.recv()
-        stager = sync.ChunkStager(ledger, dept, catalogue, plan, today=today, bulk=bulk, folder=folder,
-                                  first_row=first_row, seen_before=seen_before, index=index)
-        stager.validator.source_duplicates.update(held)  # no source: the parent asked about duplicates
+        stager: sync.ChunkStager | None = None
+
+        def validating() -> sync.ChunkStager:  # the parent's answer is awaited only once a chunk is read
+            nonlocal stager
+            if stager is None:
+                first_row, seen_before, held = pipe.recv()
+                stager = sync.ChunkStager(ledger, dept, catalogue, plan, today=today, bulk=bulk,
+                                          folder=folder, first_row=first_row, seen_before=seen_before,
+                                          index=index)
+                stager.validator.source_duplicates.update(held)  # the parent asked about duplicates
+            return stager
+
         def hand_over(ready: list[list[Any]]) -> None:
             for items in ready:
                 permits.acquire()  # given back by the parent once the chunk is loaded
                 pipe.send(("chunk", items))
 
         for chunk in stream_chunks(source, dept, watermark=plan.read_after, split_range=split_range):
-            hand_over(stager.add(chunk))
-        hand_over(stager.flush())
-        pipe.send(("done", (stager.stats, stager.max_wm, stager.rejections_kept,
-                            stager.validator.totals)))
+            hand_over(validating().add(chunk))
+        done = validating()
+        hand_over(done.flush())
+        pipe.send(("done", (done.stats, done.max_wm, done.rejections_kept, done.validator.totals)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the run
         error_class = exc.__class__ if isinstance(exc, (PermanentError, TransientError)) else RuntimeError
         pipe.send(("error", (error_class, redact_values(f"{type(exc).__name__}: {exc}"))))

@@ -262,7 +262,7 @@ def stage_vanished(plan: SyncPlan, index: staging.LedgerIndex, seen: Any, *, max
 
 #: chunks made ready (validated, written to files) but not yet loaded: what the producers may
 #: run ahead of the loading, in memory and on disk
-_CHUNKS_AHEAD = 3
+_CHUNKS_AHEAD = 2
 
 
 class Merge:
