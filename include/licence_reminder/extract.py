@@ -272,10 +272,12 @@ def blocks(conn: Connection, query: str, params: dict[str, Any], chunk_size: int
     try:
         with dialect.times_as_text(dbapi_conn):
             if dialect.name == "mysql" and mysql_stream.supported(dbapi_conn):
+                reader = mysql_stream.execute(dbapi_conn, str(compiled), values, chunk_size)
                 try:
-                    for chunk in mysql_stream.execute(dbapi_conn, str(compiled), values, chunk_size):
+                    for chunk in reader:
                         yield Block(chunk.names, columns=chunk.columns)
-                except BaseException:  # stopped mid-result, the reader closed the socket
+                except BaseException:  # stopped mid-result: the reader closes the socket
+                    reader.close()
                     if not mysql_stream.is_open(dbapi_conn):
                         conn.invalidate()
                     raise

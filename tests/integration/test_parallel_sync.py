@@ -192,6 +192,36 @@ def test_failing_worker_fails_the_run_and_leaves_the_ledger(world, monkeypatch: 
 
 
 @pytest.mark.mariadb
+def test_a_load_refused_part_way_leaves_the_ledger_and_staging_as_they_were(world, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """New licences go into the ledger chunk by chunk, on the run's loader thread, inside its one
+    transaction: the server refusing a later chunk rolls back the ones before it."""
+    from licence_reminder import staging
+    from licence_reminder.errors import PermanentError
+
+    source, (ledger, _) = world
+    dept = _department(2)
+    real_load, loaded = staging.load, []
+
+    def load(conn, staged, constants):  # type: ignore[no-untyped-def]
+        if staged.table == "ledger" and len(loaded) == 3:
+            raise PermanentError("loading ledger in the ledger database rejected values: Data too long")
+        real_load(conn, staged, constants)
+        loaded.append(staged.table)
+
+    monkeypatch.setattr(staging, "load", load)
+    with pytest.raises(PermanentError, match="Data too long"):
+        _run(ledger, source, dept, "refused")
+    assert loaded.count("ledger") >= 3  # some chunks were in
+    with ledger.connect() as conn:
+        for table in ("ledger", "ledger_history", "quarantine", "staging_licence", "staging_rejection",
+                      "staging_key", "sync_watermark"):
+            assert conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar() == 0, table
+    monkeypatch.setattr(staging, "load", real_load)
+    assert _run(ledger, source, dept, "again").rows_read == 700
+    assert _state(ledger)["ledger"]
+
+
+@pytest.mark.mariadb
 def test_server_without_local_infile_stages_by_insert(world, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
     """MySQL 8 ships with local_infile off: the sync must leave the same ledger, only slower, and
     say why it is slower."""
