@@ -1,6 +1,6 @@
 """Benchmark: a department's sync into the MariaDB ledger against the engine's own limit.
 
-    python scripts/bench_sync.py [--rows 1000000] [--buffer-pool 1G]
+    python scripts/bench_sync.py [--rows 1000000] [--buffer-pool 1G] [--redo-log 512M] [--no-naive]
 
 In one run, on the same machine: (1) the `mariadb` client dumping the source table plus LOAD DATA
 of that dump into a copy — the engine's limit; for scale, the naive approach the issue names
@@ -11,10 +11,10 @@ incremental sync with 1% of rows changed. The department is the demo `scjgj` as 
 sync split over 2 worker processes by the source's primary key). Prints rows/s, ratios and peak
 RSS. Needs MariaDB on 127.0.0.1 (root, no password). Not a test.
 
-``--buffer-pool`` sets the server's InnoDB buffer pool for the run (as docker-compose.yaml does
-for production; the default 128 MiB is far smaller than ledger, history and staging) and puts
-the old size back afterwards: the engine limit is measured with the same setting. ``0`` leaves
-the server as it is.
+``--buffer-pool`` and ``--redo-log`` set the server's InnoDB buffer pool and redo log for the run
+(1 GiB and 512 MiB, as docker-compose.yaml gives the ledger; the defaults, 128 MiB and 96 MiB,
+are far smaller than a ledger and a run of a million rows) and put the old sizes back
+afterwards: the engine limit is measured with the same settings. ``0`` leaves the server as is.
 
 The source is generated in one child process and measured in another: Linux keeps a process's peak
 RSS across fork and exec, so a measuring process forked from the generator would report the
@@ -61,21 +61,22 @@ def server_variable(name: str) -> str:
 
 
 @contextlib.contextmanager
-def buffer_pool(size: str):  # type: ignore[no-untyped-def]
-    """The InnoDB buffer pool at ``size`` (dynamic in MariaDB 10.11) for the block, then as it was."""
+def server_setting(variable: str, size: str, what: str):  # type: ignore[no-untyped-def]
+    """The server's ``variable`` at ``size`` (dynamic in MariaDB 10.11) for the block, then as it
+    was; ``0`` leaves it as it is."""
     if size in ("", "0"):
         yield
         return
-    before = server_variable("innodb_buffer_pool_size")
+    before = server_variable(variable)
     units = {"K": 2**10, "M": 2**20, "G": 2**30}
     wanted = int(size[:-1]) * units[size[-1].upper()] if size[-1].upper() in units else int(size)
-    mysql(f"SET GLOBAL innodb_buffer_pool_size = {wanted}")
-    print(f"InnoDB buffer pool for this run: {int(server_variable('innodb_buffer_pool_size')) / 2**20:,.0f} MiB "
+    mysql(f"SET GLOBAL {variable} = {wanted}")
+    print(f"{what} for this run: {int(server_variable(variable)) / 2**20:,.0f} MiB "
           f"(was {int(before) / 2**20:,.0f} MiB; put back afterwards)", flush=True)
     try:
         yield
     finally:
-        mysql(f"SET GLOBAL innodb_buffer_pool_size = {int(before)}")
+        mysql(f"SET GLOBAL {variable} = {int(before)}")
 
 
 def url(db: str) -> str:
@@ -244,6 +245,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--buffer-pool", default="1G", help="InnoDB buffer pool for the run (0: as is)")
+    ap.add_argument("--redo-log", default="512M", help="InnoDB redo log size for the run (0: as is)")
     ap.add_argument("--no-naive", action="store_true", help="skip the naive reference (a minute at 1M rows)")
     ap.add_argument("--keep-source", metavar="DB",
                     help="seed the source into DB and keep it, or reuse it if it holds --rows rows")
@@ -265,7 +267,8 @@ def main() -> int:
     try:
         if not reuse:
             subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--seed", src_db], check=True)
-        with buffer_pool(args.buffer_pool):
+        with server_setting("innodb_buffer_pool_size", args.buffer_pool, "InnoDB buffer pool"), \
+                server_setting("innodb_log_file_size", args.redo_log, "InnoDB redo log"):
             subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--measure", src_db, ledger_db,
                             *(["--no-naive"] if args.no_naive else [])], check=True)
     finally:
