@@ -110,10 +110,7 @@ def extract_in_parallel(merge: Merge, index: LedgerIndex | None, ledger: Engine,
                 if wm is not None and (max_wm is None or wm > max_wm):
                     max_wm = wm
         finally:
-            for proc in procs:  # after a failure the others stop at once
-                if proc.is_alive():
-                    proc.terminate()
-                proc.join()
+            _stop(procs)
     if index is not None and not ranges:  # an empty extract: every active licence vanished
         stats.vanished, keys = sync.stage_vanished(plan, index, _all(read),
                                                    max_share=dept.source.sync.max_vanished_share,
@@ -179,6 +176,19 @@ def _integer(dept: Department, value: Any) -> int:
         f"{dept.source.sync.split_column!r} must hold integers, such as the register's primary key, "
         f"but the extract returns {type(value).__name__} values; name an integer column or remove "
         f"split_column")
+
+
+def _stop(procs: list[Any]) -> None:
+    """After a failure the other workers stop at once (one may be waiting for a chunk's turn
+    that no longer comes); a worker that outlives a few seconds of SIGTERM is killed."""
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
 
 
 def _start(ranges: list[SplitRange], *args: Any) -> tuple[list[Pipe], list[Any]]:
@@ -250,8 +260,14 @@ def _results(pipes: list[Pipe], procs: list[Any], merge: Merge) -> list[Any]:
 def _worker(pipe: Pipe, split_range: SplitRange, ledger: Engine, source: Engine,
             dept: Department, catalogue: Catalogue, plan: SyncPlan, today: dt.date,
             bulk: bool, folder: Path, permits: Any, index: LedgerIndex | None) -> None:
+    import os
+    import signal
+
     from licence_reminder import sync
 
+    # the task's own handlers (Airflow's) came with the fork: SIGTERM from the parent must end a worker
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = os.getppid()
     try:
         # fresh pools: the inherited ones hold the parent's sockets (close=False leaves them be)
         ledger.dispose(close=False)
@@ -271,7 +287,9 @@ def _worker(pipe: Pipe, split_range: SplitRange, ledger: Engine, source: Engine,
 
         def hand_over(ready: list[list[Any]]) -> None:
             for items in ready:
-                permits.acquire()  # given back by the parent once the chunk is loaded
+                while not permits.acquire(timeout=1):  # given back by the parent once it is loaded
+                    if os.getppid() != parent:  # the parent is gone (killed): nobody will
+                        raise TransientError("the sync's parent process ended")
                 pipe.send(("chunk", items))
 
         for chunk in stream_chunks(source, dept, watermark=plan.read_after, split_range=split_range):

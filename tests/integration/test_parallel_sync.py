@@ -192,6 +192,57 @@ def test_failing_worker_fails_the_run_and_leaves_the_ledger(world, monkeypatch: 
 
 
 @pytest.mark.mariadb
+def test_a_failing_worker_stops_the_other_one_even_when_it_waits_for_its_turn(world, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """One chunk ahead of the loading: the worker that did not fail is waiting for a turn that
+    never comes. A task process whose SIGTERM handler ignores the signal (Airflow installs its
+    own) must still not hang: workers take SIGTERM's default, and are killed if they outlive it."""
+    import signal
+    import time
+
+    from licence_reminder import staging
+    from licence_reminder.errors import PermanentError
+
+    source, (ledger, _) = world
+    dept = _department(2)
+    monkeypatch.setattr(sync, "_CHUNKS_AHEAD", 1)
+    real_prepare = staging.prepare
+
+    def prepare(table, frame, **kw):  # type: ignore[no-untyped-def]
+        if table == "ledger" and frame["licence_no"].str.endswith("0500").any():  # in the 2nd range
+            raise PermanentError("refused")
+        return real_prepare(table, frame, **kw)
+
+    monkeypatch.setattr(staging, "prepare", prepare)
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        started = time.monotonic()
+        with pytest.raises(PermanentError, match="refused"):
+            _run(ledger, source, dept, "stuck")
+        assert time.monotonic() - started < 30
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_worker_that_ignores_sigterm_is_killed() -> None:
+    import multiprocessing
+    import signal
+    import time
+
+    from licence_reminder.parallel import _stop
+
+    def stubborn() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        time.sleep(60)
+
+    proc = multiprocessing.get_context("fork").Process(target=stubborn)
+    proc.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    _stop([proc])
+    assert not proc.is_alive() and time.monotonic() - started < 10
+
+
+@pytest.mark.mariadb
 def test_a_load_refused_part_way_leaves_the_ledger_and_staging_as_they_were(world, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """New licences go into the ledger chunk by chunk, on the run's loader thread, inside its one
     transaction: the server refusing a later chunk rolls back the ones before it."""
