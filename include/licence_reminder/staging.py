@@ -179,18 +179,6 @@ def _tsv_fields(frame: pd.DataFrame, texts: Texts | None) -> list[pa.Array]:
     return fields
 
 
-def tsv_bytes(frame: pd.DataFrame, texts: Texts | None = None) -> bytes:
-    """The frame as LOAD DATA reads it: tab-separated, \\N for null, backslash escapes, UTF-8.
-    ``texts`` are columns already made text (for the row hash), not made again."""
-    import io
-
-    if frame.empty:
-        return b""
-    out = io.BytesIO()
-    _write_rows(_tsv_fields(frame, texts), "\t", out)
-    return out.getvalue()
-
-
 # --- loading ------------------------------------------------------------------------------------
 
 #: server (URL without password) -> whether it accepts LOAD DATA LOCAL, asked once per process

@@ -29,7 +29,7 @@ from licence_reminder.validation.rules import TEXT_LIMITS
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
-    from sqlalchemy import Connection, Engine
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
