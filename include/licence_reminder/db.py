@@ -185,6 +185,11 @@ def engine_from_url(url: str, **kwargs: Any) -> Engine:
 
         return engine
     if url.startswith("mysql"):
+        # Departments sync into one ledger at the same time, each run one long transaction. Under
+        # InnoDB's REPEATABLE READ, INSERT ... SELECT share-locks every row it scans (the other
+        # runs' uncommitted staged rows too) and gap locks hold up the other runs' inserts: two
+        # departments starting or merging together deadlocked. PostgreSQL reads committed anyway.
+        kwargs.setdefault("isolation_level", "READ COMMITTED")
         kwargs.setdefault("connect_args", {}).setdefault("local_infile", True)
         kwargs["connect_args"].setdefault("connect_timeout", 10)
     if url.startswith("postgresql"):
