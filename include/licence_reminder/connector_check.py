@@ -50,8 +50,9 @@ def check(
             say(f"      - {problem}")
         return 2
     say(f"ok    department file {path}: {dept.code} {dept.name} (region {dept.region_code})")
+    folder = catalogue_dir or Settings.from_env().catalogue_dir
     try:
-        catalogue = catalogue_for(dept.code, catalogue_dir or Settings.from_env().catalogue_dir)
+        catalogue = catalogue_for(dept.code, folder)
     except RegistryError as exc:
         say(f"FAIL  catalogue {exc.path}")
         for problem in exc.problems:
@@ -59,7 +60,8 @@ def check(
         say("      (catalogues are read from LR_CATALOGUE_DIR, default include/registry/catalogues; "
             "--catalogue-dir names another folder)")
         return 2
-    say(f"ok    catalogue: {len(catalogue.entries)} licence kinds")
+    # which file: a copy of the department file kept elsewhere still reads the registry's catalogue
+    say(f"ok    catalogue {Path(folder) / f'{dept.code}.yaml'}: {len(catalogue.entries)} licence kinds")
 
     from licence_reminder.db import connection_url, engine_from_url, get_airflow_connection
 
@@ -163,5 +165,13 @@ def _report_rejections(totals: Counter[str], rejections: list[Any], say: Callabl
         say(f"      {count:>7}  {rule}")
         for ex in examples.get(rule, []):
             where = f"source key {ex['source_key']}" if ex.get("source_key") else f"extract row {ex.get('row_number')}"
-            say(f"               e.g. {where} licence {ex.get('licence_no') or '-'}: "
-                f"{ex.get('reason', '')}")
+            values = ", ".join(f"{c} {_shown(ex.get(c))}" for c in ex.get("columns", []) if c != "licence_no")
+            say(f"               e.g. {where} licence {ex.get('licence_no') or '-'}"
+                f"{f' ({values})' if values else ''}: {ex.get('reason', '')}")
+
+
+def _shown(value: Any) -> str:
+    """A masked example value as the report shows it: quoted, empty and missing told apart."""
+    if value is None:
+        return "missing"
+    return repr(value) if str(value).strip() else "empty"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,9 @@ def test_reports_rejections_masked_and_exits_1(source: list) -> None:
     assert check(DEPTS / "scjgj.yaml", limit=1000, today=dt.date(2026, 11, 24), out=out) == 1
     text = out.getvalue()
     assert "120 rows read" in text and "mobile_format" in text and "uscc_check" in text
+    assert re.search(r"ok    catalogue \S*catalogues/scjgj\.yaml: \d+ licence kinds", text), text
+    # each example shows the value its rule refused, masked
+    assert re.search(r"e\.g\. .*\(contact_mobile ('\d*\*+\d*'|empty|missing)\): ", text), text
     for r in source:
         assert r.native["lxdh"] not in text and r.native["fzrsfzh"] not in text
 

@@ -16,7 +16,7 @@ from licence_reminder.masking import mask_record
 from licence_reminder.records import CANONICAL_COLUMNS, SOURCE_KEY
 
 if TYPE_CHECKING:
-    from licence_reminder.validation.suite import Rejection
+    from licence_reminder.validation.suite import Rejection, RuleFailure
 
 _TOTAL_KEYS = frozenset({"rows", "valid", "rejected"})
 
@@ -122,14 +122,16 @@ def collect_examples(rejections: Iterable[Rejection],
     out: dict[str, list[dict[str, Any]]] = {}
     for rej in rejections:
         masked = mask_record(dict(rej.raw))
-        by_rule: dict[str, list[str]] = {}
+        by_rule: dict[str, list[RuleFailure]] = {}
         for f in rej.failures:
-            by_rule.setdefault(f.rule, []).append(f.message)
-        for rule, messages in by_rule.items():
+            by_rule.setdefault(f.rule, []).append(f)
+        for rule, failures in by_rule.items():
             bucket = out.setdefault(rule, [])
             if len(bucket) < per_rule:
-                reason = "; ".join(messages)
-                bucket.append({"row_number": rej.row_number, "reason": reason, **masked})
+                reason = "; ".join(f.message for f in failures)
+                columns = list(dict.fromkeys(f.column for f in failures if f.column in masked))
+                bucket.append({"row_number": rej.row_number, "reason": reason, **masked,
+                               "columns": columns})
     return out
 
 
