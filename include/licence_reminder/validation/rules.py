@@ -204,7 +204,7 @@ def _from_text(raw: str, tz: str) -> tuple[dt.date, dt.datetime]:
     if not s:
         raise ValueError("no date given")
     if _ZERO_DATE.fullmatch(s):
-        raise ValueError(f"{_shown(raw.strip())} is a zero date (MySQL 0000-00-00)")
+        raise ValueError(f"{_shown(raw.strip())} is a zero date (no real day: a placeholder for a missing date)")
     m = _DATE_FORMS.fullmatch(s)
     if m is None:
         if s in _OPEN_ENDED:
