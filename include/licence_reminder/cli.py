@@ -7,6 +7,7 @@
     quarantine --dept CODE     a department's rejected rows: every rule failed, values masked
     catalogue publish          public web pages + CSV/XLSX of every catalogue (attachment 1)
     ledger export              the ledger as XLSX (attachment 2), IDs and mobiles masked
+    department retire CODE     take a department whose file was removed out of the reminders
 
 The ledger database is the Airflow connection named by LR_LEDGER_CONN_ID (default
 ``licence_ledger``), or ``--url`` for a SQLAlchemy URL.
@@ -215,6 +216,32 @@ def cmd_ledger_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_department_retire(args: argparse.Namespace) -> int:
+    from licence_reminder.sync import retire_department
+
+    code = args.code
+    registry = Path(args.registry_dir or Settings.from_env().registry_dir)
+    if (registry / f"{code}.yaml").exists():
+        print(f"{registry / f'{code}.yaml'} is still registered: its DAG would load the licences "
+              "again. Remove the file first (and its catalogue), then retire.", file=sys.stderr)
+        return 2
+    engine = _ledger(args)
+    if _unknown_department(engine, code):
+        return 2
+    done = retire_department(engine, code, commit=args.yes)
+    verb = "" if args.yes else "would be "
+    print(f"department {code}: {done.vanished} licence(s) {verb}marked vanished (kept, never "
+          f"reminded), {done.reminders_cancelled} unsent reminder(s) and {done.messages_cancelled} "
+          f"queued message(s) {verb}cancelled, {done.quarantine_closed} open quarantine entr(ies) "
+          f"{verb}closed, its watermark {verb}forgotten")
+    if not args.yes:
+        print("nothing changed: run again with --yes to retire it", file=sys.stderr)
+        return 1
+    print(f"recorded as run {done.run_id}; should the department return, its first run is full "
+          "and brings its licences back")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="licence_reminder.cli", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -272,6 +299,21 @@ def main(argv: list[str] | None = None) -> int:
                           "证照编号 (licence number) and 状态 (status)")
     exp.add_argument("--url")
     exp.set_defaults(func=cmd_ledger_export)
+
+    dep = sub.add_parser("department", help="departments").add_subparsers(dest="cmd", required=True)
+    ret = dep.add_parser(
+        "retire", help="take a removed department out of the reminders",
+        description="For a department whose file has been removed from the registry: mark its "
+                    "licences vanished (kept, with history, never reminded), cancel its unsent "
+                    "reminders and messages, close its open quarantine entries, forget its "
+                    "watermark. Without --yes, says what would change and changes nothing "
+                    "(exit 1).")
+    ret.add_argument("code")
+    ret.add_argument("--yes", action="store_true", help="do it")
+    ret.add_argument("--registry-dir", type=Path, default=None,
+                     help="folder of department files (default: LR_REGISTRY_DIR or include/registry/departments)")
+    ret.add_argument("--url")
+    ret.set_defaults(func=cmd_department_retire)
 
     args = parser.parse_args(argv)
     try:

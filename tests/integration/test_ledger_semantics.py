@@ -726,3 +726,50 @@ def test_values_too_long_for_the_ledger_are_quarantined_not_fatal(engines) -> No
     assert set(rows) == {"text_value:licence_no", "text_value:holder_name"}
     assert json.loads(rows["text_value:licence_no"].raw_values)["licence_no"] == long_no[:-1] + "0002"
     assert json.loads(rows["text_value:holder_name"].raw_values)["holder_name"].endswith("… (30000 characters)")
+
+
+@pytest.mark.mariadb
+def test_a_retired_department_is_never_reminded_and_comes_back_whole(engines, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from licence_reminder import cli
+
+    ledger, source = engines
+    url = ledger.url.render_as_string(False)
+    put(source, licence("R0001", 30), licence("R0002", 30), licence("R0003", 30, contact_mobile="1380"))
+    run_sync(ledger, source, full=True)
+    plan_day(ledger, TODAY)
+    assert reminders(ledger) == {("R0001", 1): "planned", ("R0002", 1): "planned"}
+    registry = tmp_path / "departments"
+    registry.mkdir()
+    (registry / "testdept.yaml").write_text("code: testdept\n")
+    args = ["department", "retire", "testdept", "--url", url, "--registry-dir", str(registry)]
+    assert cli.main(args) == 2  # its file is still registered
+    assert "testdept.yaml is still registered" in capsys.readouterr().err
+    (registry / "testdept.yaml").unlink()
+    before = q(ledger, "SELECT licence_no, vanished_at FROM ledger ORDER BY licence_no")
+
+    assert cli.main(args) == 1  # says what it would do, does nothing
+    assert "2 licence(s) would be marked vanished" in capsys.readouterr().out
+    assert q(ledger, "SELECT licence_no, vanished_at FROM ledger ORDER BY licence_no") == before
+    assert q(ledger, "SELECT COUNT(*) FROM sync_run WHERE mode = 'retire'") == [(0,)]
+
+    assert cli.main([*args, "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "2 licence(s) marked vanished" in out and "2 unsent reminder(s)" in out
+    assert "1 open quarantine entr(ies) closed" in out
+    assert all(r.vanished_at is not None for r in q(ledger, "SELECT vanished_at FROM ledger"))
+    assert set(reminders(ledger).values()) == {"cancelled"}
+    assert q(ledger, "SELECT COUNT(*) FROM quarantine WHERE resolved_at IS NULL") == [(0,)]
+    assert q(ledger, "SELECT COUNT(*) FROM sync_watermark") == [(0,)]
+    assert [tuple(r) for r in q(ledger, "SELECT mode, status, vanished FROM sync_run WHERE mode = 'retire'")] \
+        == [("retire", "success", 2)]
+    assert q(ledger, "SELECT COUNT(*) FROM ledger_history WHERE change_kind = 'vanish'") == [(2,)]
+    plan_day(ledger, TODAY + dt.timedelta(days=1))
+    assert set(reminders(ledger).values()) == {"cancelled"}
+
+    # back in the registry: with no watermark its first run is full, and its licences return
+    plan = sync.start_run(ledger, DEPT, run_id="testdept:back", logical_date=TODAY + dt.timedelta(days=2))
+    assert plan.mode == "full"
+    sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY + dt.timedelta(days=2))
+    assert all(r.vanished_at is None for r in q(ledger, "SELECT vanished_at FROM ledger"))
+    plan_day(ledger, TODAY + dt.timedelta(days=2))
+    assert reminders(ledger) == {("R0001", 1): "planned", ("R0002", 1): "planned"}
