@@ -80,11 +80,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
                   f"{s.get('vanished', 0)} gone from the source") if s.get("status") == "success" else ""
         when = f" at {str(s['finished_at'])[:19]}" if s.get("finished_at") else ""
         finished = dt.datetime.fromisoformat(str(s["finished_at"])[:19]) if s.get("finished_at") else None
-        if finished is not None and local_now() - finished > dt.timedelta(hours=26):
-            when += " (over a day ago: is its DAG paused, or failing before it starts — a config-error?)"
-        print(f"  last sync   : {s.get('status', 'never')} ({s.get('mode', '-')}){when}, "
-              f"extracted {s.get('rows_read', 0)}, rejected {s.get('rows_rejected', 0)} "
-              f"[top reasons: {_top_reasons(s.get('counts_by_rule'))}]{merged}")
+        if s.get("mode") == "retire" and s.get("status") == "success":
+            print(f"  retired     :{when}: its licences are kept, marked gone, and not reminded")
+        else:
+            if finished is not None and local_now() - finished > dt.timedelta(hours=26):
+                when += " (over a day ago: is its DAG paused, or failing before it starts — a config-error?)"
+            print(f"  last sync   : {s.get('status', 'never')} ({s.get('mode', '-')}){when}, "
+                  f"extracted {s.get('rows_read', 0)}, rejected {s.get('rows_rejected', 0)} "
+                  f"[top reasons: {_top_reasons(s.get('counts_by_rule'))}]{merged}")
         if s.get("status") == "failed" and s.get("error"):
             why = redact_values(str(s["error"]))
             print(f"  why         : {why if len(why) <= 400 else why[:400].rsplit(' ', 1)[0] + ' …'}")
