@@ -55,6 +55,12 @@ def test_code_must_match_file_name(tmp_path: Path) -> None:
         load_department(write(tmp_path, "other.yaml", DEPT))
 
 
+def test_a_code_that_does_not_match_is_said_with_the_schema_s_problems(tmp_path: Path) -> None:
+    with pytest.raises(RegistryError) as err:
+        load_department(write(tmp_path, "other.yaml", DEPT.replace("contact: {name: 李工}\n", "")))
+    assert "field 'contact'" in str(err.value) and "'dept1' must equal the file name stem" in str(err.value)
+
+
 def test_bad_yaml_spoils_only_itself(tmp_path: Path) -> None:
     write(tmp_path, "dept1.yaml", DEPT)
     write(tmp_path, "zz.yaml", "code: [unclosed\n")
