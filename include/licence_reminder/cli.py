@@ -79,10 +79,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
         merged = (f"; inserted {s.get('inserted', 0)}, updated {s.get('updated', 0)}, "
                   f"{s.get('vanished', 0)} gone from the source") if s.get("status") == "success" else ""
         when = f" at {str(s['finished_at'])[:19]}" if s.get("finished_at") else ""
-        finished = dt.datetime.fromisoformat(str(s["finished_at"])[:19]) if s.get("finished_at") else None
         if s.get("mode") == "retire" and s.get("status") == "success":
             print(f"  retired     :{when}: its licences are kept, marked gone, and not reminded")
         else:
+            finished = dt.datetime.fromisoformat(str(s["finished_at"])[:19]) if s.get("finished_at") else None
             if finished is not None and local_now() - finished > dt.timedelta(hours=26):
                 when += " (over a day ago: is its DAG paused, or failing before it starts — a config-error?)"
             print(f"  last sync   : {s.get('status', 'never')} ({s.get('mode', '-')}){when}, "
@@ -140,7 +140,7 @@ def quarantine_count(engine: Any, dept_code: str, *, rule: str | None = None) ->
 
 
 _RESOLUTIONS = {"fixed": "fixed: seen valid", "gone": "gone: a full run no longer read the row",
-                None: "closed"}
+                "retired": "retired: the department was taken out", None: "closed"}
 
 
 def _unknown_department(engine: Any, code: str) -> bool:

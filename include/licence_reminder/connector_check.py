@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from licence_reminder.config import Settings
 from licence_reminder.errors import PermanentError, TransientError
-from licence_reminder.registry import Catalogue, Department, RegistryError, catalogue_for, load_department
+from licence_reminder.registry import Catalogue, Department, RegistryError, catalogue_for, catalogue_path, load_department
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -61,7 +61,7 @@ def check(
             "--catalogue-dir names another folder)")
         return 2
     # which file: a copy of the department file kept elsewhere still reads the registry's catalogue
-    say(f"ok    catalogue {Path(folder) / f'{dept.code}.yaml'}: {len(catalogue.entries)} licence kinds")
+    say(f"ok    catalogue {catalogue_path(dept.code, folder)}: {len(catalogue.entries)} licence kinds")
 
     from licence_reminder.db import connection_url, engine_from_url, get_airflow_connection
 
@@ -171,7 +171,10 @@ def _report_rejections(totals: Counter[str], rejections: list[Any], say: Callabl
 
 
 def _shown(value: Any) -> str:
-    """A masked example value as the report shows it: quoted, empty and missing told apart."""
+    """A masked example value as the report shows it: quoted and cut short as reasons quote
+    values, empty and missing told apart."""
+    from licence_reminder.validation.rules import quoted
+
     if value is None:
         return "missing"
-    return repr(value) if str(value).strip() else "empty"
+    return quoted(str(value)) if str(value).strip() else "empty"

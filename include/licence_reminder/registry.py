@@ -370,8 +370,12 @@ def scan_registry(folder: Path) -> list[RegistryEntry]:
     return entries
 
 
+def catalogue_path(code: str, folder: Path) -> Path:
+    return Path(folder) / f"{code}.yaml"
+
+
 def catalogue_for(code: str, folder: Path) -> Catalogue:
-    path = folder / f"{code}.yaml"
+    path = catalogue_path(code, folder)
     if not path.is_file():
         raise RegistryError(path, [f"no catalogue file for department {code!r}"])
     return load_catalogue(path)

@@ -74,7 +74,9 @@ def _run_one_after_the_other(ledger_url: str, sources: dict[str, str], run: str,
         catalogue = catalogue_for(code, ROOT / "include" / "registry" / "catalogues")
         sync.register_department(ledger, dept, catalogue)
         plan = sync.start_run(ledger, dept, run_id=f"{code}:{run}", logical_date=TODAY, force_full=full)
-        sync.run(ledger, engine_from_url(url), dept, catalogue, plan, today=TODAY)
+        source = engine_from_url(url)
+        sync.run(ledger, source, dept, catalogue, plan, today=TODAY)
+        source.dispose()
     ledger.dispose()
 
 

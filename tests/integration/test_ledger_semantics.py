@@ -767,6 +767,8 @@ def test_a_retired_department_is_never_reminded_and_comes_back_whole(engines, ca
     assert set(reminders(ledger).values()) == {"cancelled"}
     assert cli.main(["summary", "--url", url]) == 0
     assert "  retired     : at " in capsys.readouterr().out
+    assert cli.main(["quarantine", "--dept", "testdept", "--resolved", "--url", url]) == 0
+    assert "retired: the department was taken out" in capsys.readouterr().out
 
     # back in the registry: with no watermark its first run is full, and its licences return
     plan = sync.start_run(ledger, DEPT, run_id="testdept:back", logical_date=TODAY + dt.timedelta(days=2))

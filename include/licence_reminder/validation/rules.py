@@ -129,7 +129,7 @@ _ZERO_DATE = re.compile(r"0000([-/.]?)00\1(?:00)(?:[ T]+00:00(?::00(?:\.0+)?)?)?
 #: how registers write "valid with no end date"
 _OPEN_ENDED = frozenset({"长期", "长期有效", "永久", "永久有效", "无期限", "不限期", "无固定期限"})
 
-def _shown(text: str, limit: int = 32) -> str:
+def quoted(text: str, limit: int = 32) -> str:
     """A value of a non-personal column (date, code list, licence name) quoted in a reason.
 
     A mis-mapped column can still carry an ID number, a mobile or a name: those are not quoted.
@@ -204,14 +204,14 @@ def _from_text(raw: str, tz: str) -> tuple[dt.date, dt.datetime]:
     if not s:
         raise ValueError("no date given")
     if _ZERO_DATE.fullmatch(s):
-        raise ValueError(f"{_shown(raw.strip())} is a zero date (no real day: a placeholder for a missing date)")
+        raise ValueError(f"{quoted(raw.strip())} is a zero date (no real day: a placeholder for a missing date)")
     m = _DATE_FORMS.fullmatch(s)
     if m is None:
         if s in _OPEN_ENDED:
             raise ValueError(
-                f"{_shown(raw.strip())} means the licence does not expire, and a licence without an "
+                f"{quoted(raw.strip())} means the licence does not expire, and a licence without an "
                 f"expiry date gets no reminder: leave such rows out of the extract (a WHERE clause)")
-        raise ValueError(f"{_shown(raw.strip())} is not a recognised date format{_excel_hint(s)}")
+        raise ValueError(f"{quoted(raw.strip())} is not a recognised date format{_excel_hint(s)}")
     g = m.groupdict()
     y, mo, d = next((g[f"y{i}"], g[f"m{i}"], g[f"d{i}"]) for i in (1, 2, 3) if g[f"y{i}"])
     try:
@@ -220,7 +220,7 @@ def _from_text(raw: str, tz: str) -> tuple[dt.date, dt.datetime]:
         moment = dt.datetime(day.year, day.month, day.day, int(hh), int(mi), int(ss),
                              int((g["F"] or "0")[:6].ljust(6, "0")))
     except ValueError:
-        raise ValueError(f"{_shown(raw.strip())} is not a real date") from None
+        raise ValueError(f"{quoted(raw.strip())} is not a real date") from None
     if g["tz"]:
         off = g["tz"]
         if off == "Z":
@@ -228,7 +228,7 @@ def _from_text(raw: str, tz: str) -> tuple[dt.date, dt.datetime]:
         else:
             hh, mm = int(off[1:3]), int(off[-2:])
             if hh > 23 or mm > 59:
-                raise ValueError(f"{_shown(raw.strip())} has an impossible UTC offset")
+                raise ValueError(f"{quoted(raw.strip())} has an impossible UTC offset")
             sign = 1 if off[0] == "+" else -1
             zone = dt.timezone(sign * dt.timedelta(hours=hh, minutes=mm))
         moment = moment.replace(tzinfo=zone).astimezone(_tzinfo(tz)).replace(tzinfo=None)
@@ -421,4 +421,4 @@ def normalise_status(value: object) -> str | None:
 
 def shown_value(value: object) -> str:
     """A non-personal value quoted in a reason (code-list values, licence names, dates)."""
-    return _shown(as_text(value) or "")
+    return quoted(as_text(value) or "")
