@@ -149,6 +149,11 @@ def render_outbox(
         messages, queued, rejected = [], [], []
         for members in groups.values():
             head = members[0]
+            if (why := unusable_mobile(head.contact_mobile)) is not None:  # a call task, today
+                rejected.extend({"reminder_id": m.reminder_id, "reason": f"no usable mobile: {why}", "now": now}
+                                for m in members)
+                counts["no_usable_mobile"] += len(members)
+                continue
             if head.dept_code in held:
                 counts["reminders_held"] += len(members)
                 continue
@@ -203,6 +208,18 @@ def render_outbox(
             conn.execute(sql("reminder_reject", conn), rejected)
         counts.update(messages=len(messages), reminders_queued=len(queued), rejected=len(rejected))
     return {**counts, "held": held} if held else dict(counts)
+
+
+def unusable_mobile(mobile: str | None) -> str | None:
+    """Why a ledger's mobile cannot take an SMS (never quoting it), or None when it can: a licence
+    loaded with a missing or malformed mobile is a call task on its reminder day."""
+    import re
+
+    from licence_reminder.validation.rules import MOBILE_PATTERN, mobile_problem
+
+    if not mobile:
+        return "the department's record has no mobile number"
+    return None if re.fullmatch(MOBILE_PATTERN, mobile) else mobile_problem(mobile)
 
 
 # --------------------------------------------------------------------------- send
