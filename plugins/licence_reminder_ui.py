@@ -7,15 +7,16 @@ in the UI's navigation; each checks the logged-in user's roles itself (docs/ui.m
 
 from __future__ import annotations
 
-from airflow.plugins_manager import AirflowPlugin
+from typing import Any, ClassVar
 
+from airflow.plugins_manager import AirflowPlugin
 from licence_reminder.ui.web import URL_PREFIX, create_app
 
 
 class LicenceReminderUiPlugin(AirflowPlugin):
     name = "licence_reminder_ui"
-    fastapi_apps = [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "Licence reminder pages"}]
-    external_views = [{
+    fastapi_apps: ClassVar[list[dict[str, Any]]] = [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "Licence reminder pages"}]
+    external_views: ClassVar[list[dict[str, Any]]] = [{
         "name": "证照到期提醒 Licence reminders",
         "href": f"{URL_PREFIX.lstrip('/')}/",
         "destination": "nav",

@@ -11,9 +11,9 @@ manager (:mod:`licence_reminder.ui.access`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 
 from licence_reminder.ui.access import Viewer
 
@@ -74,3 +74,7 @@ def logout_url() -> str | None:
         return _auth_manager().get_url_logout()
     except Exception:  # noqa: BLE001
         return None
+
+
+#: a route's logged-in user (FastAPI dependency)
+ViewerDep = Annotated[Viewer, Depends(current_viewer)]

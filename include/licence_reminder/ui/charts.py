@@ -36,8 +36,8 @@ def _nice_max(value: float) -> float:
 
 
 def _frame(title: str, top: float, labels: Sequence[str]) -> list[str]:
-    parts = [f'<svg class="chart" viewBox="0 0 {_W} {_H}" role="img" aria-label="{escape(title)}" '
-             f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">',
+    parts = [(f'<svg class="chart" viewBox="0 0 {_W} {_H}" role="img" aria-label="{escape(title)}" '
+             f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">'),
              f"<title>{escape(title)}</title>"]
     plot_h = _H - _TOP - _BOTTOM
     for i in range(5):

@@ -6,11 +6,11 @@ Call staff see only their own department's list: the page asks for the call list
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from licence_reminder.ui import access
-from licence_reminder.ui.auth import current_viewer
+from licence_reminder.ui.auth import ViewerDep
 from licence_reminder.ui.web import Page, departments, forbid_unless, ledger, render
 
 PAGE = Page("call-list", "人工联系 Call list", lambda v, codes: v.may_any(access.CALL_LIST, codes))
@@ -18,7 +18,7 @@ router = APIRouter()
 
 
 @router.get("/call-list", response_class=HTMLResponse)
-def call_list_page(request: Request, viewer: access.Viewer = Depends(current_viewer)) -> HTMLResponse:
+def call_list_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
     codes = departments(ledger())
     mine = viewer.departments(access.CALL_LIST, codes)
     forbid_unless(bool(mine))

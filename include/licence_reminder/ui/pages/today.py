@@ -8,12 +8,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from licence_reminder.errors import redact_values
 from licence_reminder.ui import access, charts
-from licence_reminder.ui.auth import current_viewer
+from licence_reminder.ui.auth import ViewerDep
 from licence_reminder.ui.web import Page, departments, forbid_unless, ledger, render
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def age(now: dt.datetime, then: dt.datetime | None) -> str:
 
 
 @router.get("/today", response_class=HTMLResponse)
-def today_page(request: Request, viewer: access.Viewer = Depends(current_viewer)) -> HTMLResponse:
+def today_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
     forbid_unless(viewer.may(access.TODAY))
     from licence_reminder.config import local_now
 
