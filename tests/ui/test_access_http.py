@@ -18,7 +18,7 @@ _PERSONAL = re.compile(r"(?<![\d*])(?:1[3-9]\d{9}|\d{17}[\dXx])(?![\d*])")
 
 def _endpoints(ui: SimpleNamespace) -> list[tuple[str, str, dict | None, set[str]]]:
     """(method, path, form, users allowed) for every route of the app."""
-    report = sorted(p.name for p in (ui.var / "reports").glob("dq_scjgj_*.html"))[0]
+    report = min(p.name for p in (ui.var / "reports").glob("dq_scjgj_*.html"))
     message_id = _a_message_id(ui)
     return [
         ("GET", "/", None, ALL),

@@ -14,7 +14,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 from conftest import ROOT
 
 FIX = "bash scripts/ensure-browser.sh (apt-get install -y chromium fonts-noto-cjk)"
