@@ -255,6 +255,7 @@ def main() -> int:
                  f"/delivery-log/lapsed?dept=d03&date_from={today - dt.timedelta(days=365)}", None),
                 ("Quarterly review (this quarter)", f"/review?dept=d03&quarter={quarter}", None),
                 ("Quarterly review (last quarter)", f"/review?dept=d03&quarter={last_q}", None),
+                ("Annual assessment (v_assessment_yearly, one dept)", "/review/annual?dept=d03", None),
                 ("Data-quality reports", "/reports", None),
                 ("Call list (placeholder)", "/call-list", None),
             ])

@@ -33,6 +33,7 @@ def _endpoints(ui: SimpleNamespace) -> list[tuple[str, str, dict | None, set[str
         ("GET", "/delivery-log/lapsed.xlsx", None, EVERYTHING),
         ("GET", "/review?dept=scjgj", None, EVERYTHING | {"reviewer_scjgj"}),
         ("GET", "/review?dept=jtysj", None, EVERYTHING | {"reviewer_jtysj"}),
+        ("GET", "/review/annual?dept=scjgj", None, EVERYTHING | {"reviewer_scjgj"}),
         ("GET", "/review/pack.xlsx?dept=scjgj", None, EVERYTHING | {"reviewer_scjgj"}),
         ("GET", "/reports", None, EVERYTHING | {"reviewer_scjgj", "reviewer_jtysj"}),
         ("GET", f"/reports/{report}", None, EVERYTHING | {"reviewer_scjgj"}),

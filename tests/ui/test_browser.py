@@ -92,6 +92,10 @@ def test_operations_uses_every_page(browser, ui_server: SimpleNamespace) -> None
     assert "季度梳理" in page.locator("h1").inner_text()
     assert page.locator("svg.chart").count() >= 2
     _shot(page, "review")
+    page.get_by_role("link", name=re.compile("年度考核 Annual assessment")).click()
+    assert page.locator("h1").inner_text().startswith("年度考核")
+    assert page.locator("svg.chart").count() == 1
+    _shot(page, "annual")
     with page.expect_download() as download:
         page.get_by_role("button", name="导出签核包 XLSX pack").click()
     assert download.value.suggested_filename.endswith(".xlsx")

@@ -153,7 +153,7 @@ def test_lapsed_report(ledger: sa.Engine) -> None:
 
 
 def test_review(ledger: sa.Engine) -> None:
-    r = review_figures(ledger, "scjgj", "市场监管", Quarter(2026, 4), TODAY)
+    r = review_figures(ledger, "scjgj", "市场监管", Quarter(2026, 4), TODAY, with_annual=True)
     assert r.changes["added"] == 4 and r.changes["renewed"] == 1 and r.changes["revoked"] == 1
     assert r.rules == ["mobile_format", "uscc_check"] and len(r.catalogue) == 1
     # cycles expiring in 2026Q4: A1 now, A2, A3, A4, and A1's renewed cycle (2026-10-15)

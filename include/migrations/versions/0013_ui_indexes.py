@@ -26,7 +26,11 @@ INDEXES = (
     ("ix_outbox_sent", "outbox_message", ["sent_at"]),
     ("ix_reminder_due", "reminder", ["due_on", "dept_code"]),
     ("ix_reminder_licence", "reminder", ["licence_no"]),
-    ("ix_attempt_started", "delivery_attempt", ["started_at"]),
+    # covering: the call list by expiry, the call list by day, a licence cycle's reminded/delivered
+    ("ix_reminder_status_expiry", "reminder", ["status", "expiry_date", "dept_code"]),
+    ("ix_reminder_status_updated", "reminder", ["status", "updated_at"]),
+    ("ix_reminder_cycle_status", "reminder", ["ledger_id", "expiry_date", "status"]),
+    ("ix_attempt_started", "delivery_attempt", ["started_at", "kind", "outcome", "dept_code"]),
     ("ix_history_dept_kind", "ledger_history", ["dept_code", "change_kind"]),
 )
 

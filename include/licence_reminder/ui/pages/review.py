@@ -98,7 +98,17 @@ def _json(dialect: str, col: str, key: str) -> str:
     return _JSON[dialect].format(col=col, key=key)
 
 
-def review_figures(engine: Engine, dept: str, dept_name: str, quarter: Quarter, today: dt.date) -> Review:
+def annual_figures(engine: Engine, dept: str) -> list[dict[str, Any]]:
+    """The department's ``v_assessment_yearly`` rows, by year of expiry. It reads every licence
+    cycle the department has: the annual page shows it apart from the quarter's."""
+    from licence_reminder.db import sql
+
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sql("ui_review_yearly", conn), {"dept": dept}).mappings()]
+
+
+def review_figures(engine: Engine, dept: str, dept_name: str, quarter: Quarter, today: dt.date, *,
+                   with_annual: bool = False) -> Review:
     from licence_reminder.db import dialect_of, sql
 
     dialect = dialect_of(engine).name
@@ -114,7 +124,7 @@ def review_figures(engine: Engine, dept: str, dept_name: str, quarter: Quarter, 
             "ui_review_coverage", conn, old_expiry=_json(dialect, "h.old_values", "expiry_date")), {
                 "dept": dept, "first_day": stamp(quarter.first_day), "last_day": stamp(quarter.last_day),
                 "today": stamp(today)}).mappings().one())
-        yearly = [dict(r) for r in conn.execute(sql("ui_review_yearly", conn), {"dept": dept}).mappings()]
+    yearly = annual_figures(engine, dept) if with_annual else []
     totals: Counter[str] = Counter()
     for run in runs:
         run["rules"] = {k: int(v) for k, v in json.loads(run["counts_by_rule"] or "{}").items()
@@ -141,7 +151,7 @@ def review_charts(review: Review) -> dict[str, Any]:
             [charts.Series(rule, [r["rules"].get(rule, 0) for r in review.runs]) for rule in review.rules],
             title="每次同步按规则拒收行数 Rejected rows by rule per run", stacked=True)
     c = review.coverage
-    out["coverage"] = charts.bar_chart(
+    out["coverage"] = None if not c else charts.bar_chart(
         ["到期证照 cycles", "已提醒 reminded", "已送达 delivered", "转人工 call list", "到期前续期 renewed before"],
         [charts.Series(str(review.quarter), [c.get("cycles", 0), c.get("reminded", 0), c.get("delivered", 0),
                                              c.get("on_call_list", 0), c.get("renewed_before_expiry", 0)])],
@@ -220,21 +230,35 @@ def _resolve(request: Request, viewer: access.Viewer) -> tuple[dict[str, str], l
     return codes, mine, dept, quarter
 
 
+def _recent_quarters() -> list[Quarter]:
+    recent = [Quarter.of(today_local())]
+    for _ in range(7):
+        recent.append(recent[-1].previous())
+    return recent
+
+
 @router.get("/review", response_class=HTMLResponse)
 def review_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
     codes, mine, dept, quarter = _resolve(request, viewer)
     review = review_figures(ledger(), dept, codes[dept], quarter, today_local())
-    recent = [Quarter.of(today_local())]
-    for _ in range(7):
-        recent.append(recent[-1].previous())
     return render(request, "review.html.j2", viewer, known=list(codes), page=PAGE, r=review,
-                  charts=review_charts(review), mine=[(c, codes[c]) for c in mine], quarters=recent)
+                  charts=review_charts(review), mine=[(c, codes[c]) for c in mine],
+                  quarters=_recent_quarters(), annual=False)
+
+
+@router.get("/review/annual", response_class=HTMLResponse)
+def annual_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
+    codes, mine, dept, quarter = _resolve(request, viewer)
+    review = Review(dept, codes[dept], quarter, [], {}, [], {}, annual_figures(ledger(), dept), [])
+    return render(request, "review.html.j2", viewer, known=list(codes), page=PAGE, r=review,
+                  charts=review_charts(review), mine=[(c, codes[c]) for c in mine],
+                  quarters=_recent_quarters(), annual=True)
 
 
 @router.get("/review/pack.xlsx")
 def review_pack_download(request: Request, viewer: ViewerDep) -> Response:
     codes, _, dept, quarter = _resolve(request, viewer)
-    review = review_figures(ledger(), dept, codes[dept], quarter, today_local())
+    review = review_figures(ledger(), dept, codes[dept], quarter, today_local(), with_annual=True)
     return Response(review_pack(review, viewer.name),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="review_{dept}_{quarter}.xlsx"'})
