@@ -70,24 +70,17 @@ class SyncSettings(_Strict):
     watermark_lookback_seconds: Annotated[int, Field(ge=0, le=86_400)] = 600
     chunk_size: Annotated[int, Field(ge=100, le=500_000)] = 50_000
     timeout_seconds: Annotated[int, Field(ge=10, le=86_400)] = 1800
-    #: an integer column the extract SQL returns (typically the source table's primary key, e.g.
-    #: ``x.id AS source_id``). When set, the extract is cut into ``workers`` ranges of it, at row
-    #: quantiles so each holds about as many rows, that separate processes extract, validate and
-    #: stage in parallel (PyMySQL's row parsing is CPU-bound); the merge stays one transaction.
-    #: Row numbers and which of two equal licence numbers counts as the first follow its order.
+    #: a key column the extract SQL returns (typically the source table's primary key, e.g.
+    #: ``x.id AS source_id``): each row's value rides along, so that a rejected row shows it, and
+    #: among rows of one licence number changed at the same time the highest key is loaded.
     split_column: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-    workers: Annotated[int, Field(ge=1, le=16)] = 2
+    #: no longer used: a run reads its extract through one reader and validates it in one
+    #: process (docs/adr/0005-reader.md); accepted so that existing files stay valid
+    workers: Annotated[int, Field(ge=1, le=16)] = 1
     #: a full run that would mark more than this share of the department's active licences as
     #: gone from the source (and more than 10) fails instead, changing nothing: an emptied table,
     #: a wrong WHERE or the wrong database look just like a register whose licences all went
     max_vanished_share: Annotated[float, Field(ge=0, le=1)] = 0.5
-
-    @model_validator(mode="after")
-    def _workers_need_a_split(self) -> SyncSettings:
-        if "workers" in self.model_fields_set and self.workers > 1 and not self.split_column:
-            raise ValueError("workers: more than one worker needs split_column, the integer key "
-                             "the extract is split by")
-        return self
 
     @field_validator("schedule")
     @classmethod

@@ -17,10 +17,11 @@ import pytest
 import sqlalchemy as sa
 
 from licence_reminder import dispatch
+from licence_reminder.sync import plan as planning
 from licence_reminder.gateways.base import SmsGateway
 from licence_reminder.gateways.factory import GatewayConfig, gateway_from_config
 from licence_reminder.registry import Catalogue
-from test_ledger_semantics import (  # noqa: F401
+from support.ledger_world import (
     CATALOGUE, DEPT, TODAY, create_source_table, licence, put, q, run_sync,
 )
 
@@ -79,7 +80,7 @@ def prepare(setup, cfg: GatewayConfig, *nos: str, catalogue: Catalogue | None = 
     from licence_reminder import sync
 
     ledger, source, _, _ = setup
-    sync.register_department(ledger, DEPT, catalogue or (HALL_ONLY if cfg.provider == "tencent" else CATALOGUE))
+    planning.register_department(ledger, DEPT, catalogue or (HALL_ONLY if cfg.provider == "tencent" else CATALOGUE))
     put(source, *(licence(no, 30) for no in nos))
     run_sync(ledger, source)
     dispatch.plan(ledger, today=TODAY, run_id="d1")

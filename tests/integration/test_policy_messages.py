@@ -15,9 +15,10 @@ import pytest
 import sqlalchemy as sa
 
 from licence_reminder import dispatch, sync
+from licence_reminder.sync import plan as planning
 from licence_reminder.policy import Policy
 from licence_reminder.registry import Catalogue
-from test_ledger_semantics import DEPT, create_source_table, licence, put
+from support.ledger_world import DEPT, create_source_table, licence, put
 
 T = dt.date(2026, 11, 24)
 FOOD, DRUG = "食品经营许可证", "药品经营许可证"
@@ -49,7 +50,7 @@ def world(mariadb_factory):  # type: ignore[no-untyped-def]
     ledger, source = engine_from_url(mariadb_factory()), engine_from_url(mariadb_factory())
     schema.upgrade(ledger)
     create_source_table(source)
-    sync.register_department(ledger, DEPT, CATALOGUE)
+    planning.register_department(ledger, DEPT, CATALOGUE)
     sim = start_in_thread()
     gw = AliyunSms(endpoint=f"{sim.url}/aliyun/", access_key_id="sim-aliyun-key",
                    access_key_secret="sim-aliyun-secret", sign_name="安阳市政务服务", timeout=2.0)
@@ -61,7 +62,7 @@ def world(mariadb_factory):  # type: ignore[no-untyped-def]
 
 
 def sync_day(ledger: sa.Engine, source: sa.Engine, day: dt.date) -> None:
-    plan = sync.start_run(ledger, DEPT, run_id=f"testdept:p{next(_runs)}", logical_date=day, force_full=True)
+    plan = planning.start_run(ledger, DEPT, run_id=f"testdept:p{next(_runs)}", logical_date=day, force_full=True)
     assert sync.run(ledger, source, DEPT, CATALOGUE, plan, today=day).stats.rows_rejected == 0
 
 
