@@ -16,7 +16,7 @@ def ledger(request):  # type: ignore[no-untyped-def]
 @pytest.mark.mariadb
 def test_down_to_base_and_up_again(ledger: sa.Engine) -> None:
     head = schema.current(ledger)
-    assert head == "0009"
+    assert head == "0012"
     assert "source_read_at" in {c["name"] for c in sa.inspect(ledger).get_columns("sync_watermark")}
     assert "ix_ledger_first_reminder" not in {i["name"] for i in sa.inspect(ledger).get_indexes("ledger")}
     schema.downgrade(ledger, "base")
@@ -45,7 +45,7 @@ def test_an_account_owning_only_the_ledger_database_migrates_it(mariadb_factory)
         conn.exec_driver_sql(f"GRANT ALL ON `{url.database}`.* TO '{user}'@'127.0.0.1' WITH GRANT OPTION")
     owner = engine_from_url(url.set(username=user, password="").render_as_string(hide_password=False))
     try:
-        assert schema.upgrade(owner) == "0009"
+        assert schema.upgrade(owner) == "0012"
         with admin.connect() as conn:
             granted = conn.exec_driver_sql(
                 "SELECT COUNT(*) FROM information_schema.table_privileges "
@@ -76,7 +76,7 @@ def test_runs_started_before_0009_are_numbered_in_the_order_they_started(ledger:
             conn.execute(sa.text("INSERT INTO sync_run (run_id, dept_code, mode, status, started_at) "
                                  "VALUES (:r, :d, 'full', 'success', :t)"),
                          {"r": run_id, "d": run_id.split(":")[0], "t": at})
-    assert schema.upgrade(ledger) == "0009"
+    assert schema.upgrade(ledger) == "0012"
     dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
     sync.start_run(ledger, dept, run_id="scjgj:e", logical_date=dt.date(2026, 11, 3))
     with ledger.connect() as conn:
