@@ -294,6 +294,21 @@ def select_problem(sql: str) -> str | None:
     return None
 
 
+def _sql_file(department_file: Path, name: str) -> Path:
+    """``extract_sql_file`` resolved: absolute as given; relative, beside the department file (an
+    operator's own registry folder), else under ``include/`` (the project's ``sql/sources/``)."""
+    given = Path(name)
+    tried = [given] if given.is_absolute() else [department_file.parent / given, INCLUDE_DIR / given]
+    for candidate in tried:
+        if candidate.is_file():
+            return candidate
+    raise RegistryError(department_file, [
+        f"field 'source.extract_sql_file': {name} was not found: looked for "
+        + " and ".join(str(c) for c in tried)
+        + (" (a relative path is read beside the department file, then under include/)"
+           if len(tried) > 1 else "")])
+
+
 def load_department(path: Path) -> Department:
     data = _read_yaml(path)
     if not isinstance(data, dict):
@@ -308,9 +323,10 @@ def load_department(path: Path) -> Department:
     if stem:
         raise RegistryError(path, stem)
     if dept.source.extract_sql_file:
-        sql_path = INCLUDE_DIR / dept.source.extract_sql_file
-        if not sql_path.is_file():
-            raise RegistryError(path, [f"field 'source.extract_sql_file': {sql_path} does not exist"])
+        sql_path = _sql_file(path, dept.source.extract_sql_file)
+        # kept resolved: the workers read it again from wherever they run
+        dept = dept.model_copy(update={"source": dept.source.model_copy(
+            update={"extract_sql_file": str(sql_path)})})
         try:
             problem = select_problem(_read_text(sql_path))
         except RegistryError as exc:
