@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/include:$(PYTHONPATH)
 
-.PHONY: venv demo test bench bench-sync bench-validation bench-dispatch services clean
+.PHONY: venv demo test bench bench-sync bench-validation bench-dispatch services clean prod-check
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,18 @@ bench-validation: venv
 
 bench-dispatch: venv services
 	$(BIN)/python scripts/bench_dispatch.py
+
+# The production shape (docker-compose.yaml) run for real on this host: Celery workers, PostgreSQL
+# metadata, Redis; needs requirements-prod.txt on top of requirements.txt. CI runs it (.ci/run).
+PROD_STAMP := $(VENV)/.installed-prod
+
+$(PROD_STAMP): requirements-prod.txt requirements.txt $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-prod.txt
+	$(BIN)/pip check
+	touch $(PROD_STAMP)
+
+prod-check: $(PROD_STAMP) services
+	$(BIN)/python scripts/prod-check.py
 
 clean:
 	rm -rf var/ .pytest_cache

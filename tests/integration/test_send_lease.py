@@ -24,7 +24,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from licence_reminder import dispatch
 from licence_reminder.db import sql
 from licence_reminder.gateways.factory import GatewayConfig, gateway_from_config

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from licence_reminder import registry
 from licence_reminder.registry import RegistryError, load_department
 
