@@ -333,7 +333,7 @@ def compose_secrets(folder: Path) -> None:
     values.update(postgres_password=pg, ledger_db_password=ledger, mariadb_root_password=root)
     write_secrets(folder, values)
     say(f"wrote {len(values)} secret files in {folder} (mode 0600); add your department sources "
-        "to airflow_connections and, going live, the provider's gateway connection")
+        "to airflow_connections.json and, going live, the provider's gateway connection")
 
 
 # ----------------------------------------------------------------------------- Airflow's API

@@ -444,6 +444,9 @@ class ShardLease:
             with self.engine.begin() as conn:
                 conn.execute(sql("send_lease_release", conn),
                              {"shard": self.shard, "epoch": self.epoch, "now": local_now()})
+        except Exception as exc:  # noqa: BLE001 - the error that stopped the sender matters more
+            # unreleased, the next sender waits out a call this one no longer makes: no harm
+            log.warning("shard %s: the send lease was not released (%s)", self.shard, type(exc).__name__)
         finally:
             if self._conn is not None:
                 self._conn.close()
