@@ -315,6 +315,22 @@ def select_problem(sql: str) -> str | None:
     return None
 
 
+def _sql_file(department_file: Path, name: str, field: str = "source.extract_sql_file") -> Path:
+    """A SQL file a department file names (``field``) resolved: absolute as given; relative, beside
+    the department file (an operator's own registry folder), else under ``include/`` (the
+    project's ``sql/sources/``)."""
+    given = Path(name)
+    tried = [given] if given.is_absolute() else [department_file.parent / given, INCLUDE_DIR / given]
+    for candidate in tried:
+        if candidate.is_file():
+            return candidate
+    raise RegistryError(department_file, [
+        f"field {field!r}: {name} was not found: looked for "
+        + " and ".join(str(c) for c in tried)
+        + (" (a relative path is read beside the department file, then under include/)"
+           if len(tried) > 1 else "")])
+
+
 def load_department(path: Path) -> Department:
     data = _read_yaml(path)
     if not isinstance(data, dict):
@@ -329,9 +345,10 @@ def load_department(path: Path) -> Department:
     if stem:
         raise RegistryError(path, stem)
     if dept.source.extract_sql_file:
-        sql_path = INCLUDE_DIR / dept.source.extract_sql_file
-        if not sql_path.is_file():
-            raise RegistryError(path, [f"field 'source.extract_sql_file': {sql_path} does not exist"])
+        sql_path = _sql_file(path, dept.source.extract_sql_file)
+        # kept resolved: the task reads it again from wherever it runs
+        dept = dept.model_copy(update={"source": dept.source.model_copy(
+            update={"extract_sql_file": str(sql_path)})})
         try:
             problem = select_problem(_read_text(sql_path))
         except RegistryError as exc:
@@ -343,8 +360,10 @@ def load_department(path: Path) -> Department:
         raise RegistryError(path, [f"field 'source.extract_sql' {problem}"])
     if (renewals := dept.source.renewals) is not None:
         field = "source.renewals.sql_file" if renewals.sql_file else "source.renewals.sql"
-        if renewals.sql_file and not (INCLUDE_DIR / renewals.sql_file).is_file():
-            raise RegistryError(path, [f"field {field!r}: {INCLUDE_DIR / renewals.sql_file} does not exist"])
+        if renewals.sql_file:  # kept resolved, as extract_sql_file
+            found = _sql_file(path, renewals.sql_file, field)
+            dept = dept.model_copy(update={"source": dept.source.model_copy(update={
+                "renewals": renewals.model_copy(update={"sql_file": str(found)})})})
         try:
             problem = select_problem(dept.renewals_sql_text() or "")
         except RegistryError as exc:

@@ -244,12 +244,19 @@ def dispatch_send(*, shard: int, run_id: str) -> dict[str, int]:
     from licence_reminder import dispatch
 
     settings = _settings()
-    if not in_sending_hours(settings):
-        log.warning("outside sending hours %s (%s): nothing sent; messages stay queued",
-                    settings.sending_hours, settings.timezone)
-        return {"outside_sending_hours": 1}
-    rate = float(os.environ.get("LR_SEND_RATE", "0")) or None
     engine = ledger_engine(settings)
+    if not in_sending_hours(settings):
+        start, end = settings.sending_hours
+        window = f"{start:02d}:00-{end:02d}:00 {settings.timezone} (LR_SENDING_HOURS)"
+        waiting = dispatch.pending_count(engine, shard)
+        if not waiting:
+            log.info("shard %s: outside the sending hours %s, and nothing waits to be sent", shard, window)
+            return {"outside_sending_hours": 1}
+        # the run must not end green having sent nothing: a retry minutes later is no better
+        raise PermanentError(
+            f"shard {shard}: outside the sending hours {window}: nothing sent, {waiting} message(s) "
+            "stay queued for the first dispatch run inside the sending hours")
+    rate = float(os.environ.get("LR_SEND_RATE", "0")) or None
     with _gateways() as gateways:
         counts = dispatch.send_shard(engine, gateways, shard=shard, run_id=run_id, rate=rate,
                                      max_wait_seconds=float(os.environ.get("LR_RETRY_WAIT", "30")))

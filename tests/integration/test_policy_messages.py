@@ -156,7 +156,12 @@ def test_outside_sending_hours_nothing_leaves_and_it_stays_queued(
     tasks.dispatch_plan(today=T.isoformat(), run_id="d")
     tasks.dispatch_render(today=T.isoformat(), run_id="d")
     monkeypatch.setenv("LR_SENDING_HOURS", "0-0")
-    assert tasks.dispatch_send(shard=0, run_id="d") == {"outside_sending_hours": 1}
+    # the run's outcome says so (the task fails, without retrying), not only a log line
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with pytest.raises(AirflowFailException, match=r"shard 0: outside the sending hours 00:00-00:00 "
+                                                   r"Asia/Shanghai .*nothing sent, 1 message\(s\) stay queued"):
+        tasks.dispatch_send(shard=0, run_id="d")
     assert sim.messages() == []
     with ledger.connect() as conn:
         assert conn.execute(sa.text("SELECT status FROM outbox_message")).scalars().all() == ["pending"]
@@ -164,6 +169,8 @@ def test_outside_sending_hours_nothing_leaves_and_it_stays_queued(
     tasks.dispatch_send(shard=0, run_id="d")
     code = sim.connection("aliyun")["extra"]["templates"]["sms_stage1"]
     assert received(sim) == {(mobile("0031"), code, FOOD, "30")}
+    monkeypatch.setenv("LR_SENDING_HOURS", "0-0")  # nothing left to send: nothing to say
+    assert tasks.dispatch_send(shard=0, run_id="d") == {"outside_sending_hours": 1}
 
 
 @pytest.mark.mariadb

@@ -13,6 +13,8 @@ each one's codes: ``timeout`` (accept, then answer too late), ``drop_after_accep
 close without a reply), ``http_500``, ``rate_limit``, ``invalid_number``, ``opted_out``, and
 ``undelivered`` (accepted, but the carrier's receipt says it never reached the handset). A rule with
 ``"on": "query"`` applies to the status queries instead: ``throttled`` answers a throttling error.
+``"delay_seconds": S`` makes a slow gateway: every send is held S seconds before it is taken (a
+status query in that time does not find it yet), then answered as usual.
 ``GET /_sim/messages`` lists what was accepted.
 
 Each response is written in ONE write with TCP_NODELAY: headers and body in separate writes stall
@@ -75,6 +77,7 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     timeout_seconds: float = 15.0
     receipt_delay_seconds: float = 0.0
+    delay_seconds: float = 0.0
 
     def fault_for(self, mobile: str, phase: str = "send") -> str | None:
         """The fault of the first matching rule; ``on: query`` rules apply to status queries."""
@@ -101,6 +104,8 @@ class _State:
                 self.timeout_seconds = float(spec["timeout_seconds"])
             if spec.get("receipt_delay_seconds") is not None:
                 self.receipt_delay_seconds = float(spec["receipt_delay_seconds"])
+            if spec.get("delay_seconds") is not None:
+                self.delay_seconds = float(spec["delay_seconds"])
 
 
 #: faults answered with a refusal, before anything is accepted
@@ -203,7 +208,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, {"ok": True})
         elif url.path == "/_sim/reset":
             with state.lock:
-                state.rules, state.messages = [], []
+                state.rules, state.messages, state.delay_seconds = [], [], 0.0
             self._reply(200, {"ok": True})
         elif url.path.startswith("/aliyun"):
             self._aliyun(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)), "POST")
@@ -220,6 +225,8 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         request_id = str(uuid.uuid4()).upper()
         mobile = record["mobile"]
+        if state.delay_seconds:
+            time.sleep(state.delay_seconds)
         fault = state.fault_for(mobile)
         log.info("%s send %s template=%s fault=%s", proto.name, mask_mobile(mobile), record["template"], fault)
         refusal = fault if fault in REFUSALS else None
@@ -453,16 +460,18 @@ class SimulatorHandle:
             return list(self._server.state.messages)
 
     def set_faults(self, rules: list[dict[str, Any]], timeout_seconds: float | None = None,
-                   receipt_delay_seconds: float | None = None) -> None:
+                   receipt_delay_seconds: float | None = None, delay_seconds: float | None = None) -> None:
         self._server.state.configure({"rules": rules, "timeout_seconds": timeout_seconds,
-                                      "receipt_delay_seconds": receipt_delay_seconds})
+                                      "receipt_delay_seconds": receipt_delay_seconds,
+                                      "delay_seconds": delay_seconds})
 
     def connection(self, provider: str) -> dict[str, Any]:
         return airflow_connection(provider, self.url, self.credentials)
 
     def reset(self) -> None:
         with self._server.state.lock:
-            self._server.state.rules, self._server.state.messages = [], []
+            state = self._server.state
+            state.rules, state.messages, state.delay_seconds = [], [], 0.0
 
     def stop(self) -> None:
         self._server.shutdown()
