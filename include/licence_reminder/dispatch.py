@@ -502,25 +502,23 @@ def send_shard(
     run_id: str,
     rate: float | None = None,
     max_wait_seconds: float = 30.0,
-    crash_after_call: int | None = None,
 ) -> dict[str, int]:
     """Send every due message of one shard; retry transient failures within ``max_wait_seconds``.
 
     Takes the shard's lease first (:class:`ShardLease`); raises :class:`SenderSuperseded` if
-    another sender takes it over meanwhile. ``crash_after_call`` simulates the process dying right
-    after the N-th gateway call, before the outcome is recorded (tests of recovery).
+    another sender takes it over meanwhile.
     """
     lease = ShardLease.take(engine, shard, run_id=run_id)
     try:
         lease.wait_out_predecessor(gateways)
         return _send(engine, gateways, lease, run_id=run_id, rate=rate,
-                     max_wait_seconds=max_wait_seconds, crash_after_call=crash_after_call)
+                     max_wait_seconds=max_wait_seconds)
     finally:
         lease.release()  # a taken-over sender's release matches nothing: the lease is not its own
 
 
 def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLease, *, run_id: str,
-          rate: float | None, max_wait_seconds: float, crash_after_call: int | None) -> dict[str, int]:
+          rate: float | None, max_wait_seconds: float) -> dict[str, int]:
     from sqlalchemy import bindparam
 
     from licence_reminder.gateways.base import Outcome
@@ -529,7 +527,6 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
     counts: Counter[str] = Counter(recover(engine, gateways, shard=shard, run_id=run_id, lease=lease))
     limiter = RateLimiter(rate)
     deadline = time.monotonic() + max_wait_seconds
-    calls = 0
     # A batch's outcomes are written on a second thread while the next batch is claimed and sent:
     # the sender does not stop for the database between batches (20-90 ms a batch here, which
     # also unsettled a configured rate). One batch at most is in flight; a write that fails stops
@@ -569,9 +566,6 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
                 limiter.wait()
                 started = local_now()
                 result = gw.send(sms_message(row))
-                calls += 1
-                if crash_after_call is not None and calls >= crash_after_call:
-                    raise SimulatedCrash(f"simulated crash after gateway call {calls}")
                 attempts = row.attempts + 1
                 kw = {"kind": "send", "outcome": str(result.outcome), "result": result,
                       "started": started, "run_id": run_id, "gateway": gw.name, "epoch": epoch}
@@ -662,7 +656,3 @@ def _has_pending(engine: Engine, shard: int) -> bool:
     with engine.connect() as conn:
         return conn.execute(sql("outbox_due", conn), {
             "shard": shard, "now": local_now() + dt.timedelta(days=3650), "limit": 1}).first() is not None
-
-
-class SimulatedCrash(RuntimeError):
-    pass

@@ -21,6 +21,7 @@ from licence_reminder.sync import plan as planning
 from licence_reminder.gateways.base import SmsGateway
 from licence_reminder.gateways.factory import GatewayConfig, gateway_from_config
 from licence_reminder.registry import Catalogue
+from support.faults import CrashAfterCalls, SimulatedCrash
 from support.ledger_world import (
     CATALOGUE, DEPT, TODAY, create_source_table, licence, put, q, run_sync,
 )
@@ -124,8 +125,8 @@ def test_crash_between_call_and_record_does_not_send_twice(setup, provider: str,
     ledger, _, sim, _ = setup
     cfg, gw = gateway(setup, provider)
     prepare(setup, cfg, "H0001", "H0002", "H0003")
-    with pytest.raises(dispatch.SimulatedCrash):
-        send(ledger, gw, crash_after_call=2)
+    with pytest.raises(SimulatedCrash):
+        send(ledger, CrashAfterCalls(gw, 2))
     assert len(sim.messages()) == 2
     statuses = sorted(r.status for r in q(ledger, "SELECT status FROM outbox_message"))
     assert statuses == ["sending", "sending", "sending"]  # claimed, outcome never recorded
