@@ -171,14 +171,21 @@ def identities(engine: Engine, dept: Department) -> Identities:
         for k, role in enumerate(present):
             if role == "licence_no":
                 parts[role].append(pa.array(normalised_text(frame.iloc[:, k]), type=pa.string()))
+            elif block.batch is not None:  # as read: only the few rows of duplicated numbers are used
+                parts[role].append(block.batch.column(k))
             else:
                 parts[role].append(pa.array([None if v is None else str(v) for v in block.objects(k)],
                                             type=pa.string()))
 
-    def joined(role: str) -> pa.Array | None:
+    def joined(role: str) -> pa.Array | pa.ChunkedArray | None:
         if role not in parts:
             return None
-        return pa.concat_arrays(parts[role]) if parts[role] else pa.array([], type=pa.string())
+        if role == "licence_no":
+            return pa.concat_arrays(parts[role]) if parts[role] else pa.array([], type=pa.string())
+        try:
+            return pa.chunked_array(parts[role], type=None if parts[role] else pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # blocks typed apart (a column NULL in one)
+            return pa.chunked_array([p.cast(pa.string()) for p in parts[role]], type=pa.string())
 
     return Identities(numbers=joined("licence_no"), stamps=joined("stamp"), keys=joined("key"))
 

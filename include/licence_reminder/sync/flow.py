@@ -98,11 +98,11 @@ class Extracted:
 @dataclass
 class Identities:
     """Every row of a department's whole extract: its licence number (as the validator reads it;
-    None where missing), its change time as text and its key, when the extract returns them."""
+    None where missing), its change time and its key as read, when the extract returns them."""
 
     numbers: pa.Array
-    stamps: pa.Array | None
-    keys: pa.Array | None
+    stamps: pa.Array | pa.ChunkedArray | None
+    keys: pa.Array | pa.ChunkedArray | None
 
 
 @dataclass

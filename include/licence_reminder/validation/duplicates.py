@@ -100,20 +100,26 @@ def decide(rows: list[tuple[str, dt.datetime | None, str | None]]) -> Duplicates
 
 def from_identities(numbers: Any, stamps: Any, keys: Any, tz: str) -> Duplicates:
     """The winner of each licence number the whole extract holds more than once, from every row's
-    number, change time (text) and key (Arrow arrays; None when the extract has no such column)."""
+    number, change time and key (Arrow arrays as read; None when the extract has no such column)."""
     import numpy as np
-    import pandas as pd
     import pyarrow as pa
 
+    from licence_reminder.keys import number_keys
     from licence_reminder.validation.rules import as_text
 
-    listed = pd.Series(numbers, dtype=pd.ArrowDtype(numbers.type))
-    twice = np.flatnonzero((listed.duplicated(keep=False) & listed.notna()).to_numpy())
-    if not len(twice):
+    present = np.flatnonzero(numbers.is_valid().to_numpy(zero_copy_only=False))
+    listed = numbers.take(pa.array(present))
+    hashed = number_keys(listed)
+    order = np.argsort(hashed, kind="stable")
+    ranked = hashed[order]
+    shared = np.flatnonzero(ranked[1:] == ranked[:-1])
+    if not len(shared):
         return Duplicates()
-    at = pa.array(twice)
-    chosen_stamps = stamps.take(at).to_pylist() if stamps is not None else [None] * len(twice)
-    chosen_keys = keys.take(at).to_pylist() if keys is not None else [None] * len(twice)
+    # rows sharing a key: nearly always a number held twice; decide() groups them by the number
+    # itself, and a lone number that only shared a key is no duplicate there
+    at = pa.array(present[np.unique(np.concatenate([order[shared], order[shared + 1]]))])
+    chosen_stamps = stamps.take(at).to_pylist() if stamps is not None else [None] * len(at)
+    chosen_keys = keys.take(at).to_pylist() if keys is not None else [None] * len(at)
     return decide([(number, stamp_of(stamp, tz), as_text(key))
                    for number, stamp, key in zip(numbers.take(at).to_pylist(), chosen_stamps, chosen_keys,
                                                  strict=True)])

@@ -269,6 +269,18 @@ def _value(column: Column, i: int) -> Any:
     return None if missing else value
 
 
+def _values(column: Column, positions: np.ndarray) -> list[Any]:
+    """The values of a normalised column at ``positions``, None where missing (as :func:`_value`,
+    for many rows at once: pandas' scalar access costs microseconds a value)."""
+    if not len(positions):
+        return []
+    picked = column.iloc[positions] if isinstance(column, pd.Series) else column[positions]
+    if isinstance(picked, pd.Series):
+        picked = picked.to_numpy(dtype=object, na_value=None)
+    return [None if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v) else v
+            for v in picked.tolist()]
+
+
 def _take(column: Column, keep: np.ndarray) -> pd.Series:
     if isinstance(column, pd.Series):
         return column[keep].reset_index(drop=True)
@@ -424,8 +436,9 @@ def _confirm(values: Column, fast_ok: np.ndarray, applies: np.ndarray,
     """
     ok = ~applies | fast_ok
     reasons: dict[int, str] = {}
-    for i in np.flatnonzero(~ok):
-        value = fixes.get(int(i), _value(values, int(i)))
+    bad = np.flatnonzero(~ok)
+    for i, given in zip(bad.tolist(), _values(values, bad), strict=True):
+        value = fixes.get(i, given)
         reason = problem(value)
         if reason is None:
             ok[i] = True
@@ -456,6 +469,29 @@ class Derived:
     reasons: dict[tuple[str, str], dict[int, str]] = field(default_factory=dict)
 
 
+def repeated(numbers: Any, keys: np.ndarray) -> np.ndarray:
+    """Whether each of ``numbers`` (Arrow strings without nulls; ``keys`` their
+    :func:`number_keys`) is the same as one before it. Sorting the keys finds the candidates;
+    the few rows sharing a key are compared as text (a shared key is nearly always a duplicate)."""
+    out = np.zeros(len(keys), dtype=bool)
+    if len(keys) < 2:
+        return out
+    order = np.argsort(keys, kind="stable")
+    ranked = keys[order]
+    shared = np.flatnonzero(ranked[1:] == ranked[:-1])
+    if not len(shared):
+        return out
+    candidates = np.unique(np.concatenate([order[shared], order[shared + 1]]))
+    first: set[str] = set()
+    for i in candidates.tolist():  # in row order: the first of equal numbers is not repeated
+        number = numbers[i].as_py()
+        if number in first:
+            out[i] = True
+        else:
+            first.add(number)
+    return out
+
+
 class SeenNumbers:
     """The licence numbers of the extract so far: their 64-bit keys, sorted, and the numbers
     themselves as Arrow strings, which confirm a key's match exactly. A Python set of a worker's
@@ -484,12 +520,13 @@ class SeenNumbers:
             self._parts = [self._all]
         return self._all
 
-    def contains(self, numbers: Any) -> np.ndarray:
-        """Whether each of ``numbers`` (an Arrow string array without nulls) was added before."""
+    def contains(self, numbers: Any, keys: np.ndarray | None = None) -> np.ndarray:
+        """Whether each of ``numbers`` (an Arrow string array without nulls; ``keys`` their
+        :func:`number_keys`, when known) was added before."""
         found = np.zeros(len(numbers), dtype=bool)
         if not len(self._keys) or not len(numbers):
             return found
-        keys = number_keys(numbers)
+        keys = number_keys(numbers) if keys is None else keys
         at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
         for i in np.flatnonzero(self._keys[at] == keys):  # few: a key is shared only by a duplicate
             found[i] = self._holds(numbers[int(i)].as_py(), keys[i], int(at[i]))
@@ -503,10 +540,10 @@ class SeenNumbers:
             at += 1
         return False
 
-    def add(self, numbers: Any) -> None:
+    def add(self, numbers: Any, keys: np.ndarray | None = None) -> None:
         if not len(numbers):
             return
-        keys = number_keys(numbers)
+        keys = number_keys(numbers) if keys is None else keys
         start = len(self._where)
         self._parts.append(numbers)
         self._all = None
@@ -661,11 +698,11 @@ class Validator:
         clean = mobile_text.str.fullmatch(R.MOBILE_PATTERN).fillna(False).to_numpy(dtype=bool)
         mobile_reasons: dict[int, str] = {}
         cleaned: dict[int, str | None] = {}
-        for i in np.flatnonzero(~clean & mobile_text.notna().to_numpy()):
-            raw = _value(mobile_text, int(i))
-            cleaned[int(i)] = fixed = R.normalise_mobile(raw)
+        unclean = np.flatnonzero(~clean & mobile_text.notna().to_numpy())
+        for i, raw in zip(unclean.tolist(), _values(mobile_text, unclean), strict=True):
+            cleaned[i] = fixed = R.normalise_mobile(raw)
             if fixed is not None and not re.fullmatch(R.MOBILE_PATTERN, fixed):
-                mobile_reasons[int(i)] = f"contact_mobile: {R.mobile_problem(raw)}"
+                mobile_reasons[i] = f"contact_mobile: {R.mobile_problem(raw)}"
         out["contact_mobile"] = gx["contact_mobile"] = _patched(mobile_text, cleaned)
         reasons[(R.MOBILE_FORMAT, "contact_mobile")] = mobile_reasons
 
@@ -752,9 +789,10 @@ class Validator:
         numbers = out["licence_no"]
         present = np.flatnonzero(numbers.notna().to_numpy())
         listed = _arrow_text(numbers.iloc[present])
-        earlier = self._licence_nos.contains(listed)
-        earlier |= pd.Series(listed, dtype=pd.ArrowDtype(listed.type)).duplicated(keep="first").to_numpy()
-        self._licence_nos.add(listed)
+        keys = number_keys(listed)
+        earlier = self._licence_nos.contains(listed, keys)
+        earlier |= repeated(listed, keys)
+        self._licence_nos.add(listed, keys)
         verdicts = {rule: (np.zeros(n, dtype=bool), {}) for rule in (
             R.DUPLICATE_LICENCE_NO, R.DUPLICATE_SUPERSEDED, R.DUPLICATE_IN_SOURCE)}
         rule_of = {TIE: R.DUPLICATE_LICENCE_NO, SUPERSEDED: R.DUPLICATE_SUPERSEDED, WINS: R.DUPLICATE_IN_SOURCE}
@@ -868,13 +906,14 @@ class Validator:
         raw_rows = zip(*(raw[c] for c in CANONICAL_COLUMNS), strict=True) if len(positions) else ()
         keys = (list(chunk[SOURCE_KEY].iloc[positions].to_numpy(dtype=object))
                 if SOURCE_KEY in chunk.columns else None)
+        numbers = _values(licence_nos, positions)
         for k, (pos, raw_row) in enumerate(zip(positions.tolist(), raw_rows, strict=True)):
             failures = hits[pos]
             values = dict(zip(CANONICAL_COLUMNS, raw_row, strict=True))
             if keys is not None and (key := R.as_text(keys[k])) is not None:
                 values[SOURCE_KEY] = key
             rejected.append(Rejection(
-                row_number=self._rows_seen + pos + 1, licence_no=_value(licence_nos, pos),
+                row_number=self._rows_seen + pos + 1, licence_no=numbers[k],
                 raw=values, failures=failures))
             counts.update({f.rule for f in failures})
         keep = np.ones(n, dtype=bool)
@@ -886,10 +925,11 @@ class Validator:
         valid_keys = chunk[SOURCE_KEY].to_numpy(dtype=object)[keep] if SOURCE_KEY in chunk.columns else None
         warned_at = np.fromiter(warned, dtype=np.int64, count=len(warned))
         warned_raw = self._raw_texts(chunk, warned_at)
+        warned_numbers = _values(licence_nos, warned_at)
         warnings = pd.DataFrame(
-            [(_value(licence_nos, pos), f.rule, f.column, f.message,
+            [(warned_numbers[k], f.rule, f.column, f.message,
               warned_raw[f.column][k] if f.column in warned_raw else None)
-             for k, (pos, failures) in enumerate(warned.items()) for f in failures],
+             for k, failures in enumerate(warned.values()) for f in failures],
             columns=["licence_no", "rule", "column_name", "message", "value"], dtype=object)
         for failures in warned.values():
             counts.update({f"{WARNED_PREFIX}{f.rule}" for f in failures})
