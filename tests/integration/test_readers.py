@@ -184,3 +184,25 @@ def test_tls_keys_send_a_connection_to_its_driver(mariadb_database: str) -> None
     engine = engine_from_url(url.render_as_string(hide_password=False))
     assert readers.connectorx_url(engine) is None
     engine.dispose()
+
+
+@pytest.mark.mariadb
+def test_connectorx_reads_timestamps_in_the_connection_s_time_zone(mariadb_database: str) -> None:
+    """A server in UTC, TIMESTAMP stamps, ``time_zone`` in the connection's extra: connectorx runs
+    the session's SET first, as the driver does, so both read Beijing time."""
+    from types import SimpleNamespace
+
+    from licence_reminder.db import connection_url, engine_from_url
+
+    url = sa.engine.make_url(mariadb_database)
+    with engine_from_url(mariadb_database).begin() as c:
+        c.execute(sa.text("SET time_zone = '+00:00'"))
+        c.execute(sa.text("CREATE TABLE z (gxsj TIMESTAMP NULL)"))
+        c.execute(sa.text("INSERT INTO z VALUES ('2026-11-25 01:00:00')"))
+    engine = engine_from_url(connection_url(SimpleNamespace(
+        conn_id="src_tz", conn_type="mysql", host=url.host, port=url.port, login=url.username,
+        password=None, schema=url.database, extra_dejson={"time_zone": "+08:00"})))
+    assert readers.connectorx_url(engine) is not None
+    assert _read(engine, "SELECT gxsj FROM z")[0] == [("2026-11-25 09:00:00",)]
+    assert _read(engine, "SELECT gxsj FROM z", driver=True)[0] == [("2026-11-25 09:00:00",)]
+    engine.dispose()
