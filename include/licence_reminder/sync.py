@@ -22,6 +22,7 @@ from licence_reminder import staging
 from licence_reminder.config import local_now
 from licence_reminder.db import sql
 from licence_reminder.errors import PermanentError, classify_db_error
+from licence_reminder.leads import LeadTable, refresh_ledger_dates
 from licence_reminder.records import CANONICAL_COLUMNS, SOURCE_KEY, SOURCE_KEY_LENGTH
 from licence_reminder.registry import Catalogue, Department
 from licence_reminder.validation.rules import TEXT_LIMITS
@@ -115,8 +116,8 @@ def register_department(engine: Engine, dept: Department, catalogue: Catalogue) 
     ts = local_now()
     with engine.begin() as conn:
         stored = {tuple(r) for r in conn.execute(sql("catalogue_leads", conn), {"dept_code": dept.code})}
-        leads_changed = bool(
-            {(e.licence_name, e.first_lead_days, e.second_lead_days) for e in catalogue.entries} - stored)
+        leads_changed = bool({(e.licence_name, e.first_lead_days, e.second_lead_days, e.lead_rule())
+                              for e in catalogue.entries} - stored)
         conn.execute(sql("department_upsert", conn),
                      {"code": dept.code, "name": dept.name, "region_code": dept.region_code, "now": ts})
         conn.execute(
@@ -126,13 +127,14 @@ def register_department(engine: Engine, dept: Department, catalogue: Catalogue) 
                     "dept_code": dept.code,
                     **e.model_dump(),
                     "materials": json.dumps(e.materials, ensure_ascii=False),
+                    "code": e.entry_code, "lead_rule": e.lead_rule(),
                     "updated_at": ts,
                 }
                 for e in catalogue.entries
             ],
         )
         if leads_changed:
-            conn.execute(sql("refresh_reminder_dates", conn), {"dept_code": dept.code})
+            refresh_ledger_dates(conn, dept.code, catalogue)
 
 
 def start_run(
@@ -454,7 +456,7 @@ class ChunkStager:
         self._duplicate_hashes: np.ndarray | None = None
         self.validator = Validator(catalogue_names={e.licence_name for e in catalogue.entries},
                                    today=today, first_row=first_row, seen_licence_nos=seen_before)
-        self.leads = {e.licence_name: (e.first_lead_days, e.second_lead_days) for e in catalogue.entries}
+        self.leads = LeadTable(catalogue)
         self.stats = StageStats()
         self.max_wm: dt.datetime | None = None
         self.rejections_kept: list[Any] = []
@@ -581,7 +583,7 @@ class ChunkStager:
 
     def _ready(self, valid: pd.DataFrame, hashes: np.ndarray, mask: np.ndarray) -> pd.DataFrame:
         """The rows of ``mask`` with their reminder dates from the catalogue (as
-        refresh_reminder_dates.sql sets them, register_department) and row hash."""
+        leads.refresh_ledger_dates sets them, register_department) and row hash."""
         import numpy as np
         import pandas as pd
 
@@ -590,8 +592,7 @@ class ChunkStager:
         out = valid.copy(deep=False) if mask.all() else valid.loc[mask].reset_index(drop=True)
         expiry = np.array(pa.array(out["expiry_date"].array).cast(pa.int32()), dtype=np.int64)  # days since 1970
         for k, column in enumerate(("first_reminder_on", "second_reminder_on")):
-            lead = out["licence_name"].map({n: leads[k] for n, leads in self.leads.items()})
-            days = lead.to_numpy(dtype="float64", na_value=np.nan)
+            days = self.leads.days_before_expiry(out["licence_name"], expiry, stage=k + 1)
             due = pa.array(np.nan_to_num(expiry - days).astype(np.int32), mask=np.isnan(days))
             out[column] = pd.Series(pd.arrays.ArrowExtensionArray(due.cast(pa.date32())))
         out["row_hash"] = hashes[mask]
