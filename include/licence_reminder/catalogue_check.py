@@ -133,9 +133,9 @@ def lead_warnings(path: Path, entry: CatalogueEntry, today: dt.date) -> list[str
 
 
 def check(paths: list[Path], *, gateways: list[Gateway], catalogue_url: str | None,
-          today: dt.date, out: TextIO = sys.stdout) -> int:
+          today: dt.date, out: TextIO | None = None) -> int:
     def say(line: str = "") -> None:
-        print(line, file=out)
+        print(line, file=out or sys.stdout)
 
     failed = False
     if not catalogue_url:
@@ -195,7 +195,8 @@ def describe(catalogue: Catalogue, *, catalogue_url: str | None, today: dt.date,
     return out
 
 
-def print_templates(items: list[dict[str, Any]], out: TextIO = sys.stdout) -> None:
+def print_templates(items: list[dict[str, Any]], out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     for item in items:
         print(f"{item['name']}  {item['licence_name']}, stage {item['stage']} "
               f"(gateway connection: extra.templates maps this name to the approved code)", file=out)

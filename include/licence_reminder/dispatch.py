@@ -180,13 +180,14 @@ def render_outbox(
     approved code for. Every other message goes out as usual.
     """
     from licence_reminder.leads import EntryDates
-    from licence_reminder.sms_templates import MAX_LICENCES_PER_MESSAGE, build
+    from licence_reminder.sms_templates import MAX_LICENCES_PER_MESSAGE, SmsTemplate, build
 
     counts: Counter[str] = Counter()
     profiles: dict[str, GatewayProfile] = {}
     held: dict[str, str] = {}
     unapproved: dict[str, set[str]] = defaultdict(set)
     entries: dict[tuple[str, str], tuple[CatalogueEntry, EntryDates]] = {}
+    templates: dict[tuple[str, str, int], SmsTemplate] = {}
     with engine.begin() as conn:
         stale = {"today_start": dt.datetime.combine(today, dt.time()), "now": local_now()}
         conn.execute(sql("reminder_requeue_stale", conn), stale)
@@ -213,18 +214,21 @@ def render_outbox(
                 entry = entry_from_mirror(head)
                 entries[head.dept_code, head.licence_name] = entry, EntryDates(entry)
             entry, dates = entries[head.dept_code, head.licence_name]
-            template = build(head.dept_code, entry, head.stage, catalogue_url=catalogue_url)
+            which = (head.dept_code, head.licence_name, int(head.stage))
+            if which not in templates:
+                templates[which] = build(head.dept_code, entry, head.stage, catalogue_url=catalogue_url)
+            template = templates[which]
             template_code = profile.templates.get(template.key, template.key if not profile.templates else None)
-            if template_code is None:  # the provider has not approved this text: nobody's fault but ours
+            if template_code is None:  # never send a text the provider has not approved
                 unapproved[head.dept_code].add(template.key)
                 counts["reminders_held"] += len(group)
                 continue
             size = MAX_LICENCES_PER_MESSAGE
             if "licence_no" in template.variables and "licence_no" in profile.caps:
                 size = min(size, max(1, (profile.caps["licence_no"] + 1) // (entry.licence_no_digits + 1)))
+            expiry = as_date(head.expiry_date)
+            assert expiry is not None
             for members in _chunks(group, size):
-                expiry = as_date(head.expiry_date)
-                assert expiry is not None
                 licences = [Licence(m.licence_no, expiry, m.holder_name, m.contact_name) for m in members]
                 try:
                     params = message_params(template, licences, today=today, deadline=dates.deadline(expiry),

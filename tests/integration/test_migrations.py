@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from licence_reminder import schema
 
+HEAD = "0011"
 
 @pytest.fixture(params=["mariadb", "sqlite"])
 def ledger(request):  # type: ignore[no-untyped-def]
@@ -16,7 +17,7 @@ def ledger(request):  # type: ignore[no-untyped-def]
 @pytest.mark.mariadb
 def test_down_to_base_and_up_again(ledger: sa.Engine) -> None:
     head = schema.current(ledger)
-    assert head == "0009"
+    assert head == HEAD
     assert "source_read_at" in {c["name"] for c in sa.inspect(ledger).get_columns("sync_watermark")}
     assert "ix_ledger_first_reminder" not in {i["name"] for i in sa.inspect(ledger).get_indexes("ledger")}
     schema.downgrade(ledger, "base")
@@ -45,7 +46,7 @@ def test_an_account_owning_only_the_ledger_database_migrates_it(mariadb_factory)
         conn.exec_driver_sql(f"GRANT ALL ON `{url.database}`.* TO '{user}'@'127.0.0.1' WITH GRANT OPTION")
     owner = engine_from_url(url.set(username=user, password="").render_as_string(hide_password=False))
     try:
-        assert schema.upgrade(owner) == "0009"
+        assert schema.upgrade(owner) == HEAD
         with admin.connect() as conn:
             granted = conn.exec_driver_sql(
                 "SELECT COUNT(*) FROM information_schema.table_privileges "
@@ -76,9 +77,35 @@ def test_runs_started_before_0009_are_numbered_in_the_order_they_started(ledger:
             conn.execute(sa.text("INSERT INTO sync_run (run_id, dept_code, mode, status, started_at) "
                                  "VALUES (:r, :d, 'full', 'success', :t)"),
                          {"r": run_id, "d": run_id.split(":")[0], "t": at})
-    assert schema.upgrade(ledger) == "0009"
+    assert schema.upgrade(ledger) == HEAD
     dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
     sync.start_run(ledger, dept, run_id="scjgj:e", logical_date=dt.date(2026, 11, 3))
     with ledger.connect() as conn:
         order = conn.execute(sa.text("SELECT run_id FROM sync_run ORDER BY run_no")).scalars().all()
     assert order == ["jtysj:c", "scjgj:b", "scjgj:a", "scjgj:d", "scjgj:e"]
+
+
+@pytest.mark.mariadb
+def test_0011_the_catalogue_mirror_keeps_what_templates_are_built_from(ledger: sa.Engine) -> None:
+    """Rows mirrored before 0011 read as before: no code, page, licence digits or rule (NULL)."""
+    import json
+
+    from licence_reminder.dispatch import entry_from_mirror
+
+    new = {"code", "page_url", "licence_no_digits", "sms_consequences", "lead_rule"}
+    schema.downgrade(ledger, "0009")
+    assert not new & {c["name"] for c in sa.inspect(ledger).get_columns("catalogue_entry")}
+    with ledger.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO catalogue_entry (dept_code, licence_name, approval_item, office, statutory_validity, "
+            "first_lead_days, second_lead_days, renewal_window, renewal_deadline_days, online_url, "
+            "service_phone, materials, lapse_consequences, updated_at) VALUES ('scjgj', '食品经营许可证', "
+            "'食品经营许可', '审批科', '5年', 30, 7, '届满30日前', 10, 'https://zwfw.example.gov.cn', "
+            "'0372-1234567', :m, '无证经营将被查处。', '2026-11-01 00:00:00')"), {"m": json.dumps(["申请书"])})
+    assert schema.upgrade(ledger) == HEAD
+    assert new <= {c["name"] for c in sa.inspect(ledger).get_columns("catalogue_entry")}
+    with ledger.connect() as conn:
+        row = conn.execute(sa.text("SELECT * FROM catalogue_entry")).one()
+    entry = entry_from_mirror(row)
+    assert (entry.first_lead_days, entry.renewal_deadline_days, entry.licence_no_digits) == (30, 10, None)
+    assert entry.calendar_leads and entry.entry_code.startswith("e")

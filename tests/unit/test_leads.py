@@ -119,7 +119,9 @@ def test_check_warns_naming_the_entry_when_the_first_reminder_comes_after_the_de
 def test_loading_the_shipped_catalogues_gives_no_lead_warning() -> None:
     folder = Path(__file__).resolve().parents[2] / "include" / "registry" / "catalogues"
     out = io.StringIO()
-    assert check(sorted(folder.glob("*.yaml")), gateways=documented_gateways(), catalogue_url="https://x.cn/t",
+    # the demo's page address, and every provider's documented caps: no entry over two SMS either
+    assert check(sorted(folder.glob("*.yaml")), gateways=documented_gateways(),
+                 catalogue_url="https://zwfw.example.gov.cn/tx",
                  today=dt.date(2026, 12, 7), out=out) == 0
     assert "warning" not in out.getvalue(), out.getvalue()
     for path in folder.glob("*.yaml"):
