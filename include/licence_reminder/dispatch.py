@@ -144,11 +144,14 @@ def entry_from_mirror(row: Any) -> CatalogueEntry:
 def group_reminders(rows: list[Any], *, group_by_holder: bool = True) -> list[list[Any]]:
     """The reminders each message is about. Grouped: those sent to one mobile at one stage about
     one holder's licences of one catalogue entry expiring on one day (docs/adr/0102), so one
-    template, page, service phone and expiry date are true of every licence in the message."""
+    template, page, service phone and expiry date are true of every licence in the message, and
+    only where the entry's messages state licence numbers: a message must not read as one licence
+    when it is about several."""
     groups: dict[tuple, list[Any]] = defaultdict(list)
     for r in rows:
+        together = group_by_holder and r.licence_no_digits is not None
         key = ((r.dept_code, r.contact_mobile, r.stage, r.licence_name, as_date(r.expiry_date),
-                r.holder_name) if group_by_holder else (r.reminder_id,))
+                r.holder_name) if together else (r.reminder_id,))
         groups[key].append(r)
     return [sorted(g, key=lambda m: m.licence_no) for g in groups.values()]
 
