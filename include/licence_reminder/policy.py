@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -60,6 +61,7 @@ class Decision:
     cancel: tuple[tuple[int, str], ...] = ()
 
 
+@functools.cache  # working-day leads ask about the same few thousand days for every licence
 def chinese_workday(day: dt.date) -> bool:
     """Working day under the State Council's holiday schedule (make-up days included)."""
     import chinese_calendar

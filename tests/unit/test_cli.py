@@ -34,6 +34,7 @@ def test_catalogue_templates_prints_each_providers_text_and_variables(
     import json
 
     monkeypatch.setenv("LR_CATALOGUE_URL", "https://zwfw.example.gov.cn/tx")
+    monkeypatch.setenv("LR_CATALOGUE_DIR", str(Path(cli.__file__).resolve().parents[1] / "registry" / "catalogues"))
     assert cli.main(["catalogue", "templates", "--dept", "scjgj", "--today", "2026-12-07"]) == 0
     out = capsys.readouterr().out
     assert "scjgj.spjy.stage1  食品经营许可证, stage 1" in out
