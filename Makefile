@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/include:$(PYTHONPATH)
 
-.PHONY: venv demo test bench bench-sync bench-validation bench-dispatch services clean
+.PHONY: venv demo test bench bench-sync bench-validation bench-dispatch services clean ui browser bench-ui ui-screenshots
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,22 @@ services:
 demo: venv
 	bash scripts/demo.sh
 
-test: venv services
+test: venv services browser
 	$(BIN)/python -m pytest
+
+# The UI (docs/ui.md): Chromium and CJK fonts for its browser tests; the API server on the demo's
+# data; the README's screenshots; page load times on a 1,000,000-licence MariaDB ledger.
+browser:
+	bash scripts/ensure-browser.sh
+
+ui: venv
+	bash scripts/ui.sh
+
+ui-screenshots: venv services browser
+	LR_UI_SCREENSHOT_DIR=$(CURDIR)/docs/img $(BIN)/python -m pytest tests/ui/test_browser.py
+
+bench-ui: venv services
+	$(BIN)/python scripts/bench_ui.py
 
 bench: bench-validation bench-sync bench-dispatch
 

@@ -8,6 +8,8 @@
    looked up at the provider first, then every due message is sent once; every attempt is audited.
 4. **receipts** — the carriers' reports on messages accepted in the last days: delivered, or (not
    delivered) onto the phone-call list; a message without a report yet is asked again next run.
+   Every reminder SMS could not deliver today (no usable mobile, refused, in doubt, not
+   delivered) becomes a call task for its department's staff (``cli calls``).
 
 Departments whose sync failed today are still dispatched from the ledger as it stands. A
 department whose gateway connection cannot be used is held (its reminders stay planned) while the
@@ -66,7 +68,7 @@ def dispatch_reminders():
     def receipts(**context) -> dict:
         from licence_reminder.tasks import dispatch_receipts
 
-        return dispatch_receipts(run_id=context["run_id"])
+        return dispatch_receipts(today=_local_date(context), run_id=context["run_id"])
 
     @task(retries=0)
     def held(rendered: dict) -> None:

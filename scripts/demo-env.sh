@@ -10,6 +10,8 @@ export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__DEFAULT_TIMEZONE=Asia/Shanghai
 export AIRFLOW__CORE__UNIT_TEST_MODE=False
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlite:///$VAR/airflow/airflow.db
+# The UI's pages check roles through the FAB auth manager (database users; docs/ui.md)
+export AIRFLOW__CORE__AUTH_MANAGER=airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager
 export AIRFLOW__LOGGING__LOGGING_LEVEL=${AIRFLOW__LOGGING__LOGGING_LEVEL:-WARNING}
 export PYTHONPATH=$ROOT/include${PYTHONPATH:+:$PYTHONPATH}
 export LR_REPORT_DIR=$VAR/reports

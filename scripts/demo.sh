@@ -18,6 +18,7 @@ fi
 "$PY" -m licence_reminder.cli db upgrade
 "$AIRFLOW" db migrate >"$VAR/airflow-db-migrate.log" 2>&1 || { cat "$VAR/airflow-db-migrate.log"; exit 1; }
 "$AIRFLOW" pools set sms_gateway 4 "SMS gateway concurrency" >/dev/null
+"$PY" -m licence_reminder.ui.roles --demo-users "$VAR/ui-users.json" >"$VAR/ui-roles.log" 2>&1 || { cat "$VAR/ui-roles.log"; exit 1; }
 
 "$PY" -m licence_reminder.cli catalogue check >"$VAR/catalogue-check.log" 2>&1 || { cat "$VAR/catalogue-check.log"; exit 1; }
 # the simulator approves the catalogue's templates, as a provider would: each message is checked against them
@@ -65,6 +66,15 @@ earlier = sum(before.get(r["code"], {}).get("messages_sent", 0) for r in after)
 print(f"this run: {sent_now} messages sent ({calls_now} gateway calls); sent by earlier runs and not sent again: {earlier}")
 PY
 echo "data-quality reports: ${LR_REPORT_DIR#$ROOT/}/"
+"$PY" - "$VAR/ui-users.json" "${LR_UI_PORT:-8080}" <<'PY'
+import json, sys
+from licence_reminder.ui.roles import demo_users, registry_codes
+logins = json.load(open(sys.argv[1]))
+print(f"== the pages: run `make ui`, then open http://127.0.0.1:{sys.argv[2]}/licence-reminder/today")
+for u in demo_users(registry_codes()):
+    print(f"  {u.username:<18} {logins[u.username]:<18} {u.who}")
+print(f"  (logins kept in {sys.argv[1]})")
+PY
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]} (logs in ${VAR#$ROOT/}/logs/)" >&2
   exit 1

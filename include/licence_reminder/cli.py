@@ -4,7 +4,11 @@
     summary [--json]           per-department figures: extracted, rejected, ledger, reminders, sent
     connector check FILE       validate a department file, run its extract with a row limit,
                                and report what would be rejected — writes nothing
-    quarantine --dept CODE     a department's rejected rows: every rule failed, values masked
+    quarantine --dept CODE     a department's rejected rows (not loaded): every rule failed, masked
+    warnings --dept CODE       a department's licences loaded with warnings: please fix at the source
+    calls list|show|record|export
+                               call tasks: holders SMS could not reach, for staff to phone
+    lapsed                     licences that expired without a warning that reached the holder, why
     catalogue publish          public web pages + CSV/XLSX of every catalogue (attachment 1)
     catalogue check [FILE]     the catalogues' SMS templates against each provider's caps, and
                                their reminder dates against the renewal deadlines
@@ -27,8 +31,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from licence_reminder.calls import OUTCOMES
 from licence_reminder.config import Settings, city_zone, local_now
-from licence_reminder.errors import redact_values
+from licence_reminder.errors import PermanentError, redact_values
 from licence_reminder.records import SOURCE_KEY
 
 
@@ -91,7 +96,8 @@ def _top_reasons(counts_json: str | None, n: int = 3) -> str:
     if not counts_json:
         return "-"
     counts = Counter(json.loads(counts_json))
-    rules = {k: v for k, v in counts.items() if k not in {"rows", "valid", "rejected"}}
+    rules = {k: v for k, v in counts.items() if k not in {"rows", "valid", "rejected", "warned"}
+             and not k.startswith("warn:")}
     return ", ".join(f"{k} ×{v}" for k, v in Counter(rules).most_common(n)) or "-"
 
 
@@ -116,19 +122,23 @@ def cmd_summary(args: argparse.Namespace) -> int:
             if finished is not None and local_now() - finished > dt.timedelta(hours=26):
                 when += " (over a day ago: is its DAG paused, or failing before it starts — a config-error?)"
             print(f"  last sync   : {s.get('status', 'never')} ({s.get('mode', '-')}){when}, "
-                  f"extracted {s.get('rows_read', 0)}, rejected {s.get('rows_rejected', 0)} "
-                  f"[top reasons: {_top_reasons(s.get('counts_by_rule'))}]{merged}")
+                  f"extracted {s.get('rows_read', 0)}, not loaded {s.get('rows_rejected', 0)} "
+                  f"[top reasons: {_top_reasons(s.get('counts_by_rule'))}], loaded with warnings "
+                  f"{s.get('rows_warned', 0)}{merged}")
         if s.get("status") == "failed" and s.get("error"):
             why = redact_values(str(s["error"]))
             print(f"  why         : {why if len(why) <= 400 else why[:400].rsplit(' ', 1)[0] + ' …'}")
         active = r["in_ledger"] - r["revoked"] - r["cancelled"] - r["vanished"]
         print(f"  ledger      : {r['in_ledger']} licences ({active} valid, {r['revoked']} revoked, "
               f"{r['cancelled']} cancelled, {r['vanished']} gone from the source), "
-              f"{r['in_quarantine']} rows in quarantine")
+              f"{r['in_quarantine']} rows in quarantine (not loaded), {r['with_warnings']} licences with "
+              f"warnings (loaded, please fix)")
         print(f"  reminders   : {r['reminders']} due to date ({r['reminders_cancelled']} cancelled)")
         print(f"  messages    : {r['messages_sent']} sent ({r['messages_delivered']} delivered), "
               f"{r['messages_failed']} failed "
               f"(on the call list), {r['messages_pending']} pending; {r['gateway_calls']} gateway calls")
+        print(f"  phone calls : {r['call_tasks']} call tasks, {r['calls_open']} to be worked, "
+              f"{r['calls_reached']} holders reached")
         print(f"  SMS length  : {_sms_line(r['sms'])}")
     if len(rows) > 1:
         city = _sms_city(rows)
@@ -243,6 +253,152 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
             print(f"    {reason['rule']}: {reason['message']}")
         shown = {k: v for k, v in r["raw_values"].items() if v not in (None, "")}
         print("    values: " + json.dumps(shown, ensure_ascii=False, default=str))
+    return 0
+
+
+def cmd_warnings(args: argparse.Namespace) -> int:
+    from licence_reminder.db import sql
+    from licence_reminder.masking import mask_licence_no
+
+    engine = _ledger(args)
+    if _unknown_department(engine, args.dept):
+        return 2
+    params = {"dept_code": args.dept, "rule": args.rule, "limit": args.limit}
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(sql("warning_list", conn), params).mappings()]
+        total = int(conn.execute(sql("warning_count", conn), params).scalar() or 0)
+    for r in rows:
+        r["licence_no"] = mask_licence_no(r["licence_no"])
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, default=str, indent=2))
+        return 0
+    for_rule = f" for rule {args.rule}" if args.rule else ""
+    if not total:
+        print(f"{args.dept}: no licence loaded with warnings{for_rule}")
+        return 0
+    print(f"{args.dept}: {total} licence(s) loaded with warnings{for_rule} — they are reminded, but "
+          f"the source should be fixed (newest first, --limit {args.limit}; times in {city_zone()})")
+    for r in rows:
+        print(f"- licence {r['licence_no']} ({r['licence_name'] or '-'}, expires {str(r['expiry_date'])[:10]}): "
+              f"{r['rule']} since {r['first_seen_at']}")
+        print(f"    {r['message']}")
+    return 0
+
+
+def _actor(args: argparse.Namespace) -> str:
+    import getpass
+
+    return (getattr(args, "by", None) or "").strip() or f"cli:{getpass.getuser()}"
+
+
+def cmd_calls_list(args: argparse.Namespace) -> int:
+    from licence_reminder import calls
+
+    engine = _ledger(args)
+    if args.dept and _unknown_department(engine, args.dept):
+        return 2
+    f = calls.Filter(dept_code=args.dept, open_only=args.open,
+                     due_before=dt.date.fromisoformat(args.due_before) if args.due_before else None)
+    rows = calls.list_tasks(engine, f, limit=args.limit)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, default=str, indent=2))
+        return 0
+    total = calls.count_tasks(engine, f)
+    if not total:
+        print("no call task" + (" open" if args.open else "") + (f" in {args.dept}" if args.dept else ""))
+        return 0
+    shown = "all shown" if len(rows) == total else f"the first {len(rows)} shown: --limit {total} shows all"
+    print(f"{total} call task(s) ({shown}; soonest expiry first; mobiles masked: `calls show ID --reveal`)")
+    for t in rows:
+        when = f", try again {t['next_try_on']}" if t["status"] == "retry" else ""
+        print(f"#{t['id']:<6} {t['status_label']}{when}  {t['dept_code']}  {t['licence_name']} {t['licence_no']}"
+              f"  expires {t['expiry_date']} (stage {t['stage']})")
+        print(f"        {t['holder_name'] or '-'} / {t['contact_name'] or '-'} {t['mobile_masked'] or '(no mobile)'}"
+              f"  — SMS: {t['reason_label']}; service phone {t['service_phone'] or '-'}"
+              + (f"; last outcome: {t['outcome_label']}" if t["outcome"] else "")
+              + (f"; closed: {t['closed_reason']}" if t["closed_reason"] else ""))
+    return 0
+
+
+def cmd_calls_show(args: argparse.Namespace) -> int:
+    from licence_reminder import calls
+
+    engine = _ledger(args)
+    task = calls.get_task(engine, args.id)
+    if args.reveal:
+        print("warning: the full mobile is personal data; this access is recorded", file=sys.stderr)
+        task["mobile"] = calls.reveal_mobile(engine, args.id, by=_actor(args), via="cli calls show --reveal")
+    if args.json:
+        print(json.dumps(task, ensure_ascii=False, default=str, indent=2))
+        return 0
+    print(f"call task #{task['id']} ({task['status_label']}) — {task['dept_name']}")
+    print(f"  licence : {task['licence_name']} {task['licence_no']}, expires {task['expiry_date']}, stage {task['stage']}")
+    print(f"  holder  : {task['holder_name'] or '-'}; contact {task['contact_name'] or '-'}, "
+          f"mobile {task.get('mobile') or task['mobile_masked'] or '(none)'}")
+    print(f"  SMS     : {task['reason_label']} ({task['reason'] or '-'}); reminder day {task['due_on']}")
+    print(f"  phone   : the department's service phone {task['service_phone'] or '-'}")
+    if task["closed_reason"]:
+        print(f"  closed  : {task['closed_reason']}")
+    for o in task["history"]:
+        extra = f", try again {o['retry_on']}" if o["retry_on"] else ""
+        print(f"  {o['recorded_at']} {o['recorded_by']}: {o['outcome_label']}{extra}"
+              + (f" — {o['note']}" if o["note"] else ""))
+    return 0
+
+
+def cmd_calls_record(args: argparse.Namespace) -> int:
+    from licence_reminder import calls
+
+    task = calls.record_outcome(_ledger(args), args.id, args.outcome, by=_actor(args), note=args.note,
+                                retry_on=dt.date.fromisoformat(args.retry_on) if args.retry_on else None)
+    print(f"call task #{task['id']}: {calls.OUTCOMES[args.outcome][0]} recorded; now {task['status_label']}"
+          + (f", try again {task['next_try_on']}" if task["status"] == "retry" else ""))
+    return 0
+
+
+def cmd_calls_export(args: argparse.Namespace) -> int:
+    from licence_reminder import calls
+
+    engine = _ledger(args)
+    if args.dept and _unknown_department(engine, args.dept):
+        return 2
+    if args.unmasked:
+        print("warning: the file contains full mobiles (personal data); this export is recorded", file=sys.stderr)
+    n = calls.export_xlsx(engine, args.out, calls.Filter(dept_code=args.dept, open_only=not args.all),
+                          by=_actor(args), unmasked=args.unmasked)
+    print(f"wrote {n} call task(s) to {args.out}")
+    return 0
+
+
+def cmd_lapsed(args: argparse.Namespace) -> int:
+    from licence_reminder import lapsed
+    from licence_reminder.masking import mask_licence_no
+
+    engine = _ledger(args)
+    if args.dept and _unknown_department(engine, args.dept):
+        return 2
+    rep = lapsed.report(engine, dept_code=args.dept, since=dt.date.fromisoformat(args.since) if args.since else None,
+                        limit=args.limit)
+    for r in rep.licences:
+        r["licence_no"] = mask_licence_no(r["licence_no"])
+    if args.json:
+        print(json.dumps({"licences": rep.licences, "stale_departments": rep.stale_departments},
+                         ensure_ascii=False, default=str, indent=2))
+        return 0
+    for d in rep.stale_departments:
+        since = f"since {d['last_success']}" if d["last_success"] else "ever"
+        print(f"department {d['code']} ({d['name']}): no successful sync {since} "
+              f"({d['failed_runs_since']} failed run(s)): licences in its source that expired meanwhile "
+              "are not known to the ledger")
+    if not rep.licences:
+        print("no licence expired without a warning that reached its holder"
+              + (f" in {args.dept}" if args.dept else ""))
+        return 0
+    print(f"{len(rep.licences)} licence cycle(s) expired without a warning that reached the holder "
+          "(newest expiry first):")
+    for r in rep.licences:
+        print(f"- {r['dept_code']} {r['licence_name'] or '-'} {r['licence_no'] or '-'} expired {r['expiry_date']}"
+              f" [{r['source']}]: {r['reason']}" + (f" ({r['detail']})" if r["detail"] else ""))
     return 0
 
 
@@ -385,6 +541,57 @@ def main(argv: list[str] | None = None) -> int:
     qua.add_argument("--url")
     qua.set_defaults(func=cmd_quarantine)
 
+    war = sub.add_parser("warnings", help="a department's licences loaded with warnings (fix at the source)")
+    war.add_argument("--dept", required=True)
+    war.add_argument("--rule", help="only this rule, e.g. uscc_check or mobile_format")
+    war.add_argument("--limit", type=int, default=50, help="at most this many rows (default 50)")
+    war.add_argument("--json", action="store_true")
+    war.add_argument("--url")
+    war.set_defaults(func=cmd_warnings)
+
+    cal = sub.add_parser("calls", help="call tasks: holders SMS could not reach").add_subparsers(
+        dest="cmd", required=True)
+    cl = cal.add_parser("list", help="call tasks, soonest expiry first, mobiles masked")
+    cl.add_argument("--dept")
+    cl.add_argument("--open", action="store_true", help="only tasks still to be worked")
+    cl.add_argument("--due-before", help="only tasks to be worked on or before this day, YYYY-MM-DD")
+    cl.add_argument("--limit", type=int, default=200)
+    cl.add_argument("--json", action="store_true")
+    cl.add_argument("--url")
+    cl.set_defaults(func=cmd_calls_list)
+    cs = cal.add_parser("show", help="one call task and every outcome recorded on it")
+    cs.add_argument("id", type=int)
+    cs.add_argument("--reveal", action="store_true", help="show the full mobile (recorded: who, when)")
+    cs.add_argument("--by", help="who is asking (default: cli:<login>)")
+    cs.add_argument("--json", action="store_true")
+    cs.add_argument("--url")
+    cs.set_defaults(func=cmd_calls_show)
+    cr = cal.add_parser("record", help="record what a call achieved",
+                        description="Outcomes: " + "; ".join(f"{k} ({v[0]})" for k, v in OUTCOMES.items()))
+    cr.add_argument("id", type=int)
+    cr.add_argument("--outcome", required=True, choices=list(OUTCOMES))
+    cr.add_argument("--note", help="what was said; needed to close a task (digits runs are masked)")
+    cr.add_argument("--retry-on", help="with no_answer: the day to try again, YYYY-MM-DD (default tomorrow)")
+    cr.add_argument("--by", help="who called (default: cli:<login>)")
+    cr.add_argument("--url")
+    cr.set_defaults(func=cmd_calls_record)
+    ce = cal.add_parser("export", help="the call list as XLSX (mobiles masked unless --unmasked)")
+    ce.add_argument("--dept")
+    ce.add_argument("--out", type=Path, required=True)
+    ce.add_argument("--all", action="store_true", help="also the tasks worked or closed")
+    ce.add_argument("--unmasked", action="store_true", help="full mobiles (warns; recorded)")
+    ce.add_argument("--by", help="who exports (default: cli:<login>)")
+    ce.add_argument("--url")
+    ce.set_defaults(func=cmd_calls_export)
+
+    lap = sub.add_parser("lapsed", help="licences that expired without a warning that reached the holder")
+    lap.add_argument("--dept")
+    lap.add_argument("--since", help="only expiries on or after this day, YYYY-MM-DD")
+    lap.add_argument("--limit", type=int, default=10_000)
+    lap.add_argument("--json", action="store_true")
+    lap.add_argument("--url")
+    lap.set_defaults(func=cmd_lapsed)
+
     cat = sub.add_parser("catalogue", help="public catalogue").add_subparsers(dest="cmd", required=True)
     pub = cat.add_parser("publish", help="web pages, CSV and XLSX in the attachment-1 layout")
     pub.add_argument("--out", type=Path, default=Path("var/public"))
@@ -448,6 +655,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
+    except PermanentError as exc:  # a call task that does not exist, an outcome it cannot take
+        print(str(exc), file=sys.stderr)
+        return 2
     except Exception as exc:  # noqa: BLE001 - said in a sentence, not a traceback, for these two
         if type(exc).__name__ == "AirflowNotFoundException":
             conn_id = Settings.from_env().ledger_conn_id

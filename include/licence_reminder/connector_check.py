@@ -1,12 +1,12 @@
 """``connector check``: what a department DBA runs before (and after) registering a source.
 
 Validates the department file and its catalogue, connects through the named Airflow connection,
-runs the extract with a row limit, applies the validation rules, and prints what would be
-rejected and why — with masked examples; with ``split_column``, checks that the whole extract
-splits over the workers. Writes nothing anywhere.
+runs the extract with a row limit, applies the validation rules, and prints what would not be
+loaded and what would load with warnings (please fix) and why — with masked examples; with
+``split_column``, checks that the whole extract splits over the workers. Writes nothing anywhere.
 
-Exit status: 0 all rows would load; 1 some rows would be rejected; 2 the file, the catalogue,
-the connection, the SQL or the split column is wrong.
+Exit status: 0 all rows would load cleanly; 1 some rows would not load, or load with warnings;
+2 the file, the catalogue, the connection, the SQL or the split column is wrong.
 """
 
 from __future__ import annotations
@@ -111,14 +111,20 @@ def check(
 
 def _extract_and_split(engine: Engine, dept: Department, catalogue: Catalogue, *, limit: int,
                        today: dt.date, say: Callable[[str], None]) -> int:
+    from licence_reminder.duplicates import scan
     from licence_reminder.extract import stream_chunks
     from licence_reminder.validation.suite import Validator
 
     validator = Validator(catalogue_names={e.licence_name for e in catalogue.entries}, today=today)
-    rejections = []
+    rejections: list[Any] = []
+    warnings: list[dict[str, Any]] = []
     try:
+        validator.duplicates = scan(engine, dept)  # as a run decides them: from the whole extract
         for chunk in stream_chunks(engine, dept, watermark=None, limit=limit):
-            rejections.extend(validator.validate(chunk).rejected)
+            result = validator.validate(chunk)
+            rejections.extend(result.rejected)
+            if result.warnings is not None:
+                warnings.extend(result.warnings.to_dict("records"))
     except (PermanentError, TransientError) as exc:
         say(f"FAIL  extract: {exc}")
         if engine.dialect.name == "postgresql" and "relation \"" in str(exc) and "does not exist" in str(exc):
@@ -126,13 +132,15 @@ def _extract_and_split(engine: Engine, dept: Department, catalogue: Catalogue, *
                 "the connection the extra key search_path")
         return 2
     totals = validator.totals
-    rows, rejected = totals.get("rows", 0), totals.get("rejected", 0)
+    rows, rejected, warned = totals.get("rows", 0), totals.get("rejected", 0), totals.get("warned", 0)
     if not rows:
         say("FAIL  extract ran but returned no rows: a full run would mark every licence of the "
             "department vanished (it refuses to when that is more than max_vanished_share of them "
             "and more than 10); an empty table, a WHERE that matches nothing, or the wrong database?")
         return 1
-    say(f"ok    extract ran: {rows} rows read (limit {limit}), {rows - rejected} valid, {rejected} would be rejected")
+    say(f"ok    extract ran: {rows} rows read (limit {limit}), {rows - rejected} would load "
+        f"({warned} with warnings: loaded and reminded, please fix at the source), "
+        f"{rejected} would not load")
     if rejected:
         _report_rejections(totals, rejections, say)
         if totals.get("licence_not_in_catalogue"):
@@ -141,6 +149,8 @@ def _extract_and_split(engine: Engine, dept: Department, catalogue: Catalogue, *
         if rejected == rows:
             say("      every row read would be rejected: more likely the SQL's aliases, source.columns "
                 "or the catalogue than the data itself")
+    if warned:
+        _report_warnings(totals, warnings, say)
     sync = dept.source.sync
     if sync.split_column and sync.workers > 1:  # what the DAG's run does first, over the whole extract
         from licence_reminder.parallel import split_ranges
@@ -152,22 +162,35 @@ def _extract_and_split(engine: Engine, dept: Department, catalogue: Catalogue, *
             return 2
         say(f"ok    split_column {sync.split_column!r}: the whole extract splits into {len(ranges)} "
             f"range(s) for {sync.workers} workers")
-    return 1 if rejected else 0
+    return 1 if rejected or warned else 0
 
 
 def _report_rejections(totals: Counter[str], rejections: list[Any], say: Callable[[str], None]) -> None:
-    from licence_reminder.validation.report import collect_examples
+    from licence_reminder.validation.report import collect_examples, rule_counts
 
-    by_rule = Counter({k: v for k, v in totals.items() if k not in {"rows", "valid", "rejected"}})
     examples = collect_examples(rejections, per_rule=3)
-    say("      rejected rows by rule (a row can fail several):")
-    for rule, count in by_rule.most_common():
+    say("      would NOT load, by rule (a row can fail several; kept in quarantine, never reminded):")
+    for rule, count in rule_counts(totals):
         say(f"      {count:>7}  {rule}")
         for ex in examples.get(rule, []):
             where = f"source key {ex['source_key']}" if ex.get("source_key") else f"extract row {ex.get('row_number')}"
             values = ", ".join(f"{c} {_shown(ex.get(c))}" for c in ex.get("columns", []) if c != "licence_no")
             say(f"               e.g. {where} licence {ex.get('licence_no') or '-'}"
                 f"{f' ({values})' if values else ''}: {ex.get('reason', '')}")
+
+
+def _report_warnings(totals: Counter[str], warnings: list[dict[str, Any]],
+                     say: Callable[[str], None]) -> None:
+    from licence_reminder.validation.report import collect_warning_examples, warned_counts
+
+    examples = collect_warning_examples(warnings, per_rule=3)
+    say("      would load WITH WARNINGS, by rule (reminded; the failed value is not used; fix at the source):")
+    for rule, count in warned_counts(totals):
+        say(f"      {count:>7}  {rule}")
+        for ex in examples.get(rule, []):
+            values = ", ".join(f"{c} {_shown(ex.get(c))}" for c in ex["columns"] if c != "licence_no")
+            say(f"               e.g. licence {ex['licence_no'] or '-'}{f' ({values})' if values else ''}: "
+                f"{ex['reason']}")
 
 
 def _shown(value: Any) -> str:

@@ -202,6 +202,11 @@ def render_outbox(
         messages, queued, rejected = [], [], []
         for group in group_reminders(rows, group_by_holder=group_by_holder):
             head = group[0]
+            if (why := unusable_mobile(head.contact_mobile)) is not None:  # a call task, today
+                rejected.extend({"reminder_id": m.reminder_id, "reason": f"no usable mobile: {why}", "now": now}
+                                for m in group)
+                counts["no_usable_mobile"] += len(group)
+                continue
             if head.dept_code in held:
                 counts["reminders_held"] += len(group)
                 continue
@@ -267,6 +272,18 @@ def render_outbox(
                       f"{', '.join(sorted(keys))} in extra.templates: submit the text "
                       "`catalogue templates` prints, then map each name to its code")
     return {**counts, "held": held} if held else dict(counts)
+
+
+def unusable_mobile(mobile: str | None) -> str | None:
+    """Why a ledger's mobile cannot take an SMS (never quoting it), or None when it can: a licence
+    loaded with a missing or malformed mobile is a call task on its reminder day."""
+    import re
+
+    from licence_reminder.validation.rules import MOBILE_PATTERN, mobile_problem
+
+    if not mobile:
+        return "the department's record has no mobile number"
+    return None if re.fullmatch(MOBILE_PATTERN, mobile) else mobile_problem(mobile)
 
 
 # --------------------------------------------------------------------------- send

@@ -158,6 +158,74 @@ def licence_numbers(engine: Engine, dept: Department, *, batch: int = 100_000) -
         yield block.objects(0)
 
 
+def rows_for_numbers(engine: Engine, dept: Department, numbers: list[str]) -> Iterator[pd.DataFrame]:
+    """The whole extract's rows (canonical, with the split column's value beside them) whose
+    licence number, trimmed, is one of ``numbers``: the rows of the numbers held more than once
+    (duplicates.py). The source's collation may match more (case, trailing spaces): the caller
+    compares again as the validator does."""
+    import pandas as pd
+
+    if not numbers:
+        return
+    dialect = dialect_of(engine)
+    column = dialect.quote(dept.source.columns.get("licence_no", "licence_no"))
+    names = [f"n{k}" for k in range(len(numbers))]
+    query = (f"SELECT v.* FROM ({extract_query(dept, dialect, incremental=False)}) v "
+             f"WHERE TRIM(v.{column}) IN ({', '.join(':' + n for n in names)})")
+    split = dept.source.sync.split_column
+    for block in stream_rows(engine, dept, query, dict(zip(names, numbers, strict=True)), 10_000):
+        frame = to_canonical(block.frame(), dept)
+        if split in block.names:
+            frame[SOURCE_KEY] = pd.Series(block.objects(block.names.index(split)), index=frame.index,
+                                          dtype=object)
+        yield frame
+
+
+@dataclass
+class Applications:
+    """The renewal applications of the department's side table (``source.renewals``)."""
+
+    #: licence_no (normalised), applied_on (None: applied, date not given)
+    frame: pd.DataFrame
+    #: rows whose applied_on was given but is not a date: taken as applied, date not given
+    unreadable_dates: int = 0
+
+
+def renewal_applications(engine: Engine, dept: Department) -> Applications:
+    """Every row of the department's renewal-application query, one per licence number (the
+    latest date wins; a date beats none)."""
+    import pandas as pd
+
+    from licence_reminder.validation.rules import as_text, parse_date
+
+    inner = (dept.renewals_sql_text() or "").strip().rstrip(";").strip()
+    field = "source.renewals.sql_file" if dept.source.renewals and dept.source.renewals.sql_file else "source.renewals.sql"
+    if problem := select_problem(inner):
+        raise PermanentError(f"department {dept.code}: field {field!r} {problem}")
+    dialect = dialect_of(engine)
+    query = f"SELECT r.{dialect.quote('licence_no')}, r.{dialect.quote('applied_on')} FROM (\n{inner}\n) r"
+    latest: dict[str, Any] = {}
+    unreadable = 0
+    try:
+        for block in stream_rows(engine, dept, query, {}, 50_000):
+            for number, applied in zip(block.objects(0), block.objects(1), strict=True):
+                number = as_text(number)
+                if number is None:
+                    continue
+                day = None
+                if as_text(applied) is not None:
+                    try:
+                        day = parse_date(applied)
+                    except ValueError:
+                        unreadable += 1
+                if number not in latest or (day is not None and (latest[number] is None or day > latest[number])):
+                    latest[number] = day
+    except PermanentError as exc:
+        raise PermanentError(f"{exc} (in {field}: it must return the columns licence_no and applied_on)") from exc
+    frame = pd.DataFrame({"licence_no": list(latest), "applied_on": list(latest.values())}, dtype=object)
+    return Applications(frame, unreadable)
+
+
 def query_one(engine: Engine, dept: Department, query: str, params: dict[str, Any]) -> tuple[Any, ...]:
     """The first row of a small query on the department's source (read to the end, so the
     connection goes back to its pool clean)."""

@@ -106,3 +106,18 @@ def mask_record(record: dict[str, object]) -> dict[str, object]:
     """A copy of a canonical record with every personal field masked, and whatever looks like
     personal data in the other fields too."""
     return {k: _masked(k, v) for k, v in record.items()}
+
+
+#: a run of nine digits or more, spaces and dashes inside allowed (a mobile, an ID number, a
+#: landline; a date has eight)
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[\s-]?[0-9]){8,}(?:[\s-]?[Xx])?(?![0-9])")
+
+
+def mask_digit_runs(text: str) -> str:
+    """Free text a person typed (a call note) with every mobile- or ID-shaped run of digits
+    masked: the audit keeps the note, never a number in it."""
+    def masked(m: re.Match[str]) -> str:
+        digits = re.sub(r"[\s-]", "", m.group(0))
+        return mask_id(digits) if len(digits) >= 15 else mask_mobile(digits)
+
+    return _DIGIT_RUN.sub(masked, text)

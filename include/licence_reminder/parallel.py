@@ -31,6 +31,7 @@ from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 
 from licence_reminder.db import dialect_of
+from licence_reminder.duplicates import scan
 from licence_reminder.errors import PermanentError, TransientError, redact_values
 from licence_reminder.extract import (
     SplitRange,
@@ -74,6 +75,7 @@ def extract_in_parallel(merge: Merge, index: LedgerIndex | None, ledger: Engine,
     stats = sync.StageStats()
     totals: collections.Counter[str] = collections.Counter()
     kept: list[Any] = []
+    warned: list[dict[str, Any]] = []
     max_wm: dt.datetime | None = None
     read: list[pa.Array] = []  # every range's licence numbers (normalised, none missing)
     if ranges:
@@ -81,11 +83,16 @@ def extract_in_parallel(merge: Merge, index: LedgerIndex | None, ledger: Engine,
                               merge.bulk, merge.folder, merge.permits, index)
         try:
             numbers = _gather(pipes, procs)
-            # asked once here, not by every worker: each question reads the whole extract's numbers
-            held: set[str] = set()
-            if plan.mode == "incremental" and any(len(n) for n in numbers):
-                changed = {v for n in numbers for v in n.to_pylist() if v}
-                held = sync.held_twice(changed, sync.duplicate_hashes(source, dept))
+            # decided once here for every worker, from the whole source (a full run's ranges are
+            # the whole extract; a run reading changed rows reads every number once more)
+            duplicates = None
+            if plan.mode == "full":
+                duplicates = scan(source, dept, numbers=_all([n.drop_null() for n in numbers]))
+            elif any(len(n) for n in numbers):
+                duplicates = scan(source, dept)
+            if duplicates is not None:
+                stats.duplicates_checked = True
+                merge.add([sync.duplicate_warnings(duplicates, bulk=merge.bulk, folder=merge.folder)])
             first_row = 0
             for pipe, in_range in zip(pipes, numbers, strict=True):
                 present = in_range.drop_null()
@@ -93,7 +100,7 @@ def extract_in_parallel(merge: Merge, index: LedgerIndex | None, ledger: Engine,
                 if read:
                     hits = pc.is_in(present, value_set=pa.concat_arrays(read))
                     earlier = set(present.filter(hits).to_pylist())
-                pipe.send((first_row, earlier, held))
+                pipe.send((first_row, earlier, duplicates))
                 read.append(present)
                 first_row += len(in_range)
             if index is not None:  # while the workers validate: the ledger side needs only the numbers
@@ -101,12 +108,13 @@ def extract_in_parallel(merge: Merge, index: LedgerIndex | None, ledger: Engine,
                     plan, index, _all(read), max_share=dept.source.sync.max_vanished_share,
                     bulk=merge.bulk, folder=merge.folder)
                 merge.add([keys])
-            for part, wm, rejections, counts in _results(pipes, procs, merge):
+            for part, wm, rejections, warnings, counts in _results(pipes, procs, merge):
                 for name in ("rows_read", "rows_valid", "rows_rejected", "staged", "unchanged",
-                             "statuses_from_rejected"):
+                             "statuses_from_rejected", "rows_warned"):
                     setattr(stats, name, getattr(stats, name) + getattr(part, name))
                 totals.update(counts)
                 kept.extend(rejections[:sync.REJECTIONS_KEPT - len(kept)])
+                warned.extend(warnings[:sync.REJECTIONS_KEPT - len(warned)])
                 if wm is not None and (max_wm is None or wm > max_wm):
                     max_wm = wm
         finally:
@@ -118,7 +126,7 @@ def extract_in_parallel(merge: Merge, index: LedgerIndex | None, ledger: Engine,
         merge.add([keys])
     stats.watermark_to = max_wm.isoformat(sep=" ") if max_wm else None
     stats.counts_by_rule = dict(totals)
-    return stats, (Totals(totals), kept)
+    return stats, (Totals(totals), kept, warned)
 
 
 def _all(parts: list[Any]) -> Any:
@@ -278,11 +286,10 @@ def _worker(pipe: Pipe, split_range: SplitRange, ledger: Engine, source: Engine,
         def validating() -> sync.ChunkStager:  # the parent's answer is awaited only once a chunk is read
             nonlocal stager
             if stager is None:
-                first_row, seen_before, held = pipe.recv()
+                first_row, seen_before, duplicates = pipe.recv()
                 stager = sync.ChunkStager(ledger, dept, catalogue, plan, today=today, bulk=bulk,
                                           folder=folder, first_row=first_row, seen_before=seen_before,
-                                          index=index)
-                stager.validator.source_duplicates.update(held)  # the parent asked about duplicates
+                                          index=index, duplicates=duplicates)
             return stager
 
         def hand_over(ready: list[list[Any]]) -> None:
@@ -296,7 +303,8 @@ def _worker(pipe: Pipe, split_range: SplitRange, ledger: Engine, source: Engine,
             hand_over(validating().add(chunk))
         done = validating()
         hand_over(done.flush())
-        pipe.send(("done", (done.stats, done.max_wm, done.rejections_kept, done.validator.totals)))
+        pipe.send(("done", (done.stats, done.max_wm, done.rejections_kept, done.warnings_kept,
+                            done.validator.totals)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the run
         error_class = exc.__class__ if isinstance(exc, (PermanentError, TransientError)) else RuntimeError
         pipe.send(("error", (error_class, redact_values(f"{type(exc).__name__}: {exc}"))))

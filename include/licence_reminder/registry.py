@@ -124,6 +124,22 @@ class SyncSettings(_Strict):
         return v
 
 
+class Renewals(_Strict):
+    """Renewal applications a business system keeps beside the licence table (an applications
+    table with no change time, a yes/no flag): one SELECT returning ``licence_no`` and
+    ``applied_on`` (the application date; NULL when only a flag says so), read in full every run,
+    so that a run reading only changed licence rows still sees a new application."""
+
+    sql: str | None = None
+    sql_file: str | None = None
+
+    @model_validator(mode="after")
+    def _one_sql(self) -> Renewals:
+        if bool(self.sql) == bool(self.sql_file):
+            raise ValueError("give exactly one of sql or sql_file")
+        return self
+
+
 class Source(_Strict):
     conn_id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     extract_sql: str | None = None
@@ -133,6 +149,8 @@ class Source(_Strict):
     #: canonical column -> constant value, for what the source does not store (e.g. holder_type)
     constants: dict[str, str] = Field(default_factory=dict)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    #: renewal applications kept apart from the licence rows (docs/connectors.md)
+    renewals: Renewals | None = None
 
     @model_validator(mode="after")
     def _one_sql(self) -> Source:
@@ -168,6 +186,16 @@ class Department(_Strict):
             return self.source.extract_sql
         assert self.source.extract_sql_file is not None
         return _read_text(base / self.source.extract_sql_file)
+
+    def renewals_sql_text(self, base: Path = INCLUDE_DIR) -> str | None:
+        """The renewal applications' SELECT, or None when the extract itself gives them."""
+        renewals = self.source.renewals
+        if renewals is None:
+            return None
+        if renewals.sql:
+            return renewals.sql
+        assert renewals.sql_file is not None
+        return _read_text(base / renewals.sql_file)
 
 
 class Lead(_Strict):
@@ -444,6 +472,16 @@ def load_department(path: Path) -> Department:
             raise RegistryError(path, [f"field 'source.extract_sql_file': {sql_path} {problem}"])
     elif problem := select_problem(dept.source.extract_sql or ""):
         raise RegistryError(path, [f"field 'source.extract_sql' {problem}"])
+    if (renewals := dept.source.renewals) is not None:
+        field = "source.renewals.sql_file" if renewals.sql_file else "source.renewals.sql"
+        if renewals.sql_file and not (INCLUDE_DIR / renewals.sql_file).is_file():
+            raise RegistryError(path, [f"field {field!r}: {INCLUDE_DIR / renewals.sql_file} does not exist"])
+        try:
+            problem = select_problem(dept.renewals_sql_text() or "")
+        except RegistryError as exc:
+            raise RegistryError(path, [f"field {field!r}: {p}" for p in exc.problems]) from None
+        if problem:
+            raise RegistryError(path, [f"field {field!r} {problem}"])
     return dept
 
 

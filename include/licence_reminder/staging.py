@@ -55,6 +55,8 @@ _STATEMENTS = {
     "staging_licence": ("staging_insert", "staging_licence_load"),
     "staging_rejection": ("staging_rejection_insert", "staging_rejection_load"),
     "staging_key": ("staging_key_insert", "staging_key_load"),
+    "staging_warning": ("staging_warning_insert", "staging_warning_load"),
+    "staging_renewal": ("staging_renewal_insert", "staging_renewal_load"),
     "chunk_hash": ("", "chunk_hash_load"),  # compare() only: a server-side temporary table
 }
 

@@ -25,12 +25,14 @@ from licence_reminder.errors import PermanentError, classify_db_error
 from licence_reminder.leads import LeadTable, refresh_ledger_dates
 from licence_reminder.records import CANONICAL_COLUMNS, SOURCE_KEY, SOURCE_KEY_LENGTH
 from licence_reminder.registry import Catalogue, Department
-from licence_reminder.validation.rules import TEXT_LIMITS
+from licence_reminder.validation.rules import DUPLICATE_IN_SOURCE, TEXT_LIMITS
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
     from sqlalchemy import Engine
+
+    from licence_reminder.duplicates import Duplicates
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,12 @@ class StageStats:
     vanished: int = 0
     #: rejected rows that say revoked or cancelled (their status is merged all the same)
     statuses_from_rejected: int = 0
+    #: rows loaded with warnings (rules of severity WARN failed)
+    rows_warned: int = 0
+    #: the whole source was searched for licence numbers it holds twice (duplicates.scan)
+    duplicates_checked: bool = False
+    #: renewal applications the department's side table lists (source.renewals), None: no table
+    renewal_applications: int | None = None
     watermark_to: str | None = None
     source_read_at: str | None = None
     counts_by_rule: dict[str, int] = field(default_factory=dict)
@@ -166,6 +174,8 @@ class RunResult:
     validator: Any
     #: some rejected rows, as examples for the report
     rejections: list[Any]
+    #: some warnings of loaded rows (licence_no, rule, column_name, message), as examples
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     #: seconds: reading and validating the extract (the ledger loading meanwhile), then loading
     #: what was still queued, then the merge statements and the commit
     timings: dict[str, float] = field(default_factory=dict)
@@ -186,14 +196,16 @@ def run(ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue, 
     started = time.perf_counter()
     read_at = source_clock(source, dept)  # before the first row: what the next run counts back from
     with Merge(ledger, plan) as merge:
-        stats, (validator, kept) = _extract(merge, ledger, source, dept, catalogue, plan, today=today)
+        stats, (validator, kept, warned) = _extract(merge, ledger, source, dept, catalogue, plan, today=today)
         stats.source_read_at = read_at.isoformat(sep=" ")
+        if dept.source.renewals is not None:
+            stats.renewal_applications = _stage_applications(merge, source, dept)
         extracted = time.perf_counter()
-        published = merge.publish(stats, fail_after=fail_after)
+        published = merge.publish(stats, today=today, fail_after=fail_after)
     timings = {"read_validate": extracted - started, **merge.timings}
     log.info("department %s: read and validated in %.1f s, then %.1f s loading what was queued, "
              "%.1f s merging", dept.code, timings["read_validate"], timings["loading"], timings["merge"])
-    return RunResult(stats, published, validator, kept, timings)
+    return RunResult(stats, published, validator, kept, warned, timings)
 
 
 def _extract(merge: Merge, ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue,
@@ -227,7 +239,19 @@ def _extract(merge: Merge, ledger: Engine, source: Engine, dept: Department, cat
         merge.add([keys])
     stats.watermark_to = stager.max_wm.isoformat(sep=" ") if stager.max_wm else None
     stats.counts_by_rule = dict(stager.validator.totals)
-    return stats, (stager.validator, stager.rejections_kept)
+    return stats, (stager.validator, stager.rejections_kept, stager.warnings_kept)
+
+
+def _stage_applications(merge: Merge, source: Engine, dept: Department) -> int:
+    """The department's renewal applications (its side table, read whole every run) into the run."""
+    from licence_reminder.extract import renewal_applications
+
+    found = renewal_applications(source, dept)
+    if found.unreadable_dates:
+        log.warning("department %s: %d renewal application(s) give an applied_on that is not a date; "
+                    "taken as applied on the day first seen (source.renewals)", dept.code, found.unreadable_dates)
+    merge.add([staging.prepare("staging_renewal", found.frame, bulk=merge.bulk, folder=merge.folder)])
+    return len(found.frame)
 
 
 def _hand_over(merge: Merge, ready: list[list[staging.Staged | None]]) -> None:
@@ -361,7 +385,7 @@ class Merge:
             self._thread.join()
         self._raise_failure()
 
-    def publish(self, stats: StageStats, *, fail_after: str | None = None) -> PublishStats:
+    def publish(self, stats: StageStats, *, today: dt.date, fail_after: str | None = None) -> PublishStats:
         """Merge the staging tables into the ledger, clear them and commit.
 
         ``fail_after`` names a step after which to raise: used by tests to show that a failure
@@ -374,7 +398,8 @@ class Merge:
         waited = time.perf_counter()
         self._finish_loading()
         merging = time.perf_counter()
-        conn, p, plan = self._conn, self.constants, self.plan
+        conn, plan = self._conn, self.plan
+        p = {**self.constants, "keep_applied": int(stats.renewal_applications is not None)}
         out = PublishStats()
         try:
             conn.execute(sql("history_changed", conn), p)
@@ -386,6 +411,10 @@ class Merge:
             if stats.statuses_from_rejected:  # its IN-subquery would cost MariaDB a pass per ledger row
                 conn.execute(sql("history_status_from_rejected", conn), p)
                 conn.execute(sql("ledger_status_from_rejected", conn), p)
+            if stats.renewal_applications:
+                applied = {**p, "today": today}  # an application without a date: the run's day
+                conn.execute(sql("history_renewal_applied", conn), applied)
+                out.applications = conn.execute(sql("ledger_renewal_applied", conn), applied).rowcount
             if plan.mode == "full" and stats.vanished:  # both scan the department's ledger rows
                 conn.execute(sql("history_vanished", conn), p)
                 out.vanished = conn.execute(sql("ledger_mark_vanished", conn), p).rowcount
@@ -396,6 +425,11 @@ class Merge:
             out.quarantine_resolved = conn.execute(sql("quarantine_resolve_fixed", conn), p).rowcount
             if plan.mode == "full":
                 out.quarantine_resolved += conn.execute(sql("quarantine_resolve_gone", conn), p).rowcount
+            conn.execute(sql("warning_seen", conn), p)
+            out.warnings_opened = conn.execute(sql("warning_open", conn), p).rowcount
+            out.warnings_resolved = conn.execute(sql("warning_resolve", conn), {
+                **p, "full": int(plan.mode == "full"),
+                "duplicates_checked": int(stats.duplicates_checked)}).rowcount
             _maybe_fail(fail_after, "quarantine")
             read_at = _as_datetime(stats.source_read_at)
             if stats.watermark_to:
@@ -407,13 +441,15 @@ class Merge:
             conn.execute(sql("sync_run_finish", conn), {
                 **p, "status": "success", "watermark_to": stats.watermark_to,
                 "rows_read": stats.rows_read, "rows_valid": stats.rows_valid,
-                "rows_rejected": stats.rows_rejected, "inserted": out.inserted,
+                "rows_rejected": stats.rows_rejected, "rows_warned": stats.rows_warned,
+                "inserted": out.inserted,
                 "updated": out.updated, "renewed": out.renewed, "vanished": out.vanished,
                 "quarantine_resolved": out.quarantine_resolved,
                 "counts_by_rule": json.dumps(stats.counts_by_rule, ensure_ascii=False),
                 "error": None,
             })
-            for table in ("staging_licence", "staging_rejection", "staging_key"):
+            for table in ("staging_licence", "staging_rejection", "staging_key", "staging_warning",
+                          "staging_renewal"):
                 conn.execute(sql(f"delete_{table}", conn), p)
             self._txn.commit()
         except SQLAlchemyError as exc:
@@ -444,22 +480,26 @@ class ChunkStager:
     def __init__(self, ledger: Engine, dept: Department, catalogue: Catalogue, plan: SyncPlan, *,
                  today: dt.date, bulk: bool, folder: Path, first_row: int = 0,
                  seen_before: set[str] | None = None, source: Engine | None = None,
-                 index: staging.LedgerIndex | None = None) -> None:
+                 index: staging.LedgerIndex | None = None, duplicates: Duplicates | None = None) -> None:
         """``bulk``, ``folder``: how and where chunks are made ready (``Merge.bulk``,
-        ``Merge.folder``). ``source``: asked, in an incremental run, which of the licence
-        numbers read it holds more than once. ``index``: the ledger's rows of the department,
-        read by a full run to compare with (else each chunk is compared on the server)."""
+        ``Merge.folder``). ``source``: searched, once the first chunk comes, for the licence
+        numbers it holds more than once (unless ``duplicates`` says already). ``index``: the
+        ledger's rows of the department, read by a full run to compare with (else each chunk is
+        compared on the server)."""
         from licence_reminder.validation.suite import Validator
 
         self.ledger, self.dept, self.plan, self.source = ledger, dept, plan, source
         self.bulk, self.folder, self.index = bulk, folder, index
-        self._duplicate_hashes: np.ndarray | None = None
         self.validator = Validator(catalogue_names={e.licence_name for e in catalogue.entries},
                                    today=today, first_row=first_row, seen_licence_nos=seen_before)
         self.leads = LeadTable(catalogue)
         self.stats = StageStats()
+        if duplicates is not None:
+            self.validator.duplicates = duplicates
+            self.stats.duplicates_checked = True
         self.max_wm: dt.datetime | None = None
         self.rejections_kept: list[Any] = []
+        self.warnings_kept: list[dict[str, Any]] = []
         self._held: list[pd.DataFrame] = []
         self._held_rows = 0
         # the first chunk goes alone, so that the ledger starts loading as early as it can
@@ -477,11 +517,16 @@ class ChunkStager:
         """Take a chunk; what the run's transaction must load of the chunks validated by now, a
         list per chunk, in order. Chunks are validated together once they hold
         :data:`GX_BATCH_ROWS` rows (:meth:`flush` validates the rest)."""
-        if self.source is not None and self.plan.mode == "incremental":
-            self._find_source_duplicates(chunk)
+        ready = []
+        if self.source is not None and not self.stats.duplicates_checked:
+            from licence_reminder.duplicates import scan
+
+            self.validator.duplicates = scan(self.source, self.dept)
+            self.stats.duplicates_checked = True
+            ready.append([duplicate_warnings(self.validator.duplicates, bulk=self.bulk, folder=self.folder)])
         self._held.append(chunk)
         self._held_rows += len(chunk)
-        return self.flush() if self._held_rows >= self._batch_rows else []
+        return ready + (self.flush() if self._held_rows >= self._batch_rows else [])
 
     def flush(self) -> list[list[staging.Staged | None]]:
         """Validate the chunks taken and not validated yet; what to load of each."""
@@ -500,6 +545,16 @@ class ChunkStager:
         self.stats.rows_read += len(result.valid) + len(result.rejected)
         self.stats.rows_valid += len(result.valid)
         self.stats.rows_rejected += len(result.rejected)
+        warnings = result.warnings
+        if warnings is not None and len(warnings):
+            self.stats.rows_warned += warnings["licence_no"].nunique()
+            room = REJECTIONS_KEPT - len(self.warnings_kept)
+            if room > 0:
+                self.warnings_kept.extend(warnings.head(room).to_dict("records"))
+            # a duplicate's warning comes from the scan of the whole source (duplicate_warnings);
+            # the value is the report's example, masked there, never stored
+            warnings = warnings.loc[warnings["rule"] != DUPLICATE_IN_SOURCE,
+                                    ["licence_no", "rule", "column_name", "message"]]
         new, changed, texts = self._sort(result.valid)
         rejected = self._rejection_frame(result.rejected)
         keys = self._keys_learned(result.valid_source_keys, result.rejected)
@@ -510,7 +565,9 @@ class ChunkStager:
         return [staging.prepare("ledger", new, bulk=bulk, folder=folder, texts=texts[0]),
                 staging.prepare("staging_licence", changed, bulk=bulk, folder=folder, texts=texts[1]),
                 staging.prepare("staging_rejection", rejected, bulk=bulk, folder=folder),
-                staging.prepare("staging_key", keys, bulk=bulk, folder=folder)]
+                staging.prepare("staging_key", keys, bulk=bulk, folder=folder),
+                None if warnings is None else staging.prepare("staging_warning", warnings, bulk=bulk,
+                                                              folder=folder)]
 
     def _keys_learned(self, valid_keys: np.ndarray | None, rejected: list[Any]) -> pd.DataFrame:
         """staging_key rows: source keys of quarantined rows now valid (``fixed_key``), and the
@@ -518,13 +575,13 @@ class ChunkStager:
         all the same: a revocation must not wait for the row's mobile or dates to be fixed)."""
         import pandas as pd
 
-        from licence_reminder.validation.rules import DUPLICATE_LICENCE_NO, normalise_status
+        from licence_reminder.validation.rules import DUPLICATE_REJECTIONS, normalise_status
 
         rows = [(k, "fixed_key") for k in sorted(self._fixed_source_keys(valid_keys))]
         for rej in rejected:
             status = normalise_status(rej.raw.get("status"))
             if (rej.licence_no and len(rej.licence_no) <= LICENCE_NO_LENGTH and status in ("revoked", "cancelled")
-                    and not any(f.rule == DUPLICATE_LICENCE_NO for f in rej.failures)):
+                    and not any(f.rule in DUPLICATE_REJECTIONS for f in rej.failures)):
                 rows.append((rej.licence_no, status))
         return pd.DataFrame(rows, columns=["licence_no", "kind"], dtype=object)
 
@@ -542,16 +599,6 @@ class ChunkStager:
         hits = keys[pd.Series(keys, dtype=object).isin(wanted).to_numpy()]
         texts = (as_text(k) for k in hits)
         return {t[:SOURCE_KEY_LENGTH] for t in texts if t is not None} & self.quarantined_source_keys
-
-    def _find_source_duplicates(self, chunk: pd.DataFrame) -> None:
-        from licence_reminder.validation.suite import normalised_text
-
-        numbers = {n for n in normalised_text(chunk["licence_no"]) if n is not None}
-        if not numbers:
-            return
-        if self._duplicate_hashes is None:
-            self._duplicate_hashes = duplicate_hashes(self.source, self.dept)  # type: ignore[arg-type]
-        self.validator.source_duplicates.update(held_twice(numbers, self._duplicate_hashes))
 
     def _sort(self, valid: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, tuple[staging.Texts, staging.Texts]]:
         """(new, changed, their texts) of the valid rows, with their row hash and reminder dates:
@@ -605,7 +652,7 @@ class ChunkStager:
     def _rejection_frame(self, rejected: list[Any]) -> pd.DataFrame:
         import pandas as pd
 
-        from licence_reminder.validation.rules import DUPLICATE_LICENCE_NO
+        from licence_reminder.validation.rules import DUPLICATE_REJECTIONS
 
         rows = []
         for rej in rejected:
@@ -620,7 +667,7 @@ class ChunkStager:
             # key in the source, else by its content (less its stamp, whose text varies); a
             # duplicate by its number and that, or it would take the place of the entry of the
             # number's other (rejected) row.
-            if rej.licence_no and not any(f.rule == DUPLICATE_LICENCE_NO for f in rej.failures):
+            if rej.licence_no and not any(f.rule in DUPLICATE_REJECTIONS for f in rej.failures):
                 key = rej.licence_no
             else:
                 if source_key is not None:
@@ -633,54 +680,53 @@ class ChunkStager:
             # a number too long for the ledger (text_value:licence_no) is kept whole in raw_values
             rows.append((key[:80], rej.licence_no and rej.licence_no[:LICENCE_NO_LENGTH], source_key, rej.row_number,
                          ",".join(sorted({f.rule for f in rej.failures}))[:1000],
-                         json.dumps([asdict(f) for f in rej.failures], ensure_ascii=False), raw_json))
+                         json.dumps([asdict(f) for f in rej.failures], ensure_ascii=False), raw_json,
+                         *_lapse_fields(rej.raw)))
             if len(self.rejections_kept) < REJECTIONS_KEPT:
                 self.rejections_kept.append(rej)
         return pd.DataFrame(rows, columns=["record_key", "licence_no", "source_key", "source_row", "rules",
-                                           "reasons", "raw_values"], dtype=object)
+                                           "reasons", "raw_values", "expiry_date", "licence_name"], dtype=object)
 
 
 #: the ledger's width of licence_no (and of the quarantine's and staging's)
 LICENCE_NO_LENGTH = TEXT_LIMITS["licence_no"]
+#: the catalogue's and quarantine's width of licence_name
+LICENCE_NAME_LENGTH = 128
 #: a rejected row's values are kept in quarantine up to this many characters each: a register's
 #: runaway text must not make the row, and with it the run, too big to store
 RAW_VALUE_LIMIT = 2000
+
+
+def _lapse_fields(raw: dict[str, Any]) -> tuple[dt.date | None, str | None]:
+    """(expiry date, licence name) of a rejected row as far as they can be read: a quarantined
+    licence that expires shows in the lapsed report (v_expired_without_delivery)."""
+    from licence_reminder.validation.rules import as_text, parse_date
+
+    try:
+        expiry = parse_date(raw.get("expiry_date"))
+    except (ValueError, TypeError):
+        expiry = None
+    name = as_text(raw.get("licence_name"))
+    return expiry, name[:LICENCE_NAME_LENGTH] if name else None
+
+
+def duplicate_warnings(found: Duplicates, *, bulk: bool, folder: Path) -> staging.Staged | None:
+    """staging_warning rows of the licences loaded from a number the source holds more than once:
+    from the scan of the whole source, so that a run reading only changed rows keeps them too."""
+    import pandas as pd
+
+    from licence_reminder.duplicates import WINS
+
+    rows = [(number, DUPLICATE_IN_SOURCE, "licence_no", found.reason(number, WINS))
+            for number, winner in sorted(found.winners.items()) if not winner.tie]
+    frame = pd.DataFrame(rows, columns=["licence_no", "rule", "column_name", "message"], dtype=object)
+    return staging.prepare("staging_warning", frame, bulk=bulk, folder=folder)
 
 
 def _kept_text(value: object) -> object:
     if isinstance(value, str) and len(value) > RAW_VALUE_LIMIT:
         return value[:RAW_VALUE_LIMIT] + f"… ({len(value)} characters)"
     return value
-
-
-def duplicate_hashes(source: Engine, dept: Department) -> np.ndarray:
-    """64-bit hashes (``pandas.util.hash_array``) of the licence numbers the department's whole
-    extract holds more than once, compared as the validator compares them (trimmed; case counts),
-    not by the source's collation, which may ignore case or trailing spaces. Read once per run:
-    1,000,000 numbers take 8 MB here, where a set of the strings would take about 100 MB."""
-    import numpy as np
-    import pandas as pd
-
-    from licence_reminder.extract import licence_numbers
-    from licence_reminder.validation.suite import normalised_text
-
-    parts = []
-    for batch in licence_numbers(source, dept):
-        numbers = normalised_text(pd.Series(batch, dtype=object))
-        parts.append(pd.util.hash_array(numbers[pd.notna(numbers)].astype(object)))
-    hashes = np.sort(np.concatenate(parts)) if parts else np.array([], dtype=np.uint64)
-    return np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
-
-
-def held_twice(numbers: set[str], hashes: np.ndarray) -> set[str]:
-    """Those of ``numbers`` whose hash is among :func:`duplicate_hashes`."""
-    import numpy as np
-    import pandas as pd
-
-    if not numbers:
-        return set()
-    listed = np.array(sorted(numbers), dtype=object)
-    return set(listed[np.isin(pd.util.hash_array(listed), hashes)].tolist())
 
 
 def _parse_wm(value: Any) -> dt.datetime | None:
@@ -703,6 +749,10 @@ class PublishStats:
     quarantined: int = 0
     quarantine_resolved: int = 0
     reminders_cancelled: int = 0
+    warnings_opened: int = 0
+    warnings_resolved: int = 0
+    #: licences whose renewal application the side table gave this run (source.renewals)
+    applications: int = 0
 
 
 class InjectedFailure(RuntimeError):
@@ -748,7 +798,7 @@ def retire_department(engine: Engine, dept_code: str, *, commit: bool) -> Retire
         conn.execute(sql("watermark_delete", conn), p)
         conn.execute(sql("sync_run_finish", conn), {
             **p, "status": "success", "watermark_to": None, "rows_read": 0, "rows_valid": 0,
-            "rows_rejected": 0, "inserted": 0, "updated": 0, "renewed": 0, "vanished": out.vanished,
+            "rows_rejected": 0, "rows_warned": 0, "inserted": 0, "updated": 0, "renewed": 0, "vanished": out.vanished,
             "quarantine_resolved": out.quarantine_closed, "counts_by_rule": None, "error": None})
         if not commit:
             txn.rollback()

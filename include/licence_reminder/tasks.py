@@ -86,7 +86,9 @@ def sync_department(code: str, plan_xcom: dict[str, Any], *, today: str) -> dict
 
     from licence_reminder import sync
     from licence_reminder.db import engine_for
-    from licence_reminder.validation.report import collect_examples, render_report_html, summary_lines
+    from licence_reminder.validation.report import (
+        collect_examples, collect_warning_examples, render_report_html, summary_lines,
+    )
 
     settings = _settings()
     dept = _department(code, settings)
@@ -109,6 +111,7 @@ def sync_department(code: str, plan_xcom: dict[str, Any], *, today: str) -> dict
     report.write_text(render_report_html(
         department_code=code, department_name=dept.name, run_id=plan.run_id, totals=totals,
         examples=collect_examples(result.rejections),
+        warning_examples=collect_warning_examples(result.warnings),
     ), encoding="utf-8")
     stats.report_path = str(report)
     log.info("department %s: data-quality report %s", code, report)
@@ -126,9 +129,14 @@ def _policy():  # type: ignore[no-untyped-def]
 
 @airflow_errors
 def dispatch_plan(*, today: str, run_id: str) -> dict[str, int]:
-    from licence_reminder import dispatch
+    from licence_reminder import calls, dispatch
 
-    return dispatch.plan(ledger_engine(), today=dt.date.fromisoformat(today), run_id=run_id, policy=_policy())
+    engine, day = ledger_engine(), dt.date.fromisoformat(today)
+    planned = dispatch.plan(engine, today=day, run_id=run_id, policy=_policy())
+    closed = calls.close_unneeded(engine, today=day)
+    for reason, n in closed.items():
+        log.info("%d call task(s) closed: %s", n, reason)
+    return {**planned, "call_tasks_closed": sum(closed.values())} if closed else planned
 
 
 def _gateway_conn_ids(settings: Settings) -> dict[str, str]:
@@ -164,12 +172,18 @@ def dispatch_render(*, today: str, run_id: str) -> dict[str, int]:
     def profile_for(dept_code: str) -> dispatch.GatewayProfile:
         return dispatch.GatewayProfile.of(_gateway_config(conn_ids.get(dept_code, settings.gateway_conn_id)))
 
+    from licence_reminder import calls
+
+    engine = ledger_engine(settings)
     out = dispatch.render_outbox(
-        ledger_engine(settings), today=dt.date.fromisoformat(today), run_id=run_id,
+        engine, today=dt.date.fromisoformat(today), run_id=run_id,
         profile_for=profile_for, shards=shard_count(),
         group_by_holder=os.environ.get("LR_GROUP_BY_HOLDER", "true").lower() != "false",
         catalogue_url=settings.catalogue_url,
     )
+    opened = calls.open_tasks(engine, today=dt.date.fromisoformat(today), run_id=run_id)
+    if opened:
+        out["call_tasks_opened"] = opened
     for code, reason in out.get("held", {}).items():
         log.error("department %s: gateway connection %r: reminders stay planned until it is fixed: %s",
                   code, conn_ids.get(code, settings.gateway_conn_id), reason)
@@ -246,10 +260,14 @@ def dispatch_send(*, shard: int, run_id: str) -> dict[str, int]:
 
 
 @airflow_errors
-def dispatch_receipts(*, run_id: str) -> dict[str, int]:
-    from licence_reminder import receipts
+def dispatch_receipts(*, today: str, run_id: str) -> dict[str, int]:
+    """The carriers' reports; then every message SMS could not deliver today (refused, in doubt,
+    not delivered) is a call task."""
+    from licence_reminder import calls, receipts
 
+    engine = ledger_engine()
     with _gateways() as gateways:
-        counts = receipts.collect(ledger_engine(), gateways, run_id=run_id)
+        counts = receipts.collect(engine, gateways, run_id=run_id)
     log.info("delivery receipts: %s", json.dumps(counts))
-    return counts
+    opened = calls.open_tasks(engine, today=dt.date.fromisoformat(today), run_id=run_id)
+    return {**counts, "call_tasks_opened": opened} if opened else counts

@@ -15,7 +15,9 @@ SELECT l.id, l.dept_code, l.licence_no, :run_id,
                    'contact_name', s.contact_name, 'contact_id_no', s.contact_id_no,
                    'contact_mobile', s.contact_mobile, 'issue_date', s.issue_date,
                    'expiry_date', s.expiry_date, 'status', s.status,
-                   'renewal_applied_on', s.renewal_applied_on),
+                   'renewal_applied_on', CASE WHEN :keep_applied = 1
+                                              THEN COALESCE(s.renewal_applied_on, l.renewal_applied_on)
+                                              ELSE s.renewal_applied_on END),
        :now
 FROM staging_licence s
 JOIN ledger l ON l.dept_code = s.dept_code AND l.licence_no = s.licence_no

@@ -21,6 +21,17 @@ from conftest import ROOT, airflow_conn_json, load_dags
 DOC = (ROOT / "docs" / "connectors.md").read_text(encoding="utf-8")
 TODAY = dt.date(2026, 11, 25)
 EXAMPLES = {"mysql": "sxhjj", "postgres": "ydwjw", "sqlite": "wglj"}
+#: what each example's renewal-application query gives: licence -> its date (None: a flag, the run's day)
+APPLIED = {"sxhjj": {"91410500MA44B7XX10001P": TODAY}, "ydwjw": {"PDY4105050001": dt.date(2026, 11, 23)},
+           "wglj": {}}
+
+
+def check_counts(printed: str) -> tuple[int, int, int, int]:
+    """(rows read, would load, of which with warnings, would not load) of a check's output."""
+    m = re.search(r"(\d+) rows read \(limit \d+\), (\d+) would load \((\d+) with warnings.*?\), (\d+) would not load",
+                  printed)
+    assert m, printed
+    return tuple(int(g) for g in m.groups())  # type: ignore[return-value]
 
 
 def blocks(tag: str) -> dict[str, str]:
@@ -82,27 +93,35 @@ def test_worked_example_registers_checks_and_syncs(
     status = check(registry / "departments" / f"{code}.yaml", today=TODAY, out=out)
     printed = out.getvalue()
     assert status == 1, printed
-    for line in blocks("example")[f"{dialect}:check"].splitlines():
+    expected = blocks("example")[f"{dialect}:check"]
+    for line in expected.splitlines():
         assert line.strip() in printed, (line, printed)
+    rows, load, warned, not_load = check_counts(expected)
 
     plan = tasks.sync_start(code, run_id="manual__1", logical_date=TODAY.isoformat(), force_full=True)
     stats = tasks.sync_department(code, plan, today=TODAY.isoformat())
     published = stats["published"]
-    assert (stats["rows_read"], stats["rows_valid"], stats["rows_rejected"]) == (3, 2, 1)
-    assert published["inserted"] == 2 and published["quarantined"] == 1
+    assert (stats["rows_read"], stats["rows_valid"], stats["rows_warned"], stats["rows_rejected"]) == (
+        rows, load, warned, not_load)
+    assert published["inserted"] == load and published["quarantined"] == not_load
     with ledger_sqlite.connect() as conn:
-        ledger = conn.execute(sa.text("SELECT licence_no, expiry_date, contact_mobile, status "
+        ledger = conn.execute(sa.text("SELECT licence_no, expiry_date, contact_mobile, status, renewal_applied_on "
                                       "FROM ledger WHERE dept_code = :d ORDER BY licence_no"),
                               {"d": code}).all()
-    assert len(ledger) == 2
-    assert all(re.fullmatch(r"1[3-9]\d{9}", r.contact_mobile) for r in ledger)
-    assert all(dt.date.fromisoformat(str(r.expiry_date)[:10]) > TODAY for r in ledger)
+        warnings = conn.execute(sa.text("SELECT rule FROM licence_warning WHERE dept_code = :d"), {"d": code}).scalars()
+        assert len(list(warnings)) == warned
+    assert len(ledger) == load
+    short = expected.count("mobile_format")
+    assert sum(not re.fullmatch(r"1[3-9]\d{9}", r.contact_mobile) for r in ledger) == short
+    assert all(dt.date.fromisoformat(str(r.expiry_date)[:10]) > TODAY or r.status != "valid" for r in ledger)
+    assert {r.licence_no: dt.date.fromisoformat(str(r.renewal_applied_on)[:10])
+            for r in ledger if r.renewal_applied_on} == APPLIED[code]
 
     shown = io.StringIO()
     monkeypatch.setattr("sys.stdout", shown)
     assert cli.main(["quarantine", "--dept", code, "--url", str(ledger_sqlite.url)]) == 0
     text = shown.getvalue()
-    rule = blocks("example")[f"{dialect}:check"].splitlines()[-1].split()[-1]
+    rule = expected.split("would NOT load")[1].splitlines()[1].split()[-1]
     assert f"{code}: 1 row(s) in quarantine" in text and rule in text
     quarantined = json.loads(
         ledger_sqlite.connect().execute(sa.text("SELECT raw_values FROM quarantine")).scalar_one())

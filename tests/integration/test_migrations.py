@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from licence_reminder import schema
 
-HEAD = "0011"
 
 @pytest.fixture(params=["mariadb", "sqlite"])
 def ledger(request):  # type: ignore[no-untyped-def]
@@ -17,7 +16,7 @@ def ledger(request):  # type: ignore[no-untyped-def]
 @pytest.mark.mariadb
 def test_down_to_base_and_up_again(ledger: sa.Engine) -> None:
     head = schema.current(ledger)
-    assert head == HEAD
+    assert head == schema.head()
     assert "source_read_at" in {c["name"] for c in sa.inspect(ledger).get_columns("sync_watermark")}
     assert "ix_ledger_first_reminder" not in {i["name"] for i in sa.inspect(ledger).get_indexes("ledger")}
     schema.downgrade(ledger, "base")
@@ -46,12 +45,12 @@ def test_an_account_owning_only_the_ledger_database_migrates_it(mariadb_factory)
         conn.exec_driver_sql(f"GRANT ALL ON `{url.database}`.* TO '{user}'@'127.0.0.1' WITH GRANT OPTION")
     owner = engine_from_url(url.set(username=user, password="").render_as_string(hide_password=False))
     try:
-        assert schema.upgrade(owner) == HEAD
+        assert schema.upgrade(owner) == schema.head()
         with admin.connect() as conn:
             granted = conn.exec_driver_sql(
                 "SELECT COUNT(*) FROM information_schema.table_privileges "
                 "WHERE table_schema = %s AND grantee LIKE %s", (url.database, "%licence_auditor%")).scalar()
-        assert granted == 5
+        assert granted == 6
     finally:
         owner.dispose()
         with admin.begin() as conn:
@@ -77,7 +76,7 @@ def test_runs_started_before_0009_are_numbered_in_the_order_they_started(ledger:
             conn.execute(sa.text("INSERT INTO sync_run (run_id, dept_code, mode, status, started_at) "
                                  "VALUES (:r, :d, 'full', 'success', :t)"),
                          {"r": run_id, "d": run_id.split(":")[0], "t": at})
-    assert schema.upgrade(ledger) == HEAD
+    assert schema.upgrade(ledger, "0009") == "0009"
     dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
     sync.start_run(ledger, dept, run_id="scjgj:e", logical_date=dt.date(2026, 11, 3))
     with ledger.connect() as conn:
@@ -86,14 +85,68 @@ def test_runs_started_before_0009_are_numbered_in_the_order_they_started(ledger:
 
 
 @pytest.mark.mariadb
-def test_0011_the_catalogue_mirror_keeps_what_templates_are_built_from(ledger: sa.Engine) -> None:
-    """Rows mirrored before 0011 read as before: no code, page, licence digits or rule (NULL)."""
+def test_0010_loads_what_was_quarantined_for_a_warning_at_the_next_full_run_and_goes_back(ledger: sa.Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An existing ledger whose quarantine holds a row rejected before 0010 for its mobile: the
+    next full run loads it with a warning and closes the entry as fixed. Down again, the licences
+    loaded without a mobile or holder name keep their place (with empty values)."""
+    import datetime as dt
+    import json
+
+    from licence_reminder import sync
+    from licence_reminder.db import engine_from_url
+    from licence_reminder.demo.sources import seed_source
+    from licence_reminder.registry import catalogue_for, load_department
+    from conftest import ROOT
+
+    today = dt.date(2026, 11, 24)
+    source = engine_from_url(f"sqlite:///{tmp_path / 'src.db'}")
+    rows = seed_source(source, "scjgj", today=today, n=60)
+    (short,) = [r for r in rows if r.defects == {"mobile_format"}]
+    schema.downgrade(ledger, "0009")
+    with ledger.begin() as conn:  # as a run before 0010 left it
+        conn.execute(sa.text(
+            "INSERT INTO quarantine (dept_code, record_key, licence_no, source_row, rules, reasons, raw_values, "
+            "first_run_id, run_id, first_seen_at, last_seen_at, open_key) VALUES ('scjgj', :no, :no, 60, "
+            "'mobile_format', '[]', :raw, 'old', 'old', :t, :t, :key)"),
+            {"no": short.licence_no, "raw": json.dumps({"licence_no": short.licence_no}), "t": dt.datetime(2026, 11, 1),
+             "key": f"scjgj|{short.licence_no}"})
+    assert schema.upgrade(ledger) == schema.head()
+
+    dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
+    dept = dept.model_copy(update={"source": dept.source.model_copy(update={
+        "sync": dept.source.sync.model_copy(update={"workers": 1})})})
+    plan = sync.start_run(ledger, dept, run_id="scjgj:after-0010", logical_date=today, force_full=True)
+    result = sync.run(ledger, source, dept, catalogue_for("scjgj", ROOT / "include" / "registry" / "catalogues"),
+                      plan, today=today)
+    assert result.published.quarantine_resolved >= 1
+    with ledger.connect() as conn:
+        assert conn.execute(sa.text("SELECT resolution FROM quarantine WHERE record_key = :no"),
+                            {"no": short.licence_no}).scalar() == "fixed"
+        assert conn.execute(sa.text("SELECT rule FROM licence_warning WHERE licence_no = :no"),
+                            {"no": short.licence_no}).scalar() == "mobile_format"
+        held = conn.execute(sa.text("SELECT COUNT(*) FROM ledger")).scalar()
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM ledger WHERE holder_name IS NULL")).scalar() == 1
+    source.dispose()
+
+    schema.downgrade(ledger, "0009")
+    with ledger.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM ledger")).scalar() == held
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM ledger WHERE holder_name = ''")).scalar() == 1
+    assert "call_task" not in sa.inspect(ledger).get_table_names()
+    with pytest.raises(sa.exc.DBAPIError), ledger.begin() as conn:  # the insertion is fixed again
+        conn.execute(sa.text("UPDATE ledger SET created_run = 'x'"))
+    assert schema.upgrade(ledger) == schema.head()
+
+
+@pytest.mark.mariadb
+def test_0012_the_catalogue_mirror_keeps_what_templates_are_built_from(ledger: sa.Engine) -> None:
+    """Rows mirrored before 0012 read as before: no code, page, licence digits or rule (NULL)."""
     import json
 
     from licence_reminder.dispatch import entry_from_mirror
 
     new = {"code", "page_url", "licence_no_digits", "sms_consequences", "lead_rule"}
-    schema.downgrade(ledger, "0009")
+    schema.downgrade(ledger, "0011")
     assert not new & {c["name"] for c in sa.inspect(ledger).get_columns("catalogue_entry")}
     with ledger.begin() as conn:
         conn.execute(sa.text(
@@ -102,7 +155,7 @@ def test_0011_the_catalogue_mirror_keeps_what_templates_are_built_from(ledger: s
             "service_phone, materials, lapse_consequences, updated_at) VALUES ('scjgj', '食品经营许可证', "
             "'食品经营许可', '审批科', '5年', 30, 7, '届满30日前', 10, 'https://zwfw.example.gov.cn', "
             "'0372-1234567', :m, '无证经营将被查处。', '2026-11-01 00:00:00')"), {"m": json.dumps(["申请书"])})
-    assert schema.upgrade(ledger) == HEAD
+    assert schema.upgrade(ledger) == schema.head()
     assert new <= {c["name"] for c in sa.inspect(ledger).get_columns("catalogue_entry")}
     with ledger.connect() as conn:
         row = conn.execute(sa.text("SELECT * FROM catalogue_entry")).one()

@@ -143,22 +143,24 @@ def test_split_sync_equals_single_process(world) -> None:  # type: ignore[no-unt
                                  " WHERE id = 650) t) WHERE id = 20"))
             conn.execute(sa.text("DELETE FROM scjg_xkz WHERE id IN (7, 420)"))
     quarantine = _state(split)["quarantine"]
-    assert any("duplicate_licence_no" in q[3] for q in quarantine)
+    assert any("duplicate_superseded" in q[3] for q in quarantine)  # row 20: 650 was changed later
     assert any(not vanished for *_, vanished in _state(split)["ledger"])
-    # an incremental round: the duplicate the full runs rejected changes; another row changes
+    # an incremental round: the older row of the duplicate changes, so it is the one changed last
+    # now; another row changes
     with source.begin() as conn:
         number = conn.execute(sa.text("SELECT xkzbh FROM scjg_xkz WHERE id = 650")).scalar_one()
-        conn.execute(sa.text("UPDATE scjg_xkz SET qymc = '冒名公司', gxsj = :t WHERE id = 650"),
+        conn.execute(sa.text("UPDATE scjg_xkz SET qymc = '后改公司', gxsj = :t WHERE id = 20"),
                      {"t": dt.datetime(2026, 11, 24, 10)})
         conn.execute(sa.text("UPDATE scjg_xkz SET lxdh = '13900000001', gxsj = :t WHERE id = 6"),
                      {"t": dt.datetime(2026, 11, 24, 10)})
-    holder = [r for r in _state(split)["ledger"] if r[0] == number]
     for ledger, dept in ((single, one), (split, three)):
         stats = _run(ledger, source, dept, "r3", full=False)
-        assert (stats.rows_read, stats.rows_rejected) == (2, 1)
+        assert (stats.rows_read, stats.rows_rejected) == (2, 0)
     assert _state(single) == _state(split)
-    assert [r for r in _state(split)["ledger"] if r[0] == number] == holder  # not the duplicate's values
-    assert any(q[0] == f"{number}#k650" and "the source holds other rows" in q[4] for q in _state(split)["quarantine"])
+    assert [r[2] for r in _state(split)["ledger"] if r[0] == number] == ["后改公司"]
+    with split.connect() as conn:
+        assert conn.execute(sa.text("SELECT rule FROM licence_warning WHERE licence_no = :n AND resolved_at IS NULL"),
+                            {"n": number}).scalars().all() == ["duplicate_in_source"]
 
 
 @pytest.mark.mariadb
@@ -254,7 +256,7 @@ def test_a_load_refused_part_way_leaves_the_ledger_and_staging_as_they_were(worl
     real_load, loaded = staging.load, []
 
     def load(conn, staged, constants):  # type: ignore[no-untyped-def]
-        if staged.table == "ledger" and len(loaded) == 3:
+        if staged.table == "ledger" and loaded.count("ledger") == 2:
             raise PermanentError("loading ledger in the ledger database rejected values: Data too long")
         real_load(conn, staged, constants)
         loaded.append(staged.table)
@@ -262,7 +264,7 @@ def test_a_load_refused_part_way_leaves_the_ledger_and_staging_as_they_were(worl
     monkeypatch.setattr(staging, "load", load)
     with pytest.raises(PermanentError, match="Data too long"):
         _run(ledger, source, dept, "refused")
-    assert loaded.count("ledger") >= 3  # some chunks were in
+    assert loaded.count("ledger") == 2  # some chunks were in
     with ledger.connect() as conn:
         for table in ("ledger", "ledger_history", "quarantine", "staging_licence", "staging_rejection",
                       "staging_key", "sync_watermark"):

@@ -74,15 +74,19 @@ def test_daily_path_end_to_end_and_exactly_once(world) -> None:  # type: ignore[
     dags = load_dags()
     run_all(dags)
 
-    # --- ledger: exactly the valid seeded rows, per department
+    # --- ledger: exactly the seeded rows that can be reminded, per department
     for dept, seeded_rows in seeded.items():
-        valid = {r.licence_no for r in seeded_rows if not r.defects}
+        valid = {r.licence_no for r in seeded_rows if r.loads}
         in_ledger = {r.licence_no for r in rows(ledger, "SELECT licence_no FROM ledger WHERE dept_code = :d", d=dept)}
         assert in_ledger == valid, dept
-        # --- quarantine: every defective row, with (at least) the rules it was built to fail
+        # --- warnings: every row loaded though built to fail a rule, with that rule
+        warned = {(w.licence_no, w.rule) for w in rows(
+            ledger, "SELECT licence_no, rule FROM licence_warning WHERE dept_code = :d AND resolved_at IS NULL", d=dept)}
+        assert warned == {(r.licence_no, d) for r in seeded_rows if r.loads for d in r.defects}, dept
+        # --- quarantine: every row that cannot be reminded, with (at least) the rules it was built to fail
         quarantined = rows(ledger, "SELECT licence_no, rules, raw_values, reasons FROM quarantine "
                                    "WHERE dept_code = :d AND resolved_at IS NULL", d=dept)
-        defective = [r for r in seeded_rows if r.defects]
+        defective = [r for r in seeded_rows if not r.loads]
         assert len(quarantined) == len(defective), dept
         by_no = defaultdict(list)
         for q in quarantined:
@@ -125,6 +129,11 @@ def test_daily_path_end_to_end_and_exactly_once(world) -> None:  # type: ignore[
     assert revoked and not revoked & {no for _, no, _ in got}
     expired = {r.licence_no for r in ledger_rows if r.expiry_date < TODAY}
     assert expired and not expired & {no for _, no, _ in got}
+
+    # --- the licences without a usable mobile are call tasks, not messages
+    no_mobile = {r.licence_no for rs in seeded.values() for r in rs if "mobile_format" in r.defects}
+    tasks = {(t.licence_no, t.reason_code) for t in rows(ledger, "SELECT licence_no, reason_code FROM call_task")}
+    assert tasks == {(no, "no_mobile") for no in no_mobile}
 
     # --- messages: one per mobile, holder, entry, expiry and stage; all sent to the simulator,
     # each once, from its entry's approved template; two SMS each; no date before today

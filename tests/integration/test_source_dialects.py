@@ -44,7 +44,8 @@ def test_extract_streams_canonical_rows(source_url: str, dept: str) -> None:
     names = {n for c in chunks for n in c["holder_name"] if n}
     assert any("有限公司" in n for n in names)  # Chinese text round-trips (utf8mb4)
     assert {r.licence_no for r in seeded} == {n for c in chunks for n in c["licence_no"]}
-    later = list(stream_chunks(engine, department, watermark=dt.datetime(2026, 11, 23, 18, 0)))
+    # the latest stamp: a duplicate entered an hour after the rest (demo.sources)
+    later = list(stream_chunks(engine, department, watermark=dt.datetime(2026, 11, 23, 19, 0)))
     assert sum(len(c) for c in later) == 0  # nothing past the watermark
     engine.dispose()
 
@@ -223,7 +224,7 @@ def test_a_rejected_row_carries_its_source_key_masked_when_id_shaped(tmp_path: P
         conn.execute(sa.text("CREATE TABLE lic (id INTEGER, xkzh TEXT)"))
         conn.execute(sa.text("INSERT INTO lic VALUES (320, 'A1'), (410505199202281565, 'A2'), (NULL, 'A3')"))
     dept = _keyed_department("SELECT id AS source_id, xkzh AS licence_no, '食品经营许可证' AS licence_name, "
-                             "'某公司' AS holder_name, '' AS contact_mobile, '2027-01-01' AS expiry_date "
+                             "'某公司' AS holder_name, '13800000000' AS contact_mobile, '2027-13-01' AS expiry_date "
                              "FROM lic", workers=1)
     validator = Validator(catalogue_names={"食品经营许可证"}, today=TODAY)
     rejected = [r for chunk in stream_chunks(engine, dept, watermark=None)

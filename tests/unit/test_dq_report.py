@@ -9,6 +9,7 @@ import pytest
 
 from licence_reminder.validation.report import (
     collect_examples,
+    collect_warning_examples,
     explain_rule,
     render_report_html,
     summary_lines,
@@ -70,7 +71,7 @@ def test_report_shows_counts_and_rules_with_explanations(page: str) -> None:
     text = re.sub(r"<[^>]+>", " ", page)
 
     assert "安阳市市场监督管理局" in page and "scjgj:manual__2026-11-24" in page
-    for label, value in (("读取行数 Rows read", 1000), ("有效 Valid", 990), ("拒收 Rejected", 10)):
+    for label, value in (("读取行数 Rows read", 1000), ("进入台账 Loaded", 990), ("未接收 Not loaded", 10)):
         assert re.search(rf"{label}\s+{value}\b", text), label
     assert re.search(r"resident_id_check\s+8\b", text)
     assert "1.0%" in text
@@ -115,13 +116,38 @@ def test_report_when_everything_passed() -> None:
     page = render_report_html(department_code="d", department_name="D", run_id="r",
                               totals={"rows": 5, "valid": 5, "rejected": 0}, examples={})
 
-    assert "All rows passed validation" in page and "<table" not in page
+    assert "All rows passed validation" in page
+    assert "Not loaded, by rule" not in page and "Loaded, please fix, by rule" not in page
+    assert "Every rule and what it does to a row" in page  # the severities, always listed
+
+
+def test_report_separates_not_loaded_from_loaded_please_fix() -> None:
+    totals = collections.Counter({"rows": 10, "valid": 9, "rejected": 1, "warned": 3,
+                                  "licence_not_in_catalogue": 1, "warn:mobile_format": 2, "warn:uscc_check": 1})
+    warnings = [{"licence_no": "L1", "rule": "mobile_format", "column_name": "contact_mobile",
+                 "message": "contact_mobile: mobile number: has 10 digits, a mainland mobile has 11"},
+                {"licence_no": RESIDENT_ID, "rule": "uscc_check", "column_name": "holder_code",
+                 "message": "holder_code: the check character (last) does not match the other 17"}]
+    page = render_report_html(department_code="d", department_name="D", run_id="r", totals=totals,
+                              examples=collect_examples([REJECTIONS[-1]]),
+                              warning_examples=collect_warning_examples(warnings))
+    text = re.sub(r"<[^>]+>", " ", page)
+
+    assert re.search(r"已接收，请更正 Loaded, please fix\s+3\b", text)
+    not_loaded, loaded = text.split("Loaded, please fix, by rule")[0], text.split("Loaded, please fix, by rule")[1]
+    assert "licence_not_in_catalogue" in not_loaded and "mobile_format" not in not_loaded.split("Examples")[0]
+    assert re.search(r"mobile_format\s+2\b", loaded) and re.search(r"uscc_check\s+1\b", loaded)
+    assert "has 10 digits" in page and "410*************3X" in page and RESIDENT_ID not in page
+    assert "cli warnings --dept d --rule mobile_format --limit 2" in page  # one of two examples kept
+    for rule in R.all_rules():  # every rule's severity is on the page
+        assert f"<code>{rule}</code>" in page
 
 
 def test_summary_lines_for_the_task_log() -> None:
     lines = summary_lines(department_code="scjgj", run_id="scjgj:r1", totals=TOTALS)
 
-    assert lines[0] == "data quality scjgj run scjgj:r1: 1000 rows read, 990 valid, 10 rejected (1.0%)"
+    assert lines[0] == ("data quality scjgj run scjgj:r1: 1000 rows read, 990 loaded (0 with warnings), "
+                        "10 not loaded (1.0%)")
     assert [line.split() for line in lines[2:]] == [
         ["8", "resident_id_check"], ["1", "date_format:expiry_date"], ["1", "licence_not_in_catalogue"],
         ["1", "mobile_format"]]
@@ -134,7 +160,9 @@ def test_summary_lines_for_the_task_log() -> None:
         pytest.param("required:contact_mobile", "联系人手机号码为空", id="required"),
         pytest.param("date_implausible:expiry_date", "9999-12-31", id="implausible"),
         pytest.param("holder_type_mismatch", "统一社会信用代码", id="mismatch"),
-        pytest.param("duplicate_licence_no", "增量同步拒收该编号的所有行", id="duplicate"),
+        pytest.param("duplicate_licence_no", "哪一条都不接收", id="duplicate"),
+        pytest.param("duplicate_superseded", "台账接收最后更新的一条", id="superseded"),
+        pytest.param("name_digits:contact_name", "联系人含有证件号码", id="name-digits"),
     ],
 )
 def test_every_rule_has_a_plain_explanation(rule: str, fragment: str) -> None:

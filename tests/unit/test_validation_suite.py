@@ -96,33 +96,50 @@ MIX = [
     row(None),
     row("L013", expiry_date="31/12/2026", renewal_applied_on="1900-01-01"),
 ]
+# rows that cannot become a reminder (a REJECT rule failed), with every rule they failed
 EXPECTED_REJECTED = {
-    3: {("mobile_format", "contact_mobile")},
     4: {("expiry_before_issue", "expiry_date"), ("resident_id_check", "contact_id_no"),
         ("status_value", "status")},
     5: {("required:expiry_date", "expiry_date"), ("required:contact_mobile", "contact_mobile")},
     6: {("date_format:issue_date", "issue_date"), ("date_implausible:expiry_date", "expiry_date")},
-    7: {("holder_type_mismatch", "holder_code")},  # not also uscc_check: the code is a valid ID number
-    8: {("holder_type_mismatch", "holder_code")},
-    9: {("holder_type_value", "holder_type")},
     10: {("licence_not_in_catalogue", "licence_name")},
     11: {("duplicate_licence_no", "licence_no")},
     12: {("required:licence_no", "licence_no")},
     13: {("date_format:expiry_date", "expiry_date"),
          ("date_implausible:renewal_applied_on", "renewal_applied_on")},
 }
+# rows loaded with warnings: only WARN rules failed
+EXPECTED_WARNED = {
+    "L003": {("mobile_format", "contact_mobile")},
+    "L007": {("holder_type_mismatch", "holder_code")},  # not also uscc_check: the code is a valid ID number
+    "L008": {("holder_type_mismatch", "holder_code")},
+    "L009": {("holder_type_value", "holder_type")},
+}
 
 
 def test_known_mix_gives_exact_valid_rows_and_rule_ids(validator: Validator) -> None:
     result = validator.validate(frame(MIX))
 
-    assert list(result.valid["licence_no"]) == ["L001", "L002"]
+    assert list(result.valid["licence_no"]) == ["L001", "L002", "L003", "L007", "L008", "L009"]
     assert {r.row_number: {(f.rule, f.column) for f in r.failures} for r in result.rejected} == EXPECTED_REJECTED
-    assert [r.licence_no for r in result.rejected] == [
-        "L003", "L004", "L005", "L006", "L007", "L008", "L009", "L010", "L001", None, "L013"]
+    assert [r.licence_no for r in result.rejected] == ["L004", "L005", "L006", "L010", "L001", None, "L013"]
+    warned = collections.defaultdict(set)
+    for w in result.warnings.itertuples():
+        warned[w.licence_no].add((w.rule, w.column_name))
+    assert warned == EXPECTED_WARNED
     expected_counts = collections.Counter(rule for rules in EXPECTED_REJECTED.values() for rule, _ in rules)
+    expected_counts += collections.Counter(f"warn:{rule}" for rules in EXPECTED_WARNED.values() for rule, _ in rules)
     assert result.counts_by_rule == expected_counts
-    assert validator.totals == collections.Counter(rows=13, valid=2, rejected=11) + expected_counts
+    assert validator.totals == collections.Counter(rows=13, valid=6, rejected=7, warned=4) + expected_counts
+
+
+def test_warned_values_are_not_used_unless_the_ledger_keeps_them(validator: Validator) -> None:
+    result = validator.validate(frame(MIX))
+    by_no = {r["licence_no"]: r for r in records(result.valid)}
+
+    assert by_no["L003"]["contact_mobile"] == "1381234567"  # kept: it still tells the call staff something
+    assert by_no["L009"]["holder_type"] is None  # an unknown code is not stored
+    assert by_no["L007"]["holder_code"] == PERSON_ID  # the department's own record, warned
 
 
 def test_every_failing_rule_of_a_row_is_reported(validator: Validator) -> None:
@@ -204,10 +221,18 @@ def test_missing_optional_columns_are_null(validator: Validator) -> None:
 
 
 def test_missing_required_column_rejects_every_row(validator: Validator) -> None:
-    result = validator.validate(frame([row("A"), row("B")], drop=("contact_mobile",)))
+    result = validator.validate(frame([row("A"), row("B")], drop=("expiry_date",)))
 
     assert result.valid.empty
-    assert [[f.rule for f in r.failures] for r in result.rejected] == [["required:contact_mobile"]] * 2
+    assert [[f.rule for f in r.failures] for r in result.rejected] == [["required:expiry_date"]] * 2
+
+
+def test_missing_mobile_loads_the_licence_with_a_warning(validator: Validator) -> None:
+    result = validator.validate(frame([row("A"), row("B")], drop=("contact_mobile",)))
+
+    assert not result.rejected
+    assert list(result.valid["licence_no"]) == ["A", "B"]
+    assert list(result.warnings["rule"]) == ["required:contact_mobile"] * 2
 
 
 def test_messages_carry_no_unmasked_personal_data(validator: Validator) -> None:
@@ -220,7 +245,7 @@ def test_messages_carry_no_unmasked_personal_data(validator: Validator) -> None:
             if r[c] not in (None, ""):
                 personal |= {str(r[c]).strip(), str(R.normalise_mobile(r[c]))}
 
-    messages = [f.message for rej in result.rejected for f in rej.failures]
+    messages = [f.message for rej in result.rejected for f in rej.failures] + list(result.warnings["message"])
 
     assert len(messages) >= 19
     leaks = [(m, p) for m in messages for p in personal if len(p) >= 2 and p in m]
@@ -229,7 +254,8 @@ def test_messages_carry_no_unmasked_personal_data(validator: Validator) -> None:
 
 def test_rejections_keep_the_original_values_unmasked(validator: Validator) -> None:
     result = validator.validate(frame([row("A", contact_mobile=" 138-1234-567 ", expiry_date=dt.date(2027, 1, 1),
-                                           issue_date="2020/1/2", contact_id_no=BAD_CHECK_ID)]))
+                                           issue_date="2020/1/2", contact_id_no=BAD_CHECK_ID,
+                                           licence_name="营业执照")]))
 
     raw = result.rejected[0].raw
     assert raw["contact_mobile"] == " 138-1234-567 "
@@ -249,11 +275,12 @@ def test_driver_value_types(validator: Validator) -> None:
 
     result = validator.validate(frame(rows))
 
-    assert [(r.licence_no, [f.rule for f in r.failures]) for r in result.rejected] == [
-        ("B", ["required:contact_mobile"])]
+    assert not result.rejected
+    assert [(w.licence_no, w.rule) for w in result.warnings.itertuples()] == [("B", "required:contact_mobile")]
     recs = records(result.valid)
     assert [(r["contact_mobile"], r["holder_type"], r["source_updated_at"]) for r in recs] == [
         ("13812345678", "org", dt.datetime(2026, 11, 20, 9, 30)),
+        (None, "org", dt.datetime(2026, 11, 20, 9, 30)),
         ("13912345678", "person", dt.datetime(2026, 11, 20, 9, 30)),
     ]
     assert recs[0]["issue_date"] == dt.date(2020, 1, 1)
@@ -275,8 +302,9 @@ def test_text_timestamps_read_column_wise_mean_what_rules_py_says(odd: str) -> N
         R.parse_datetime(odd)
         expected: list[tuple[str | None, list[str]]] = []
     except ValueError:
-        expected = [("T9", ["date_format:source_updated_at"])]
-    assert [(r.licence_no, [f.rule for f in r.failures]) for r in result.rejected] == expected
+        expected = [("T9", "date_format:source_updated_at")]  # loaded, without its stamp
+    assert not result.rejected
+    assert [(w.licence_no, w.rule) for w in result.warnings.itertuples()] == expected
     assert list(result.valid["source_updated_at"][:3]) == [dt.datetime(2026, 11, 20 + k, 9, 30)
                                                             for k in range(3)]
 
@@ -291,7 +319,7 @@ def test_tz_aware_datetime_column_is_converted_to_beijing(validator: Validator) 
 
 
 def test_chunk_index_need_not_start_at_zero(validator: Validator) -> None:
-    chunk = frame([row("A"), row("B", contact_mobile="1")])
+    chunk = frame([row("A"), row("B", expiry_date="1", contact_mobile="1")])
     chunk.index = [100, 101]
 
     result = validator.validate(chunk)
@@ -348,7 +376,8 @@ def test_vectorised_id_checks_agree_with_rules_py(validator: Validator) -> None:
 
     result = validator.validate(frame(rows))
 
-    rejected = {r.licence_no for r in result.rejected}
+    assert not result.rejected  # a wrong check character is a warning: the licence is loaded
+    rejected = set(result.warnings["licence_no"])
     for i, c in enumerate(codes):
         problem = R.resident_id_problem(c, today=TODAY) if i % 2 == 0 else R.uscc_problem(c)
         assert (f"X{i}" in rejected) is (problem is not None), c
@@ -356,7 +385,7 @@ def test_vectorised_id_checks_agree_with_rules_py(validator: Validator) -> None:
 
 
 def test_raw_text_of_a_rejected_row_with_a_null_timestamp(validator: Validator) -> None:
-    chunk = frame([row("A", contact_mobile="1"), row("B", contact_mobile="2")])
+    chunk = frame([row("A", expiry_date="x"), row("B", expiry_date="y")])
     chunk["source_updated_at"] = pd.to_datetime(["2026-11-20 01:30:00", None])
 
     result = validator.validate(chunk)
@@ -389,30 +418,45 @@ def test_aware_timestamp_beyond_year_9999_in_beijing_is_a_format_failure(validat
 
     result = validator.validate(chunk)
 
-    assert list(result.valid["licence_no"]) == ["A"]
-    assert [f.rule for f in result.rejected[0].failures] == ["date_format:source_updated_at"]
+    assert list(result.valid["licence_no"]) == ["A", "B"]  # B loaded without its stamp
+    assert [(w.licence_no, w.rule) for w in result.warnings.itertuples()] == [("B", "date_format:source_updated_at")]
+    assert records(result.valid)[1]["source_updated_at"] is None
 
 
 @pytest.mark.parametrize(
-    ("values", "says"),
+    ("values", "rule", "says"),
     [
-        pytest.param({"contact_name": "410502198001011231"}, "holds a run of 9 or more digits", id="id-in-name"),
-        pytest.param({"holder_name": "某人 13912345678"}, "holds a run of 9 or more digits", id="mobile-in-name"),
-        pytest.param({"contact_name": "４１０５０２１９８００１０１１２３１"}, "holds a run of 9", id="full-width-digits"),
-        pytest.param({"contact_name": "张三".encode("gbk")}, "not UTF-8 text", id="gbk-bytes"),
-        pytest.param({"holder_name": "某" * 201}, "201 characters long, more than the ledger's 200", id="too-long"),
-        pytest.param({"licence_no": "X" * 65}, "65 characters long, more than the ledger's 64", id="long-number"),
+        pytest.param({"contact_name": "410502198001011231"}, "name_digits", "holds a run of 9 or more digits",
+                     id="id-in-name"),
+        pytest.param({"holder_name": "某人 13912345678"}, "name_digits", "holds a run of 9 or more digits",
+                     id="mobile-in-name"),
+        pytest.param({"contact_name": "４１０５０２１９８００１０１１２３１"}, "name_digits", "holds a run of 9",
+                     id="full-width-digits"),
+        pytest.param({"contact_name": "张三".encode("gbk")}, "text_value", "not UTF-8 text", id="gbk-bytes"),
+        pytest.param({"holder_name": "某" * 201}, "text_value", "201 characters long, more than the ledger's 200",
+                     id="too-long"),
     ],
 )
-def test_free_text_that_cannot_be_kept_is_rejected_without_quoting_it(validator: Validator, values: dict,
-                                                                      says: str) -> None:
-    number = values.pop("licence_no", "T1")
-    result = validator.validate(frame([row(number, **values), row("T2", holder_name="安阳市第9分公司")]))
+def test_a_name_that_cannot_be_kept_is_left_out_with_a_warning(validator: Validator, values: dict, rule: str,
+                                                              says: str) -> None:
+    result = validator.validate(frame([row("T1", **values), row("T2", holder_name="安阳市第9分公司")]))
+
+    assert not result.rejected
+    (warning,) = result.warnings.itertuples()
+    (column,) = values
+    assert (warning.licence_no, warning.rule, warning.column_name) == ("T1", f"{rule}:{column}", column)
+    assert says in warning.message and not any(str(v) in warning.message for v in values.values())
+    assert records(result.valid)[0][column] is None  # never texted, never stored
+    assert records(result.valid)[1]["holder_name"] == "安阳市第9分公司"
+
+
+def test_a_licence_number_that_cannot_be_kept_is_rejected_without_quoting_it(validator: Validator) -> None:
+    result = validator.validate(frame([row("X" * 65), row("T2")]))
 
     (rej,) = result.rejected
     (failure,) = rej.failures
-    assert failure.rule.startswith("text_value:") and says in failure.message
-    assert not any(str(v) in failure.message for v in values.values())
+    assert failure.rule == "text_value:licence_no"
+    assert "65 characters long, more than the ledger's 64" in failure.message and "XXXX" not in failure.message
     assert list(result.valid["licence_no"]) == ["T2"]
 
 

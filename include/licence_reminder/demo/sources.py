@@ -2,7 +2,9 @@
 
 Two departments of Anyang, each with its own business schema (as real systems have), filled with
 deterministic, realistic fake licence records: Chinese names, valid and invalid resident IDs,
-credit codes and mobiles, expiry dates spread around ``today`` so a daily run has real work.
+credit codes and mobiles, expiry dates spread around ``today`` so a daily run has real work. The
+transport bureau keeps its renewal applications in a table of their own (``jt_hzsq``), with no
+change time, as its business system does.
 
     python -m licence_reminder.demo.sources --out-dir var/demo/sources --today 2026-11-24 --rows 400
 """
@@ -40,9 +42,16 @@ class SeededRow:
     #: rule ids this row was built to fail (empty: valid)
     defects: frozenset[str]
     expiry: dt.date | None
-    #: the holder's fields a second licence of the holder repeats
-    shared: dict[str, Any]
-    contact: str
+    #: the day the holder applied to renew, if they did
+    applied: dt.date | None = None
+
+    @property
+    def loads(self) -> bool:
+        """Whether the row goes into the ledger: it fails no rule of severity REJECT (it may
+        fail some of severity WARN, and is then loaded with those warnings)."""
+        from licence_reminder.validation.rules import REJECT, severity
+
+        return not any(severity(d) == REJECT for d in self.defects)
 
 
 def resident_id(rng: random.Random, *, valid: bool = True) -> str:
@@ -81,13 +90,17 @@ def mobile(rng: random.Random) -> str:
 
 # Expiry offsets (days from today) every sample guarantees, so a daily run has each case.
 GUARANTEED = (30, 30, 30, 7, 7, 7, 20, 15, 12, 3, 2, 1, -5, -40, -200)
+# Defects every sample guarantees (rule id, how to break the row). The first four only earn the
+# licence a warning (it is loaded and reminded); the others keep the row out of the ledger.
+DEFECTS = ("mobile_format", "resident_id_check", "uscc_check", "required:holder_name",
+           "date_implausible:expiry_date", "licence_not_in_catalogue", "date_format:expiry_date",
+           "duplicate_in_source")
+#: a warned licence of these defects is due its first reminder on the seeding day, so that a
+#: demo day shows it texted (a wrong credit code) or handed to the call staff (a 10-digit mobile)
+DUE_TODAY = frozenset({"mobile_format", "uscc_check"})
 #: this row is the first row's holder's second licence of the same kind and expiry (two shops):
 #: their reminders go in one message
 SECOND_SHOP = 2
-# Defects every sample guarantees (rule id, how to break the row).
-DEFECTS = ("mobile_format", "resident_id_check", "uscc_check", "date_implausible:expiry_date",
-           "licence_not_in_catalogue", "required:holder_name", "date_format:expiry_date",
-           "duplicate_licence_no")
 
 
 def build_rows(dept: str, *, today: dt.date, n: int, seed: int = 20241,
@@ -123,17 +136,21 @@ def build_rows(dept: str, *, today: dt.date, n: int, seed: int = 20241,
         defects: frozenset[str] = frozenset()
         fields = {"mobile": mobile(rng), "contact_id": contact_id, "code": code,
                   "expiry": expiry, "licence_name": licence_name, "holder": holder, "no": no}
-        if i == SECOND_SHOP:  # the first row's holder has a second licence of the kind, due the same day
-            first = rows[0]
-            fields.update(first.shared)
-            holder, contact = first.shared["holder"], first.contact
-        shared = {k: fields[k] for k in ("mobile", "contact_id", "code", "holder")}
+        if i == 0:
+            first_holder = {k: fields[k] for k in ("mobile", "contact_id", "code", "holder")}
+            first_contact = contact
+        elif i == SECOND_SHOP:  # the first row's holder has a second licence of the kind, due the same day
+            fields.update(first_holder)
+            contact = first_contact
         defect_at = n - 1 - i  # defective rows are the last ones, deterministic
         if defect_at < n_defects:
             kind = DEFECTS[defect_at % len(DEFECTS)]
             defects = frozenset({kind})
+            if kind in DUE_TODAY:
+                fields["expiry"] = today + dt.timedelta(days=30)
+                status, applied = "valid", None
             if kind == "mobile_format":
-                fields["mobile"] = fields["mobile"][:8]
+                fields["mobile"] = fields["mobile"][:10]  # a digit lost when it was typed in
             elif kind == "resident_id_check":
                 fields["contact_id"] = resident_id(rng, valid=False)
                 if person:
@@ -154,13 +171,19 @@ def build_rows(dept: str, *, today: dt.date, n: int, seed: int = 20241,
                 fields["expiry"] = "31/12/2026"
                 if dept == "scjgj":  # a DATE column cannot hold it: the register left it empty
                     defects = frozenset({"required:expiry_date"})
-            elif kind == "duplicate_licence_no":
-                fields["no"] = rows[0].licence_no
+            elif kind == "duplicate_in_source":
+                # the first licence entered again with another contact, later: this row is the
+                # one loaded, the first one is superseded
+                first = rows[defect_at // len(DEFECTS)]  # a licence of its own each time
+                fields["no"], fields["expiry"], fields["licence_name"] = first.licence_no, first.expiry, LICENCES[dept][0]
+                status, applied = "valid", None
+                rows[defect_at // len(DEFECTS)] = SeededRow(
+                    first.licence_no, first.native, frozenset({"duplicate_superseded"}), first.expiry, first.applied)
         native = _native(dept, fields, contact=contact, person=person, status=status,
-                         applied=applied, updated=updated, issue=today - dt.timedelta(days=1500), rng=rng)
+                         applied=applied, issue=today - dt.timedelta(days=1500), rng=rng,
+                         updated=updated + dt.timedelta(hours=1) if "duplicate_in_source" in defects else updated)
         rows.append(SeededRow(fields["no"], native, defects,
-                              fields["expiry"] if isinstance(fields["expiry"], dt.date) else None,
-                              shared, contact))
+                              fields["expiry"] if isinstance(fields["expiry"], dt.date) else None, applied))
     return rows
 
 
@@ -180,7 +203,7 @@ def _native(dept: str, f: dict[str, Any], *, contact: str, person: bool, status:
     return {"zsbh": f["no"], "zsmc": f["licence_name"], "cyr": f["holder"],
             "cylx": "个人" if person else "单位", "cyrzjh": f["code"], "lxr": contact,
             "lxrsfz": f["contact_id"], "lxdh": f["mobile"], "fzrq": f"{issue:%Y-%m-%d}",
-            "yxqz": expiry, "hzsqrq": applied, "gxsj": updated, "sfsc": 0}
+            "yxqz": expiry, "gxsj": updated, "sfsc": 0}
 
 
 def _table(dept: str, metadata: Any) -> Any:
@@ -205,8 +228,17 @@ def _table(dept: str, metadata: Any) -> Any:
                     sa.Column("cyrzjh", text(32)), sa.Column("lxr", text(50)),
                     sa.Column("lxrsfz", text(32)), sa.Column("lxdh", text(32)),
                     sa.Column("fzrq", text(20)), sa.Column("yxqz", text(20)),
-                    sa.Column("hzsqrq", date), sa.Column("gxsj", ts, index=True),
-                    sa.Column("sfsc", sa.SmallInteger), **kw)
+                    sa.Column("gxsj", ts, index=True), sa.Column("sfsc", sa.SmallInteger), **kw)
+
+
+def _applications_table(metadata: Any) -> Any:
+    """The transport bureau's renewal applications (换证申请): no change time of their own."""
+    import sqlalchemy as sa
+
+    return sa.Table("jt_hzsq", metadata,
+                    sa.Column("sqid", sa.Integer, primary_key=True, autoincrement=True),
+                    sa.Column("zsbh", sa.String(64)), sa.Column("sqrq", sa.Date),
+                    sa.Column("blzt", sa.String(10)), mysql_charset="utf8mb4")
 
 
 def create_source_schema(engine: Engine, dept: str) -> Any:
@@ -214,9 +246,20 @@ def create_source_schema(engine: Engine, dept: str) -> Any:
 
     metadata = sa.MetaData()
     table = _table(dept, metadata)
+    if dept == "jtysj":
+        _applications_table(metadata)
     metadata.drop_all(engine)
     metadata.create_all(engine)
     return table
+
+
+def apply_to_renew(engine: Engine, licence_no: str, on: dt.date, *, status: str = "受理") -> None:
+    """A renewal application in the transport bureau's applications table (``jt_hzsq``)."""
+    import sqlalchemy as sa
+
+    with engine.begin() as conn:
+        conn.execute(_applications_table(sa.MetaData()).insert(),
+                     {"zsbh": licence_no, "sqrq": on, "blzt": status})
 
 
 def seed_source(engine: Engine, dept: str, *, today: dt.date, n: int, seed: int = 20241,
@@ -226,6 +269,10 @@ def seed_source(engine: Engine, dept: str, *, today: dt.date, n: int, seed: int 
     with engine.begin() as conn:
         for i in range(0, len(rows), 10_000):
             conn.execute(table.insert(), [r.native for r in rows[i:i + 10_000]])
+    if dept == "jtysj":
+        for r in rows:
+            if r.applied is not None:
+                apply_to_renew(engine, r.licence_no, r.applied)
     return rows
 
 

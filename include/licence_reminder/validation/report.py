@@ -18,7 +18,9 @@ from licence_reminder.records import CANONICAL_COLUMNS, SOURCE_KEY
 if TYPE_CHECKING:
     from licence_reminder.validation.suite import Rejection, RuleFailure
 
-_TOTAL_KEYS = frozenset({"rows", "valid", "rejected"})
+_TOTAL_KEYS = frozenset({"rows", "valid", "rejected", "warned"})
+#: how the totals name the counts of loaded rows warned of a rule (validation.suite.WARNED_PREFIX)
+_WARNED = "warn:"
 
 #: Column labels for the DBA: (Chinese, English).
 COLUMN_LABELS: dict[str, tuple[str, str]] = {
@@ -51,17 +53,21 @@ _RULES: dict[str, tuple[str, str]] = {
         "(1900-01-01, 9999-12-31) or a typing error.",
     ),
     "text_value": (
-        "{zh}无法保存：含有乱码（不是 UTF-8 文本，如按二进制读出的 GBK 字段），超过台账的长度，"
-        "或（姓名）含有证件号码、手机号码那样的长串数字。",
+        "{zh}无法保存：含有乱码（不是 UTF-8 文本，如按二进制读出的 GBK 字段），或超过台账的长度。",
         "{en} cannot be kept: it holds bytes that are not UTF-8 text (a GBK column read as "
-        "binary), is longer than the ledger allows, or (a name) holds a long run of digits such "
-        "as an ID number or a mobile.",
+        "binary), or is longer than the ledger allows.",
+    ),
+    "name_digits": (
+        "{zh}含有证件号码、手机号码那样的长串数字，不像姓名或名称；台账不使用该值，短信中也不会出现。",
+        "{en} holds a long run of digits such as an ID number or a mobile, not a name: the ledger "
+        "does not use it, and no message shows it.",
     ),
     "expiry_before_issue": ("期满日期早于发证日期。", "The expiry date is before the issue date."),
     "mobile_format": (
-        "联系人手机号码不是11位中国大陆手机号（可带 +86、空格或横线），无法发送到期提醒短信。",
+        "联系人手机号码不是11位中国大陆手机号（可带 +86、空格或横线），无法发送到期提醒短信："
+        "到提醒日由工作人员电话告知。",
         "The contact mobile is not an 11-digit mainland mobile number (+86, spaces and dashes are "
-        "fine). No reminder SMS can be sent.",
+        "fine). No reminder SMS can be sent: on its reminder day the licence goes to the call list.",
     ),
     "resident_id_check": (
         "身份证号不符合 GB 11643-1999：应为18位，出生日期真实，最后一位校验码正确。"
@@ -93,11 +99,21 @@ _RULES: dict[str, tuple[str, str]] = {
         "for the licence to be added to the catalogue.",
     ),
     "duplicate_licence_no": (
-        "同一证照编号在源表中出现了多次。全量同步接收第一条、拒收其余；增量同步拒收该编号的所有行，"
-        "台账保持上次全量同步的结果。请删除重复行。",
-        "The source holds the same licence number more than once. A full run accepts the first "
-        "row and rejects the others; a run that reads only changed rows rejects every row of the "
-        "number and leaves the ledger as the last full run loaded it. Remove the duplicates.",
+        "同一证照编号在源表中出现了多次，且更新时间相同、没有主键可以区分：哪一条都不接收。请删除重复行。",
+        "The source holds the same licence number more than once, changed at the same time and "
+        "with no key to tell the rows apart: none is loaded. Remove the duplicates.",
+    ),
+    "duplicate_superseded": (
+        "同一证照编号在源表中出现了多次：台账接收最后更新的一条（更新时间相同时取主键最大的一条），"
+        "本行未被接收。请删除重复行。",
+        "The source holds the same licence number more than once: the ledger takes the row changed "
+        "last (the highest key among rows changed at the same time), not this one. Remove the "
+        "duplicates.",
+    ),
+    "duplicate_in_source": (
+        "同一证照编号在源表中出现了多次：台账接收了最后更新的这一条，其余未接收。请删除重复行。",
+        "The source holds this licence number more than once: the ledger took this row, changed "
+        "last; the others are not loaded. Remove the duplicates.",
     ),
 }
 
@@ -112,8 +128,38 @@ def explain_rule(rule: str) -> tuple[str, str]:
 
 def rule_counts(totals: Mapping[str, int]) -> list[tuple[str, int]]:
     """(rule id, rejected rows) from a Validator's totals, most frequent first."""
-    return sorted(((k, int(v)) for k, v in totals.items() if k not in _TOTAL_KEYS and v),
+    return sorted(((k, int(v)) for k, v in totals.items()
+                   if k not in _TOTAL_KEYS and not k.startswith(_WARNED) and v),
                   key=lambda kv: (-kv[1], kv[0]))
+
+
+def warned_counts(totals: Mapping[str, int]) -> list[tuple[str, int]]:
+    """(rule id, rows loaded with a warning of it) from a Validator's totals, most frequent first."""
+    return sorted(((k[len(_WARNED):], int(v)) for k, v in totals.items() if k.startswith(_WARNED) and v),
+                  key=lambda kv: (-kv[1], kv[0]))
+
+
+def severity_label(rule: str) -> tuple[str, str]:
+    """(Chinese, English) of what a rule does to a row."""
+    from licence_reminder.validation.rules import REJECT, severity
+
+    if severity(rule) == REJECT:
+        return "拒收：不进入台账", "not loaded"
+    return "接收并提示：进入台账，请更正", "loaded with a warning"
+
+
+def collect_warning_examples(warnings: Iterable[Mapping[str, Any]],
+                             per_rule: int = 5) -> dict[str, list[dict[str, Any]]]:
+    """Up to ``per_rule`` examples (licence number masked, the reason) for each warned rule."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for w in warnings:
+        bucket = out.setdefault(str(w["rule"]), [])
+        if len(bucket) < per_rule:
+            shown = {"licence_no": w["licence_no"], "reason": w["message"], "columns": [w["column_name"]]}
+            if w.get("value") is not None and w["column_name"] != "licence_no":
+                shown[w["column_name"]] = w["value"]
+            bucket.append(mask_record(shown))
+    return out
 
 
 def collect_examples(rejections: Iterable[Rejection],
@@ -138,15 +184,18 @@ def collect_examples(rejections: Iterable[Rejection],
 def summary_lines(*, department_code: str, run_id: str, totals: Mapping[str, int],
                   department_name: str | None = None) -> list[str]:
     """The same summary as the report, for the Airflow task log: counts and rule ids only."""
-    rows, valid, rejected = (int(totals.get(k, 0)) for k in ("rows", "valid", "rejected"))
+    rows, valid, rejected, warned = (int(totals.get(k, 0)) for k in ("rows", "valid", "rejected", "warned"))
     share = f" ({rejected / rows:.1%})" if rows else ""
     who = f"{department_code} {department_name}" if department_name else department_code
-    lines = [f"data quality {who} run {run_id}: {rows} rows read, {valid} valid, "
-             f"{rejected} rejected{share}"]
+    lines = [f"data quality {who} run {run_id}: {rows} rows read, {valid} loaded ({warned} with "
+             f"warnings), {rejected} not loaded{share}"]
     counts = rule_counts(totals)
     if counts:
-        lines.append("rejected rows by rule (a row can fail several):")
+        lines.append("not loaded, by rule (a row can fail several):")
         lines.extend(f"  {count:>8}  {rule}" for rule, count in counts)
+    if warned_counts(totals):
+        lines.append("loaded with warnings, by rule (please fix at the source):")
+        lines.extend(f"  {count:>8}  {rule}" for rule, count in warned_counts(totals))
     return lines
 
 
@@ -162,6 +211,7 @@ h1{font-size:1.3em;margin:.2em 0}h2{font-size:1.1em;margin:1.4em 0 .4em}
 .card{flex:1 1 140px;border:1px solid var(--line);border-radius:8px;padding:10px;
 background:var(--bg)}
 .card b{display:block;font-size:1.6em}.card.bad b{color:var(--bad)}.card.ok b{color:var(--ok)}
+.card.warn b{color:#9a6700}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:.92em}
 th,td{border-bottom:1px solid var(--line);padding:6px 8px;text-align:left;vertical-align:top}
@@ -181,12 +231,16 @@ def _e(value: object) -> str:
 
 def render_report_html(*, department_code: str, department_name: str, run_id: str,
                        totals: Mapping[str, int],
-                       examples: Mapping[str, list[dict[str, Any]]]) -> str:
-    """A self-contained page (no external assets) with counts by rule and masked examples."""
-    rows, valid, rejected = (int(totals.get(k, 0)) for k in ("rows", "valid", "rejected"))
+                       examples: Mapping[str, list[dict[str, Any]]],
+                       warning_examples: Mapping[str, list[dict[str, Any]]] | None = None) -> str:
+    """A self-contained page (no external assets): what was not loaded and what was loaded but
+    should be fixed, by rule, with masked examples; and what each rule does to a row."""
+    from licence_reminder.validation.rules import all_rules
+
+    rows, valid, rejected, warned = (int(totals.get(k, 0)) for k in ("rows", "valid", "rejected", "warned"))
     share = f"{rejected / rows:.1%}" if rows else "0%"
     generated = dt.datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
-    counts = rule_counts(totals)
+    counts, warned_by_rule = rule_counts(totals), warned_counts(totals)
     title = f"数据质量报告 Data-quality report · {department_name} ({department_code})"
 
     parts = [
@@ -199,49 +253,81 @@ def render_report_html(*, department_code: str, department_name: str, run_id: st
         f"生成时间 Generated: {_e(generated)} (北京时间 CST)</p>",
         '<div class="cards">',
         f'<div class="card"><span>读取行数 Rows read</span><b>{rows}</b></div>',
-        f'<div class="card ok"><span>有效 Valid</span><b>{valid}</b></div>',
-        f'<div class="card bad"><span>拒收 Rejected</span><b>{rejected}</b>'
+        f'<div class="card ok"><span>进入台账 Loaded</span><b>{valid}</b></div>',
+        f'<div class="card warn"><span>已接收，请更正 Loaded, please fix</span><b>{warned}</b></div>',
+        f'<div class="card bad"><span>未接收 Not loaded</span><b>{rejected}</b>'
         f'<span class="muted">{share}</span></div>',
         "</div>",
     ]
-    if not counts:
+    if not counts and not warned_by_rule:
         parts.append("<p>全部数据通过校验。All rows passed validation.</p>")
-    else:
+    if counts:
         parts += [
-            "<h2>按规则统计 Rejected rows by rule</h2>",
-            '<p class="muted">一行可能同时违反多条规则。A row can fail several rules. '
-            "被拒收的数据不会进入台账：新证照不会被提醒；台账中已有的证照保留上次接收的内容"
-            "（吊销、注销状态仍会生效）。请在源系统中更正。"
-            "Rejected rows are not merged into the ledger: a new licence gets no reminder; a "
-            "licence the ledger holds keeps the values last loaded (a revocation still counts). "
-            "Please correct them in the source system.</p>",
-            '<div class="scroll"><table><thead><tr><th>规则 Rule</th><th>行数 Rows</th>'
-            "<th>说明 What it means</th></tr></thead><tbody>",
+            "<h2>未接收 Not loaded, by rule</h2>",
+            '<p class="muted">这些行无法生成提醒（缺少证照编号或期满日期、日期无法识别、不在目录中等），'
+            "不会进入台账：新证照不会被提醒，到期后列入“未提醒即过期”报告；台账中已有的证照保留上次接收的内容"
+            "（吊销、注销状态仍会生效）。一行可能同时违反多条规则。请在源系统中更正。"
+            "These rows cannot become a reminder (no licence number or expiry date, an unreadable "
+            "date, a licence not in the catalogue, …) and stay out of the ledger: a new licence gets "
+            "no reminder and shows in the lapsed report when it expires; a licence the ledger holds "
+            "keeps the values last loaded (a revocation still counts). A row can fail several "
+            "rules. Please correct them in the source system.</p>",
         ]
-        for rule, count in counts:
-            zh, en = explain_rule(rule)
-            parts.append(f'<tr><td><code>{_e(rule)}</code></td><td class="n">{count}</td>'
-                         f"<td>{_e(zh)}<br><span class=\"muted\">{_e(en)}</span></td></tr>")
-        parts.append("</tbody></table></div>")
-        parts.append("<h2>示例（已脱敏） Examples (masked)</h2>")
-        for rule, count in counts:
-            shown = list(examples.get(rule, []))[:5]
-            zh, en = explain_rule(rule)
-            part = (f" · 显示 {len(shown)} / {count} 行 {len(shown)} of {count} rows shown"
-                    if 0 < len(shown) < count else "")
-            parts.append(f"<details><summary><code>{_e(rule)}</code> · {_e(zh)}{_e(part)}</summary>"
-                         f'<p class="muted">{_e(en)}</p>')
-            if part:
-                parts.append('<p class="muted">全部被拒收的行 Every rejected row: <code>python -m '
-                             f"licence_reminder.cli quarantine --dept {_e(department_code)} --rule "
-                             f"{_e(rule)} --limit {count}</code></p>")
-            if not shown:
-                parts.append('<p class="muted">无示例 No examples kept.</p>')
-            for ex in shown:
-                parts.append(_example_html(ex))
-            parts.append("</details>")
+        parts += _rule_table(counts)
+        parts += _examples_html(counts, examples, department_code, "quarantine")
+    if warned_by_rule:
+        parts += [
+            "<h2>已接收，请更正 Loaded, please fix, by rule</h2>",
+            '<p class="muted">这些证照已进入台账并会被提醒；出错的值不被使用（例如没有可用手机号码的证照到提醒日转为电话告知）。'
+            "源系统更正后，提示自动消除。These licences are in the ledger and are reminded; the "
+            "value that failed is not used (a licence without a usable mobile goes to the call list "
+            "on its reminder day). Each warning clears when the source is fixed.</p>",
+        ]
+        parts += _rule_table(warned_by_rule)
+        parts += _examples_html(warned_by_rule, warning_examples or {}, department_code, "warnings")
+    parts += ['<details><summary>规则一览 Every rule and what it does to a row</summary>',
+              '<div class="scroll"><table><thead><tr><th>规则 Rule</th><th>处理 Severity</th>'
+              "<th>说明 What it means</th></tr></thead><tbody>"]
+    for rule in all_rules():
+        zh, en = explain_rule(rule)
+        szh, sen = severity_label(rule)
+        parts.append(f"<tr><td><code>{_e(rule)}</code></td><td>{_e(szh)}<br><span class=\"muted\">"
+                     f"{_e(sen)}</span></td><td>{_e(zh)}<br><span class=\"muted\">{_e(en)}</span></td></tr>")
+    parts.append("</tbody></table></div></details>")
     parts.append("</main></body></html>")
     return "\n".join(parts)
+
+
+def _rule_table(counts: list[tuple[str, int]]) -> list[str]:
+    parts = ['<div class="scroll"><table><thead><tr><th>规则 Rule</th><th>行数 Rows</th>'
+             "<th>说明 What it means</th></tr></thead><tbody>"]
+    for rule, count in counts:
+        zh, en = explain_rule(rule)
+        parts.append(f'<tr><td><code>{_e(rule)}</code></td><td class="n">{count}</td>'
+                     f"<td>{_e(zh)}<br><span class=\"muted\">{_e(en)}</span></td></tr>")
+    parts.append("</tbody></table></div>")
+    return parts
+
+
+def _examples_html(counts: list[tuple[str, int]], examples: Mapping[str, list[dict[str, Any]]],
+                   department_code: str, command: str) -> list[str]:
+    parts = ["<h3>示例（已脱敏） Examples (masked)</h3>"]
+    for rule, count in counts:
+        shown = list(examples.get(rule, []))[:5]
+        zh, en = explain_rule(rule)
+        part = (f" · 显示 {len(shown)} / {count} 行 {len(shown)} of {count} rows shown"
+                if 0 < len(shown) < count else "")
+        parts.append(f"<details><summary><code>{_e(rule)}</code> · {_e(zh)}{_e(part)}</summary>"
+                     f'<p class="muted">{_e(en)}</p>')
+        if part:
+            parts.append(f'<p class="muted">全部 Every row: <code>python -m licence_reminder.cli {command} '
+                         f"--dept {_e(department_code)} --rule {_e(rule)} --limit {count}</code></p>")
+        if not shown:
+            parts.append('<p class="muted">无示例 No examples kept.</p>')
+        for ex in shown:
+            parts.append(_example_html(ex))
+        parts.append("</details>")
+    return parts
 
 
 def _example_html(example: Mapping[str, Any]) -> str:
@@ -255,5 +341,5 @@ def _example_html(example: Mapping[str, Any]) -> str:
         if value not in (None, ""):
             zh, en = COLUMN_LABELS[col]
             items.append((f"{zh} {en}", value))
-    body = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items)
+    body = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items if v not in (None, ""))
     return f'<div class="ex"><dl>{body}</dl></div>'

@@ -31,7 +31,14 @@ HOLDER_TYPE_VALUE: Final = "holder_type_value"
 HOLDER_TYPE_MISMATCH: Final = "holder_type_mismatch"
 STATUS_VALUE: Final = "status_value"
 LICENCE_NOT_IN_CATALOGUE: Final = "licence_not_in_catalogue"
+#: the source holds the licence number more than once and no row of it can be told to be current
 DUPLICATE_LICENCE_NO: Final = "duplicate_licence_no"
+#: a row of a licence number the source holds more than once, not the one changed last
+DUPLICATE_SUPERSEDED: Final = "duplicate_superseded"
+#: on the licence loaded from the row of a duplicated number that was changed last
+DUPLICATE_IN_SOURCE: Final = "duplicate_in_source"
+#: the duplicate rules that keep a row out of the ledger
+DUPLICATE_REJECTIONS: Final = frozenset({DUPLICATE_LICENCE_NO, DUPLICATE_SUPERSEDED})
 
 
 def required(column: str) -> str:
@@ -50,6 +57,53 @@ def text_value(column: str) -> str:
     return f"text_value:{column}"
 
 
+def name_digits(column: str) -> str:
+    return f"name_digits:{column}"
+
+
+# --- severity (docs/connectors.md, "What a rule does to a row") -----------------------------------
+#: A row failing a REJECT rule cannot become a reminder at all: it stays out of the ledger, kept in
+#: quarantine with every reason. A row failing only WARN rules is loaded, the warnings kept on its
+#: licence until the source is fixed; the value that failed is not used (see KEPT_WHEN_WARNED).
+REJECT: Final = "reject"
+WARN: Final = "warn"
+#: what a licence cannot be reminded without: the key, which licence it is, and when it expires
+_REJECTED_COLUMNS: Final = frozenset({"licence_no", "licence_name", "expiry_date"})
+
+
+def severity(rule: str) -> str:
+    """REJECT or WARN for a rule id (stable: stored with every run's counts)."""
+    base, _, column = rule.partition(":")
+    if base in ("required", "date_format", "date_implausible", "text_value"):
+        return REJECT if column in _REJECTED_COLUMNS else WARN
+    if rule in (EXPIRY_BEFORE_ISSUE, LICENCE_NOT_IN_CATALOGUE, STATUS_VALUE) or rule in DUPLICATE_REJECTIONS:
+        return REJECT
+    return WARN
+
+
+def all_rules() -> list[str]:
+    """Every rule id, in the order reports list them."""
+    from licence_reminder.records import REQUIRED_COLUMNS
+
+    return [
+        *(required(c) for c in REQUIRED_COLUMNS),
+        *(text_value(c) for c in TEXT_LIMITS), *(name_digits(c) for c in sorted(NAME_COLUMNS)),
+        *(date_format(c) for c in (*DATE_COLUMNS, *DATETIME_COLUMNS)),
+        *(date_implausible(c) for c in (*DATE_COLUMNS, *DATETIME_COLUMNS)),
+        EXPIRY_BEFORE_ISSUE, LICENCE_NOT_IN_CATALOGUE, STATUS_VALUE, DUPLICATE_LICENCE_NO, DUPLICATE_SUPERSEDED,
+        MOBILE_FORMAT, RESIDENT_ID_CHECK, USCC_CHECK, HOLDER_TYPE_VALUE, HOLDER_TYPE_MISMATCH, DUPLICATE_IN_SOURCE,
+    ]
+
+
+#: Warned values kept in the ledger as the source gives them (normalised), where the column holds
+#: them: a mobile of ten digits still tells the call staff something, a wrong check character is
+#: still the department's own record. Every other warned value is stored as NULL.
+KEPT_WHEN_WARNED: Final = frozenset({MOBILE_FORMAT, RESIDENT_ID_CHECK, USCC_CHECK, HOLDER_TYPE_MISMATCH,
+                                     DUPLICATE_IN_SOURCE})
+#: the ledger's width of the columns whose warned values are kept: a longer value is not
+STORED_WIDTH: Final[dict[str, int]] = {"contact_mobile": 20, "holder_code": 32, "contact_id_no": 18}
+
+
 #: Free-text columns and the ledger's width of each (characters).
 TEXT_LIMITS: Final[dict[str, int]] = {"licence_no": 64, "holder_name": 200, "contact_name": 100}
 NAME_COLUMNS: Final = frozenset({"holder_name", "contact_name"})
@@ -65,9 +119,14 @@ def text_problem(column: str, value: str) -> str | None:
     limit = TEXT_LIMITS[column]
     if len(value) > limit:
         return f"{column}: is {len(value)} characters long, more than the ledger's {limit}"
-    if column in NAME_COLUMNS and re.search(f"[0-9]{{{NAME_DIGIT_RUN}}}", unicodedata.normalize("NFKC", value)):
+    return None
+
+
+def name_problem(column: str, value: str) -> str | None:
+    """Why a name looks wrong (it is never quoted: it may be personal data)."""
+    if re.search(f"[0-9]{{{NAME_DIGIT_RUN}}}", unicodedata.normalize("NFKC", value)):
         return (f"{column}: holds a run of {NAME_DIGIT_RUN} or more digits (an ID number or a mobile "
-                "in the name's column?), not a name: it would be texted to the holder")
+                "in the name's column?), not a name: it is not used, so that it is never texted")
     return None
 
 

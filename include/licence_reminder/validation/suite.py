@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from licence_reminder.duplicates import SUPERSEDED, TIE, WINS, Duplicates
 from licence_reminder.keys import number_keys
 from licence_reminder.records import CANONICAL_COLUMNS, HOLDER_TYPES, REQUIRED_COLUMNS, SOURCE_KEY, STATUSES
 from licence_reminder.validation import rules as R
@@ -66,11 +67,51 @@ class Rejection:
 
 @dataclass
 class ChunkResult:
+    #: every row loaded: those without failures and those that failed only WARN rules
     valid: pd.DataFrame
     rejected: list[Rejection]
+    #: rule id -> rejected rows that failed it; ``warn:<rule id>`` -> loaded rows warned of it
     counts_by_rule: collections.Counter[str]
     #: the valid rows' source keys as read, when the chunk carries them
     valid_source_keys: np.ndarray | None = None
+    #: the loaded rows' warnings: licence_no, rule, column_name, message (no personal value), and
+    #: value: the failed column's value as given (unmasked: masked wherever it is shown)
+    warnings: pd.DataFrame | None = None
+
+
+#: how the counts of loaded rows warned of a rule are named beside those of rejected rows
+WARNED_PREFIX = "warn:"
+
+
+def _without_warned_values(normalised: dict[str, Column],
+                           warned: dict[int, list[RuleFailure]]) -> dict[str, Column]:
+    """The normalised columns with each warned row's failed values blanked, except where the
+    ledger keeps them (rules.KEPT_WHEN_WARNED, within rules.STORED_WIDTH)."""
+    blank: dict[str, list[int]] = collections.defaultdict(list)
+    for pos, failures in warned.items():
+        for f in failures:
+            if f.column not in normalised:
+                continue
+            if f.rule not in R.KEPT_WHEN_WARNED:
+                blank[f.column].append(pos)
+            elif (width := R.STORED_WIDTH.get(f.column)) is not None:
+                value = _value(normalised[f.column], pos)
+                if value is not None and len(str(value)) > width:
+                    blank[f.column].append(pos)
+    if not blank:
+        return normalised
+    out = dict(normalised)
+    for column, at in blank.items():
+        values = normalised[column]
+        if isinstance(values, pd.Series):
+            mask = np.zeros(len(values), dtype=bool)
+            mask[at] = True
+            out[column] = values.mask(mask)
+        else:
+            values = values.copy()
+            values[at] = None
+            out[column] = values
+    return out
 
 
 # --- Great Expectations: one ephemeral context per process ----------------------------------------
@@ -116,6 +157,7 @@ def gx_batch_definition() -> BatchDefinition:
 #: (rule id, column) of the derived boolean checks, in report order after the native ones.
 _DERIVED: tuple[tuple[str, str], ...] = (
     *((R.text_value(c), c) for c in R.TEXT_LIMITS),
+    *((R.name_digits(c), c) for c in sorted(R.NAME_COLUMNS)),
     *((R.date_format(c), c) for c in _TIME_COLUMNS),
     *((R.date_implausible(c), c) for c in _TIME_COLUMNS),
     (R.EXPIRY_BEFORE_ISSUE, "expiry_date"),
@@ -124,6 +166,8 @@ _DERIVED: tuple[tuple[str, str], ...] = (
     (R.USCC_CHECK, "holder_code"),
     (R.HOLDER_TYPE_MISMATCH, "holder_code"),
     (R.DUPLICATE_LICENCE_NO, "licence_no"),
+    (R.DUPLICATE_SUPERSEDED, "licence_no"),
+    (R.DUPLICATE_IN_SOURCE, "licence_no"),
 )
 
 
@@ -257,24 +301,32 @@ def _arrow_text(t: pd.Series) -> Any:
     return array if array.type == pa.string() else array.cast(pa.string())
 
 
-def _text_problems(column: str, t: pd.Series, raw: pd.Series | None) -> tuple[np.ndarray, dict[int, str]]:
-    """(failing, reasons) of rules.text_problem, asked only of the few values that can fail: too
-    long, read from bytes (undecodable ones became U+FFFD), or — in a name — long enough to hold
-    an ID number or a mobile."""
+def _text_problems(column: str, t: pd.Series,
+                   raw: pd.Series | None) -> dict[str, tuple[np.ndarray, dict[int, str]]]:
+    """(failing, reasons) of rules.text_problem (``text_value``) and, for a name,
+    rules.name_problem (``name_digits``), asked only of the few values that can fail: too long,
+    read from bytes (undecodable ones became U+FFFD), or — in a name — long enough to hold an ID
+    number or a mobile."""
     lengths = t.str.len().fillna(0).to_numpy()
     suspect = lengths > R.TEXT_LIMITS[column]
     if column in R.NAME_COLUMNS:  # one vectorised pass: asking rules.py of every long name costs seconds
         suspect |= t.str.contains(f"[0-9０-９]{{{R.NAME_DIGIT_RUN}}}", regex=True).fillna(False).to_numpy(dtype=bool)
     if raw is not None and raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) != "string":
         suspect |= raw.map(lambda v: isinstance(v, bytes)).to_numpy(dtype=bool)
-    bad = np.zeros(len(t), dtype=bool)
-    why: dict[int, str] = {}
+    checks = {R.text_value(column): R.text_problem}
+    if column in R.NAME_COLUMNS:
+        checks[R.name_digits(column)] = R.name_problem
+    out = {rule: (np.zeros(len(t), dtype=bool), {}) for rule in checks}
     for i in np.flatnonzero(suspect):
         value = _value(t, int(i))
-        if value is not None and (problem := R.text_problem(column, value)) is not None:
-            bad[i] = True
-            why[int(i)] = problem
-    return bad, why
+        if value is None:
+            continue
+        for rule, problem_of in checks.items():  # a value that cannot be stored is not also a bad name
+            if (problem := problem_of(column, value)) is not None:
+                out[rule][0][i] = True
+                out[rule][1][int(i)] = problem
+                break
+    return out
 
 
 def normalised_text(s: pd.Series) -> np.ndarray:
@@ -479,10 +531,9 @@ class Validator:
         self._plausible = (lo.toordinal(), hi.toordinal())
         self._rows_seen = first_row
         self._licence_nos = SeenNumbers(seen_licence_nos or ())
-        # Licence numbers the source holds more than once, found beyond the rows read (an
-        # incremental run reads one row of such a number and cannot tell whether it is the one
-        # a full run keeps): every row of such a number is rejected.
-        self.source_duplicates: set[str] = set()
+        # Licence numbers the whole source holds more than once, and which row of each is
+        # loaded (duplicates.scan): decided from the whole extract, the same in every run.
+        self.duplicates = Duplicates()
         self._memo: dict[str, dict[Any, tuple[Any, int, str | None]]] = {"date": {}, "datetime": {}}
         self._suite = build_suite(self.catalogue_names)
         self._order = {self._key(e.meta): k for k, e in enumerate(self._suite.expectations)}
@@ -592,9 +643,9 @@ class Validator:
             out[c] = t
             if c in REQUIRED_COLUMNS:
                 gx[c] = t
-            bad, why = _text_problems(c, t, col(c))
-            checks[(R.text_value(c), c)] = ~bad
-            reasons[(R.text_value(c), c)] = why
+            for rule, (bad, why) in _text_problems(c, t, col(c)).items():
+                checks[(rule, c)] = ~bad
+                reasons[(rule, c)] = why
 
         # code lists and names repeat: normalise each distinct value once
         out["licence_name"] = _per_distinct(col("licence_name"), n, self._licence_name)
@@ -692,7 +743,7 @@ class Validator:
                      f"issue_date {dt.date.fromordinal(int(iss[i])).isoformat()}")
             for i in np.flatnonzero(before)}
 
-        # duplicates: the first occurrence in the extract stays; later ones are rejected
+        # duplicates: what duplicates.scan decided for the numbers the whole source holds twice
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -701,20 +752,34 @@ class Validator:
         listed = _arrow_text(numbers.iloc[present])
         earlier = self._licence_nos.contains(listed)
         earlier |= pd.Series(listed, dtype=pd.ArrowDtype(listed.type)).duplicated(keep="first").to_numpy()
-        elsewhere = (np.zeros(len(present), dtype=bool) if not self.source_duplicates else np.asarray(
-            pc.is_in(listed, value_set=pa.array(sorted(self.source_duplicates), type=pa.string())), dtype=bool))
         self._licence_nos.add(listed)
-        dup = np.zeros(n, dtype=bool)
-        dup[present] = earlier | elsewhere
-        dup_reasons: dict[int, str] = {}
-        for i in present[elsewhere].tolist():  # every row of it, the first read included
-            dup_reasons[i] = ("licence_no: the source holds other rows with this licence number; a run "
-                              "that reads only changed rows leaves the ledger as it is (a full run "
-                              "loads the first row and rejects the others): remove the duplicates")
-        for i in present[earlier & ~elsewhere].tolist():
-            dup_reasons[i] = "licence_no: the same licence number appeared earlier in this extract"
-        checks[(R.DUPLICATE_LICENCE_NO, "licence_no")] = ~dup
-        reasons[(R.DUPLICATE_LICENCE_NO, "licence_no")] = dup_reasons
+        verdicts = {rule: (np.zeros(n, dtype=bool), {}) for rule in (
+            R.DUPLICATE_LICENCE_NO, R.DUPLICATE_SUPERSEDED, R.DUPLICATE_IN_SOURCE)}
+        rule_of = {TIE: R.DUPLICATE_LICENCE_NO, SUPERSEDED: R.DUPLICATE_SUPERSEDED, WINS: R.DUPLICATE_IN_SOURCE}
+        decided = np.zeros(len(present), dtype=bool)
+        if len(self.duplicates):
+            decided = np.asarray(pc.is_in(listed, value_set=pa.array(
+                sorted(self.duplicates.winners), type=pa.string())), dtype=bool)
+            stamps = times["source_updated_at"].values
+            keys = frame[SOURCE_KEY].to_numpy(dtype=object) if SOURCE_KEY in frame.columns else None
+            for j in np.flatnonzero(decided).tolist():  # few: the rows of duplicated numbers
+                i, number = int(present[j]), listed[j].as_py()
+                stamp = _value(stamps, i)
+                stamp = stamp.to_pydatetime() if isinstance(stamp, pd.Timestamp) else stamp
+                verdict = self.duplicates.verdict(number, stamp, None if keys is None else R.as_text(keys[i]))
+                failing, why = verdicts[rule_of[verdict]]
+                failing[i] = True
+                why[i] = self.duplicates.reason(number, verdict)
+        # held twice in this extract though the scan did not see it so: the source changed meanwhile
+        failing, why = verdicts[R.DUPLICATE_LICENCE_NO]
+        for i in present[earlier & ~decided].tolist():
+            failing[i] = True
+            why[i] = ("licence_no: the same licence number appeared earlier in this extract, though "
+                      "not when the run began (the source changed while it was read): the next run "
+                      "decides which row is loaded")
+        for rule, (failing, why) in verdicts.items():
+            checks[(rule, "licence_no")] = ~failing
+            reasons[(rule, "licence_no")] = why
 
         gx[_DERIVED_COLUMN] = np.logical_and.reduce([checks[k] for k in _DERIVED]) if n else np.ones(0, bool)
         return Derived(n=n, normalised=out, gx_frame=pd.DataFrame(gx), checks=checks, reasons=reasons)
@@ -788,10 +853,12 @@ class Validator:
 
     def _assemble(self, chunk: pd.DataFrame, derived: Derived,
                   hits: dict[int, list[RuleFailure]]) -> ChunkResult:
-        """One chunk's result from its failures: the rejected rows with their raw values, the valid
-        ones normalised."""
+        """One chunk's result from its failures: the rejected rows (a rule of severity REJECT
+        failed) with their raw values, the valid ones normalised — those that failed only WARN
+        rules with their warnings, and without the values that failed (rules.KEPT_WHEN_WARNED)."""
         n = derived.n
-        positions = np.fromiter(sorted(hits), dtype=np.int64, count=len(hits))
+        rejected_at = [pos for pos in sorted(hits) if any(R.severity(f.rule) == R.REJECT for f in hits[pos])]
+        positions = np.fromiter(rejected_at, dtype=np.int64, count=len(rejected_at))
         raw = self._raw_texts(chunk, positions)
         rejected: list[Rejection] = []
         counts: collections.Counter[str] = collections.Counter()
@@ -810,14 +877,25 @@ class Validator:
             counts.update({f.rule for f in failures})
         keep = np.ones(n, dtype=bool)
         keep[positions] = False
-        valid = pd.DataFrame({c: _take(derived.normalised[c], keep) for c in CANONICAL_COLUMNS},
+        warned = {pos: hits[pos] for pos in sorted(hits) if keep[pos]}
+        normalised = _without_warned_values(derived.normalised, warned)
+        valid = pd.DataFrame({c: _take(normalised[c], keep) for c in CANONICAL_COLUMNS},
                              columns=list(CANONICAL_COLUMNS))
         valid_keys = chunk[SOURCE_KEY].to_numpy(dtype=object)[keep] if SOURCE_KEY in chunk.columns else None
+        warned_at = np.fromiter(warned, dtype=np.int64, count=len(warned))
+        warned_raw = self._raw_texts(chunk, warned_at)
+        warnings = pd.DataFrame(
+            [(_value(licence_nos, pos), f.rule, f.column, f.message,
+              warned_raw[f.column][k] if f.column in warned_raw else None)
+             for k, (pos, failures) in enumerate(warned.items()) for f in failures],
+            columns=["licence_no", "rule", "column_name", "message", "value"], dtype=object)
+        for failures in warned.values():
+            counts.update({f"{WARNED_PREFIX}{f.rule}" for f in failures})
         self._rows_seen += n
-        self._totals.update(rows=n, valid=int(keep.sum()), rejected=len(rejected))
+        self._totals.update(rows=n, valid=int(keep.sum()), rejected=len(rejected), warned=len(warned))
         self._totals.update(counts)
         return ChunkResult(valid=valid, rejected=rejected, counts_by_rule=counts,
-                           valid_source_keys=valid_keys)
+                           valid_source_keys=valid_keys, warnings=warnings)
 
     @staticmethod
     def _raw_texts(chunk: pd.DataFrame, positions: np.ndarray) -> dict[str, list[str | None]]:

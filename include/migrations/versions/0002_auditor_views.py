@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from licence_reminder.config import SQL_DIR
+from licence_reminder.schema import view_sql
 
 revision = "0002"
 down_revision = "0001"
@@ -27,7 +27,7 @@ AUDITOR_ROLE = "licence_auditor"
 
 def upgrade() -> None:
     for view in AUDITOR_VIEWS:
-        op.execute((SQL_DIR / "views" / f"{view}.sql").read_text(encoding="utf-8"))
+        op.execute(view_sql(view, revision))
     bind = op.get_bind()
     if bind.dialect.name in {"mysql", "mariadb"}:
         database = bind.exec_driver_sql("SELECT DATABASE()").scalar()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from licence_reminder.schema import append_only_triggers
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -19,23 +21,14 @@ depends_on = None
 APPEND_ONLY = ("delivery_attempt", "ledger_history")
 
 
-def _triggers() -> list[tuple[str, str, str]]:
-    return [(f"{table}_no_{event.lower()}", table, event)
-            for table in APPEND_ONLY for event in ("UPDATE", "DELETE")]
-
-
 def upgrade() -> None:
-    mysql = op.get_bind().dialect.name in {"mysql", "mariadb"}
-    for name, table, event in _triggers():
-        message = f"{table} is append-only: {event} refused"
-        if mysql:
-            op.execute(f"CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW "
-                       f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}'")
-        else:
-            op.execute(f"CREATE TRIGGER {name} BEFORE {event} ON {table} "
-                       f"BEGIN SELECT RAISE(ABORT, '{message}'); END")
+    dialect = op.get_bind().dialect.name
+    for table in APPEND_ONLY:
+        for _name, ddl in append_only_triggers(table, dialect):
+            op.execute(ddl)
 
 
 def downgrade() -> None:
-    for name, _, _ in _triggers():
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    for table in APPEND_ONLY:
+        for name, _ddl in append_only_triggers(table, "sqlite"):
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")

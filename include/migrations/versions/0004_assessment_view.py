@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from licence_reminder.config import SQL_DIR
+from licence_reminder.schema import view_sql
 
 revision = "0004"
 down_revision = "0003"
@@ -26,7 +26,7 @@ OLD_EXPIRY = {
 def upgrade() -> None:
     bind = op.get_bind()
     dialect = "mysql" if bind.dialect.name in {"mysql", "mariadb"} else bind.dialect.name
-    text = (SQL_DIR / "views" / f"{VIEW}.sql").read_text(encoding="utf-8")
+    text = view_sql(VIEW, revision)
     op.execute(text.replace("{old_expiry}", OLD_EXPIRY[dialect]))
     if dialect == "mysql":
         database = bind.exec_driver_sql("SELECT DATABASE()").scalar()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from licence_reminder.config import SQL_DIR
+from licence_reminder.schema import view_sql
 
 revision = "0005"
 down_revision = "0004"
@@ -22,7 +22,7 @@ def upgrade() -> None:
     bind = op.get_bind()
     for view in VIEWS:
         op.execute(f"DROP VIEW IF EXISTS {view}")
-        op.execute((SQL_DIR / "views" / f"{view}.sql").read_text(encoding="utf-8"))
+        op.execute(view_sql(view, revision))
         if bind.dialect.name in {"mysql", "mariadb"}:
             database = bind.exec_driver_sql("SELECT DATABASE()").scalar()
             op.execute(f"GRANT SELECT ON `{database}`.`{view}` TO licence_auditor")

@@ -22,14 +22,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from licence_reminder.schema import ledger_insertion_trigger
+
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
-
-_FIXED = ("id", "dept_code", "licence_no", "created_run", "created_at")
-_MESSAGE = "ledger: a licence's insertion (id, dept_code, licence_no, created_run, created_at) cannot change"
-
 
 def upgrade() -> None:
     mysql = op.get_bind().dialect.name in {"mysql", "mariadb"}
@@ -40,15 +38,9 @@ def upgrade() -> None:
     if mysql:  # numbered by the server from here on (SQLite's statement takes the next itself)
         op.execute("ALTER TABLE sync_run MODIFY run_no BIGINT NOT NULL AUTO_INCREMENT, "
                    "ADD UNIQUE KEY uq_sync_run_no (run_no)")
-        changed = " OR ".join(f"NEW.{c} <> OLD.{c}" for c in _FIXED)
-        op.execute(f"CREATE TRIGGER ledger_insertion_fixed BEFORE UPDATE ON ledger FOR EACH ROW "
-                   f"BEGIN IF {changed} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
-                   f"'{_MESSAGE.replace(chr(39), chr(39) * 2)}'; END IF; END")
     else:
         op.create_index("uq_sync_run_no", "sync_run", ["run_no"], unique=True)
-        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _FIXED)
-        op.execute(f"CREATE TRIGGER ledger_insertion_fixed BEFORE UPDATE OF {', '.join(_FIXED)} ON ledger "
-                   f"WHEN {changed} BEGIN SELECT RAISE(ABORT, '{_MESSAGE.replace(chr(39), chr(39) * 2)}'); END")
+    op.execute(ledger_insertion_trigger(op.get_bind().dialect.name))
 
 
 def downgrade() -> None:
