@@ -98,9 +98,9 @@ DEFECTS = ("mobile_format", "resident_id_check", "uscc_check", "required:holder_
 #: a warned licence of these defects is due its first reminder on the seeding day, so that a
 #: demo day shows it texted (a wrong credit code) or handed to the call staff (a 10-digit mobile)
 DUE_TODAY = frozenset({"mobile_format", "uscc_check"})
-#: this row is the first row's holder's second licence of the same kind and expiry (two shops):
-#: their reminders go in one message
-SECOND_SHOP = 2
+#: (row, its twin): the twin is the row's holder's second licence of the same kind and expiry
+#: (two shops), reminded in one message
+SECOND_SHOP = (2, 16)
 
 
 def build_rows(dept: str, *, today: dt.date, n: int, seed: int = 20241,
@@ -136,12 +136,12 @@ def build_rows(dept: str, *, today: dt.date, n: int, seed: int = 20241,
         defects: frozenset[str] = frozenset()
         fields = {"mobile": mobile(rng), "contact_id": contact_id, "code": code,
                   "expiry": expiry, "licence_name": licence_name, "holder": holder, "no": no}
-        if i == 0:
-            first_holder = {k: fields[k] for k in ("mobile", "contact_id", "code", "holder")}
-            first_contact = contact
-        elif i == SECOND_SHOP:  # the first row's holder has a second licence of the kind, due the same day
-            fields.update(first_holder)
-            contact = first_contact
+        if i == SECOND_SHOP[0]:
+            shop = {k: fields[k] for k in ("mobile", "contact_id", "code", "holder", "expiry")}
+            shop_contact = contact
+        elif i == SECOND_SHOP[1]:  # that holder's second licence of the kind, due the same day
+            fields.update(shop)
+            contact, status, applied = shop_contact, "valid", None
         defect_at = n - 1 - i  # defective rows are the last ones, deterministic
         if defect_at < n_defects:
             kind = DEFECTS[defect_at % len(DEFECTS)]
