@@ -40,9 +40,6 @@ class SeededRow:
     #: rule ids this row was built to fail (empty: valid)
     defects: frozenset[str]
     expiry: dt.date | None
-    #: the holder's fields a second licence of the holder repeats
-    shared: dict[str, Any]
-    contact: str
 
 
 def resident_id(rng: random.Random, *, valid: bool = True) -> str:
@@ -81,9 +78,9 @@ def mobile(rng: random.Random) -> str:
 
 # Expiry offsets (days from today) every sample guarantees, so a daily run has each case.
 GUARANTEED = (30, 30, 30, 7, 7, 7, 20, 15, 12, 3, 2, 1, -5, -40, -200)
-#: this row is the first row's holder's second licence of the same kind and expiry (two shops):
-#: their reminders go in one message
-SECOND_SHOP = 2
+#: (row, its twin): the twin is the row's holder's second licence of the same kind and expiry
+#: (two shops), reminded in one message
+SECOND_SHOP = (2, 16)
 # Defects every sample guarantees (rule id, how to break the row).
 DEFECTS = ("mobile_format", "resident_id_check", "uscc_check", "date_implausible:expiry_date",
            "licence_not_in_catalogue", "required:holder_name", "date_format:expiry_date",
@@ -123,11 +120,12 @@ def build_rows(dept: str, *, today: dt.date, n: int, seed: int = 20241,
         defects: frozenset[str] = frozenset()
         fields = {"mobile": mobile(rng), "contact_id": contact_id, "code": code,
                   "expiry": expiry, "licence_name": licence_name, "holder": holder, "no": no}
-        if i == SECOND_SHOP:  # the first row's holder has a second licence of the kind, due the same day
-            first = rows[0]
-            fields.update(first.shared)
-            holder, contact = first.shared["holder"], first.contact
-        shared = {k: fields[k] for k in ("mobile", "contact_id", "code", "holder")}
+        if i == SECOND_SHOP[0]:
+            shop = {k: fields[k] for k in ("mobile", "contact_id", "code", "holder", "expiry")}
+            shop_contact = contact
+        elif i == SECOND_SHOP[1]:  # that holder's second licence of the kind, due the same day
+            fields.update(shop)
+            contact, status, applied = shop_contact, "valid", None
         defect_at = n - 1 - i  # defective rows are the last ones, deterministic
         if defect_at < n_defects:
             kind = DEFECTS[defect_at % len(DEFECTS)]
@@ -159,8 +157,7 @@ def build_rows(dept: str, *, today: dt.date, n: int, seed: int = 20241,
         native = _native(dept, fields, contact=contact, person=person, status=status,
                          applied=applied, updated=updated, issue=today - dt.timedelta(days=1500), rng=rng)
         rows.append(SeededRow(fields["no"], native, defects,
-                              fields["expiry"] if isinstance(fields["expiry"], dt.date) else None,
-                              shared, contact))
+                              fields["expiry"] if isinstance(fields["expiry"], dt.date) else None))
     return rows
 
 
