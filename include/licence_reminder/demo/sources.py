@@ -78,9 +78,9 @@ def mobile(rng: random.Random) -> str:
 
 # Expiry offsets (days from today) every sample guarantees, so a daily run has each case.
 GUARANTEED = (30, 30, 30, 7, 7, 7, 20, 15, 12, 3, 2, 1, -5, -40, -200)
-#: (row, its twin): the twin is the row's holder's second licence of the same kind and expiry
-#: (two shops), reminded in one message
-SECOND_SHOP = (2, 16)
+#: the two valid rows just before the defective ones are one holder's two licences of one kind,
+#: expiring the same day, 30 days ahead (two shops): reminded in one message
+TWIN_SHOP_OFFSET = 30
 # Defects every sample guarantees (rule id, how to break the row).
 DEFECTS = ("mobile_format", "resident_id_check", "uscc_check", "date_implausible:expiry_date",
            "licence_not_in_catalogue", "required:holder_name", "date_format:expiry_date",
@@ -120,12 +120,16 @@ def build_rows(dept: str, *, today: dt.date, n: int, seed: int = 20241,
         defects: frozenset[str] = frozenset()
         fields = {"mobile": mobile(rng), "contact_id": contact_id, "code": code,
                   "expiry": expiry, "licence_name": licence_name, "holder": holder, "no": no}
-        if i == SECOND_SHOP[0]:
-            shop = {k: fields[k] for k in ("mobile", "contact_id", "code", "holder", "expiry")}
-            shop_contact = contact
-        elif i == SECOND_SHOP[1]:  # that holder's second licence of the kind, due the same day
-            fields.update(shop)
-            contact, status, applied = shop_contact, "valid", None
+        twin = (n - n_defects - 3) // 2 * 2  # even: the first kind of licence; no defect supersedes it
+        if len(GUARANTEED) < twin and i in (twin, twin + 2):
+            if i == twin:
+                fields["expiry"] = today + dt.timedelta(days=TWIN_SHOP_OFFSET)
+                shop = {k: fields[k] for k in ("mobile", "contact_id", "code", "holder", "expiry")}
+                shop_contact = contact
+            else:  # the same holder's second licence of the kind
+                fields.update(shop)
+                contact = shop_contact
+            status, applied = "valid", None
         defect_at = n - 1 - i  # defective rows are the last ones, deterministic
         if defect_at < n_defects:
             kind = DEFECTS[defect_at % len(DEFECTS)]
