@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/include:$(PYTHONPATH)
 
-.PHONY: venv demo test bench bench-sync bench-validation bench-dispatch services clean ui browser bench-ui ui-screenshots
+.PHONY: venv demo test bench bench-sync bench-validation bench-dispatch services clean ui browser bench-ui ui-screenshots prod-check
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,18 @@ bench-validation: venv
 
 bench-dispatch: venv services
 	$(BIN)/python scripts/bench_dispatch.py
+
+# The production shape (docker-compose.yaml) run for real on this host: Celery workers, PostgreSQL
+# metadata, Redis; needs requirements-prod.txt on top of requirements.txt. CI runs it (.ci/run).
+PROD_STAMP := $(VENV)/.installed-prod
+
+$(PROD_STAMP): requirements-prod.txt requirements.txt $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-prod.txt
+	$(BIN)/pip check
+	touch $(PROD_STAMP)
+
+prod-check: $(PROD_STAMP) services
+	$(BIN)/python scripts/prod-check.py
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -25,14 +25,12 @@ import os
 import pendulum
 from airflow.sdk import dag, task
 
-TZ = "Asia/Shanghai"
+from licence_reminder.config import city_zone, run_day
+
+TZ = city_zone()
 SHARDS = max(1, int(os.environ.get("LR_SEND_SHARDS", "2")))
 POOL = os.environ.get("LR_SMS_POOL", "sms_gateway")
 
-
-def _local_date(context: dict) -> str:
-    moment = context.get("logical_date") or context["dag_run"].run_after
-    return pendulum.instance(moment).in_timezone(TZ).date().isoformat()
 
 
 @dag(
@@ -50,13 +48,13 @@ def dispatch_reminders():
     def plan(**context) -> dict:
         from licence_reminder.tasks import dispatch_plan
 
-        return dispatch_plan(today=_local_date(context), run_id=context["run_id"])
+        return dispatch_plan(today=run_day(context), run_id=context["run_id"])
 
     @task
     def render(planned: dict, **context) -> dict:
         from licence_reminder.tasks import dispatch_render
 
-        return dispatch_render(today=_local_date(context), run_id=context["run_id"])
+        return dispatch_render(today=run_day(context), run_id=context["run_id"])
 
     @task(pool=POOL, max_active_tis_per_dagrun=SHARDS)
     def send(shard: int, **context) -> dict:
@@ -68,7 +66,7 @@ def dispatch_reminders():
     def receipts(**context) -> dict:
         from licence_reminder.tasks import dispatch_receipts
 
-        return dispatch_receipts(today=_local_date(context), run_id=context["run_id"])
+        return dispatch_receipts(today=run_day(context), run_id=context["run_id"])
 
     @task(retries=0)
     def held(rendered: dict) -> None:

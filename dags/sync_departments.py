@@ -15,16 +15,12 @@ import datetime as dt
 import pendulum
 from airflow.sdk import DAG, Asset, Param, task
 
-from licence_reminder.config import Settings
+from licence_reminder.config import Settings, city_zone, run_day
 from licence_reminder.registry import RegistryEntry, RegistryError, scan_registry
 
-TZ = "Asia/Shanghai"
+TZ = city_zone()
 START = pendulum.datetime(2026, 1, 1, tz=TZ)
 
-
-def _local_date(context: dict) -> str:
-    moment = context.get("logical_date") or context["dag_run"].run_after
-    return pendulum.instance(moment).in_timezone(TZ).date().isoformat()
 
 
 def _doc(entry: RegistryEntry) -> str:
@@ -62,7 +58,7 @@ def build_sync_dag(entry: RegistryEntry) -> DAG:
         def start_run(**context) -> dict:
             from licence_reminder.tasks import sync_start
 
-            return sync_start(code, run_id=context["run_id"], logical_date=_local_date(context),
+            return sync_start(code, run_id=context["run_id"], logical_date=run_day(context),
                               force_full=bool(context["params"].get("full")))
 
         @task(task_id="extract_validate_publish",
@@ -70,7 +66,7 @@ def build_sync_dag(entry: RegistryEntry) -> DAG:
         def extract_validate_publish(plan: dict, **context) -> dict:
             from licence_reminder.tasks import sync_department
 
-            return sync_department(code, plan, today=_local_date(context))
+            return sync_department(code, plan, today=run_day(context))
 
         extract_validate_publish(start_run())
     return dag

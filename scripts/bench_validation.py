@@ -6,7 +6,11 @@ Chunks are built like the extractor builds them (``DataFrame.from_records`` of d
 ``str``, ``int``, ``datetime.date``, ``datetime.datetime``, ``None``), 2 % of rows defective
 by default (``--defects``).
 Generation is not timed. Prints rows/s for (a) the rule derivation alone (pandas + per-value
-Python, no GX) and (b) the full Validator including Great Expectations.
+Python, no GX), (b) the full Validator including Great Expectations as the product runs it (the
+checks derivation decides as one expectation on their conjunction) and (c) the same with one
+expectation per rule (each derived check its own boolean column and expectation, as custom
+expectations would be), both over batches of ``--batch`` rows as a sync validates them: the
+cost docs/adr/0007-one-expectation-per-rule.md weighs.
 """
 
 from __future__ import annotations
@@ -94,10 +98,41 @@ def make_chunk(start: int, size: int, rng: random.Random, pools: dict[str, list[
     return pd.DataFrame.from_records(rows, columns=list(CANONICAL_COLUMNS))
 
 
+def per_rule_validator() -> type:
+    """The product's Validator with one expectation per derived check instead of one on their
+    conjunction: what item 3 of issue 17 asks to weigh."""
+    import great_expectations.expectations as gxe
+
+    from licence_reminder.validation import suite
+
+    class PerRule(suite.Validator):
+        def __init__(self, **kw: object) -> None:
+            super().__init__(**kw)
+            kept = [e for e in self._suite.expectations if e.meta["rule"] != suite._DERIVED_RULE]
+            self._suite.expectations = []
+            for e in kept:
+                self._suite.add_expectation(e)
+            for k, (rule, column) in enumerate(suite._DERIVED):
+                self._suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
+                    column=f"ok__{k}", value_set=[True], meta={"rule": rule, "column": column}))
+            self._order = {self._key(e.meta): k for k, e in enumerate(self._suite.expectations)}
+
+        def derive(self, chunk: pd.DataFrame) -> suite.Derived:
+            derived = super().derive(chunk)
+            frame = derived.gx_frame.drop(columns=[suite._DERIVED_COLUMN])
+            for k, key in enumerate(suite._DERIVED):
+                frame[f"ok__{k}"] = derived.checks[key]
+            derived.gx_frame = frame
+            return derived
+
+    return PerRule
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--chunk", type=int, default=50_000)
+    ap.add_argument("--batch", type=int, default=100_000, help="rows per GX run (sync.validate.GX_BATCH_ROWS)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--defects", type=float, default=0.02, help="share of defective rows")
     args = ap.parse_args()
@@ -114,6 +149,7 @@ def main() -> None:
     from licence_reminder.validation.suite import Validator, gx_batch_definition
 
     gx_batch_definition()
+    PerRuleValidator = per_rule_validator()  # noqa: N806 - a class
     took = time.perf_counter() - t0
     print(f"import + GX context: {took:.1f} s (once per process, not timed below)")
 
@@ -124,15 +160,26 @@ def main() -> None:
         derive_only.derive(chunk)
     t_derive = time.perf_counter() - t0
 
+    def timed_batches(validator: Validator) -> float:
+        t0 = time.perf_counter()
+        per = max(1, args.batch // args.chunk)
+        for k in range(0, len(chunks), per):
+            validator.validate_many(chunks[k:k + per])
+        return time.perf_counter() - t0
+
     full = Validator(catalogue_names=names, today=TODAY)
-    t0 = time.perf_counter()
-    for chunk in chunks:
-        full.validate(chunk)
-    t_full = time.perf_counter() - t0
+    t_full = timed_batches(full)
+    per_rule = PerRuleValidator(catalogue_names=names, today=TODAY)
+    t_rule = timed_batches(per_rule)
+    assert per_rule.totals == full.totals, "the two suites must find the same"
 
     totals = full.totals
     print(f"(a) rule derivation only : {t_derive:6.2f} s  {args.rows / t_derive:>10,.0f} rows/s")
-    print(f"(b) full Validator + GX  : {t_full:6.2f} s  {args.rows / t_full:>10,.0f} rows/s")
+    print(f"(b) full Validator + GX  : {t_full:6.2f} s  {args.rows / t_full:>10,.0f} rows/s "
+          f"({len(full._suite.expectations)} expectations)")
+    print(f"(c) one expectation/rule : {t_rule:6.2f} s  {args.rows / t_rule:>10,.0f} rows/s "
+          f"({len(per_rule._suite.expectations)} expectations): {t_rule - t_full:+.2f} s per "
+          f"{args.rows:,} rows")
     print(f"    rows {totals['rows']:,}  valid {totals['valid']:,}  "
           f"rejected {totals['rejected']:,}")
     by_rule = sorted((k, v) for k, v in totals.items() if k not in {"rows", "valid", "rejected"})

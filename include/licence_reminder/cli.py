@@ -472,7 +472,7 @@ def cmd_ledger_export(args: argparse.Namespace) -> int:
 
 
 def cmd_department_retire(args: argparse.Namespace) -> int:
-    from licence_reminder.sync import retire_department
+    from licence_reminder.sync.retire import retire_department
 
     code = args.code
     registry = Path(args.registry_dir or Settings.from_env().registry_dir)

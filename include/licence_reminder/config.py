@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -18,9 +20,21 @@ SQL_DIR = INCLUDE_DIR / "sql"
 TEMPLATES_DIR = INCLUDE_DIR / "templates"
 
 
-def city_zone() -> str:
-    """The city's time zone (``LR_TIMEZONE``): the zone of every time the product stores."""
-    return os.environ.get("LR_TIMEZONE", "Asia/Shanghai")
+def city_zone(env: Mapping[str, str] | None = None) -> str:
+    """The city's time zone (``LR_TIMEZONE``, Asia/Shanghai by default): the zone of every time the
+    product stores, of the DAGs' schedules and of "today". The one place it is decided."""
+    return (os.environ if env is None else env).get("LR_TIMEZONE", "Asia/Shanghai")
+
+
+def city_date(moment: dt.datetime) -> dt.date:
+    """The city's calendar day of an aware moment (a DAG run's logical date is in UTC)."""
+    return moment.astimezone(ZoneInfo(city_zone())).date()
+
+
+def run_day(context: Mapping[str, Any]) -> str:
+    """The city's day a DAG run is for (ISO): its logical date, or when it was due to run."""
+    moment = context.get("logical_date") or context["dag_run"].run_after
+    return city_date(moment).isoformat()
 
 
 def local_now() -> dt.datetime:
@@ -57,7 +71,7 @@ class Settings:
             catalogue_dir=catalogue,
             ledger_conn_id=env.get("LR_LEDGER_CONN_ID", "licence_ledger"),
             gateway_conn_id=env.get("LR_GATEWAY_CONN_ID", "sms_gateway"),
-            timezone=env.get("LR_TIMEZONE", "Asia/Shanghai"),
+            timezone=city_zone(env),
             sending_hours=(int(start), int(end or 24)),
             report_dir=Path(env.get("LR_REPORT_DIR", PROJECT_ROOT / "var" / "reports")),
             catalogue_url=env.get("LR_CATALOGUE_URL") or None,

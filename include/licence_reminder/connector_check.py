@@ -2,11 +2,11 @@
 
 Validates the department file and its catalogue, connects through the named Airflow connection,
 runs the extract with a row limit, applies the validation rules, and prints what would not be
-loaded and what would load with warnings (please fix) and why — with masked examples; with
-``split_column``, checks that the whole extract splits over the workers. Writes nothing anywhere.
+loaded and what would load with warnings (please fix) and why — with masked examples. Writes
+nothing anywhere.
 
 Exit status: 0 all rows would load cleanly; 1 some rows would not load, or load with warnings;
-2 the file, the catalogue, the connection, the SQL or the split column is wrong.
+2 the file, the catalogue, the connection or the SQL is wrong.
 """
 
 from __future__ import annotations
@@ -111,15 +111,16 @@ def check(
 
 def _extract_and_split(engine: Engine, dept: Department, catalogue: Catalogue, *, limit: int,
                        today: dt.date, say: Callable[[str], None]) -> int:
-    from licence_reminder.duplicates import scan
-    from licence_reminder.extract import stream_chunks
+    from licence_reminder.sync.extract import identities, stream_chunks
+    from licence_reminder.validation.duplicates import from_identities
     from licence_reminder.validation.suite import Validator
 
     validator = Validator(catalogue_names={e.licence_name for e in catalogue.entries}, today=today)
     rejections: list[Any] = []
     warnings: list[dict[str, Any]] = []
     try:
-        validator.duplicates = scan(engine, dept)  # as a run decides them: from the whole extract
+        rows = identities(engine, dept)  # duplicates decided as a run decides: over the whole extract
+        validator.duplicates = from_identities(rows.numbers, rows.stamps, rows.keys, validator.tz)
         for chunk in stream_chunks(engine, dept, watermark=None, limit=limit):
             result = validator.validate(chunk)
             rejections.extend(result.rejected)
@@ -151,17 +152,9 @@ def _extract_and_split(engine: Engine, dept: Department, catalogue: Catalogue, *
                 "or the catalogue than the data itself")
     if warned:
         _report_warnings(totals, warnings, say)
-    sync = dept.source.sync
-    if sync.split_column and sync.workers > 1:  # what the DAG's run does first, over the whole extract
-        from licence_reminder.parallel import split_ranges
-
-        try:
-            ranges = split_ranges(engine, dept, None, sync.workers)
-        except (PermanentError, TransientError) as exc:
-            say(f"FAIL  split: {exc}")
-            return 2
-        say(f"ok    split_column {sync.split_column!r}: the whole extract splits into {len(ranges)} "
-            f"range(s) for {sync.workers} workers")
+    if dept.source.sync.split_column:
+        say(f"ok    split_column {dept.source.sync.split_column!r}: each row's key rides along (a "
+            "rejected row shows it; it breaks ties between duplicated licence numbers)")
     return 1 if rejected or warned else 0
 
 

@@ -7,6 +7,12 @@ Exactly once rests on three things:
 3. A message found ``sending`` or ``unknown`` (crash between call and record, or a timeout after
    the request left) is resolved by asking the provider, never by sending it again blind; when the
    provider cannot tell (no receipt yet, no status API) it goes to the call list for a person.
+4. One sender per shard at a time (:class:`ShardLease`): a sender takes the shard's lease (a new
+   epoch) first, checks it before every gateway call and claims and records only under it. A
+   sender still running after it was taken over (an orphaned task process whose Celery worker
+   died, while Airflow's retry runs) stops before its next call; the new holder looks up what the
+   old one had claimed only after the longest call it could still have in flight
+   (docs/adr/0201-send-shard-lease.md).
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import random
+import socket
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -33,7 +41,7 @@ from licence_reminder.registry import CatalogueEntry
 from licence_reminder.render import Licence, MessageRejected, check_sms, message_params
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
     from licence_reminder.gateways.base import SendResult, SmsGateway
     from licence_reminder.gateways.factory import GatewayConfig
@@ -377,8 +385,10 @@ def attempt_row(row: Any, *, kind: str, outcome: str, result: Any, attempt_no: i
 
 
 def _record(book: _Book, row: Any, *, status: str, kind: str, outcome: str, result: Any,
-            started: dt.datetime, run_id: str, gateway: str, next_at: dt.datetime | None = None,
-            reason: str | None = None) -> None:
+            started: dt.datetime, run_id: str, gateway: str, epoch: int | None,
+            next_at: dt.datetime | None = None, reason: str | None = None) -> None:
+    """Notes one outcome; ``epoch`` is the lease epoch the message was claimed under (the record
+    is written only while the message is still in doubt under that claim)."""
     now = local_now()
     sent_at = now if status == "sent" else None
     provider_id = getattr(result, "provider_message_id", None)
@@ -387,7 +397,7 @@ def _record(book: _Book, row: Any, *, status: str, kind: str, outcome: str, resu
         "id": row.id, "status": status, "next_attempt_at": next_at,
         "provider_message_id": provider_id, "last_code": code,
         "last_message": (getattr(result, "message", None) or reason or "")[:500],
-        "sent_at": sent_at, "now": now,
+        "sent_at": sent_at, "now": now, "epoch": epoch,
     })
     book.attempts.append(attempt_row(
         row, kind=kind, outcome=outcome, result=result,
@@ -397,13 +407,17 @@ def _record(book: _Book, row: Any, *, status: str, kind: str, outcome: str, resu
         book.reminders.append({"message_id": row.id, "status": status, "reason": reason, "now": now})
 
 
-def recover(engine: Engine, gateways: Callable[[str], SmsGateway], *, shard: int, run_id: str) -> dict[str, int]:
-    """Resolve messages left in doubt by asking their provider; never resend blind."""
+def recover(engine: Engine, gateways: Callable[[str], SmsGateway], *, shard: int, run_id: str,
+            lease: ShardLease | None = None) -> dict[str, int]:
+    """Resolve messages left in doubt by asking their provider; never resend blind. With a
+    ``lease``, stops (raising :class:`SenderSuperseded`) once another sender holds the shard."""
     counts: Counter[str] = Counter()
     book = _Book()
     with engine.connect() as conn:
         rows = list(conn.execute(sql("outbox_in_doubt", conn), {"shard": shard}))
     for row in rows:
+        if lease is not None:
+            lease.check()
         gw = gateways(row.gateway_conn_id)
         started = local_now()
         # claimed (or recorded in doubt) just before or after the call: the provider's send date
@@ -416,22 +430,132 @@ def recover(engine: Engine, gateways: Callable[[str], SmsGateway], *, shard: int
             continue
         if found.found:
             _record(book, row, status="sent", kind="lookup", outcome="recovered", result=found,
-                    started=started, run_id=run_id, gateway=gw.name)
+                    started=started, run_id=run_id, gateway=gw.name, epoch=row.claim_epoch)
             counts["recovered_sent"] += 1
         elif found.conclusive:
             # The provider never got it: it is safe to send once, as a normal pending message.
             _record(book, row, status="pending", kind="lookup", outcome="not_found", result=found,
-                    started=started, run_id=run_id, gateway=gw.name, reason="provider has no record")
+                    started=started, run_id=run_id, gateway=gw.name, epoch=row.claim_epoch,
+                    reason="provider has no record")
             counts["recovered_pending"] += 1
         else:
             # It may have been delivered: a resend could be a second message, so a person decides.
             _record(book, row, status="call_list", kind="lookup", outcome="undetermined", result=found,
-                    started=started, run_id=run_id, gateway=gw.name,
+                    started=started, run_id=run_id, gateway=gw.name, epoch=row.claim_epoch,
                     reason=f"in doubt ({found.code}): the provider cannot confirm it; "
                            "not resent, review by hand")
             counts["in_doubt_call_list"] += 1
     book.flush(engine)
     return dict(counts)
+
+
+class SenderSuperseded(PermanentError):
+    """Another sender took this shard's lease over: this one stopped before its next gateway call."""
+
+
+#: seconds added to the longest call a taken-over sender may still have in flight: the moment
+#: between its lease check and the request leaving, and clocks read on two machines
+TAKEOVER_MARGIN = 1.0
+#: a sender reads the lease from the database at most this often; a takeover waits this long
+#: more. Reading it before every call cost a third of the throughput (make bench-dispatch, (b)/(a)
+#: 0.84 -> 0.56: a round trip per message)
+LEASE_CHECK_SECONDS = 1.0
+
+
+class ShardLease:
+    """One sender per shard: the epoch this sender took the shard's lease under.
+
+    :meth:`take` starts a new epoch (whoever held the shard before stops at its next check);
+    :meth:`check` runs before every gateway call, reading the epoch at most every
+    ``LEASE_CHECK_SECONDS``; :meth:`hold` runs inside each claim's transaction (a takeover then
+    sees every message claimed under the old epoch); :meth:`release` tells the next holder that
+    this one has stopped calling.
+    """
+
+    def __init__(self, engine: Engine, shard: int, epoch: int, holder: str, predecessor: Any) -> None:
+        self.engine, self.shard, self.epoch, self.holder = engine, shard, epoch, holder
+        #: the lease row as it was before this sender took it (``epoch`` 0: never held)
+        self.predecessor = predecessor
+        self._conn: Connection | None = None
+        #: monotonic time of the last read that found the epoch still this sender's
+        self._confirmed = -LEASE_CHECK_SECONDS
+
+    @classmethod
+    def take(cls, engine: Engine, shard: int, *, run_id: str) -> ShardLease:
+        holder = f"{run_id} pid {os.getpid()} on {socket.gethostname()}"[:250]
+        with engine.begin() as conn:
+            conn.execute(sql("send_lease_init", conn), {"shard": shard, "now": local_now()})
+        for _ in range(5):  # another sender taking it at the same moment: read again
+            with engine.begin() as conn:
+                before = conn.execute(sql("send_lease_get", conn), {"shard": shard}).one()
+                taken = conn.execute(sql("send_lease_take", conn), {
+                    "shard": shard, "seen": before.epoch, "holder": holder, "now": local_now()}).rowcount
+            if taken:
+                return cls(engine, shard, before.epoch + 1, holder, before)
+        raise TransientError(f"shard {shard}: could not take the send lease, other senders kept taking it")
+
+    def _current(self) -> int | None:
+        if self._conn is None:  # its own connection: each check reads what is committed now
+            self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._conn.execute(sql("send_lease_epoch", self._conn), {"shard": self.shard}).scalar()
+
+    def _superseded(self, when: str) -> SenderSuperseded:
+        with self.engine.connect() as conn:
+            now = conn.execute(sql("send_lease_get", conn), {"shard": self.shard}).one()
+        return SenderSuperseded(
+            f"shard {self.shard}: taken over by another sender ({now.holder}, epoch {now.epoch}, "
+            f"at {now.taken_at}); this one (epoch {self.epoch}) stopped {when}")
+
+    def check(self, when: str = "before its next gateway call") -> None:
+        asked = time.monotonic()
+        if asked - self._confirmed < LEASE_CHECK_SECONDS:
+            return
+        if self._current() != self.epoch:
+            raise self._superseded(when)
+        self._confirmed = asked
+
+    def hold(self, conn: Connection) -> None:
+        asked = time.monotonic()
+        if not conn.execute(sql("send_lease_hold", conn), {"shard": self.shard, "epoch": self.epoch}).rowcount:
+            raise self._superseded("before claiming more messages")
+        self._confirmed = asked
+
+    def release(self) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(sql("send_lease_release", conn),
+                             {"shard": self.shard, "epoch": self.epoch, "now": local_now()})
+        except Exception as exc:  # noqa: BLE001 - the error that stopped the sender matters more
+            # unreleased, the next sender waits out a call this one no longer makes: no harm
+            log.warning("shard %s: the send lease was not released (%s)", self.shard, type(exc).__name__)
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def wait_out_predecessor(self, gateways: Callable[[str], SmsGateway]) -> float:
+        """Seconds waited for calls the previous holder may still have in flight.
+
+        A holder that did not release the lease (killed, or still running as an orphan) may be in
+        a call it started just before this takeover; the provider may record that message only as
+        the call ends. Its claimed messages are looked up after the longest such call, or a lookup
+        could find nothing and the message go out twice. Nothing claimed, or released: no wait.
+        """
+        before = self.predecessor
+        if before.epoch == 0 or before.released_at is not None:
+            return 0.0
+        with self.engine.connect() as conn:
+            claimed = [r for r in conn.execute(sql("outbox_in_doubt", conn), {"shard": self.shard})
+                       if r.status == "sending"]
+        if not claimed:
+            return 0.0
+        wait = max(gateways(c).longest_call_seconds() for c in {r.gateway_conn_id for r in claimed})
+        wait += LEASE_CHECK_SECONDS + TAKEOVER_MARGIN
+        log.warning("shard %s: taken over from %s (epoch %s), which did not stop cleanly; waiting %.1f s "
+                    "for a call it may still have in flight before looking up its %s claimed message(s)",
+                    self.shard, before.holder, before.epoch, wait, len(claimed))
+        time.sleep(wait)
+        return wait
 
 
 def send_shard(
@@ -442,21 +566,31 @@ def send_shard(
     run_id: str,
     rate: float | None = None,
     max_wait_seconds: float = 30.0,
-    crash_after_call: int | None = None,
 ) -> dict[str, int]:
     """Send every due message of one shard; retry transient failures within ``max_wait_seconds``.
 
-    ``crash_after_call`` simulates the process dying right after the N-th gateway call, before
-    the outcome is recorded (tests of recovery).
+    Takes the shard's lease first (:class:`ShardLease`); raises :class:`SenderSuperseded` if
+    another sender takes it over meanwhile.
     """
+    lease = ShardLease.take(engine, shard, run_id=run_id)
+    try:
+        lease.wait_out_predecessor(gateways)
+        return _send(engine, gateways, lease, run_id=run_id, rate=rate,
+                     max_wait_seconds=max_wait_seconds)
+    finally:
+        lease.release()  # a taken-over sender's release matches nothing: the lease is not its own
+
+
+def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLease, *, run_id: str,
+          rate: float | None, max_wait_seconds: float) -> dict[str, int]:
     from sqlalchemy import bindparam
 
     from licence_reminder.gateways.base import Outcome
 
-    counts: Counter[str] = Counter(recover(engine, gateways, shard=shard, run_id=run_id))
+    shard, epoch = lease.shard, lease.epoch
+    counts: Counter[str] = Counter(recover(engine, gateways, shard=shard, run_id=run_id, lease=lease))
     limiter = RateLimiter(rate)
     deadline = time.monotonic() + max_wait_seconds
-    calls = 0
     # A batch's outcomes are written on a second thread while the next batch is claimed and sent:
     # the sender does not stop for the database between batches (20-90 ms a batch here, which
     # also unsettled a configured rate). One batch at most is in flight; a write that fails stops
@@ -466,13 +600,15 @@ def send_shard(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"records-{shard}") as bookkeeper:
         while True:
             with engine.begin() as conn:
+                lease.hold(conn)
                 now = local_now()
                 due = list(conn.execute(sql("outbox_due", conn), {
                     "shard": shard, "now": now, "today_start": dt.datetime.combine(now.date(), dt.time()),
                     "limit": BOOKKEEPING_BATCH}))
                 if due:
                     claim = sql("outbox_claim", conn).bindparams(bindparam("ids", expanding=True))
-                    claimed = conn.execute(claim, {"ids": [r.id for r in due], "now": local_now()}).rowcount
+                    claimed = conn.execute(claim, {"ids": [r.id for r in due], "now": local_now(),
+                                                   "epoch": epoch}).rowcount
                     # another sender took some meanwhile: raising rolls this claim back
                     if claimed != len(due):
                         raise TransientError(f"shard {shard}: {len(due) - claimed} of {len(due)} due "
@@ -484,18 +620,21 @@ def send_shard(
                 time.sleep(1.0)
                 continue
             book = _Book()
+            stopped: tuple[SenderSuperseded, list[str]] | None = None
             refused: tuple[Any, SendResult, list[str]] | None = None
             for i, row in enumerate(due):
+                try:
+                    lease.check()
+                except SenderSuperseded as exc:
+                    stopped = (exc, [r.id for r in due[i:]])
+                    break
                 gw = gateways(row.gateway_conn_id)
                 limiter.wait()
                 started = local_now()
                 result = gw.send(sms_message(row))
-                calls += 1
-                if crash_after_call is not None and calls >= crash_after_call:
-                    raise SimulatedCrash(f"simulated crash after gateway call {calls}")
                 attempts = row.attempts + 1
                 kw = {"kind": "send", "outcome": str(result.outcome), "result": result,
-                      "started": started, "run_id": run_id, "gateway": gw.name}
+                      "started": started, "run_id": run_id, "gateway": gw.name, "epoch": epoch}
                 if result.outcome == Outcome.ACCEPTED:
                     _record(book, row, status="sent", **kw)
                     counts["sent"] += 1
@@ -520,26 +659,38 @@ def send_shard(
                     counts["retry_scheduled"] += 1
             _written(writing)
             writing = bookkeeper.submit(book.flush, engine)
+            if stopped is not None:
+                _written(writing)
+                exc, unsent = stopped
+                _release(engine, unsent, epoch)
+                sent_so_far = json.dumps({k: v for k, v in counts.items() if v})
+                raise SenderSuperseded(f"{exc}; {len(unsent)} message(s) of its batch went back to "
+                                       f"pending, untried, for the new holder (done here: {sent_so_far})")
             if refused is not None:
                 _written(writing)
-                _refuse(engine, shard, *refused)
+                _refuse(engine, shard, *refused, epoch=epoch)
             # messages left in doubt by a timeout are looked up before anything else is retried
             if counts["in_doubt"]:
                 _written(writing)
-                counts.update(recover(engine, gateways, shard=shard, run_id=run_id))
+                counts.update(recover(engine, gateways, shard=shard, run_id=run_id, lease=lease))
                 counts["in_doubt"] = 0
     return {k: v for k, v in counts.items() if v}
 
 
-def _refuse(engine: Engine, shard: int, row: Any, result: SendResult, unsent: list[str]) -> None:
-    """The provider refused the account: the batch's other messages go back, untried, and the
-    task fails naming the connection — a wrong secret must not put every holder on the call list."""
-    if unsent:
+def _release(engine: Engine, ids: list[str], epoch: int) -> None:
+    """Claimed messages that were not tried go back to pending (only while the claim is ``epoch``'s)."""
+    if ids:
         from sqlalchemy import bindparam
 
         with engine.begin() as conn:
             release = sql("outbox_release", conn).bindparams(bindparam("ids", expanding=True))
-            conn.execute(release, {"ids": unsent, "now": local_now()})
+            conn.execute(release, {"ids": ids, "now": local_now(), "epoch": epoch})
+
+
+def _refuse(engine: Engine, shard: int, row: Any, result: SendResult, unsent: list[str], *, epoch: int) -> None:
+    """The provider refused the account: the batch's other messages go back, untried, and the
+    task fails naming the connection — a wrong secret must not put every holder on the call list."""
+    _release(engine, unsent, epoch)
     # the code only: a provider's text can quote the request (Alibaba's SignatureDoesNotMatch
     # gives the string it signed, with the mobile and the names); the outbox row keeps it
     raise PermanentError(
@@ -555,6 +706,12 @@ def tried_unsent(engine: Engine, shard: int) -> int:
         return int(conn.execute(sql("outbox_tried_unsent", conn), {"shard": shard}).scalar() or 0)
 
 
+def pending_count(engine: Engine, shard: int) -> int:
+    """Messages of the shard waiting to be sent (now or at their retry time)."""
+    with engine.connect() as conn:
+        return int(conn.execute(sql("outbox_pending_count", conn), {"shard": shard}).scalar() or 0)
+
+
 def _written(writing: Future[None] | None) -> None:
     """Wait for a batch's outcomes to be written (raising what the write raised)."""
     if writing is not None:
@@ -567,7 +724,3 @@ def _has_pending(engine: Engine, shard: int) -> bool:
         return conn.execute(sql("outbox_due", conn), {
             "shard": shard, "now": now + dt.timedelta(days=3650),
             "today_start": dt.datetime.combine(now.date(), dt.time()), "limit": 1}).first() is not None
-
-
-class SimulatedCrash(RuntimeError):
-    pass

@@ -80,6 +80,19 @@ def redact_values(detail: str) -> str:
     return _redact(detail)
 
 
+def classify_server_error(*, what: str, text: str, code: int | None = None, sqlstate: str | None = None) -> Exception:
+    """A database server's error — MySQL's ``code`` or PostgreSQL's ``sqlstate`` — as Permanent or
+    Transient (see the lists above), its text with any quoted value redacted."""
+    message = f"{what}: {redact_values(text.splitlines()[0])[:500] if text else 'server error'}"
+    if _mysql_permanent(code):
+        return PermanentError(message)
+    if isinstance(sqlstate, str) and len(sqlstate) == 5 and code is None:
+        return (TransientError if sqlstate[:2] in _PG_TRANSIENT_CLASSES else PermanentError)(message)
+    if code is not None and (code in _MYSQL_TRANSIENT or 2000 <= code < 3000):
+        return TransientError(message)
+    return PermanentError(message)
+
+
 def classify_db_error(exc: BaseException, *, what: str) -> Exception:
     """Wrap a DB-API/SQLAlchemy error as Permanent or Transient, with a message for a person.
 
@@ -95,12 +108,10 @@ def classify_db_error(exc: BaseException, *, what: str) -> Exception:
         code = first if isinstance(first, int) else None
     detail = redact_values(str(orig).splitlines()[0])[:500] if str(orig) else type(orig).__name__
     message = f"{what}: {detail}"
-    if _mysql_permanent(code):
-        return PermanentError(message)
-    if isinstance(sqlstate := getattr(orig, "pgcode", None), str) and len(sqlstate) == 5:
-        return (TransientError if sqlstate[:2] in _PG_TRANSIENT_CLASSES else PermanentError)(message)
-    if code is not None and (code in _MYSQL_TRANSIENT or 2000 <= code < 3000):
-        return TransientError(message)
+    sqlstate = getattr(orig, "pgcode", None)
+    if _mysql_permanent(code) or (code is not None and (code in _MYSQL_TRANSIENT or 2000 <= code < 3000)) or (
+            isinstance(sqlstate, str) and len(sqlstate) == 5):
+        return classify_server_error(what=what, text=str(orig), code=code, sqlstate=sqlstate)
     if isinstance(exc, (sa_exc.ProgrammingError, sa_exc.DataError, sa_exc.IntegrityError,
                         sa_exc.NoSuchModuleError, sa_exc.ArgumentError)):
         return PermanentError(message)

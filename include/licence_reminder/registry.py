@@ -73,24 +73,17 @@ class SyncSettings(_Strict):
     watermark_lookback_seconds: Annotated[int, Field(ge=0, le=86_400)] = 600
     chunk_size: Annotated[int, Field(ge=100, le=500_000)] = 50_000
     timeout_seconds: Annotated[int, Field(ge=10, le=86_400)] = 1800
-    #: an integer column the extract SQL returns (typically the source table's primary key, e.g.
-    #: ``x.id AS source_id``). When set, the extract is cut into ``workers`` ranges of it, at row
-    #: quantiles so each holds about as many rows, that separate processes extract, validate and
-    #: stage in parallel (PyMySQL's row parsing is CPU-bound); the merge stays one transaction.
-    #: Row numbers and which of two equal licence numbers counts as the first follow its order.
+    #: a key column the extract SQL returns (typically the source table's primary key, e.g.
+    #: ``x.id AS source_id``): each row's value rides along, so that a rejected row shows it, and
+    #: among rows of one licence number changed at the same time the highest key is loaded.
     split_column: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-    workers: Annotated[int, Field(ge=1, le=16)] = 2
+    #: no longer used: a run reads its extract through one reader and validates it in one
+    #: process (docs/adr/0005-reader.md); accepted so that existing files stay valid
+    workers: Annotated[int, Field(ge=1, le=16)] = 1
     #: a full run that would mark more than this share of the department's active licences as
     #: gone from the source (and more than 10) fails instead, changing nothing: an emptied table,
     #: a wrong WHERE or the wrong database look just like a register whose licences all went
     max_vanished_share: Annotated[float, Field(ge=0, le=1)] = 0.5
-
-    @model_validator(mode="after")
-    def _workers_need_a_split(self) -> SyncSettings:
-        if "workers" in self.model_fields_set and self.workers > 1 and not self.split_column:
-            raise ValueError("workers: more than one worker needs split_column, the integer key "
-                             "the extract is split by")
-        return self
 
     @field_validator("schedule")
     @classmethod
@@ -446,6 +439,22 @@ def select_problem(sql: str) -> str | None:
     return None
 
 
+def _sql_file(department_file: Path, name: str, field: str = "source.extract_sql_file") -> Path:
+    """A SQL file a department file names (``field``) resolved: absolute as given; relative, beside
+    the department file (an operator's own registry folder), else under ``include/`` (the
+    project's ``sql/sources/``)."""
+    given = Path(name)
+    tried = [given] if given.is_absolute() else [department_file.parent / given, INCLUDE_DIR / given]
+    for candidate in tried:
+        if candidate.is_file():
+            return candidate
+    raise RegistryError(department_file, [
+        f"field {field!r}: {name} was not found: looked for "
+        + " and ".join(str(c) for c in tried)
+        + (" (a relative path is read beside the department file, then under include/)"
+           if len(tried) > 1 else "")])
+
+
 def load_department(path: Path) -> Department:
     data = _read_yaml(path)
     if not isinstance(data, dict):
@@ -460,9 +469,10 @@ def load_department(path: Path) -> Department:
     if stem:
         raise RegistryError(path, stem)
     if dept.source.extract_sql_file:
-        sql_path = INCLUDE_DIR / dept.source.extract_sql_file
-        if not sql_path.is_file():
-            raise RegistryError(path, [f"field 'source.extract_sql_file': {sql_path} does not exist"])
+        sql_path = _sql_file(path, dept.source.extract_sql_file)
+        # kept resolved: the task reads it again from wherever it runs
+        dept = dept.model_copy(update={"source": dept.source.model_copy(
+            update={"extract_sql_file": str(sql_path)})})
         try:
             problem = select_problem(_read_text(sql_path))
         except RegistryError as exc:
@@ -474,8 +484,10 @@ def load_department(path: Path) -> Department:
         raise RegistryError(path, [f"field 'source.extract_sql' {problem}"])
     if (renewals := dept.source.renewals) is not None:
         field = "source.renewals.sql_file" if renewals.sql_file else "source.renewals.sql"
-        if renewals.sql_file and not (INCLUDE_DIR / renewals.sql_file).is_file():
-            raise RegistryError(path, [f"field {field!r}: {INCLUDE_DIR / renewals.sql_file} does not exist"])
+        if renewals.sql_file:  # kept resolved, as extract_sql_file
+            found = _sql_file(path, renewals.sql_file, field)
+            dept = dept.model_copy(update={"source": dept.source.model_copy(update={
+                "renewals": renewals.model_copy(update={"sql_file": str(found)})})})
         try:
             problem = select_problem(dept.renewals_sql_text() or "")
         except RegistryError as exc:

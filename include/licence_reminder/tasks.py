@@ -60,14 +60,14 @@ def ledger_engine(settings: Settings | None = None):  # type: ignore[no-untyped-
 # --------------------------------------------------------------------------- sync
 @airflow_errors
 def sync_start(code: str, *, run_id: str, logical_date: str, force_full: bool = False) -> dict[str, Any]:
-    from licence_reminder import sync
+    from licence_reminder.sync import plan as planning
 
     settings = _settings()
     dept = _department(code, settings)
     catalogue = catalogue_for(code, settings.catalogue_dir)
     engine = ledger_engine(settings)
-    sync.register_department(engine, dept, catalogue)
-    plan = sync.start_run(engine, dept, run_id=f"{code}:{run_id}",
+    planning.register_department(engine, dept, catalogue)
+    plan = planning.start_run(engine, dept, run_id=f"{code}:{run_id}",
                           logical_date=dt.date.fromisoformat(logical_date[:10]), force_full=force_full)
     if plan.read_after is None:
         log.info("department %s: %s sync", code, plan.mode)
@@ -86,6 +86,8 @@ def sync_department(code: str, plan_xcom: dict[str, Any], *, today: str) -> dict
 
     from licence_reminder import sync
     from licence_reminder.db import engine_for
+    from licence_reminder.sync.flow import SyncPlan
+    from licence_reminder.sync.plan import fail_run
     from licence_reminder.validation.report import (
         collect_examples, collect_warning_examples, render_report_html, summary_lines,
     )
@@ -93,16 +95,16 @@ def sync_department(code: str, plan_xcom: dict[str, Any], *, today: str) -> dict
     settings = _settings()
     dept = _department(code, settings)
     catalogue = catalogue_for(code, settings.catalogue_dir)
-    plan = sync.SyncPlan.from_xcom(plan_xcom)
+    plan = SyncPlan.from_xcom(plan_xcom)
     engine = ledger_engine(settings)
     try:
         result = sync.run(engine, engine_for(dept.source.conn_id), dept, catalogue, plan,
                           today=dt.date.fromisoformat(today))
     except Exception as exc:
-        sync.fail_run(engine, plan.run_id, str(exc))
+        fail_run(engine, plan.run_id, str(exc))
         raise
     stats = result.stats
-    totals = result.validator.totals
+    totals = result.findings.totals
     for line in summary_lines(department_code=code, run_id=plan.run_id, totals=totals):
         log.info("%s", line)
     log.info("department %s published: %s", code, json.dumps(asdict(result.published)))
@@ -110,8 +112,8 @@ def sync_department(code: str, plan_xcom: dict[str, Any], *, today: str) -> dict
     report = settings.report_dir / f"dq_{code}_{plan.run_id.split(':', 1)[1].replace(':', '-')}.html"
     report.write_text(render_report_html(
         department_code=code, department_name=dept.name, run_id=plan.run_id, totals=totals,
-        examples=collect_examples(result.rejections),
-        warning_examples=collect_warning_examples(result.warnings),
+        examples=collect_examples(result.findings.rejections),
+        warning_examples=collect_warning_examples(result.findings.warnings),
     ), encoding="utf-8")
     stats.report_path = str(report)
     log.info("department %s: data-quality report %s", code, report)
@@ -243,12 +245,19 @@ def dispatch_send(*, shard: int, run_id: str) -> dict[str, int]:
     from licence_reminder import dispatch
 
     settings = _settings()
-    if not in_sending_hours(settings):
-        log.warning("outside sending hours %s (%s): nothing sent; messages stay queued",
-                    settings.sending_hours, settings.timezone)
-        return {"outside_sending_hours": 1}
-    rate = float(os.environ.get("LR_SEND_RATE", "0")) or None
     engine = ledger_engine(settings)
+    if not in_sending_hours(settings):
+        start, end = settings.sending_hours
+        window = f"{start:02d}:00-{end:02d}:00 {settings.timezone} (LR_SENDING_HOURS)"
+        waiting = dispatch.pending_count(engine, shard)
+        if not waiting:
+            log.info("shard %s: outside the sending hours %s, and nothing waits to be sent", shard, window)
+            return {"outside_sending_hours": 1}
+        # the run must not end green having sent nothing: a retry minutes later is no better
+        raise PermanentError(
+            f"shard {shard}: outside the sending hours {window}: nothing sent, {waiting} message(s) "
+            "stay queued for the first dispatch run inside the sending hours")
+    rate = float(os.environ.get("LR_SEND_RATE", "0")) or None
     with _gateways() as gateways:
         counts = dispatch.send_shard(engine, gateways, shard=shard, run_id=run_id, rate=rate,
                                      max_wait_seconds=float(os.environ.get("LR_RETRY_WAIT", "30")))

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from test_ledger_semantics import engines, licence, put, q, run_sync  # noqa: F401
+from support.ledger_world import licence, put, q, run_sync
 
 # The view compares with the database's CURRENT_DATE: the story is told around the real today.
 R = dt.date.today()

@@ -25,6 +25,7 @@ _CHILD = textwrap.dedent("""
     import datetime as dt, sys, time
     from pathlib import Path
     from licence_reminder import sync
+    from licence_reminder.sync import plan as planning
     from licence_reminder.db import engine_from_url
     from licence_reminder.registry import catalogue_for, load_department
 
@@ -36,8 +37,8 @@ _CHILD = textwrap.dedent("""
     catalogue = catalogue_for(code, root / "include" / "registry" / "catalogues")
     ledger, source = engine_from_url(ledger_url), engine_from_url(source_url)
     today = dt.date(2026, 11, 24)
-    sync.register_department(ledger, dept, catalogue)
-    plan = sync.start_run(ledger, dept, run_id=f"{code}:{run}", logical_date=today, force_full=full == "1")
+    planning.register_department(ledger, dept, catalogue)
+    plan = planning.start_run(ledger, dept, run_id=f"{code}:{run}", logical_date=today, force_full=full == "1")
     (barrier / code).touch()
     deadline = time.monotonic() + 60
     while len(list(barrier.iterdir())) < 2:
@@ -65,6 +66,7 @@ def _run_together(ledger_url: str, sources: dict[str, str], run: str, tmp: Path,
 
 def _run_one_after_the_other(ledger_url: str, sources: dict[str, str], run: str, *, full: bool) -> None:
     from licence_reminder import sync
+    from licence_reminder.sync import plan as planning
     from licence_reminder.db import engine_from_url
     from licence_reminder.registry import catalogue_for, load_department
 
@@ -72,8 +74,8 @@ def _run_one_after_the_other(ledger_url: str, sources: dict[str, str], run: str,
     for code, url in sources.items():
         dept = load_department(ROOT / "include" / "registry" / "departments" / f"{code}.yaml")
         catalogue = catalogue_for(code, ROOT / "include" / "registry" / "catalogues")
-        sync.register_department(ledger, dept, catalogue)
-        plan = sync.start_run(ledger, dept, run_id=f"{code}:{run}", logical_date=TODAY, force_full=full)
+        planning.register_department(ledger, dept, catalogue)
+        plan = planning.start_run(ledger, dept, run_id=f"{code}:{run}", logical_date=TODAY, force_full=full)
         source = engine_from_url(url)
         sync.run(ledger, source, dept, catalogue, plan, today=TODAY)
         source.dispose()

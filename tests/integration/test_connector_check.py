@@ -55,22 +55,21 @@ def test_missing_connection_exits_2_with_the_fix(monkeypatch: pytest.MonkeyPatch
     assert "AIRFLOW_CONN_SRC_SCJGJ" in out.getvalue()
 
 
-def test_split_column_is_checked_over_the_whole_extract(source: list, tmp_path: Path) -> None:
-    """The row-limited extract runs in one process; the check still tries the split a run makes,
-    so a text split column shows here, not at the first night's run."""
+def test_a_split_column_the_extract_does_not_return_is_named(source: list, tmp_path: Path) -> None:
+    """The row-limited extract carries each row's key: a split column the SQL does not return
+    shows here, not at the first night's run."""
     out = io.StringIO()
     check(DEPTS / "scjgj.yaml", limit=10, today=dt.date(2026, 11, 24), out=out)
-    assert "split_column 'source_id': the whole extract splits into 2 range(s)" in out.getvalue()
+    assert "split_column 'source_id': each row's key rides along" in out.getvalue()
     sql = (ROOT / "include" / "sql" / "sources" / "scjgj_extract.sql").read_text(encoding="utf-8")
-    (tmp_path / "by_id_no.sql").write_text(sql.replace("x.id AS source_id", "x.fzrsfzh AS source_id"),
-                                           encoding="utf-8")
+    (tmp_path / "no_key.sql").write_text(sql.replace("x.id AS source_id", "x.id AS pk"), encoding="utf-8")
     bad = tmp_path / "scjgj.yaml"
     bad.write_text((DEPTS / "scjgj.yaml").read_text(encoding="utf-8").replace(
-        "sql/sources/scjgj_extract.sql", str(tmp_path / "by_id_no.sql")), encoding="utf-8")
+        "sql/sources/scjgj_extract.sql", str(tmp_path / "no_key.sql")), encoding="utf-8")
     out = io.StringIO()
     assert check(bad, limit=1000, today=dt.date(2026, 11, 24), out=out) == 2
     text = out.getvalue()
-    assert "FAIL  split" in text and "must hold integers" in text and "mobile_format" in text
+    assert "FAIL  extract" in text and "field 'source.sync.split_column': the extract returns no column" in text
     for r in source:
         assert r.native["fzrsfzh"] not in text
 

@@ -76,7 +76,7 @@ def _department(**sync: object):  # type: ignore[no-untyped-def]
 def test_statement_timeout_is_transient(mariadb_database: str) -> None:
     from licence_reminder.db import engine_from_url
     from licence_reminder.errors import TransientError
-    from licence_reminder.extract import stream_chunks
+    from licence_reminder.sync.extract import stream_chunks
 
     engine = engine_from_url(mariadb_database)
     try:

@@ -19,10 +19,12 @@ import pytest
 import sqlalchemy as sa
 
 from licence_reminder import dispatch
+from licence_reminder.sync import plan as planning
 from licence_reminder.gateways.base import SmsGateway
 from licence_reminder.gateways.factory import GatewayConfig, gateway_from_config
 from licence_reminder.registry import Catalogue
-from test_ledger_semantics import (  # noqa: F401
+from support.faults import CrashAfterCalls, SimulatedCrash
+from support.ledger_world import (
     CATALOGUE, DEPT, TODAY, create_source_table, licence, put, q, run_sync,
 )
 
@@ -94,7 +96,7 @@ def prepare(setup, cfg: GatewayConfig, *nos: str, catalogue: Catalogue | None = 
     from licence_reminder import sync
 
     ledger, source, _, _ = setup
-    sync.register_department(ledger, DEPT, catalogue or CATALOGUE)
+    planning.register_department(ledger, DEPT, catalogue or CATALOGUE)
     put(source, *(licence(no, 30, **licence_fields) for no in nos))
     run_sync(ledger, source)
     dispatch.plan(ledger, today=TODAY, run_id="d1")
@@ -206,8 +208,8 @@ def test_crash_between_call_and_record_does_not_send_twice(setup, provider: str,
     ledger, _, sim, _ = setup
     cfg, gw = gateway(setup, provider)
     prepare(setup, cfg, "H0001", "H0002", "H0003")
-    with pytest.raises(dispatch.SimulatedCrash):
-        send(ledger, gw, crash_after_call=2)
+    with pytest.raises(SimulatedCrash):
+        send(ledger, CrashAfterCalls(gw, 2))
     assert len(sim.messages()) == 2
     statuses = sorted(r.status for r in q(ledger, "SELECT status FROM outbox_message"))
     assert statuses == ["sending", "sending", "sending"]  # claimed, outcome never recorded

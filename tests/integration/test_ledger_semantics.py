@@ -9,124 +9,21 @@ reconciliation marks vanished licences.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from support.ledger_world import (
+    CATALOGUE, DEPT, NOT_IN_CATALOGUE, TODAY, InjectedFailure, add_row, create_source_table, fail_before,
+    run_numbers,
+    licence,
+    plan_day, put, q, reminders, run_sync,
+)
 
-from licence_reminder import dispatch, sync
-from licence_reminder.registry import Catalogue, Department
-
-TODAY = dt.date(2026, 11, 24)
-_runs = itertools.count(1)
-
-DEPT = Department.model_validate({
-    "code": "testdept", "name": "测试局", "region_code": "410505", "contact": {"name": "王工"},
-    "source": {"conn_id": "src_test", "extract_sql": "SELECT * FROM lic",
-               "sync": {"mode": "incremental", "full_reconcile_weekday": None}},
-})
-CATALOGUE = Catalogue.model_validate({
-    "department": "testdept",
-    "entries": [{
-        "licence_name": "食品经营许可证", "approval_item": "食品经营许可", "office": "审批科",
-        "statutory_validity": "5年", "renewal_window": "有效期届满30日前",
-        "online_url": "https://zwfw.example.gov.cn", "service_phone": "0372-1234567",
-        "materials": ["延续申请书"], "lapse_consequences": "无证经营将被依法查处。",
-    }],
-})
-
-# A valid resident ID (Yindu district) and credit code for the holder of every row.
-PERSON_ID = "410505199001011233"
-
-
-def _valid_person_id() -> str:
-    from stdnum.cn import ric
-
-    body = PERSON_ID[:17]
-    return body + ric.calc_check_digit(body + "0")
-
-
-def _valid_uscc() -> str:
-    from stdnum.cn import uscc
-
-    body = "91410500MA44X1234"
-    return body + uscc.calc_check_digit(body)
-
-
-#: what keeps a row out of the ledger (a rule of severity REJECT): a licence not in the catalogue
-NOT_IN_CATALOGUE = {"licence_name": "营业执照"}
-
-
-def licence(no: str, expiry_in: int, **kw: Any) -> dict[str, Any]:
-    row = {
-        "licence_no": no, "licence_name": "食品经营许可证", "holder_name": "安阳市某某食品有限公司",
-        "holder_type": "org", "holder_code": _valid_uscc(), "contact_name": "张三",
-        "contact_id_no": _valid_person_id(), "contact_mobile": f"1380000{int(no[-4:]):04d}",
-        "issue_date": TODAY - dt.timedelta(days=1000),
-        "expiry_date": TODAY + dt.timedelta(days=expiry_in), "status": "valid",
-        "renewal_applied_on": None, "source_updated_at": dt.datetime(2026, 11, 1, 8, 0),
-    }
-    row.update(kw)
-    return row
-
-
-@pytest.fixture(params=["mariadb", "sqlite"])
-def engines(request, tmp_path):  # type: ignore[no-untyped-def]
-    from licence_reminder import schema
-    from licence_reminder.db import engine_from_url
-
-    if request.param == "mariadb":
-        factory = request.getfixturevalue("mariadb_factory")
-        ledger_url, source_url = factory(), factory()
-    else:
-        ledger_url, source_url = f"sqlite:///{tmp_path}/ledger.db", f"sqlite:///{tmp_path}/src.db"
-    ledger, source = engine_from_url(ledger_url), engine_from_url(source_url)
-    schema.upgrade(ledger)
-    create_source_table(source)
-    sync.register_department(ledger, DEPT, CATALOGUE)
-    yield ledger, source
-    ledger.dispose()
-    source.dispose()
-
-
-def create_source_table(source: sa.Engine) -> None:
-    """The department's own register ``lic``, with the canonical columns (dates typed)."""
-    meta = sa.MetaData()
-    sa.Table("lic", meta, *(sa.Column(c, sa.Date() if c in {"issue_date", "expiry_date", "renewal_applied_on"}
-                                      else sa.DateTime() if c == "source_updated_at" else sa.String(200))
-                            for c in licence("x0000", 1)))
-    meta.create_all(source)
-
-
-def put(source: sa.Engine, *rows: dict[str, Any]) -> None:
-    with source.begin() as conn:
-        for r in rows:
-            conn.execute(sa.text("DELETE FROM lic WHERE licence_no = :licence_no"), r)
-            conn.execute(sa.text(f"INSERT INTO lic ({', '.join(r)}) VALUES ({', '.join(':' + k for k in r)})"), r)
-
-
-def run_sync(ledger: sa.Engine, source: sa.Engine, *, full: bool = False, fail_after: str | None = None,
-             today: dt.date = TODAY) -> sync.PublishStats:
-    plan = sync.start_run(ledger, DEPT, run_id=f"testdept:run{next(_runs)}", logical_date=today,
-                          force_full=full)
-    return sync.run(ledger, source, DEPT, CATALOGUE, plan, today=today, fail_after=fail_after).published
-
-
-def q(engine: sa.Engine, query: str, **params: Any) -> list[sa.Row]:
-    with engine.connect() as conn:
-        return list(conn.execute(sa.text(query), params))
-
-
-def reminders(ledger: sa.Engine) -> dict[tuple[str, int], str]:
-    return {(r.licence_no, r.stage): r.status
-            for r in q(ledger, "SELECT licence_no, stage, status FROM reminder")}
-
-
-def plan_day(ledger: sa.Engine, day: dt.date) -> None:
-    dispatch.plan(ledger, today=day, run_id=f"dispatch:{day}")
-
+from licence_reminder import sync
+from licence_reminder.registry import Department
+from licence_reminder.sync import plan as planning
+from licence_reminder.sync.flow import PublishStats, SyncPlan
 
 @pytest.mark.mariadb
 def test_renewal_starts_new_cycle_and_cancels_old_pending(engines) -> None:  # type: ignore[no-untyped-def]
@@ -207,7 +104,7 @@ def test_revoked_and_vanished_never_reminded(engines, capsys) -> None:  # type: 
 
 
 @pytest.mark.mariadb
-def test_failed_merge_leaves_ledger_unchanged(engines) -> None:  # type: ignore[no-untyped-def]
+def test_failed_merge_leaves_ledger_unchanged(engines, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     ledger, source = engines
     put(source, licence("D0001", 30))
     run_sync(ledger, source)
@@ -216,9 +113,10 @@ def test_failed_merge_leaves_ledger_unchanged(engines) -> None:  # type: ignore[
     put(source, licence("D0001", 400, source_updated_at=dt.datetime(2026, 11, 6)),
         licence("D0002", 50, source_updated_at=dt.datetime(2026, 11, 6)),
         licence("D0003", 50, **NOT_IN_CATALOGUE, source_updated_at=dt.datetime(2026, 11, 6)))
-    for step in ("update", "quarantine"):
-        with pytest.raises(sync.InjectedFailure):
-            run_sync(ledger, source, fail_after=step)
+    for step in ("ledger_insert_new", "sync_run_finish"):  # after the update; at the very end
+        with monkeypatch.context() as m, pytest.raises(InjectedFailure):
+            fail_before(m, step)
+            run_sync(ledger, source)
         assert q(ledger, "SELECT * FROM ledger ORDER BY id") == before
         assert q(ledger, "SELECT COUNT(*) FROM quarantine")[0][0] == 0
         assert q(ledger, "SELECT watermark FROM sync_watermark") == watermark
@@ -228,7 +126,7 @@ def test_failed_merge_leaves_ledger_unchanged(engines) -> None:  # type: ignore[
 
 
 @pytest.mark.mariadb
-def test_staging_is_empty_after_a_run_and_another_run_s_rows_are_kept(engines) -> None:  # type: ignore[no-untyped-def]
+def test_staging_is_empty_after_a_run_and_another_run_s_rows_are_kept(engines, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """The run's staging rows go in its one transaction: none are left after it commits, or
     after it fails; another department's, staged at the same time, stay."""
     ledger, source = engines
@@ -246,8 +144,9 @@ def test_staging_is_empty_after_a_run_and_another_run_s_rows_are_kept(engines) -
     assert staged() == [0, 0, 1, 0]
     assert q(ledger, "SELECT COUNT(*) FROM ledger")[0][0] == 2  # G0003 with its warning
     put(source, licence("G0001", 90, source_updated_at=dt.datetime(2026, 11, 6)))
-    with pytest.raises(sync.InjectedFailure):
-        run_sync(ledger, source, fail_after="quarantine")
+    fail_before(monkeypatch, "sync_run_finish")
+    with pytest.raises(InjectedFailure):
+        run_sync(ledger, source)
     assert staged() == [0, 0, 1, 0]
 
 
@@ -275,14 +174,14 @@ def test_incremental_sync_reads_only_rows_past_the_watermark(engines) -> None:  
     (wm,) = q(ledger, "SELECT watermark FROM sync_watermark")
     assert str(wm[0]).startswith("2026-11-01 08:00")
     put(source, licence("F0002", 45, source_updated_at=dt.datetime(2026, 11, 9, 10)))
-    plan = sync.start_run(ledger, DEPT, run_id="testdept:incr", logical_date=TODAY)
+    plan = planning.start_run(ledger, DEPT, run_id="testdept:incr", logical_date=TODAY)
     assert plan.mode == "incremental"
     stats = sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY).stats
     assert stats.rows_read == 1 and stats.staged == 1
     (wm,) = q(ledger, "SELECT watermark FROM sync_watermark")
     assert str(wm[0]).startswith("2026-11-09 10:00")
     # nothing changed: nothing read (the stamps are far older than the lookback), nothing written
-    plan = sync.start_run(ledger, DEPT, run_id="testdept:incr2", logical_date=TODAY)
+    plan = planning.start_run(ledger, DEPT, run_id="testdept:incr2", logical_date=TODAY)
     stats = sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY).stats
     assert stats.rows_read == 0
 
@@ -291,7 +190,7 @@ def test_incremental_sync_reads_only_rows_past_the_watermark(engines) -> None:  
 def test_incremental_lookback_finds_late_commits_and_spares_quiet_registers(engines) -> None:  # type: ignore[no-untyped-def]
     """A source transaction that stamped its row before a run began to read, and committed after
     it, is found by the next run; an old bulk change is not read again by every run after it."""
-    from licence_reminder.extract import source_clock
+    from licence_reminder.sync.extract import source_clock
 
     ledger, source = engines
     clock = source_clock(source, DEPT)
@@ -299,25 +198,25 @@ def test_incremental_lookback_finds_late_commits_and_spares_quiet_registers(engi
     put(source, *(licence(f"H{i:04d}", 30, source_updated_at=clock - 3 * 24 * 60 * minutes)
                   for i in range(20)))  # one bulk change, three days ago
     run_sync(ledger, source)
-    plan = sync.start_run(ledger, DEPT, run_id="testdept:quiet", logical_date=TODAY)
+    plan = planning.start_run(ledger, DEPT, run_id="testdept:quiet", logical_date=TODAY)
     assert plan.source_read_before and plan.source_read_before >= clock
     stats = sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY).stats
     assert stats.rows_read == 0  # the bulk is older than the lookback before the last read
 
     put(source, licence("H0100", 30, source_updated_at=clock - minutes))  # committed before the run
-    plan = sync.start_run(ledger, DEPT, run_id="testdept:busy", logical_date=TODAY)
+    plan = planning.start_run(ledger, DEPT, run_id="testdept:busy", logical_date=TODAY)
     stats = sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY).stats
     assert (stats.rows_read, stats.staged) == (1, 1)
     # stamped before that run began to read (two minutes before its clock), committed after it
     put(source, licence("H0101", 30, source_updated_at=clock - 2 * minutes))
-    plan = sync.start_run(ledger, DEPT, run_id="testdept:late", logical_date=TODAY)
+    plan = planning.start_run(ledger, DEPT, run_id="testdept:late", logical_date=TODAY)
     assert plan.read_after is not None and plan.read_after < clock - 2 * minutes < plan.watermark_from
     stats = sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY).stats
     assert (stats.rows_read, stats.staged) == (2, 1)  # H0100 read again, unchanged; H0101 found
     assert q(ledger, "SELECT licence_no FROM ledger WHERE licence_no = 'H0101'") == [("H0101",)]
     (wm,) = q(ledger, "SELECT watermark FROM sync_watermark")
     assert str(wm[0])[:19] == str(clock - minutes)  # the watermark never moves back
-    assert sync.SyncPlan.from_xcom(plan.to_xcom()) == plan  # an XCom round trip keeps it whole
+    assert SyncPlan.from_xcom(plan.to_xcom()) == plan  # an XCom round trip keeps it whole
 
 
 @pytest.mark.mariadb
@@ -373,9 +272,9 @@ def test_reminder_dates_follow_the_catalogue(engines) -> None:  # type: ignore[n
 
     assert dates() == (str(expiry - dt.timedelta(days=30)), str(expiry - dt.timedelta(days=7)))
     longer = CATALOGUE.entries[0].model_copy(update={"first_lead_days": 60})
-    sync.register_department(ledger, DEPT, CATALOGUE.model_copy(update={"entries": [longer]}))
+    planning.register_department(ledger, DEPT, CATALOGUE.model_copy(update={"entries": [longer]}))
     assert dates() == (str(expiry - dt.timedelta(days=60)), str(expiry - dt.timedelta(days=7)))
-    sync.register_department(ledger, DEPT, CATALOGUE)
+    planning.register_department(ledger, DEPT, CATALOGUE)
     assert dates() == (str(expiry - dt.timedelta(days=30)), str(expiry - dt.timedelta(days=7)))
 
 
@@ -395,37 +294,31 @@ def test_overlapping_runs_of_a_department_never_insert_a_licence_twice(mariadb_f
         "SET SESSION innodb_lock_wait_timeout = 1"))
     schema.upgrade(ledger)
     create_source_table(source)
-    sync.register_department(ledger, DEPT, CATALOGUE)
+    planning.register_department(ledger, DEPT, CATALOGUE)
     put(source, licence("R0001", 30), licence("R0002", 30))
     refused: list[BaseException] = []
 
     def second_run(conn, cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         if statement.startswith("INSERT INTO ledger_history") and not refused:  # the first run's merge
-            plan = sync.start_run(impatient, DEPT, run_id="testdept:second", logical_date=TODAY, force_full=True)
+            plan = planning.start_run(impatient, DEPT, run_id="testdept:second", logical_date=TODAY, force_full=True)
             with pytest.raises(TransientError) as caught:
                 sync.run(impatient, source, DEPT, CATALOGUE, plan, today=TODAY)
             refused.append(caught.value)
 
     sa.event.listen(ledger, "before_cursor_execute", second_run)
-    first = sync.start_run(ledger, DEPT, run_id="testdept:first", logical_date=TODAY, force_full=True)
+    first = planning.start_run(ledger, DEPT, run_id="testdept:first", logical_date=TODAY, force_full=True)
     try:
         out = sync.run(ledger, source, DEPT, CATALOGUE, first, today=TODAY).published
     finally:
         sa.event.remove(ledger, "before_cursor_execute", second_run)
     assert len(refused) == 1 and "Lock wait timeout" in str(refused[0])
     assert out.inserted == 2
-    again = sync.start_run(impatient, DEPT, run_id="testdept:second", logical_date=TODAY, force_full=True)
+    again = planning.start_run(impatient, DEPT, run_id="testdept:second", logical_date=TODAY, force_full=True)
     assert sync.run(impatient, source, DEPT, CATALOGUE, again, today=TODAY).published.inserted == 0
     assert [tuple(r) for r in q(ledger, "SELECT licence_no, created_run FROM ledger ORDER BY licence_no")] == [
         ("R0001", "testdept:first"), ("R0002", "testdept:first")]
     for engine in (ledger, impatient, source):
         engine.dispose()
-
-
-def add_row(source: sa.Engine, row: dict[str, Any]) -> None:
-    """Another row in the source, whatever its number (put() replaces rows of the same number)."""
-    with source.begin() as conn:
-        conn.execute(sa.text(f"INSERT INTO lic ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})"), row)
 
 
 @pytest.mark.mariadb
@@ -522,7 +415,7 @@ def test_full_run_stages_exactly_the_rows_the_ledger_does_not_hold(engines) -> N
     assert run_sync(ledger, source, full=True).vanished == 1
     put(source, licence("H0003", 30), licence("H0002", 30, contact_mobile="13900000002"),
         licence("H0004", 30))
-    plan = sync.start_run(ledger, DEPT, run_id="testdept:full-again", logical_date=TODAY, force_full=True)
+    plan = planning.start_run(ledger, DEPT, run_id="testdept:full-again", logical_date=TODAY, force_full=True)
     result = sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY)
     stats, out = result.stats, result.published
     assert (stats.rows_valid, stats.staged, stats.unchanged, stats.vanished) == (4, 3, 1, 0)
@@ -556,8 +449,8 @@ def test_cli_names_an_unknown_department_and_why_the_last_sync_failed(engines, c
     url = ledger.url.render_as_string(False)
     assert cli.main(["quarantine", "--dept", "nosuch", "--url", url]) == 2
     assert "no department 'nosuch' in the ledger database; its departments: testdept" in capsys.readouterr().err
-    plan = sync.start_run(ledger, DEPT, run_id="testdept:broken", logical_date=TODAY)
-    sync.fail_run(ledger, plan.run_id, "department testdept: extract from connection 'src_test': "
+    plan = planning.start_run(ledger, DEPT, run_id="testdept:broken", logical_date=TODAY)
+    planning.fail_run(ledger, plan.run_id, "department testdept: extract from connection 'src_test': "
                                        "(1292, \"Incorrect date value: '410505199001011233' for column `d`\")")
     assert cli.main(["summary", "--url", url]) == 0
     out = capsys.readouterr().out
@@ -597,8 +490,8 @@ def test_quarantine_entries_close_by_source_key_and_say_how(engines, capsys) -> 
             conn.execute(sa.text(f"INSERT INTO lick (id, {', '.join(r)}) VALUES (:id, "
                                  f"{', '.join(':' + k for k in r)})"), {"id": key, **r})
 
-    def run(dept: Department, *, full: bool) -> sync.PublishStats:
-        plan = sync.start_run(ledger, dept, run_id=f"testdept:run{next(_runs)}", logical_date=TODAY,
+    def run(dept: Department, *, full: bool) -> PublishStats:
+        plan = planning.start_run(ledger, dept, run_id=f"testdept:run{next(run_numbers)}", logical_date=TODAY,
                               force_full=full)
         return sync.run(ledger, source, dept, CATALOGUE, plan, today=TODAY).published
 
@@ -716,7 +609,7 @@ def test_a_full_run_that_would_empty_the_department_fails_and_changes_nothing(en
 
     allowed = DEPT.model_copy(update={"source": DEPT.source.model_copy(update={
         "sync": DEPT.source.sync.model_copy(update={"max_vanished_share": 1.0})})})
-    plan = sync.start_run(ledger, allowed, run_id=f"testdept:run{next(_runs)}", logical_date=TODAY,
+    plan = planning.start_run(ledger, allowed, run_id=f"testdept:run{next(run_numbers)}", logical_date=TODAY,
                           force_full=True)
     assert sync.run(ledger, source, allowed, CATALOGUE, plan, today=TODAY).published.vanished == 12
 
@@ -785,7 +678,7 @@ def test_a_retired_department_is_never_reminded_and_comes_back_whole(engines, ca
     assert "retired: the department was taken out" in capsys.readouterr().out
 
     # back in the registry: with no watermark its first run is full, and its licences return
-    plan = sync.start_run(ledger, DEPT, run_id="testdept:back", logical_date=TODAY + dt.timedelta(days=2))
+    plan = planning.start_run(ledger, DEPT, run_id="testdept:back", logical_date=TODAY + dt.timedelta(days=2))
     assert plan.mode == "full"
     sync.run(ledger, source, DEPT, CATALOGUE, plan, today=TODAY + dt.timedelta(days=2))
     assert all(r.vanished_at is None for r in q(ledger, "SELECT vanished_at FROM ledger"))

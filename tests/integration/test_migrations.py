@@ -65,6 +65,7 @@ def test_runs_started_before_0009_are_numbered_in_the_order_they_started(ledger:
     import datetime as dt
 
     from licence_reminder import sync
+    from licence_reminder.sync import plan as planning
     from licence_reminder.registry import load_department
     from conftest import ROOT
 
@@ -78,7 +79,7 @@ def test_runs_started_before_0009_are_numbered_in_the_order_they_started(ledger:
                          {"r": run_id, "d": run_id.split(":")[0], "t": at})
     assert schema.upgrade(ledger, "0009") == "0009"
     dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
-    sync.start_run(ledger, dept, run_id="scjgj:e", logical_date=dt.date(2026, 11, 3))
+    planning.start_run(ledger, dept, run_id="scjgj:e", logical_date=dt.date(2026, 11, 3))
     with ledger.connect() as conn:
         order = conn.execute(sa.text("SELECT run_id FROM sync_run ORDER BY run_no")).scalars().all()
     assert order == ["jtysj:c", "scjgj:b", "scjgj:a", "scjgj:d", "scjgj:e"]
@@ -93,6 +94,7 @@ def test_0010_loads_what_was_quarantined_for_a_warning_at_the_next_full_run_and_
     import json
 
     from licence_reminder import sync
+    from licence_reminder.sync import plan as planning
     from licence_reminder.db import engine_from_url
     from licence_reminder.demo.sources import seed_source
     from licence_reminder.registry import catalogue_for, load_department
@@ -115,7 +117,7 @@ def test_0010_loads_what_was_quarantined_for_a_warning_at_the_next_full_run_and_
     dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
     dept = dept.model_copy(update={"source": dept.source.model_copy(update={
         "sync": dept.source.sync.model_copy(update={"workers": 1})})})
-    plan = sync.start_run(ledger, dept, run_id="scjgj:after-0010", logical_date=today, force_full=True)
+    plan = planning.start_run(ledger, dept, run_id="scjgj:after-0010", logical_date=today, force_full=True)
     result = sync.run(ledger, source, dept, catalogue_for("scjgj", ROOT / "include" / "registry" / "catalogues"),
                       plan, today=today)
     assert result.published.quarantine_resolved >= 1
@@ -139,14 +141,14 @@ def test_0010_loads_what_was_quarantined_for_a_warning_at_the_next_full_run_and_
 
 
 @pytest.mark.mariadb
-def test_0012_the_catalogue_mirror_keeps_what_templates_are_built_from(ledger: sa.Engine) -> None:
-    """Rows mirrored before 0012 read as before: no code, page, licence digits or rule (NULL)."""
+def test_0013_the_catalogue_mirror_keeps_what_templates_are_built_from(ledger: sa.Engine) -> None:
+    """Rows mirrored before 0013 read as before: no code, page, licence digits or rule (NULL)."""
     import json
 
     from licence_reminder.dispatch import entry_from_mirror
 
     new = {"code", "page_url", "licence_no_digits", "sms_consequences", "lead_rule"}
-    schema.downgrade(ledger, "0011")
+    schema.downgrade(ledger, "0012")
     assert not new & {c["name"] for c in sa.inspect(ledger).get_columns("catalogue_entry")}
     with ledger.begin() as conn:
         conn.execute(sa.text(

@@ -17,9 +17,10 @@ import pytest
 import sqlalchemy as sa
 
 from licence_reminder import dispatch, sync
+from licence_reminder.sync import plan as planning
 from licence_reminder.policy import Policy
 from licence_reminder.registry import Catalogue
-from test_ledger_semantics import DEPT, create_source_table, licence, put
+from support.ledger_world import DEPT, create_source_table, licence, put
 
 T = dt.date(2026, 11, 24)
 FOOD, DRUG = "食品经营许可证", "药品经营许可证"
@@ -52,7 +53,7 @@ def world(mariadb_factory):  # type: ignore[no-untyped-def]
     ledger, source = engine_from_url(mariadb_factory()), engine_from_url(mariadb_factory())
     schema.upgrade(ledger)
     create_source_table(source)
-    sync.register_department(ledger, DEPT, CATALOGUE)
+    planning.register_department(ledger, DEPT, CATALOGUE)
     sim = start_in_thread()
     approve(sim, "aliyun")
     gw = AliyunSms(endpoint=f"{sim.url}/aliyun/", access_key_id="sim-aliyun-key",
@@ -65,7 +66,7 @@ def world(mariadb_factory):  # type: ignore[no-untyped-def]
 
 
 def sync_day(ledger: sa.Engine, source: sa.Engine, day: dt.date) -> None:
-    plan = sync.start_run(ledger, DEPT, run_id=f"testdept:p{next(_runs)}", logical_date=day, force_full=True)
+    plan = planning.start_run(ledger, DEPT, run_id=f"testdept:p{next(_runs)}", logical_date=day, force_full=True)
     assert sync.run(ledger, source, DEPT, CATALOGUE, plan, today=day).stats.rows_rejected == 0
 
 
@@ -179,13 +180,20 @@ def test_outside_sending_hours_nothing_leaves_and_it_stays_queued(
     tasks.dispatch_plan(today=T.isoformat(), run_id="d")
     tasks.dispatch_render(today=T.isoformat(), run_id="d")
     monkeypatch.setenv("LR_SENDING_HOURS", "0-0")
-    assert tasks.dispatch_send(shard=0, run_id="d") == {"outside_sending_hours": 1}
+    # the run's outcome says so (the task fails, without retrying), not only a log line
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with pytest.raises(AirflowFailException, match=r"shard 0: outside the sending hours 00:00-00:00 "
+                                                   r"Asia/Shanghai .*nothing sent, 1 message\(s\) stay queued"):
+        tasks.dispatch_send(shard=0, run_id="d")
     assert sim.messages() == []
     with ledger.connect() as conn:
         assert conn.execute(sa.text("SELECT status FROM outbox_message")).scalars().all() == ["pending"]
     monkeypatch.setenv("LR_SENDING_HOURS", "0-24")
     tasks.dispatch_send(shard=0, run_id="d")
     assert received(sim) == {(mobile("0031"), 1, FOOD, days(30))}
+    monkeypatch.setenv("LR_SENDING_HOURS", "0-0")  # nothing left to send: nothing to say
+    assert tasks.dispatch_send(shard=0, run_id="d") == {"outside_sending_hours": 1}
 
 
 @pytest.mark.mariadb

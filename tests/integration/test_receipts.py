@@ -6,7 +6,7 @@ import pytest
 
 from licence_reminder import receipts
 from test_dispatch_exactly_once import PROVIDERS, attempts, gateway, prepare, send, setup  # noqa: F401
-from test_ledger_semantics import q
+from support.ledger_world import q
 
 
 def collect(ledger, gw) -> dict:  # type: ignore[no-untyped-def]

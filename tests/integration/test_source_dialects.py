@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT
 from licence_reminder.demo.sources import seed_source
-from licence_reminder.extract import stream_chunks
+from licence_reminder.sync.extract import stream_chunks
 from licence_reminder.records import CANONICAL_COLUMNS
 from licence_reminder.registry import load_department
 
@@ -94,53 +94,22 @@ def _keyed_department(sql: str, workers: int):  # type: ignore[no-untyped-def]
     return dept.model_copy(update={"source": source})
 
 
-def test_split_ranges_share_skewed_keys_evenly_and_lose_no_row(source_url: str) -> None:
-    """Keys 1..100 then a block from 10^12 (two systems merged), and NULL keys: equal-width ranges
-    would give one worker nearly every row; quantile cuts give each about a third, and the rows
-    of all ranges together are the extract's, each once."""
-    import sqlalchemy as sa
-
-    from licence_reminder.db import dialect_of, engine_from_url
-    from licence_reminder.extract import extract_query, query_params, stream_rows
-    from licence_reminder.parallel import split_ranges
-
-    engine = engine_from_url(source_url)
-    keys = [*range(1, 101), *range(10**12, 10**12 + 500), *[None] * 20]
-    with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE keyed (k BIGINT NULL, licence_no VARCHAR(20) NOT NULL)"))
-        conn.execute(sa.text("INSERT INTO keyed (k, licence_no) VALUES (:k, :n)"),
-                     [{"k": k, "n": f"L{i:04d}"} for i, k in enumerate(keys)])
-    dept = _keyed_department("SELECT k AS source_id, licence_no FROM keyed", workers=3)
-    ranges = split_ranges(engine, dept, None, 3)
-    assert len(ranges) == 3
-    assert ranges[0][0] is None and ranges[-1][1] is None  # open at both ends
-    shares = [[n for block in stream_rows(
-        engine, dept, extract_query(dept, dialect_of(engine), incremental=False, split_range=r),
-        query_params(None, r), 100) for n in block.objects(1)] for r in ranges]
-    assert sorted(n for share in shares for n in share) == [f"L{i:04d}" for i in range(len(keys))]
-    assert all(180 <= len(share) <= 240 for share in shares), [len(s) for s in shares]
-    assert split_ranges(engine, _keyed_department("SELECT k AS source_id, licence_no FROM keyed"
-                                                  " WHERE k IS NULL", workers=3), None, 3) == [(None, None)]
-    assert split_ranges(engine, _keyed_department("SELECT k AS source_id, licence_no FROM keyed"
-                                                  " WHERE k < 0", workers=3), None, 3) == []
-    engine.dispose()
-
-
-def test_split_column_of_text_is_a_configuration_error_without_values(source_url: str) -> None:
+def test_a_text_split_column_is_a_key_like_any_other(source_url: str) -> None:
+    """The split column is the key a rejected row is found by, and what breaks ties between rows
+    of one licence number: text keys (an ID number) serve, unmasked in the run, masked when shown."""
     import sqlalchemy as sa
 
     from licence_reminder.db import engine_from_url
-    from licence_reminder.errors import PermanentError
-    from licence_reminder.parallel import split_ranges
 
     engine = engine_from_url(source_url)
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE keyed (id_no VARCHAR(18) NOT NULL)"))
         conn.execute(sa.text("INSERT INTO keyed VALUES ('410505199001011234'), ('410505199001015678')"))
-    dept = _keyed_department("SELECT id_no AS source_id, id_no AS licence_no FROM keyed", workers=2)
-    with pytest.raises(PermanentError, match="field 'source.sync.split_column'.*must hold integers") as err:
-        split_ranges(engine, dept, None, 2)
-    assert "4105051990" not in str(err.value)
+    dept = _keyed_department("SELECT id_no AS source_id, id_no AS licence_no, '食品经营许可证' AS licence_name, "
+                             "'某公司' AS holder_name, '13800000000' AS contact_mobile, "
+                             "'2027-01-01' AS expiry_date FROM keyed", workers=1)
+    (chunk,) = list(stream_chunks(engine, dept, watermark=None))
+    assert list(chunk["source_key"]) == ["410505199001011234", "410505199001015678"]
     engine.dispose()
 
 
@@ -171,16 +140,15 @@ def test_postgres_connection_extra_search_path_finds_unqualified_tables(postgres
 def test_split_column_the_extract_does_not_return_names_the_field(tmp_path: Path) -> None:
     from licence_reminder.db import engine_from_url
     from licence_reminder.errors import PermanentError
-    from licence_reminder.parallel import split_ranges
 
     engine = engine_from_url(f"sqlite:///{tmp_path / 'k.db'}")
     seed_source(engine, "scjgj", today=TODAY, n=10, seed=3)
     dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
     sync = dept.source.sync.model_copy(update={"split_column": "pk_id"})
     dept = dept.model_copy(update={"source": dept.source.model_copy(update={"sync": sync})})
-    with pytest.raises(PermanentError, match="field 'source.sync.split_column': the server finds no "
-                                             "column 'pk_id' in the extract"):
-        split_ranges(engine, dept, None, 2)
+    with pytest.raises(PermanentError, match="field 'source.sync.split_column': the extract returns no "
+                                             "column 'pk_id'"):
+        list(stream_chunks(engine, dept, watermark=None))
     engine.dispose()
 
 
@@ -244,7 +212,7 @@ def test_mysql_connection_extra_time_zone_sets_the_session_zone(mariadb_database
     import sqlalchemy as sa
 
     from licence_reminder.db import ConnectionConfigError, connection_url, engine_from_url
-    from licence_reminder.extract import source_clock
+    from licence_reminder.sync.extract import source_clock
 
     url = sa.engine.make_url(mariadb_database)
 
@@ -288,7 +256,7 @@ def test_postgres_timestamptz_stamps_compare_with_the_watermark_in_the_city_zone
     conn = SimpleNamespace(conn_id="src_pg", conn_type="postgres", host=url.host, port=url.port,
                            login=url.username, password=None, schema=url.database, extra_dejson={})
     engine = engine_from_url(connection_url(conn))
-    dept = _keyed_department("SELECT xkzh AS licence_no, gxsj AS source_updated_at, '' AS licence_name, "
+    dept = _keyed_department("SELECT 1 AS source_id, xkzh AS licence_no, gxsj AS source_updated_at, '' AS licence_name, "
                              "'' AS holder_name, '' AS contact_mobile, '' AS expiry_date FROM lic", workers=1)
     read = [n for c in stream_chunks(engine, dept, watermark=local_now() - dt.timedelta(minutes=1))
             for n in c["licence_no"]]

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from licence_reminder.errors import PermanentError
-from licence_reminder.extract import to_canonical
+from licence_reminder.sync.extract import to_canonical
 from licence_reminder.records import CANONICAL_COLUMNS
 from licence_reminder.registry import Department
 

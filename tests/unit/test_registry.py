@@ -162,11 +162,11 @@ def test_unknown_field_in_a_catalogue_entry_is_suggested(tmp_path: Path) -> None
         load_catalogue(write(tmp_path, "dept1.yaml", CAT.replace("    office:", "    ofice:")))
 
 
-def test_workers_without_a_split_column_is_an_error(tmp_path: Path) -> None:
+def test_workers_is_accepted_from_files_written_before_it_went_unused(tmp_path: Path) -> None:
+    """A run reads through one reader in one process now (docs/adr/0005-reader.md): a file that
+    still says how many workers it wanted stays valid."""
     text = DEPT.replace("watermark_column: source_updated_at}", "watermark_column: source_updated_at, workers: 4}")
-    with pytest.raises(RegistryError, match="field 'source.sync': .*more than one worker needs split_column"):
-        load_department(write(tmp_path, "dept1.yaml", text))
-    assert load_department(write(tmp_path, "dept1.yaml", DEPT)).source.sync.workers == 2  # the default is fine
+    assert load_department(write(tmp_path, "dept1.yaml", text)).source.sync.workers == 4
 
 
 def test_the_documented_reference_file_validates() -> None:

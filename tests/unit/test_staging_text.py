@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from licence_reminder import staging
+from licence_reminder.sync import rows as staging
 
 ALPHABET = ["a", "中", "\t", "\n", "\\", '"', "\x1f", "\r", "\x00", " ", "N", "𠀀"]
 

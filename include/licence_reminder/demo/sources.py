@@ -1,12 +1,15 @@
 """Sample department databases for the demo, tests and benchmarks.
 
-Two departments of Anyang, each with its own business schema (as real systems have), filled with
+Departments of Anyang, each with its own business schema (as real systems have), filled with
 deterministic, realistic fake licence records: Chinese names, valid and invalid resident IDs,
 credit codes and mobiles, expiry dates spread around ``today`` so a daily run has real work. The
 transport bureau keeps its renewal applications in a table of their own (``jt_hzsq``), with no
-change time, as its business system does.
+change time, as its business system does. ``make demo`` registers two (``include/registry``);
+``make prod-check`` adds a third, ``wsjkw``, whose department file, catalogue and extract SQL are
+in ``demo/registry/``.
 
-    python -m licence_reminder.demo.sources --out-dir var/demo/sources --today 2026-11-24 --rows 400
+    python -m licence_reminder.demo.sources --out-dir var/demo/sources --today 2026-11-24 --rows 400 \
+        [--departments scjgj jtysj wsjkw]
 """
 
 from __future__ import annotations
@@ -22,16 +25,23 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 DEMO_DEPARTMENTS = ("scjgj", "jtysj")
+#: registered by make prod-check from demo/registry/ (three departments on two workers)
+EXTRA_DEPARTMENTS = ("wsjkw",)
+ALL_DEPARTMENTS = DEMO_DEPARTMENTS + EXTRA_DEPARTMENTS
+#: department files, catalogues and extract SQL of the extra departments
+REGISTRY_DIR = Path(__file__).resolve().parent / "registry"
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英建华志强晓东海燕红梅文博子豪雨欣浩然"
 PLACES = ("安阳市", "殷都区", "文峰区", "北关区", "龙安区", "林州市", "安阳县", "汤阴县")
 TRADE = ("鑫源", "华联", "永盛", "瑞丰", "宏达", "金穗", "百佳", "润康", "通达", "恒信", "万家", "福运")
-KIND = {"scjgj": ("食品", "医药", "商贸", "餐饮管理"), "jtysj": ("物流", "运输", "货运", "汽车运输")}
+KIND = {"scjgj": ("食品", "医药", "商贸", "餐饮管理"), "jtysj": ("物流", "运输", "货运", "汽车运输"),
+        "wsjkw": ("诊所", "口腔门诊部", "中医诊所", "医院")}
 REGIONS = ("410502", "410503", "410505", "410506", "410522", "410523", "410581")
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 LICENCES = {
     "scjgj": ("食品经营许可证", "药品经营许可证"),
     "jtysj": ("道路运输经营许可证", "道路运输从业人员从业资格证"),
+    "wsjkw": ("医疗机构执业许可证", "放射诊疗许可证"),
 }
 
 
@@ -81,7 +91,8 @@ def person_name(rng: random.Random) -> str:
 
 
 def company_name(rng: random.Random, dept: str) -> str:
-    return f"{rng.choice(PLACES)}{rng.choice(TRADE)}{rng.choice(KIND[dept])}有限公司"
+    suffix = "" if dept == "wsjkw" else "有限公司"  # clinics are not companies
+    return f"{rng.choice(PLACES)}{rng.choice(TRADE)}{rng.choice(KIND[dept])}{suffix}"
 
 
 def mobile(rng: random.Random) -> str:
@@ -105,8 +116,8 @@ TWIN_SHOP_OFFSET = 30
 
 def build_rows(dept: str, *, today: dt.date, n: int, seed: int = 20241,
                invalid_ratio: float = 0.08) -> list[SeededRow]:
-    if dept not in DEMO_DEPARTMENTS:
-        raise ValueError(f"unknown demo department {dept!r}; choose from {DEMO_DEPARTMENTS}")
+    if dept not in ALL_DEPARTMENTS:
+        raise ValueError(f"unknown demo department {dept!r}; choose from {ALL_DEPARTMENTS}")
     rng = random.Random(f"{dept}:{seed}")
     rows: list[SeededRow] = []
     updated = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(18, 0))
@@ -173,7 +184,7 @@ def build_rows(dept: str, *, today: dt.date, n: int, seed: int = 20241,
                 fields["holder"] = None
             elif kind == "date_format:expiry_date":
                 fields["expiry"] = "31/12/2026"
-                if dept == "scjgj":  # a DATE column cannot hold it: the register left it empty
+                if dept != "jtysj":  # a date column cannot hold it: the register left it empty
                     defects = frozenset({"required:expiry_date"})
             elif kind == "duplicate_in_source":
                 # the first licence entered again with another contact, later: this row is the
@@ -200,6 +211,13 @@ def _native(dept: str, f: dict[str, Any], *, contact: str, person: bool, status:
                 "yxqz": f["expiry"] if isinstance(f["expiry"], dt.date) else None,
                 "zt": {"valid": 1, "cancelled": 2, "revoked": 3}[status], "yxsqrq": applied,
                 "gxsj": updated}
+    if dept == "wsjkw":  # expiry kept as a DATETIME at midnight, status as words
+        expiry = f["expiry"]
+        return {"xkzh": f["no"], "xkmc": f["licence_name"], "jgmc": f["holder"], "tydm": f["code"],
+                "fzrxm": contact, "fzrzjhm": f["contact_id"], "sjhm": f["mobile"], "fzrq": issue,
+                "yxqz": dt.datetime.combine(expiry, dt.time()) if isinstance(expiry, dt.date) else None,
+                "zt": {"valid": "正常", "cancelled": "注销", "revoked": "吊销"}[status],
+                "yqsqrq": applied, "gxsj": updated}
     expiry = f["expiry"]
     if isinstance(expiry, dt.date):  # messy real data: three spellings of a date
         expiry = rng.choice((f"{expiry:%Y-%m-%d}", f"{expiry:%Y%m%d}",
@@ -225,6 +243,15 @@ def _table(dept: str, metadata: Any) -> Any:
                         sa.Column("lxdh", text(32)), sa.Column("fzrq", date),
                         sa.Column("yxqz", date), sa.Column("zt", sa.SmallInteger),
                         sa.Column("yxsqrq", date), sa.Column("gxsj", ts, index=True), **kw)
+    if dept == "wsjkw":
+        return sa.Table("wjw_yljgxk", metadata,
+                        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                        sa.Column("xkzh", text(64)), sa.Column("xkmc", text(100)),
+                        sa.Column("jgmc", text(200)), sa.Column("tydm", text(32)),
+                        sa.Column("fzrxm", text(50)), sa.Column("fzrzjhm", text(32)),
+                        sa.Column("sjhm", text(32)), sa.Column("fzrq", date),
+                        sa.Column("yxqz", ts), sa.Column("zt", text(8)),
+                        sa.Column("yqsqrq", date), sa.Column("gxsj", ts, index=True), **kw)
     return sa.Table("jt_zs", metadata,
                     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
                     sa.Column("zsbh", text(64)), sa.Column("zsmc", text(100)),
@@ -288,9 +315,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
     parser.add_argument("--rows", type=int, default=400)
     parser.add_argument("--seed", type=int, default=20241)
+    parser.add_argument("--departments", nargs="+", choices=ALL_DEPARTMENTS, default=DEMO_DEPARTMENTS,
+                        metavar="CODE", help=f"which of {', '.join(ALL_DEPARTMENTS)} (default: "
+                        f"{' '.join(DEMO_DEPARTMENTS)})")
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    for dept in DEMO_DEPARTMENTS:
+    for dept in args.departments:
         path = args.out_dir / f"{dept}.db"
         path.unlink(missing_ok=True)
         engine = engine_from_url(f"sqlite:///{path}")

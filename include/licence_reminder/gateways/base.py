@@ -53,6 +53,15 @@ class LookupResult:
 
 class SmsGateway(ABC):
     name: str
+    #: seconds to wait for a reply once connected (the adapters' read timeout)
+    timeout: float = 10.0
+
+    def longest_call_seconds(self) -> float:
+        """The longest one call can be in flight: connecting, then waiting for the reply. A sender
+        that takes a shard over waits this long before looking up its predecessor's messages."""
+        from licence_reminder.gateways.common import CONNECT_TIMEOUT
+
+        return CONNECT_TIMEOUT + self.timeout
 
     @abstractmethod
     def send(self, message: SmsMessage) -> SendResult: ...

@@ -21,6 +21,8 @@ each one's codes: ``timeout`` (accept, then answer too late), ``drop_after_accep
 close without a reply), ``http_500``, ``rate_limit``, ``invalid_number``, ``opted_out``, and
 ``undelivered`` (accepted, but the carrier's receipt says it never reached the handset). A rule with
 ``"on": "query"`` applies to the status queries instead: ``throttled`` answers a throttling error.
+``"delay_seconds": S`` makes a slow gateway: every send is held S seconds before it is taken (a
+status query in that time does not find it yet), then answered as usual.
 ``GET /_sim/messages`` lists what was accepted.
 
 Each response is written in ONE write with TCP_NODELAY: headers and body in separate writes stall
@@ -83,6 +85,7 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     timeout_seconds: float = 15.0
     receipt_delay_seconds: float = 0.0
+    delay_seconds: float = 0.0
     #: protocol -> code -> approved text
     templates: dict[str, dict[str, str]] = field(default_factory=dict)
     #: protocol -> the longest variable value it takes
@@ -113,6 +116,8 @@ class _State:
                 self.timeout_seconds = float(spec["timeout_seconds"])
             if spec.get("receipt_delay_seconds") is not None:
                 self.receipt_delay_seconds = float(spec["receipt_delay_seconds"])
+            if spec.get("delay_seconds") is not None:
+                self.delay_seconds = float(spec["delay_seconds"])
             if spec.get("param_caps") is not None:
                 self.param_caps = {k: int(v) for k, v in spec["param_caps"].items() if v}
 
@@ -265,7 +270,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, {"ok": True})
         elif url.path == "/_sim/reset":
             with state.lock:
-                state.rules, state.messages, state.templates = [], [], {}
+                state.rules, state.messages, state.delay_seconds, state.templates = [], [], 0.0, {}
             self._reply(200, {"ok": True})
         elif url.path.startswith("/aliyun"):
             self._aliyun(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)), "POST")
@@ -282,6 +287,8 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         request_id = str(uuid.uuid4()).upper()
         mobile = record["mobile"]
+        if state.delay_seconds:
+            time.sleep(state.delay_seconds)
         refusal, content = state.check_template(proto.name, record["template"], record["params"],
                                                 record["sign_name"])
         fault = None if refusal else state.fault_for(mobile)
@@ -518,11 +525,11 @@ class SimulatorHandle:
             return list(self._server.state.messages)
 
     def set_faults(self, rules: list[dict[str, Any]], timeout_seconds: float | None = None,
-                   receipt_delay_seconds: float | None = None,
+                   receipt_delay_seconds: float | None = None, delay_seconds: float | None = None,
                    param_caps: dict[str, int] | None = None) -> None:
         self._server.state.configure({"rules": rules, "timeout_seconds": timeout_seconds,
                                       "receipt_delay_seconds": receipt_delay_seconds,
-                                      "param_caps": param_caps})
+                                      "delay_seconds": delay_seconds, "param_caps": param_caps})
 
     def approve(self, provider: str, templates: dict[str, str]) -> None:
         """Templates the provider has approved: code -> text (``${name}`` or ``{1}``)."""
@@ -533,8 +540,8 @@ class SimulatorHandle:
 
     def reset(self) -> None:
         with self._server.state.lock:
-            self._server.state.rules, self._server.state.messages = [], []
-            self._server.state.templates = {}
+            state = self._server.state
+            state.rules, state.messages, state.delay_seconds, state.templates = [], [], 0.0, {}
 
     def stop(self) -> None:
         self._server.shutdown()

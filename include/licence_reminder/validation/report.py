@@ -10,8 +10,8 @@ import datetime as dt
 import html
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
+from licence_reminder.config import local_now
 from licence_reminder.masking import mask_record
 from licence_reminder.records import CANONICAL_COLUMNS, SOURCE_KEY
 
@@ -239,7 +239,7 @@ def render_report_html(*, department_code: str, department_name: str, run_id: st
 
     rows, valid, rejected, warned = (int(totals.get(k, 0)) for k in ("rows", "valid", "rejected", "warned"))
     share = f"{rejected / rows:.1%}" if rows else "0%"
-    generated = dt.datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    generated = local_now().strftime("%Y-%m-%d %H:%M")
     counts, warned_by_rule = rule_counts(totals), warned_counts(totals)
     title = f"数据质量报告 Data-quality report · {department_name} ({department_code})"
 

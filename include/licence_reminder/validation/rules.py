@@ -18,9 +18,9 @@ from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from licence_reminder.config import city_zone
 from licence_reminder.masking import stray_personal
 
-DEFAULT_TZ: Final = "Asia/Shanghai"
 
 # --- rule ids (stable: they are stored in the quarantine table and shown in reports) -------------
 EXPIRY_BEFORE_ISSUE: Final = "expiry_before_issue"
@@ -172,7 +172,7 @@ _USCC = re.compile(USCC_PATTERN)
 
 _TIME = (
     r"(?:[ T]+(?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.(?P<F>[0-9]{1,9}))?)?"
-    r"\s*(?P<tz>Z|[+-][0-9]{2}:?[0-9]{2})?)?"
+    r"\s*(?P<tz>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
 )
 _DATE_FORMS = re.compile(
     r"(?:(?P<y1>[0-9]{4})(?P<sep>[-/.])(?P<m1>[0-9]{1,2})(?P=sep)(?P<d1>[0-9]{1,2})"
@@ -285,7 +285,7 @@ def _from_text(raw: str, tz: str) -> tuple[dt.date, dt.datetime]:
         if off == "Z":
             zone = dt.UTC
         else:
-            hh, mm = int(off[1:3]), int(off[-2:])
+            hh, mm = int(off[1:3]), int(off[3:].lstrip(":") or 0)  # +08, +0800, +08:00
             if hh > 23 or mm > 59:
                 raise ValueError(f"{quoted(raw.strip())} has an impossible UTC offset")
             sign = 1 if off[0] == "+" else -1
@@ -305,10 +305,11 @@ _WHY_IMPLAUSIBLE: Final = {
 }
 
 
-def parse_parts(value: object, *, tz: str = DEFAULT_TZ) -> tuple[dt.date, dt.datetime]:
-    """(calendar date, naive datetime in ``tz``) of a driver value, in one parse."""
+def parse_parts(value: object, *, tz: str | None = None) -> tuple[dt.date, dt.datetime]:
+    """(calendar date, naive datetime in ``tz``, the city's zone by default) of a driver value, in
+    one parse."""
     try:
-        return _parse_parts(value, tz)
+        return _parse_parts(value, tz or city_zone())
     except OverflowError:  # 9999-12-31 23:00 UTC has no Beijing time
         raise ValueError("the date is out of range after conversion to Beijing time "
                          + _WHY_IMPLAUSIBLE[dt.date.max]) from None
@@ -336,7 +337,7 @@ def _parse_parts(value: object, tz: str) -> tuple[dt.date, dt.datetime]:
     raise ValueError(f"a value of type {type(value).__name__} is not a date")
 
 
-def parse_date(value: object, *, tz: str = DEFAULT_TZ) -> dt.date:
+def parse_date(value: object, *, tz: str | None = None) -> dt.date:
     """The calendar date of a driver value; tz-aware times are first converted to ``tz``.
 
     Raises ValueError with a reason (``'31/12/2026' is not a recognised date format``).
@@ -344,7 +345,7 @@ def parse_date(value: object, *, tz: str = DEFAULT_TZ) -> dt.date:
     return parse_parts(value, tz=tz)[0]
 
 
-def parse_datetime(value: object, *, tz: str = DEFAULT_TZ) -> dt.datetime:
+def parse_datetime(value: object, *, tz: str | None = None) -> dt.datetime:
     """A naive datetime in ``tz`` (the watermark column); a bare date means its midnight."""
     return parse_parts(value, tz=tz)[1]
 
@@ -370,8 +371,8 @@ def date_plausibility_problem(value: dt.date, today: dt.date) -> str | None:
 # --- identity numbers ----------------------------------------------------------------------------
 
 
-def _today(tz: str = DEFAULT_TZ) -> dt.date:
-    return dt.datetime.now(_tzinfo(tz)).date()
+def _today() -> dt.date:
+    return dt.datetime.now(_tzinfo(city_zone())).date()
 
 
 def id_text(value: object) -> str:

@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from licence_reminder.duplicates import SUPERSEDED, TIE, WINS, Duplicates
+from licence_reminder.validation.duplicates import SUPERSEDED, TIE, WINS, Duplicates
+from licence_reminder.config import city_zone
 from licence_reminder.keys import number_keys
 from licence_reminder.records import CANONICAL_COLUMNS, HOLDER_TYPES, REQUIRED_COLUMNS, SOURCE_KEY, STATUSES
 from licence_reminder.validation import rules as R
@@ -47,7 +48,7 @@ _TIME_COLUMNS = R.DATE_COLUMNS + R.DATETIME_COLUMNS
 _TEXT_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c not in _TIME_COLUMNS)
 _MEMO_LIMIT = 200_000
 #: how MariaDB sends a DATETIME (no fraction) as text; ASCII digits only, zero-padded
-_ISO_MOMENT = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+_ISO_MOMENT = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
 
 
 @dataclass(frozen=True)
@@ -238,16 +239,17 @@ def _as_text(s: pd.Series) -> pd.Series:
 
 def _iso_moments(s: pd.Series) -> pd.Series | None:
     """A text column as datetime64 when every value is a real moment written exactly as
-    ``YYYY-MM-DD hh:mm:ss`` (MariaDB's DATETIME as text: timestamps rarely repeat, so parsing
-    them one distinct value at a time would cost as much as there are rows); else None, and each
-    value goes through rules.py as before. Those values mean the same in either reading."""
+    ``YYYY-MM-DD hh:mm:ss``, with or without a fraction of a second (a DATETIME or TIMESTAMP as
+    text: stamps rarely repeat, so parsing them one distinct value at a time would cost as much
+    as there are rows); else None, and each value goes through rules.py as before. Those values
+    mean the same in either reading."""
     if not (isinstance(s.dtype, pd.StringDtype)
             or (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "string")):
         return None
     present = s.notna()
     if not s[present].str.fullmatch(_ISO_MOMENT).all():
         return None
-    moments = pd.to_datetime(s, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    moments = pd.to_datetime(s, format="ISO8601", errors="coerce")
     return moments if int(moments.notna().sum()) == int(present.sum()) else None
 
 
@@ -517,12 +519,12 @@ class SeenNumbers:
 class Validator:
     """Validates the chunks of one department's extract; keeps state across chunks."""
 
-    def __init__(self, *, catalogue_names: set[str], today: dt.date, tz: str = R.DEFAULT_TZ,
+    def __init__(self, *, catalogue_names: set[str], today: dt.date, tz: str | None = None,
                  first_row: int = 0, seen_licence_nos: set[str] | None = None) -> None:
         """``first_row`` and ``seen_licence_nos``: rows and licence numbers of the extract that
         come before this validator's part (a worker validating a later range of the source)."""
         self.today = today
-        self.tz = tz
+        self.tz = tz or city_zone()
         self.catalogue_names = frozenset(catalogue_names)
         # Names are matched after NFKC and whitespace removal (（餐饮） vs (餐饮)), and a valid row
         # carries the catalogue's own spelling so that it joins with the catalogue in the ledger.

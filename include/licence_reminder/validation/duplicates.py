@@ -7,31 +7,20 @@ warning; between rows changed at the same time, the one with the highest split c
 out (``duplicate_licence_no``). The other rows are ``duplicate_superseded``: not loaded, kept in
 quarantine with the reason.
 
-Two reads of the source: every licence number of the extract (one column; a run split over
-workers has them already), then the whole rows of the few numbers held more than once.
+The sync reads every row's licence number, change time and key (three columns of the whole
+extract, ``sync.extract.identities``); this module decides.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from licence_reminder.records import SOURCE_KEY
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-    from sqlalchemy import Engine
-
-    from licence_reminder.registry import Department
-
-log = logging.getLogger(__name__)
 
 #: verdicts on one row of a duplicated number
 WINS, SUPERSEDED, TIE = "wins", "superseded", "tie"
-#: numbers asked about per query (SQLite binds at most 32,766 values per statement)
-_ASKED_PER_QUERY = 1_000
 
 
 @dataclass(frozen=True)
@@ -81,18 +70,6 @@ class Duplicates:
                 "duplicates")
 
 
-def held_twice(numbers: pa.Array) -> list[str]:
-    """The numbers (normalised, nulls dropped) that occur more than once."""
-    import pandas as pd
-    import pyarrow as pa
-
-    present = numbers.drop_null() if isinstance(numbers, pa.Array) else pa.array(numbers).drop_null()
-    if not len(present):
-        return []
-    series = pd.Series(present, dtype=pd.ArrowDtype(present.type))
-    return sorted(series[series.duplicated(keep=False)].unique().tolist())
-
-
 def _key_order(key: str | None) -> tuple[int, int, str]:
     """Keys compare as integers where they are (the usual primary key), else as text."""
     if key is None:
@@ -121,56 +98,25 @@ def decide(rows: list[tuple[str, dt.datetime | None, str | None]]) -> Duplicates
     return out
 
 
-def scan(source: Engine, dept: Department, numbers: pa.Array | None = None, *,
-         tz: str | None = None) -> Duplicates:
-    """The duplicated licence numbers of the department's whole extract and their winners.
-
-    ``numbers``: every licence number of the whole extract, normalised, when the caller has read
-    them already; otherwise they are read here (one column of the extract).
-    """
+def from_identities(numbers: Any, stamps: Any, keys: Any, tz: str) -> Duplicates:
+    """The winner of each licence number the whole extract holds more than once, from every row's
+    number, change time (text) and key (Arrow arrays; None when the extract has no such column)."""
+    import numpy as np
+    import pandas as pd
     import pyarrow as pa
 
-    from licence_reminder.extract import licence_numbers, rows_for_numbers
-    from licence_reminder.validation.rules import DEFAULT_TZ
-    from licence_reminder.validation.suite import normalised_text
-
-    if numbers is None:
-        import pandas as pd
-
-        parts = [pa.array(normalised_text(pd.Series(batch, dtype=object)), type=pa.string())
-                 for batch in licence_numbers(source, dept)]
-        numbers = pa.concat_arrays(parts) if parts else pa.array([], type=pa.string())
-    twice = held_twice(numbers)
-    if not twice:
-        return Duplicates()
-    rows: list[tuple[str, dt.datetime | None, str | None]] = []
-    wanted = set(twice)
-    for k in range(0, len(twice), _ASKED_PER_QUERY):
-        for frame in rows_for_numbers(source, dept, twice[k:k + _ASKED_PER_QUERY]):
-            rows.extend(_identities(frame, wanted, tz or DEFAULT_TZ))
-    found = decide(rows)
-    for number in wanted - set(found.winners):  # not found by the source's comparison: keep out
-        found.winners[number] = Winner(rows=2, stamp=None, key=None, tie=True)
-    log.info("department %s: %d licence number(s) held more than once in the source", dept.code,
-             len(found))
-    return found
-
-
-def _identities(frame: Any, wanted: set[str], tz: str) -> list[tuple[str, dt.datetime | None, str | None]]:
-    """(number, stamp, key) of a canonical frame's rows whose normalised number is ``wanted``."""
     from licence_reminder.validation.rules import as_text
-    from licence_reminder.validation.suite import normalised_text
 
-    out = []
-    numbers = normalised_text(frame["licence_no"])
-    stamps = frame["source_updated_at"].to_numpy(dtype=object)
-    keys = frame[SOURCE_KEY].to_numpy(dtype=object) if SOURCE_KEY in frame.columns else None
-    for i, number in enumerate(numbers):
-        if number not in wanted:  # the source's collation found more (case, trailing spaces)
-            continue
-        out.append((number, stamp_of(stamps[i], tz),
-                    None if keys is None else as_text(keys[i])))
-    return out
+    listed = pd.Series(numbers, dtype=pd.ArrowDtype(numbers.type))
+    twice = np.flatnonzero((listed.duplicated(keep=False) & listed.notna()).to_numpy())
+    if not len(twice):
+        return Duplicates()
+    at = pa.array(twice)
+    chosen_stamps = stamps.take(at).to_pylist() if stamps is not None else [None] * len(twice)
+    chosen_keys = keys.take(at).to_pylist() if keys is not None else [None] * len(twice)
+    return decide([(number, stamp_of(stamp, tz), as_text(key))
+                   for number, stamp, key in zip(numbers.take(at).to_pylist(), chosen_stamps, chosen_keys,
+                                                 strict=True)])
 
 
 def stamp_of(value: Any, tz: str) -> dt.datetime | None:

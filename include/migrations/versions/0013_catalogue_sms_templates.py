@@ -9,8 +9,8 @@ is counted from the renewal deadline (NULL: the calendar days of the columns alr
 Rows written before this revision read as before: no code (derived from the name), the
 catalogue page, no licence number, the full consequences, calendar days.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -1,10 +1,11 @@
-"""How a run's rows reach the ledger database: the one place where that differs between servers.
+"""Rows as text, and how they reach the ledger database: the one place where that differs
+between servers. Used by the compare stage (row hashes, a chunk's hashes on the server) and the
+load stage (the run's files).
 
 MySQL/MariaDB take each chunk as a tab-separated file through ``LOAD DATA LOCAL INFILE`` (several
 times faster than batched INSERTs); SQLite takes batched ``executemany``, and so does a MySQL/
-MariaDB server whose ``local_infile`` is off (MySQL 8's default), with a warning. The file is made
-by whoever validated the chunk (a sync worker, in parallel) and loaded by the run's one
-transaction (``sync.Merge``): :func:`prepare` makes a :class:`Staged`, :func:`load` puts it in.
+MariaDB server whose ``local_infile`` is off (MySQL 8's default), with a warning. :func:`prepare`
+makes a chunk's :class:`Staged` (a file in the run's folder), :func:`load` puts it in.
 
 Columns are made text column-wise with pyarrow — no Python per value, but one md5 per row for the
 row hash — and the same text feeds the row hash and the file, so hash and stored value cannot
@@ -25,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from licence_reminder.db import dialect_of, sql, sql_source
 from licence_reminder.errors import PermanentError
-from licence_reminder.keys import number_keys
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _BATCH = 5_000
-#: Licence numbers per ledger look-up (SQLite allows at most 32766 bound values per statement).
-_LOOKUP_BATCH = 10_000
 #: LOAD DATA's escape sequences (ESCAPED BY '\\'), the backslash first.
 _TSV_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"), ("\x00", "\\0"))
 _TSV_SPECIAL_BYTES = tuple(special.encode() for special, _escaped in _TSV_ESCAPES)
@@ -57,7 +55,7 @@ _STATEMENTS = {
     "staging_key": ("staging_key_insert", "staging_key_load"),
     "staging_warning": ("staging_warning_insert", "staging_warning_load"),
     "staging_renewal": ("staging_renewal_insert", "staging_renewal_load"),
-    "chunk_hash": ("", "chunk_hash_load"),  # compare() only: a server-side temporary table
+    "chunk_hash": ("", "chunk_hash_load"),  # compare_on_server only: a server-side temporary table
 }
 
 
@@ -291,202 +289,6 @@ def write(conn: Connection, table: str, frame: pd.DataFrame, constants: dict[str
             load(conn, staged, constants)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-# --- comparing with the ledger ------------------------------------------------------------------
-
-
-def compare(conn: Connection, dept_code: str, numbers: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(held, same) per licence number: whether the ledger holds it at all (also as vanished),
-    and whether it holds it as it is (same row hash, not vanished)."""
-    import numpy as np
-    import pandas as pd
-
-    if not len(numbers):
-        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    if bulk_loads(conn):
-        # the comparison runs on the server: only the numbers that differ come back
-        conn.execute(sql("chunk_hash_create", conn))
-        try:
-            write(conn, "chunk_hash", pd.DataFrame({"licence_no": numbers, "row_hash": hashes}, dtype=object), {})
-            differ = conn.execute(sql("chunk_hash_changed", conn), {"dept_code": dept_code}).all()
-        finally:
-            conn.execute(sql("chunk_hash_drop", conn))
-        new = {no for no, held in differ if not held}
-        listed = pd.Series(numbers, dtype=object)
-        return ~listed.isin(new).to_numpy(), ~listed.isin({no for no, _held in differ}).to_numpy()
-    from sqlalchemy import bindparam
-
-    known: dict[str, tuple[str, bool]] = {}
-    stmt = sql("ledger_hashes", conn).bindparams(bindparam("licence_nos", expanding=True))
-    as_list = list(numbers)
-    for i in range(0, len(as_list), _LOOKUP_BATCH):
-        rows = conn.execute(stmt, {"dept_code": dept_code, "licence_nos": as_list[i:i + _LOOKUP_BATCH]})
-        known.update((no, (h, bool(gone))) for no, h, gone in rows)
-    held = np.fromiter((no in known for no in as_list), dtype=bool, count=len(as_list))
-    same = np.fromiter((known.get(no) == (h, False) for no, h in zip(as_list, hashes, strict=True)),
-                       dtype=bool, count=len(as_list))
-    return held, same
-
-
-class LedgerIndex:
-    """A department's licences as the ledger holds them, read once by a full run (one streamed
-    query) and shared with its forked workers: what each row of the extract is compared with,
-    and what the source no longer returns. Per chunk, asking the server instead (a temporary
-    table and a join) costs the ledger's server more than the whole comparison costs here.
-
-    Licence numbers are looked up by a 64-bit hash (:func:`number_keys`), which cannot make a
-    changed row look the same: the row hash compared next covers the licence number itself. A
-    collision can only make a new licence look held, and that one is staged and inserted by the
-    merge (ledger_insert_new). Nothing here is a Python object per licence.
-    """
-
-    def __init__(self, numbers: pa.Array, hashes: pa.Array, vanished: np.ndarray) -> None:
-        self.numbers = numbers
-        self.vanished = vanished
-        self._set(number_keys(numbers), *_digests(hashes))
-
-    @classmethod
-    def read(cls, conn: Connection, dept_code: str) -> LedgerIndex:
-        """The department's rows, block by block: only what is kept (numbers, 64-bit keys, md5
-        digests) outlives a block."""
-        import numpy as np
-        import pyarrow as pa
-
-        from licence_reminder.extract import blocks
-
-        numbers: list[pa.Array] = []
-        keys, digests, comparable, vanished = [], [], [], []
-        for block in blocks(conn, sql_source("ledger_index", conn), {"dept_code": dept_code}, 50_000):
-            number, hashed = (_text_column(block, k) for k in (0, 1))
-            numbers.append(number)
-            keys.append(number_keys(number))
-            d, ok = _digests(hashed)
-            digests.append(d)
-            comparable.append(ok)
-            vanished.append(np.asarray(block.objects(2), dtype=np.int64) != 0)
-        index = cls.__new__(cls)
-        index.numbers = (pa.concat_arrays(numbers) if numbers else pa.array([], type=pa.string()))
-        index.vanished = np.concatenate(vanished) if vanished else np.zeros(0, dtype=bool)
-        index._set(np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64),
-                   np.concatenate(digests) if digests else np.zeros((0, 16), dtype=np.uint8),
-                   np.concatenate(comparable) if comparable else np.zeros(0, dtype=bool))
-        give_back_memory()
-        return index
-
-    def _set(self, keys: np.ndarray, digests: np.ndarray, comparable: np.ndarray) -> None:
-        import numpy as np
-
-        self._order = np.argsort(keys, kind="stable")
-        self._keys = keys[self._order]
-        self._digests, self._comparable = digests, comparable
-
-    def __len__(self) -> int:
-        return len(self.numbers)
-
-    def compare(self, numbers: pa.Array, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(held, same) of licence numbers and their rows' md5 (hex), as :func:`compare` gives them."""
-        import numpy as np
-        import pyarrow as pa
-
-        if not len(numbers) or not len(self._keys):
-            return np.zeros(len(numbers), dtype=bool), np.zeros(len(numbers), dtype=bool)
-        keys = number_keys(numbers)
-        at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
-        held = self._keys[at] == keys
-        row = self._order[at]
-        digests, comparable = _digests(pa.array(hashes, type=pa.string()))
-        same = (held & comparable & self._comparable[row] & ~self.vanished[row]
-                & (self._digests[row] == digests).all(axis=1))
-        return held, same
-
-    def gone(self, seen: pa.Array) -> list[str]:
-        """The licences the ledger holds active (not vanished) that are not in ``seen``: by key
-        (a licence whose key the extract lacks is gone), each key match then confirmed on the
-        number, column-wise."""
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        active = np.flatnonzero(~self.vanished)
-        if not len(active):
-            return []
-        keys = number_keys(seen)
-        order = np.argsort(keys, kind="stable")
-        keys = keys[order]
-        mine = number_keys(self.numbers.take(pa.array(active)))
-        at = np.minimum(np.searchsorted(keys, mine), max(len(keys) - 1, 0))
-        matched = (keys[at] == mine) if len(keys) else np.zeros(len(active), dtype=bool)
-        same = np.zeros(len(active), dtype=bool)
-        if matched.any():
-            rows, there = active[matched], order[at[matched]]
-            same[matched] = np.asarray(pc.equal(self.numbers.take(pa.array(rows)),
-                                                seen.take(pa.array(there))), dtype=bool)
-            # a key two numbers share (or the extract holds twice): the first one found may be
-            # the other number; ask the strings themselves
-            unsure = np.flatnonzero(matched & ~same)
-            if len(unsure):
-                doubt = set(self.numbers.take(pa.array(active[unsure])).to_pylist())
-                present = set(seen.filter(pc.is_in(seen, value_set=pa.array(sorted(doubt)))).to_pylist())
-                same[unsure] = [n in present for n in self.numbers.take(pa.array(active[unsure])).to_pylist()]
-        return self.numbers.take(pa.array(active[~same])).to_pylist()
-
-    @property
-    def active(self) -> int:
-        return int((~self.vanished).sum())
-
-
-#: hex digit (either case) -> its value, 255 for any other byte; made on first use
-_HEX: np.ndarray | None = None
-
-
-def _digests(hashes: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(16 bytes of each md5 hex hash, whether the value is one): a row whose status was merged
-    from a rejected row carries a text, not an md5, and never compares the same."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    global _HEX
-    if _HEX is None:
-        _HEX = np.full(256, 255, dtype=np.uint8)
-        for value, chars in enumerate(zip("0123456789abcdef", "0123456789ABCDEF", strict=True)):
-            _HEX[[ord(c) for c in chars]] = value
-    n = len(hashes)
-    if isinstance(hashes, pa.ChunkedArray):
-        hashes = hashes.combine_chunks()
-    fits = np.asarray(pc.fill_null(pc.binary_length(hashes), 0).to_numpy(zero_copy_only=False) == 32)
-    digests = np.zeros((n, 16), dtype=np.uint8)
-    rows = np.flatnonzero(fits)
-    if not len(rows):
-        return digests, fits
-    _validity, offsets, data = hashes.buffers()
-    starts = np.frombuffer(offsets, dtype=np.int32)[hashes.offset:hashes.offset + n][rows]
-    body = np.frombuffer(data, dtype=np.uint8)
-    if len(rows) == n and starts[-1] - starts[0] == 32 * (n - 1):  # the usual: back to back
-        text = body[starts[0]:starts[0] + 32 * n].reshape(n, 32)
-        _nibbles_to(digests, fits, rows, text)
-    else:
-        for k in range(0, len(rows), 65_536):  # a bounded index array, not 32 entries per row at once
-            part = slice(k, k + 65_536)
-            _nibbles_to(digests, fits, rows[part], body[starts[part, None] + np.arange(32)])
-    return digests, fits
-
-
-def _nibbles_to(digests: np.ndarray, fits: np.ndarray, rows: np.ndarray, text: np.ndarray) -> None:
-    assert _HEX is not None
-    nibbles = _HEX[text]
-    fits[rows] = (nibbles != 255).all(axis=1)
-    digests[rows] = (nibbles[:, 0::2] << 4) | (nibbles[:, 1::2] & 15)
-
-
-def _text_column(block: Any, k: int) -> pa.Array:
-    import pyarrow as pa
-
-    column = block.columns[k] if block.columns is not None else None
-    if isinstance(column, pa.ChunkedArray):
-        return column.combine_chunks()
-    return column if isinstance(column, pa.Array) else pa.array(block.objects(k), type=pa.string())
 
 
 def give_back_memory() -> None:

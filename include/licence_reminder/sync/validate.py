@@ -1,0 +1,195 @@
+"""Stage 2 of a sync — validate: every chunk against every rule (Great Expectations), the rows of
+duplicated licence numbers decided, rejected rows made ready for quarantine, warnings for the
+licences that load with them.
+
+Chunks are validated in batches of :data:`GX_BATCH_ROWS` rows: a Great Expectations run costs
+about 0.15 s here whatever its rows, so one run per 50,000-row chunk spent more time in GX's setup
+than in the rest of the validation. The first chunk goes alone, so that the ledger starts loading
+as early as it can.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from licence_reminder.records import SOURCE_KEY, SOURCE_KEY_LENGTH
+from licence_reminder.registry import Catalogue
+from licence_reminder.sync.flow import Extracted, Findings, StageStats, Validated
+from licence_reminder.validation.rules import DUPLICATE_IN_SOURCE, DUPLICATE_REJECTIONS, TEXT_LIMITS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from licence_reminder.validation.duplicates import Duplicates
+
+log = logging.getLogger(__name__)
+
+#: rows one Great Expectations run validates (several chunks)
+GX_BATCH_ROWS = 100_000
+#: rejected rows and warnings kept in memory as examples for the data-quality report
+EXAMPLES_KEPT = 500
+#: the ledger's width of licence_no (and of the quarantine's and staging's)
+LICENCE_NO_LENGTH = TEXT_LIMITS["licence_no"]
+#: the catalogue's and quarantine's width of licence_name
+LICENCE_NAME_LENGTH = 128
+#: a rejected row's values are kept in quarantine up to this many characters each: a register's
+#: runaway text must not make the row, and with it the run, too big to store
+RAW_VALUE_LIMIT = 2000
+_WARNING_COLUMNS = ["licence_no", "rule", "column_name", "message"]
+
+
+def validate(extracted: Extracted, catalogue: Catalogue, *, today: dt.date, stats: StageStats,
+             findings: Findings) -> Iterator[Validated]:
+    """Validated batches of the extract's chunks, in order; ``stats`` and ``findings`` filled as
+    they go."""
+    import pandas as pd
+
+    from licence_reminder.validation.duplicates import from_identities
+    from licence_reminder.validation.suite import Validator
+
+    validator = Validator(catalogue_names={e.licence_name for e in catalogue.entries}, today=today)
+    held: list[pd.DataFrame] = []
+    held_rows, batch_rows = 0, 1
+    extra_warnings = None
+    for chunk in extracted.chunks:
+        if not stats.duplicates_checked:  # asked once the first chunk came: a quiet day asks nothing
+            rows = extracted.identities()
+            validator.duplicates = from_identities(rows.numbers, rows.stamps, rows.keys, validator.tz)
+            stats.duplicates_checked = True
+            extra_warnings = duplicate_warnings(validator.duplicates)
+        held.append(chunk)
+        held_rows += len(chunk)
+        if held_rows < batch_rows:
+            continue
+        for result in validator.validate_many(held):
+            yield _validated(result, stats, findings, extra_warnings)
+            extra_warnings = None
+        held, held_rows, batch_rows = [], 0, GX_BATCH_ROWS
+    if held:
+        for result in validator.validate_many(held):
+            yield _validated(result, stats, findings, extra_warnings)
+            extra_warnings = None
+    findings.totals = dict(validator.totals)
+    stats.counts_by_rule = dict(validator.totals)
+
+
+def _validated(result: Any, stats: StageStats, findings: Findings, extra_warnings: pd.DataFrame | None) -> Validated:
+    import pandas as pd
+
+    stats.rows_read += len(result.valid) + len(result.rejected)
+    stats.rows_valid += len(result.valid)
+    stats.rows_rejected += len(result.rejected)
+    warnings = result.warnings
+    if warnings is not None and len(warnings):
+        stats.rows_warned += warnings["licence_no"].nunique()
+        room = EXAMPLES_KEPT - len(findings.warnings)
+        if room > 0:
+            findings.warnings.extend(warnings.head(room).to_dict("records"))
+        # a duplicate's warning comes from the decision over the whole source (duplicate_warnings);
+        # the value is the report's example, masked there, never stored
+        warnings = warnings.loc[warnings["rule"] != DUPLICATE_IN_SOURCE, _WARNING_COLUMNS]
+    else:
+        warnings = pd.DataFrame(columns=_WARNING_COLUMNS, dtype=object)
+    if extra_warnings is not None and len(extra_warnings):
+        warnings = pd.concat([warnings, extra_warnings], ignore_index=True)
+    room = EXAMPLES_KEPT - len(findings.rejections)
+    if room > 0:
+        findings.rejections.extend(result.rejected[:room])
+    _see_watermark(stats, result)
+    return Validated(valid=result.valid, valid_source_keys=result.valid_source_keys,
+                     rejected=result.rejected, rejected_rows=rejection_rows(result.rejected),
+                     warnings=warnings)
+
+
+def _see_watermark(stats: StageStats, result: Any) -> None:
+    """The latest stamp read, valid rows' and rejected rows' alike (unless a rejected row's stamp
+    is the bad value itself)."""
+    from licence_reminder.validation.rules import parse_datetime
+
+    latest = None
+    stamps = result.valid["source_updated_at"].dropna()
+    if len(stamps):
+        latest = stamps.max()
+        latest = latest.to_pydatetime() if hasattr(latest, "to_pydatetime") else latest
+    for rej in result.rejected:
+        if any(f.column == "source_updated_at" for f in rej.failures):
+            continue
+        try:
+            stamp = parse_datetime(rej.raw.get("source_updated_at")) if rej.raw.get("source_updated_at") else None
+        except (ValueError, TypeError):
+            stamp = None
+        if stamp is not None and (latest is None or stamp > latest):
+            latest = stamp
+    if latest is not None:
+        current = dt.datetime.fromisoformat(stats.watermark_to) if stats.watermark_to else None
+        if current is None or latest > current:
+            stats.watermark_to = latest.isoformat(sep=" ")
+
+
+def duplicate_warnings(found: Duplicates) -> pd.DataFrame:
+    """staging_warning rows of the licences loaded from a number the source holds more than once:
+    decided over the whole source, so that a run reading only changed rows keeps them too."""
+    import pandas as pd
+
+    from licence_reminder.validation.duplicates import WINS
+
+    rows = [(number, DUPLICATE_IN_SOURCE, "licence_no", found.reason(number, WINS))
+            for number, winner in sorted(found.winners.items()) if not winner.tie]
+    return pd.DataFrame(rows, columns=_WARNING_COLUMNS, dtype=object)
+
+
+def rejection_rows(rejected: list[Any]) -> pd.DataFrame:
+    """staging_rejection rows: one open quarantine entry per key (below), every rule and reason,
+    the raw values (cut at RAW_VALUE_LIMIT), and the expiry date and licence name as far as they
+    can be read (a quarantined licence that expires shows in the lapsed report)."""
+    import pandas as pd
+
+    rows = []
+    for rej in rejected:
+        raw_json = json.dumps({k: _kept_text(v) for k, v in rej.raw.items()}, ensure_ascii=False,
+                              default=str, sort_keys=True)
+        source_key = rej.raw.get(SOURCE_KEY)
+        source_key = None if source_key is None else str(source_key)[:SOURCE_KEY_LENGTH]
+        # One open quarantine entry per key. A row without a licence number is known by its key
+        # in the source, else by its content (less its stamp, whose text varies); a duplicate by
+        # its number and that, or it would take the place of the entry of the number's other row.
+        if rej.licence_no and not any(f.rule in DUPLICATE_REJECTIONS for f in rej.failures):
+            key = rej.licence_no
+        else:
+            if source_key is not None:
+                row = f"k{source_key}"
+            else:
+                content = {k: v for k, v in rej.raw.items() if k != "source_updated_at"}
+                row = hashlib.md5(json.dumps(content, ensure_ascii=False, default=str,
+                                             sort_keys=True).encode()).hexdigest()[:12]
+            key = f"{rej.licence_no[:60]}#{row}" if rej.licence_no else f"row:{row}"
+        # a number too long for the ledger (text_value:licence_no) is kept whole in raw_values
+        rows.append((key[:80], rej.licence_no and rej.licence_no[:LICENCE_NO_LENGTH], source_key, rej.row_number,
+                     ",".join(sorted({f.rule for f in rej.failures}))[:1000],
+                     json.dumps([asdict(f) for f in rej.failures], ensure_ascii=False), raw_json,
+                     *_lapse_fields(rej.raw)))
+    return pd.DataFrame(rows, columns=["record_key", "licence_no", "source_key", "source_row", "rules",
+                                       "reasons", "raw_values", "expiry_date", "licence_name"], dtype=object)
+
+
+def _kept_text(value: object) -> object:
+    if isinstance(value, str) and len(value) > RAW_VALUE_LIMIT:
+        return value[:RAW_VALUE_LIMIT] + f"… ({len(value)} characters)"
+    return value
+
+
+def _lapse_fields(raw: dict[str, Any]) -> tuple[dt.date | None, str | None]:
+    from licence_reminder.validation.rules import as_text, parse_date
+
+    try:
+        expiry = parse_date(raw.get("expiry_date"))
+    except (ValueError, TypeError):
+        expiry = None
+    name = as_text(raw.get("licence_name"))
+    return expiry, name[:LICENCE_NAME_LENGTH] if name else None
