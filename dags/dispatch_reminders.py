@@ -1,9 +1,9 @@
 """City-wide daily dispatch: ``dispatch_reminders``.
 
-1. **plan** — the reminders due today under the policy (stage 1 from expiry − lead days, stage 2
-   seven days before expiry for holders who have not applied to renew); idempotent.
-2. **render** — messages from the templates in ``include/templates`` into the outbox, one per
-   holder mobile and stage, written before any gateway call.
+1. **plan** — the reminders due today under the policy (stage 1 from the ledger's first reminder
+   date, stage 2 from its second, for holders who have not applied to renew); idempotent.
+2. **render** — messages from each catalogue entry's approved template into the outbox, one per
+   mobile, holder, entry, expiry date and stage, written before any gateway call.
 3. **send** — mapped over outbox shards in the ``sms_gateway`` pool: messages left in doubt are
    looked up at the provider first, then every due message is sent once; every attempt is audited.
 4. **receipts** — the carriers' reports on messages accepted in the last days: delivered, or (not

@@ -51,9 +51,9 @@ from licence_reminder.gateways.base import LookupResult, SendResult, SmsGateway,
 from licence_reminder.registry import catalogue_for, load_department  # noqa: E402
 
 TODAY = dt.date(2026, 11, 24)
-LICENCE = "食品经营许可证"  # first reminder 30 days before expiry (catalogue scjgj.yaml)
+LICENCE = "食品经营许可证"  # expiring in 30 days, past its first reminder date (catalogue scjgj.yaml): due
 KEY_ID, SECRET, SIGN_NAME = "sim-aliyun-key", "sim-aliyun-secret", "安阳市政务服务"
-TEMPLATES = {"sms_stage1": "SMS_1", "sms_stage2": "SMS_2"}
+TEMPLATES: dict[str, str] = {}  # the simulator takes the template names as codes
 
 
 def mysql(*statements: str) -> None:

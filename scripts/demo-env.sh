@@ -17,6 +17,8 @@ export PYTHONPATH=$ROOT/include${PYTHONPATH:+:$PYTHONPATH}
 export LR_REPORT_DIR=$VAR/reports
 export LR_SENDING_HOURS=${LR_SENDING_HOURS:-0-24}
 export LR_RETRY_WAIT=${LR_RETRY_WAIT:-5}
+# where `catalogue publish` pages would be served: every reminder links to its entry's page there
+export LR_CATALOGUE_URL=${LR_CATALOGUE_URL:-https://zwfw.example.gov.cn/tx}
 export AIRFLOW_CONN_LICENCE_LEDGER="{\"conn_type\": \"sqlite\", \"host\": \"$VAR/ledger.db\"}"
 export AIRFLOW_CONN_SRC_SCJGJ="{\"conn_type\": \"sqlite\", \"host\": \"$VAR/sources/scjgj.db\"}"
 export AIRFLOW_CONN_SRC_JTYSJ="{\"conn_type\": \"sqlite\", \"host\": \"$VAR/sources/jtysj.db\"}"

@@ -20,9 +20,15 @@ fi
 "$AIRFLOW" pools set sms_gateway 4 "SMS gateway concurrency" >/dev/null
 "$PY" -m licence_reminder.ui.roles --demo-users "$VAR/ui-users.json" >"$VAR/ui-roles.log" 2>&1 || { cat "$VAR/ui-roles.log"; exit 1; }
 
+"$PY" -m licence_reminder.cli catalogue check >"$VAR/catalogue-check.log" 2>&1 || { cat "$VAR/catalogue-check.log"; exit 1; }
+# the simulator approves the catalogue's templates, as a provider would: each message is checked against them
+"$PY" -m licence_reminder.cli catalogue templates --json >"$VAR/templates.json"
+"$PY" -m licence_reminder.cli catalogue publish --out "$VAR/public" >/dev/null
+
 port_file=$VAR/simulator.port
 rm -f "$port_file"
-"$PY" -m licence_reminder.simulator --host 127.0.0.1 --port 0 --port-file "$port_file" >"$VAR/simulator.log" 2>&1 &
+"$PY" -m licence_reminder.simulator --host 127.0.0.1 --port 0 --port-file "$port_file" \
+  --approved "$VAR/templates.json" >"$VAR/simulator.log" 2>&1 &
 sim_pid=$!
 trap 'kill $sim_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do [ -s "$port_file" ] && break; sleep 0.1; done

@@ -93,7 +93,7 @@ PLACED: tuple[str, ...] = (
     "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__PLUGINS_FOLDER", "PYTHONPATH",
     "AIRFLOW__CELERY__BROKER_URL", "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
     "AIRFLOW__SECRETS__BACKEND_KWARGS", "AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS",
-    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", "LR_REPORT_DIR",
+    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", "LR_REPORT_DIR", "LR_CATALOGUE_URL",
 )
 #: secret file -> the setting that reads it (``cat`` by Airflow's ``_CMD``); None: read otherwise
 SECRET_SETTINGS: dict[str, str | None] = {
@@ -416,6 +416,8 @@ class ProdCheck:
             "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(self.ports["health"]),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self.ports["triggerer"]),
             "LR_REPORT_DIR": str(self.work / "reports"),
+            # where the catalogue pages the reminders link to would be served
+            "LR_CATALOGUE_URL": "https://zwfw.example.gov.cn/tx",
             "LR_REGISTRY_DIR": str(registry / "departments"),
             "LR_DISPATCH_SCHEDULE": self.cron,
         })

@@ -10,6 +10,10 @@
                                call tasks: holders SMS could not reach, for staff to phone
     lapsed                     licences that expired without a warning that reached the holder, why
     catalogue publish          public web pages + CSV/XLSX of every catalogue (attachment 1)
+    catalogue check [FILE]     the catalogues' SMS templates against each provider's caps, and
+                               their reminder dates against the renewal deadlines
+    catalogue templates        per catalogue entry and stage: the SMS template to submit to each
+                               provider for approval, and its variables
     ledger export              the ledger as XLSX (attachment 2), IDs and mobiles masked
     department retire CODE     take a department whose file was removed out of the reminders
 
@@ -49,17 +53,43 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def department_summary(engine: Any) -> list[dict[str, Any]]:
+def department_summary(engine: Any, *, price: float | None = None,
+                       today: dt.date | None = None) -> list[dict[str, Any]]:
+    """Per department: the summary's figures, and ``sms``: the length of the messages written in
+    the last 365 days in billed segments, what those accepted cost and what a year ahead may cost
+    at ``price`` yuan a segment (LR_SMS_PRICE)."""
     from licence_reminder.db import sql
 
+    price = Settings.from_env().sms_price if price is None else price
+    today = today or local_now().date()
+    window = {"since": dt.datetime.combine(today - dt.timedelta(days=365), dt.time()),
+              "today": today, "until": today + dt.timedelta(days=365)}
     out = []
     with engine.connect() as conn:
+        lengths: dict[str, list[Any]] = {}
+        for r in conn.execute(sql("summary_segments", conn), window):
+            lengths.setdefault(r.dept_code, []).append(r)
+        expiring = {r.dept_code: int(r.licences) for r in conn.execute(sql("summary_expiring", conn), window)}
         for d in conn.execute(sql("summary_departments", conn)).mappings():
             row = dict(d)
             last = conn.execute(sql("summary_last_sync", conn), {"dept_code": d["code"]}).mappings().first()
             row["last_sync"] = dict(last) if last else None
+            row["sms"] = _sms_figures(lengths.get(d["code"], []), expiring.get(d["code"], 0), price)
             out.append(row)
     return out
+
+
+def _sms_figures(lengths: list[Any], expiring: int, price: float) -> dict[str, Any]:
+    messages = sum(int(r.messages) for r in lengths)
+    segments = sum(int(r.messages) * int(r.segments) for r in lengths)
+    billed = sum(int(r.accepted or 0) * int(r.segments) for r in lengths)
+    mean = segments / messages if messages else 2.0  # none yet: a template's target
+    return {"price": price, "messages": messages,
+            "by_segments": {int(r.segments): int(r.messages) for r in sorted(lengths, key=lambda r: r.segments)},
+            "segments_billed": billed, "cost_last_365_days": round(billed * price, 2),
+            "expiring_next_365_days": expiring,
+            # each licence is reminded at most twice a cycle
+            "cost_next_365_days_at_most": round(expiring * 2 * mean * price, 2)}
 
 
 def _top_reasons(counts_json: str | None, n: int = 3) -> str:
@@ -72,7 +102,7 @@ def _top_reasons(counts_json: str | None, n: int = 3) -> str:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    rows = department_summary(_ledger(args))
+    rows = department_summary(_ledger(args), price=args.price)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, default=str, indent=2))
         return 0
@@ -109,7 +139,29 @@ def cmd_summary(args: argparse.Namespace) -> int:
               f"(on the call list), {r['messages_pending']} pending; {r['gateway_calls']} gateway calls")
         print(f"  phone calls : {r['call_tasks']} call tasks, {r['calls_open']} to be worked, "
               f"{r['calls_reached']} holders reached")
+        print(f"  SMS length  : {_sms_line(r['sms'])}")
+    if len(rows) > 1:
+        city = _sms_city(rows)
+        print(f"all departments: {_sms_line(city)}")
     return 0
+
+
+def _sms_line(sms: dict[str, Any]) -> str:
+    spread = ", ".join(f"{k}{' messages' if i == 0 else ''} of {n} SMS"
+                       for i, (n, k) in enumerate(sms["by_segments"].items())) or "no message"
+    return (f"{spread} (last 365 days); billed {sms['segments_billed']} SMS = "
+            f"¥{sms['cost_last_365_days']:.2f}; next 365 days: {sms['expiring_next_365_days']} licences "
+            f"expire, at most ¥{sms['cost_next_365_days_at_most']:.2f} (¥{sms['price']} a billed SMS, "
+            "LR_SMS_PRICE)")
+
+
+def _sms_city(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    by: Counter[int] = Counter()
+    for r in rows:
+        by.update(r["sms"]["by_segments"])
+    keys = ("segments_billed", "cost_last_365_days", "expiring_next_365_days", "cost_next_365_days_at_most")
+    return {"price": rows[0]["sms"]["price"], "by_segments": dict(sorted(by.items())),
+            **{k: round(sum(r["sms"][k] for r in rows), 2) for k in keys}}
 
 
 def cmd_connector_check(args: argparse.Namespace) -> int:
@@ -361,6 +413,50 @@ def cmd_catalogue_publish(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _catalogue_gateways(args: argparse.Namespace) -> list[Any]:
+    from licence_reminder.catalogue_check import connection_gateway, documented_gateways
+
+    if args.conn:
+        return [connection_gateway(c) for c in args.conn]
+    return documented_gateways(args.provider)
+
+
+def cmd_catalogue_check(args: argparse.Namespace) -> int:
+    from licence_reminder.catalogue_check import check
+
+    settings = Settings.from_env()
+    paths = args.files or sorted(settings.catalogue_dir.glob("*.yaml"))
+    if not paths:
+        print(f"no catalogue file in {settings.catalogue_dir}", file=sys.stderr)
+        return 1
+    return check(paths, gateways=_catalogue_gateways(args), catalogue_url=settings.catalogue_url,
+                 today=dt.date.fromisoformat(args.today) if args.today else dt.date.today())
+
+
+def cmd_catalogue_templates(args: argparse.Namespace) -> int:
+    from licence_reminder.catalogue_check import describe, print_templates
+    from licence_reminder.registry import RegistryError, catalogue_for
+
+    settings = Settings.from_env()
+    codes = [args.dept] if args.dept else sorted(p.stem for p in settings.catalogue_dir.glob("*.yaml"))
+    items = []
+    for code in codes:
+        try:
+            catalogue = catalogue_for(code, settings.catalogue_dir)
+        except RegistryError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        items += describe(catalogue, catalogue_url=settings.catalogue_url, gateways=_catalogue_gateways(args),
+                          today=dt.date.fromisoformat(args.today) if args.today else dt.date.today())
+    if args.json:
+        print(json.dumps(items, ensure_ascii=False, indent=2))
+    else:
+        if not settings.catalogue_url:
+            print("(LR_CATALOGUE_URL is not set: the templates link to each entry's online_url)\n")
+        print_templates(items)
+    return 0
+
+
 def cmd_ledger_export(args: argparse.Namespace) -> int:
     from licence_reminder.publish import export_ledger
 
@@ -414,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = sub.add_parser("summary", help="per-department figures")
     summary.add_argument("--url")
     summary.add_argument("--json", action="store_true")
+    summary.add_argument("--price", type=float, default=None,
+                         help="yuan per billed SMS for the cost figures (default LR_SMS_PRICE, 0.045)")
     summary.set_defaults(func=cmd_summary)
 
     conn = sub.add_parser("connector", help="department source connectors").add_subparsers(
@@ -498,6 +596,35 @@ def main(argv: list[str] | None = None) -> int:
     pub = cat.add_parser("publish", help="web pages, CSV and XLSX in the attachment-1 layout")
     pub.add_argument("--out", type=Path, default=Path("var/public"))
     pub.set_defaults(func=cmd_catalogue_publish)
+    providers = ["aliyun", "tencent", "generic"]
+    cchk = cat.add_parser(
+        "check", help="SMS templates against the providers' caps; reminder dates against deadlines",
+        description="Build every catalogue entry's SMS templates and check them against each "
+                    "provider's documented caps (or a gateway connection's own, --conn): fails "
+                    "naming the entry, the variable and the cap. Warns where a message would take "
+                    "more than two SMS with typical names and where a first reminder would fall "
+                    "after the last day to apply. Exit status: 0 passes, 1 fails.")
+    cchk.add_argument("files", nargs="*", type=Path,
+                      help="catalogue files (default: every one in LR_CATALOGUE_DIR)")
+    cchk.add_argument("--provider", action="append", choices=providers,
+                      help="check against this provider's documented caps (repeatable; default all)")
+    cchk.add_argument("--conn", action="append", metavar="CONN_ID",
+                      help="check against this Airflow gateway connection's caps instead (repeatable)")
+    cchk.add_argument("--today", help="first expiry date the lead rules are tried on (default today)")
+    cchk.set_defaults(func=cmd_catalogue_check)
+    tpl = cat.add_parser(
+        "templates", help="the SMS templates to submit to each provider, and their variables",
+        description="Per catalogue entry and stage: the template's name (map it to the approved "
+                    "code in the gateway connection's extra.templates), its text to submit to each "
+                    "provider, its variables with their caps, and an example as a phone shows it.")
+    tpl.add_argument("--dept", help="one department's catalogue (default: all)")
+    tpl.add_argument("--provider", action="append", choices=providers,
+                     help="only this provider's text (repeatable; default all)")
+    tpl.add_argument("--conn", action="append", metavar="CONN_ID",
+                     help="this Airflow gateway connection's provider and caps (repeatable)")
+    tpl.add_argument("--json", action="store_true")
+    tpl.add_argument("--today", help="the sending day of the examples (default today)")
+    tpl.set_defaults(func=cmd_catalogue_templates)
 
     led = sub.add_parser("ledger", help="the ledger").add_subparsers(dest="cmd", required=True)
     exp = led.add_parser("export", help="XLSX in the attachment-2 layout (masked by default)")

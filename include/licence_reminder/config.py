@@ -54,6 +54,11 @@ class Settings:
     timezone: str
     sending_hours: tuple[int, int]
     report_dir: Path
+    #: the public address ``catalogue publish``'s pages are served from: every reminder links to
+    #: its catalogue entry's page under it (None: to the entry's online_url)
+    catalogue_url: str | None = None
+    #: yuan per billed SMS segment, for the summary's cost figures
+    sms_price: float = 0.045
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -69,4 +74,6 @@ class Settings:
             timezone=city_zone(env),
             sending_hours=(int(start), int(end or 24)),
             report_dir=Path(env.get("LR_REPORT_DIR", PROJECT_ROOT / "var" / "reports")),
+            catalogue_url=env.get("LR_CATALOGUE_URL") or None,
+            sms_price=float(env.get("LR_SMS_PRICE") or 0.045),
         )

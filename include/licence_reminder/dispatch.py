@@ -37,9 +37,8 @@ from licence_reminder.db import sql
 from licence_reminder.errors import PermanentError, TransientError
 from licence_reminder.masking import mask_mobile
 from licence_reminder.policy import WITHDRAWN, WITHDRAWN_REASONS, LicenceState, Policy, decide
-from licence_reminder.render import (
-    LicenceLine, MessageRejected, check_sms, render, sms_params, without_links,
-)
+from licence_reminder.registry import CatalogueEntry
+from licence_reminder.render import Licence, MessageRejected, check_sms, message_params
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -84,6 +83,7 @@ def plan(engine: Engine, *, today: dt.date, run_id: str, policy: Policy = Policy
                 renewal_applied_on=as_date(r.renewal_applied_on),
                 first_lead_days=r.first_lead_days, second_lead_days=r.second_lead_days,
                 reminders=existing.get(r.id, {}),
+                first_on=as_date(r.first_reminder_on), second_on=as_date(r.second_reminder_on),
             )
             decision = decide(state, today, policy)
             key = {"ledger_id": r.id, "expiry_date": expiry, "channel": CHANNEL, "now": now}
@@ -112,16 +112,60 @@ class GatewayProfile:
     conn_id: str
     provider: str
     sign_name: str
+    #: template name (``<department>.<entry code>.stage<n>``) -> the provider's approved code;
+    #: empty: the names are the codes (the simulator, a platform that takes them as they are)
     templates: dict[str, str]
-    max_param_length: int | None = None
-    #: False for providers that refuse a link in a template variable (Tencent Cloud)
-    links_in_params: bool = True
+    #: variable -> the longest value the gateway takes (sms_templates.variable_caps)
+    caps: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, cfg: GatewayConfig) -> GatewayProfile:
+        from licence_reminder.sms_templates import variable_caps
+
         return cls(conn_id=cfg.conn_id, provider=cfg.provider, sign_name=cfg.sign_name,
-                   templates=dict(cfg.templates), max_param_length=cfg.max_param_length,
-                   links_in_params=cfg.links_in_params)
+                   templates=dict(cfg.templates),
+                   caps=variable_caps(cfg.provider, cfg.max_param_length, cfg.variable_caps))
+
+
+def entry_from_mirror(row: Any) -> CatalogueEntry:
+    """The catalogue entry as the ledger database mirrors it (sync.register_department)."""
+    data: dict[str, Any] = {
+        k: getattr(row, k) for k in (
+            "licence_name", "approval_item", "office", "statutory_validity", "renewal_window",
+            "online_url", "service_hall", "service_phone", "lapse_consequences", "code", "page_url",
+            "licence_no_digits", "sms_consequences")}
+    data["materials"] = json.loads(row.materials)
+    if row.lead_rule:
+        rule = json.loads(row.lead_rule)
+        data.update(first_lead=rule["first"], second_lead=rule["second"])
+        deadline = rule["deadline"]
+        if deadline.get("working_days") is not None:
+            data["renewal_deadline_working_days"] = deadline["working_days"]
+        else:
+            data["renewal_deadline_days"] = deadline["days"]
+    else:
+        data.update(first_lead_days=row.first_lead_days, second_lead_days=row.second_lead_days,
+                    renewal_deadline_days=row.renewal_deadline_days)
+    return CatalogueEntry.model_validate(data)
+
+
+def group_reminders(rows: list[Any], *, group_by_holder: bool = True) -> list[list[Any]]:
+    """The reminders each message is about. Grouped: those sent to one mobile at one stage about
+    one holder's licences of one catalogue entry expiring on one day (docs/adr/0102), so one
+    template, page, service phone and expiry date are true of every licence in the message, and
+    only where the entry's messages state licence numbers: a message must not read as one licence
+    when it is about several."""
+    groups: dict[tuple, list[Any]] = defaultdict(list)
+    for r in rows:
+        together = group_by_holder and r.licence_no_digits is not None
+        key = ((r.dept_code, r.contact_mobile, r.stage, r.licence_name, as_date(r.expiry_date),
+                r.holder_name) if together else (r.reminder_id,))
+        groups[key].append(r)
+    return [sorted(g, key=lambda m: m.licence_no) for g in groups.values()]
+
+
+def _chunks(members: list[Any], size: int) -> list[list[Any]]:
+    return [members[i:i + size] for i in range(0, len(members), size)]
 
 
 def render_outbox(
@@ -132,16 +176,29 @@ def render_outbox(
     profile_for: Callable[[str], GatewayProfile],
     group_by_holder: bool = True,
     shards: int = 1,
+    catalogue_url: str | None = None,
 ) -> dict[str, Any]:
-    """Turn planned reminders into outbox messages (one per holder mobile and stage if grouped).
+    """Turn planned reminders into outbox messages, each from its catalogue entry's template.
+
+    Grouped, one message covers a holder's licences of one catalogue entry and expiry date sent
+    to one mobile (at most MAX_LICENCES_PER_MESSAGE, and as many numbers as the gateway's cap
+    takes): docs/adr/0102-grouping-reminders.md. ``catalogue_url``: where ``catalogue publish``'s
+    pages are served (LR_CATALOGUE_URL), the link the templates give.
 
     A department whose gateway connection cannot be used (not defined, incomplete) is held: its
     reminders stay planned, to be rendered by the first run after the connection is fixed, and
-    ``held`` names it with the reason; every other department's messages go out as usual.
+    ``held`` names it with the reason; so are the reminders of a template the connection has no
+    approved code for. Every other message goes out as usual.
     """
+    from licence_reminder.leads import EntryDates
+    from licence_reminder.sms_templates import MAX_LICENCES_PER_MESSAGE, SmsTemplate, build
+
     counts: Counter[str] = Counter()
     profiles: dict[str, GatewayProfile] = {}
     held: dict[str, str] = {}
+    unapproved: dict[str, set[str]] = defaultdict(set)
+    entries: dict[tuple[str, str], tuple[CatalogueEntry, EntryDates]] = {}
+    templates: dict[tuple[str, str, int], SmsTemplate] = {}
     with engine.begin() as conn:
         stale = {"today_start": dt.datetime.combine(today, dt.time()), "now": local_now()}
         conn.execute(sql("reminder_requeue_stale", conn), stale)
@@ -149,72 +206,79 @@ def render_outbox(
         if superseded:
             counts["superseded"] = superseded
         rows = list(conn.execute(sql("dispatch_to_render", conn), {"channel": CHANNEL}))
-        groups: dict[tuple, list[Any]] = defaultdict(list)
-        for r in rows:
-            key = (r.dept_code, r.contact_mobile, r.stage) if group_by_holder else (r.reminder_id,)
-            groups[key].append(r)
         now = local_now()
         messages, queued, rejected = [], [], []
-        for members in groups.values():
-            head = members[0]
+        for group in group_reminders(rows, group_by_holder=group_by_holder):
+            head = group[0]
             if (why := unusable_mobile(head.contact_mobile)) is not None:  # a call task, today
                 rejected.extend({"reminder_id": m.reminder_id, "reason": f"no usable mobile: {why}", "now": now}
-                                for m in members)
-                counts["no_usable_mobile"] += len(members)
+                                for m in group)
+                counts["no_usable_mobile"] += len(group)
                 continue
             if head.dept_code in held:
-                counts["reminders_held"] += len(members)
+                counts["reminders_held"] += len(group)
                 continue
             if head.dept_code not in profiles:
                 try:
                     profiles[head.dept_code] = profile_for(head.dept_code)
                 except Exception as exc:  # noqa: BLE001 - whatever the connection's fault, hold only its department
                     held[head.dept_code] = f"{type(exc).__name__}: {exc}"
-                    counts["reminders_held"] += len(members)
+                    counts["reminders_held"] += len(group)
                     continue
             profile = profiles[head.dept_code]
-            template_name = f"sms_stage{head.stage}"
-            lines = [
-                LicenceLine(
-                    licence_name=m.licence_name, expiry_date=as_date(m.expiry_date),
-                    renewal_deadline_days=m.renewal_deadline_days, online_url=m.online_url,
-                    service_hall=m.service_hall, service_phone=m.service_phone,
-                    materials=tuple(json.loads(m.materials)), lapse_consequences=m.lapse_consequences,
-                )
-                for m in members
-            ]
-            name = head.contact_name or head.holder_name
-            params = sms_params(name, lines, stage=head.stage, today=today)
-            try:
-                if not profile.links_in_params:
-                    params = without_links(params)
-                body = render(template_name, params)
-                length, segments = check_sms(body, params, sign_name=profile.sign_name,
-                                             max_param_length=profile.max_param_length)
-            except MessageRejected as exc:
-                rejected.extend({"reminder_id": m.reminder_id, "reason": str(exc), "now": now}
-                                for m in members)
+            if (head.dept_code, head.licence_name) not in entries:
+                entry = entry_from_mirror(head)
+                entries[head.dept_code, head.licence_name] = entry, EntryDates(entry)
+            entry, dates = entries[head.dept_code, head.licence_name]
+            which = (head.dept_code, head.licence_name, int(head.stage))
+            if which not in templates:
+                templates[which] = build(head.dept_code, entry, head.stage, catalogue_url=catalogue_url)
+            template = templates[which]
+            template_code = profile.templates.get(template.key, template.key if not profile.templates else None)
+            if template_code is None:  # never send a text the provider has not approved
+                unapproved[head.dept_code].add(template.key)
+                counts["reminders_held"] += len(group)
                 continue
-            message_id = uuid.uuid4().hex
-            messages.append({
-                "id": message_id, "dept_code": head.dept_code, "channel": CHANNEL,
-                "gateway": profile.provider, "gateway_conn_id": profile.conn_id,
-                "recipient": head.contact_mobile, "recipient_masked": mask_mobile(head.contact_mobile),
-                "template_name": template_name,
-                "template_code": profile.templates.get(template_name, template_name),
-                "params": json.dumps(params, ensure_ascii=False), "body": body,
-                "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
-                "body_length": length, "segments": segments,
-                "shard": random.randrange(shards), "run_id": run_id, "now": now,
-            })
-            queued.extend({"reminder_id": m.reminder_id, "message_id": message_id, "now": now}
-                          for m in members)
+            size = MAX_LICENCES_PER_MESSAGE
+            if "licence_no" in template.variables and "licence_no" in profile.caps:
+                size = min(size, max(1, (profile.caps["licence_no"] + 1) // (entry.licence_no_digits + 1)))
+            expiry = as_date(head.expiry_date)
+            assert expiry is not None
+            for members in _chunks(group, size):
+                licences = [Licence(m.licence_no, expiry, m.holder_name, m.contact_name) for m in members]
+                try:
+                    params = message_params(template, licences, today=today, deadline=dates.deadline(expiry),
+                                            licence_no_digits=entry.licence_no_digits, caps=profile.caps)
+                    body = template.fill(params)
+                    length, segments = check_sms(body, sign_name=profile.sign_name)
+                except MessageRejected as exc:
+                    rejected.extend({"reminder_id": m.reminder_id, "reason": str(exc), "now": now}
+                                    for m in members)
+                    continue
+                message_id = uuid.uuid4().hex
+                messages.append({
+                    "id": message_id, "dept_code": head.dept_code, "channel": CHANNEL,
+                    "gateway": profile.provider, "gateway_conn_id": profile.conn_id,
+                    "recipient": head.contact_mobile, "recipient_masked": mask_mobile(head.contact_mobile),
+                    "template_name": template.key, "template_code": template_code,
+                    "params": json.dumps(params, ensure_ascii=False), "body": body,
+                    "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+                    "body_length": length, "segments": segments,
+                    "shard": random.randrange(shards), "run_id": run_id, "now": now,
+                })
+                queued.extend({"reminder_id": m.reminder_id, "message_id": message_id, "now": now}
+                              for m in members)
         if messages:
             conn.execute(sql("outbox_insert", conn), messages)
             conn.execute(sql("reminder_queue", conn), queued)
         if rejected:
             conn.execute(sql("reminder_reject", conn), rejected)
         counts.update(messages=len(messages), reminders_queued=len(queued), rejected=len(rejected))
+    for dept, keys in unapproved.items():
+        conn_id = profiles[dept].conn_id
+        held[dept] = (f"gateway connection {conn_id!r} has no approved template code for "
+                      f"{', '.join(sorted(keys))} in extra.templates: submit the text "
+                      "`catalogue templates` prints, then map each name to its code")
     return {**counts, "held": held} if held else dict(counts)
 
 
@@ -537,8 +601,10 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
         while True:
             with engine.begin() as conn:
                 lease.hold(conn)
-                due = list(conn.execute(sql("outbox_due", conn),
-                                        {"shard": shard, "now": local_now(), "limit": BOOKKEEPING_BATCH}))
+                now = local_now()
+                due = list(conn.execute(sql("outbox_due", conn), {
+                    "shard": shard, "now": now, "today_start": dt.datetime.combine(now.date(), dt.time()),
+                    "limit": BOOKKEEPING_BATCH}))
                 if due:
                     claim = sql("outbox_claim", conn).bindparams(bindparam("ids", expanding=True))
                     claimed = conn.execute(claim, {"ids": [r.id for r in due], "now": local_now(),
@@ -654,5 +720,7 @@ def _written(writing: Future[None] | None) -> None:
 
 def _has_pending(engine: Engine, shard: int) -> bool:
     with engine.connect() as conn:
+        now = local_now()
         return conn.execute(sql("outbox_due", conn), {
-            "shard": shard, "now": local_now() + dt.timedelta(days=3650), "limit": 1}).first() is not None
+            "shard": shard, "now": now + dt.timedelta(days=3650),
+            "today_start": dt.datetime.combine(now.date(), dt.time()), "limit": 1}).first() is not None

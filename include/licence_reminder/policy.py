@@ -1,11 +1,14 @@
 """Who must be reminded today: the reminder policy as a pure function.
 
-- Stage 1 from the first reminder date (expiry − first lead days) on, once per licence cycle.
-- Stage 2 from the second reminder date (expiry − second lead days, 7 by default) for holders
+- Stage 1 from the first reminder date on, once per licence cycle.
+- Stage 2 from the second reminder date (7 days before expiry by default) for holders
   who have not applied to renew: those reminded once, and — caught up late — those never reminded,
   who get this one reminder with the stage-2 content (it states the consequences of lapsing).
 - Nothing after expiry, nothing for revoked, cancelled or vanished licences, nothing once the
   holder has applied to renew (a pending reminder is cancelled instead).
+- The reminder dates are the ledger's (attachment 2's 提醒日期, which the sync works out from the
+  catalogue's rules: days or working days before the expiry or the renewal deadline,
+  ``leads.py``); a licence without them falls back to expiry − the catalogue's lead days.
 - Optionally, a reminder date that falls on a day off (Chinese public holidays and make-up
   working days) moves to the working day before it.
 """
@@ -13,6 +16,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -44,6 +48,9 @@ class LicenceState:
     second_lead_days: int
     #: stage -> status of this cycle's existing reminder (same expiry date)
     reminders: dict[int, str] = field(default_factory=dict)
+    #: the ledger's reminder dates (first_reminder_on, second_reminder_on), when it has them
+    first_on: dt.date | None = None
+    second_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class Decision:
     cancel: tuple[tuple[int, str], ...] = ()
 
 
+@functools.cache  # working-day leads ask about the same few thousand days for every licence
 def chinese_workday(day: dt.date) -> bool:
     """Working day under the State Council's holiday schedule (make-up days included)."""
     import chinese_calendar
@@ -93,8 +101,8 @@ def decide(state: LicenceState, today: dt.date, policy: Policy = Policy()) -> De
     if applied is not None and applied > state.expiry_date - APPLICATION_WINDOW:
         return Decision(cancel=pending)
 
-    first_on = state.expiry_date - dt.timedelta(days=state.first_lead_days)
-    second_on = state.expiry_date - dt.timedelta(days=state.second_lead_days)
+    first_on = state.first_on or state.expiry_date - dt.timedelta(days=state.first_lead_days)
+    second_on = state.second_on or state.expiry_date - dt.timedelta(days=state.second_lead_days)
     if today < policy.effective(first_on):
         return Decision()
     if today < policy.effective(second_on):

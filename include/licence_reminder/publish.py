@@ -1,5 +1,9 @@
 """Public catalogue pages (R2) and ledger exports (R3) in the document's attachment layouts.
 
+Each department gets a page of its catalogue and one page per entry (``<code>.html``, everything
+a reminder must tell: materials, hall, online service, consequences, phone): the page every SMS
+reminder of that entry links to, under LR_CATALOGUE_URL.
+
 Attachment 1 (目录): 序号 审批事项名称 证照名称 审批科室 证照法定有效期 提醒时限.
 Attachment 2 (台账): 序号 证照持有单位(个人) 证照名称 期满日期 联系人(提醒对象) 身份证号 联系人手机号码 提醒日期.
 """
@@ -27,7 +31,8 @@ LEDGER_HEADERS = ("序号", "证照持有单位(个人)", "证照名称", "期�
 
 
 def lead_text(entry: CatalogueEntry) -> str:
-    return f"到期前{entry.first_lead_days}天；二次提醒到期前{entry.second_lead_days}天"
+    """提醒时限 as attachment 1 states it, e.g. 申请截止日前10个工作日；二次提醒到期前7天."""
+    return f"{entry.first_rule.text()}；二次提醒{entry.second_rule.text()}"
 
 
 def catalogue_rows(cat: Catalogue) -> list[tuple[Any, ...]]:
@@ -67,6 +72,12 @@ def publish_catalogues(catalogue_dir: Path, registry_dir: Path, out_dir: Path) -
         page = folder / "index.html"
         page.write_text(env.get_template("catalogue_page.html.j2").render(
             title=title, dept=dept, entries=cat.entries, lead_text=lead_text, today=today), encoding="utf-8")
+        # one page per entry: the link every reminder SMS of the entry gives (sms_templates.entry_link)
+        for e in cat.entries:
+            entry_page = folder / f"{e.entry_code}.html"
+            entry_page.write_text(env.get_template("catalogue_entry.html.j2").render(
+                dept=dept, e=e, lead_text=lead_text, today=today), encoding="utf-8")
+            written.append(entry_page)
         rows = catalogue_rows(cat)
         with (folder / "catalogue.csv").open("w", encoding="utf-8-sig", newline="") as f:
             writer = csv.writer(f)

@@ -7,6 +7,9 @@ loaded by Airflow itself). Every error names the file, the field and what is wro
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
+import math
 import re
 import typing
 from dataclasses import dataclass
@@ -188,22 +191,97 @@ class Department(_Strict):
         return _read_text(base / renewals.sql_file)
 
 
+class Lead(_Strict):
+    """A reminder's lead: so many calendar or Chinese working days before the expiry date, or
+    before the last day to apply for renewal (``before: deadline``)."""
+
+    days: Annotated[int, Field(ge=0, le=365)] | None = None
+    #: working days under the State Council's holiday schedule (make-up working days count)
+    working_days: Annotated[int, Field(ge=0, le=120)] | None = None
+    before: Literal["expiry", "deadline"] = "expiry"
+
+    @model_validator(mode="after")
+    def _one_count(self) -> Lead:
+        if (self.days is None) == (self.working_days is None):
+            raise ValueError("give exactly one of days or working_days, e.g. {working_days: 10, "
+                             "before: deadline}")
+        return self
+
+    @property
+    def calendar_days(self) -> int:
+        """About as many calendar days (five working days a week): for display and ordering only."""
+        return self.days if self.days is not None else math.ceil((self.working_days or 0) * 7 / 5)
+
+    def text(self) -> str:
+        count = f"{self.days}天" if self.days is not None else f"{self.working_days}个工作日"
+        return f"{'申请截止日' if self.before == 'deadline' else '到期'}前{count}"
+
+
+#: the entry's first and second reminders when given as ``first_lead``/``second_lead``
+_LEAD_FIELDS = (("first_lead", "first_lead_days", 365), ("second_lead", "second_lead_days", 60))
+
+
 class CatalogueEntry(_Strict):
     licence_name: str = Field(min_length=1)  # 证照名称
+    #: short code of the entry: the name of its catalogue page and of its SMS templates
+    #: (``<department>.<code>.stage1``); derived from licence_name when not given
+    code: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_-]{0,19}$")
     approval_item: str = Field(min_length=1)  # 审批事项名称
     office: str = Field(min_length=1)  # 审批科室
     statutory_validity: str = Field(min_length=1)  # 证照法定有效期
     first_lead_days: Annotated[int, Field(ge=1, le=365)] = 30  # 提醒时限
     second_lead_days: Annotated[int, Field(ge=1, le=60)] = 7
+    #: the first/second reminder relative to the expiry or the renewal deadline, in calendar or
+    #: working days; instead of first_lead_days/second_lead_days (which then hold about as many
+    #: calendar days, for display)
+    first_lead: Lead | None = None
+    second_lead: Lead | None = None
     #: text of the renewal application time limit, e.g. "有效期届满30个工作日前"
     renewal_window: str = Field(min_length=1)
     #: days before expiry by which the renewal must be applied for (0: up to the expiry date)
     renewal_deadline_days: Annotated[int, Field(ge=0, le=365)] = 0
+    #: the same in Chinese working days (e.g. 30 for "有效期届满30个工作日前"), instead
+    renewal_deadline_working_days: Annotated[int, Field(ge=1, le=120)] | None = None
     online_url: str | None = None
     service_hall: str | None = None
     service_phone: str = Field(min_length=5)
     materials: list[str] = Field(min_length=1)
     lapse_consequences: str = Field(min_length=1)
+    #: the consequences in a few words for the second SMS (the catalogue page states them in
+    #: full); without it the SMS carries lapse_consequences whole
+    sms_consequences: str | None = Field(default=None, min_length=1, max_length=60)
+    #: the reminder states the licence number's last this many characters (4-6); none: not at all
+    licence_no_digits: Annotated[int, Field(ge=4, le=6)] | None = None
+    #: the link the SMS gives for everything else (materials, hall, consequences): by default the
+    #: entry's published catalogue page under LR_CATALOGUE_URL; a department's own short link here
+    page_url: str | None = Field(default=None, pattern=r"^https?://[!-~]+$", max_length=200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _calendar_equivalents(cls, data: Any) -> Any:
+        """A lead given as first_lead/second_lead also fills first_lead_days/second_lead_days with
+        about as many calendar days, which older readers and the published table show."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        deadline = data.get("renewal_deadline_days") or 0
+        if isinstance(data.get("renewal_deadline_working_days"), int):
+            deadline = math.ceil(data["renewal_deadline_working_days"] * 7 / 5)
+        for rule, days, cap in _LEAD_FIELDS:
+            if data.get(rule) is None:
+                continue
+            try:
+                lead = data[rule] if isinstance(data[rule], Lead) else Lead.model_validate(data[rule])
+            except (ValidationError, TypeError):
+                continue  # reported against the field itself
+            approx = max(lead.calendar_days + (deadline if lead.before == "deadline" else 0), 1)
+            if data.get(days, approx) != approx:  # equal: a dump of a validated entry read back
+                raise ValueError(f"give {days} or {rule}, not both")
+            if approx > cap:
+                raise ValueError(f"{rule} ({lead.text()}) is about {approx} calendar days before "
+                                 f"expiry, more than the {cap} allowed")
+            data[days] = approx
+        return data
 
     @model_validator(mode="after")
     def _leads(self) -> CatalogueEntry:
@@ -212,7 +290,10 @@ class CatalogueEntry(_Strict):
                 f"second_lead_days ({self.second_lead_days}) must be less than "
                 f"first_lead_days ({self.first_lead_days})"
             )
-        if self.renewal_deadline_days > self.first_lead_days:
+        if self.renewal_deadline_working_days is not None and self.renewal_deadline_days:
+            raise ValueError("give renewal_deadline_days or renewal_deadline_working_days, not both")
+        plain = self.first_lead is None and self.renewal_deadline_working_days is None
+        if plain and self.renewal_deadline_days > self.first_lead_days:
             raise ValueError(
                 f"renewal_deadline_days ({self.renewal_deadline_days}) is more than first_lead_days "
                 f"({self.first_lead_days}): the first reminder would ask the holder to apply by a "
@@ -220,6 +301,42 @@ class CatalogueEntry(_Strict):
         if not (self.online_url or self.service_hall):
             raise ValueError("give online_url, service_hall or both: where to apply")
         return self
+
+    @property
+    def entry_code(self) -> str:
+        """``code``, or one derived from the licence name that stays the same across edits."""
+        if self.code:
+            return self.code
+        return "e" + hashlib.md5(self.licence_name.encode("utf-8"), usedforsecurity=False).hexdigest()[:7]
+
+    @property
+    def first_rule(self) -> Lead:
+        return self.first_lead or Lead(days=self.first_lead_days)
+
+    @property
+    def second_rule(self) -> Lead:
+        return self.second_lead or Lead(days=self.second_lead_days)
+
+    @property
+    def deadline_rule(self) -> Lead:
+        """The last day to apply for renewal, before the expiry date."""
+        if self.renewal_deadline_working_days is not None:
+            return Lead(working_days=self.renewal_deadline_working_days)
+        return Lead(days=self.renewal_deadline_days)
+
+    @property
+    def calendar_leads(self) -> bool:
+        """Every date of the entry is a fixed number of calendar days before the expiry."""
+        return all(r.days is not None and r.before == "expiry"
+                   for r in (self.first_rule, self.second_rule, self.deadline_rule))
+
+    def lead_rule(self) -> str | None:
+        """The entry's leads as the ledger database keeps them (None: plain calendar days)."""
+        if self.calendar_leads:
+            return None
+        return json.dumps({name: rule.model_dump(exclude_none=True) for name, rule in (
+            ("first", self.first_rule), ("second", self.second_rule), ("deadline", self.deadline_rule))},
+            sort_keys=True)
 
 
 class Catalogue(_Strict):
@@ -232,6 +349,10 @@ class Catalogue(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"licence_name listed twice: {dupes}")
+        codes = [e.entry_code for e in self.entries]
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        if dupes:
+            raise ValueError(f"code listed twice: {dupes}")
         return self
 
     def entry(self, licence_name: str) -> CatalogueEntry | None:
@@ -276,6 +397,9 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
         annotation = field.annotation if field else None
         if typing.get_origin(annotation) is list:
             (annotation,) = typing.get_args(annotation)
+        elif typing.get_args(annotation):  # X | None
+            annotation = next((a for a in typing.get_args(annotation)
+                               if isinstance(a, type) and issubclass(a, BaseModel)), annotation)
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
         model = annotation

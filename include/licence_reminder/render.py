@@ -1,23 +1,33 @@
-"""Reminder messages (attachment 3) from Jinja templates, and SMS length rules.
+"""A reminder's variables, by rules that keep its text true on the day it arrives.
 
-SMS providers send only pre-approved templates with variables: the gateway gets the template code
-and ``sms_params``; the full text rendered here is kept for the audit record (its hash) and its
-length decides the billed segments and whether a provider's caps are broken.
+The text itself is the catalogue entry's template (``sms_templates``); what is worked out here per
+message, on the day it is written and sent (a message not sent that day is written again):
+
+- No past date is stated but the expiry: a renewal deadline already gone reads "尽快" (今日内 on
+  the day itself), and ``days`` counts from the sending day.
+- One message covers licences of one holder, one catalogue entry and one expiry date (so one
+  template, service phone and page, and the expiry stated is every licence's own); with the
+  licence number shown, each licence appears by its number's tail.
+- The holder (证照持有单位) is named and the contact greeted: 用户 when the contact's name is
+  unknown (or too long for the gateway), 您 as the holder when it is the contact or unknown.
+
+The gateway gets the template code and these variables; the full text is kept for the audit
+record (its hash) and its length decides the billed segments.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import math
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from licence_reminder.config import TEMPLATES_DIR
 from licence_reminder.errors import PermanentError
+from licence_reminder.sms_templates import MAX_SMS_LENGTH, SmsTemplate, sms_length, sms_segments
 
-SINGLE_SMS = 70
-MULTIPART_SMS = 67
-MAX_SMS_LENGTH = 500
+#: the greeting and the holder when the ledger has no usable name
+ANONYMOUS_CONTACT = "用户"
+HOLDER_IS_READER = "您"
 
 
 class MessageRejected(PermanentError):
@@ -25,103 +35,77 @@ class MessageRejected(PermanentError):
 
 
 @dataclass(frozen=True)
-class LicenceLine:
-    licence_name: str
+class Licence:
+    """One licence a message is about."""
+
+    licence_no: str
     expiry_date: dt.date
-    renewal_deadline_days: int
-    online_url: str | None
-    service_hall: str | None
-    service_phone: str
-    materials: tuple[str, ...]
-    lapse_consequences: str
+    holder_name: str | None
+    contact_name: str | None
 
 
 def chinese_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def sms_params(name: str, lines: list[LicenceLine], *, stage: int, today: dt.date) -> dict[str, str]:
-    """Template variables, in the order the provider template declares them.
+def apply_by(deadline: dt.date, today: dt.date) -> str:
+    """When to apply, as the message says it on ``today``: never a day already gone."""
+    if deadline > today:
+        return f"{chinese_date(deadline)}前"
+    return "今日内" if deadline == today else "尽快"
 
-    Several licences of one holder due the same day become one message: the licences are listed,
-    and the earliest expiry and deadline are the ones stated.
+
+def licence_tail(licence_no: str, digits: int) -> str:
+    return re.sub(r"\s", "", licence_no)[-digits:]
+
+
+def _name(value: str | None) -> str:
+    return re.sub(r"\s+", " ", value or "").strip()
+
+
+def message_params(template: SmsTemplate, licences: Sequence[Licence], *, today: dt.date,
+                   deadline: dt.date, licence_no_digits: int | None = None,
+                   caps: Mapping[str, int] | None = None) -> dict[str, str]:
+    """The template's variables for ``licences`` (one holder, entry and expiry date), in the
+    template's order, each within ``caps`` (variable -> longest value the gateway takes).
+
+    ``MessageRejected`` names the variable and the cap it breaks, never the value.
     """
-    if not lines:
+    if not licences:
         raise ValueError("a message needs at least one licence")
-    # the same licences always read the same, whatever order the database returned them in
-    lines = sorted(lines, key=lambda x: (x.expiry_date, x.licence_name))
-    first = min(lines, key=lambda x: x.expiry_date)
-    deadline = min(x.expiry_date - dt.timedelta(days=x.renewal_deadline_days) for x in lines)
-    materials: list[str] = []
-    for line in lines:
-        materials.extend(m for m in line.materials if m not in materials)
-    params = {
-        "name": name,
-        "licence": "、".join(dict.fromkeys(x.licence_name for x in lines)),
-        "days": str(max((first.expiry_date - today).days, 0)),
-        "expiry": chinese_date(first.expiry_date),
-        "deadline": chinese_date(deadline),
-        "url": first.online_url or "",
-        "hall": first.service_hall or "",
-        "materials": "；".join(f"{i}.{m}" for i, m in enumerate(materials, 1)),
-        "phone": first.service_phone,
+    expiries = {x.expiry_date for x in licences}
+    if len(expiries) != 1:
+        raise ValueError(f"one message states one expiry date; these licences have {len(expiries)}")
+    (expiry,) = expiries
+    if expiry < today:
+        raise ValueError("an expired licence is not reminded")
+    caps = caps or {}
+    head = licences[0]
+    contact, holder = _name(head.contact_name), _name(head.holder_name)
+    if not contact or len(contact) > caps.get("contact", len(contact)):
+        contact = ANONYMOUS_CONTACT  # a greeting is no reason to fall back to a phone call
+    if not holder or holder == _name(head.contact_name):
+        holder = HOLDER_IS_READER
+    numbers = sorted(licence_tail(x.licence_no, licence_no_digits or 6) for x in licences)
+    values = {
+        "contact": contact, "holder": holder, "licence_no": "、".join(numbers),
+        "expiry": chinese_date(expiry), "days": str((expiry - today).days),
+        "apply_by": apply_by(deadline, today),
     }
-    if stage == 2:
-        params["consequences"] = first.lapse_consequences
+    params = {name: values[name] for name in template.variables}
+    long = [f"{k} ({len(v)} characters, cap {caps[k]})" for k, v in params.items()
+            if k in caps and len(v) > caps[k]]
+    if long:
+        raise MessageRejected(f"template {template.key}: variable(s) over the gateway's cap: "
+                              + ", ".join(long))
     return params
 
 
-def without_links(params: dict[str, str]) -> dict[str, str]:
-    """For a provider that refuses a link in a template variable: point to the service hall."""
-    if not params.get("url"):
-        return params
-    if not params.get("hall"):
-        raise MessageRejected(
-            "the gateway refuses links in template variables and the catalogue entry names no "
-            "service_hall to point to instead: add service_hall to the catalogue, or use a gateway "
-            "template with the link written into its approved text"
-        )
-    return {**params, "url": ""}
-
-
-@functools.cache
-def _environment():  # type: ignore[no-untyped-def]
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=False,
-    )
-
-
-def render(template_name: str, params: dict[str, str]) -> str:
-    return _environment().get_template(f"{template_name}.txt.j2").render(**params).strip()
-
-
-def sms_length(body: str, sign_name: str) -> int:
-    """Characters billed: the 【signature】 the provider adds plus the text, each counting one."""
-    return len(f"【{sign_name}】") + len(body)
-
-
-def sms_segments(length: int) -> int:
-    return 1 if length <= SINGLE_SMS else math.ceil(length / MULTIPART_SMS)
-
-
-def check_sms(
-    body: str, params: dict[str, str], *, sign_name: str, max_param_length: int | None = None
-) -> tuple[int, int]:
-    """Length and segments, or ``MessageRejected`` naming the cap broken (never the values)."""
+def check_sms(body: str, *, sign_name: str) -> tuple[int, int]:
+    """Length and segments, or ``MessageRejected`` naming the rule broken (never the values)."""
     if "【" in body or "】" in body:
-        raise MessageRejected("the template must not contain 【】: the provider adds the signature")
+        raise MessageRejected("the message must not contain 【】: the provider adds the signature")
     length = sms_length(body, sign_name)
     if length > MAX_SMS_LENGTH:
         raise MessageRejected(f"message is {length} characters, over the {MAX_SMS_LENGTH} cap")
-    if max_param_length:
-        long = sorted(k for k, v in params.items() if len(v) > max_param_length)
-        if long:
-            raise MessageRejected(
-                f"template variable(s) {long} exceed the provider's {max_param_length}-character cap"
-            )
     return length, sms_segments(length)

@@ -181,13 +181,14 @@ def dispatch_render(*, today: str, run_id: str) -> dict[str, int]:
         engine, today=dt.date.fromisoformat(today), run_id=run_id,
         profile_for=profile_for, shards=shard_count(),
         group_by_holder=os.environ.get("LR_GROUP_BY_HOLDER", "true").lower() != "false",
+        catalogue_url=settings.catalogue_url,
     )
     opened = calls.open_tasks(engine, today=dt.date.fromisoformat(today), run_id=run_id)
     if opened:
         out["call_tasks_opened"] = opened
     for code, reason in out.get("held", {}).items():
-        log.error("department %s: gateway connection %r cannot be used, its reminders stay planned "
-                  "until it is fixed: %s", code, conn_ids.get(code, settings.gateway_conn_id), reason)
+        log.error("department %s: gateway connection %r: reminders stay planned until it is fixed: %s",
+                  code, conn_ids.get(code, settings.gateway_conn_id), reason)
     return out
 
 

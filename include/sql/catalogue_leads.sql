@@ -1,2 +1,2 @@
 -- The lead times the ledger's reminder dates were computed with.
-SELECT licence_name, first_lead_days, second_lead_days FROM catalogue_entry WHERE dept_code = :dept_code
+SELECT licence_name, first_lead_days, second_lead_days, lead_rule FROM catalogue_entry WHERE dept_code = :dept_code

@@ -138,3 +138,29 @@ def test_0010_loads_what_was_quarantined_for_a_warning_at_the_next_full_run_and_
     with pytest.raises(sa.exc.DBAPIError), ledger.begin() as conn:  # the insertion is fixed again
         conn.execute(sa.text("UPDATE ledger SET created_run = 'x'"))
     assert schema.upgrade(ledger) == schema.head()
+
+
+@pytest.mark.mariadb
+def test_0013_the_catalogue_mirror_keeps_what_templates_are_built_from(ledger: sa.Engine) -> None:
+    """Rows mirrored before 0013 read as before: no code, page, licence digits or rule (NULL)."""
+    import json
+
+    from licence_reminder.dispatch import entry_from_mirror
+
+    new = {"code", "page_url", "licence_no_digits", "sms_consequences", "lead_rule"}
+    schema.downgrade(ledger, "0012")
+    assert not new & {c["name"] for c in sa.inspect(ledger).get_columns("catalogue_entry")}
+    with ledger.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO catalogue_entry (dept_code, licence_name, approval_item, office, statutory_validity, "
+            "first_lead_days, second_lead_days, renewal_window, renewal_deadline_days, online_url, "
+            "service_phone, materials, lapse_consequences, updated_at) VALUES ('scjgj', '食品经营许可证', "
+            "'食品经营许可', '审批科', '5年', 30, 7, '届满30日前', 10, 'https://zwfw.example.gov.cn', "
+            "'0372-1234567', :m, '无证经营将被查处。', '2026-11-01 00:00:00')"), {"m": json.dumps(["申请书"])})
+    assert schema.upgrade(ledger) == schema.head()
+    assert new <= {c["name"] for c in sa.inspect(ledger).get_columns("catalogue_entry")}
+    with ledger.connect() as conn:
+        row = conn.execute(sa.text("SELECT * FROM catalogue_entry")).one()
+    entry = entry_from_mirror(row)
+    assert (entry.first_lead_days, entry.renewal_deadline_days, entry.licence_no_digits) == (30, 10, None)
+    assert entry.calendar_leads and entry.entry_code.startswith("e")

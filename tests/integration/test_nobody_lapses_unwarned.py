@@ -113,7 +113,8 @@ def test_a_whole_cycle_reaches_every_holder_or_says_why_not(world) -> None:  # t
         "JT-A001": "uscc_check", "JT-B002": "mobile_format", "JT-C003": "duplicate_in_source"}
     assert _q(ledger, "SELECT contact_mobile FROM ledger WHERE licence_no = 'JT-C003'") == [("13900000032",)]
     stage1 = {(mobile, code) for mobile, code in _texts(sim)}
-    assert stage1 == {(m, "SMS_DEMO_STAGE1") for m in ("13900000001", "13900000032", "13900000004", "13900000005")}
+    # each from the catalogue entry's own template (the simulator takes the template names as codes)
+    assert stage1 == {(m, "jtysj.dlys.stage1") for m in ("13900000001", "13900000032", "13900000004", "13900000005")}
     tasks = _q(ledger, "SELECT licence_no, stage, reason_code, due_on, status FROM call_task")
     assert [(t.licence_no, t.stage, t.reason_code, str(t.due_on)[:10], t.status) for t in tasks] == [
         ("JT-B002", 1, "no_mobile", D0.isoformat(), "open")]
@@ -127,7 +128,7 @@ def test_a_whole_cycle_reaches_every_holder_or_says_why_not(world) -> None:  # t
             lxdh="13900000033", gxsj=dt.datetime.combine(D0 + dt.timedelta(days=22), dt.time(10))))
     _day(dags, D0 + dt.timedelta(days=23))  # incremental: it reads only the changed row of JT-C003
     texts = _texts(sim)
-    stage2 = {mobile for (mobile, code) in texts if code == "SMS_DEMO_STAGE2"}
+    stage2 = {mobile for (mobile, code) in texts if code == "jtysj.dlys.stage2"}
     assert stage2 == {"13900000001", "13900000033", "13900000005"}  # not D: it applied; C's latest contact
     assert all(n == 1 for n in texts.values())  # each holder once per stage
     assert _q(ledger, "SELECT renewal_applied_on FROM ledger WHERE licence_no = 'JT-D004'") == [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 
 import pendulum
@@ -35,8 +36,24 @@ def world(daily_world, mariadb_factory, monkeypatch: pytest.MonkeyPatch):  # typ
         engine.dispose()
         monkeypatch.setenv(f"AIRFLOW_CONN_SRC_{dept.upper()}", airflow_conn_json(url))
     monkeypatch.setenv("LR_REGISTRY_DIR", str(ROOT / "include" / "registry" / "departments"))
+    monkeypatch.setenv("LR_CATALOGUE_URL", PAGES)
+    approve_catalogue_templates(daily_world.sim)
     yield {"ledger": daily_world.ledger, "sim": daily_world.sim, "seeded": seeded,
            "reports": daily_world.reports}
+
+
+PAGES = "https://zwfw.example.gov.cn/tx"
+
+
+def approve_catalogue_templates(sim) -> None:  # type: ignore[no-untyped-def]
+    """The simulator approves the shipped catalogues' templates, as a provider would."""
+    from licence_reminder.catalogue_check import describe, documented_gateways
+    from licence_reminder.registry import catalogue_for
+
+    for dept in DEPTS:
+        items = describe(catalogue_for(dept, ROOT / "include" / "registry" / "catalogues"), catalogue_url=PAGES,
+                         today=TODAY, gateways=documented_gateways(["aliyun"]))
+        sim.approve("aliyun", {i["name"]: i["texts"]["aliyun"] for i in items})
 
 
 def run_all(dags: dict) -> None:
@@ -80,17 +97,27 @@ def test_daily_path_end_to_end_and_exactly_once(world) -> None:  # type: ignore[
         for q in quarantined:
             assert json.loads(q.raw_values) and json.loads(q.reasons)
 
-    # --- reminders: what the policy says for every ledger row, and the guaranteed cases
+    # --- reminders: the catalogue's dates for every ledger row, what the policy says on them, and
+    # the guaranteed cases
+    from licence_reminder.leads import EntryDates
+    from licence_reminder.registry import catalogue_for
+
+    dates = {(dept, e.licence_name): EntryDates(e) for dept in DEPTS
+             for e in catalogue_for(dept, ROOT / "include" / "registry" / "catalogues").entries}
     ledger_rows = rows(ledger, """
-        SELECT l.id, l.dept_code, l.licence_no, l.expiry_date, l.status, l.renewal_applied_on,
-               l.first_reminder_on, c.first_lead_days, c.second_lead_days
+        SELECT l.id, l.dept_code, l.licence_no, l.licence_name, l.expiry_date, l.status,
+               l.renewal_applied_on, l.first_reminder_on, l.second_reminder_on, c.first_lead_days,
+               c.second_lead_days
         FROM ledger l JOIN catalogue_entry c
           ON c.dept_code = l.dept_code AND c.licence_name = l.licence_name""")
     expected = set()
     for r in ledger_rows:
-        assert r.first_reminder_on == r.expiry_date - dt.timedelta(days=r.first_lead_days)
+        entry_dates = dates[r.dept_code, r.licence_name]
+        assert (r.first_reminder_on, r.second_reminder_on) == (
+            entry_dates.first_on(r.expiry_date), entry_dates.second_on(r.expiry_date)), r.licence_no
         d = decide(LicenceState(r.id, r.expiry_date, r.status, False, r.renewal_applied_on,
-                                r.first_lead_days, r.second_lead_days), TODAY)
+                                r.first_lead_days, r.second_lead_days, first_on=r.first_reminder_on,
+                                second_on=r.second_reminder_on), TODAY)
         if d.plan:
             expected.add((r.dept_code, r.licence_no, int(d.plan)))
     got = {(r.dept_code, r.licence_no, r.stage)
@@ -108,17 +135,37 @@ def test_daily_path_end_to_end_and_exactly_once(world) -> None:  # type: ignore[
     tasks = {(t.licence_no, t.reason_code) for t in rows(ledger, "SELECT licence_no, reason_code FROM call_task")}
     assert tasks == {(no, "no_mobile") for no in no_mobile}
 
-    # --- messages: one per holder mobile and stage; all sent to the simulator, each once
-    messages = rows(ledger, "SELECT id, recipient, status, body, body_sha256, segments FROM outbox_message")
+    # --- messages: one per mobile, holder, entry, expiry and stage; all sent to the simulator,
+    # each once, from its entry's approved template; two SMS each; no date before today
+    messages = rows(ledger, "SELECT id, recipient, status, params, body, body_sha256, segments FROM outbox_message")
     # the simulator's carriers report every message delivered: the receipts task took the reports
     assert messages and all(m.status == "delivered" for m in messages)
     sim_messages = sim.messages()
     assert sorted(m["out_id"] for m in sim_messages) == sorted(m.id for m in messages)
-    assert all("尊敬的" in m.body and m.segments >= 1 for m in messages)
+    bodies = {m.id: m.body for m in messages}
+    assert all(s["content"] == f"【{s['sign_name']}】{bodies[s['out_id']]}" for s in sim_messages)
+    from licence_reminder.sms_templates import VARIABLES
+
+    for m in messages:  # two SMS unless the values are longer than a template is budgeted for
+        params = json.loads(m.params)
+        typical = {k: VARIABLES[k].typical for k in params}
+        if "licence_no" in params:  # one licence's tail: a second one is over budget
+            typical["licence_no"] = len(params["licence_no"].split("、")[0])
+        over = sum(len(v) - typical[k] for k, v in params.items())
+        assert m.body.startswith("尊敬的") and 2 <= m.segments <= 3
+        assert m.segments == 2 or over > 0, m.body
+    for m in messages:
+        stated = [dt.date(*map(int, d)) for d in re.findall(r"(\d{4})年(\d{1,2})月(\d{1,2})日", m.body)]
+        assert stated and min(stated) >= TODAY, m.body
+    grouped = [m.body for m in messages if "、" in m.body]  # the demo's holder with two shops
+    assert len(grouped) == 2 and all(re.search(r"（尾号(\d{4}、\d{4}|\d{6}、\d{6})）", b) for b in grouped)
 
     # --- audit: one accepted attempt and one delivery report per message, contact masked, text hashed
+    # (the view has a row per licence of a call: a grouped message's call shows once per licence)
     attempts = rows(ledger, "SELECT * FROM v_delivery_log")
-    assert sorted(a.message_id for a in attempts) == sorted(m.id for m in messages for _ in "ab")
+    calls = rows(ledger, "SELECT message_id, kind FROM delivery_attempt")
+    assert sorted(calls) == sorted((m.id, kind) for m in messages for kind in ("receipt", "send"))
+    assert {(a.message_id, a.kind) for a in attempts} == set(calls)
     assert {(a.kind, a.outcome) for a in attempts} == {("send", "accepted"), ("receipt", "delivered")}
     full_mobiles = {m.recipient for m in messages}
     for a in attempts:
@@ -143,4 +190,4 @@ def test_daily_path_end_to_end_and_exactly_once(world) -> None:  # type: ignore[
     assert rows(ledger, "SELECT COUNT(*) FROM ledger_history")[0][0] == before_history
     assert {(r.dept_code, r.licence_no, r.stage)
             for r in rows(ledger, "SELECT dept_code, licence_no, stage FROM reminder")} == expected
-    assert rows(ledger, "SELECT COUNT(*) FROM delivery_attempt")[0][0] == len(attempts)
+    assert rows(ledger, "SELECT COUNT(*) FROM delivery_attempt")[0][0] == len(calls)

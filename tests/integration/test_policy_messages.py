@@ -1,7 +1,8 @@
 """The reminder policy's cases, each producing exactly the expected SMS at the simulator.
 
-Real MariaDB ledger and source, the simulator on loopback, the dispatch run on two days of one
-cycle: the first-reminder day and the second-reminder day of the oldest licences.
+Real MariaDB ledger and source, the simulator on loopback with the catalogue's templates approved
+(each message is checked against its text), the dispatch run on two days of one cycle: the
+first-reminder day and the second-reminder day of the oldest licences.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 from typing import Any
 
 import pytest
@@ -32,7 +34,8 @@ CATALOGUE = Catalogue.model_validate({
         for name, lead in ((FOOD, 30), (DRUG, 60))
     ],
 })
-TEMPLATES = {"sms_stage1": "SMS_STAGE1", "sms_stage2": "SMS_STAGE2"}
+#: no mapping: the template names are the codes the simulator approved
+TEMPLATES: dict[str, str] = {}
 _runs = itertools.count(1)
 
 
@@ -52,6 +55,7 @@ def world(mariadb_factory):  # type: ignore[no-untyped-def]
     create_source_table(source)
     planning.register_department(ledger, DEPT, CATALOGUE)
     sim = start_in_thread()
+    approve(sim, "aliyun")
     gw = AliyunSms(endpoint=f"{sim.url}/aliyun/", access_key_id="sim-aliyun-key",
                    access_key_secret="sim-aliyun-secret", sign_name="安阳市政务服务", timeout=2.0)
     yield ledger, source, sim, gw
@@ -75,10 +79,27 @@ def dispatch_day(ledger: sa.Engine, gw: Any, day: dt.date, policy: Policy = Poli
     dispatch.send_shard(ledger, lambda _: gw, shard=0, run_id=run_id, max_wait_seconds=0)
 
 
-def received(sim: Any, since: int = 0) -> set[tuple[str, str, str, str]]:
-    """(mobile, stage template, licences listed, days left) of each message the simulator took."""
-    return {(m["mobile"], m["template"], m["params"]["licence"], m["params"]["days"])
-            for m in sim.messages()[since:]}
+def approve(sim: Any, provider: str) -> None:
+    """The simulator approves the catalogue's templates, as printed by `catalogue templates`."""
+    from licence_reminder.catalogue_check import describe, documented_gateways
+
+    items = describe(CATALOGUE, catalogue_url=None, today=T, gateways=documented_gateways([provider]))
+    sim.approve(provider, {i["name"]: i["texts"][provider] for i in items})
+
+
+def received(sim: Any, since: int = 0) -> set[tuple[str, int, str, dt.date]]:
+    """(mobile, stage, licence, expiry stated) of each message the simulator delivered."""
+    out = set()
+    for m in sim.messages()[since:]:
+        content = m["content"]
+        assert content.startswith("【安阳市政务服务】尊敬的张三：安阳市某某食品有限公司的"), content
+        y, mo, d = re.search(r"将于(\d{4})年(\d{1,2})月(\d{1,2})日", content).groups()  # type: ignore[union-attr]
+        out.add((m["mobile"], int(m["template"][-1]), FOOD if FOOD in content else DRUG, dt.date(int(y), int(mo), int(d))))
+    return out
+
+
+def days(n: int, day: dt.date = T) -> dt.date:
+    return day + dt.timedelta(days=n)
 
 
 @pytest.mark.mariadb
@@ -101,15 +122,18 @@ def test_each_policy_case_gives_exactly_its_messages(world) -> None:  # type: ig
     dispatch_day(ledger, gw, T)
 
     assert received(sim) == {
-        (mobile("0001"), "SMS_STAGE1", FOOD, "30"),
-        (mobile("0002"), "SMS_STAGE1", FOOD, "20"),
-        (mobile("0003"), "SMS_STAGE2", FOOD, "5"),
-        (shared, "SMS_STAGE1", f"{DRUG}、{FOOD}", "30"),
-        (mobile("0009"), "SMS_STAGE1", DRUG, "60"),
+        (mobile("0001"), 1, FOOD, days(30)),
+        (mobile("0002"), 1, FOOD, days(20)),
+        (mobile("0003"), 2, FOOD, days(5)),
+        (shared, 1, FOOD, days(30)),   # one holder's two kinds of licence: a message each,
+        (shared, 1, DRUG, days(30)),   # each from its own entry's template
+        (mobile("0009"), 1, DRUG, days(60)),
     }
-    stage2 = next(m for m in sim.messages() if m["template"] == "SMS_STAGE2")
-    assert stage2["params"]["consequences"] == f"{FOOD}过期后继续经营将被依法查处。"
-    assert len(sim.messages()) == 5
+    stage2 = next(m for m in sim.messages() if m["template"].endswith("stage2"))
+    assert f"{FOOD}过期后继续经营将被依法查处。" in stage2["content"]
+    first = next(m for m in sim.messages() if m["mobile"] == mobile("0001"))
+    assert "（30天后）到期，请2026年12月24日前申请延续" in first["content"]
+    assert len(sim.messages()) == 6
 
     # The second-reminder day of F0001/F0007/D0008: F0007's holder applied to renew meanwhile.
     day2 = T + dt.timedelta(days=23)
@@ -117,13 +141,13 @@ def test_each_policy_case_gives_exactly_its_messages(world) -> None:  # type: ig
                         source_updated_at=dt.datetime(2026, 12, 16, 8)))
     sync_day(ledger, source, day2)
     dispatch_day(ledger, gw, day2)
-    assert received(sim, since=5) == {
-        (mobile("0001"), "SMS_STAGE2", FOOD, "7"),
-        (shared, "SMS_STAGE2", DRUG, "7"),
-        (mobile("0010"), "SMS_STAGE1", FOOD, "8"),  # its first-reminder day was missed: caught up
+    assert received(sim, since=6) == {
+        (mobile("0001"), 2, FOOD, days(7, day2)),
+        (shared, 2, DRUG, days(7, day2)),
+        (mobile("0010"), 1, FOOD, days(8, day2)),  # its first-reminder day was missed: caught up
     }
     dispatch_day(ledger, gw, day2)  # a re-run sends nothing
-    assert len(sim.messages()) == 8
+    assert len(sim.messages()) == 9
 
 
 @pytest.mark.mariadb
@@ -135,7 +159,7 @@ def test_reminder_due_on_a_holiday_goes_out_the_working_day_before(world) -> Non
     dispatch_day(ledger, gw, eve)
     assert sim.messages() == []
     dispatch_day(ledger, gw, eve, Policy(working_days_only=True))
-    assert received(sim) == {(mobile("0021"), "SMS_STAGE1", FOOD, "33")}
+    assert received(sim) == {(mobile("0021"), 1, FOOD, dt.date(2026, 11, 2))}
 
 
 @pytest.mark.mariadb
@@ -167,8 +191,7 @@ def test_outside_sending_hours_nothing_leaves_and_it_stays_queued(
         assert conn.execute(sa.text("SELECT status FROM outbox_message")).scalars().all() == ["pending"]
     monkeypatch.setenv("LR_SENDING_HOURS", "0-24")
     tasks.dispatch_send(shard=0, run_id="d")
-    code = sim.connection("aliyun")["extra"]["templates"]["sms_stage1"]
-    assert received(sim) == {(mobile("0031"), code, FOOD, "30")}
+    assert received(sim) == {(mobile("0031"), 1, FOOD, days(30))}
     monkeypatch.setenv("LR_SENDING_HOURS", "0-0")  # nothing left to send: nothing to say
     assert tasks.dispatch_send(shard=0, run_id="d") == {"outside_sending_hours": 1}
 
@@ -188,7 +211,8 @@ def test_a_message_not_sent_on_its_day_is_written_again_with_the_days_left(world
                      {"t": dt.datetime.combine(T, dt.time(9))})
     day2 = T + dt.timedelta(days=1)
     dispatch_day(ledger, gw, day2)
-    assert received(sim) == {(mobile("0041"), "SMS_STAGE1", FOOD, "29")}
+    assert received(sim) == {(mobile("0041"), 1, FOOD, days(30))}
+    assert "（29天后）" in sim.messages()[0]["content"]  # counted from the day it went, not the first
     with ledger.connect() as conn:
         outbox = sorted(conn.execute(sa.text("SELECT status FROM outbox_message")).scalars())
         reminder = conn.execute(sa.text("SELECT status FROM reminder")).scalars().all()

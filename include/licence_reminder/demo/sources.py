@@ -109,6 +109,9 @@ DEFECTS = ("mobile_format", "resident_id_check", "uscc_check", "required:holder_
 #: a warned licence of these defects is due its first reminder on the seeding day, so that a
 #: demo day shows it texted (a wrong credit code) or handed to the call staff (a 10-digit mobile)
 DUE_TODAY = frozenset({"mobile_format", "uscc_check"})
+#: the two valid rows just before the defective ones are one holder's two licences of one kind,
+#: expiring the same day, 30 days ahead (two shops): reminded in one message
+TWIN_SHOP_OFFSET = 30
 
 
 def build_rows(dept: str, *, today: dt.date, n: int, seed: int = 20241,
@@ -144,6 +147,16 @@ def build_rows(dept: str, *, today: dt.date, n: int, seed: int = 20241,
         defects: frozenset[str] = frozenset()
         fields = {"mobile": mobile(rng), "contact_id": contact_id, "code": code,
                   "expiry": expiry, "licence_name": licence_name, "holder": holder, "no": no}
+        twin = (n - n_defects - 3) // 2 * 2  # even: the first kind of licence; no defect supersedes it
+        if len(GUARANTEED) < twin and i in (twin, twin + 2):
+            if i == twin:
+                fields["expiry"] = today + dt.timedelta(days=TWIN_SHOP_OFFSET)
+                shop = {k: fields[k] for k in ("mobile", "contact_id", "code", "holder", "expiry")}
+                shop_contact = contact
+            else:  # the same holder's second licence of the kind
+                fields.update(shop)
+                contact = shop_contact
+            status, applied = "valid", None
         defect_at = n - 1 - i  # defective rows are the last ones, deterministic
         if defect_at < n_defects:
             kind = DEFECTS[defect_at % len(DEFECTS)]

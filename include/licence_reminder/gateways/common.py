@@ -48,7 +48,7 @@ class TemplateVariablesMismatch(ValueError):
 def ordered_values(params: Mapping[str, str], order: Sequence[str] | None) -> list[str]:
     """Template variables as the positional list a provider expects.
 
-    Without a declared order the params' own order is used (``render.sms_params`` builds them in
+    Without a declared order the params' own order is used (``render.message_params`` builds them in
     template order). With one, the names must match exactly: a variable the template lacks would
     silently vanish from the delivered text while the audited text still shows it.
     """

@@ -3,8 +3,10 @@
 Credentials come only from the connection's ``login`` and ``password``; ``extra`` holds the rest
 (README "SMS gateways" lists every key). Common to all providers: ``provider`` (``aliyun``,
 ``tencent``, ``generic``), ``endpoint`` (or the connection's host/port/schema), ``sign_name``,
-``timeout``, ``templates`` (product template name → provider template code), ``param_order``
-(product template name → variable names in the provider template's order), ``max_param_length``.
+``timeout``, ``templates`` (product template name ``<department>.<entry code>.stage<n>`` →
+provider template code), ``param_order`` (product template name → variable names in the provider
+template's order; by default the order they appear in the template), ``max_param_length`` and
+``variable_caps`` (the longest value of every / of one variable the account takes).
 Tencent adds ``sdk_app_id`` and ``region``; a generic platform its protocol (``generic.py``).
 """
 
@@ -42,8 +44,8 @@ class GatewayConfig:
     sdk_app_id: str | None = None
     region: str | None = None
     generic: GenericSpec | None = None
-    #: whether the provider accepts a link (the catalogue's online_url) in a template variable
-    links_in_params: bool = True
+    #: variable name → the longest value this account takes, below the provider's documented cap
+    variable_caps: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_connection(cls, conn: Any) -> GatewayConfig:
@@ -88,15 +90,20 @@ class GatewayConfig:
             sdk_app_id=sdk_app_id,
             region=str(extra.get("region", "ap-guangzhou")) if provider == "tencent" else None,
             generic=generic,
-            links_in_params=_flag(conn_id, "extra.links_in_variables",
-                                  extra.get("links_in_variables", provider != "tencent")),
+            variable_caps=_variable_caps(conn_id, extra.get("variable_caps") or {}),
         )
 
 
-def _flag(conn_id: str, name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise config_error(conn_id, name, "must be true or false")
-    return value
+def _variable_caps(conn_id: str, value: Any) -> dict[str, int]:
+    from licence_reminder.sms_templates import VARIABLES
+
+    if not isinstance(value, dict):
+        raise config_error(conn_id, "extra.variable_caps", "must be an object of variable names to lengths")
+    unknown = sorted(set(value) - set(VARIABLES))
+    if unknown:
+        raise config_error(conn_id, "extra.variable_caps",
+                           f"names unknown variable(s) {unknown}; the variables are {sorted(VARIABLES)}")
+    return {name: _positive(conn_id, f"extra.variable_caps.{name}", cap, int) for name, cap in value.items()}
 
 
 def _str_mapping(conn_id: str, name: str, value: Any) -> dict[str, str]:

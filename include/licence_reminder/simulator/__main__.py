@@ -2,7 +2,9 @@
 
 ``--print-conn PROVIDER`` prints the ``AIRFLOW_CONN_…`` JSON that points that provider's adapter at a
 simulator on ``--host``/``--port`` (test credentials only) and exits; ``--receipt-delay`` makes
-Tencent receipts appear that many seconds after acceptance, as carrier reports do.
+Tencent receipts appear that many seconds after acceptance, as carrier reports do;
+``--approved FILE`` approves the templates ``python -m licence_reminder.cli catalogue templates
+--json`` wrote there, for every provider, so that each message is checked against its text.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port-file", type=Path, help="write the bound port here (use with --port 0)")
     parser.add_argument("--receipt-delay", type=float, default=0.0, metavar="SECONDS",
                         help="Tencent receipts show in the pull API this long after acceptance")
+    parser.add_argument("--approved", type=Path, metavar="FILE",
+                        help="approve the templates of `catalogue templates --json` (written to FILE)")
     parser.add_argument("--print-conn", choices=PROVIDERS, metavar="PROVIDER",
                         help=f"print the Airflow connection JSON for one of {', '.join(PROVIDERS)} and exit")
     args = parser.parse_args(argv)
@@ -36,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
     server = make_server(args.host, args.port)
     server.state.receipt_delay_seconds = args.receipt_delay
+    if args.approved:
+        for template in json.loads(args.approved.read_text(encoding="utf-8")):
+            for provider, text in template["texts"].items():
+                server.state.approve(provider, {template["name"]: text})
     port = server.server_address[1]
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     if args.port_file:

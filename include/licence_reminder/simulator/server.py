@@ -8,6 +8,14 @@
 - ``/generic/sms/send`` and ``/generic/sms/status``: the generic adapter's default protocol (README
   "SMS gateways"); its HMAC-SHA256 headers are checked when the simulator has a generic secret.
 
+Approved templates, like a provider's: ``POST /_sim/templates`` with ``{"provider": …,
+"templates": {code: text}}`` (``${name}`` for Alibaba and the generic platform, ``{1}`` for Tencent).
+Once a provider has any, a message whose code is not among them is refused as unapproved, one whose
+variables do not fill the text as a template mismatch, and an accepted one is recorded with the
+``content`` the provider would deliver (【signature】 and the filled text). A variable longer than the
+protocol's cap is refused (Alibaba: 35 characters; Tencent and generic: none unless
+``param_caps`` in ``/_sim/faults`` sets one).
+
 Faults are injected on demand (``POST /_sim/faults``) and mean the same in every protocol, worded in
 each one's codes: ``timeout`` (accept, then answer too late), ``drop_after_accept`` (accept, then
 close without a reply), ``http_500``, ``rate_limit``, ``invalid_number``, ``opted_out``, and
@@ -78,6 +86,10 @@ class _State:
     timeout_seconds: float = 15.0
     receipt_delay_seconds: float = 0.0
     delay_seconds: float = 0.0
+    #: protocol -> code -> approved text
+    templates: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: protocol -> the longest variable value it takes
+    param_caps: dict[str, int] = field(default_factory=lambda: dict(PARAM_CAPS))
 
     def fault_for(self, mobile: str, phase: str = "send") -> str | None:
         """The fault of the first matching rule; ``on: query`` rules apply to status queries."""
@@ -106,10 +118,46 @@ class _State:
                 self.receipt_delay_seconds = float(spec["receipt_delay_seconds"])
             if spec.get("delay_seconds") is not None:
                 self.delay_seconds = float(spec["delay_seconds"])
+            if spec.get("param_caps") is not None:
+                self.param_caps = {k: int(v) for k, v in spec["param_caps"].items() if v}
+
+    def approve(self, provider: str, templates: dict[str, str]) -> None:
+        with self.lock:
+            self.templates.setdefault(provider, {}).update(templates)
+
+    def check_template(self, proto: str, code: str, params: dict[str, str] | list[str],
+                       sign_name: str) -> tuple[str | None, str | None]:
+        """(refusal, content): why the provider refuses the message, or the text it delivers."""
+        with self.lock:
+            approved = dict(self.templates.get(proto, {}))
+            cap = self.param_caps.get(proto)
+        values = list(params.values()) if isinstance(params, dict) else list(params)
+        if cap and any(len(str(v)) > cap for v in values):
+            return "param_too_long", None
+        if not approved:
+            return None, None
+        if code not in approved:
+            return "template_unapproved", None
+        text = approved[code]
+        if isinstance(params, list):
+            names = [int(n) for n in re.findall(r"\{(\d+)\}", text)]
+            if sorted(names) != list(range(1, len(params) + 1)):
+                return "template_mismatch", None
+            filled = re.sub(r"\{(\d+)\}", lambda m: str(params[int(m.group(1)) - 1]), text)
+        else:
+            names_in_text = re.findall(r"\$\{(\w+)\}", text)
+            if set(names_in_text) - set(params):
+                return "template_mismatch", None
+            filled = re.sub(r"\$\{(\w+)\}", lambda m: str(params[m.group(1)]), text)
+        return None, f"【{sign_name}】{filled}"
 
 
 #: faults answered with a refusal, before anything is accepted
 REFUSALS = ("http_500", "rate_limit", "invalid_number", "opted_out")
+#: refusals of the message's template or variables (checked before the faults)
+TEMPLATE_REFUSALS = ("param_too_long", "template_unapproved", "template_mismatch")
+#: the longest variable value each protocol takes by default (Alibaba's documented 35)
+PARAM_CAPS = {"aliyun": 35}
 
 
 @dataclass(frozen=True)
@@ -135,7 +183,10 @@ ALIYUN = _Protocol(
     {"http_500": (500, "InternalError", "simulated"),
      "rate_limit": (200, "isv.BUSINESS_LIMIT_CONTROL", "触发号码天级流控"),
      "invalid_number": (200, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"),
-     "opted_out": (200, "isv.BLACK_KEY_CONTROL_LIMIT", "黑名单管控")},
+     "opted_out": (200, "isv.BLACK_KEY_CONTROL_LIMIT", "黑名单管控"),
+     "param_too_long": (200, "isv.PARAM_LENGTH_LIMIT", "参数超出长度限制"),
+     "template_unapproved": (200, "isv.SMS_TEMPLATE_ILLEGAL", "该账号下找不到对应模板"),
+     "template_mismatch": (200, "isv.TEMPLATE_MISSING_PARAMETERS", "模板缺少变量")},
     accepted=lambda r, rid: {"Code": "OK", "Message": "OK", "BizId": r["provider_id"], "RequestId": rid},
     refused=lambda r, code, text, rid: {"Code": code, "Message": text, "RequestId": rid},
     new_id=lambda: f"{int(time.time() * 1000)}^{uuid.uuid4().hex[:10]}",
@@ -145,7 +196,11 @@ TENCENT = _Protocol(
     {"http_500": (500, "InternalError", "simulated"),
      "rate_limit": (200, "LimitExceeded.PhoneNumberDailyLimit", "单个手机号日下发短信条数超过设定的上限"),
      "invalid_number": (200, "InvalidParameterValue.IncorrectPhoneNumber", "手机号格式错误"),
-     "opted_out": (200, "FailedOperation.PhoneNumberInBlacklist", "手机号在免打扰名单库中")},
+     "opted_out": (200, "FailedOperation.PhoneNumberInBlacklist", "手机号在免打扰名单库中"),
+     "param_too_long": (200, "InvalidParameterValue.TemplateParameterLengthLimit", "单个变量的长度超过限制"),
+     "template_unapproved": (200, "FailedOperation.TemplateIdNotExist", "模板 ID 不存在"),
+     "template_mismatch": (200, "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
+                           "请求内容与审核通过的模板内容不匹配")},
     accepted=lambda r, rid: {"Response": {"SendStatusSet": [_tencent_status(r, "Ok", "send success")],
                                           "RequestId": rid}},
     refused=lambda r, code, text, rid: {"Response": {"SendStatusSet": [_tencent_status(r, code, text)],
@@ -156,7 +211,10 @@ GENERIC = _Protocol(
     "generic",
     {"http_500": (500, "500", "simulated"), "rate_limit": (200, "4290", "rate limited"),
      "invalid_number": (200, "4001", "invalid mobile"),
-     "opted_out": (200, "4002", "recipient unsubscribed")},
+     "opted_out": (200, "4002", "recipient unsubscribed"),
+     "param_too_long": (200, "4006", "template variable too long"),
+     "template_unapproved": (200, "4005", "template not approved"),
+     "template_mismatch": (200, "4003", "variables do not match the template")},
     accepted=lambda r, rid: {"code": "0", "message": "OK", "data": {"msgId": r["provider_id"]}},
     refused=lambda r, code, text, rid: {"code": code, "message": text},
     new_id=lambda: uuid.uuid4().hex,
@@ -206,9 +264,13 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path == "/_sim/faults":
             state.configure(json.loads(body or b"{}"))
             self._reply(200, {"ok": True})
+        elif url.path == "/_sim/templates":
+            spec = json.loads(body or b"{}")
+            state.approve(str(spec["provider"]), {str(k): str(v) for k, v in spec["templates"].items()})
+            self._reply(200, {"ok": True})
         elif url.path == "/_sim/reset":
             with state.lock:
-                state.rules, state.messages, state.delay_seconds = [], [], 0.0
+                state.rules, state.messages, state.delay_seconds, state.templates = [], [], 0.0, {}
             self._reply(200, {"ok": True})
         elif url.path.startswith("/aliyun"):
             self._aliyun(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)), "POST")
@@ -227,9 +289,12 @@ class _Handler(BaseHTTPRequestHandler):
         mobile = record["mobile"]
         if state.delay_seconds:
             time.sleep(state.delay_seconds)
-        fault = state.fault_for(mobile)
-        log.info("%s send %s template=%s fault=%s", proto.name, mask_mobile(mobile), record["template"], fault)
-        refusal = fault if fault in REFUSALS else None
+        refusal, content = state.check_template(proto.name, record["template"], record["params"],
+                                                record["sign_name"])
+        fault = None if refusal else state.fault_for(mobile)
+        log.info("%s send %s template=%s fault=%s", proto.name, mask_mobile(mobile), record["template"],
+                 refusal or fault)
+        refusal = refusal or (fault if fault in REFUSALS else None)
         if refusal is None and not (len(mobile) == 11 and mobile.isdigit()):
             refusal = "invalid_number"
         if refusal:
@@ -237,7 +302,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(status, proto.refused(record, code, text, request_id))
             return
         now = time.time()
-        record.update(protocol=proto.name, provider_id=proto.new_id(), accepted_at=now,
+        record.update(protocol=proto.name, provider_id=proto.new_id(), accepted_at=now, content=content,
                       delivered=fault != "undelivered",
                       time=time.strftime("%Y-%m-%d %H:%M:%S", _beijing(now)),
                       send_date=time.strftime("%Y%m%d", _beijing(now)))
@@ -460,10 +525,15 @@ class SimulatorHandle:
             return list(self._server.state.messages)
 
     def set_faults(self, rules: list[dict[str, Any]], timeout_seconds: float | None = None,
-                   receipt_delay_seconds: float | None = None, delay_seconds: float | None = None) -> None:
+                   receipt_delay_seconds: float | None = None, delay_seconds: float | None = None,
+                   param_caps: dict[str, int] | None = None) -> None:
         self._server.state.configure({"rules": rules, "timeout_seconds": timeout_seconds,
                                       "receipt_delay_seconds": receipt_delay_seconds,
-                                      "delay_seconds": delay_seconds})
+                                      "delay_seconds": delay_seconds, "param_caps": param_caps})
+
+    def approve(self, provider: str, templates: dict[str, str]) -> None:
+        """Templates the provider has approved: code -> text (``${name}`` or ``{1}``)."""
+        self._server.state.approve(provider, templates)
 
     def connection(self, provider: str) -> dict[str, Any]:
         return airflow_connection(provider, self.url, self.credentials)
@@ -471,7 +541,7 @@ class SimulatorHandle:
     def reset(self) -> None:
         with self._server.state.lock:
             state = self._server.state
-            state.rules, state.messages, state.delay_seconds = [], [], 0.0
+            state.rules, state.messages, state.delay_seconds, state.templates = [], [], 0.0, {}
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -485,35 +555,29 @@ class SimulatorHandle:
         self.stop()
 
 
-#: Tencent templates number their variables {1}, {2}, …: the product's names in that order
-TENCENT_PARAM_ORDER = {
-    "sms_stage1": ["name", "licence", "days", "expiry", "deadline", "url", "hall", "materials", "phone"],
-    "sms_stage2": ["name", "licence", "days", "expiry", "deadline", "url", "hall", "materials", "phone",
-                   "consequences"],
-}
 #: how the generic adapter's default protocol refuses (the simulator's codes)
-GENERIC_PERMANENT_CODES = ["4001", "4002", "4003", "4010", "4011", "4012"]
+GENERIC_PERMANENT_CODES = ["4001", "4002", "4003", "4006", "4010", "4011", "4012"]
 GENERIC_RATE_LIMITED_CODES = ["4290"]
 
 
 def airflow_connection(provider: str, base_url: str,
                        credentials: SimulatorCredentials | None = None) -> dict[str, Any]:
-    """The Airflow connection (``AIRFLOW_CONN_…`` JSON) that points ``provider``'s adapter here."""
+    """The Airflow connection (``AIRFLOW_CONN_…`` JSON) that points ``provider``'s adapter here.
+
+    It maps no template names to codes: the simulator takes the product's template names
+    (``scjgj.spjy.stage1``) as the codes (``/_sim/templates`` approves them)."""
     c = credentials or SimulatorCredentials()
     common = {"provider": provider, "sign_name": SIGN_NAME}
     if provider == "aliyun":
         return {"conn_type": "http", "login": c.aliyun_key_id, "password": c.aliyun_secret, "extra": {
-            **common, "endpoint": f"{base_url}/aliyun/",
-            "templates": {"sms_stage1": "SMS_DEMO_STAGE1", "sms_stage2": "SMS_DEMO_STAGE2"}}}
+            **common, "endpoint": f"{base_url}/aliyun/"}}
     if provider == "tencent":
         return {"conn_type": "http", "login": c.tencent_secret_id, "password": c.tencent_secret_key, "extra": {
             **common, "endpoint": f"{base_url}/tencent/", "sdk_app_id": c.tencent_sdk_app_id,
-            "region": "ap-guangzhou", "templates": {"sms_stage1": "1110001", "sms_stage2": "1110002"},
-            "param_order": TENCENT_PARAM_ORDER}}
+            "region": "ap-guangzhou"}}
     if provider == "generic":
         extra: dict[str, Any] = {
             **common, "endpoint": f"{base_url}/generic/sms/send",
-            "templates": {"sms_stage1": "LR_STAGE1", "sms_stage2": "LR_STAGE2"},
             "permanent_codes": GENERIC_PERMANENT_CODES, "rate_limited_codes": GENERIC_RATE_LIMITED_CODES,
             "status": {"url": f"{base_url}/generic/sms/status", "not_found_codes": ["4040"]}}
         if c.generic_secret:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from licence_reminder.db import sql, sql_source
 from licence_reminder.errors import PermanentError
 from licence_reminder.keys import number_keys
+from licence_reminder.leads import LeadTable
 from licence_reminder.records import CANONICAL_COLUMNS, SOURCE_KEY_LENGTH
 from licence_reminder.registry import Catalogue, Department
 from licence_reminder.sync import readers, rows
@@ -47,7 +48,7 @@ def compare(batches: Iterator[Validated], extracted: Extracted, ledger: Engine, 
     """Each validated batch sorted for the ledger; after the last, in a full run, the licences the
     source no longer returns."""
     state = _LedgerState.read(ledger, dept, plan)
-    leads = {e.licence_name: (e.first_lead_days, e.second_lead_days) for e in catalogue.entries}
+    leads = LeadTable(catalogue)
     for batch in batches:
         yield _sort(batch, state, leads, ledger, dept, stats)
     if state.index is not None:
@@ -272,7 +273,7 @@ class _LedgerState:
         return cls(in_quarantine, source_keys, first_load, index)
 
 
-def _sort(batch: Validated, state: _LedgerState, leads: dict[str, tuple[int, int]], ledger: Engine,
+def _sort(batch: Validated, state: _LedgerState, leads: LeadTable, ledger: Engine,
           dept: Department, stats: StageStats) -> Sorted:
     """(new, changed) of the batch's valid rows, with their row hash and reminder dates: new are
     the licences the ledger has never held, loaded straight into it; changed are the ones it holds
@@ -306,10 +307,9 @@ def _sort(batch: Validated, state: _LedgerState, leads: dict[str, tuple[int, int
                   rejected_rows=batch.rejected_rows, warnings=batch.warnings, keys=keys)
 
 
-def _ready(valid: pd.DataFrame, hashes: np.ndarray, mask: np.ndarray,
-           leads: dict[str, tuple[int, int]]) -> pd.DataFrame:
+def _ready(valid: pd.DataFrame, hashes: np.ndarray, mask: np.ndarray, leads: LeadTable) -> pd.DataFrame:
     """The rows of ``mask`` with their reminder dates from the catalogue (as
-    refresh_reminder_dates.sql sets them) and row hash."""
+    leads.refresh_ledger_dates sets them) and row hash."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -317,8 +317,7 @@ def _ready(valid: pd.DataFrame, hashes: np.ndarray, mask: np.ndarray,
     out = valid.copy(deep=False) if mask.all() else valid.loc[mask].reset_index(drop=True)
     expiry = np.array(pa.array(out["expiry_date"].array).cast(pa.int32()), dtype=np.int64)  # days since 1970
     for k, column in enumerate(("first_reminder_on", "second_reminder_on")):
-        lead = out["licence_name"].map({n: pair[k] for n, pair in leads.items()})
-        days = lead.to_numpy(dtype="float64", na_value=np.nan)
+        days = leads.days_before_expiry(out["licence_name"], expiry, stage=k + 1)
         due = pa.array(np.nan_to_num(expiry - days).astype(np.int32), mask=np.isnan(days))
         out[column] = pd.Series(pd.arrays.ArrowExtensionArray(due.cast(pa.date32())))
     out["row_hash"] = hashes[mask]

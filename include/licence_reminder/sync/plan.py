@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from licence_reminder.config import local_now
 from licence_reminder.db import sql
+from licence_reminder.leads import refresh_ledger_dates
 from licence_reminder.registry import Catalogue, Department
 from licence_reminder.sync.flow import SyncPlan
 
@@ -36,8 +37,8 @@ def register_department(engine: Engine, dept: Department, catalogue: Catalogue) 
     ts = local_now()
     with engine.begin() as conn:
         stored = {tuple(r) for r in conn.execute(sql("catalogue_leads", conn), {"dept_code": dept.code})}
-        leads_changed = bool(
-            {(e.licence_name, e.first_lead_days, e.second_lead_days) for e in catalogue.entries} - stored)
+        leads_changed = bool({(e.licence_name, e.first_lead_days, e.second_lead_days, e.lead_rule())
+                              for e in catalogue.entries} - stored)
         conn.execute(sql("department_upsert", conn),
                      {"code": dept.code, "name": dept.name, "region_code": dept.region_code, "now": ts})
         conn.execute(
@@ -47,13 +48,14 @@ def register_department(engine: Engine, dept: Department, catalogue: Catalogue) 
                     "dept_code": dept.code,
                     **e.model_dump(),
                     "materials": json.dumps(e.materials, ensure_ascii=False),
+                    "code": e.entry_code, "lead_rule": e.lead_rule(),
                     "updated_at": ts,
                 }
                 for e in catalogue.entries
             ],
         )
         if leads_changed:
-            conn.execute(sql("refresh_reminder_dates", conn), {"dept_code": dept.code})
+            refresh_ledger_dates(conn, dept.code, catalogue)
 
 
 def start_run(
