@@ -1,6 +1,6 @@
 # Environment of the embedded demo: Airflow on SQLite, ledger and department sources in SQLite
 # files under var/demo, the SMS gateway simulator on loopback. Source it; it sets no secrets
-# beyond the simulator's published test credentials.
+# beyond the simulator's published test credentials and the demo's own digest key (var/demo).
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 VAR=${LR_DEMO_DIR:-$ROOT/var/demo}
 export AIRFLOW_HOME=$VAR/airflow
@@ -22,6 +22,11 @@ export LR_CATALOGUE_URL=${LR_CATALOGUE_URL:-https://zwfw.example.gov.cn/tx}
 export AIRFLOW_CONN_LICENCE_LEDGER="{\"conn_type\": \"sqlite\", \"host\": \"$VAR/ledger.db\"}"
 export AIRFLOW_CONN_SRC_SCJGJ="{\"conn_type\": \"sqlite\", \"host\": \"$VAR/sources/scjgj.db\"}"
 export AIRFLOW_CONN_SRC_JTYSJ="{\"conn_type\": \"sqlite\", \"host\": \"$VAR/sources/jtysj.db\"}"
+# The key of identity-number digests (docs/security.md), made once per demo folder, kept 0600
+if [ ! -s "$VAR/pii_keys.json" ]; then
+  mkdir -p "$VAR" && (umask 077 && "$ROOT/.venv/bin/python" -m licence_reminder.protect new-key > "$VAR/pii_keys.json")
+fi
+export AIRFLOW_CONN_LR_PII_KEYS="{\"conn_type\": \"generic\", \"extra\": $(cat "$VAR/pii_keys.json")}"
 export LR_DEMO_PROVIDER=${LR_DEMO_PROVIDER:-aliyun}
 demo_gateway_conn() {  # $1: simulator port; the connection is the simulator's own, for LR_DEMO_PROVIDER
   AIRFLOW_CONN_SMS_GATEWAY=$("$ROOT/.venv/bin/python" -m licence_reminder.simulator --port "$1" --print-conn "$LR_DEMO_PROVIDER") || return 1

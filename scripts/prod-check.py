@@ -287,7 +287,12 @@ def secret_values(*, db_url_pg: str, ledger_url: str, gateway: dict[str, Any],
     """The content of each secret file (``SECRET_SETTINGS``)."""
     from cryptography.fernet import Fernet
 
-    connections = {"licence_ledger": ledger_url, "sms_gateway": gateway, **sources}
+    sys.path.insert(0, str(ROOT / "include"))
+    from licence_reminder.protect import new_key_ring
+
+    # the key of identity-number digests (docs/security.md): made once, with the other secrets
+    connections = {"licence_ledger": ledger_url, "sms_gateway": gateway,
+                   "lr_pii_keys": {"conn_type": "generic", "extra": new_key_ring()}, **sources}
     return {
         "airflow_db_url": f"postgresql+psycopg2://{db_url_pg}",
         "airflow_result_backend": f"db+postgresql+psycopg2://{db_url_pg}",

@@ -6,6 +6,7 @@ They never skip.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
@@ -38,6 +39,10 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(ROOT / "plugins"))
 os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{_AIRFLOW_HOME}/airflow.db")
 os.environ.setdefault("PYTHONPATH", str(ROOT / "include"))
+#: the key ring of identity-number digests (protect.py): a test key, known to every test
+TEST_PII_KEYS = {"current": "test1", "keys": {"test1": "dGVzdC1rZXktb2YtdGhlLXRlc3RzLW5vdC1hLXNlY3JldA=="}}
+os.environ.setdefault("AIRFLOW_CONN_LR_PII_KEYS", json.dumps(
+    {"conn_type": "generic", "extra": TEST_PII_KEYS}))
 
 
 def _reachable(host: str, port: int) -> bool:

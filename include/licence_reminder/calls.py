@@ -155,7 +155,7 @@ def get_task(engine: Engine, task_id: int) -> dict[str, Any]:
     return task
 
 
-def _audit_access(conn: Connection, *, by: str, via: str, dept_code: str | None, subject: str,
+def record_access(conn: Connection, *, by: str, via: str, dept_code: str | None, subject: str,
                   fields: str, rows: int = 1) -> None:
     conn.execute(sql("personal_data_access_insert", conn), {
         "now": local_now(), "accessed_by": by[:250], "via": via[:64], "dept_code": dept_code,
@@ -166,7 +166,7 @@ def reveal_mobile(engine: Engine, task_id: int, *, by: str, via: str) -> str | N
     """The task's full mobile, for the person about to phone; recorded (who, when, which task)."""
     with engine.begin() as conn:
         row = _task_row(conn, task_id)
-        _audit_access(conn, by=by, via=via, dept_code=row["dept_code"], subject=f"call_task:{task_id}",
+        record_access(conn, by=by, via=via, dept_code=row["dept_code"], subject=f"call_task:{task_id}",
                       fields="contact_mobile")
         return row["contact_mobile"]
 
@@ -222,7 +222,7 @@ def export_xlsx(engine: Engine, out: Path, f: Filter, *, by: str, unmasked: bool
     with engine.begin() as conn:
         rows = list(conn.execute(sql("call_task_list", conn), _params(f)).mappings())
         if unmasked and rows:
-            _audit_access(conn, by=by, via="calls export --unmasked", dept_code=f.dept_code,
+            record_access(conn, by=by, via="calls export --unmasked", dept_code=f.dept_code,
                           subject="call list export", fields="contact_mobile", rows=len(rows))
     wb = Workbook()
     ws = wb.active

@@ -15,6 +15,8 @@
     catalogue templates        per catalogue entry and stage: the SMS template to submit to each
                                provider for approval, and its variables
     ledger export              the ledger as XLSX (attachment 2), IDs and mobiles masked
+    pii status                 identity numbers at rest: rows per digest key, any left in clear
+    pii find [--dept CODE]     the licences of an identity number read from the terminal (audited)
     department retire CODE     take a department whose file was removed out of the reminders
 
 The ledger database is the Airflow connection named by LR_LEDGER_CONN_ID (default
@@ -464,10 +466,79 @@ def cmd_ledger_export(args: argparse.Namespace) -> int:
     if args.dept and _unknown_department(engine, args.dept):
         return 2
     if args.unmasked:
-        print("warning: the file contains full ID numbers and mobiles (personal data)", file=sys.stderr)
+        print("warning: the file contains full mobiles (personal data); identity numbers stay masked: "
+              "the ledger does not keep them (docs/security.md)", file=sys.stderr)
     n = export_ledger(engine, args.out, dept_code=args.dept, unmasked=args.unmasked,
                       include_inactive=args.include_inactive)
+    if args.unmasked:
+        from licence_reminder.calls import record_access
+
+        with engine.begin() as conn:
+            record_access(conn, by=_actor(args), via="cli ledger export --unmasked", dept_code=args.dept,
+                          subject="ledger export", fields="contact_mobile", rows=n)
     print(f"wrote {n} ledger rows to {args.out}")
+    return 0
+
+
+def cmd_pii_status(args: argparse.Namespace) -> int:
+    from licence_reminder import protect
+    from licence_reminder.db import sql
+
+    engine = _ledger(args)
+    current = protect.current_key_id()
+    print(f"key ring: {'current key ' + current if current else 'not defined (connection lr_pii_keys)'}")
+    with engine.connect() as conn:
+        rows = list(conn.execute(sql("pii_status", conn)))
+    if not rows:
+        print("the ledger holds no identity number")
+        return 0
+    stale = clear = 0
+    for r in rows:
+        keys = {k for k in (r.contact_key, r.holder_key) if k}
+        note = "" if not keys or keys == {current} else "  <- under an older key: the next full run rewrites it"
+        stale += r.n if note else 0
+        clear += int(r.contact_clear or 0)
+        print(f"  {r.dept_code:<12} contact key {r.contact_key or '-':<8} holder key {r.holder_key or '-':<8} "
+              f"{r.n:>9,} rows{note}")
+    if clear:
+        print(f"{clear} contact ID number(s) held in clear: run `db upgrade` (migration 0019)")
+    print(f"{stale:,} row(s) under an older key" if stale else "every digest is under the current key")
+    return 1 if clear else 0
+
+
+def cmd_pii_find(args: argparse.Namespace) -> int:
+    import getpass
+
+    from sqlalchemy import bindparam
+
+    from licence_reminder import protect
+    from licence_reminder.calls import record_access
+    from licence_reminder.db import sql
+    from licence_reminder.masking import mask_licence_no
+
+    engine = _ledger(args)
+    if args.dept and _unknown_department(engine, args.dept):
+        return 2
+    # read from the terminal or stdin, never from the command line (shell history, ps)
+    number = (getpass.getpass("identity number: ") if sys.stdin.isatty() else sys.stdin.readline()).strip().upper()
+    if not protect.ID_SHAPED.fullmatch(number):
+        print("not an identity number (18 characters, or 15 digits)", file=sys.stderr)
+        return 2
+    digests = protect.key_ring().candidates(number)
+    with engine.begin() as conn:
+        found = list(conn.execute(sql("pii_find", conn).bindparams(bindparam("digests", expanding=True)),
+                                  {"digests": digests, "dept_code": args.dept}))
+        record_access(conn, by=_actor(args), via="cli pii find", dept_code=args.dept,
+                      subject="identity number lookup", fields="contact_id_digest,holder_code_digest",
+                      rows=len(found))
+    if not found:
+        print("no licence of that number" + (f" in {args.dept}" if args.dept else ""))
+        return 1
+    for r in found:
+        state = "vanished" if r.vanished_at else r.status
+        print(f"  {r.dept_code:<10} {mask_licence_no(r.licence_no):<24} {r.licence_name}  expires "
+              f"{str(r.expiry_date)[:10]}  {state}  ({'contact person' if r.role == 'contact' else 'holder'}"
+              f" of {r.holder_name or '-'})")
     return 0
 
 
@@ -630,12 +701,28 @@ def main(argv: list[str] | None = None) -> int:
     exp = led.add_parser("export", help="XLSX in the attachment-2 layout (masked by default)")
     exp.add_argument("--dept")
     exp.add_argument("--out", type=Path, default=Path("var/ledger.xlsx"))
-    exp.add_argument("--unmasked", action="store_true")
+    exp.add_argument("--unmasked", action="store_true", help="full mobiles (recorded in personal_data_access)")
+    exp.add_argument("--by", help="who exports (default: the login name), for the record of an unmasked export")
     exp.add_argument("--include-inactive", action="store_true",
                      help="also revoked, cancelled and vanished licences, with two more columns: "
                           "证照编号 (licence number) and 状态 (status)")
     exp.add_argument("--url")
     exp.set_defaults(func=cmd_ledger_export)
+
+    pii = sub.add_parser("pii", help="identity numbers at rest (docs/security.md)").add_subparsers(
+        dest="cmd", required=True)
+    pst = pii.add_parser("status", help="rows per digest key; any identity number left in clear (exit 1)")
+    pst.add_argument("--url")
+    pst.set_defaults(func=cmd_pii_status)
+    pfi = pii.add_parser("find", help="the licences of an identity number, read from the terminal "
+                                      "(or stdin), never from the command line; recorded",
+                         description="Prompts for the number (or reads one line of stdin) and lists "
+                                     "the licences whose contact or person holder has it. Every "
+                                     "lookup is recorded in personal_data_access.")
+    pfi.add_argument("--dept")
+    pfi.add_argument("--by", help="who looks it up (default: the login name)")
+    pfi.add_argument("--url")
+    pfi.set_defaults(func=cmd_pii_find)
 
     dep = sub.add_parser("department", help="departments").add_subparsers(dest="cmd", required=True)
     ret = dep.add_parser(

@@ -105,7 +105,8 @@ def publish_catalogues(catalogue_dir: Path, registry_dir: Path, out_dir: Path) -
 
 def export_ledger(engine: Engine, out_path: Path, *, dept_code: str | None = None,
                   unmasked: bool = False, include_inactive: bool = False) -> int:
-    """The ledger in the attachment-2 layout as XLSX. ID numbers and mobiles masked unless asked.
+    """The ledger in the attachment-2 layout as XLSX: mobiles masked unless asked; identity
+    numbers always masked, the only form the ledger keeps.
 
     Names are not masked: the department needs them to act on the ledger.
     """
@@ -129,7 +130,7 @@ def export_ledger(engine: Engine, out_path: Path, *, dept_code: str | None = Non
         for r in result:
             n += 1
             row: list[Any] = [n, r.holder_name, r.licence_name, _date(r.expiry_date), r.contact_name,
-                              r.contact_id_no if unmasked else mask_id(r.contact_id_no),
+                              mask_id(r.contact_id_no),  # the ledger keeps it masked (protect.py)
                               r.contact_mobile if unmasked else mask_mobile(r.contact_mobile),
                               _date(r.first_reminder_on)]
             if dept_code is None:

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from licence_reminder import protect
 from licence_reminder.db import sql, sql_source
 from licence_reminder.errors import PermanentError
 from licence_reminder.keys import number_keys
@@ -106,23 +107,26 @@ class LedgerIndex:
         self._set(number_keys(numbers), *_digests(hashes))
 
     @classmethod
-    def read(cls, ledger: Engine, dept_code: str) -> LedgerIndex:
+    def read(cls, ledger: Engine, dept_code: str, key_id: str | None = None) -> LedgerIndex:
         """The department's rows, block by block: only what is kept (numbers, 64-bit keys, md5
-        digests) outlives a block."""
+        digests) outlives a block. With ``key_id`` (the key ring's current key), a row whose
+        identity-number digest is under another key never compares the same: it is written again."""
         import numpy as np
         import pyarrow as pa
 
         numbers: list[pa.Array] = []
         keys, digests, comparable, vanished = [], [], [], []
         query = sql_source("ledger_index", ledger)
-        for block in readers.read(ledger, query, {"dept_code": readers.Code(dept_code)}, 100_000,
+        params = {"dept_code": readers.Code(dept_code), "check_keys": int(key_id is not None),
+                  "key_id": readers.Code(key_id or "none")}
+        for block in readers.read(ledger, query, params, 100_000,
                                   what=f"department {dept_code}: reading the ledger", times_as_text=False):
             number, hashed = (_text_column(block, k) for k in (0, 1))
             numbers.append(number)
             keys.append(number_keys(number))
             d, ok = _digests(hashed)
             digests.append(d)
-            comparable.append(ok)
+            comparable.append(ok & (np.asarray(block.objects(3), dtype=np.int64) == 0))
             vanished.append(np.asarray(block.objects(2), dtype=np.int64) != 0)
         index = cls.__new__(cls)
         index.numbers = (pa.concat_arrays(numbers) if numbers else pa.array([], type=pa.string()))
@@ -261,6 +265,7 @@ class _LedgerState:
         self.first_load = first_load
         #: a full run's: the department's rows, compared with in memory
         self.index = index
+        self._ring: protect.KeyRing | None = None
 
     @classmethod
     def read(cls, ledger: Engine, dept: Department, plan: SyncPlan) -> _LedgerState:
@@ -269,8 +274,15 @@ class _LedgerState:
             in_quarantine = {r[0] for r in conn.execute(sql("quarantine_open_keys", conn), p)}
             source_keys = {r[0] for r in conn.execute(sql("quarantine_open_source_keys", conn), p)}
             first_load = conn.execute(sql("ledger_holds_department", conn), p).first() is None
-        index = LedgerIndex.read(ledger, dept.code) if plan.mode == "full" else None
+        index = (LedgerIndex.read(ledger, dept.code, protect.current_key_id())
+                 if plan.mode == "full" else None)
         return cls(in_quarantine, source_keys, first_load, index)
+
+    def key_ring(self) -> protect.KeyRing:
+        """The key ring, read when a batch first holds an identity number."""
+        if self._ring is None:
+            self._ring = protect.key_ring()
+        return self._ring
 
 
 def _sort(batch: Validated, state: _LedgerState, leads: LeadTable, ledger: Engine,
@@ -300,10 +312,14 @@ def _sort(batch: Validated, state: _LedgerState, leads: LeadTable, ledger: Engin
     stats.statuses_from_rejected += int((keys["kind"] != "fixed_key").sum()) if len(keys) else 0
     stats.staged += int(new.sum() + changed.sum())
     stats.unchanged += len(valid) - int(new.sum() + changed.sum())
+    # the texts of identity numbers are in clear: the files take the protected columns instead
     new_texts, changed_texts = ({c: (t, null) if mask.all() else (t.filter(mask), null[mask])
-                                 for c, (t, null) in texts.items()} for mask in (new, changed))
-    return Sorted(new=_ready(valid, hashes, new, leads), new_texts=new_texts,
-                  changed=_ready(valid, hashes, changed, leads), changed_texts=changed_texts,
+                                 for c, (t, null) in texts.items() if c not in protect.PROTECTED}
+                                for mask in (new, changed))
+    return Sorted(new=protect.protect(_ready(valid, hashes, new, leads), state.key_ring),
+                  new_texts=new_texts,
+                  changed=protect.protect(_ready(valid, hashes, changed, leads), state.key_ring),
+                  changed_texts=changed_texts,
                   rejected_rows=batch.rejected_rows, warnings=batch.warnings, keys=keys)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from licence_reminder.protect import masked_raw
 from licence_reminder.records import SOURCE_KEY, SOURCE_KEY_LENGTH
 from licence_reminder.registry import Catalogue
 from licence_reminder.sync.flow import Extracted, Findings, StageStats, Validated
@@ -152,8 +153,9 @@ def rejection_rows(rejected: list[Any]) -> pd.DataFrame:
 
     rows = []
     for rej in rejected:
-        raw_json = json.dumps({k: _kept_text(v) for k, v in rej.raw.items()}, ensure_ascii=False,
-                              default=str, sort_keys=True)
+        # identity numbers are kept masked, here as in the ledger (protect.py)
+        raw_json = json.dumps({k: _kept_text(v) for k, v in masked_raw(rej.raw).items()},
+                              ensure_ascii=False, default=str, sort_keys=True)
         source_key = rej.raw.get(SOURCE_KEY)
         source_key = None if source_key is None else str(source_key)[:SOURCE_KEY_LENGTH]
         # One open quarantine entry per key. A row without a licence number is known by its key
