@@ -46,7 +46,7 @@ _CHILD = textwrap.dedent("""
             sys.exit("the other department's process never got ready")
         time.sleep(0.01)
     result = sync.run(ledger, source, dept, catalogue, plan, today=today)
-    print(code, result.stats.rows_read, result.published.inserted, result.published.vanished)
+    print("RESULT", code, result.stats.rows_read, result.published.inserted, result.published.vanished)
 """)
 
 
@@ -61,7 +61,9 @@ def _run_together(ledger_url: str, sources: dict[str, str], run: str, tmp: Path,
     done = [child.communicate(timeout=300) for child in children]
     for child, (_, stderr) in zip(children, done, strict=True):
         assert child.returncode == 0, "\n".join(e[-3000:] for _, e in done)
-    return [stdout.strip() for stdout, _ in done]
+    # the child's own lines: Airflow, once imported (a connection read), logs to stdout too
+    return [line.removeprefix("RESULT ") for stdout, _ in done for line in stdout.splitlines()
+            if line.startswith("RESULT ")]
 
 
 def _run_one_after_the_other(ledger_url: str, sources: dict[str, str], run: str, *, full: bool) -> None:

@@ -115,7 +115,7 @@ def test_a_new_key_takes_over_at_the_next_full_run(engines, monkeypatch: pytest.
 
 
 @pytest.mark.mariadb
-def test_0019_converts_an_existing_ledger_and_its_history(engines) -> None:  # type: ignore[no-untyped-def]
+def test_0019_converts_an_existing_ledger_and_its_history(engines, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     ledger, source = engines
     schema.downgrade(ledger, "0013")
     with ledger.begin() as conn:  # as a version before 0019 left it: numbers in clear
@@ -138,6 +138,11 @@ def test_0019_converts_an_existing_ledger_and_its_history(engines) -> None:  # t
             "'x', '[]', :raw, 'old', 'old', '2026-01-01', '2026-01-01', 'testdept|C0002')"),
             {"raw": json.dumps({"contact_id_no": CONTACT_IDS[1]})})
     assert _resident_ids(_dump(ledger))  # the numbers are there before
+    with monkeypatch.context() as m:  # no key ring: refused before any change (MariaDB's DDL is not transactional)
+        m.delenv("AIRFLOW_CONN_LR_PII_KEYS")
+        with pytest.raises(RuntimeError, match="connection 'lr_pii_keys'"):
+            schema.upgrade(ledger)
+        assert "contact_id_digest" not in {c["name"] for c in sa.inspect(ledger).get_columns("ledger")}
     assert schema.upgrade(ledger) == schema.head()
 
     ring = protect.key_ring()

@@ -64,7 +64,6 @@ def test_runs_started_before_0009_are_numbered_in_the_order_they_started(ledger:
     new runs take the next numbers."""
     import datetime as dt
 
-    from licence_reminder import sync
     from licence_reminder.sync import plan as planning
     from licence_reminder.registry import load_department
     from conftest import ROOT

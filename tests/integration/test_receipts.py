@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from licence_reminder import receipts
-from test_dispatch_exactly_once import PROVIDERS, attempts, gateway, prepare, send, setup  # noqa: F401
+from support.dispatch_world import PROVIDERS, attempts, gateway, prepare, send
 from support.ledger_world import q
 
 

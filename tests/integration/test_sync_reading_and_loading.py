@@ -44,7 +44,8 @@ def _staging_frame() -> Any:
                    source_updated_at=dt.datetime(2026, 11, 1, 8, 30, 15 + k))
         row.update(awkward)
         rows.append({**row, "first_reminder_on": None, "second_reminder_on": dt.date(2026, 12, 25),
-                     "row_hash": f"{k:032d}"})
+                     "row_hash": f"{k:032d}", "contact_id_digest": None, "holder_code_digest": None,
+                     "source_hash": f"{k:032x}"})
     return pd.DataFrame(rows, dtype=object)
 
 

@@ -17,8 +17,8 @@ from urllib.parse import quote
 import requests
 
 from licence_reminder.errors import TransientError
-from licence_reminder.gateways.base import LookupResult, Outcome, SendResult, SmsGateway, SmsMessage
-from licence_reminder.gateways.common import CONNECT_TIMEOUT, json_reply, transport_failure
+from licence_reminder.gateways.base import CONNECT_TIMEOUT, LookupResult, Outcome, SendResult, SmsGateway, SmsMessage
+from licence_reminder.gateways.common import json_reply, transport_failure
 
 VERSION = "2017-05-25"
 PERMANENT = {

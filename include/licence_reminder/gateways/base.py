@@ -7,6 +7,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 
+#: (connect, read) seconds of every adapter's calls; the read timeout is the adapter's own
+CONNECT_TIMEOUT = 3.05
+
 
 @dataclass(frozen=True)
 class SmsMessage:
@@ -59,8 +62,6 @@ class SmsGateway(ABC):
     def longest_call_seconds(self) -> float:
         """The longest one call can be in flight: connecting, then waiting for the reply. A sender
         that takes a shard over waits this long before looking up its predecessor's messages."""
-        from licence_reminder.gateways.common import CONNECT_TIMEOUT
-
         return CONNECT_TIMEOUT + self.timeout
 
     @abstractmethod

@@ -10,9 +10,6 @@ import requests
 from licence_reminder.errors import PermanentError
 from licence_reminder.gateways.base import Outcome, SendResult
 
-#: (connect, read) seconds; the read timeout is the adapter's own
-CONNECT_TIMEOUT = 3.05
-
 
 def config_error(conn_id: str, field: str, problem: str) -> PermanentError:
     """A connection that cannot work: names the connection and the field, never a value."""

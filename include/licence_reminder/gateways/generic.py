@@ -28,9 +28,8 @@ from typing import Any
 import requests
 
 from licence_reminder.errors import TransientError
-from licence_reminder.gateways.base import LookupResult, Outcome, SendResult, SmsGateway, SmsMessage
+from licence_reminder.gateways.base import CONNECT_TIMEOUT, LookupResult, Outcome, SendResult, SmsGateway, SmsMessage
 from licence_reminder.gateways.common import (
-    CONNECT_TIMEOUT,
     TemplateVariablesMismatch,
     config_error,
     json_reply,

@@ -26,9 +26,8 @@ from urllib.parse import urlsplit
 import requests
 
 from licence_reminder.errors import TransientError
-from licence_reminder.gateways.base import LookupResult, Outcome, SendResult, SmsGateway, SmsMessage
+from licence_reminder.gateways.base import CONNECT_TIMEOUT, LookupResult, Outcome, SendResult, SmsGateway, SmsMessage
 from licence_reminder.gateways.common import (
-    CONNECT_TIMEOUT,
     TemplateVariablesMismatch,
     json_reply,
     mismatch_result,

@@ -70,6 +70,8 @@ class StageStats:
     statuses_from_rejected: int = 0
     #: rows loaded with warnings (rules of severity WARN failed)
     rows_warned: int = 0
+    #: rows a full run did not validate again: the ledger holds them exactly as the source gives them
+    rows_read_as_before: int = 0
     #: the whole source was searched for licence numbers it holds twice
     duplicates_checked: bool = False
     #: renewal applications the department's side table lists (source.renewals), None: no table
@@ -124,6 +126,8 @@ class Validated:
     valid: pd.DataFrame
     #: the valid rows' source keys as read, when the chunks carry them
     valid_source_keys: np.ndarray | None
+    #: the md5 of each valid row as the source gave it (16 bytes a row; ledger.source_hash in hex)
+    valid_source_hashes: np.ndarray
     #: validation.suite.Rejection of each rejected row
     rejected: list[Any]
     #: rows for staging_rejection (quarantine)

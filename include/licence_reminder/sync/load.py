@@ -43,10 +43,13 @@ STAGING_TABLES = ("staging_licence", "staging_rejection", "staging_key", "stagin
 
 
 def load(batches: Iterator[Sorted], ledger: Engine, plan: SyncPlan, *, applications: pd.DataFrame | None,
-         stats: StageStats, today: dt.date) -> tuple[PublishStats, dict[str, float]]:
+         stats: StageStats, today: dt.date,
+         validated_context: str | None = None) -> tuple[PublishStats, dict[str, float]]:
     """Every batch into the run's transaction as it comes, then the renewal applications, then the
     merge and the commit; (what the merge did, timings: ``produce`` — reading, validating and
-    comparing while the ledger loaded —, ``loading`` — what was left to load —, ``merge``)."""
+    comparing while the ledger loaded —, ``loading`` — what was left to load —, ``merge``).
+    ``validated_context``: a full run's rules and catalogue (ledger_state.context_of), recorded
+    with the commit as what every row of the department was validated under."""
     started = time.perf_counter()
     with Merge(ledger, plan) as merge:
         for batch in batches:
@@ -55,7 +58,7 @@ def load(batches: Iterator[Sorted], ledger: Engine, plan: SyncPlan, *, applicati
             stats.renewal_applications = len(applications)
             merge.add_staged([rows.prepare("staging_renewal", applications, bulk=merge.bulk, folder=merge.folder)])
         produced = time.perf_counter()
-        published = merge.publish(stats, today=today)
+        published = merge.publish(stats, today=today, validated_context=validated_context)
     return published, {"produce": produced - started, **merge.timings}
 
 
@@ -147,7 +150,7 @@ class Merge:
             self._thread.join()
         self._raise_failure()
 
-    def publish(self, stats: StageStats, *, today: dt.date) -> PublishStats:
+    def publish(self, stats: StageStats, *, today: dt.date, validated_context: str | None = None) -> PublishStats:
         """Merge the staging tables into the ledger, clear them and commit."""
         from sqlalchemy.exc import SQLAlchemyError
 
@@ -186,6 +189,8 @@ class Merge:
                 **p, "full": int(plan.mode == "full"),
                 "duplicates_checked": int(stats.duplicates_checked)}).rowcount
             self._watermark(conn, p, stats)
+            if validated_context is not None:
+                conn.execute(sql("department_validated", conn), {**p, "context": validated_context})
             conn.execute(sql("sync_run_finish", conn), {
                 **p, "status": "success", "watermark_to": stats.watermark_to,
                 "rows_read": stats.rows_read, "rows_valid": stats.rows_valid,

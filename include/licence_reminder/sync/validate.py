@@ -19,13 +19,16 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from licence_reminder.protect import masked_raw
-from licence_reminder.records import SOURCE_KEY, SOURCE_KEY_LENGTH
+from licence_reminder.records import CANONICAL_COLUMNS, SOURCE_KEY, SOURCE_KEY_LENGTH
 from licence_reminder.registry import Catalogue
 from licence_reminder.sync.flow import Extracted, Findings, StageStats, Validated
+from licence_reminder.sync.ledger_state import LedgerState
 from licence_reminder.validation.rules import DUPLICATE_IN_SOURCE, DUPLICATE_REJECTIONS, TEXT_LIMITS
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
     from licence_reminder.validation.duplicates import Duplicates
 
@@ -45,18 +48,21 @@ RAW_VALUE_LIMIT = 2000
 _WARNING_COLUMNS = ["licence_no", "rule", "column_name", "message"]
 
 
-def validate(extracted: Extracted, catalogue: Catalogue, *, today: dt.date, stats: StageStats,
-             findings: Findings) -> Iterator[Validated]:
+def validate(extracted: Extracted, catalogue: Catalogue, state: LedgerState, *, today: dt.date,
+             stats: StageStats, findings: Findings) -> Iterator[Validated]:
     """Validated batches of the extract's chunks, in order; ``stats`` and ``findings`` filled as
-    they go."""
-    import pandas as pd
+    they go. A full run does not validate again the rows the ledger holds exactly as the source
+    gives them (:meth:`LedgerState.skippable`): they are counted read, valid and unchanged."""
+    import numpy as np
 
     from licence_reminder.validation.duplicates import from_identities
     from licence_reminder.validation.suite import Validator
 
     validator = Validator(catalogue_names={e.licence_name for e in catalogue.entries}, today=today)
-    held: list[pd.DataFrame] = []
-    held_rows, batch_rows = 0, 1
+    held: list[tuple[pd.DataFrame, np.ndarray, np.ndarray]] = []  # chunk, its rows' positions, source hashes
+    # the first chunk goes alone, so that the ledger starts loading early; a run skipping the rows
+    # read as before has little to load, and one GX run over what is left costs least
+    held_rows, batch_rows, read = 0, GX_BATCH_ROWS if state.skips else 1, 0
     extra_warnings = None
     for chunk in extracted.chunks:
         if not stats.duplicates_checked:  # asked once the first chunk came: a quiet day asks nothing
@@ -64,23 +70,75 @@ def validate(extracted: Extracted, catalogue: Catalogue, *, today: dt.date, stat
             validator.duplicates = from_identities(rows.numbers, rows.stamps, rows.keys, validator.tz)
             stats.duplicates_checked = True
             extra_warnings = duplicate_warnings(validator.duplicates)
-        held.append(chunk)
+        positions = np.arange(read, read + len(chunk), dtype=np.int64)
+        read += len(chunk)
+        hashes = source_hashes(chunk)
+        if state.skips:
+            numbers = licence_numbers(chunk)
+            same = state.skippable(numbers, hashes, validator.duplicates.winners)
+            if same.any():
+                validator.read_as_before(numbers.filter(same))
+                _read_as_before(stats, int(same.sum()))
+                kept = ~same
+                chunk, positions, hashes = chunk.loc[kept].reset_index(drop=True), positions[kept], hashes[kept]
+                if not len(chunk):
+                    continue
+        held.append((chunk, positions, hashes))
         held_rows += len(chunk)
         if held_rows < batch_rows:
             continue
-        for result in validator.validate_many(held):
-            yield _validated(result, stats, findings, extra_warnings)
+        for result in _validate_held(validator, held):
+            yield _validated(*result, stats, findings, extra_warnings)
             extra_warnings = None
         held, held_rows, batch_rows = [], 0, GX_BATCH_ROWS
     if held:
-        for result in validator.validate_many(held):
-            yield _validated(result, stats, findings, extra_warnings)
+        for result in _validate_held(validator, held):
+            yield _validated(*result, stats, findings, extra_warnings)
             extra_warnings = None
     findings.totals = dict(validator.totals)
     stats.counts_by_rule = dict(validator.totals)
 
 
-def _validated(result: Any, stats: StageStats, findings: Findings, extra_warnings: pd.DataFrame | None) -> Validated:
+def _validate_held(validator: Any, held: list[tuple[pd.DataFrame, np.ndarray, np.ndarray]]) -> Iterator[tuple[Any, np.ndarray]]:
+    """(result, valid rows' source hashes) of each held chunk, with one GX run over them all."""
+    results = validator.validate_many([c for c, _p, _h in held], [p for _c, p, _h in held])
+    for result, (_chunk, _positions, hashes) in zip(results, held, strict=True):
+        yield result, hashes[result.valid_at]
+
+
+def _read_as_before(stats: StageStats, n: int) -> None:
+    stats.rows_read += n
+    stats.rows_valid += n
+    stats.unchanged += n
+    stats.rows_read_as_before += n
+
+
+def source_hashes(chunk: pd.DataFrame) -> np.ndarray:
+    """The md5 of each row as the source gave it (16 bytes a row): its canonical columns' texts
+    before any rule touched them (ledger.source_hash, in hex), a missing column as empty."""
+    import pyarrow as pa
+
+    from licence_reminder.sync import rows
+
+    n = len(chunk)
+    texts = [rows.column_text(chunk[c])[0] if c in chunk.columns else pa.array([""] * n, type=pa.string())
+             for c in CANONICAL_COLUMNS]
+    return rows.row_digests(texts)
+
+
+def licence_numbers(chunk: pd.DataFrame) -> pa.Array:
+    """The rows' licence numbers as the validator reads them (trimmed; null where missing)."""
+    import pyarrow as pa
+
+    from licence_reminder.validation.suite import normalised_text
+
+    if "licence_no" not in chunk.columns:
+        return pa.nulls(len(chunk), type=pa.string())
+    return pa.array(normalised_text(chunk["licence_no"]), type=pa.string())
+
+
+def _validated(result: Any, hashes: np.ndarray, stats: StageStats, findings: Findings,
+               extra_warnings: pd.DataFrame | None) -> Validated:
     import pandas as pd
 
     stats.rows_read += len(result.valid) + len(result.rejected)
@@ -104,7 +162,7 @@ def _validated(result: Any, stats: StageStats, findings: Findings, extra_warning
         findings.rejections.extend(result.rejected[:room])
     _see_watermark(stats, result)
     return Validated(valid=result.valid, valid_source_keys=result.valid_source_keys,
-                     rejected=result.rejected, rejected_rows=rejection_rows(result.rejected),
+                     valid_source_hashes=hashes, rejected=result.rejected, rejected_rows=rejection_rows(result.rejected),
                      warnings=warnings)
 
 

@@ -6,7 +6,6 @@ in the protected quarantine table.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any

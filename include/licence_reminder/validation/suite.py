@@ -75,6 +75,8 @@ class ChunkResult:
     counts_by_rule: collections.Counter[str]
     #: the valid rows' source keys as read, when the chunk carries them
     valid_source_keys: np.ndarray | None = None
+    #: where each valid row is in the chunk
+    valid_at: np.ndarray | None = None
     #: the loaded rows' warnings: licence_no, rule, column_name, message (no personal value), and
     #: value: the failed column's value as given (unmasked: masked wherever it is shown)
     warnings: pd.DataFrame | None = None
@@ -556,10 +558,7 @@ class SeenNumbers:
 class Validator:
     """Validates the chunks of one department's extract; keeps state across chunks."""
 
-    def __init__(self, *, catalogue_names: set[str], today: dt.date, tz: str | None = None,
-                 first_row: int = 0, seen_licence_nos: set[str] | None = None) -> None:
-        """``first_row`` and ``seen_licence_nos``: rows and licence numbers of the extract that
-        come before this validator's part (a worker validating a later range of the source)."""
+    def __init__(self, *, catalogue_names: set[str], today: dt.date, tz: str | None = None) -> None:
         self.today = today
         self.tz = tz or city_zone()
         self.catalogue_names = frozenset(catalogue_names)
@@ -568,8 +567,8 @@ class Validator:
         self._catalogue_keys = {self._name_key(n): n for n in self.catalogue_names}
         lo, hi = R.plausible_range(today)
         self._plausible = (lo.toordinal(), hi.toordinal())
-        self._rows_seen = first_row
-        self._licence_nos = SeenNumbers(seen_licence_nos or ())
+        self._rows_seen = 0
+        self._licence_nos = SeenNumbers()
         # Licence numbers the whole source holds more than once, and which row of each is
         # loaded (duplicates.scan): decided from the whole extract, the same in every run.
         self.duplicates = Duplicates()
@@ -593,6 +592,13 @@ class Validator:
         """Every licence number (normalised) of the extract so far, valid or rejected, as one
         Arrow array."""
         return self._licence_nos.all()
+
+    def read_as_before(self, numbers: Any) -> None:
+        """Rows not validated again (a full run's rows the ledger holds exactly as read; Arrow
+        strings of their licence numbers): counted as read and valid, their numbers seen, so that
+        a later row repeating one is a duplicate all the same."""
+        self._licence_nos.add(numbers)
+        self._totals.update(rows=len(numbers), valid=len(numbers))
 
     @property
     def totals(self) -> collections.Counter[str]:
@@ -840,10 +846,13 @@ class Validator:
         """
         return self.validate_many([chunk])[0]
 
-    def validate_many(self, chunks: list[pd.DataFrame]) -> list[ChunkResult]:
+    def validate_many(self, chunks: list[pd.DataFrame],
+                      positions: list[np.ndarray] | None = None) -> list[ChunkResult]:
         """Validates chunks in order, as :meth:`validate` one after the other would, with one Great
         Expectations run over them all: GX's cost is mostly per run (about 0.3 s here for the 27
-        expectations, whatever the rows), not per row."""
+        expectations, whatever the rows), not per row. ``positions``: where each chunk's rows are
+        in the extract (0-based; default: right after the rows validated before), which a
+        rejected row's number says."""
         derived = [self.derive(chunk) for chunk in chunks]
         hits: list[dict[int, list[RuleFailure]]] = [collections.defaultdict(list) for _ in chunks]
         starts = np.cumsum([0] + [d.n for d in derived])
@@ -889,10 +898,12 @@ class Validator:
                         if message is None:
                             message = worded[value] = self._native_reason(rule, column, value)
                     hits[k][pos].append(RuleFailure(rule, column, message))
-        return [self._assemble(chunk, d, h) for chunk, d, h in zip(chunks, derived, hits, strict=True)]
+        at = positions or [None] * len(chunks)
+        return [self._assemble(chunk, d, h, where)
+                for chunk, d, h, where in zip(chunks, derived, hits, at, strict=True)]
 
-    def _assemble(self, chunk: pd.DataFrame, derived: Derived,
-                  hits: dict[int, list[RuleFailure]]) -> ChunkResult:
+    def _assemble(self, chunk: pd.DataFrame, derived: Derived, hits: dict[int, list[RuleFailure]],
+                  extract_rows: np.ndarray | None = None) -> ChunkResult:
         """One chunk's result from its failures: the rejected rows (a rule of severity REJECT
         failed) with their raw values, the valid ones normalised — those that failed only WARN
         rules with their warnings, and without the values that failed (rules.KEPT_WHEN_WARNED)."""
@@ -913,7 +924,8 @@ class Validator:
             if keys is not None and (key := R.as_text(keys[k])) is not None:
                 values[SOURCE_KEY] = key
             rejected.append(Rejection(
-                row_number=self._rows_seen + pos + 1, licence_no=numbers[k],
+                row_number=(int(extract_rows[pos]) if extract_rows is not None else self._rows_seen + pos) + 1,
+                licence_no=numbers[k],
                 raw=values, failures=failures))
             counts.update({f.rule for f in failures})
         keep = np.ones(n, dtype=bool)
@@ -937,7 +949,7 @@ class Validator:
         self._totals.update(rows=n, valid=int(keep.sum()), rejected=len(rejected), warned=len(warned))
         self._totals.update(counts)
         return ChunkResult(valid=valid, rejected=rejected, counts_by_rule=counts,
-                           valid_source_keys=valid_keys, warnings=warnings)
+                           valid_source_keys=valid_keys, valid_at=np.flatnonzero(keep), warnings=warnings)
 
     @staticmethod
     def _raw_texts(chunk: pd.DataFrame, positions: np.ndarray) -> dict[str, list[str | None]]:

@@ -158,13 +158,17 @@ def _convert_quarantine(conn: sa.Connection) -> None:
 
 
 def upgrade() -> None:
+    conn = op.get_bind()
+    ring = _Ring()
+    # MariaDB's DDL is not transactional: without the key, fail before changing anything
+    if conn.execute(sa.text("SELECT 1 FROM ledger WHERE contact_id_no IS NOT NULL OR holder_type = 'person' "
+                            "LIMIT 1")).first() is not None:
+        ring()
     for table in ("ledger", "staging_licence"):
         for column in DIGESTS:
             op.add_column(table, sa.Column(column, sa.String(48), nullable=True))
-    conn = op.get_bind()
     conn.execute(sa.text("DELETE FROM staging_licence"))  # a run's own, gone with its transaction
     conn.execute(sa.text("DELETE FROM staging_rejection"))
-    ring = _Ring()
     _convert_ledger(conn, ring)
     _convert_history(conn, ring)
     _convert_quarantine(conn)

@@ -3,5 +3,5 @@
 -- name the process created itself: MariaDB takes no bound value there.
 LOAD DATA LOCAL INFILE '{path}' INTO TABLE ledger CHARACTER SET utf8mb4
 FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n'
-(licence_no, licence_name, holder_name, holder_type, holder_code, contact_name, contact_id_no, contact_mobile, issue_date, expiry_date, status, renewal_applied_on, source_updated_at, first_reminder_on, second_reminder_on, row_hash, contact_id_digest, holder_code_digest)
+(licence_no, licence_name, holder_name, holder_type, holder_code, contact_name, contact_id_no, contact_mobile, issue_date, expiry_date, status, renewal_applied_on, source_updated_at, first_reminder_on, second_reminder_on, row_hash, contact_id_digest, holder_code_digest, source_hash)
 SET dept_code = :dept_code, cycle = 1, created_run = :run_id, updated_run = :run_id, created_at = :now, updated_at = :now
