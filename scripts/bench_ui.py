@@ -228,6 +228,30 @@ def time_pages(runs: int, pages: list[tuple[str, str, dict | None]]) -> list[tup
     return out
 
 
+def time_queries(url: str, runs: int, queries: list[tuple[str, str, dict]]) -> None:
+    """Statements timed on their own (median and fastest of ``runs`` after a warm-up): the same
+    run's load for both sides of a comparison, on a machine others share."""
+    from licence_reminder.ui.queries import templated
+    from sqlalchemy import text
+
+    engine = engine_from_url(url)
+    try:
+        with engine.connect() as conn:
+            for label, name_or_sql, params in queries:
+                # a bare name is a file in include/sql/, anything else a statement
+                statement = templated(name_or_sql, conn) if " " not in name_or_sql else text(name_or_sql)
+                times = []
+                for i in range(runs + 1):
+                    start = time.perf_counter()
+                    conn.execute(statement, params).fetchall()
+                    if i:
+                        times.append(time.perf_counter() - start)
+                print(f"  {label:<52} median {statistics.median(times) * 1000:7.0f} ms   fastest "
+                      f"{min(times) * 1000:7.0f} ms", flush=True)
+    finally:
+        engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--licences", type=int, default=1_000_000)
@@ -295,7 +319,7 @@ def main() -> int:
                  f"/delivery-log/lapsed?dept=d03&date_from={today - dt.timedelta(days=365)}", None),
                 ("Quarterly review (this quarter)", f"/review?dept=d03&quarter={quarter}", None),
                 ("Quarterly review (last quarter)", f"/review?dept=d03&quarter={last_q}", None),
-                ("Annual assessment (v_assessment_yearly, one dept)", "/review/annual?dept=d03", None),
+                ("Annual assessment (one department)", "/review/annual?dept=d03", None),
                 ("Data-quality reports", "/reports", None),
                 ("Call list (to call now, all departments)", "/call-list", None),
                 ("Call list (one department, every task, page 5)", "/call-list?dept=d03&show=all&page=5", None),
@@ -311,6 +335,11 @@ def main() -> int:
                            ("XLSX pack of a quarterly review", f"/review/pack.xlsx?dept=d03&quarter={quarter}", None),
                            ("call list XLSX, one department, every task", "/call-list/export",
                             {"dept": "d03", "show": "all"})])
+            print("== the annual assessment's query against the view it replaced (same run, same load):", flush=True)
+            time_queries(url, args.runs, [
+                ("v_assessment_yearly, one department", "SELECT * FROM v_assessment_yearly WHERE dept_code = :dept",
+                 {"dept": "d03"}),
+                ("ui_annual_assessment.sql, one department", "ui_annual_assessment", {"dept": "d03"})])
             return 1 if bad else 0
     finally:
         if args.keep or args.reuse:

@@ -141,6 +141,31 @@ def test_only_who_may_act_reveals_records_or_exports_unmasked(ui_server: SimpleN
     assert sorted(reveals()[len(before):]) == expected
 
 
+def _sheet(body: bytes) -> list[dict]:
+    import io
+
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(io.BytesIO(body)).active.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def test_call_list_exports_are_masked_unless_asked_by_who_may_act(ui_server: SimpleNamespace,
+                                                                  tokens: dict[str, str]) -> None:
+    def export(user: str, form: dict) -> list[dict]:
+        r = _call(ui_server, "POST", "/call-list/export", form, {"Authorization": f"Bearer {tokens[user]}"})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+        return _sheet(r.content)
+
+    audited = export("auditor", {"show": "all"})
+    assert {r["部门"] for r in audited} == {"安阳市市场监督管理局", "安阳市交通运输局"}
+    assert all("*" in (r["联系人手机号码"] or "*") and "*" in (r["联系人"] or "*") for r in audited)
+    staff = export("callstaff_scjgj", {"show": "all"})
+    assert {r["部门"] for r in staff} == {"安阳市市场监督管理局"} and not any("*" in (r["联系人"] or "") for r in staff)
+    unmasked = export("callstaff_scjgj", {"show": "all", "unmasked": "1"})
+    assert any(_PERSONAL.fullmatch(r["联系人手机号码"] or "") for r in unmasked)
+
+
 def test_a_post_from_another_site_is_refused(ui_server: SimpleNamespace, tokens: dict[str, str]) -> None:
     path = f"/call-list/task/{_a_call_task(ui_server, 'scjgj')}/reveal"
     r = _call(ui_server, "POST", path, {}, {"Cookie": f"_token={tokens['callstaff_scjgj']}",

@@ -242,21 +242,27 @@ def export(request: Request, form: FormDep, viewer: ViewerDep) -> Response:
         calls.export_xlsx(ledger(), path, query.filter(today), by=viewer.name, unmasked=unmasked,
                           via="ui call list export")
         if not unmasked:
-            _mask_licence_numbers(path)
+            may_act = scope.may_act(query.dept) if query.dept else viewer.may(access.CALL_LIST, access.ACT)
+            _mask_workbook(path, names=not may_act)
         body = path.read_bytes()
     name = f"call-list_{query.dept or 'all'}_{query.show}_{today}{'_unmasked' if unmasked else ''}.xlsx"
     return Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _mask_licence_numbers(path: Path) -> None:
-    """The API's masked export masks mobiles; a licence numbered by its holder's ID number is
-    masked here too, as on every page."""
+def _mask_workbook(path: Path, *, names: bool) -> None:
+    """The API's masked export masks mobiles; here, as on the pages, a licence numbered by its
+    holder's ID number is masked too, and for a viewer who only reads, the names."""
     from openpyxl import load_workbook
 
+    maskers = {"licence_no": mask_licence_no}
+    if names:
+        maskers |= {"holder_name": mask_name, "contact_name": mask_name}
+    keys = [key for _, key in calls.EXPORT_COLUMNS]
     wb = load_workbook(path)
     ws = wb.active
-    column = [key for _, key in calls.EXPORT_COLUMNS].index("licence_no") + 1
-    for (cell,) in ws.iter_rows(min_row=2, min_col=column, max_col=column):
-        if cell.value:
-            cell.value = mask_licence_no(cell.value)
+    for key, mask in maskers.items():
+        column = keys.index(key) + 1
+        for (cell,) in ws.iter_rows(min_row=2, min_col=column, max_col=column):
+            if cell.value:
+                cell.value = mask(cell.value)
     wb.save(path)
