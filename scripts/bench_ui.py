@@ -1,14 +1,17 @@
 """Benchmark: each UI page's load time on a 1,000,000-licence MariaDB ledger (target < 1 s).
 
-    python scripts/bench_ui.py [--licences 1000000] [--departments 10] [--runs 5] [--keep]
+    python scripts/bench_ui.py [--licences 1000000] [--departments 10] [--call-tasks 20000] [--runs 5]
+                               [--keep | --reuse DATABASE]
 
 Builds a fresh MariaDB ledger (migrated to head) and fills it in bulk with SQL from MariaDB's
 sequence tables — not through the syncs: 1,000,000 licences over ``--departments`` departments,
 expiring from a year ago to two years ahead; for every licence whose reminder dates have come, a
 stage-1 and a stage-2 reminder, each with its outbox message (delivered, sent, on the call list,
 failed, in the proportions a mature run shows) and its gateway calls and carrier receipts; 40,000
-renewals in the ledger history; a sync run per department per day for 120 days with counts by
-rule, and a data-quality report file for each. Then it requests every page through the UI's app
+renewals in the ledger history; ``--call-tasks`` call tasks (the newest reminders SMS could not
+deliver: those not yet expired to be worked, the older ones done with an outcome or closed); a
+sync run per department per day for 120 days with counts by rule, and a data-quality report file
+for each. Then it requests every page through the UI's app
 in this process (the ASGI app the plugin mounts, with the auth check stubbed: the JWT check is
 Airflow's and costs the same on every page) and prints each page's median and slowest time over
 ``--runs`` requests after one warm-up. The server runs with the 1 GiB buffer pool
@@ -63,7 +66,7 @@ def buffer_pool(size_mib: int):  # type: ignore[no-untyped-def]
             mysql(f"SET GLOBAL innodb_buffer_pool_size = {before}")
 
 
-def generate(db: str, licences: int, departments: int, today: dt.date) -> dict[str, float]:
+def generate(db: str, licences: int, departments: int, call_tasks: int, today: dt.date) -> dict[str, float]:
     """Fill the ledger in bulk; returns the seconds each part took."""
     t: dict[str, float] = {}
     d = today.isoformat()
@@ -150,6 +153,31 @@ def generate(db: str, licences: int, departments: int, today: dt.date) -> dict[s
          "'status', 'valid'), JSON_OBJECT('expiry_date', DATE_FORMAT(l.expiry_date, '%Y-%m-%d'), 'status', 'valid'), "
          "DATE_SUB(DATE_SUB(l.expiry_date, INTERVAL 3 YEAR), INTERVAL 1 DAY) "
          "FROM ledger l WHERE l.id % 25 = 0")
+    # call tasks: the newest reminders SMS could not deliver, as many as a city's call staff have
+    # in the ledger; those whose licence has not expired are still to be worked (one in four tried
+    # again after no answer), the older ones done or closed unworked; one outcome row per attempt
+    step(f"call tasks ({call_tasks:,}) and their outcomes",
+         "INSERT INTO call_task (dept_code, ledger_id, licence_no, expiry_date, stage, reminder_id, message_id, "
+         "due_on, reason_code, reason, status, next_try_on, outcome, outcomes, closed_reason, created_run, "
+         "created_at, updated_at, closed_at) "
+         "SELECT r.dept_code, r.ledger_id, r.licence_no, r.expiry_date, r.stage, r.id, r.message_id, r.due_on, "
+         "IF(r.status = 'failed', 'refused', 'undelivered'), "
+         "IF(r.status = 'failed', 'permanent: isv.MOBILE_NUMBER_ILLEGAL', 'not delivered: MK:0001'), "
+         f"CASE WHEN r.expiry_date >= '{d}' THEN IF(r.id % 4 = 0, 'retry', 'open') "
+         "     WHEN r.id % 3 = 0 THEN 'cancelled' ELSE 'done' END, "
+         f"IF(r.expiry_date >= '{d}' AND r.id % 4 = 0, DATE_ADD('{d}', INTERVAL r.id % 2 DAY), NULL), "
+         f"CASE WHEN r.expiry_date >= '{d}' THEN IF(r.id % 4 = 0, 'no_answer', NULL) WHEN r.id % 3 = 0 THEN NULL "
+         "     WHEN r.id % 7 = 0 THEN 'wrong_number' WHEN r.id % 5 = 0 THEN 'reached_not_renewing' "
+         "     ELSE 'reached_renewing' END, "
+         f"IF(r.expiry_date >= '{d}' AND r.id % 4 <> 0 OR r.expiry_date < '{d}' AND r.id % 3 = 0, 0, 1), "
+         f"IF(r.expiry_date < '{d}' AND r.id % 3 = 0, 'licence expired before anyone called', NULL), "
+         "'bench', r.updated_at, r.updated_at, "
+         f"IF(r.expiry_date < '{d}', DATE_ADD(r.updated_at, INTERVAL 1 DAY), NULL) "
+         "FROM reminder r WHERE r.status IN ('call_list', 'failed') "
+         f"ORDER BY r.due_on DESC, r.id LIMIT {call_tasks}",
+         "INSERT INTO call_outcome (call_task_id, dept_code, outcome, note, retry_on, recorded_by, recorded_at) "
+         "SELECT t.id, t.dept_code, t.outcome, IF(t.outcome = 'wrong_number', '空号', NULL), t.next_try_on, "
+         "'callstaff', DATE_ADD(t.created_at, INTERVAL 20 HOUR) FROM call_task t WHERE t.outcome IS NOT NULL")
     counts = json.dumps({"rows": 100000, "valid": 99000, "rejected": 1000,
                          **{r: 1000 // len(RULES) for r in RULES}})
     step("sync runs (120 days per department)",
@@ -200,34 +228,67 @@ def time_pages(runs: int, pages: list[tuple[str, str, dict | None]]) -> list[tup
     return out
 
 
+def time_queries(url: str, runs: int, queries: list[tuple[str, str, dict]]) -> None:
+    """Statements timed on their own (median and fastest of ``runs`` after a warm-up): the same
+    run's load for both sides of a comparison, on a machine others share."""
+    from licence_reminder.ui.queries import templated
+    from sqlalchemy import text
+
+    engine = engine_from_url(url)
+    try:
+        with engine.connect() as conn:
+            for label, name_or_sql, params in queries:
+                # a bare name is a file in include/sql/, anything else a statement
+                statement = templated(name_or_sql, conn) if " " not in name_or_sql else text(name_or_sql)
+                times = []
+                for i in range(runs + 1):
+                    start = time.perf_counter()
+                    conn.execute(statement, params).fetchall()
+                    if i:
+                        times.append(time.perf_counter() - start)
+                print(f"  {label:<52} median {statistics.median(times) * 1000:7.0f} ms   fastest "
+                      f"{min(times) * 1000:7.0f} ms", flush=True)
+    finally:
+        engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--licences", type=int, default=1_000_000)
     parser.add_argument("--departments", type=int, default=10)
+    parser.add_argument("--call-tasks", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--buffer-pool-mib", type=int, default=1024)
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    parser.add_argument("--reuse", metavar="DATABASE",
+                        help="time the pages on a database an earlier --keep run filled (migrated to head first)")
     args = parser.parse_args()
     today = local_now().date()
-    db = f"lr_bench_ui_{uuid.uuid4().hex[:8]}"
-    mysql(f"CREATE DATABASE `{db}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+    db = args.reuse or f"lr_bench_ui_{uuid.uuid4().hex[:8]}"
+    if not args.reuse:
+        mysql(f"CREATE DATABASE `{db}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
     url = f"mysql+pymysql://root@127.0.0.1:3306/{db}?charset=utf8mb4"
     try:
         with buffer_pool(args.buffer_pool_mib), tempfile.TemporaryDirectory() as tmp:
             engine = engine_from_url(url)
             schema.upgrade(engine)
             engine.dispose()
-            print(f"== generating the ledger in {db} (MariaDB {mysql('SELECT @@version')}, "
-                  f"buffer pool {int(mysql('SELECT @@GLOBAL.innodb_buffer_pool_size')) >> 20} MiB)", flush=True)
-            generate(db, args.licences, args.departments, today)
-            mysql("ANALYZE TABLE ledger, reminder, outbox_message, delivery_attempt, ledger_history, sync_run", db)
+            print(f"== {'reusing' if args.reuse else 'generating'} the ledger in {db} (MariaDB "
+                  f"{mysql('SELECT @@version')}, buffer pool "
+                  f"{int(mysql('SELECT @@GLOBAL.innodb_buffer_pool_size')) >> 20} MiB)", flush=True)
+            if not args.reuse:
+                generate(db, args.licences, args.departments, args.call_tasks, today)
+                mysql("ANALYZE TABLE ledger, reminder, outbox_message, delivery_attempt, ledger_history, sync_run, "
+                      "call_task, call_outcome", db)
             sizes = mysql("SELECT CONCAT_WS(' ', (SELECT COUNT(*) FROM ledger), (SELECT COUNT(*) FROM reminder), "
                           "(SELECT COUNT(*) FROM outbox_message), (SELECT COUNT(*) FROM delivery_attempt), "
-                          "(SELECT COUNT(*) FROM ledger_history), (SELECT COUNT(*) FROM sync_run))", db).split()
+                          "(SELECT COUNT(*) FROM ledger_history), (SELECT COUNT(*) FROM sync_run), "
+                          "(SELECT COUNT(*) FROM call_task), (SELECT COUNT(*) FROM call_outcome), "
+                          "(SELECT COUNT(*) FROM department))", db).split()
             print("  rows: ledger {}, reminder {}, outbox_message {}, delivery_attempt {}, ledger_history {}, "
-                  "sync_run {}".format(*(f"{int(n):,}" for n in sizes)))
+                  "sync_run {}, call_task {}, call_outcome {}".format(*(f"{int(n):,}" for n in sizes[:-1])))
             reports = Path(tmp) / "reports"
-            print(f"  data-quality reports: {write_reports(reports, args.departments, today):,} files")
+            print(f"  data-quality reports: {write_reports(reports, int(sizes[-1]), today):,} files")
             os.environ["AIRFLOW_CONN_LICENCE_LEDGER"] = json.dumps({
                 "conn_type": "mysql", "host": "127.0.0.1", "port": 3306, "login": "root", "schema": db})
             os.environ["LR_REPORT_DIR"] = str(reports)
@@ -235,6 +296,8 @@ def main() -> int:
             message = mysql("SELECT id FROM outbox_message ORDER BY id LIMIT 1", db)
             licence = mysql("SELECT licence_no FROM reminder ORDER BY id DESC LIMIT 1", db)
             mobile = mysql("SELECT recipient_masked FROM outbox_message ORDER BY id DESC LIMIT 1", db)
+            called = mysql("SELECT message_id FROM call_task WHERE outcome IS NOT NULL ORDER BY id LIMIT 1", db)
+            task = mysql("SELECT MAX(id) FROM call_task WHERE dept_code = 'd03' AND outcome IS NOT NULL", db)
             quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
             last_q = f"{today.year - (today.month <= 3)}Q{((today.month - 1) // 3 - 1) % 4 + 1}"
             print(f"== page load times ({args.runs} requests after a warm-up; target < 1 s)", flush=True)
@@ -250,14 +313,17 @@ def main() -> int:
                 ("Delivery log: status call list, 30 days", "/delivery-log",
                  {"status": "call_list", "date_from": str(today - dt.timedelta(days=29))}),
                 ("A message's history", f"/delivery-log/message/{message}", None),
+                ("A message's history with its phone calls", f"/delivery-log/message/{called}", None),
                 ("Lapsed without a reminder (last 30 days)", "/delivery-log/lapsed", None),
                 ("Lapsed without a reminder (a year, one dept)",
                  f"/delivery-log/lapsed?dept=d03&date_from={today - dt.timedelta(days=365)}", None),
                 ("Quarterly review (this quarter)", f"/review?dept=d03&quarter={quarter}", None),
                 ("Quarterly review (last quarter)", f"/review?dept=d03&quarter={last_q}", None),
-                ("Annual assessment (v_assessment_yearly, one dept)", "/review/annual?dept=d03", None),
+                ("Annual assessment (one department)", "/review/annual?dept=d03", None),
                 ("Data-quality reports", "/reports", None),
-                ("Call list (placeholder)", "/call-list", None),
+                ("Call list (to call now, all departments)", "/call-list", None),
+                ("Call list (one department, every task, page 5)", "/call-list?dept=d03&show=all&page=5", None),
+                ("A call task and its outcomes", f"/call-list/task/{task}", None),
             ])
             slow = [r for r in results if r[1] >= 1.0]
             bad = [r for r in results if r[3] != 200]
@@ -266,10 +332,17 @@ def main() -> int:
             print("== not pages (for scale):", flush=True)
             time_pages(1, [("export: one department, 30 days, CSV", "/delivery-log/export",
                             {"dept": "d03", "date_from": str(today - dt.timedelta(days=29)), "format": "csv"}),
-                           ("XLSX pack of a quarterly review", f"/review/pack.xlsx?dept=d03&quarter={quarter}", None)])
+                           ("XLSX pack of a quarterly review", f"/review/pack.xlsx?dept=d03&quarter={quarter}", None),
+                           ("call list XLSX, one department, every task", "/call-list/export",
+                            {"dept": "d03", "show": "all"})])
+            print("== the annual assessment's query against the view it replaced (same run, same load):", flush=True)
+            time_queries(url, args.runs, [
+                ("v_assessment_yearly, one department", "SELECT * FROM v_assessment_yearly WHERE dept_code = :dept",
+                 {"dept": "d03"}),
+                ("ui_annual_assessment.sql, one department", "ui_annual_assessment", {"dept": "d03"})])
             return 1 if bad else 0
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"kept database {db}")
         else:
             mysql(f"DROP DATABASE IF EXISTS `{db}`")

@@ -35,6 +35,11 @@ for _ in $(seq 1 50); do [ -s "$port_file" ] && break; sleep 0.1; done
 [ -s "$port_file" ] || { echo "the SMS simulator did not start; see $VAR/simulator.log" >&2; exit 1; }
 demo_gateway_conn "$(cat "$port_file")"
 echo "SMS gateway simulator on 127.0.0.1:$(cat "$port_file") ($LR_DEMO_PROVIDER protocol)"
+# two holders a department's SMS cannot reach (a phone the carrier does not reach, a number on the
+# provider's block list): the call staff get them, with the message to trace in the delivery log
+"$PY" -m licence_reminder.demo.sources --today "$TODAY" --rows 400 --simulator-faults | "$PY" -c \
+  'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], data=sys.stdin.buffer.read(), timeout=10)' \
+  "http://127.0.0.1:$(cat "$port_file")/_sim/faults"
 
 "$PY" -m licence_reminder.cli summary --json >"$VAR/before.json"
 run_dag() {

@@ -214,15 +214,17 @@ EXPORT_COLUMNS = (
 )
 
 
-def export_xlsx(engine: Engine, out: Path, f: Filter, *, by: str, unmasked: bool = False) -> int:
-    """The tasks as an XLSX call list; full mobiles only when ``unmasked`` (recorded)."""
+def export_xlsx(engine: Engine, out: Path, f: Filter, *, by: str, unmasked: bool = False,
+                via: str = "calls export --unmasked") -> int:
+    """The tasks as an XLSX call list; full mobiles only when ``unmasked`` (recorded, ``via``
+    naming where the export was asked for)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     with engine.begin() as conn:
         rows = list(conn.execute(sql("call_task_list", conn), _params(f)).mappings())
         if unmasked and rows:
-            record_access(conn, by=by, via="calls export --unmasked", dept_code=f.dept_code,
+            record_access(conn, by=by, via=via, dept_code=f.dept_code,
                           subject="call list export", fields="contact_mobile", rows=len(rows))
     wb = Workbook()
     ws = wb.active

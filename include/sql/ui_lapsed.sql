@@ -7,6 +7,3 @@ WHERE expiry_date >= :date_from AND expiry_date <= :date_to
   AND dept_code = :dept
 {% endif %}
 ORDER BY expiry_date DESC, dept_code, licence_no
-{% if limit %}
-LIMIT :limit
-{% endif %}

@@ -42,10 +42,12 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamesp
         pytest.fail(f"make demo failed for the UI tests:\n{demo.stdout[-3000:]}\n{demo.stderr[-3000:]}")
     port = _free_port()
     log = (var / "api-server.log").open("w")
+    # FAB allows 5 logins per 40 s from one address; the suite logs in as every role in turn
+    server_env = {**env, "AIRFLOW__FAB__AUTH_RATE_LIMIT": "100 per 40 second"}
     server = subprocess.Popen(
         ["bash", "-c", (f'source scripts/demo-env.sh && exec "{ROOT}/.venv/bin/airflow" api-server '
                        f"--host 127.0.0.1 --port {port}")],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT

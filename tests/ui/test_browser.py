@@ -53,9 +53,9 @@ def _nav(page) -> set[str]:  # type: ignore[no-untyped-def]
     return {t.strip() for t in page.locator("header nav a").all_inner_texts()}
 
 
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def _shot(page, name: str, *, full_page: bool = False) -> None:  # type: ignore[no-untyped-def]
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def test_operations_uses_every_page(browser, ui_server: SimpleNamespace) -> None:  # type: ignore[no-untyped-def]
@@ -143,6 +143,62 @@ def test_call_staff_see_the_call_list_only(browser, ui_server: SimpleNamespace) 
         page.goto(f"{ui_server.app}{path}")
         assert "无权访问" in page.locator("h1").inner_text(), path
     context.close()
+
+
+def test_call_staff_reveal_a_mobile_and_record_an_outcome_the_auditor_then_finds(  # type: ignore[no-untyped-def]
+        browser, ui_server: SimpleNamespace) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(ui_server.var / "ledger.db")
+    task_id, message_id, licence_no, mobile = db.execute(
+        "SELECT t.id, t.message_id, t.licence_no, l.contact_mobile FROM call_task t JOIN ledger l ON l.id = t.ledger_id "
+        "WHERE t.dept_code = 'scjgj' AND t.reason_code = 'undelivered'").fetchone()
+    (other_department,) = db.execute("SELECT MIN(id) FROM call_task WHERE dept_code = 'jtysj'").fetchone()
+    (due,) = db.execute("SELECT COUNT(*) FROM call_task WHERE dept_code = 'scjgj' AND status IN ('open', 'retry') "
+                        "AND COALESCE(next_try_on, due_on) <= DATE('now', '+8 hours')").fetchone()
+
+    context, page = _login(browser, ui_server, "callstaff_scjgj")
+    page.goto(f"{ui_server.app}/call-list")
+    rows = page.locator("table.calls tbody tr")
+    assert rows.count() == due > 0 and "JTYSJ" not in page.locator("main").inner_text()
+    assert mobile not in page.content()  # masked until asked for
+    _shot(page, "call-list")
+
+    row = rows.filter(has_text=licence_no)
+    row.get_by_role("button", name="显示号码 Show").click()  # a POST: the number is in no URL
+    assert page.locator(".mobile").inner_text() == mobile and mobile not in page.url
+    (reveals,) = db.execute("SELECT COUNT(*) FROM personal_data_access WHERE accessed_by = 'callstaff_scjgj' "
+                            "AND via = 'ui call list' AND subject = ?", (f"call_task:{task_id}",)).fetchone()
+    assert reveals == 1
+
+    # closing needs a note: the API's refusal is shown, nothing recorded
+    page.get_by_label("关闭（注明原因）").check()
+    page.get_by_role("button", name="确认记录 Confirm").click()
+    assert "note" in page.locator(".alert").inner_text()
+    # two clicks: the outcome, then confirm (no answer: try again tomorrow)
+    page.get_by_label("无人接听，改日再拨").check()
+    page.get_by_role("button", name="确认记录 Confirm").click()
+    assert "已记录 Recorded" in page.locator(".notice").inner_text()
+    history = page.locator("table").last.inner_text()
+    assert "无人接听，改日再拨" in history and "callstaff_scjgj" in history
+    _shot(page, "call-task", full_page=True)
+    assert db.execute("SELECT status FROM call_task WHERE id = ?", (task_id,)).fetchone() == ("retry",)
+
+    response = page.goto(f"{ui_server.app}/call-list/task/{other_department}")
+    assert response is not None and response.status == 403
+    context.close()
+
+    context, page = _login(browser, ui_server, "auditor")
+    response = page.goto(f"{ui_server.app}/delivery-log/message/{message_id}")
+    assert response is not None and response.status == 200, response.status if response else None
+    assert page.locator("table.call-outcomes").count() == 1, page.locator("main").inner_text()[-1500:]
+    calls = page.locator("table.call-outcomes").inner_text()
+    assert "无人接听，改日再拨" in calls and "callstaff_scjgj" in calls
+    page.goto(f"{ui_server.app}/call-list?show=all")
+    assert page.locator("table.calls tbody tr").count() > 0
+    assert page.get_by_role("button", name=re.compile("显示号码")).count() == 0  # auditors only read
+    context.close()
+    db.close()
 
 
 def test_logging_out_ends_access(browser, ui_server: SimpleNamespace) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,9 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from fastapi import HTTPException
 from licence_reminder.ui import access
+from licence_reminder.ui.pages.call_list import ListQuery, Scope, task_in_scope, task_list
 from licence_reminder.ui.pages.delivery_log import (
     Search,
     lapsed_report,
@@ -16,7 +18,7 @@ from licence_reminder.ui.pages.delivery_log import (
     search_messages,
 )
 from licence_reminder.ui.pages.reports import list_reports
-from licence_reminder.ui.pages.review import Quarter, review_figures
+from licence_reminder.ui.pages.review import Quarter, annual_figures, review_figures
 from licence_reminder.ui.pages.today import today_figures
 
 NOW = dt.datetime(2026, 11, 20, 15, 0, 0)
@@ -105,6 +107,24 @@ def _seed(engine: sa.Engine) -> None:
             {"ledger_id": 3, "dept_code": "scjgj", "licence_no": "A3", "run_id": "scjgj:run1", "change_kind": "update",
                  "old_values": json.dumps({"status": "valid"}), "new_values": json.dumps({"status": "revoked"}),
                  "changed_at": NOW - dt.timedelta(hours=13)}])
+        # A2's undelivered SMS became a call task: no answer, then reached; and a transport one unworked
+        task = {"stage": 1, "due_on": TODAY, "created_run": "d", "created_at": NOW - dt.timedelta(hours=3),
+                "updated_at": NOW}
+        c.execute(ins["call_task"], [
+            task | {"id": 1, "dept_code": "scjgj", "ledger_id": 2, "licence_no": ID_SHAPED,
+                    "expiry_date": TODAY + dt.timedelta(days=30), "reminder_id": 2, "message_id": "m2",
+                    "reason_code": "undelivered", "reason": "not delivered: MK:0001 (13912345678)", "status": "done",
+                    "outcome": "reached_renewing", "outcomes": 2, "closed_at": NOW - dt.timedelta(hours=1)},
+            task | {"id": 2, "dept_code": "jtysj", "ledger_id": 5, "licence_no": "B1",
+                    "expiry_date": TODAY + dt.timedelta(days=40), "reminder_id": 99, "message_id": None,
+                    "reason_code": "no_mobile", "reason": "no usable mobile", "status": "open", "outcome": None,
+                    "outcomes": 0, "closed_at": None}])
+        c.execute(ins["call_outcome"], [
+            {"call_task_id": 1, "dept_code": "scjgj", "outcome": "no_answer", "note": None,
+             "retry_on": TODAY + dt.timedelta(days=1), "recorded_by": "callstaff_scjgj",
+             "recorded_at": NOW - dt.timedelta(hours=2)},
+            {"call_task_id": 1, "dept_code": "scjgj", "outcome": "reached_renewing", "note": "已告知 139****5678",
+             "retry_on": None, "recorded_by": "callstaff_scjgj", "recorded_at": NOW - dt.timedelta(hours=1)}])
 
 
 CODES = {"jtysj": "交通运输", "scjgj": "市场监管"}
@@ -142,6 +162,66 @@ def test_message_history_masks_what_a_provider_echoed(ledger: sa.Engine) -> None
     assert h is not None and h.message["last_message"] == "unreachable 139****5678"
     assert [r["licence_no"] for r in h.reminders] == ["410*************34"]
     assert message_history(ledger, "nope") is None
+
+
+def test_message_history_shows_the_call_task_and_every_outcome(ledger: sa.Engine) -> None:
+    h = message_history(ledger, "m2")
+    assert h is not None and [t["id"] for t in h.call_tasks] == [1]
+    task = h.call_tasks[0]
+    assert task["licence_no"] == "410*************34" and task["reason"] == "not delivered: MK:0001 (139****5678)"
+    assert (task["reason_label"], task["status_label"]) == ("运营商未送达", "已完成")
+    assert [(o["outcome_label"], o["recorded_by"], o["note"]) for o in task["outcomes"]] == [
+        ("无人接听，改日再拨", "callstaff_scjgj", None), ("已联系，将办理延续", "callstaff_scjgj", "已告知 139****5678")]
+    assert message_history(ledger, "m1").call_tasks == []
+
+
+def test_annual_figures_are_the_views(ledger: sa.Engine) -> None:
+    with ledger.connect() as c:
+        view = {(r.dept_code, str(r.year)): dict(r._mapping) for r in c.execute(sa.text("SELECT * FROM v_assessment_yearly"))}
+    for dept in CODES:
+        mine = annual_figures(ledger, dept)
+        theirs = [{k: (str(v) if k == "year" else int(v or 0)) for k, v in row.items() if k != "dept_code"}
+                  for (d, _), row in sorted(view.items()) if d == dept]
+        assert mine == theirs, dept
+    # A2 reached by phone; A1's renewed cycle, A3 and A4 lapsed; A3 never reminded
+    (y2026,) = [y for y in annual_figures(ledger, "scjgj") if y["year"] == "2026"]
+    assert (y2026["reached_by_phone"], y2026["reminded"], y2026["lapsed_unreminded"]) == (1, 2, 2)
+
+
+def _scope(*, read: list[str], act: list[str], city_wide: bool = False) -> Scope:
+    return Scope(CODES, read, act, city_wide)
+
+
+def test_call_list_for_call_staff_operations_and_auditors(ledger: sa.Engine) -> None:
+    staff = _scope(read=["scjgj"], act=["scjgj"])
+    q = ListQuery.parse({}, staff)
+    assert (q.dept, q.show, q.page) == ("scjgj", "due", 0)
+    rows, total = task_list(ledger, q, staff, TODAY)
+    assert (rows, total) == ([], 0)  # its one task is done
+    rows, total = task_list(ledger, ListQuery.parse({"show": "all"}, staff), staff, TODAY)
+    assert total == 1 and rows[0]["licence_no"] == "410*************34" and rows[0]["may_act"]
+    assert rows[0]["reason"] == "not delivered: MK:0001 (139****5678)" and rows[0]["mobile_masked"] == "138****0002"
+    assert rows[0]["contact_name"] is None or "*" not in rows[0]["contact_name"]
+    with pytest.raises(HTTPException) as refused:
+        ListQuery.parse({"dept": "jtysj"}, staff)
+    assert refused.value.status_code == 403
+
+    ops = _scope(read=["jtysj", "scjgj"], act=["jtysj", "scjgj"], city_wide=True)
+    rows, total = task_list(ledger, ListQuery.parse({}, ops), ops, TODAY)
+    assert [r["id"] for r in rows] == [2] and total == 1  # every department: the open one due today
+    rows, _ = task_list(ledger, ListQuery.parse({"show": "all"}, ops), ops, TODAY)
+    assert [r["id"] for r in rows] == [1, 2]  # soonest expiry first
+
+    auditor = _scope(read=["jtysj", "scjgj"], act=[], city_wide=True)
+    rows, _ = task_list(ledger, ListQuery.parse({"show": "all"}, auditor), auditor, TODAY)
+    assert not any(r["may_act"] for r in rows)
+    assert rows[0]["holder_name"] == "某**"  # names masked for a reader
+    assert task_in_scope(ledger, 2, auditor)["dept_code"] == "jtysj"
+    for scope, task_id, method, status in ((staff, 2, access.READ, 403), (auditor, 1, access.ACT, 403),
+                                           (staff, 999, access.READ, 404)):
+        with pytest.raises(HTTPException) as refused:
+            task_in_scope(ledger, task_id, scope, method)
+        assert refused.value.status_code == status
 
 
 def test_lapsed_report(ledger: sa.Engine) -> None:

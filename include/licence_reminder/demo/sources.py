@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -307,18 +308,48 @@ def seed_source(engine: Engine, dept: str, *, today: dt.date, n: int, seed: int 
     return rows
 
 
+#: the demo's holders SMS cannot reach, by their licence's place in the sample (both are due their
+#: first reminder on the seeding day): a phone the carrier reports as not reached, and a number on
+#: the provider's block list
+UNREACHABLE = ((0, "undelivered"), (2, "opted_out"))
+
+
+def simulator_faults(depts: list[str], *, today: dt.date, n: int, seed: int = 20241) -> list[dict[str, Any]]:
+    """The SMS simulator's fault rules that make :data:`UNREACHABLE` fail in each department, so
+    that a demo day hands the call staff a message to trace besides the mobiles no SMS could go to."""
+    rules = []
+    for dept in depts:
+        rows = build_rows(dept, today=today, n=n, seed=seed)
+        for place, fault in UNREACHABLE:
+            licence_no = rows[place].licence_no
+            # the record the ledger holds for it: a later duplicate supersedes the first entry
+            loaded = [r for r in rows if r.licence_no == licence_no and "duplicate_superseded" not in r.defects][-1]
+            mobile = loaded.native.get("lxdh") or loaded.native.get("sjhm")
+            rules.append({"mobile": mobile, "fault": fault})
+    return rules
+
+
 def main(argv: list[str] | None = None) -> int:
     from licence_reminder.db import engine_from_url
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out-dir", type=Path, required=True)
+    parser.add_argument("--out-dir", type=Path)
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
     parser.add_argument("--rows", type=int, default=400)
     parser.add_argument("--seed", type=int, default=20241)
     parser.add_argument("--departments", nargs="+", choices=ALL_DEPARTMENTS, default=DEMO_DEPARTMENTS,
                         metavar="CODE", help=f"which of {', '.join(ALL_DEPARTMENTS)} (default: "
                         f"{' '.join(DEMO_DEPARTMENTS)})")
+    parser.add_argument("--simulator-faults", action="store_true",
+                        help="print the SMS simulator's fault rules for the demo's unreachable holders (JSON) "
+                             "instead of seeding")
     args = parser.parse_args(argv)
+    if args.simulator_faults:
+        print(json.dumps({"rules": simulator_faults(args.departments, today=args.today, n=args.rows,
+                                                    seed=args.seed)}))
+        return 0
+    if args.out_dir is None:
+        parser.error("--out-dir is required to seed the sources")
     args.out_dir.mkdir(parents=True, exist_ok=True)
     for dept in args.departments:
         path = args.out_dir / f"{dept}.db"

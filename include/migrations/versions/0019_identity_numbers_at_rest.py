@@ -11,7 +11,7 @@ Converting rows needs the key ring (connection ``lr_pii_keys``); a ledger holdin
 number needs none. Downgrading adds nothing back: the numbers are gone (the sources have them).
 
 Revision ID: 0019
-Revises: 0013
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from licence_reminder.masking import mask_id
 from licence_reminder.schema import append_only_triggers
 
 revision = "0019"
-down_revision = "0013"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -165,6 +165,8 @@ class MessageHistory:
     message: dict[str, Any]
     reminders: list[dict[str, Any]]
     attempts: list[dict[str, Any]]
+    #: the call tasks its reminders became, each with its ``outcomes`` (who, when, what, note)
+    call_tasks: list[dict[str, Any]] = field(default_factory=list)
 
 
 def message_history(engine: Engine, message_id: str) -> MessageHistory | None:
@@ -176,6 +178,11 @@ def message_history(engine: Engine, message_id: str) -> MessageHistory | None:
             return None
         reminders = [dict(r) for r in conn.execute(sql("ui_message_reminders", conn), {"id": message_id}).mappings()]
         attempts = [dict(r) for r in conn.execute(sql("ui_message_attempts", conn), {"id": message_id}).mappings()]
+        tasks = [dict(r) for r in conn.execute(sql("ui_message_call_tasks", conn), {"id": message_id}).mappings()]
+        outcomes = []
+        if tasks:
+            outcomes = [dict(r) for r in conn.execute(sql("ui_message_call_outcomes", conn),
+                                                     {"id": message_id}).mappings()]
     m = dict(message)
     m["last_message"] = scrub(m["last_message"])
     m["last_code"] = scrub(m["last_code"])
@@ -184,7 +191,24 @@ def message_history(engine: Engine, message_id: str) -> MessageHistory | None:
         r["status_reason"] = scrub(r["status_reason"])
     for a in attempts:
         a["response_code"] = scrub(a["response_code"])
-    return MessageHistory(m, reminders, attempts)
+    return MessageHistory(m, reminders, attempts, _with_outcomes(tasks, outcomes))
+
+
+def _with_outcomes(tasks: list[dict[str, Any]], outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from licence_reminder.calls import OUTCOMES, REASONS, STATUS_LABELS
+
+    by_task: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for o in outcomes:
+        o["outcome_label"] = OUTCOMES.get(o["outcome"], (o["outcome"],))[0]
+        o["note"] = scrub(o["note"])
+        by_task[o["call_task_id"]].append(o)
+    for t in tasks:
+        t["licence_no"] = mask_licence_no(t["licence_no"])
+        t["reason"] = scrub(t["reason"])
+        t["reason_label"] = REASONS.get(t["reason_code"], t["reason_code"])
+        t["status_label"] = STATUS_LABELS.get(t["status"], t["status"])
+        t["outcomes"] = by_task.get(t["id"], [])
+    return tasks
 
 
 @dataclass
@@ -202,14 +226,19 @@ class Lapsed:
 
 def lapsed_report(engine: Engine, date_from: dt.date, date_to: dt.date, dept: str | None, *,
                   limit: int | None = LAPSED_SHOWN) -> Lapsed:
-    params = {"date_from": stamp(date_from), "date_to": stamp(date_to), "dept": dept,
-              "limit": limit}
+    params = {"date_from": stamp(date_from), "date_to": stamp(date_to), "dept": dept}
+    # one pass over the view: every row is counted by reason, the first ``limit`` kept (asking the
+    # view twice, for the counts and for the rows, took twice as long: 1.2 s for a department's year)
+    counted: Counter[tuple[str, str]] = Counter()
+    rows: list[dict[str, Any]] = []
     with engine.connect() as conn:
-        reasons: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for r in conn.execute(templated("ui_lapsed_reasons", conn, dept=bool(dept)), params):
-            reasons[r.dept_code].append((r.reason, int(r.n)))
-        rows = [dict(r) for r in conn.execute(
-            templated("ui_lapsed", conn, dept=bool(dept), limit=bool(limit)), params).mappings()]
+        for r in conn.execute(templated("ui_lapsed", conn, dept=bool(dept)), params).mappings():
+            counted[(r["dept_code"], r["reason"])] += 1
+            if limit is None or len(rows) < limit:
+                rows.append(dict(r))
+    reasons: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for (dept_code, reason), n in sorted(counted.items(), key=lambda item: (item[0][0], -item[1], item[0][1])):
+        reasons[dept_code].append((reason, n))
     for r in rows:
         r["licence_no"] = mask_licence_no(r["licence_no"])
     return Lapsed(date_from, date_to, dept, rows, dict(reasons))
@@ -285,7 +314,9 @@ def message_page(message_id: str, request: Request,
     if history is None:
         raise HTTPException(status_code=404, detail="no such message")
     return render(request, "message.html.j2", viewer, known=list(codes), page=PAGE, h=history,
-                  codes=codes, statuses=MESSAGE_STATUSES)
+                  codes=codes, statuses=MESSAGE_STATUSES,
+                  call_list=viewer.may(access.CALL_LIST)
+                  or viewer.may(access.scoped(access.CALL_LIST, history.message["dept_code"])))
 
 
 def _lapsed_args(request: Request, codes: dict[str, str]) -> tuple[dt.date, dt.date, str | None]:

@@ -99,12 +99,12 @@ def _json(dialect: str, col: str, key: str) -> str:
 
 
 def annual_figures(engine: Engine, dept: str) -> list[dict[str, Any]]:
-    """The department's ``v_assessment_yearly`` rows, by year of expiry. It reads every licence
-    cycle the department has: the annual page shows it apart from the quarter's."""
-    from licence_reminder.db import sql
-
+    """The department's ``v_assessment_yearly`` figures, by year of expiry (the view's numbers,
+    read the department's way: ``ui_annual_assessment.sql``). It reads every licence cycle the
+    department has: the annual page shows it apart from the quarter's."""
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sql("ui_review_yearly", conn), {"dept": dept}).mappings()]
+        rows = conn.execute(templated("ui_annual_assessment", conn), {"dept": dept}).mappings()
+        return [{k: str(v) if k == "year" else int(v or 0) for k, v in r.items()} for r in rows]
 
 
 def review_figures(engine: Engine, dept: str, dept_name: str, quarter: Quarter, today: dt.date, *,
