@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from airflow.plugins_manager import AirflowPlugin
-from licence_reminder.ui.web import URL_PREFIX, create_app
+from licence_reminder.ui.app import create_app
+from licence_reminder.ui.web import URL_PREFIX
 
 
 class LicenceReminderUiPlugin(AirflowPlugin):

@@ -206,7 +206,7 @@ def time_pages(runs: int, pages: list[tuple[str, str, dict | None]]) -> list[tup
     from fastapi.testclient import TestClient
     from licence_reminder.ui.access import Viewer
     from licence_reminder.ui.auth import current_viewer
-    from licence_reminder.ui.web import create_app
+    from licence_reminder.ui.app import create_app
 
     app = create_app()
     app.dependency_overrides[current_viewer] = lambda: Viewer("bench", lambda method, resource: True)

@@ -1,9 +1,10 @@
-"""The UI's FastAPI app: shared layout, navigation, the ledger, and the pages' routers.
+"""What every page of the UI shares: its layout and navigation, the ledger, access refusals.
 
 A page is one module in :mod:`licence_reminder.ui.pages` (its ``PAGE`` and ``router``), one
 template in ``include/templates/ui/`` extending ``base.html.j2``, and its SQL in
-``include/sql/ui_*.sql``; it is listed in :data:`PAGES`. Every route takes the logged-in
-:class:`~licence_reminder.ui.access.Viewer` and refuses (403) what the user may not see.
+``include/sql/ui_*.sql``; :mod:`licence_reminder.ui.app` puts them together. Every route takes
+the logged-in :class:`~licence_reminder.ui.access.Viewer` and refuses (403) what the user may not
+see. The navigation lists the app's pages (``app.state.pages``), so that this module imports none.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
 
 from licence_reminder.config import TEMPLATES_DIR, local_now
 from licence_reminder.ui import auth
@@ -83,63 +84,16 @@ def airflow_path(request: Request) -> str:
 
 def render(request: Request, template: str, viewer: Viewer | None, *, status: int = 200,
            known: list[str] | None = None, **context: Any) -> HTMLResponse:
-    from licence_reminder.ui.pages import PAGES
-
     nav = []
     if viewer is not None:
         codes = known if known is not None else list(departments(ledger()))
-        nav = [p for p in PAGES if p.allowed(viewer, codes)]
+        nav = [p for p in request.app.state.pages if p.allowed(viewer, codes)]
     html = templates().get_template(template).render(
         base=base_path(request), airflow=airflow_path(request), nav=nav, viewer=viewer,
         now=local_now(), logout=auth.logout_url() if viewer else None, **context)
     return HTMLResponse(html, status_code=status)
 
 
-_SECURITY_HEADERS = {
-    # inline CSS/JS only; nothing from another origin, so the pages work offline
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-                               "img-src 'self' data:; form-action 'self'; frame-ancestors 'self'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
-
-
-def create_app() -> FastAPI:
-    from licence_reminder.ui.pages import PAGES, routers
-
-    app = FastAPI(title="Licence reminder pages", docs_url=None, redoc_url=None, openapi_url=None)
-
-    @app.middleware("http")
-    async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        for k, v in _SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        return response
-
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Response:
-        if exc.status_code not in (401, 403, 404, 400):
-            return Response(status_code=exc.status_code)
-        login = auth.login_url(str(request.url)) if exc.status_code == 401 else None
-        response = templates().get_template("error.html.j2").render(
-            base=base_path(request), airflow=airflow_path(request), nav=[], viewer=None,
-            now=local_now(), logout=None, status=exc.status_code, detail=exc.detail, login=login)
-        return HTMLResponse(response, status_code=exc.status_code, headers=exc.headers)
-
-    @app.get("/", include_in_schema=False)
-    async def index(request: Request) -> Response:
-        viewer = await auth.current_viewer(request)
-        codes = list(departments(ledger()))
-        for page in PAGES:
-            if page.allowed(viewer, codes):
-                return RedirectResponse(f"{base_path(request)}/{page.slug}", status_code=303)
-        forbid_unless(False)
-        raise AssertionError  # unreachable
-
-    for router in routers():
-        app.include_router(router)
-    return app
 
 
 def today_local() -> dt.date:
