@@ -6,6 +6,9 @@
    mobile, holder, entry, expiry date and stage, written before any gateway call.
 3. **send** — mapped over outbox shards in the ``sms_gateway`` pool: messages left in doubt are
    looked up at the provider first, then every due message is sent once; every attempt is audited.
+   **send_miniprogram** does the same for WeChat mini-program messages (a shard of their own, so a
+   WeChat account problem never stops SMS). In-system prompts wait for the business systems to
+   pull them; call reminders by policy go straight to the call list (docs/channels.md).
 4. **receipts** — the carriers' reports on messages accepted in the last days: delivered, or (not
    delivered) onto the phone-call list; a message without a report yet is asked again next run.
    Every reminder SMS could not deliver today (no usable mobile, refused, in doubt, not
@@ -39,7 +42,7 @@ POOL = os.environ.get("LR_SMS_POOL", "sms_gateway")
     start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
     catchup=False,
     max_active_runs=1,
-    tags=["licence-reminder", "dispatch", "sms"],
+    tags=["licence-reminder", "dispatch", "sms", "miniprogram"],
     default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2)},
     doc_md=__doc__,
 )
@@ -62,6 +65,13 @@ def dispatch_reminders():
 
         return dispatch_send(shard=shard, run_id=context["run_id"])
 
+    @task
+    def send_miniprogram(**context) -> dict:
+        from licence_reminder.channels import MINIPROGRAM_SHARD
+        from licence_reminder.tasks import dispatch_send
+
+        return dispatch_send(shard=MINIPROGRAM_SHARD, run_id=context["run_id"])
+
     @task(trigger_rule="all_done")
     def receipts(**context) -> dict:
         from licence_reminder.tasks import dispatch_receipts
@@ -83,10 +93,11 @@ def dispatch_reminders():
     planned = plan()
     rendered = render(planned)
     sent = send.expand(shard=list(range(SHARDS)))
+    sent_mini = send_miniprogram()
     reported = receipts()
-    rendered >> sent >> reported
+    rendered >> [sent, sent_mini] >> reported
     held(rendered)
-    [planned, rendered, sent, reported] >> watch()
+    [planned, rendered, sent, sent_mini, reported] >> watch()
 
 
 dispatch_reminders()

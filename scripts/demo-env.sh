@@ -28,7 +28,14 @@ if [ ! -s "$VAR/pii_keys.json" ]; then
 fi
 export AIRFLOW_CONN_LR_PII_KEYS="{\"conn_type\": \"generic\", \"extra\": $(cat "$VAR/pii_keys.json")}"
 export LR_DEMO_PROVIDER=${LR_DEMO_PROVIDER:-aliyun}
-demo_gateway_conn() {  # $1: simulator port; the connection is the simulator's own, for LR_DEMO_PROVIDER
+demo_gateway_conn() {  # $1: simulator port; the connections are the simulator's own, for LR_DEMO_PROVIDER and WeChat
   AIRFLOW_CONN_SMS_GATEWAY=$("$ROOT/.venv/bin/python" -m licence_reminder.simulator --port "$1" --print-conn "$LR_DEMO_PROVIDER") || return 1
-  export AIRFLOW_CONN_SMS_GATEWAY
+  AIRFLOW_CONN_WECHAT_MINIPROGRAM=$("$ROOT/.venv/bin/python" -m licence_reminder.simulator --port "$1" --print-conn wechat_miniprogram) || return 1
+  export AIRFLOW_CONN_SMS_GATEWAY AIRFLOW_CONN_WECHAT_MINIPROGRAM
 }
+# Channels beside SMS (docs/channels.md): the demo's catalogues are a copy in which the market
+# regulator's entries also use the mini-program and in-system prompts (demo.sh writes it); the
+# channels API's callers, with the demo's published tokens (never real ones).
+export LR_CATALOGUE_DIR=${LR_CATALOGUE_DIR:-$VAR/catalogues}
+export AIRFLOW_CONN_LR_CLIENT_DEMO_MINIAPP='{"conn_type": "generic", "password": "demo-miniapp-token-not-a-secret", "extra": {"scopes": ["consents"]}}'
+export AIRFLOW_CONN_LR_CLIENT_DEMO_SCJGJ_BIZ='{"conn_type": "generic", "password": "demo-scjgj-biz-token-not-a-secret", "extra": {"scopes": ["prompts:scjgj"]}}'

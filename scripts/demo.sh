@@ -15,6 +15,9 @@ if [ ! -f "$VAR/sources/scjgj.db" ]; then
 else
   echo "department sources already seeded (rm -r var/demo to start over)"
 fi
+if [ "$LR_CATALOGUE_DIR" = "$VAR/catalogues" ]; then  # the demo's copy: scjgj also by mini-program and prompt
+  "$PY" -m licence_reminder.demo.channels catalogues --from "$ROOT/include/registry/catalogues" --to "$LR_CATALOGUE_DIR"
+fi
 "$PY" -m licence_reminder.cli db upgrade
 "$AIRFLOW" db migrate >"$VAR/airflow-db-migrate.log" 2>&1 || { cat "$VAR/airflow-db-migrate.log"; exit 1; }
 "$AIRFLOW" pools set sms_gateway 4 "SMS gateway concurrency" >/dev/null
@@ -28,18 +31,41 @@ fi
 port_file=$VAR/simulator.port
 rm -f "$port_file"
 "$PY" -m licence_reminder.simulator --host 127.0.0.1 --port 0 --port-file "$port_file" \
-  --approved "$VAR/templates.json" >"$VAR/simulator.log" 2>&1 &
+  --approved "$VAR/templates.json" --wechat-template >"$VAR/simulator.log" 2>&1 &
 sim_pid=$!
-trap 'kill $sim_pid 2>/dev/null || true' EXIT
+api_pid=
+trap 'kill $sim_pid $api_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do [ -s "$port_file" ] && break; sleep 0.1; done
 [ -s "$port_file" ] || { echo "the SMS simulator did not start; see $VAR/simulator.log" >&2; exit 1; }
 demo_gateway_conn "$(cat "$port_file")"
-echo "SMS gateway simulator on 127.0.0.1:$(cat "$port_file") ($LR_DEMO_PROVIDER protocol)"
+SIM=http://127.0.0.1:$(cat "$port_file")
+echo "SMS gateway and WeChat simulator on ${SIM#http://} ($LR_DEMO_PROVIDER protocol)"
 # two holders a department's SMS cannot reach (a phone the carrier does not reach, a number on the
 # provider's block list): the call staff get them, with the message to trace in the delivery log
 "$PY" -m licence_reminder.demo.sources --today "$TODAY" --rows 400 --simulator-faults | "$PY" -c \
   'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], data=sys.stdin.buffer.read(), timeout=10)' \
-  "http://127.0.0.1:$(cat "$port_file")/_sim/faults"
+  "$SIM/_sim/faults"
+# the channels API (consent intake, prompt feed), served on its own here; Airflow's API server
+# serves the same app through plugins/licence_reminder_channels.py
+api_port_file=$VAR/channels-api.port
+rm -f "$api_port_file"
+"$PY" -m licence_reminder.channels.api --host 127.0.0.1 --port 0 --port-file "$api_port_file" >"$VAR/channels-api.log" 2>&1 &
+api_pid=$!
+for _ in $(seq 1 100); do [ -s "$api_port_file" ] && break; sleep 0.1; done
+[ -s "$api_port_file" ] || { echo "the channels API did not start; see $VAR/channels-api.log" >&2; exit 1; }
+API=http://127.0.0.1:$(cat "$api_port_file")
+"$PY" - "$API" <<'PY' || { echo "the channels API does not answer; see $VAR/channels-api.log" >&2; exit 1; }
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(sys.argv[1] + "/licence-reminder-channels/v1/health", timeout=2)
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit(1)
+PY
+echo "channels API (consent intake, in-system prompts) on ${API#http://}"
 
 "$PY" -m licence_reminder.cli summary --json >"$VAR/before.json"
 run_dag() {
@@ -57,7 +83,11 @@ failed=()
 for dag in $("$PY" -c "from licence_reminder.config import Settings; from licence_reminder.registry import scan_registry; print(' '.join('sync_' + e.code for e in scan_registry(Settings.from_env().registry_dir)))"); do
   run_dag "$dag" || failed+=("$dag")
 done
+# the mini-program's back end reports holders' subscriptions before the dispatch writes its messages
+"$PY" -m licence_reminder.demo.channels consents --api "$API" --sim "$SIM" --today "$TODAY" || failed+=(consents)
 run_dag dispatch_reminders || failed+=(dispatch_reminders)
+# the market regulator's business system pulls its prompts and acknowledges one it showed
+"$PY" -m licence_reminder.demo.channels prompts --api "$API" || failed+=(prompts)
 echo "== summary"
 "$PY" -m licence_reminder.cli summary
 "$PY" -m licence_reminder.cli summary --json >"$VAR/after.json"
@@ -69,6 +99,15 @@ sent_now = sum(r["messages_sent"] - before.get(r["code"], {}).get("messages_sent
 calls_now = sum(r["gateway_calls"] - before.get(r["code"], {}).get("gateway_calls", 0) for r in after)
 earlier = sum(before.get(r["code"], {}).get("messages_sent", 0) for r in after)
 print(f"this run: {sent_now} messages sent ({calls_now} gateway calls); sent by earlier runs and not sent again: {earlier}")
+def reached(rows, channel):
+    return sum(r.get("channels", {}).get(channel, {}).get("reached", 0) for r in rows)
+def total(rows, channel):
+    return sum(r.get("channels", {}).get(channel, {}).get("reminders", 0) for r in rows)
+b = list(before.values())
+print(f"by channel, this run (reminders): SMS {reached(after, 'sms') - reached(b, 'sms')} sent, "
+      f"mini-program {reached(after, 'miniprogram') - reached(b, 'miniprogram')} sent, "
+      f"in-system prompts {total(after, 'prompt') - total(b, 'prompt')} written "
+      f"({reached(after, 'prompt') - reached(b, 'prompt')} acknowledged)")
 PY
 echo "data-quality reports: ${LR_REPORT_DIR#$ROOT/}/"
 "$PY" - "$VAR/ui-users.json" "${LR_UI_PORT:-8080}" <<'PY'

@@ -178,13 +178,15 @@ def airflow_conn_json(url: str) -> str:
 def _fresh_engine_cache() -> Iterator[None]:
     """Engines and gateway settings are cached per process: no test may see another's."""
     from licence_reminder.db import engine_for
-    from licence_reminder.tasks import _gateway_config
+    from licence_reminder.tasks import _gateway_config, _wechat_config
 
     engine_for.cache_clear()
     _gateway_config.cache_clear()
+    _wechat_config.cache_clear()
     yield
     engine_for.cache_clear()
     _gateway_config.cache_clear()
+    _wechat_config.cache_clear()
 
 
 @pytest.fixture(scope="session")

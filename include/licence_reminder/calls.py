@@ -46,6 +46,8 @@ REASONS: Mapping[str, str] = {
     "in_doubt": "发送结果不明",
     "gateway_failing": "短信平台持续故障",
     "cannot_send": "短信内容无法发送",
+    "no_consent": "未订阅小程序消息",
+    "policy": "按提醒策略电话告知",
 }
 STATUS_LABELS: Mapping[str, str] = {"open": "待拨打", "retry": "改日再拨", "done": "已完成",
                                     "cancelled": "无需拨打"}

@@ -72,11 +72,16 @@ def department_summary(engine: Any, *, price: float | None = None,
         for r in conn.execute(sql("summary_segments", conn), window):
             lengths.setdefault(r.dept_code, []).append(r)
         expiring = {r.dept_code: int(r.licences) for r in conn.execute(sql("summary_expiring", conn), window)}
+        channels: dict[str, dict[str, dict[str, int]]] = {}
+        for r in conn.execute(sql("summary_channels", conn)):
+            channels.setdefault(r.dept_code, {})[r.channel] = {
+                k: int(getattr(r, k) or 0) for k in ("reminders", "reached", "waiting", "failed", "unreachable")}
         for d in conn.execute(sql("summary_departments", conn)).mappings():
             row = dict(d)
             last = conn.execute(sql("summary_last_sync", conn), {"dept_code": d["code"]}).mappings().first()
             row["last_sync"] = dict(last) if last else None
             row["sms"] = _sms_figures(lengths.get(d["code"], []), expiring.get(d["code"], 0), price)
+            row["channels"] = channels.get(d["code"], {})
             out.append(row)
     return out
 
@@ -141,11 +146,33 @@ def cmd_summary(args: argparse.Namespace) -> int:
               f"(on the call list), {r['messages_pending']} pending; {r['gateway_calls']} gateway calls")
         print(f"  phone calls : {r['call_tasks']} call tasks, {r['calls_open']} to be worked, "
               f"{r['calls_reached']} holders reached")
+        print(f"  channels    : {_channels_line(r['channels'])}")
         print(f"  SMS length  : {_sms_line(r['sms'])}")
     if len(rows) > 1:
         city = _sms_city(rows)
         print(f"all departments: {_sms_line(city)}")
     return 0
+
+
+#: how each channel's reminders read in the summary: (reached, waiting, failed, unreachable)
+_CHANNEL_WORDS = {"sms": ("sent", "waiting", "failed", "-"),
+                  "miniprogram": ("sent", "waiting", "failed", "no consent"),
+                  "prompt": ("acknowledged", "open", "expired unacknowledged", "-"),
+                  "call": ("-", "-", "call tasks", "-")}
+
+
+def _channels_line(channels: dict[str, dict[str, int]]) -> str:
+    """Each channel's reminders to date: ``sms 40 (38 sent, 2 failed); prompt 12 (3 acknowledged …``."""
+    parts = []
+    for channel in ("sms", "miniprogram", "prompt", "call"):
+        if channel not in channels:
+            continue
+        c = channels[channel]
+        words = _CHANNEL_WORDS[channel]
+        shown = [f"{c[k]} {w}" for k, w in zip(("reached", "waiting", "failed", "unreachable"), words, strict=True)
+                 if c[k] and w != "-"]
+        parts.append(f"{channel} {c['reminders']}" + (f" ({', '.join(shown)})" if shown else ""))
+    return "; ".join(parts) or "no reminder yet"
 
 
 def _sms_line(sms: dict[str, Any]) -> str:
@@ -489,6 +516,10 @@ def cmd_pii_status(args: argparse.Namespace) -> int:
     print(f"key ring: {'current key ' + current if current else 'not defined (connection lr_pii_keys)'}")
     with engine.connect() as conn:
         rows = list(conn.execute(sql("pii_status", conn)))
+        consents = list(conn.execute(sql("pii_status_consents", conn)))
+    for c in consents:
+        note = "" if c.key_id == current else "  <- under an older key: stops matching once the ledger is rewritten"
+        print(f"  consents     holder key {c.key_id:<8} {c.n:>9,} granted{note}")
     if not rows:
         print("the ledger holds no identity number")
         return 0

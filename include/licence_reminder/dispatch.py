@@ -36,7 +36,14 @@ from licence_reminder.config import local_now
 from licence_reminder.db import sql
 from licence_reminder.errors import PermanentError, TransientError
 from licence_reminder.masking import mask_mobile
-from licence_reminder.policy import WITHDRAWN, WITHDRAWN_REASONS, LicenceState, Policy, decide
+from licence_reminder.policy import (
+    PENDING_STATUSES,
+    WITHDRAWN,
+    WITHDRAWN_REASONS,
+    LicenceState,
+    Policy,
+    decide,
+)
 from licence_reminder.registry import CatalogueEntry
 from licence_reminder.render import Licence, MessageRejected, check_sms, message_params
 
@@ -63,38 +70,57 @@ def as_date(v: Any) -> dt.date | None:
 
 # --------------------------------------------------------------------------- plan
 def plan(engine: Engine, *, today: dt.date, run_id: str, policy: Policy = Policy()) -> dict[str, int]:
-    """Insert the reminders due on ``today`` and cancel those the policy withdraws. Idempotent."""
+    """Insert the reminders due on ``today`` and cancel those the policy withdraws. Idempotent.
+
+    Each channel of the catalogue entry's policy (``channels.policy``) is decided on its own, from
+    its own reminders of the cycle: the unique key (licence, expiry date, stage, channel) holds
+    one reminder per channel and stage. A channel the entry no longer names keeps no pending
+    reminder."""
+    from licence_reminder.channels.policy import ChannelPolicy
+
     horizon = today + dt.timedelta(days=366 + 30)
     counts: Counter[str] = Counter()
     with engine.begin() as conn:
-        args = {"today": today, "horizon": horizon, "channel": CHANNEL}
-        existing: dict[int, dict[int, str]] = defaultdict(dict)
+        args = {"today": today, "horizon": horizon}
+        existing: dict[tuple[int, str], dict[int, str]] = defaultdict(dict)
+        channels_of: dict[int, list[str]] = defaultdict(list)
         for r in conn.execute(sql("dispatch_existing_reminders", conn), args):
             withdrawn = r.status == "cancelled" and r.status_reason in WITHDRAWN_REASONS
-            existing[r.ledger_id][int(r.stage)] = WITHDRAWN if withdrawn else r.status
+            existing[r.ledger_id, r.channel][int(r.stage)] = WITHDRAWN if withdrawn else r.status
+            channels_of[r.ledger_id].append(r.channel)
         inserts, reopens, cancels = [], [], []
         now = local_now()
+        policies: dict[str | None, ChannelPolicy] = {}
         for r in conn.execute(sql("dispatch_candidates", conn), args):
             expiry = as_date(r.expiry_date)
             assert expiry is not None
-            state = LicenceState(
-                ledger_id=r.id, expiry_date=expiry, status=r.status,
-                vanished=r.vanished_at is not None,
-                renewal_applied_on=as_date(r.renewal_applied_on),
-                first_lead_days=r.first_lead_days, second_lead_days=r.second_lead_days,
-                reminders=existing.get(r.id, {}),
-                first_on=as_date(r.first_reminder_on), second_on=as_date(r.second_reminder_on),
-            )
-            decision = decide(state, today, policy)
-            key = {"ledger_id": r.id, "expiry_date": expiry, "channel": CHANNEL, "now": now}
-            for stage, reason in decision.cancel:
-                cancels.append({**key, "stage": stage, "reason": reason})
-            if decision.plan is not None:
-                row = {**key, "dept_code": r.dept_code, "licence_no": r.licence_no,
-                       "cycle": r.cycle, "stage": int(decision.plan),
-                       "due_on": decision.due_on, "run_id": run_id}
-                withdrawn = state.reminders.get(int(decision.plan)) == WITHDRAWN
-                (reopens if withdrawn else inserts).append(row)
+            if r.channels not in policies:
+                policies[r.channels] = ChannelPolicy.from_mirror(r.channels)
+            channels = policies[r.channels]
+            for channel in dict.fromkeys((*channels.used(), *channels_of.get(r.id, ()))):
+                reminders = existing.get((r.id, channel), {})
+                key = {"ledger_id": r.id, "expiry_date": expiry, "channel": channel, "now": now}
+                if channel not in channels.used():
+                    cancels.extend({**key, "stage": stage, "reason": "channel no longer in the catalogue's policy"}
+                                   for stage, status in reminders.items() if status in PENDING_STATUSES)
+                    continue
+                state = LicenceState(
+                    ledger_id=r.id, expiry_date=expiry, status=r.status,
+                    vanished=r.vanished_at is not None,
+                    renewal_applied_on=as_date(r.renewal_applied_on),
+                    first_lead_days=r.first_lead_days, second_lead_days=r.second_lead_days,
+                    reminders=reminders,
+                    first_on=as_date(r.first_reminder_on), second_on=as_date(r.second_reminder_on),
+                )
+                decision = decide(state, today, policy)
+                for stage, reason in decision.cancel:
+                    cancels.append({**key, "stage": stage, "reason": reason})
+                if decision.plan is not None and channel in channels.at(decision.plan):
+                    row = {**key, "dept_code": r.dept_code, "licence_no": r.licence_no,
+                           "cycle": r.cycle, "stage": int(decision.plan),
+                           "due_on": decision.due_on, "run_id": run_id}
+                    withdrawn = state.reminders.get(int(decision.plan)) == WITHDRAWN
+                    (reopens if withdrawn else inserts).append(row)
         if cancels:
             counts["cancelled"] = conn.execute(sql("reminder_cancel", conn), cancels).rowcount
         if inserts:
@@ -334,6 +360,8 @@ class _Book:
     outbox: list[dict] = field(default_factory=list)
     attempts: list[dict] = field(default_factory=list)
     reminders: list[dict] = field(default_factory=list)
+    #: mini-program messages' consents: used up or revoked with their record (channels.consent)
+    consents: list[dict] = field(default_factory=list)
 
     def flush(self, engine: Engine) -> None:
         """Three statements for the whole batch: PyMySQL turns the INSERT's executemany into one
@@ -349,7 +377,11 @@ class _Book:
             if self.reminders:
                 conn.execute(sql("reminder_follow_message", conn),
                              {"outcomes": _json_rows(self.reminders)})
-        self.outbox, self.attempts, self.reminders = [], [], []
+            if self.consents:
+                from licence_reminder.channels.consent import settle
+
+                settle(conn, self.consents)
+        self.outbox, self.attempts, self.reminders, self.consents = [], [], [], []
 
 
 def _json_rows(rows: list[dict]) -> str:
@@ -375,7 +407,7 @@ def attempt_row(row: Any, *, kind: str, outcome: str, result: Any, attempt_no: i
     """One append-only ``delivery_attempt`` row: a call, a look-up or a carrier report."""
     return {
         "message_id": row.id, "attempt_no": attempt_no, "kind": kind, "dept_code": row.dept_code,
-        "channel": CHANNEL, "gateway": gateway, "started_at": started, "finished_at": finished,
+        "channel": getattr(row, "channel", None) or CHANNEL, "gateway": gateway, "started_at": started, "finished_at": finished,
         "outcome": outcome, "response_code": getattr(result, "code", None),
         "http_status": getattr(result, "http_status", None),
         "provider_message_id": getattr(result, "provider_message_id", None),
@@ -405,6 +437,9 @@ def _record(book: _Book, row: Any, *, status: str, kind: str, outcome: str, resu
         started=started, finished=now, run_id=run_id, gateway=gateway))
     if status in {"sent", "call_list", "failed"}:
         book.reminders.append({"message_id": row.id, "status": status, "reason": reason, "now": now})
+        if getattr(row, "consent_id", None) is not None:
+            book.consents.append({"consent_id": row.consent_id, "message_id": row.id, "status": status,
+                                  "code": code, "now": now})
 
 
 def recover(engine: Engine, gateways: Callable[[str], SmsGateway], *, shard: int, run_id: str,

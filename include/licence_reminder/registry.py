@@ -19,6 +19,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from licence_reminder.channels.policy import DEFAULT as DEFAULT_CHANNELS
+from licence_reminder.channels.policy import ChannelPolicy
 from licence_reminder.config import INCLUDE_DIR
 from licence_reminder.records import CANONICAL_COLUMNS
 
@@ -255,6 +257,9 @@ class CatalogueEntry(_Strict):
     #: the link the SMS gives for everything else (materials, hall, consequences): by default the
     #: entry's published catalogue page under LR_CATALOGUE_URL; a department's own short link here
     page_url: str | None = Field(default=None, pattern=r"^https?://[!-~]+$", max_length=200)
+    #: which channels remind at each stage (docs/channels.md); default SMS at both, then a call
+    #: task for a holder no channel reached
+    channels: ChannelPolicy = DEFAULT_CHANNELS
 
     @model_validator(mode="before")
     @classmethod
@@ -504,12 +509,24 @@ def load_catalogue(path: Path) -> Catalogue:
     try:
         cat = Catalogue.model_validate(data)
     except ValidationError as exc:
-        raise RegistryError(path, _problems(exc, Catalogue)) from None
+        raise RegistryError(path, [_name_entry(p, data) for p in _problems(exc, Catalogue)]) from None
     if path.stem != cat.department:
         raise RegistryError(
             path, [f"field 'department': {cat.department!r} must equal the file name stem"]
         )
     return cat
+
+
+def _name_entry(problem: str, data: dict[str, Any]) -> str:
+    """``field 'entries.3.channels.stage1'`` with the entry's licence name beside its number: a
+    catalogue has dozens of entries and the editor looks them up by name."""
+    match = re.match(r"field 'entries\.(\d+)", problem)
+    entries = data.get("entries")
+    if not match or not isinstance(entries, list) or int(match[1]) >= len(entries):
+        return problem
+    entry = entries[int(match[1])]
+    name = entry.get("licence_name") if isinstance(entry, dict) else None
+    return f"{problem} (in the entry of {name!r})" if name else problem
 
 
 @dataclass(frozen=True)

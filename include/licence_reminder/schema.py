@@ -20,12 +20,22 @@ def _alembic_config(connection: object):  # type: ignore[no-untyped-def]
 
 
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
-    """Bring the schema to ``revision``; returns the revision now current. Idempotent."""
+    """Bring the schema to ``revision``; returns the revision now current. Idempotent.
+
+    One transaction per revision: MySQL/MariaDB commit each DDL statement as it comes, so a
+    revision that fails must not roll back the recorded version of the revisions before it (their
+    tables would stay, unrecorded, and the next upgrade would try to create them again)."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
-    with engine.begin() as conn:
-        command.upgrade(_alembic_config(conn), revision)
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    script = ScriptDirectory.from_config(_alembic_config(None))
+    steps = [r.revision for r in script.iterate_revisions(revision, current)]
+    for step in reversed(steps):
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), step)
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 

@@ -183,13 +183,44 @@ def dispatch_render(*, today: str, run_id: str) -> dict[str, int]:
         group_by_holder=os.environ.get("LR_GROUP_BY_HOLDER", "true").lower() != "false",
         catalogue_url=settings.catalogue_url,
     )
+    out = _merge(out, _render_channels(engine, today=today, run_id=run_id))
     opened = calls.open_tasks(engine, today=dt.date.fromisoformat(today), run_id=run_id)
     if opened:
         out["call_tasks_opened"] = opened
     for code, reason in out.get("held", {}).items():
-        log.error("department %s: gateway connection %r: reminders stay planned until it is fixed: %s",
-                  code, conn_ids.get(code, settings.gateway_conn_id), reason)
+        if code.endswith("(mini-program)"):
+            log.error("department %s: reminders stay planned until it is fixed: %s", code, reason)
+        else:
+            log.error("department %s: gateway connection %r: reminders stay planned until it is fixed: %s",
+                      code, conn_ids.get(code, settings.gateway_conn_id), reason)
     return out
+
+
+def _render_channels(engine: Any, *, today: str, run_id: str) -> dict[str, Any]:
+    """The day's reminders of the channels beside SMS (mini-program, in-system prompt, call)."""
+    from licence_reminder.channels import wechat_conn_id
+    from licence_reminder.channels.render import render_channels
+
+    return render_channels(engine, today=dt.date.fromisoformat(today), run_id=run_id,
+                           wechat=lambda: _wechat_config(wechat_conn_id()))
+
+
+def _merge(sms: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    out = {**sms}
+    for key, value in other.items():
+        if key == "held":
+            out["held"] = {**out.get("held", {}), **value}
+        else:
+            out[key] = out.get(key, 0) + value
+    return out
+
+
+@functools.cache
+def _wechat_config(conn_id: str):  # type: ignore[no-untyped-def]
+    from licence_reminder.channels.wechat import WeChatConfig
+    from licence_reminder.db import get_airflow_connection
+
+    return WeChatConfig.from_connection(get_airflow_connection(conn_id))
 
 
 @airflow_errors
@@ -228,7 +259,14 @@ def _gateways() -> Iterator[Callable[[str], Any]]:
 
     def gateway(conn_id: str) -> Any:
         if conn_id not in cache:
-            cache[conn_id] = gateway_from_config(_gateway_config(conn_id))
+            from licence_reminder.channels import wechat_conn_id
+
+            if conn_id == wechat_conn_id():
+                from licence_reminder.channels.wechat import WeChatSubscribe
+
+                cache[conn_id] = WeChatSubscribe(_wechat_config(conn_id))
+            else:
+                cache[conn_id] = gateway_from_config(_gateway_config(conn_id))
         return cache[conn_id]
 
     try:

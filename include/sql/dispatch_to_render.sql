@@ -1,7 +1,7 @@
 -- Planned reminders with everything their message needs: the licence, its holder and contact,
 -- and the catalogue entry its template is built from.
-SELECT r.id AS reminder_id, r.stage, r.dept_code, r.licence_no, r.expiry_date,
-       l.licence_name, l.holder_name, l.holder_type, l.contact_name, l.contact_mobile,
+SELECT r.id AS reminder_id, r.stage, r.dept_code, r.licence_no, r.expiry_date, r.ledger_id,
+       l.licence_name, l.holder_name, l.holder_code, l.holder_type, l.contact_name, l.contact_mobile,
        c.approval_item, c.office, c.statutory_validity, c.first_lead_days, c.second_lead_days,
        c.renewal_window, c.renewal_deadline_days, c.online_url, c.service_hall, c.service_phone,
        c.materials, c.lapse_consequences, c.code, c.page_url, c.licence_no_digits,

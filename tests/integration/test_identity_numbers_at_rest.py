@@ -88,12 +88,18 @@ def test_a_new_key_takes_over_at_the_next_full_run(engines, monkeypatch: pytest.
     put(source, licence("B0001", 20, contact_id_no=CONTACT_IDS[0]),
         licence("B0002", 30, holder_type="person", holder_code=PERSON_HOLDER, contact_id_no=None))
     run_sync(ledger, source, full=True)
+    from licence_reminder.channels import consent
+
+    consent.record(ledger, "mp_test", {"client_ref": "c1", "openid": "o" + "x" * 27,
+                                       "template_id": "T" * 43, "holder_code": PERSON_HOLDER})
     second = _ring(monkeypatch, {**SECOND, "keys": {**SECOND["keys"], "test1": base64.b64encode(
         first.keys["test1"]).decode()}})
 
     url = ledger.url.render_as_string(hide_password=False)
     assert cli.main(["pii", "status", "--url", url]) == 0
-    assert "under an older key: the next full run rewrites it" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "under an older key: the next full run rewrites it" in out
+    assert "holder key test1           1 granted  <- under an older key" in out
     monkeypatch.setattr("sys.stdin", io.StringIO(CONTACT_IDS[0] + "\n"))
     assert cli.main(["pii", "find", "--url", url, "--by", "tester"]) == 0  # found under the old key
     assert "B0001" in capsys.readouterr().out

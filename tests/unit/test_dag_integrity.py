@@ -92,7 +92,7 @@ def test_a_dispatch_run_that_did_not_send_everything_fails(dagbag) -> None:  # t
     dag = dagbag.dags["dispatch_reminders"]
     watch, held = dag.get_task("watch"), dag.get_task("held")
     assert str(watch.trigger_rule).rsplit(".", 1)[-1].lower() == "one_failed"
-    assert watch.upstream_task_ids == {"plan", "render", "send", "receipts"} and not watch.downstream_task_ids
+    assert watch.upstream_task_ids == {"plan", "render", "send", "send_miniprogram", "receipts"} and not watch.downstream_task_ids
     assert held.upstream_task_ids == {"render"} and not held.downstream_task_ids
 
 
@@ -112,6 +112,14 @@ def test_broken_registry_file_breaks_only_its_own_dag(dagbag) -> None:  # type: 
 def test_dispatch_send_is_mapped_in_the_sms_pool(dagbag) -> None:  # type: ignore[no-untyped-def]
     send = dagbag.dags["dispatch_reminders"].get_task("send")
     assert send.pool == "sms_gateway"
+
+
+def test_mini_program_messages_go_in_a_task_of_their_own(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """A WeChat account problem fails that task only: SMS goes out whatever WeChat says."""
+    dag = dagbag.dags["dispatch_reminders"]
+    mini = dag.get_task("send_miniprogram")
+    assert mini.upstream_task_ids == {"render"} and mini.pool != "sms_gateway"
+    assert "receipts" in mini.downstream_task_ids
 
 
 def test_parse_imports_nothing_heavy(registry: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from licence_reminder.simulator.server import SimulatorCredentials, airflow_connection, make_server
 
-PROVIDERS = ("aliyun", "tencent", "generic")
+PROVIDERS = ("aliyun", "tencent", "generic", "wechat_miniprogram")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="Tencent receipts show in the pull API this long after acceptance")
     parser.add_argument("--approved", type=Path, metavar="FILE",
                         help="approve the templates of `catalogue templates --json` (written to FILE)")
+    parser.add_argument("--wechat-template", action="store_true",
+                        help="register the demo's mini-program template (simulator/wechat.py DEMO_TEMPLATE)")
     parser.add_argument("--print-conn", choices=PROVIDERS, metavar="PROVIDER",
                         help=f"print the Airflow connection JSON for one of {', '.join(PROVIDERS)} and exit")
     args = parser.parse_args(argv)
@@ -44,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         for template in json.loads(args.approved.read_text(encoding="utf-8")):
             for provider, text in template["texts"].items():
                 server.state.approve(provider, {template["name"]: text})
+    if args.wechat_template:
+        from licence_reminder.simulator.wechat import DEMO_TEMPLATE
+
+        server.wechat.templates[DEMO_TEMPLATE["template_id"]] = list(DEMO_TEMPLATE["data"])
     port = server.server_address[1]
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     if args.port_file:
@@ -57,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                  creds.tencent_sdk_app_id)
     logging.info("  generic: %s/generic/sms/send, status %s/generic/sms/status, app id %s (%s)", base, base,
                  creds.generic_app_id, "HMAC-signed" if creds.generic_secret else "unsigned")
+    logging.info("  wechat : %s/wechat/cgi-bin/token, …/message/subscribe/send, AppID %s", base,
+                 server.wechat.appid)
     logging.info("  connection JSON: --port %s --print-conn PROVIDER", port)
     try:
         server.serve_forever()

@@ -1,4 +1,5 @@
-"""The simulator: three SMS protocols on loopback, each checking its own signature.
+"""The simulator: three SMS protocols on loopback, each checking its own signature, and WeChat's
+mini-program API (``/wechat/``: tokens and subscribe messages, ``simulator/wechat.py``).
 
 - ``/aliyun/``: Alibaba Cloud dysmsapi SendSms / QuerySendDetails, RPC signature (HMAC-SHA1).
 - ``/tencent/``: Tencent Cloud SMS 2021-01-11 SendSms / PullSmsSendStatusByPhoneNumber, TC3-HMAC-SHA256;
@@ -49,6 +50,7 @@ from urllib.parse import parse_qsl, urlsplit
 from licence_reminder.gateways import aliyun, tencent
 from licence_reminder.gateways.generic import hmac_signature
 from licence_reminder.masking import mask_mobile
+from licence_reminder.simulator import wechat
 
 log = logging.getLogger("licence_reminder.simulator")
 
@@ -249,7 +251,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
-        if url.path == "/_sim/messages":
+        if url.path.startswith(("/wechat/", "/_sim/wechat/")):
+            wechat.handle(self, self.server.wechat, "GET", url.path, url.query, b"")
+        elif url.path == "/_sim/messages":
             with self.server.state.lock:
                 self._reply(200, list(self.server.state.messages))
         elif url.path.startswith("/aliyun"):
@@ -261,7 +265,9 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         body = self._body()
         state = self.server.state
-        if url.path == "/_sim/faults":
+        if url.path.startswith(("/wechat/", "/_sim/wechat/")):
+            wechat.handle(self, self.server.wechat, "POST", url.path, url.query, body)
+        elif url.path == "/_sim/faults":
             state.configure(json.loads(body or b"{}"))
             self._reply(200, {"ok": True})
         elif url.path == "/_sim/templates":
@@ -271,6 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path == "/_sim/reset":
             with state.lock:
                 state.rules, state.messages, state.delay_seconds, state.templates = [], [], 0.0, {}
+            self.server.wechat.reset()
             self._reply(200, {"ok": True})
         elif url.path.startswith("/aliyun"):
             self._aliyun(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)), "POST")
@@ -510,6 +517,8 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, addr: tuple[str, int], state: _State) -> None:
         super().__init__(addr, _Handler)
         self.state = state
+        #: the WeChat mini-program API (simulator/wechat.py)
+        self.wechat = wechat.WeChatState()
 
 
 class SimulatorHandle:
@@ -519,6 +528,8 @@ class SimulatorHandle:
         self.port = port
         self.url = f"http://{host}:{port}"
         self.credentials = server.state.credentials
+        #: the WeChat side: tokens, templates, subscriptions, accepted messages
+        self.wechat = server.wechat
 
     def messages(self) -> list[dict[str, Any]]:
         with self._server.state.lock:
@@ -542,6 +553,11 @@ class SimulatorHandle:
         with self._server.state.lock:
             state = self._server.state
             state.rules, state.messages, state.delay_seconds, state.templates = [], [], 0.0, {}
+        self._server.wechat.reset()
+
+    def wechat_connection(self, templates: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The mini-program connection pointing here (``AIRFLOW_CONN_WECHAT_MINIPROGRAM``)."""
+        return wechat.airflow_connection(self.url, self._server.wechat, templates)
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -583,6 +599,8 @@ def airflow_connection(provider: str, base_url: str,
         if c.generic_secret:
             extra["signing"] = {}
         return {"conn_type": "http", "login": c.generic_app_id, "password": c.generic_secret, "extra": extra}
+    if provider == "wechat_miniprogram":
+        return wechat.airflow_connection(base_url)
     raise ValueError(f"unknown provider {provider!r}")
 
 

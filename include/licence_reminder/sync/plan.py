@@ -49,6 +49,7 @@ def register_department(engine: Engine, dept: Department, catalogue: Catalogue) 
                     **e.model_dump(),
                     "materials": json.dumps(e.materials, ensure_ascii=False),
                     "code": e.entry_code, "lead_rule": e.lead_rule(),
+                    "channels": e.channels.to_mirror(),
                     "updated_at": ts,
                 }
                 for e in catalogue.entries

@@ -6,12 +6,14 @@
   protect.py) written beside it. The history's old and new values likewise; its append-only
   trigger is lifted for this conversion only, and put back.
 - Quarantined rows' values (``quarantine.raw_values``) keep identity numbers masked.
+- A mini-program consent tied to a person's ID number (``wechat_consent.holder_code``) keeps it
+  masked, its digest in ``holder_code_digest``.
 
 Converting rows needs the key ring (connection ``lr_pii_keys``); a ledger holding no identity
 number needs none. Downgrading adds nothing back: the numbers are gone (the sources have them).
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from licence_reminder.masking import mask_id
 from licence_reminder.schema import append_only_triggers
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
@@ -157,26 +159,44 @@ def _convert_quarantine(conn: sa.Connection) -> None:
         last = rows[-1].id
 
 
+def _convert_consents(conn: sa.Connection, ring: _Ring) -> None:
+    """A mini-program consent tied to a person's ID number keeps it as the ledger does."""
+    update = sa.text("UPDATE wechat_consent SET holder_code = :code, holder_code_digest = :digest WHERE id = :id")
+    changes = []
+    for r in conn.execute(sa.text("SELECT id, holder_code FROM wechat_consent WHERE holder_code IS NOT NULL")):
+        code = str(r.holder_code).strip().upper()
+        if protect.ID_SHAPED.fullmatch(code):
+            changes.append({"id": r.id, "code": mask_id(code), "digest": ring().digest(code)})
+    if changes:
+        conn.execute(update, changes)
+
+
 def upgrade() -> None:
     conn = op.get_bind()
     ring = _Ring()
     # MariaDB's DDL is not transactional: without the key, fail before changing anything
-    if conn.execute(sa.text("SELECT 1 FROM ledger WHERE contact_id_no IS NOT NULL OR holder_type = 'person' "
-                            "LIMIT 1")).first() is not None:
+    held = conn.execute(sa.text("SELECT 1 FROM ledger WHERE contact_id_no IS NOT NULL OR holder_type = 'person' "
+                                "LIMIT 1")).first() is not None
+    consents = [str(c).strip().upper() for (c,) in conn.execute(sa.text(
+        "SELECT holder_code FROM wechat_consent WHERE holder_code IS NOT NULL"))]
+    if held or any(protect.ID_SHAPED.fullmatch(c) for c in consents):
         ring()
     for table in ("ledger", "staging_licence"):
         for column in DIGESTS:
             op.add_column(table, sa.Column(column, sa.String(48), nullable=True))
+    op.add_column("wechat_consent", sa.Column("holder_code_digest", sa.String(48), nullable=True))
     conn.execute(sa.text("DELETE FROM staging_licence"))  # a run's own, gone with its transaction
     conn.execute(sa.text("DELETE FROM staging_rejection"))
     _convert_ledger(conn, ring)
     _convert_history(conn, ring)
     _convert_quarantine(conn)
+    _convert_consents(conn, ring)
 
 
 def downgrade() -> None:
     # ALTER TABLE … DROP COLUMN in place (SQLite 3.35+ too): a rebuilt table would lose its
     # triggers and break the views over it
+    op.execute("ALTER TABLE wechat_consent DROP COLUMN holder_code_digest")
     for table in ("staging_licence", "ledger"):
         for column in DIGESTS:
             op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

@@ -1,6 +1,7 @@
 -- The figures of the annual rule-of-law assessment (R8), per department and year of expiry: each
 -- licence cycle (a renewal closes one and opens the next), whether it was reminded (an SMS a
--- gateway accepted, or a phone call that reached the holder), whether a reminder was delivered,
+-- gateway accepted, a mini-program message WeChat accepted, an in-system prompt a business system
+-- acknowledged, or a phone call that reached the holder), whether a reminder was delivered,
 -- whether it was renewed before expiry or lapsed, and unreminded.
 -- {old_expiry} is the dialect's way to read the expiry date a renewal replaced (migration 0004).
 CREATE VIEW v_assessment_yearly AS
@@ -18,6 +19,14 @@ SELECT c.dept_code, SUBSTR(CAST(c.expiry_date AS CHAR(10)), 1, 4) AS year,
        SUM(CASE WHEN EXISTS (SELECT 1 FROM call_task t WHERE t.ledger_id = c.ledger_id
                                AND t.expiry_date = c.expiry_date AND t.outcome LIKE 'reached%')
                 THEN 1 ELSE 0 END) AS reached_by_phone,
+       SUM(CASE WHEN EXISTS (SELECT 1 FROM reminder r WHERE r.ledger_id = c.ledger_id
+                               AND r.expiry_date = c.expiry_date AND r.channel = 'miniprogram'
+                               AND r.status IN ('sent', 'delivered'))
+                THEN 1 ELSE 0 END) AS reached_by_miniprogram,
+       SUM(CASE WHEN EXISTS (SELECT 1 FROM reminder r WHERE r.ledger_id = c.ledger_id
+                               AND r.expiry_date = c.expiry_date AND r.channel = 'prompt'
+                               AND r.status = 'delivered')
+                THEN 1 ELSE 0 END) AS acknowledged_in_system,
        SUM(CASE WHEN c.renewed_on <= c.expiry_date THEN 1 ELSE 0 END) AS renewed_before_expiry,
        SUM(CASE WHEN c.renewed_on > c.expiry_date THEN 1 ELSE 0 END) AS renewed_after_expiry,
        SUM(CASE WHEN c.renewed_on IS NULL AND c.applied_on <= c.expiry_date THEN 1 ELSE 0 END)

@@ -1,7 +1,10 @@
 -- Every licence cycle whose expiry passed without a warning that reached the holder — no SMS a
--- gateway accepted, no phone call that reached them — with the true reason; and the licences that
+-- gateway accepted, no mini-program message WeChat accepted, no in-system prompt a business system
+-- acknowledged, no phone call that reached them — with the true reason; and the licences that
 -- expired while their records were held in quarantine, out of the ledger. One row per cycle.
--- source: 'ledger' or 'quarantine'; detail: why SMS failed, the rules a quarantined row broke.
+-- source: 'ledger' or 'quarantine'; detail: why SMS failed, the rules a quarantined row broke;
+-- by_sms, by_miniprogram, by_prompt, by_call: each channel's outcome at the last stage it was used (status:
+-- reason), NULL where the cycle's policy did not use it.
 CREATE VIEW v_expired_without_delivery AS
 SELECT l.dept_code, l.licence_no, l.licence_name, l.expiry_date, l.created_at AS entered_ledger_at,
        'ledger' AS source,
@@ -20,12 +23,20 @@ SELECT l.dept_code, l.licence_no, l.licence_name, l.expiry_date, l.created_at AS
          WHEN (SELECT MAX(s.finished_at) FROM sync_run s WHERE s.dept_code = l.dept_code
                  AND s.status = 'success' AND s.mode IN ('full', 'incremental')) < l.expiry_date
            THEN 'department sync failing since before expiry: a renewal in its source is not known'
-         WHEN EXISTS (SELECT 1 FROM reminder r WHERE r.ledger_id = l.id
+         WHEN EXISTS (SELECT 1 FROM reminder r WHERE r.ledger_id = l.id AND r.channel <> 'prompt'
                         AND r.expiry_date = l.expiry_date AND r.status IN ('call_list', 'failed'))
            THEN 'sending failed: on the call list'
-         WHEN EXISTS (SELECT 1 FROM reminder r WHERE r.ledger_id = l.id
+         WHEN EXISTS (SELECT 1 FROM reminder r WHERE r.ledger_id = l.id AND r.channel <> 'prompt'
                         AND r.expiry_date = l.expiry_date AND r.status IN ('planned', 'queued'))
            THEN 'reminder never sent (outside sending hours or gateway down)'
+         WHEN EXISTS (SELECT 1 FROM reminder r WHERE r.ledger_id = l.id AND r.channel = 'miniprogram'
+                        AND r.expiry_date = l.expiry_date AND r.status = 'unreachable')
+              AND NOT EXISTS (SELECT 1 FROM reminder r WHERE r.ledger_id = l.id AND r.channel = 'prompt'
+                                AND r.expiry_date = l.expiry_date)
+           THEN 'not reached: no mini-program subscription'
+         WHEN EXISTS (SELECT 1 FROM reminder r WHERE r.ledger_id = l.id AND r.channel = 'prompt'
+                        AND r.expiry_date = l.expiry_date AND r.status IN ('queued', 'failed'))
+           THEN 'not reached: the in-system prompt was never acknowledged (the holder did not use the business system)'
          WHEN l.renewal_applied_on IS NOT NULL THEN 'holder applied to renew: reminders stopped'
          WHEN DATE(l.created_at) > l.expiry_date THEN 'entered the ledger after expiry'
          WHEN NOT EXISTS (SELECT 1 FROM reminder r WHERE r.ledger_id = l.id
@@ -35,7 +46,15 @@ SELECT l.dept_code, l.licence_no, l.licence_name, l.expiry_date, l.created_at AS
        END AS reason,
        COALESCE((SELECT MAX(t.reason) FROM call_task t WHERE t.ledger_id = l.id AND t.expiry_date = l.expiry_date),
                 (SELECT MAX(r.status_reason) FROM reminder r WHERE r.ledger_id = l.id
-                   AND r.expiry_date = l.expiry_date)) AS detail
+                   AND r.expiry_date = l.expiry_date)) AS detail,
+       (SELECT {status_reason} FROM reminder r WHERE r.ledger_id = l.id AND r.expiry_date = l.expiry_date
+          AND r.channel = 'sms' ORDER BY r.stage DESC LIMIT 1) AS by_sms,
+       (SELECT {status_reason} FROM reminder r WHERE r.ledger_id = l.id AND r.expiry_date = l.expiry_date
+          AND r.channel = 'miniprogram' ORDER BY r.stage DESC LIMIT 1) AS by_miniprogram,
+       (SELECT {status_reason} FROM reminder r WHERE r.ledger_id = l.id AND r.expiry_date = l.expiry_date
+          AND r.channel = 'prompt' ORDER BY r.stage DESC LIMIT 1) AS by_prompt,
+       (SELECT {status_reason} FROM reminder r WHERE r.ledger_id = l.id AND r.expiry_date = l.expiry_date
+          AND r.channel = 'call' ORDER BY r.stage DESC LIMIT 1) AS by_call
 FROM ledger l
 WHERE l.status = 'valid' AND l.vanished_at IS NULL AND l.expiry_date < CURRENT_DATE
   AND NOT EXISTS (SELECT 1 FROM reminder r WHERE r.ledger_id = l.id
@@ -45,7 +64,7 @@ WHERE l.status = 'valid' AND l.vanished_at IS NULL AND l.expiry_date < CURRENT_D
 UNION ALL
 SELECT q.dept_code, q.licence_no, q.licence_name, q.expiry_date, NULL, 'quarantine',
        'held in quarantine: the record could not be loaded, so no reminder could be planned',
-       q.rules
+       q.rules, NULL, NULL, NULL, NULL
 FROM quarantine q
 WHERE q.resolved_at IS NULL AND q.expiry_date < CURRENT_DATE
   AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.dept_code = q.dept_code AND l.licence_no = q.licence_no)

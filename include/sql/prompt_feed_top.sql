@@ -1,0 +1,1 @@
+SELECT seq FROM prompt_feed WHERE id = 1

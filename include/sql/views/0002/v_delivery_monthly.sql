@@ -1,0 +1,11 @@
+-- Counts per department per month (YYYY-MM).
+CREATE VIEW v_delivery_monthly AS
+SELECT a.dept_code, SUBSTR(CAST(a.started_at AS CHAR(19)), 1, 7) AS month,
+       SUM(CASE WHEN a.kind = 'send' THEN 1 ELSE 0 END) AS gateway_calls,
+       SUM(CASE WHEN a.outcome IN ('accepted', 'recovered') THEN 1 ELSE 0 END) AS messages_accepted,
+       SUM(CASE WHEN a.outcome = 'permanent' THEN 1 ELSE 0 END) AS permanent_failures,
+       SUM(CASE WHEN a.outcome = 'delivered' THEN 1 ELSE 0 END) AS reported_delivered,
+       SUM(CASE WHEN a.outcome = 'undelivered' THEN 1 ELSE 0 END) AS reported_undelivered,
+       COUNT(DISTINCT a.message_id) AS messages
+FROM delivery_attempt a
+GROUP BY a.dept_code, SUBSTR(CAST(a.started_at AS CHAR(19)), 1, 7)

@@ -1,0 +1,12 @@
+-- Counts per department per day: gateway calls, acceptances, failures, and carrier reports received.
+CREATE VIEW v_delivery_daily AS
+SELECT a.dept_code, DATE(a.started_at) AS day,
+       SUM(CASE WHEN a.kind = 'send' THEN 1 ELSE 0 END) AS gateway_calls,
+       SUM(CASE WHEN a.outcome IN ('accepted', 'recovered') THEN 1 ELSE 0 END) AS messages_accepted,
+       SUM(CASE WHEN a.outcome = 'permanent' THEN 1 ELSE 0 END) AS permanent_failures,
+       SUM(CASE WHEN a.outcome = 'delivered' THEN 1 ELSE 0 END) AS reported_delivered,
+       SUM(CASE WHEN a.outcome = 'undelivered' THEN 1 ELSE 0 END) AS reported_undelivered,
+       SUM(CASE WHEN a.outcome IN ('transient', 'rate_limited') THEN 1 ELSE 0 END) AS retried_failures,
+       COUNT(DISTINCT a.message_id) AS messages
+FROM delivery_attempt a
+GROUP BY a.dept_code, DATE(a.started_at)
