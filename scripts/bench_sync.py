@@ -39,7 +39,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
-from licence_reminder import schema, sync  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+
+from licence_reminder import protect, schema, sync  # noqa: E402
+
+# The demo source holds contact ID numbers: the ledger keeps their keyed digests (docs/security.md),
+# so a run needs a key ring; a throwaway one unless the environment names one.
+os.environ.setdefault("AIRFLOW_CONN_LR_PII_KEYS",
+                      json.dumps({"conn_type": "generic", "extra": protect.new_key_ring("bench1")}))
 from licence_reminder.sync import plan as planning  # noqa: E402
 from licence_reminder.db import engine_from_url  # noqa: E402
 from licence_reminder.demo.sources import build_rows, create_source_schema  # noqa: E402

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from licence_reminder.config import Settings
 from licence_reminder.errors import PermanentError, TransientError
-from licence_reminder.registry import Catalogue, Department, RegistryError, catalogue_for, catalogue_path, load_department
+from licence_reminder.registry import (
+    Catalogue,
+    Department,
+    RegistryError,
+    catalogue_for,
+    catalogue_path,
+    load_department,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -67,7 +74,7 @@ def check(
 
     try:
         conn = get_airflow_connection(dept.source.conn_id)
-    except Exception as exc:  # Airflow raises its own NotFound type, whose module moved in 3.x
+    except Exception as exc:  # noqa: BLE001 - Airflow's NotFound type moved between 3.x releases
         env = "AIRFLOW_CONN_" + dept.source.conn_id.upper()
         say(f"FAIL  Airflow connection {dept.source.conn_id!r} is not defined ({type(exc).__name__}): "
             f"add it in the Airflow UI or set {env}")

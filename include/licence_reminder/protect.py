@@ -186,9 +186,7 @@ def masked_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
     for column, value in raw.items():
         if value is None:
             out[column] = None
-        elif column in PROTECTED:
-            out[column] = mask_id(value)
-        elif isinstance(value, str) and ID_SHAPED.fullmatch(value.strip().upper()):
+        elif column in PROTECTED or isinstance(value, str) and ID_SHAPED.fullmatch(value.strip().upper()):
             out[column] = mask_id(value)
         else:
             out[column] = value

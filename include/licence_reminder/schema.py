@@ -85,11 +85,11 @@ def append_only_triggers(table: str, dialect: str) -> list[tuple[str, str]]:
     for event in ("UPDATE", "DELETE"):
         name, message = f"{table}_no_{event.lower()}", f"{table} is append-only: {event} refused"
         if _is_mysql(dialect):
-            out.append((name, f"CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW "
-                              f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}'"))
+            out.append((name, (f"CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW "
+                              f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}'")))
         else:
-            out.append((name, f"CREATE TRIGGER {name} BEFORE {event} ON {table} "
-                              f"BEGIN SELECT RAISE(ABORT, '{message}'); END"))
+            out.append((name, (f"CREATE TRIGGER {name} BEFORE {event} ON {table} "
+                              f"BEGIN SELECT RAISE(ABORT, '{message}'); END")))
     return out
 
 

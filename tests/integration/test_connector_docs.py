@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from conftest import ROOT, airflow_conn_json, load_dags
 
 DOC = (ROOT / "docs" / "connectors.md").read_text(encoding="utf-8")
@@ -36,7 +35,7 @@ def check_counts(printed: str) -> tuple[int, int, int, int]:
 
 def blocks(tag: str) -> dict[str, str]:
     """Fenced blocks whose info string carries ``tag=<name>``: {name: body}."""
-    pattern = re.compile(r"^```\w+ " + tag + r"=(\S+)\n(.*?)^```", re.S | re.M)
+    pattern = re.compile(r"^```\w+ " + tag + r"=(\S+)\n(.*?)^```", re.DOTALL | re.MULTILINE)
     return {m.group(1): m.group(2) for m in pattern.finditer(DOC)}
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from licence_reminder import protect, schema
 from support.ledger_world import NOT_IN_CATALOGUE, licence, put, q, run_sync
 
@@ -122,7 +121,7 @@ def test_a_new_key_takes_over_at_the_next_full_run(engines, monkeypatch: pytest.
 
 @pytest.mark.mariadb
 def test_0019_converts_an_existing_ledger_and_its_history(engines, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    ledger, source = engines
+    ledger, _source = engines
     schema.downgrade(ledger, "0013")
     with ledger.begin() as conn:  # as a version before 0019 left it: numbers in clear
         conn.execute(sa.text(

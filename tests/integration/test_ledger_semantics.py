@@ -13,17 +13,28 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from support.ledger_world import (
-    CATALOGUE, DEPT, NOT_IN_CATALOGUE, TODAY, InjectedFailure, add_row, create_source_table, fail_before,
-    run_numbers,
-    licence,
-    plan_day, put, q, reminders, run_sync,
-)
-
 from licence_reminder import sync
 from licence_reminder.registry import Department
 from licence_reminder.sync import plan as planning
 from licence_reminder.sync.flow import PublishStats, SyncPlan
+from support.ledger_world import (
+    CATALOGUE,
+    DEPT,
+    NOT_IN_CATALOGUE,
+    TODAY,
+    InjectedFailure,
+    add_row,
+    create_source_table,
+    fail_before,
+    licence,
+    plan_day,
+    put,
+    q,
+    reminders,
+    run_numbers,
+    run_sync,
+)
+
 
 @pytest.mark.mariadb
 def test_renewal_starts_new_cycle_and_cancels_old_pending(engines) -> None:  # type: ignore[no-untyped-def]
@@ -234,9 +245,8 @@ def test_rerun_changes_nothing(engines) -> None:  # type: ignore[no-untyped-def]
 def test_ledger_export_attachment2_masked(engines, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import re
 
-    from openpyxl import load_workbook
-
     from licence_reminder.publish import LEDGER_HEADERS, export_ledger
+    from openpyxl import load_workbook
 
     filled, source = engines
     put(source, licence("X0001", 30), licence("X0002", 10), licence("X0003", 20, status="revoked"))
@@ -445,7 +455,7 @@ def test_quarantine_listing_masks_a_licence_number_that_is_an_id_number(engines,
 def test_cli_names_an_unknown_department_and_why_the_last_sync_failed(engines, capsys) -> None:  # type: ignore[no-untyped-def]
     from licence_reminder import cli
 
-    ledger, source = engines
+    ledger, _source = engines
     url = ledger.url.render_as_string(False)
     assert cli.main(["quarantine", "--dept", "nosuch", "--url", url]) == 2
     assert "no department 'nosuch' in the ledger database; its departments: testdept" in capsys.readouterr().err

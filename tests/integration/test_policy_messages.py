@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from licence_reminder import dispatch, sync
-from licence_reminder.sync import plan as planning
 from licence_reminder.policy import Policy
 from licence_reminder.registry import Catalogue
+from licence_reminder.sync import plan as planning
 from support.ledger_world import DEPT, create_source_table, licence, put
 
 T = dt.date(2026, 11, 24)
@@ -70,7 +69,8 @@ def sync_day(ledger: sa.Engine, source: sa.Engine, day: dt.date) -> None:
     assert sync.run(ledger, source, DEPT, CATALOGUE, plan, today=day).stats.rows_rejected == 0
 
 
-def dispatch_day(ledger: sa.Engine, gw: Any, day: dt.date, policy: Policy = Policy()) -> None:
+def dispatch_day(ledger: sa.Engine, gw: Any, day: dt.date, policy: Policy | None = None) -> None:
+    policy = policy or Policy()
     run_id = f"dispatch:{day}:{next(_runs)}"
     dispatch.plan(ledger, today=day, run_id=run_id, policy=policy)
     profile = dispatch.GatewayProfile(conn_id="sms_gateway", provider="aliyun",

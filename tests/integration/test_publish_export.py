@@ -6,10 +6,9 @@ import csv
 import re
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 from conftest import ROOT
 from licence_reminder.publish import CATALOGUE_HEADERS, publish_catalogues
+from openpyxl import load_workbook
 
 REG = ROOT / "include" / "registry"
 
@@ -21,7 +20,7 @@ def test_catalogue_pages_csv_xlsx(tmp_path: Path) -> None:
         (cats / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
     (cats / "jtysj.yaml").write_text((cats / "jtysj.yaml").read_text(encoding="utf-8").replace(
         "office: 运输管理科", "office: <script>x</script>", 1), encoding="utf-8")
-    files, problems = publish_catalogues(cats, REG / "departments", tmp_path / "out")
+    _files, problems = publish_catalogues(cats, REG / "departments", tmp_path / "out")
     assert problems == []
     page = (tmp_path / "out" / "scjgj" / "index.html").read_text(encoding="utf-8")
     assert 'name="viewport"' in page and "食品经营许可证" in page and "药品经营许可证" in page

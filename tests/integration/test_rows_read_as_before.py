@@ -9,10 +9,18 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-
 from licence_reminder import sync
 from licence_reminder.sync import plan as planning
-from support.ledger_world import CATALOGUE, DEPT, NOT_IN_CATALOGUE, TODAY, licence, put, q, run_numbers
+from support.ledger_world import (
+    CATALOGUE,
+    DEPT,
+    NOT_IN_CATALOGUE,
+    TODAY,
+    licence,
+    put,
+    q,
+    run_numbers,
+)
 
 
 def full_run(ledger: sa.Engine, source: sa.Engine, catalogue=CATALOGUE) -> sync.RunResult:  # type: ignore[no-untyped-def]
@@ -53,7 +61,7 @@ def test_a_second_full_run_validates_only_what_changed(engines) -> None:  # type
     third = full_run(ledger, source)
     assert third.stats.rows_read_as_before == 2  # S0001, S0003
     assert (third.published.updated, third.published.inserted, third.published.quarantine_resolved) == (1, 1, 1)
-    assert dict((r[0], r[1]) for r in ledger_rows(ledger))["S0002"] == "13900000002"
+    assert {r[0]: r[1] for r in ledger_rows(ledger)}["S0002"] == "13900000002"
 
 
 @pytest.mark.mariadb

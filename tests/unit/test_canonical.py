@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from licence_reminder.errors import PermanentError
-from licence_reminder.sync.extract import to_canonical
 from licence_reminder.records import CANONICAL_COLUMNS
 from licence_reminder.registry import Department
+from licence_reminder.sync.extract import to_canonical
 
 FRAME = pd.DataFrame({"licence_no": ["A1"], "licence_name": ["x"], "holder_name": ["y"],
                       "lxdh": ["13800000000"], "expiry_date": ["2027-01-01"], "fzrq": ["2020-01-01"]})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from licence_reminder import cli
 
 
@@ -63,7 +62,6 @@ def test_summary_shows_the_messages_by_length_and_their_cost(tmp_path: Path,
     import datetime as dt
 
     import sqlalchemy as sa
-
     from licence_reminder.config import local_now
 
     url = f"sqlite:///{tmp_path / 'ledger.db'}"

@@ -6,7 +6,7 @@ import collections
 import re
 
 import pytest
-
+from licence_reminder.validation import rules as R
 from licence_reminder.validation.report import (
     collect_examples,
     collect_warning_examples,
@@ -15,7 +15,6 @@ from licence_reminder.validation.report import (
     summary_lines,
 )
 from licence_reminder.validation.suite import Rejection, RuleFailure
-from licence_reminder.validation import rules as R
 
 MOBILE = "13812345678"
 RESIDENT_ID = "41050519900307123X"

@@ -7,7 +7,6 @@ import traceback
 import pymysql
 import pytest
 import sqlalchemy as sa
-
 from licence_reminder.errors import PermanentError, TransientError, classify_db_error, redact_values
 
 ID_NO = "410505199001011233"

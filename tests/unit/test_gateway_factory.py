@@ -7,7 +7,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-
 from licence_reminder.errors import PermanentError
 from licence_reminder.gateways.factory import GatewayConfig, gateway_from_config
 from licence_reminder.simulator.server import airflow_connection
@@ -94,7 +93,7 @@ def test_readme_connection_examples_are_what_the_simulator_prints_and_are_valid(
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    examples = re.findall(r"^# (\w+)\nexport AIRFLOW_CONN_SMS_GATEWAY='(\{.*?\n\})'$", readme, re.M | re.S)
+    examples = re.findall(r"^# (\w+)\nexport AIRFLOW_CONN_SMS_GATEWAY='(\{.*?\n\})'$", readme, re.MULTILINE | re.DOTALL)
     assert [provider for provider, _ in examples] == ["aliyun", "tencent", "generic"]
     for provider, text in examples:
         conn = json.loads(text)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from licence_reminder.gateways import tencent
 from licence_reminder.gateways.base import Outcome, SmsMessage
 from licence_reminder.gateways.common import TemplateVariablesMismatch, ordered_values

@@ -8,7 +8,6 @@ import hashlib
 import hmac
 
 import pytest
-
 from licence_reminder.gateways import tencent
 from licence_reminder.gateways.aliyun import AliyunSms, classify, percent_encode, sign
 from licence_reminder.gateways.base import Outcome
@@ -62,15 +61,15 @@ TC3_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Host": "cvm.t
 TC3_EDITIONS = {
     "older: content-type;host": (
         "AKIDz8krbsJ5yKBZQpn74WFkmLPx3*******", "Gu5t9xGARNpq86cd98joQYCN3*******", TC3_HEADERS,
-        "POST\n/\n\ncontent-type:application/json; charset=utf-8\nhost:cvm.tencentcloudapi.com\n\n"
-        "content-type;host\n35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064",
+        ("POST\n/\n\ncontent-type:application/json; charset=utf-8\nhost:cvm.tencentcloudapi.com\n\n"
+        "content-type;host\n35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064"),
         "5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031",
         "2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c"),
     "current: content-type;host;x-tc-action": (
         "AKID" + "*" * 32, "*" * 32, {**TC3_HEADERS, "X-TC-Action": "DescribeInstances"},
-        "POST\n/\n\ncontent-type:application/json; charset=utf-8\nhost:cvm.tencentcloudapi.com\n"
+        ("POST\n/\n\ncontent-type:application/json; charset=utf-8\nhost:cvm.tencentcloudapi.com\n"
         "x-tc-action:describeinstances\n\ncontent-type;host;x-tc-action\n"
-        "35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064",
+        "35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064"),
         "7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84",
         "10b1a37a7301a02ca19a647ad722d5e43b4b3cff309d421d85b46093f6ab6c4f"),
 }

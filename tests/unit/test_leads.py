@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from licence_reminder.catalogue_check import check, documented_gateways
 from licence_reminder.leads import EPOCH, EntryDates, LeadTable, working_days_before
 from licence_reminder.registry import Catalogue, CatalogueEntry, RegistryError, load_catalogue

@@ -5,16 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from licence_reminder.policy import LicenceState, Policy, Stage, decide
 
 TODAY = dt.date(2026, 11, 24)
 
 
 def state(expiry_in: int, **kw) -> LicenceState:
-    base = dict(ledger_id=1, expiry_date=TODAY + dt.timedelta(days=expiry_in), status="valid",
-                vanished=False, renewal_applied_on=None, first_lead_days=30, second_lead_days=7,
-                reminders={})
+    base = {"ledger_id": 1, "expiry_date": TODAY + dt.timedelta(days=expiry_in), "status": "valid",
+            "vanished": False, "renewal_applied_on": None, "first_lead_days": 30, "second_lead_days": 7,
+            "reminders": {}}
     base.update(kw)
     return LicenceState(**base)
 

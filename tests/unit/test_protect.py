@@ -7,7 +7,6 @@ import json
 
 import pandas as pd
 import pytest
-
 from licence_reminder import protect
 
 KEY = base64.b64encode(b"k" * 32).decode()
@@ -61,7 +60,7 @@ def test_rows_keep_identity_numbers_masked_with_their_digests() -> None:
     assert list(out["holder_code"]) == ["110*************77", "91410500MA44XXXX1Q", "110*************88"]
     assert out["holder_code_digest"][1] is None and out["holder_code_digest"][0] == RING.digest("110101199003077777")
     assert asked  # the ring is read only because there were numbers
-    assert list(frame["contact_id_no"])[0] == ID  # the caller's frame is left as it was
+    assert frame["contact_id_no"].iloc[0] == ID  # the caller's frame is left as it was
 
 
 def test_no_number_no_key_needed() -> None:

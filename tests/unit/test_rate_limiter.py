@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
+import itertools
 
+import pytest
 from licence_reminder import dispatch
 
 
@@ -48,7 +49,7 @@ def test_rate_limiter_does_not_flood_after_a_long_pause() -> None:
         starts.append(clock.now)
         if i == 99:
             clock.advance(5.0)
-    back_to_back = sum(1 for a, b in zip(starts[100:], starts[101:]) if b == a)
+    back_to_back = sum(1 for a, b in itertools.pairwise(starts[100:]) if b == a)
     assert back_to_back <= 0.05 * 100
     busiest = max(sum(1 for t in starts if w <= t < w + 1.0) for w in starts)
     assert busiest <= (1 + 0.05) * 100 + 1

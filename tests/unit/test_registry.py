@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from licence_reminder.registry import (
-    RegistryError, load_catalogue, load_department, scan_registry,
+    RegistryError,
+    load_catalogue,
+    load_department,
+    scan_registry,
 )
 
 DEPT = """\
@@ -172,7 +174,6 @@ def test_workers_is_accepted_from_files_written_before_it_went_unused(tmp_path: 
 def test_the_documented_reference_file_validates() -> None:
     """docs/connectors.md's field-by-field reference, as a DBA would copy it."""
     import yaml
-
     from licence_reminder.registry import Department
 
     docs = (Path(__file__).resolve().parents[2] / "docs" / "connectors.md").read_text(encoding="utf-8")

@@ -14,14 +14,13 @@ from types import SimpleNamespace
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
-
 from licence_reminder.dispatch import group_reminders
 from licence_reminder.leads import EntryDates, working_days_before
 from licence_reminder.policy import chinese_workday
 from licence_reminder.registry import CatalogueEntry
 from licence_reminder.render import Licence, chinese_date, licence_tail, message_params
 from licence_reminder.sms_templates import build
+from pydantic import ValidationError
 
 DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 # the calendar's holiday data and the years after it (weekdays only) alike

@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from licence_reminder.registry import CatalogueEntry
 from licence_reminder.render import (
-    Licence, MessageRejected, apply_by, check_sms, licence_tail, message_params,
+    Licence,
+    MessageRejected,
+    apply_by,
+    check_sms,
+    licence_tail,
+    message_params,
 )
 from licence_reminder.sms_templates import build, sms_segments
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from licence_reminder.validation import rules as R
 
 TODAY = dt.date(2026, 11, 24)
@@ -153,7 +152,7 @@ def test_invalid_uscc(code: str, fragment: str) -> None:
         pytest.param("１３８１２３４５６７８", "13812345678", id="full-width"),
         pytest.param(13812345678, "13812345678", id="int-from-bigint-column"),
         pytest.param(13812345678.0, "13812345678", id="float-from-int-column-with-null"),
-        pytest.param(Decimal("19912345678"), "19912345678", id="decimal"),
+        pytest.param(Decimal(19912345678), "19912345678", id="decimal"),
     ],
 )
 def test_mobiles_normalised_and_valid(raw: object, expected: str) -> None:
@@ -204,7 +203,7 @@ SH = ZoneInfo("Asia/Shanghai")
         pytest.param(dt.datetime(2026, 12, 31, 23, 59), dt.date(2026, 12, 31), id="naive-datetime-is-beijing"),
         pytest.param(dt.datetime(2026, 12, 31, 17, 0, tzinfo=dt.UTC), dt.date(2027, 1, 1), id="aware-datetime"),
         pytest.param(20261231, dt.date(2026, 12, 31), id="int"),
-        pytest.param(Decimal("20261231"), dt.date(2026, 12, 31), id="decimal"),
+        pytest.param(Decimal(20261231), dt.date(2026, 12, 31), id="decimal"),
     ],
 )
 def test_parse_date_accepts(value: object, expected: dt.date) -> None:

@@ -8,10 +8,10 @@ import re
 
 import pytest
 from conftest import ROOT
-from licence_reminder.validation.duplicates import SUPERSEDED, TIE, WINS, decide
 from licence_reminder.masking import mask_digit_runs
 from licence_reminder.records import CANONICAL_COLUMNS
 from licence_reminder.validation import rules as R
+from licence_reminder.validation.duplicates import SUPERSEDED, TIE, WINS, decide
 
 #: only what no reminder can be made of keeps a row out of the ledger
 NOT_LOADED = {

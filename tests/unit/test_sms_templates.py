@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from licence_reminder.registry import CatalogueEntry
 from licence_reminder.sms_templates import (
-    TWO_SEGMENTS, VARIABLES, SmsTemplate, Var, build, entry_link, variable_caps,
+    TWO_SEGMENTS,
+    VARIABLES,
+    SmsTemplate,
+    Var,
+    build,
+    entry_link,
+    variable_caps,
 )
 
 ENTRY = CatalogueEntry.model_validate({

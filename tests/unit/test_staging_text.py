@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import random
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from licence_reminder.sync import rows as staging
 
 ALPHABET = ["a", "中", "\t", "\n", "\\", '"', "\x1f", "\r", "\x00", " ", "N", "𠀀"]
@@ -34,7 +34,7 @@ def _frames() -> list[pd.DataFrame]:
 def _expected_line(row: list[object]) -> str:
     fields = []
     for v in row:
-        if v is None or (isinstance(v, float) and v != v):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
             fields.append("\\N")
             continue
         text = v.isoformat() if isinstance(v, dt.date) else str(v)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import math
 import random
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 import pytest
-
 from licence_reminder.records import CANONICAL_COLUMNS, PERSONAL_COLUMNS, REQUIRED_COLUMNS
 from licence_reminder.validation import rules as R
 from licence_reminder.validation.suite import Validator, build_suite
@@ -42,7 +42,7 @@ UPDATED = dt.datetime(2026, 11, 20, 9, 30)
 def records(valid: pd.DataFrame) -> list[dict[str, Any]]:
     """The valid rows as plain values: None where missing (text is pandas ``str``, NaN there;
     stamps datetime64, NaT there)."""
-    return [{k: None if v is None or v is pd.NaT or (isinstance(v, float) and v != v) else
+    return [{k: None if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else
              v.to_pydatetime() if isinstance(v, pd.Timestamp) else v for k, v in r.items()}
             for r in valid.to_dict("records")]
 
@@ -266,7 +266,7 @@ def test_rejections_keep_the_original_values_unmasked(validator: Validator) -> N
 
 def test_driver_value_types(validator: Validator) -> None:
     rows = [
-        row("A", contact_mobile=Decimal("13812345678"), issue_date=20200101,
+        row("A", contact_mobile=Decimal(13812345678), issue_date=20200101,
             source_updated_at=dt.datetime(2026, 11, 20, 1, 30, tzinfo=dt.UTC)),
         row("B", contact_mobile=None, holder_type=1, source_updated_at="2026-11-20T01:30:00Z"),
         row("C", contact_mobile=13912345678.0, holder_type=2, holder_code=PERSON_ID,
@@ -464,7 +464,6 @@ def test_seen_numbers_confirm_a_key_match_on_the_number(monkeypatch: pytest.Monk
     """Licence numbers are kept as 64-bit keys; two numbers sharing a key are still told apart."""
     import numpy as np
     import pyarrow as pa
-
     from licence_reminder.validation import suite
 
     seen = suite.SeenNumbers(["A1", "B2"])

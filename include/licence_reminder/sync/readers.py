@@ -24,7 +24,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from licence_reminder.db import dialect_of
 from licence_reminder.errors import PermanentError, TransientError, classify_db_error, redact_values
@@ -143,7 +143,7 @@ class Code(str):
     """A code the registry validated (a department's: letters, digits and _ only): the one kind of
     text :func:`literal` writes into SQL."""
 
-    def __new__(cls, value: str) -> Code:
+    def __new__(cls, value: str) -> Self:
         if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", value):
             raise ValueError(f"{value!r} is not a code")
         return super().__new__(cls, value)
@@ -279,8 +279,8 @@ def _connectorx(url: str, query: str, session: Session, batch_rows: int, *, what
 
 
 #: the server's error inside connectorx's: PostgreSQL's SQLSTATE and message, MySQL's code and text
-_PG_ERROR = re.compile(r'code: SqlState\(E?(?P<state>[0-9A-Z]{5})\).*?message: "(?P<text>(?:[^"\\]|\\.)*)"', re.S)
-_MYSQL_ERROR = re.compile(r"ERROR (?P<code>\d+) \((?P<state>\w+)\): (?P<text>.*?)(?: }|$)", re.S)
+_PG_ERROR = re.compile(r'code: SqlState\(E?(?P<state>[0-9A-Z]{5})\).*?message: "(?P<text>(?:[^"\\]|\\.)*)"', re.DOTALL)
+_MYSQL_ERROR = re.compile(r"ERROR (?P<code>\d+) \((?P<state>\w+)\): (?P<text>.*?)(?: }|$)", re.DOTALL)
 #: connectorx's own errors that a retry may not meet again: the connection gone or refused
 _TRANSIENT = re.compile(r"(?i)connection (refused|reset|closed|lost)|broken pipe|timed? ?out|"
                         r"server has gone away|too many connections|io error|unexpected eof")

@@ -172,7 +172,7 @@ def _write_rows(fields: list[pa.Array], separator: str, out: Any) -> tuple[list[
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.csv as csv
+    from pyarrow import csv
 
     lengths = np.sum([pc.binary_length(f).to_numpy() for f in fields], axis=0) + len(fields) - 1
     starts = np.zeros(len(lengths), dtype=np.int64)

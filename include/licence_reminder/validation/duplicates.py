@@ -17,8 +17,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-
-
 #: verdicts on one row of a duplicated number
 WINS, SUPERSEDED, TIE = "wins", "superseded", "tie"
 

@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from licence_reminder.config import city_zone
 from licence_reminder.masking import stray_personal
 
-
 # --- rule ids (stable: they are stored in the quarantine table and shown in reports) -------------
 EXPIRY_BEFORE_ISSUE: Final = "expiry_before_issue"
 MOBILE_FORMAT: Final = "mobile_format"
@@ -208,7 +207,7 @@ def _is_missing(value: object) -> bool:
         return True
     try:
         # NaN and pandas NaT/NA are the only values unequal to themselves here.
-        return bool(value != value)
+        return bool(value != value)  # noqa: PLR0124 - the test that covers NaN, NaT and NA
     except (TypeError, ValueError):
         return False
 

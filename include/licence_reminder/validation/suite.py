@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import logging
+import math
 import re
 import threading
 import unicodedata
@@ -31,11 +32,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from licence_reminder.validation.duplicates import SUPERSEDED, TIE, WINS, Duplicates
 from licence_reminder.config import city_zone
 from licence_reminder.keys import number_keys
-from licence_reminder.records import CANONICAL_COLUMNS, HOLDER_TYPES, REQUIRED_COLUMNS, SOURCE_KEY, STATUSES
+from licence_reminder.records import (
+    CANONICAL_COLUMNS,
+    HOLDER_TYPES,
+    REQUIRED_COLUMNS,
+    SOURCE_KEY,
+    STATUSES,
+)
 from licence_reminder.validation import rules as R
+from licence_reminder.validation.duplicates import SUPERSEDED, TIE, WINS, Duplicates
 
 if TYPE_CHECKING:
     from great_expectations.core.batch_definition import BatchDefinition
@@ -229,9 +236,7 @@ def _as_text(s: pd.Series) -> pd.Series:
     dtype = s.dtype
     if isinstance(dtype, pd.StringDtype):
         t = s
-    elif dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
-        t = s.astype("str")
-    elif pd.api.types.is_integer_dtype(dtype):
+    elif dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty") or pd.api.types.is_integer_dtype(dtype):
         t = s.astype("str")
     else:  # mixed objects, floats (an integer column with a null), datetimes
         t = s.map(R.as_text).astype("str")
@@ -267,7 +272,7 @@ Column = "pd.Series | np.ndarray"
 def _value(column: Column, i: int) -> Any:
     """One value of a normalised column, None where missing."""
     value = column.iat[i] if isinstance(column, pd.Series) else column[i]
-    missing = value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+    missing = value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
     return None if missing else value
 
 
@@ -279,7 +284,7 @@ def _values(column: Column, positions: np.ndarray) -> list[Any]:
     picked = column.iloc[positions] if isinstance(column, pd.Series) else column[positions]
     if isinstance(picked, pd.Series):
         picked = picked.to_numpy(dtype=object, na_value=None)
-    return [None if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v) else v
+    return [None if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else v
             for v in picked.tolist()]
 
 
