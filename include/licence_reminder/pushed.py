@@ -128,7 +128,11 @@ class Receiver:
         signing = callback = None
         if provider == "generic":
             if extra.get("signing") is not None:
-                signing = Signing(**{k: str(v) for k, v in dict(extra["signing"]).items()})
+                given_signing = dict(extra["signing"])
+                unknown = sorted(set(given_signing) - set(Signing.__dataclass_fields__))
+                if unknown:
+                    raise config_error(conn_id, "extra.signing", f"has unknown keys {unknown}")
+                signing = Signing(**{k: str(v) for k, v in given_signing.items()})
                 if not conn.login:
                     raise config_error(conn_id, "login", "must be the platform's app id when signing is set")
             given = dict(extra.get("callback") or {})
