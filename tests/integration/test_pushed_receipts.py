@@ -172,3 +172,21 @@ def test_the_documented_worked_example_runs_as_written(world, tmp_path) -> None:
     assert run.stdout.count('"code":0') == 2, run.stdout
     assert list(outbox(ledger).values()) == ["delivered"]
     assert len(receipt_rows(ledger)) == 1
+
+
+@pytest.mark.mariadb
+def test_a_report_whose_message_never_comes_is_kept_as_unmatched(setup) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from licence_reminder import pushed
+
+    ledger = setup[0]
+    report = pushed.Report("aliyun", "f" * 32, "900^1", True, "DELIVERED", "138****0009", None)
+    received = dt.datetime(2026, 11, 24, 9, 0)
+    assert pushed.store(ledger, "aliyun", [report, report], now=received) == {"new": 1, "repeated": 1}
+    assert pushed.apply(ledger, run_id="r1", now=received + dt.timedelta(days=2)) == {"pending": 1}
+    assert pushed.apply(ledger, run_id="r1", now=received + dt.timedelta(days=4)) == {"unmatched": 1}
+    assert pushed.apply(ledger, run_id="r1", now=received + dt.timedelta(days=5)) == {}
+    (kept,) = q(ledger, "SELECT state, recipient_masked FROM pushed_report")
+    assert tuple(kept) == ("unmatched", "138****0009")
+    assert q(ledger, "SELECT id FROM delivery_attempt") == []
