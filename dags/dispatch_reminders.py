@@ -11,6 +11,7 @@
    pull them; call reminders by policy go straight to the call list (docs/channels.md).
 4. **receipts** — the carriers' reports on messages accepted in the last days: delivered, or (not
    delivered) onto the phone-call list; a message without a report yet is asked again next run.
+   Reports the providers pushed (docs/pushed-reports.md) and kept are applied first.
    Every reminder SMS could not deliver today (no usable mobile, refused, in doubt, not
    delivered) becomes a call task for its department's staff (``cli calls``).
 

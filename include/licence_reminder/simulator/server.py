@@ -26,6 +26,13 @@ close without a reply), ``http_500``, ``rate_limit``, ``invalid_number``, ``opte
 status query in that time does not find it yet), then answered as usual.
 ``GET /_sim/messages`` lists what was accepted.
 
+Pushed delivery reports: ``POST /_sim/push`` with ``{"provider": …, "url": …}`` pushes the reports
+of the messages that provider accepted to ``url``, in the provider's own format (Alibaba SmsReport,
+Tencent's status callback, the generic platform's callback signed like its requests), as one
+batch; ``"out_ids"`` limits it to those messages, ``"duplicate": true`` repeats every report in
+the batch, ``"reverse": true`` sends the batch newest first. It answers the receiver's HTTP status
+and reply (``SimulatorHandle.push`` does the same from a test).
+
 Each response is written in ONE write with TCP_NODELAY: headers and body in separate writes stall
 on delayed ACKs (~23 requests/s instead of ~1,500).
 """
@@ -40,6 +47,8 @@ import re
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -274,6 +283,11 @@ class _Handler(BaseHTTPRequestHandler):
             spec = json.loads(body or b"{}")
             state.approve(str(spec["provider"]), {str(k): str(v) for k, v in spec["templates"].items()})
             self._reply(200, {"ok": True})
+        elif url.path == "/_sim/push":
+            spec = json.loads(body or b"{}")
+            self._reply(200, push_reports(state, str(spec["provider"]), str(spec["url"]),
+                                          out_ids=spec.get("out_ids"), duplicate=bool(spec.get("duplicate")),
+                                          reverse=bool(spec.get("reverse"))))
         elif url.path == "/_sim/reset":
             with state.lock:
                 state.rules, state.messages, state.delay_seconds, state.templates = [], [], 0.0, {}
@@ -549,6 +563,12 @@ class SimulatorHandle:
     def connection(self, provider: str) -> dict[str, Any]:
         return airflow_connection(provider, self.url, self.credentials)
 
+    def push(self, provider: str, url: str, *, out_ids: list[str] | None = None, duplicate: bool = False,
+             reverse: bool = False) -> dict[str, Any]:
+        """Pushes ``provider``'s delivery reports to ``url`` (see the module's notes)."""
+        return push_reports(self._server.state, provider, url, out_ids=out_ids, duplicate=duplicate,
+                            reverse=reverse)
+
     def reset(self) -> None:
         with self._server.state.lock:
             state = self._server.state
@@ -569,6 +589,58 @@ class SimulatorHandle:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def report_batch(provider: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]] | dict[str, Any]:
+    """The push body each provider sends for these accepted messages."""
+    if provider == "aliyun":
+        return [{"phone_number": m["mobile"], "send_time": m["time"], "report_time": m["time"],
+                 "success": m["delivered"], "err_code": "DELIVERED" if m["delivered"] else "MOBILE_NOT_ON_SERVICE",
+                 "err_msg": "用户接收成功" if m["delivered"] else "停机", "sms_size": "1",
+                 "biz_id": m["provider_id"], "out_id": m["out_id"] or ""} for m in messages]
+    if provider == "tencent":
+        # as Tencent documents it: the message is named by its sid (SerialNo) only
+        return [{"user_receive_time": m["time"], "nationcode": "86", "mobile": m["mobile"],
+                 "report_status": "SUCCESS" if m["delivered"] else "FAIL",
+                 "errmsg": "DELIVRD" if m["delivered"] else "MN:0001",
+                 "description": "用户短信送达成功" if m["delivered"] else "用户停机", "sid": m["provider_id"]}
+                for m in messages]
+    if provider == "generic":
+        return {"reports": [{"outId": m["out_id"], "msgId": m["provider_id"], "mobile": m["mobile"],
+                             "status": "DELIVERED" if m["delivered"] else "FAILED", "reportTime": m["time"]}
+                            for m in messages]}
+    raise ValueError(f"{provider!r} pushes no reports")
+
+
+def push_reports(state: _State, provider: str, url: str, *, out_ids: list[str] | None = None,
+                 duplicate: bool = False, reverse: bool = False) -> dict[str, Any]:
+    with state.lock:
+        messages = [m for m in state.messages if m.get("protocol") == provider
+                    and (out_ids is None or m.get("out_id") in out_ids)]
+        creds = state.credentials
+    if reverse:
+        messages.reverse()
+    if duplicate:
+        messages = [m for m in messages for _ in range(2)]
+    payload = json.dumps(report_batch(provider, messages), ensure_ascii=False).encode("utf-8")
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if provider == "generic" and creds.generic_secret:
+        timestamp, nonce = str(int(time.time() * 1000)), uuid.uuid4().hex
+        headers.update({"X-App-Id": creds.generic_app_id, "X-Timestamp": timestamp, "X-Nonce": nonce,
+                        "X-Signature": hmac_signature(creds.generic_secret, creds.generic_app_id,
+                                                      timestamp, nonce, payload)})
+    log.info("%s push of %d reports", provider, len(messages))
+    request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            status, reply = resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        status, reply = exc.code, exc.read()
+    try:
+        answer: Any = json.loads(reply)
+    except ValueError:
+        answer = reply.decode("utf-8", "replace")
+    return {"status": status, "reply": answer, "reports": len(messages)}
 
 
 #: how the generic adapter's default protocol refuses (the simulator's codes)
