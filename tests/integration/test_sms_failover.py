@@ -12,11 +12,10 @@ import datetime as dt
 from collections import Counter
 
 import pytest
+from licence_reminder import dispatch, failover
 from support.dispatch_world import gateway, prepare
 from support.faults import LostRequests
 from support.ledger_world import q
-
-from licence_reminder import dispatch, failover
 
 A, B = "sms_aliyun", "sms_standby"
 
