@@ -78,7 +78,9 @@ class Route:
 
 
 @dataclass
-class _Health:
+class Health:
+    """A connection's row of ``sms_provider_health``, as a sender read it."""
+
     cooldown_until: dt.datetime | None = None
     reason: str | None = None
     switched_off: bool = False
@@ -96,13 +98,13 @@ class Router:
 
     settings: FailoverSettings
     profiles: dict[str, GatewayProfile] = field(default_factory=dict)
-    health: dict[str, _Health] = field(default_factory=dict)
+    health: dict[str, Health] = field(default_factory=dict)
     #: connection -> transient failures in a row at this sender
     failures: dict[str, int] = field(default_factory=dict)
 
     def refresh(self, conn: Connection) -> None:
         """The shared health as committed now (inside each claim's transaction)."""
-        self.health = {r.conn_id: _Health(moment(r.cooldown_until), r.reason, bool(r.switched_off),
+        self.health = {r.conn_id: Health(moment(r.cooldown_until), r.reason, bool(r.switched_off),
                                           r.switched_by, r.switch_reason)
                        for r in conn.execute(sql("provider_health_all", conn))}
 
@@ -167,7 +169,7 @@ class Router:
         self.failures[conn_id] = 0
         until = now + self.settings.cooldown
         reason = f"{n} transient failures in a row, the last {result.code}"[:500]
-        h = self.health.setdefault(conn_id, _Health())
+        h = self.health.setdefault(conn_id, Health())
         h.cooldown_until, h.reason = until, reason
         try:
             with engine.begin() as conn:

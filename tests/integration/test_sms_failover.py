@@ -181,3 +181,19 @@ def test_failover_settings_from_the_environment() -> None:
     assert failover.FailoverSettings.from_env({}) == failover.FailoverSettings()
     with pytest.raises(ValueError, match="LR_SMS_FAILOVER_THRESHOLD must be a positive whole number"):
         failover.FailoverSettings.from_env({"LR_SMS_FAILOVER_THRESHOLD": "0"})
+
+
+def test_the_switch_from_the_command_line(ledger_sqlite, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from licence_reminder import cli
+
+    url = str(ledger_sqlite.url)
+    monkeypatch.setenv("LR_SMS_FAILOVER", f"{A},{B}")
+    assert cli.main(["gateways", "status", "--url", url]) == 0
+    assert "no SMS gateway connection has been stepped over or switched" in capsys.readouterr().out
+    assert cli.main(["gateways", "off", A, "--reason", "maintenance", "--by", "ops:li", "--url", url]) == 0
+    assert cli.main(["gateways", "status", "--url", url]) == 0
+    out = capsys.readouterr().out
+    assert f"failover list: {A}, {B}" in out and "switched off (by ops:li at" in out and ": maintenance)" in out
+    assert cli.main(["gateways", "on", A, "--url", url]) == 0
+    cli.main(["gateways", "status", "--url", url])
+    assert f"{A:<24} on (by cli:" in capsys.readouterr().out
