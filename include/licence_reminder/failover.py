@@ -101,12 +101,18 @@ class Router:
     health: dict[str, Health] = field(default_factory=dict)
     #: connection -> transient failures in a row at this sender
     failures: dict[str, int] = field(default_factory=dict)
+    #: connection -> a cool-down this sender could not share (kept over each refresh)
+    tripped: dict[str, tuple[dt.datetime, str]] = field(default_factory=dict)
 
     def refresh(self, conn: Connection) -> None:
         """The shared health as committed now (inside each claim's transaction)."""
         self.health = {r.conn_id: Health(moment(r.cooldown_until), r.reason, bool(r.switched_off),
                                           r.switched_by, r.switch_reason)
                        for r in conn.execute(sql("provider_health_all", conn))}
+        for conn_id, (until, reason) in self.tripped.items():
+            h = self.health.setdefault(conn_id, Health())
+            if h.cooldown_until is None or h.cooldown_until < until:
+                h.cooldown_until, h.reason = until, reason
 
     def why_not(self, conn_id: str, now: dt.datetime) -> str | None:
         """Why the connection is stepped over now, or None when it is not."""
@@ -177,6 +183,7 @@ class Router:
                 conn.execute(sql("provider_health_trip", conn),
                              {"conn_id": conn_id, "until": until, "now": now, "reason": reason})
         except Exception as exc:  # noqa: BLE001 - this sender steps over it all the same
+            self.tripped[conn_id] = until, reason
             log.warning("gateway connection %s: its cool-down was not shared with the other senders (%s)",
                         conn_id, type(exc).__name__)
         log.warning("gateway connection %s: %s; stepped over until %s", conn_id, reason, f"{until:%H:%M:%S}")
