@@ -6,6 +6,8 @@
    mobile, holder, entry, expiry date and stage, written before any gateway call.
 3. **send** — mapped over outbox shards in the ``sms_gateway`` pool: messages left in doubt are
    looked up at the provider first, then every due message is sent once; every attempt is audited.
+   An SMS whose connection is failing or switched off goes through the next of ``LR_SMS_FAILOVER``
+   (docs/sms-providers.md).
    **send_miniprogram** does the same for WeChat mini-program messages (a shard of their own, so a
    WeChat account problem never stops SMS). In-system prompts wait for the business systems to
    pull them; call reminders by policy go straight to the call list (docs/channels.md).

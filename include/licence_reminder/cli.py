@@ -507,6 +507,42 @@ def cmd_ledger_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gateways_status(args: argparse.Namespace) -> int:
+    from licence_reminder.config import local_now
+    from licence_reminder.failover import FailoverSettings, moment, status
+
+    settings = FailoverSettings.from_env()
+    order = ", ".join(settings.order) or "none (LR_SMS_FAILOVER unset: no failover)"
+    print(f"failover list: {order}; cool-down {int(settings.cooldown.total_seconds())} s after "
+          f"{settings.threshold} transient failures in a row")
+    rows = status(_ledger(args))
+    if not rows:
+        print("no SMS gateway connection has been stepped over or switched")
+    now = local_now()
+    for r in rows:
+        state = "switched off" if r["switched_off"] else "on"
+        if r["switched_at"] is not None:
+            state += f" (by {r['switched_by']} at {r['switched_at']}: {r['switch_reason'] or 'no reason given'})"
+        until = moment(r["cooldown_until"])
+        cooling = until is not None and until > now
+        if cooling:
+            state += f"; cooling down until {r['cooldown_until']}: {r['reason']}"
+        elif r["tripped_at"] is not None:
+            state += f"; last cool-down from {r['tripped_at']}: {r['reason']}"
+        print(f"  {r['conn_id']:<24} {state}")
+    return 0
+
+
+def cmd_gateways_switch(args: argparse.Namespace) -> int:
+    from licence_reminder.failover import switch
+
+    off = args.cmd == "off"
+    switch(_ledger(args), args.conn_id, off=off, by=_actor(args), reason=args.reason)
+    print(f"gateway connection {args.conn_id!r} switched {'off: no message goes through it' if off else 'on'}; "
+          "messages already accepted or in doubt there stay with it")
+    return 0
+
+
 def cmd_pii_status(args: argparse.Namespace) -> int:
     from licence_reminder import protect
     from licence_reminder.db import sql
@@ -754,6 +790,20 @@ def main(argv: list[str] | None = None) -> int:
     pfi.add_argument("--by", help="who looks it up (default: the login name)")
     pfi.add_argument("--url")
     pfi.set_defaults(func=cmd_pii_find)
+
+    gws = sub.add_parser("gateways", help="SMS gateway connections: failover, the operator's switch "
+                                          "(docs/sms-providers.md)").add_subparsers(dest="cmd", required=True)
+    gst = gws.add_parser("status", help="each connection's cool-down and switch, and the failover list")
+    gst.add_argument("--url")
+    gst.set_defaults(func=cmd_gateways_status)
+    for verb, help_text in (("off", "send nothing through this connection until switched on"),
+                            ("on", "take messages again (also ends a cool-down)")):
+        gsw = gws.add_parser(verb, help=help_text)
+        gsw.add_argument("conn_id", help="the Airflow connection id of the SMS gateway")
+        gsw.add_argument("--reason", help="recorded with the switch")
+        gsw.add_argument("--by", help="who switches it (default: the login name)")
+        gsw.add_argument("--url")
+        gsw.set_defaults(func=cmd_gateways_switch)
 
     dep = sub.add_parser("department", help="departments").add_subparsers(dest="cmd", required=True)
     ret = dep.add_parser(

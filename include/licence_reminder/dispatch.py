@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from licence_reminder.config import local_now
 from licence_reminder.db import sql
 from licence_reminder.errors import PermanentError, TransientError
+from licence_reminder.gateways.base import LookupResult
 from licence_reminder.masking import mask_mobile
 from licence_reminder.policy import (
     PENDING_STATUSES,
@@ -50,6 +51,7 @@ from licence_reminder.render import Licence, MessageRejected, check_sms, message
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
+    from licence_reminder.failover import Route, Router
     from licence_reminder.gateways.base import SendResult, SmsGateway
     from licence_reminder.gateways.factory import GatewayConfig
 
@@ -58,6 +60,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "sms"
 MAX_ATTEMPTS = 6
 BOOKKEEPING_BATCH = 200
+#: a message every connection of which is switched off is looked at again this much later
+HOLD_SWITCHED_OFF = dt.timedelta(minutes=1)
 
 
 def as_date(v: Any) -> dt.date | None:
@@ -403,8 +407,10 @@ def sms_message(row: Any) -> Any:
 
 
 def attempt_row(row: Any, *, kind: str, outcome: str, result: Any, attempt_no: int,
-                started: dt.datetime, finished: dt.datetime, run_id: str, gateway: str) -> dict[str, Any]:
-    """One append-only ``delivery_attempt`` row: a call, a look-up or a carrier report."""
+                started: dt.datetime, finished: dt.datetime, run_id: str, gateway: str,
+                detail: str | None = None) -> dict[str, Any]:
+    """One append-only ``delivery_attempt`` row: a call, a look-up, a carrier report or a failover,
+    naming the connection the message goes through."""
     return {
         "message_id": row.id, "attempt_no": attempt_no, "kind": kind, "dept_code": row.dept_code,
         "channel": getattr(row, "channel", None) or CHANNEL, "gateway": gateway, "started_at": started, "finished_at": finished,
@@ -413,6 +419,7 @@ def attempt_row(row: Any, *, kind: str, outcome: str, result: Any, attempt_no: i
         "provider_message_id": getattr(result, "provider_message_id", None),
         "request_id": getattr(result, "request_id", None),
         "recipient_masked": row.recipient_masked, "body_sha256": row.body_sha256, "run_id": run_id,
+        "gateway_conn_id": getattr(row, "gateway_conn_id", None), "detail": detail and detail[:500],
     }
 
 
@@ -463,6 +470,9 @@ def recover(engine: Engine, gateways: Callable[[str], SmsGateway], *, shard: int
             log.warning("message %s stays in doubt, asked again next time: %s", row.id, exc)
             counts["lookup_failed"] += 1
             continue
+        if not found.found and found.conclusive and _pushed_report_for(engine, row.id):
+            # the look-up raced the provider's own records; its pushed report proves it accepted
+            found = LookupResult(found=True, code="pushed report")
         if found.found:
             _record(book, row, status="sent", kind="lookup", outcome="recovered", result=found,
                     started=started, run_id=run_id, gateway=gw.name, epoch=row.claim_epoch)
@@ -482,6 +492,11 @@ def recover(engine: Engine, gateways: Callable[[str], SmsGateway], *, shard: int
             counts["in_doubt_call_list"] += 1
     book.flush(engine)
     return dict(counts)
+
+
+def _pushed_report_for(engine: Engine, message_id: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(sql("pushed_report_exists", conn), {"id": message_id}).first() is not None
 
 
 class SenderSuperseded(PermanentError):
@@ -601,23 +616,25 @@ def send_shard(
     run_id: str,
     rate: float | None = None,
     max_wait_seconds: float = 30.0,
+    router: Router | None = None,
 ) -> dict[str, int]:
     """Send every due message of one shard; retry transient failures within ``max_wait_seconds``.
 
     Takes the shard's lease first (:class:`ShardLease`); raises :class:`SenderSuperseded` if
-    another sender takes it over meanwhile.
+    another sender takes it over meanwhile. With a ``router`` (``failover.Router``), an SMS whose
+    connection is failing or switched off goes through another (docs/adr/0402-sms-failover.md).
     """
     lease = ShardLease.take(engine, shard, run_id=run_id)
     try:
         lease.wait_out_predecessor(gateways)
         return _send(engine, gateways, lease, run_id=run_id, rate=rate,
-                     max_wait_seconds=max_wait_seconds)
+                     max_wait_seconds=max_wait_seconds, router=router)
     finally:
         lease.release()  # a taken-over sender's release matches nothing: the lease is not its own
 
 
 def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLease, *, run_id: str,
-          rate: float | None, max_wait_seconds: float) -> dict[str, int]:
+          rate: float | None, max_wait_seconds: float, router: Router | None) -> dict[str, int]:
     from sqlalchemy import bindparam
 
     from licence_reminder.gateways.base import Outcome
@@ -640,6 +657,10 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
                 due = list(conn.execute(sql("outbox_due", conn), {
                     "shard": shard, "now": now, "today_start": dt.datetime.combine(now.date(), dt.time()),
                     "limit": BOOKKEEPING_BATCH}))
+                routes: dict[str, Route] = {}
+                if due and router is not None:
+                    due, routes, held = _route(conn, router, due, now)
+                    counts.update(failed_over=len(routes), held_switched_off=held)
                 if due:
                     claim = sql("outbox_claim", conn).bindparams(bindparam("ids", expanding=True))
                     claimed = conn.execute(claim, {"ids": [r.id for r in due], "now": local_now(),
@@ -648,6 +669,8 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
                     if claimed != len(due):
                         raise TransientError(f"shard {shard}: {len(due) - claimed} of {len(due)} due "
                                              "messages were claimed by another sender")
+                    if routes:
+                        due = _reroute(conn, due, routes, run_id=run_id, epoch=epoch)
             if not due:
                 _written(writing)  # it may record retries that are due
                 if time.monotonic() >= deadline or not _has_pending(engine, shard):
@@ -657,12 +680,20 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
             book = _Book()
             stopped: tuple[SenderSuperseded, list[str]] | None = None
             refused: tuple[Any, SendResult, list[str]] | None = None
+            #: claimed for a connection that began to cool down during this batch: back, untried,
+            #: for the next claim to route elsewhere
+            stepped_over: list[str] = []
+            routed = router is not None
             for i, row in enumerate(due):
                 try:
                     lease.check()
                 except SenderSuperseded as exc:
                     stopped = (exc, [r.id for r in due[i:]])
                     break
+                sms = routed and row.channel == CHANNEL
+                if sms and router.route(row, local_now()) is not True:  # type: ignore[union-attr]
+                    stepped_over.append(row.id)
+                    continue
                 gw = gateways(row.gateway_conn_id)
                 limiter.wait()
                 started = local_now()
@@ -670,6 +701,12 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
                 attempts = row.attempts + 1
                 kw = {"kind": "send", "outcome": str(result.outcome), "result": result,
                       "started": started, "run_id": run_id, "gateway": gw.name, "epoch": epoch}
+                if sms:
+                    if result.outcome in (Outcome.TRANSIENT, Outcome.RATE_LIMITED):
+                        if router.failed(engine, row.gateway_conn_id, result, local_now()):  # type: ignore[union-attr]
+                            counts["cooled_down"] += 1
+                    elif result.outcome in (Outcome.ACCEPTED, Outcome.PERMANENT):
+                        router.answered(row.gateway_conn_id)  # type: ignore[union-attr]
                 if result.outcome == Outcome.ACCEPTED:
                     _record(book, row, status="sent", **kw)
                     counts["sent"] += 1
@@ -694,6 +731,7 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
                     counts["retry_scheduled"] += 1
             _written(writing)
             writing = bookkeeper.submit(book.flush, engine)
+            _release(engine, stepped_over, epoch)
             if stopped is not None:
                 _written(writing)
                 exc, unsent = stopped
@@ -710,6 +748,58 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
                 counts.update(recover(engine, gateways, shard=shard, run_id=run_id, lease=lease))
                 counts["in_doubt"] = 0
     return {k: v for k, v in counts.items() if v}
+
+
+def _route(conn: Connection, router: Router, due: list[Any], now: dt.datetime
+           ) -> tuple[list[Any], dict[str, Route], int]:
+    """The due messages to claim, the SMS among them that go through another connection, and how
+    many wait because every connection they could take is switched off (deferred, untried)."""
+    from sqlalchemy import bindparam
+
+    router.refresh(conn)
+    keep: list[Any] = []
+    routes: dict[str, Route] = {}
+    held: list[str] = []
+    for row in due:
+        route = router.route(row, now) if row.channel == CHANNEL else True
+        if route is None:
+            held.append(row.id)
+            continue
+        if route is not True:
+            routes[row.id] = route
+        keep.append(row)
+    if held:
+        defer = sql("outbox_defer", conn).bindparams(bindparam("ids", expanding=True))
+        conn.execute(defer, {"ids": held, "now": now, "next_at": now + HOLD_SWITCHED_OFF})
+        log.warning("%s message(s) wait: every gateway connection they could go through is switched off",
+                    len(held))
+    return keep, routes, len(held)
+
+
+def _reroute(conn: Connection, due: list[Any], routes: dict[str, Route], *, run_id: str, epoch: int) -> list[Any]:
+    """Moves the claimed messages of ``routes`` to their new connection, with a ``failover`` audit
+    row each, in the claim's transaction: committed before any call."""
+    from types import SimpleNamespace
+
+    now = local_now()
+    moved, rows, audit = [], [], []
+    for row in due:
+        route = routes.get(row.id)
+        if route is None:
+            rows.append(row)
+            continue
+        moved.append({"id": row.id, "to_conn_id": route.conn_id, "provider": route.provider,
+                      "template_code": route.template_code, "now": now, "epoch": epoch})
+        new = SimpleNamespace(**{**row._mapping, "gateway_conn_id": route.conn_id,
+                                 "template_code": route.template_code})
+        audit.append(attempt_row(new, kind="failover", outcome="rerouted", result=None,
+                                 attempt_no=row.attempts + 1, started=now, finished=now, run_id=run_id,
+                                 gateway=route.provider,
+                                 detail=f"from {row.gateway_conn_id} to {route.conn_id}: {route.reason}"))
+        rows.append(new)
+    conn.execute(sql("outbox_route", conn), moved)
+    conn.execute(sql("attempt_insert", conn), audit)
+    return rows
 
 
 def _release(engine: Engine, ids: list[str], epoch: int) -> None:

@@ -298,12 +298,34 @@ def dispatch_send(*, shard: int, run_id: str) -> dict[str, int]:
     rate = float(os.environ.get("LR_SEND_RATE", "0")) or None
     with _gateways() as gateways:
         counts = dispatch.send_shard(engine, gateways, shard=shard, run_id=run_id, rate=rate,
-                                     max_wait_seconds=float(os.environ.get("LR_RETRY_WAIT", "30")))
+                                     max_wait_seconds=float(os.environ.get("LR_RETRY_WAIT", "30")),
+                                     router=_router())
     unsent = dispatch.tried_unsent(engine, shard)
     if unsent:  # Airflow's retries try again; a run whose messages did not go must not end green
         raise TransientError(f"shard {shard}: {unsent} message(s) the gateway would not take yet "
                              f"({json.dumps(counts)}); they stay pending for the task's retry and the next run")
     return counts
+
+
+def _router() -> Any:
+    """SMS failover (``LR_SMS_FAILOVER``): the listed connections a message may go through when
+    its own is failing or switched off. A listed connection that cannot be built is left out,
+    loudly: a broken standby must not stop the messages its primary can send."""
+    from licence_reminder import dispatch
+    from licence_reminder.failover import FailoverSettings, Router
+
+    try:
+        settings = FailoverSettings.from_env()
+    except ValueError as exc:
+        raise PermanentError(str(exc)) from None
+    profiles = {}
+    for conn_id in settings.order:
+        try:
+            profiles[conn_id] = dispatch.GatewayProfile.of(_gateway_config(conn_id))
+        except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, only it is left out
+            log.error("LR_SMS_FAILOVER: gateway connection %r left out of the failover: %s: %s",
+                      conn_id, type(exc).__name__, exc)
+    return Router(settings, profiles)
 
 
 @airflow_errors

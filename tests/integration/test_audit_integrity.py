@@ -15,6 +15,7 @@ ATTEMPT = {
     "gateway": "aliyun", "started_at": dt.datetime(2026, 11, 24, 9), "finished_at": dt.datetime(2026, 11, 24, 9),
     "outcome": "accepted", "response_code": "OK", "http_status": 200, "provider_message_id": "1^2",
     "request_id": "r", "recipient_masked": "138****5678", "body_sha256": "0" * 64, "run_id": "d1",
+    "gateway_conn_id": "sms_gateway", "detail": None,
 }
 
 

@@ -190,3 +190,35 @@ def test_a_report_whose_message_never_comes_is_kept_as_unmatched(setup) -> None:
     (kept,) = q(ledger, "SELECT state, recipient_masked FROM pushed_report")
     assert tuple(kept) == ("unmatched", "138****0009")
     assert q(ledger, "SELECT id FROM delivery_attempt") == []
+
+
+class NoRecordYet:
+    """A provider whose look-up has not caught up with its own push: "no such message"."""
+
+    def __init__(self, gw) -> None:  # type: ignore[no-untyped-def]
+        self.gw = gw
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.gw, name)
+
+    def lookup(self, message, sent_on):  # type: ignore[no-untyped-def]
+        from licence_reminder.gateways.base import LookupResult
+
+        return LookupResult(found=False)
+
+
+@pytest.mark.mariadb
+def test_a_pushed_report_outweighs_a_look_up_that_finds_nothing(world) -> None:  # type: ignore[no-untyped-def]
+    (ledger, _, sim, _), base = world
+    cfg, gw = gateway(world[0], "aliyun")
+    prepare(world[0], cfg, "P0009")
+    sim.set_faults([{"fault": "timeout", "times": 1}, {"on": "query", "fault": "throttled", "times": 1}],
+                   timeout_seconds=2.5)
+    assert send(ledger, gw).get("lookup_failed") == 1
+    assert sim.push("aliyun", push_url(base, "aliyun"))["status"] == 200
+
+    # sending it again on the look-up's word would be a second SMS: the push proves it went
+    assert send(ledger, NoRecordYet(gw)) == {"recovered_sent": 1}
+    assert len(sim.messages()) == 1
+    assert collect(ledger, gw) == {"pushed_delivered": 1}
+    assert list(outbox(ledger).values()) == ["delivered"]

@@ -42,10 +42,22 @@ def setup(request, tmp_path):  # type: ignore[no-untyped-def]
     source.dispose()
 
 
-def gateway(setup, provider: str, *, drop: tuple[str, ...] = (), **overrides: Any):  # type: ignore[no-untyped-def]
-    """The simulator's connection for ``provider``; ``login``/``password`` or extra keys overridden."""
-    _, _, sim, gateways = setup
-    conn = sim.connection(provider)
+@pytest.fixture
+def second_sim():  # type: ignore[no-untyped-def]
+    """Another simulator: a second provider that fails (or not) on its own."""
+    from licence_reminder.simulator.server import start_in_thread
+
+    sim = start_in_thread()
+    yield sim
+    sim.stop()
+
+
+def gateway(setup, provider: str, *, drop: tuple[str, ...] = (), sim: Any = None, conn_id: str | None = None,  # type: ignore[no-untyped-def]
+            **overrides: Any):
+    """The simulator's connection for ``provider`` (``sim``: another simulator's; ``conn_id``: by
+    default ``sms_<provider>``); ``login``/``password`` or extra keys overridden."""
+    _, _, default_sim, gateways = setup
+    conn = (sim or default_sim).connection(provider)
     extra = {**conn["extra"], "timeout": 1.0}
     for key, value in overrides.items():
         if key in {"login", "password"}:
@@ -55,7 +67,7 @@ def gateway(setup, provider: str, *, drop: tuple[str, ...] = (), **overrides: An
     for key in drop:
         extra.pop(key)
     cfg = GatewayConfig.from_connection(SimpleNamespace(
-        conn_id=f"sms_{provider}", login=conn["login"], password=conn["password"], extra_dejson=extra,
+        conn_id=conn_id or f"sms_{provider}", login=conn["login"], password=conn["password"], extra_dejson=extra,
         host=None, port=None, schema=None))
     gw = gateway_from_config(cfg)
     gateways.append(gw)

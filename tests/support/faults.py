@@ -25,3 +25,22 @@ class CrashAfterCalls:
 
     def __getattr__(self, name: str) -> Any:  # name, lookup, receipts: the real gateway's
         return getattr(self.gateway, name)
+
+
+class LostRequests:
+    """A gateway whose first ``calls`` requests are lost on the way: no reply, as after a read
+    timeout (in doubt), but the provider never got them."""
+
+    def __init__(self, gateway: Any, calls: int) -> None:
+        self.gateway, self.calls = gateway, calls
+
+    def send(self, message: Any) -> Any:
+        from licence_reminder.gateways.base import Outcome, SendResult
+
+        if self.calls > 0:
+            self.calls -= 1
+            return SendResult(Outcome.TRANSIENT, "TIMEOUT", "read timeout", ambiguous=True)
+        return self.gateway.send(message)
+
+    def __getattr__(self, name: str) -> Any:  # name, lookup, timeout: the real gateway's
+        return getattr(self.gateway, name)

@@ -131,7 +131,8 @@ def _audit(row: Any, *, kind: str, outcome: str, started: dt.datetime, by: str, 
             "outcome": outcome, "response_code": None, "http_status": None, "provider_message_id": None,
             "request_id": by[:100] if by else None,
             "recipient_masked": f"{caller}: {mask_id(row.holder_code) if row.holder_code else row.licence_no}"[:64],
-            "body_sha256": row.body_sha256, "run_id": f"api:{caller}"[:250]}
+            "body_sha256": row.body_sha256, "run_id": f"api:{caller}"[:250],
+            "gateway_conn_id": None, "detail": None}
 
 
 def page(engine: Engine, dept_code: str, *, cursor: int, limit: int, caller: str) -> dict[str, Any]:
