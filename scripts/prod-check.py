@@ -12,6 +12,10 @@ tests/unit/test_compose.py keeps the compose file in step) and the same secrets 
 password lives in a secret file (Airflow's ``_CMD`` settings, and its local-filesystem secrets
 backend for the connections), none in the environment.
 
+The auth manager is FAB's, with the UI's roles and an administrator made by init (its password
+in a secret file too); after day 1, users of two roles made through FAB's user API log in and get
+their pages and a 403 for the rest.
+
 Then three departments (the demo's two and ``wsjkw``) and the dispatch run a day under the
 scheduler, not ``dags test``:
 
@@ -70,14 +74,17 @@ INIT: list[list[str]] = [
     ["airflow", "db", "migrate"],
     ["airflow", "pools", "set", "sms_gateway", "4", "SMS gateway concurrency"],
     ["python", "-m", "licence_reminder.cli", "db", "upgrade"],
+    # the UI's roles for every registered department, and the administrator (password: a secret)
+    ["python", "-m", "licence_reminder.ui.roles", "--admin", "admin"],
 ]
 SIMULATOR = ["python", "-m", "licence_reminder.simulator"]
 
 #: settings of every Airflow process, with the same values in docker-compose.yaml
 SETTINGS: dict[str, str] = {
     "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-    # AUTH: Airflow's development auth manager until the FAB one (issue 20, item 3) is wired in
-    "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+    # database users and roles (docs/adr/0301-ui-auth-manager-and-roles.md); its tables are made
+    # by `airflow db migrate`
+    "AIRFLOW__CORE__AUTH_MANAGER": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
     "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "true",
     "AIRFLOW__CORE__LOAD_EXAMPLES": "false",
     "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
@@ -93,7 +100,7 @@ PLACED: tuple[str, ...] = (
     "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__PLUGINS_FOLDER", "PYTHONPATH",
     "AIRFLOW__CELERY__BROKER_URL", "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
     "AIRFLOW__SECRETS__BACKEND_KWARGS", "AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS",
-    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", "LR_REPORT_DIR", "LR_CATALOGUE_URL",
+    "LR_UI_ADMIN_PASSWORD_FILE", "LR_REPORT_DIR", "LR_CATALOGUE_URL",
 )
 #: secret file -> the setting that reads it (``cat`` by Airflow's ``_CMD``); None: read otherwise
 SECRET_SETTINGS: dict[str, str | None] = {
@@ -103,7 +110,7 @@ SECRET_SETTINGS: dict[str, str | None] = {
     "airflow_jwt_secret": "AIRFLOW__API_AUTH__JWT_SECRET_CMD",
     "airflow_api_secret_key": "AIRFLOW__API__SECRET_KEY_CMD",
     "airflow_connections.json": None,  # the secrets backend's connections file (JSON)
-    "airflow_ui_passwords.json": None,  # the auth manager's users' passwords (JSON)
+    "airflow_admin_password": None,  # the UI's first administrator's, read by airflow-init
 }
 #: only here, and why: things a check needs that production must not copy
 CHECK_ONLY: dict[str, str] = {
@@ -283,7 +290,7 @@ class Resources:
 
 # ----------------------------------------------------------------------------- secrets
 def secret_values(*, db_url_pg: str, ledger_url: str, gateway: dict[str, Any],
-                  sources: dict[str, dict[str, Any]], ui_password: str) -> dict[str, str]:
+                  sources: dict[str, dict[str, Any]], admin_password: str) -> dict[str, str]:
     """The content of each secret file (``SECRET_SETTINGS``)."""
     from cryptography.fernet import Fernet
 
@@ -300,7 +307,7 @@ def secret_values(*, db_url_pg: str, ledger_url: str, gateway: dict[str, Any],
         "airflow_jwt_secret": secrets.token_urlsafe(32),
         "airflow_api_secret_key": secrets.token_urlsafe(32),
         "airflow_connections.json": json.dumps(connections, ensure_ascii=False, indent=2),
-        "airflow_ui_passwords.json": json.dumps({"admin": ui_password}),
+        "airflow_admin_password": admin_password,
     }
 
 
@@ -317,7 +324,7 @@ def secret_env(folder: Path) -> dict[str, str]:
     env = {setting: f"cat {folder / name}" for name, setting in SECRET_SETTINGS.items() if setting}
     kwargs = json.dumps({"connections_file_path": str(folder / "airflow_connections.json")})
     env["AIRFLOW__SECRETS__BACKEND_KWARGS"] = env["AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS"] = kwargs
-    env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] = str(folder / "airflow_ui_passwords.json")
+    env["LR_UI_ADMIN_PASSWORD_FILE"] = str(folder / "airflow_admin_password")
     return env
 
 
@@ -334,7 +341,7 @@ def compose_secrets(folder: Path) -> None:
         db_url_pg=f"airflow:{quote(pg)}@postgres/airflow",
         ledger_url=f"mysql://ledger:{quote(ledger)}@mariadb:3306/licence_ledger",
         gateway=airflow_connection("aliyun", "http://sms-simulator:8765"), sources={},
-        ui_password=secrets.token_urlsafe(12))
+        admin_password=secrets.token_urlsafe(18))
     values.update(postgres_password=pg, ledger_db_password=ledger, mariadb_root_password=root)
     write_secrets(folder, values)
     say(f"wrote {len(values)} secret files in {folder} (mode 0600); add your department sources "
@@ -356,6 +363,16 @@ class Api:
 
     def login(self, user: str, password: str) -> None:
         self.token = self.call("POST", "/auth/token", {"username": user, "password": password})["access_token"]
+
+    def status(self, method: str, path: str) -> int:
+        """The HTTP status of a call whose answer is not wanted."""
+        req = urllib.request.Request(f"{self.base}{path}", method=method,
+                                     headers={"Authorization": f"Bearer {self.token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
 
     def runs(self, dag_id: str) -> list[dict[str, Any]]:
         return self.call("GET", f"/api/v2/dags/{dag_id}/dagRuns?order_by=-logical_date&limit=20")["dag_runs"]
@@ -466,12 +483,39 @@ class ProdCheck:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read())
 
-    def auth_setup(self) -> tuple[str, str]:
-        """AUTH: the one place the UI and API users are made (issue 20, item 3 replaces it with
-        the FAB auth manager's users and roles). SimpleAuthManager reads ``admin``'s password from
-        the passwords secret; returns the account this check logs in with."""
-        passwords = json.loads((self.work / "secrets" / "airflow_ui_passwords.json").read_text())
-        return "admin", passwords["admin"]
+    def admin_login(self) -> tuple[str, str]:
+        """The administrator init made (``licence_reminder.ui.roles --admin``), whose password is
+        only in its secret file: the account this check drives Airflow's API with."""
+        return "admin", (self.work / "secrets" / "airflow_admin_password").read_text()
+
+    def check_roles(self) -> None:
+        """The FAB auth manager in charge: the administrator makes users of two of the UI's roles
+        through FAB's user API, each logs in at the token endpoint, and gets what its role holds
+        and a 403 for the rest (ADR 0301)."""
+        t = time.monotonic()
+        users = {"auditor": ("lr_auditor", "an auditor"),
+                 "callstaff_scjgj": ("lr_call_staff_scjgj", "scjgj's call staff")}
+        answers: dict[str, dict[str, int]] = {}
+        for name, (role, _) in users.items():
+            password = secrets.token_urlsafe(18)  # check-only users, gone with the database
+            self.api.call("POST", "/auth/fab/v1/users", {
+                "username": f"check_{name}", "password": password, "email": f"{name}@prod-check.invalid",
+                "first_name": name, "last_name": "prod-check", "roles": [{"name": role}]})
+            user = Api(self.api.base)
+            user.login(f"check_{name}", password)
+            answers[name] = {path: user.status("GET", path) for path in (
+                "/licence-reminder/delivery-log", "/licence-reminder/call-list",
+                "/licence-reminder/review?dept=scjgj", "/api/v2/dags")}
+        expected = {
+            "auditor": {"/licence-reminder/delivery-log": 200, "/licence-reminder/call-list": 200,
+                        "/licence-reminder/review?dept=scjgj": 200, "/api/v2/dags": 403},
+            "callstaff_scjgj": {"/licence-reminder/delivery-log": 403, "/licence-reminder/call-list": 200,
+                                "/licence-reminder/review?dept=scjgj": 403, "/api/v2/dags": 403},
+        }
+        check(answers == expected,
+              "FAB auth manager: users of the UI's roles log in; each gets its pages, 403 elsewhere",
+              "; ".join(f"{users[n][1]}: " + ", ".join(f"{p} {c}" for p, c in a.items())
+                        for n, a in answers.items()) + f" ({time.monotonic() - t:.0f} s)")
 
     def set_up(self) -> None:
         say(f"== prod-check {self.run_id}: files in {self.work.relative_to(ROOT)}, day 1 = {self.today} "
@@ -489,7 +533,7 @@ class ProdCheck:
             db_url_pg=f"postgres@127.0.0.1:5432/{self.res.name}",
             ledger_url=f"mysql://{self.res.name}:{self.res.ledger_password}@127.0.0.1:3306/{self.res.name}",
             gateway=airflow_connection("aliyun", self.sim), sources=sources,
-            ui_password=secrets.token_urlsafe(12)))
+            admin_password=secrets.token_urlsafe(18)))
         self.env = self.environment()
         t = time.monotonic()
         for argv in INIT:
@@ -505,7 +549,7 @@ class ProdCheck:
             self.procs.start(name, [airflow, *argv], env)
         wait_until(lambda: self.api.call("GET", "/api/v2/monitor/health")["scheduler"]["status"] == "healthy",
                    180, "the api-server and a healthy scheduler")
-        self.api.login(*self.auth_setup())
+        self.api.login(*self.admin_login())
         dags = {f"sync_{c}" for c in DEPARTMENTS} | {"dispatch_reminders"}
         wait_until(lambda: dags <= {d["dag_id"] for d in self.api.call("GET", "/api/v2/dags?limit=100")["dags"]},
                    180, "the dag-processor to parse the DAGs")
@@ -711,6 +755,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run.set_up()
         run.day1()
+        run.check_roles()  # the department-scoped pages list the departments the ledger holds
         run.day2()
         passed = True
     except CheckFailed as exc:

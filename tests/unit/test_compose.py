@@ -64,7 +64,21 @@ def test_init_prepares_the_folders_then_runs_prod_checks_init_steps(services: di
     expected = [" ".join(f'"{a}"' if " " in a else a for a in argv) for argv in prod_check.INIT]
     assert [s.removeprefix("/entrypoint ") for s in steps if "version" not in s] == expected
     assert script.index("chown") < script.index("/entrypoint")
-    assert "AUTH:" in script  # the one place the auth manager's users will be made
+
+
+def test_a_production_auth_manager_whose_roles_and_admin_init_makes(compose: dict, prod_check: ModuleType) -> None:
+    """FAB with database users (ADR 0301), not the development SimpleAuthManager: its tables come
+    with `airflow db migrate`, then the UI's roles and the administrator, whose password is read
+    from a secret file and never given on a command line."""
+    env = common_env(compose)
+    assert env["AIRFLOW__CORE__AUTH_MANAGER"] == "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+    assert not any("SIMPLE_AUTH_MANAGER" in key for key in env)
+    steps = [" ".join(argv) for argv in prod_check.INIT]
+    roles = steps.index("python -m licence_reminder.ui.roles --admin admin")
+    assert steps.index("airflow db migrate") < roles
+    assert not any("password" in step.lower() for step in steps)
+    assert env["LR_UI_ADMIN_PASSWORD_FILE"] == "/run/secrets/airflow_admin_password"
+    assert "airflow_admin_password" in prod_check.SECRET_SETTINGS
 
 
 def test_the_same_settings_as_prod_check(compose: dict, prod_check: ModuleType) -> None:
@@ -89,7 +103,6 @@ def test_every_secret_is_a_docker_secret_read_from_its_file(compose: dict, prod_
             assert env[setting] == f"cat /run/secrets/{name}"
     path = '{"connections_file_path": "/run/secrets/airflow_connections.json"}'
     assert env["AIRFLOW__SECRETS__BACKEND_KWARGS"] == env["AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS"] == path
-    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] == "/run/secrets/airflow_ui_passwords.json"
 
 
 def test_no_secret_in_any_environment(services: dict) -> None:

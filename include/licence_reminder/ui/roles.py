@@ -1,14 +1,18 @@
-"""Create the UI's roles (and, for a demo or tests, its users) in the FAB auth manager.
+"""Create the UI's roles, the first administrator (and, for a demo or tests, its users) in the
+FAB auth manager.
 
-    python -m licence_reminder.ui.roles [--dept CODE ...] [--demo-users FILE]
+    python -m licence_reminder.ui.roles [--dept CODE ...] [--admin NAME] [--demo-users FILE]
 
 Idempotent: each ``lr_*`` role ends up holding exactly the permissions
 :func:`licence_reminder.ui.access.role_specs` gives it (missing ones added, stray ones removed),
 for every department in the registry (``LR_REGISTRY_DIR``) plus any ``--dept``. Other roles
-(Airflow's Admin, Op, Viewer, ...) are left alone. ``--demo-users FILE`` also creates one user per
-role (``ops``, ``auditor``, ``reviewer_<code>``, ``callstaff_<code>``, and ``admin``), with
+(Airflow's Admin, Op, Viewer, ...) are left alone. ``--admin NAME`` creates that user, if it does
+not exist, with Airflow's ``Admin`` role and ``lr_operations`` and the password in the secret file
+``--admin-password-file`` (default: ``LR_UI_ADMIN_PASSWORD_FILE``) — never on a command line or in
+the environment; an existing user keeps its password. ``--demo-users FILE`` also creates one user
+per role (``ops``, ``auditor``, ``reviewer_<code>``, ``callstaff_<code>``, and ``admin``), with
 passwords generated once and kept in FILE (mode 0600): a later run keeps them. Needs Airflow
-configured with the FAB auth manager and its metadata database migrated.
+configured with the FAB auth manager and its metadata database migrated (``airflow db migrate``).
 """
 
 from __future__ import annotations
@@ -43,9 +47,13 @@ class DemoUser:
     who: str
 
 
+#: an administrator's roles: Airflow's and the product's operations
+ADMIN_ROLES = ("Admin", OPERATIONS)
+
+
 def demo_users(dept_codes: list[str]) -> list[DemoUser]:
     users = [
-        DemoUser("admin", ("Admin", OPERATIONS), "Airflow administrator and operations"),
+        DemoUser("admin", ADMIN_ROLES, "Airflow administrator and operations"),
         DemoUser("ops", ("Op", OPERATIONS), "data-platform team on duty: every page, Airflow's DAGs"),
         DemoUser("auditor", (AUDITOR,), "auditor: every page, read-only, masked"),
     ]
@@ -63,6 +71,7 @@ class Outcome:
     granted: list[str] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
     users_created: list[str] = field(default_factory=list)
+    admin: str = ""
 
 
 def _fab_permissions(spec: RoleSpec) -> set[tuple[str, str]]:
@@ -73,8 +82,14 @@ def _fab_permissions(spec: RoleSpec) -> set[tuple[str, str]]:
     return perms
 
 
-def apply(dept_codes: list[str], *, users_file: Path | None = None) -> Outcome:
-    """Bring the roles (and demo users) in line; returns what changed."""
+@dataclass(frozen=True)
+class Admin:
+    username: str
+    password: str
+
+
+def apply(dept_codes: list[str], *, users_file: Path | None = None, admin: Admin | None = None) -> Outcome:
+    """Bring the roles (the administrator, the demo users) in line; returns what changed."""
     from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
 
     out = Outcome()
@@ -94,9 +109,51 @@ def apply(dept_codes: list[str], *, users_file: Path | None = None) -> Outcome:
             for key in sorted(set(have) - wanted):
                 sm.remove_permission_from_role(role, have[key])
                 out.revoked.append(f"{spec.name}: {key[0]} on {key[1]}")
+        if admin is not None:
+            out.admin = _admin(sm, admin)
         if users_file is not None:
             out.users_created = _demo_users(sm, dept_codes, users_file)
     return out
+
+
+def _roles(sm: Any, names: tuple[str, ...]) -> list[Any]:
+    roles = []
+    for name in names:
+        role = sm.find_role(name)
+        if role is None:
+            raise SystemExit(f"role {name!r} does not exist: run `airflow db migrate` with the "
+                             "FAB auth manager configured first (it creates Airflow's own roles)")
+        roles.append(role)
+    return roles
+
+
+def _admin(sm: Any, admin: Admin) -> str:
+    """Create the administrator once; an existing one keeps its password (changed in the UI or
+    with ``airflow users reset-password``) and gets any of ``ADMIN_ROLES`` it lacks."""
+    roles = _roles(sm, ADMIN_ROLES)
+    existing = sm.find_user(username=admin.username)
+    if existing is None:
+        if sm.add_user(username=admin.username, first_name=admin.username, last_name="administrator",
+                       email=f"{admin.username}@licence-reminder.invalid", role=roles,
+                       password=admin.password) is None:
+            raise SystemExit(f"the auth manager refused to create the user {admin.username!r}")
+        return f"administrator {admin.username!r} created"
+    missing = [r for r in roles if r not in existing.roles]
+    if missing:
+        existing.roles = [*existing.roles, *missing]
+        sm.update_user(existing)
+    return (f"administrator {admin.username!r} exists (password unchanged)"
+            + (f"; given {', '.join(r.name for r in missing)}" if missing else ""))
+
+
+def read_admin_password(path: Path) -> str:
+    try:
+        password = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SystemExit(f"--admin: cannot read the password file {path}: {exc.strerror}") from None
+    if len(password) < 12:
+        raise SystemExit(f"--admin: the password in {path} is shorter than 12 characters")
+    return password
 
 
 def _demo_users(sm: Any, dept_codes: list[str], users_file: Path) -> list[str]:
@@ -104,13 +161,7 @@ def _demo_users(sm: Any, dept_codes: list[str], users_file: Path) -> list[str]:
     created = []
     for user in demo_users(dept_codes):
         password = stored.setdefault(user.username, secrets.token_urlsafe(12))
-        roles = []
-        for name in user.roles:
-            role = sm.find_role(name)
-            if role is None:
-                raise SystemExit(f"role {name!r} does not exist: run `airflow db migrate` with the "
-                                 "FAB auth manager configured first (it creates Airflow's own roles)")
-            roles.append(role)
+        roles = _roles(sm, user.roles)
         existing = sm.find_user(username=user.username)
         if existing is None:
             sm.add_user(username=user.username, first_name=user.username, last_name="demo",
@@ -138,16 +189,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="licence_reminder.ui.roles", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dept", action="append", default=[], help="a department code beyond the registry's")
+    parser.add_argument("--admin", metavar="NAME", help="create this administrator if it does not exist")
+    parser.add_argument("--admin-password-file", type=Path, metavar="FILE",
+                        default=os.environ.get("LR_UI_ADMIN_PASSWORD_FILE") or None,
+                        help="the administrator's password, alone in a secret file "
+                             "(default: LR_UI_ADMIN_PASSWORD_FILE)")
     parser.add_argument("--demo-users", type=Path, metavar="FILE",
                         help="also create the demo users, their passwords kept in FILE")
     args = parser.parse_args(argv)
+    admin = None
+    if args.admin:
+        if args.admin_password_file is None:
+            parser.error("--admin needs --admin-password-file or LR_UI_ADMIN_PASSWORD_FILE")
+        admin = Admin(args.admin, read_admin_password(args.admin_password_file))
     codes = sorted(set(registry_codes()) | set(args.dept))
-    out = apply(codes, users_file=args.demo_users)
+    out = apply(codes, users_file=args.demo_users, admin=admin)
     print(f"UI roles for departments {', '.join(codes) or '(none)'}: "
           f"{len(out.roles_created)} created, {len(out.granted)} permissions granted, "
           f"{len(out.revoked)} revoked")
     for line in out.granted + out.revoked:
         print(f"  {line}")
+    if out.admin:
+        print(out.admin)
     if args.demo_users:
         print(f"demo users: {len(out.users_created)} created; logins in {args.demo_users}")
     return 0
