@@ -18,6 +18,7 @@ def test_down_to_base_and_up_again(ledger: sa.Engine) -> None:
     head = schema.current(ledger)
     assert head == schema.head()
     assert "source_read_at" in {c["name"] for c in sa.inspect(ledger).get_columns("sync_watermark")}
+    assert "heartbeat_at" in {c["name"] for c in sa.inspect(ledger).get_columns("sync_run")}
     assert "ix_ledger_first_reminder" not in {i["name"] for i in sa.inspect(ledger).get_indexes("ledger")}
     schema.downgrade(ledger, "base")
     assert set(sa.inspect(ledger).get_table_names()) <= {"alembic_version"}
