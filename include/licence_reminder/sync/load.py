@@ -66,6 +66,8 @@ class Merge:
     """The run's one transaction (see the module's docstring)."""
 
     def __init__(self, ledger: Engine, plan: SyncPlan) -> None:
+        from sqlalchemy.exc import SQLAlchemyError
+
         self.plan = plan
         self.constants = {"run_id": plan.run_id, "dept_code": plan.dept_code, "now": local_now()}
         self._files = RunFolder(plan.dept_code)
@@ -75,17 +77,20 @@ class Merge:
         self._permits = threading.BoundedSemaphore(BATCHES_AHEAD)
         self._error: BaseException | None = None
         self._done = False
+        what = f"department {plan.dept_code}: loading the ledger database"
         try:
             self._conn = ledger.connect()
-        except BaseException:
+        except SQLAlchemyError as exc:
             self._files.close()
-            raise
+            raise classify_db_error(exc, what=what) from exc
         try:
             self._txn = self._conn.begin()
             self.bulk = rows.bulk_loads(self._conn)
-        except BaseException:
+        except BaseException as exc:
             self._conn.close()
             self._files.close()
+            if isinstance(exc, SQLAlchemyError):
+                raise classify_db_error(exc, what=what) from exc
             raise
         self._queue: queue.Queue[Any] = queue.Queue()
         self._thread = threading.Thread(target=self._load_queued, name="ledger-loader", daemon=True)
