@@ -38,6 +38,22 @@ _MYSQL_TRANSIENT = {1021, 1028, 1037, 1038, 1040, 1041, 1053, 1114, 1135, 1158, 
 _PG_TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57", "58", "XX"})
 
 
+# The connection itself gone — the server restarted, shut down or killed the session, or the
+# network dropped it: "MySQL server has gone away", "Lost connection to server during query",
+# "Connection was killed"; PostgreSQL's class 08 and admin shutdown (57P01-57P03). Said as such,
+# so that the one line a failed run ends with names the side that was lost.
+_MYSQL_LOST = frozenset({1053, 1927, 2006, 2013, 2055, 4031})
+_PG_LOST = ("08", "57P01", "57P02", "57P03")
+_LOST_TEXTS = ("server closed the connection unexpectedly", "lost connection", "has gone away",
+               "connection was killed")
+
+
+def _lost(code: int | None, sqlstate: str | None, text: str) -> bool:
+    if code in _MYSQL_LOST or (isinstance(sqlstate, str) and sqlstate.startswith(_PG_LOST)):
+        return True
+    return code is None and any(t in text.lower() for t in _LOST_TEXTS)
+
+
 def _mysql_permanent(code: int | None) -> bool:
     return code is not None and (1000 <= code < 2000 or code >= 3000) and code not in _MYSQL_TRANSIENT
 
@@ -84,6 +100,8 @@ def classify_server_error(*, what: str, text: str, code: int | None = None, sqls
     """A database server's error — MySQL's ``code`` or PostgreSQL's ``sqlstate`` — as Permanent or
     Transient (see the lists above), its text with any quoted value redacted."""
     message = f"{what}: {redact_values(text.splitlines()[0])[:500] if text else 'server error'}"
+    if _lost(code, sqlstate, text or ""):
+        return TransientError(message.replace(f"{what}: ", f"{what}: connection lost: ", 1))
     if _mysql_permanent(code):
         return PermanentError(message)
     if isinstance(sqlstate, str) and len(sqlstate) == 5 and code is None:
@@ -109,6 +127,9 @@ def classify_db_error(exc: BaseException, *, what: str) -> Exception:
     detail = redact_values(str(orig).splitlines()[0])[:500] if str(orig) else type(orig).__name__
     message = f"{what}: {detail}"
     sqlstate = getattr(orig, "pgcode", None)
+    if _lost(code, sqlstate, detail) and (code is not None or isinstance(exc, (
+            sa_exc.OperationalError, sa_exc.InterfaceError, ConnectionError))):
+        return TransientError(f"{what}: connection lost: {detail}")
     if _mysql_permanent(code) or (code is not None and (code in _MYSQL_TRANSIENT or 2000 <= code < 3000)) or (
             isinstance(sqlstate, str) and len(sqlstate) == 5):
         return classify_server_error(what=what, text=str(orig), code=code, sqlstate=sqlstate)

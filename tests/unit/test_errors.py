@@ -149,3 +149,19 @@ def test_a_name_in_an_identifier_position_is_redacted_and_a_host_name_kept() -> 
     assert redact_values('relation "许可证" does not exist') == 'relation "许可证" does not exist'
     assert (redact_values("could not translate host name \"db.xk.local\" to address")
             == 'could not translate host name "db.xk.local" to address')
+
+
+@pytest.mark.parametrize(("code", "message"), [(2013, "Lost connection to server during query"),
+                                               (2006, "MySQL server has gone away"),
+                                               (1927, "Connection was killed")])
+def test_a_lost_connection_says_so_after_what_was_being_done(code: int, message: str) -> None:
+    err = sa.exc.OperationalError("LOAD DATA …", {}, pymysql.err.OperationalError(code, message))
+    classified = classify_db_error(err, what="department scjgj: merge into the ledger")
+    assert isinstance(classified, TransientError)
+    assert str(classified) == f"department scjgj: merge into the ledger: connection lost: ({code}, '{message}')"
+
+
+def test_a_connection_refused_is_not_called_lost() -> None:
+    err = sa.exc.OperationalError("SELECT 1", {}, pymysql.err.OperationalError(
+        2003, "Can't connect to MySQL server on '10.1.2.3' ([Errno 111] Connection refused)"))
+    assert "connection lost" not in str(classify_db_error(err, what="department d: reading the ledger"))

@@ -12,7 +12,9 @@
 Each stage takes the one before's output (``flow``) and imports no other stage; what the ledger
 holds of the department is read once first (``ledger_state``) for validate (a full run skips
 rows read exactly as the ledger holds them) and compare. ``plan`` comes before a run (its own
-task), ``retire`` instead of one. :func:`run` reads top to bottom.
+task), ``retire`` instead of one. :func:`run` reads top to bottom. While it works a run beats
+(``liveness``: the next run closes one that stopped beating) and writes its load files in its
+department's private folder (``workdir``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING
 from licence_reminder.sync import compare, extract, load, validate
 from licence_reminder.sync.flow import Findings, RunResult, StageStats, SyncPlan
 from licence_reminder.sync.ledger_state import LedgerState
+from licence_reminder.sync.liveness import Heartbeat
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -35,15 +38,17 @@ log = logging.getLogger(__name__)
 
 def run(ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue, plan: SyncPlan, *,
         today: dt.date) -> RunResult:
-    """One department's run: a failure anywhere leaves the ledger as it was."""
+    """One department's run: a failure anywhere leaves the ledger as it was. The run beats while
+    it works (:mod:`~licence_reminder.sync.liveness`)."""
     stats, findings = StageStats(), Findings()
-    held = LedgerState.read(ledger, dept, catalogue, plan)
-    extracted = extract.open_extract(source, dept, plan, stats=stats)
-    validated = validate.validate(extracted, catalogue, held, today=today, stats=stats, findings=findings)
-    compared = compare.compare(validated, extracted, held, ledger, dept, catalogue, plan, stats=stats)
-    published, timings = load.load(compared, ledger, plan, applications=extracted.applications,
-                                   stats=stats, today=today,
-                                   validated_context=held.context if plan.mode == "full" else None)
+    with Heartbeat(ledger, plan.run_id, dept.code):
+        held = LedgerState.read(ledger, dept, catalogue, plan)
+        extracted = extract.open_extract(source, dept, plan, stats=stats)
+        validated = validate.validate(extracted, catalogue, held, today=today, stats=stats, findings=findings)
+        compared = compare.compare(validated, extracted, held, ledger, dept, catalogue, plan, stats=stats)
+        published, timings = load.load(compared, ledger, plan, applications=extracted.applications,
+                                       stats=stats, today=today,
+                                       validated_context=held.context if plan.mode == "full" else None)
     log.info("department %s: read, validated and compared in %.1f s (the ledger loading meanwhile), "
              "then %.1f s loading what was queued, %.1f s merging", dept.code, timings["produce"],
              timings["loading"], timings["merge"])

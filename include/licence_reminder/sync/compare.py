@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from licence_reminder import protect
 from licence_reminder.db import sql
-from licence_reminder.errors import PermanentError
+from licence_reminder.errors import PermanentError, classify_db_error
 from licence_reminder.leads import LeadTable
 from licence_reminder.records import CANONICAL_COLUMNS, SOURCE_KEY_LENGTH
 from licence_reminder.registry import Catalogue, Department
@@ -106,8 +106,13 @@ def _sort(batch: Validated, state: LedgerState, leads: LeadTable, ledger: Engine
     elif state.index is not None:
         held, same = state.index.compare(texts["licence_no"][0], hashes, batch.valid_source_hashes)
     else:
-        with ledger.connect() as conn:
-            held, same = compare_on_server(conn, dept.code, numbers, hashes)
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            with ledger.connect() as conn:
+                held, same = compare_on_server(conn, dept.code, numbers, hashes)
+        except SQLAlchemyError as exc:
+            raise classify_db_error(exc, what=f"department {dept.code}: comparing with the ledger") from exc
     quarantined = (np.fromiter((n in state.in_quarantine for n in numbers), dtype=bool, count=len(numbers))
                    if state.in_quarantine else np.zeros(len(numbers), dtype=bool))
     new = ~held & ~quarantined  # a quarantined number is staged: quarantine_resolve_fixed finds it there

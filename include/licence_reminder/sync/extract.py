@@ -97,7 +97,7 @@ def to_canonical(frame: pd.DataFrame, dept: Department) -> pd.DataFrame:
 
 
 def _what(dept: Department) -> str:
-    return f"department {dept.code}: extract from connection {dept.source.conn_id!r}"
+    return f"department {dept.code}: extract from source connection {dept.source.conn_id!r}"
 
 
 def _blocks(engine: Engine, dept: Department, query: str, params: dict[str, Any], batch_rows: int,

@@ -4,6 +4,7 @@ Every row the run writes goes into it — licences the ledger never held straigh
 changed ones, rejected rows, warnings and keys into the staging tables — and the merge at the end
 brings the staging tables into the ledger set-based, clears them and commits. Nothing is visible
 before that, and a failure anywhere rolls it all back (docs/adr/0004-one-transaction-sync.md).
+The run's files are written in its department's private folder (:mod:`~licence_reminder.sync.workdir`).
 
 Loading a batch keeps the server busy for seconds; it is done on a thread of its own while the
 batches after it are read, validated and compared (the driver waits for the server outside the
@@ -16,8 +17,6 @@ import datetime as dt
 import json
 import logging
 import queue
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from licence_reminder.db import sql
 from licence_reminder.errors import classify_db_error
 from licence_reminder.sync import rows
 from licence_reminder.sync.flow import PublishStats, Sorted, StageStats, SyncPlan
+from licence_reminder.sync.workdir import RunFolder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,20 +66,31 @@ class Merge:
     """The run's one transaction (see the module's docstring)."""
 
     def __init__(self, ledger: Engine, plan: SyncPlan) -> None:
+        from sqlalchemy.exc import SQLAlchemyError
+
         self.plan = plan
         self.constants = {"run_id": plan.run_id, "dept_code": plan.dept_code, "now": local_now()}
-        self.folder = Path(tempfile.mkdtemp(prefix="lr_sync_"))
+        self._files = RunFolder(plan.dept_code)
+        self.folder = self._files.open()
         self.inserted = 0
         self.timings: dict[str, float] = {}
         self._permits = threading.BoundedSemaphore(BATCHES_AHEAD)
         self._error: BaseException | None = None
         self._done = False
-        self._conn = ledger.connect()
+        what = f"department {plan.dept_code}: loading the ledger database"
+        try:
+            self._conn = ledger.connect()
+        except SQLAlchemyError as exc:
+            self._files.close()
+            raise classify_db_error(exc, what=what) from exc
         try:
             self._txn = self._conn.begin()
             self.bulk = rows.bulk_loads(self._conn)
-        except BaseException:
+        except BaseException as exc:
             self._conn.close()
+            self._files.close()
+            if isinstance(exc, SQLAlchemyError):
+                raise classify_db_error(exc, what=what) from exc
             raise
         self._queue: queue.Queue[Any] = queue.Queue()
         self._thread = threading.Thread(target=self._load_queued, name="ledger-loader", daemon=True)
@@ -220,6 +231,8 @@ class Merge:
 
     def close(self) -> None:
         """Roll back what was not published, and drop the run's files."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
             if self._thread.is_alive():
                 self._error = self._error or RuntimeError("the run stopped")  # the rest is not loaded
@@ -227,6 +240,10 @@ class Merge:
                 self._thread.join()
             if not self._done and self._txn.is_active:
                 self._txn.rollback()
+        except SQLAlchemyError as exc:
+            # only ever while the run's own error propagates (a ledger lost, mostly): that error is
+            # the one to tell, and the server rolls back a transaction whose connection is gone
+            log.debug("department %s: rollback: %s", self.plan.dept_code, type(exc).__name__)
         finally:
             self._conn.close()
-            shutil.rmtree(self.folder, ignore_errors=True)
+            self._files.close()

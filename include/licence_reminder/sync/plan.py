@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
 from licence_reminder.config import local_now
 from licence_reminder.db import sql
+from licence_reminder.errors import classify_db_error
 from licence_reminder.leads import refresh_ledger_dates
 from licence_reminder.registry import Catalogue, Department
 from licence_reminder.sync.flow import SyncPlan
+from licence_reminder.sync.liveness import close_stale
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+log = logging.getLogger(__name__)
 
 
 def choose_mode(dept: Department, logical_date: dt.date, *, force_full: bool, has_watermark: bool) -> str:
@@ -62,12 +67,15 @@ def register_department(engine: Engine, dept: Department, catalogue: Catalogue) 
 def start_run(
     engine: Engine, dept: Department, *, run_id: str, logical_date: dt.date, force_full: bool = False
 ) -> SyncPlan:
-    """Record the run and choose its mode."""
+    """Close the department's runs that stopped beating (:mod:`~licence_reminder.sync.liveness`),
+    record the run and choose its mode."""
+    now = local_now()
     with engine.begin() as conn:
+        close_stale(conn, dept.code, run_id=run_id, now=now)
         wm, read_at = (_as_datetime(v) for v in (
             conn.execute(sql("watermark_get", conn), {"dept_code": dept.code}).first() or (None, None)))
         mode = choose_mode(dept, logical_date, force_full=force_full, has_watermark=wm is not None)
-        params = {"run_id": run_id, "dept_code": dept.code, "mode": mode, "now": local_now(),
+        params = {"run_id": run_id, "dept_code": dept.code, "mode": mode, "now": now,
                   "watermark_from": wm if mode == "incremental" else None}
         updated = conn.execute(sql("sync_run_restart", conn), params).rowcount
         if not updated:
@@ -81,8 +89,18 @@ def _as_datetime(value: Any) -> dt.datetime | None:
 
 
 def fail_run(engine: Engine, run_id: str, error: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(sql("sync_run_fail", conn),
-                     {"run_id": run_id, "now": local_now(), "error": error[:4000]})
+    """Record the run as failed with ``error``. A ledger that cannot be reached (the very failure,
+    often) is said in one line and not raised: the run's own error is what the task must end with,
+    and the department's next run closes the row when it finds its heartbeat stale."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with engine.begin() as conn:
+            conn.execute(sql("sync_run_fail", conn),
+                         {"run_id": run_id, "now": local_now(), "error": error[:4000]})
+    except SQLAlchemyError as exc:
+        code = run_id.split(":", 1)[0]
+        log.warning("%s; the department's next run closes it as failed (no heartbeat)", classify_db_error(
+            exc, what=f"department {code}: ledger database: the run's failure could not be recorded"))
 
 
