@@ -14,10 +14,14 @@
    Every reminder SMS could not deliver today (no usable mobile, refused, in doubt, not
    delivered) becomes a call task for its department's staff (``cli calls``).
 
-Departments whose sync failed today are still dispatched from the ledger as it stands. A
-department whose gateway connection cannot be used is held (its reminders stay planned) while the
-others are sent; **held** then fails the run, and **watch** fails it if any task failed, so a day
-whose SMS did not all go out never ends green.
+Departments whose latest sync failed are still dispatched from the ledger as it stands, and
+**plan** names them; a department whose last good sync is older than ``LR_MAX_DATA_AGE_HOURS`` is
+held (its reminders stay planned) until it syncs or an operator releases it (``cli hold
+release``). So is a department whose gateway connection cannot be used, while the others are
+sent; **held** then fails the run naming them, and **watch** fails it if any task failed, so a day
+whose SMS did not all go out never ends green. A run outside the sending hours fails saying so.
+Each of these, a gateway refusing the account and a run not finished by ``LR_DISPATCH_DEADLINE``
+(the DAG's deadline) is alerted once by e-mail and group robot (``licence_reminder.alerts``).
 """
 
 from __future__ import annotations
@@ -26,25 +30,31 @@ import datetime as dt
 import os
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import DeadlineAlert, DeadlineReference, SyncCallback, dag, task
 
-from licence_reminder.config import city_zone, run_day
+from licence_reminder.config import Settings, city_zone, deadline_after_start, run_day
 
 TZ = city_zone()
 SHARDS = max(1, int(os.environ.get("LR_SEND_SHARDS", "2")))
 POOL = os.environ.get("LR_SMS_POOL", "sms_gateway")
+SCHEDULE = os.environ.get("LR_DISPATCH_SCHEDULE", "0 9 * * *")
+#: the run's logical date is its scheduled start: finished by LR_DISPATCH_DEADLINE is this after it
+LATE_AFTER = deadline_after_start(SCHEDULE, Settings.from_env().dispatch_deadline, TZ)
 
 
 
 @dag(
     dag_id="dispatch_reminders",
-    schedule=os.environ.get("LR_DISPATCH_SCHEDULE", "0 9 * * *"),
+    schedule=SCHEDULE,
     start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
     catchup=False,
     max_active_runs=1,
     tags=["licence-reminder", "dispatch", "sms", "miniprogram"],
     default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2)},
     doc_md=__doc__,
+    deadline=None if LATE_AFTER is None else DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=LATE_AFTER,
+        callback=SyncCallback("licence_reminder.tasks.alert_dispatch_late"), name="dispatch_late"),
 )
 def dispatch_reminders():
     @task

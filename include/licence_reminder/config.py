@@ -59,6 +59,17 @@ class Settings:
     catalogue_url: str | None = None
     #: yuan per billed SMS segment, for the summary's cost figures
     sms_price: float = 0.045
+    #: a department whose last good sync finished longer ago than this is held from dispatch
+    #: and alerted (LR_MAX_DATA_AGE_HOURS)
+    max_data_age: dt.timedelta = dt.timedelta(hours=26)
+    #: the city's time of day by which the day's dispatch must have finished (LR_DISPATCH_DEADLINE)
+    dispatch_deadline: dt.time = dt.time(12, 0)
+    #: alerts by e-mail: the SMTP connection and the addresses (LR_ALERT_SMTP_CONN_ID,
+    #: LR_ALERT_EMAIL_TO, comma-separated); no address: no e-mail
+    alert_smtp_conn_id: str = "lr_alert_smtp"
+    alert_email_to: tuple[str, ...] = ()
+    #: alerts to a DingTalk/WeCom group robot: its connection (LR_ALERT_ROBOT_CONN_ID; empty: none)
+    alert_robot_conn_id: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -76,4 +87,24 @@ class Settings:
             report_dir=Path(env.get("LR_REPORT_DIR", PROJECT_ROOT / "var" / "reports")),
             catalogue_url=env.get("LR_CATALOGUE_URL") or None,
             sms_price=float(env.get("LR_SMS_PRICE") or 0.045),
+            max_data_age=dt.timedelta(hours=float(env.get("LR_MAX_DATA_AGE_HOURS") or 26)),
+            dispatch_deadline=dt.time.fromisoformat(env.get("LR_DISPATCH_DEADLINE") or "12:00"),
+            alert_smtp_conn_id=env.get("LR_ALERT_SMTP_CONN_ID") or "lr_alert_smtp",
+            alert_email_to=tuple(a.strip() for a in (env.get("LR_ALERT_EMAIL_TO") or "").split(",") if a.strip()),
+            alert_robot_conn_id=env.get("LR_ALERT_ROBOT_CONN_ID") or None,
         )
+
+
+def deadline_after_start(schedule: str, deadline: dt.time, zone: str) -> dt.timedelta | None:
+    """How long after its scheduled start a daily run must have finished to be done by ``deadline``
+    (the city's time of day): the interval of the dispatch DAG's deadline, which Airflow counts
+    from the run's logical date. None for a schedule croniter does not read (no deadline then)."""
+    from croniter import croniter
+
+    if not croniter.is_valid(schedule):
+        return None
+    tz = ZoneInfo(zone)
+    midnight = dt.datetime(2026, 1, 5, tzinfo=tz)  # any day: a daily schedule fires at one time
+    start = croniter(schedule, midnight - dt.timedelta(seconds=1)).get_next(dt.datetime)
+    due = dt.datetime.combine(start.date(), deadline, tzinfo=tz)
+    return due - start if due > start else due + dt.timedelta(days=1) - start

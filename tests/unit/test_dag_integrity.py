@@ -114,6 +114,21 @@ def test_dispatch_send_is_mapped_in_the_sms_pool(dagbag) -> None:  # type: ignor
     assert send.pool == "sms_gateway"
 
 
+def test_a_dispatch_not_finished_by_the_deadline_hour_calls_the_alert(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """09:00 schedule, 12:00 deadline: Airflow calls the alert 3 h after the run's logical date."""
+    import datetime as dt
+
+    (deadline,) = dagbag.dags["dispatch_reminders"].deadline
+    assert deadline.interval == dt.timedelta(hours=3)
+    assert deadline.callback.path == "licence_reminder.tasks.alert_dispatch_late"
+
+
+def test_a_sync_that_fails_after_its_retries_is_alerted(dagbag) -> None:  # type: ignore[no-untyped-def]
+    for task in dagbag.dags["sync_alpha"].tasks:
+        (callback,) = task.on_failure_callback
+        assert callback.__qualname__ == "build_sync_dag.<locals>.alert_failed"
+
+
 def test_mini_program_messages_go_in_a_task_of_their_own(dagbag) -> None:  # type: ignore[no-untyped-def]
     """A WeChat account problem fails that task only: SMS goes out whatever WeChat says."""
     dag = dagbag.dags["dispatch_reminders"]
