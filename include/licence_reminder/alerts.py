@@ -161,7 +161,8 @@ def review(engine: Engine, settings: Settings, *, now: dt.datetime | None = None
     wanted: dict[str, Incident] = {}
     for d in departments:
         code = d["code"]
-        if d["mode"] == "retire":
+        if d["mode"] == "retire":  # never reminded again: nothing to hold, its alerts resolve below
+            _end_hold(engine, code, how="retired", now=now)
             continue
         last_success = _as_datetime(d["last_success"])
         if d["status"] == "failed":
@@ -199,9 +200,11 @@ def review(engine: Engine, settings: Settings, *, now: dt.datetime | None = None
     for key, incident in wanted.items():
         if key not in open_keys and open_incident(engine, incident, now=now):
             out.opened.append(key)
+    # a department the ledger does not know yet (its sync failed before registering it) keeps the
+    # alert its task opened until it has synced
+    judged = {f"{kind}:{d['code']}" for d in departments for kind in ("sync_failed", "data_stale")}
     for key in open_keys:
-        kind = key.split(":", 1)[0]
-        if kind in {"sync_failed", "data_stale", "gateway_refused"} and key not in wanted:
+        if (key in judged or key.startswith("gateway_refused:")) and key not in wanted:
             resolve(engine, key, now=now)
             out.resolved.append(key)
     return out

@@ -284,7 +284,9 @@ def dispatch_render(*, today: str, run_id: str) -> dict[str, int]:
         out["call_tasks_opened"] = opened
     out = _merge(out, _stale_holds(engine))
     for code, reason in out.get("held", {}).items():
-        if code.endswith(("(mini-program)", "(stale data)")):
+        if code.endswith("(stale data)"):
+            log.error("department %s: reminders stay planned until it syncs or `hold release`: %s", code, reason)
+        elif code.endswith("(mini-program)"):
             log.error("department %s: reminders stay planned until it is fixed: %s", code, reason)
         else:
             log.error("department %s: gateway connection %r: reminders stay planned until it is fixed: %s",
@@ -339,7 +341,8 @@ def dispatch_held(rendered: dict[str, Any]) -> None:
     if held:
         raise PermanentError(
             f"{len(held)} department(s) held, {rendered.get('reminders_held', 0)} reminder(s) not sent, "
-            "they go out with the first run after the gateway connection is fixed: "
+            "they go out with the first run after the gateway connection is fixed (stale data: after "
+            "the department syncs or is released, `cli hold release`): "
             + "; ".join(f"department {code}: {reason}" for code, reason in sorted(held.items())))
 
 
@@ -349,7 +352,10 @@ def dispatch_watch() -> None:
     end green because ``receipts`` (which runs whatever happened) succeeded. The incidents the
     ledger shows (a gateway refusing its account) are alerted first."""
     settings = _settings()
-    review_alerts(ledger_engine(settings), settings)
+    try:
+        review_alerts(ledger_engine(settings), settings)
+    except Exception as exc:  # noqa: BLE001 - the run's own failure is what this task must say
+        log.error("alerts not reviewed: %s", type(exc).__name__)
     raise PermanentError("a task of this dispatch run failed (see plan, render, send): the reminders "
                          "it did not send stay planned or queued for the next run")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 
 import pytest
 import sqlalchemy as sa
@@ -17,9 +18,7 @@ from licence_reminder.config import Settings, local_now
 from licence_reminder.sync import plan as planning
 from support.alert_sinks import EMAIL_TO, ROBOT_SECRET
 from support.dispatch_world import gateway, prepare, send
-from support.ledger_world import (
-    CATALOGUE, DEPT, PERSON_ID, TODAY, fail_before, licence, put, q, run_sync,
-)
+from support.ledger_world import CATALOGUE, DEPT, PERSON_ID, TODAY, fail_before, licence, put, q, run_sync
 
 
 def failed_sync(ledger: sa.Engine, source: sa.Engine, run_id: str) -> None:
@@ -186,6 +185,25 @@ def test_a_dispatch_outside_the_sending_hours_fails_and_is_alerted_once(
 
 
 @pytest.mark.mariadb
+def test_a_sync_that_failed_before_the_ledger_knew_its_department_is_alerted_from_its_error(
+        engines, alert_sinks, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from conftest import airflow_conn_json
+    from licence_reminder import tasks
+    from licence_reminder.errors import PermanentError
+
+    ledger, _ = engines
+    monkeypatch.setenv("AIRFLOW_CONN_LICENCE_LEDGER", airflow_conn_json(ledger_url(ledger)))
+    error = PermanentError("newdept.yaml: source.conn_id: field required")
+    for _ in range(2):  # failed again tomorrow, before any sync of it committed
+        tasks.alert_sync_failed("newdept", {"run_id": "scheduled__1", "exception": error})
+        tasks.review_alerts(ledger, Settings.from_env())
+    # (testdept, registered and never synced, is alerted as stale beside it)
+    assert alert_sinks.mail.subjects().count(f"[{alerts.PRODUCT}] department newdept: sync failed") == 1
+    (robot,) = [b for b in alert_sinks.robot.received if "newdept" in b["markdown"]["title"]]
+    assert "newdept.yaml: source.conn_id: field required" in robot["markdown"]["text"]
+
+
+@pytest.mark.mariadb
 def test_a_late_dispatch_is_alerted_once_per_day(engines, alert_sinks, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """What Airflow's deadline callback is given: the run, serialized."""
     from conftest import airflow_conn_json
@@ -207,7 +225,7 @@ def test_a_robot_that_refuses_the_signature_gets_the_alert_later_and_the_mail_go
         engines, alert_sinks, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     ledger, _ = engines
     settings = Settings.from_env()
-    conn = json.loads(__import__("os").environ["AIRFLOW_CONN_LR_ALERT_ROBOT"])
+    conn = json.loads(os.environ["AIRFLOW_CONN_LR_ALERT_ROBOT"])
     monkeypatch.setenv("AIRFLOW_CONN_LR_ALERT_ROBOT", json.dumps({**conn, "password": "SECnot-the-secret"}))
     alerts.open_incident(ledger, alerts.dispatch_late("2026-11-24", settings.dispatch_deadline,
                                                       run_id="r", state="running"))

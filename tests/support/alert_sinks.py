@@ -78,7 +78,7 @@ class _RobotHandler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         robot: RobotSink = self.server.robot  # type: ignore[attr-defined]
         query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

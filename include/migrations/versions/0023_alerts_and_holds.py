@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("data_as_of", sa.DateTime(), nullable=True),
         sa.Column("reason", sa.String(500), nullable=False),
         sa.Column("ended_at", sa.DateTime(), nullable=True),
-        #: 'synced' or 'released'
+        #: 'synced', 'released' or 'retired'
         sa.Column("ended_how", sa.String(16), nullable=True),
         sa.Column("released_by", sa.String(100), nullable=True),
         sa.Column("release_note", sa.String(500), nullable=True),
