@@ -240,13 +240,13 @@ def holds(engine: Engine, *, all_holds: bool = False) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- dispatch incidents
-def dispatch_late(day: str, deadline: dt.time, *, run_id: str, state: str) -> Incident:
+def dispatch_late(day: str, deadline: dt.time, *, runs: str, state: str) -> Incident:
     return Incident(
         "dispatch_late", f"dispatch_late:{day}",
         f"[{PRODUCT}] dispatch of {day} not finished by {deadline:%H:%M}",
-        f"The dispatch run {run_id} for {day} had not finished by {deadline:%H:%M} "
-        f"(LR_DISPATCH_DEADLINE); it is {state}. Reminders it has not sent stay planned or queued; "
-        "see the run in the Airflow UI.")
+        f"The dispatch for {day} (scheduled at {runs}) had not finished successfully by "
+        f"{deadline:%H:%M} (LR_DISPATCH_DEADLINE): it {state}. Reminders it has not sent stay "
+        "planned or queued; see dispatch_reminders in the Airflow UI.")
 
 
 def sending_window_closed(day: str, window: str, waiting: int) -> Incident:

@@ -95,16 +95,17 @@ class Settings:
         )
 
 
-def deadline_after_start(schedule: str, deadline: dt.time, zone: str) -> dt.timedelta | None:
-    """How long after its scheduled start a daily run must have finished to be done by ``deadline``
-    (the city's time of day): the interval of the dispatch DAG's deadline, which Airflow counts
-    from the run's logical date. None for a schedule croniter does not read (no deadline then)."""
+def scheduled_starts(schedule: str, day: dt.date, deadline: dt.time, zone: str) -> list[dt.datetime]:
+    """The times (aware, UTC) ``schedule`` starts a run on the city's ``day`` before ``deadline``:
+    the logical dates of that day's scheduled runs. Empty for a schedule croniter does not read."""
     from croniter import croniter
 
     if not croniter.is_valid(schedule):
-        return None
+        return []
     tz = ZoneInfo(zone)
-    midnight = dt.datetime(2026, 1, 5, tzinfo=tz)  # any day: a daily schedule fires at one time
-    start = croniter(schedule, midnight - dt.timedelta(seconds=1)).get_next(dt.datetime)
-    due = dt.datetime.combine(start.date(), deadline, tzinfo=tz)
-    return due - start if due > start else due + dt.timedelta(days=1) - start
+    due = dt.datetime.combine(day, deadline, tzinfo=tz)
+    it = croniter(schedule, dt.datetime.combine(day, dt.time(), tzinfo=tz) - dt.timedelta(seconds=1))
+    starts = []
+    while (start := it.get_next(dt.datetime)) < due:
+        starts.append(start.astimezone(dt.UTC))
+    return starts

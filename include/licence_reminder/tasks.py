@@ -186,19 +186,30 @@ def _send_now(settings: Settings, incident: Any) -> None:
             log.error("alert %s: %s did not take it: %s", incident.key, where, type(exc).__name__)
 
 
-def alert_dispatch_late(context: dict[str, Any] | None = None, **_: Any) -> None:
-    """The dispatch DAG's deadline callback (Airflow calls it when a run has not finished by
-    ``LR_DISPATCH_DEADLINE``): one alert per day, whatever number of runs missed it."""
+@airflow_errors
+def check_dispatch_finished(*, day: str, schedule: str, runs: Any) -> dict[str, Any]:
+    """``dispatch_deadline``'s check at ``LR_DISPATCH_DEADLINE``: the day's scheduled dispatch
+    runs (the schedule's times that day before the deadline) and whether one succeeded, asked of
+    Airflow through ``runs.get_dr_count`` (the task instance). None did: one alert for the day."""
+    from zoneinfo import ZoneInfo
+
     from licence_reminder import alerts
-    from licence_reminder.config import city_date
+    from licence_reminder.config import scheduled_starts
 
     settings = _settings()
-    run = (context or {}).get("dag_run") or {}
-    moment = run.get("logical_date") or run.get("run_after")
-    day = city_date(dt.datetime.fromisoformat(str(moment))).isoformat() if moment else "?"
-    incident = alerts.dispatch_late(day, settings.dispatch_deadline, run_id=str(run.get("run_id", "?")),
-                                    state=str(run.get("state", "running")))
-    raise_alert(ledger_engine(settings), settings, incident)
+    starts = scheduled_starts(schedule, dt.date.fromisoformat(day), settings.dispatch_deadline, settings.timezone)
+    if not starts:
+        log.info("no dispatch is scheduled on %s before %s: nothing to check", day, settings.dispatch_deadline)
+        return {"scheduled": 0}
+    done = runs.get_dr_count(dag_id="dispatch_reminders", logical_dates=starts, states=["success"])
+    if done:
+        return {"scheduled": len(starts), "succeeded": done}
+    started = runs.get_dr_count(dag_id="dispatch_reminders", logical_dates=starts)
+    state = "still running or failed" if started else "never started (is the DAG paused?)"
+    raise_alert(ledger_engine(settings), settings, alerts.dispatch_late(
+        day, settings.dispatch_deadline, state=state,
+        runs=", ".join(f"{s.astimezone(ZoneInfo(settings.timezone)):%H:%M}" for s in starts)))
+    return {"scheduled": len(starts), "succeeded": 0}
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -295,16 +306,18 @@ def dispatch_render(*, today: str, run_id: str) -> dict[str, int]:
 
 
 def _stale_holds(engine: Any) -> dict[str, Any]:
-    """Departments held for stale data (alerts.review) and their reminders kept planned."""
+    """Departments held for stale data (alerts.review) that keep reminders planned today; one
+    with none (never synced: nothing in the ledger) is held and alerted, but held nothing back."""
     from licence_reminder import alerts
     from licence_reminder.db import sql
 
-    held = {f"{h['dept_code']} (stale data)": h["reason"] for h in alerts.holds(engine)}
-    if not held:
+    reasons = {h["dept_code"]: h["reason"] for h in alerts.holds(engine)}
+    if not reasons:
         return {}
     with engine.connect() as conn:
-        waiting = int(conn.execute(sql("hold_reminders", conn)).scalar() or 0)
-    return {"held": held, "reminders_held": waiting}
+        waiting = {r.dept_code: int(r.reminders) for r in conn.execute(sql("hold_reminders", conn))}
+    held = {f"{code} (stale data)": reason for code, reason in reasons.items() if waiting.get(code)}
+    return {"held": held, "reminders_held": sum(waiting.values())} if held else {}
 
 
 def _render_channels(engine: Any, *, today: str, run_id: str) -> dict[str, Any]:

@@ -203,21 +203,42 @@ def test_a_sync_that_failed_before_the_ledger_knew_its_department_is_alerted_fro
     assert "newdept.yaml: source.conn_id: field required" in robot["markdown"]["text"]
 
 
+class Runs:
+    """What the check asks of Airflow (the task instance's ``get_dr_count``): these runs exist."""
+
+    def __init__(self, *runs: tuple[dt.datetime, str]) -> None:
+        self.runs, self.asked = runs, []
+
+    def get_dr_count(self, *, dag_id: str, logical_dates: list[dt.datetime], states: list[str] | None = None) -> int:
+        self.asked.append((dag_id, logical_dates, states))
+        return sum(1 for at, state in self.runs if at in logical_dates and (states is None or state in states))
+
+
 @pytest.mark.mariadb
-def test_a_late_dispatch_is_alerted_once_per_day(engines, alert_sinks, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """What Airflow's deadline callback is given: the run, serialized."""
+def test_a_dispatch_not_finished_by_the_deadline_is_alerted_once_per_day(
+        engines, alert_sinks, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     from conftest import airflow_conn_json
     from licence_reminder import tasks
 
     ledger, _ = engines
     monkeypatch.setenv("AIRFLOW_CONN_LICENCE_LEDGER", airflow_conn_json(ledger_url(ledger)))
     monkeypatch.setenv("LR_DISPATCH_DEADLINE", "11:30")
-    run = {"dag_id": "dispatch_reminders", "run_id": "scheduled__2026-11-24T01:00:00+00:00",
-           "logical_date": "2026-11-24T01:00:00Z", "state": "running"}
-    tasks.alert_dispatch_late(context={"dag_run": run, "deadline": {}})
-    tasks.alert_dispatch_late(context={"dag_run": {**run, "run_id": "manual__1"}, "deadline": {}})
+    nine = dt.datetime(2026, 11, 24, 1, 0, tzinfo=dt.UTC)  # 09:00 in Anyang
+    finished = Runs((nine, "success"))
+    assert tasks.check_dispatch_finished(day="2026-11-24", schedule="0 9 * * *", runs=finished) == {
+        "scheduled": 1, "succeeded": 1}
+    assert finished.asked == [("dispatch_reminders", [nine], ["success"])]
+    assert alert_sinks.count() == (0, 0)
+
+    for _ in range(2):  # the check's retry, or a second look
+        tasks.check_dispatch_finished(day="2026-11-24", schedule="0 9 * * *", runs=Runs((nine, "running")))
     assert alert_sinks.count() == (1, 1)
     assert alert_sinks.mail.subjects() == [f"[{alerts.PRODUCT}] dispatch of 2026-11-24 not finished by 11:30"]
+    assert "(scheduled at 09:00) had not finished successfully by 11:30 (LR_DISPATCH_DEADLINE): it still " \
+           "running or failed" in alert_sinks.robot.received[0]["markdown"]["text"]
+    tasks.check_dispatch_finished(day="2026-11-25", schedule="0 9 * * *", runs=Runs())
+    assert alert_sinks.count() == (2, 2)
+    assert "never started (is the DAG paused?)" in alert_sinks.robot.received[1]["markdown"]["text"]
 
 
 @pytest.mark.mariadb
@@ -228,7 +249,7 @@ def test_a_robot_that_refuses_the_signature_gets_the_alert_later_and_the_mail_go
     conn = json.loads(os.environ["AIRFLOW_CONN_LR_ALERT_ROBOT"])
     monkeypatch.setenv("AIRFLOW_CONN_LR_ALERT_ROBOT", json.dumps({**conn, "password": "SECnot-the-secret"}))
     alerts.open_incident(ledger, alerts.dispatch_late("2026-11-24", settings.dispatch_deadline,
-                                                      run_id="r", state="running"))
+                                                      runs="09:00", state="still running or failed"))
     failed = alerts.deliver(ledger, settings)
     assert [(key, where) for key, where, _ in failed.failed] == [("dispatch_late:2026-11-24", "robot:lr_alert_robot")]
     assert "310000" in failed.failed[0][2] and ROBOT_SECRET not in failed.failed[0][2]

@@ -1,4 +1,4 @@
-"""The robot connection and request shapes, and the dispatch deadline's interval."""
+"""The robot connection and request shapes, and the dispatch runs the deadline checks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from licence_reminder.config import deadline_after_start
+from licence_reminder.config import scheduled_starts
 from licence_reminder.errors import PermanentError
 from licence_reminder.notifiers import RobotConfig, dingtalk_sign
 
@@ -50,12 +50,15 @@ def test_an_incomplete_robot_connection_says_what_is_missing() -> None:
         RobotConfig.from_connection(conn(password=None))
 
 
-@pytest.mark.parametrize(("schedule", "deadline", "after"), [
-    ("0 9 * * *", dt.time(12), dt.timedelta(hours=3)),
-    ("30 21 * * *", dt.time(12), dt.timedelta(hours=14, minutes=30)),  # the next morning
-    ("@daily", dt.time(6), dt.timedelta(hours=6)),
-    ("@once", dt.time(6), None),
+UTC = dt.UTC
+
+
+@pytest.mark.parametrize(("schedule", "starts"), [
+    ("0 9 * * *", [dt.datetime(2026, 11, 24, 1, 0, tzinfo=UTC)]),  # 09:00 Beijing time
+    ("0 7,10 * * *", [dt.datetime(2026, 11, 23, 23, 0, tzinfo=UTC), dt.datetime(2026, 11, 24, 2, 0, tzinfo=UTC)]),
+    ("30 21 * * *", []),  # after the deadline: that day's run is not late at noon
+    ("@once", []),
 ])
-def test_the_deadline_counts_from_the_runs_scheduled_start(schedule: str, deadline: dt.time,
-                                                           after: dt.timedelta | None) -> None:
-    assert deadline_after_start(schedule, deadline, "Asia/Shanghai") == after
+def test_the_runs_due_before_the_deadline_are_the_schedules_times_that_day(schedule: str,
+                                                                          starts: list[dt.datetime]) -> None:
+    assert scheduled_starts(schedule, dt.date(2026, 11, 24), dt.time(12), "Asia/Shanghai") == starts

@@ -68,11 +68,12 @@ def test_a_stray_yml_beside_a_department_file_leaves_its_dag_working(registry: P
 
 
 def test_one_sync_dag_per_department_and_dispatch(dagbag) -> None:  # type: ignore[no-untyped-def]
-    assert set(dagbag.dag_ids) == {"sync_alpha", "sync_beta", "sync_broken", "dispatch_reminders"}
+    assert set(dagbag.dag_ids) == {"sync_alpha", "sync_beta", "sync_broken", "dispatch_reminders",
+                                   "dispatch_deadline"}
 
 
 def test_tags_retries_docs(dagbag) -> None:  # type: ignore[no-untyped-def]
-    for dag_id in ("sync_alpha", "sync_beta", "dispatch_reminders"):
+    for dag_id in ("sync_alpha", "sync_beta", "dispatch_reminders", "dispatch_deadline"):
         dag = dagbag.dags[dag_id]
         assert "licence-reminder" in dag.tags
         assert dag.doc_md and len(dag.doc_md) > 100
@@ -114,13 +115,13 @@ def test_dispatch_send_is_mapped_in_the_sms_pool(dagbag) -> None:  # type: ignor
     assert send.pool == "sms_gateway"
 
 
-def test_a_dispatch_not_finished_by_the_deadline_hour_calls_the_alert(dagbag) -> None:  # type: ignore[no-untyped-def]
-    """09:00 schedule, 12:00 deadline: Airflow calls the alert 3 h after the run's logical date."""
-    import datetime as dt
-
-    (deadline,) = dagbag.dags["dispatch_reminders"].deadline
-    assert deadline.interval == dt.timedelta(hours=3)
-    assert deadline.callback.path == "licence_reminder.tasks.alert_dispatch_late"
+def test_a_dispatch_not_finished_by_the_deadline_hour_is_checked_then(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """LR_DISPATCH_DEADLINE 12:00 by default (an Airflow DAG deadline would break `dags test`
+    of the dispatch in Airflow 3.3: docs/adr/0501)."""
+    dag = dagbag.dags["dispatch_deadline"]
+    assert dag.timetable.expression == "0 12 * * *"
+    assert [t.task_id for t in dag.tasks] == ["check"]
+    assert not dagbag.dags["dispatch_reminders"].deadline
 
 
 def test_a_sync_that_fails_after_its_retries_is_alerted(dagbag) -> None:  # type: ignore[no-untyped-def]
