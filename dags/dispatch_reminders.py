@@ -1,4 +1,4 @@
-"""City-wide daily dispatch: ``dispatch_reminders``.
+"""City-wide daily dispatch: ``dispatch_reminders``; and ``dispatch_deadline``, its check.
 
 1. **plan** — the reminders due today under the policy (stage 1 from the ledger's first reminder
    date, stage 2 from its second, for holders who have not applied to renew); idempotent.
@@ -17,10 +17,14 @@
    Every reminder SMS could not deliver today (no usable mobile, refused, in doubt, not
    delivered) becomes a call task for its department's staff (``cli calls``).
 
-Departments whose sync failed today are still dispatched from the ledger as it stands. A
-department whose gateway connection cannot be used is held (its reminders stay planned) while the
-others are sent; **held** then fails the run, and **watch** fails it if any task failed, so a day
-whose SMS did not all go out never ends green.
+Departments whose latest sync failed are still dispatched from the ledger as it stands, and
+**plan** names them; a department whose last good sync is older than ``LR_MAX_DATA_AGE_HOURS`` is
+held (its reminders stay planned) until it syncs or an operator releases it (``cli hold
+release``). So is a department whose gateway connection cannot be used, while the others are
+sent; **held** then fails the run naming them, and **watch** fails it if any task failed, so a day
+whose SMS did not all go out never ends green. A run outside the sending hours fails saying so.
+Each of these, a gateway refusing the account and a run not finished by ``LR_DISPATCH_DEADLINE``
+(``dispatch_deadline`` checks) is alerted once by e-mail and group robot (``licence_reminder.alerts``).
 """
 
 from __future__ import annotations
@@ -31,17 +35,19 @@ import os
 import pendulum
 from airflow.sdk import dag, task
 
-from licence_reminder.config import city_zone, run_day
+from licence_reminder.config import Settings, city_zone, run_day
 
 TZ = city_zone()
 SHARDS = max(1, int(os.environ.get("LR_SEND_SHARDS", "2")))
 POOL = os.environ.get("LR_SMS_POOL", "sms_gateway")
+SCHEDULE = os.environ.get("LR_DISPATCH_SCHEDULE", "0 9 * * *")
+DEADLINE = Settings.from_env().dispatch_deadline
 
 
 
 @dag(
     dag_id="dispatch_reminders",
-    schedule=os.environ.get("LR_DISPATCH_SCHEDULE", "0 9 * * *"),
+    schedule=SCHEDULE,
     start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
     catchup=False,
     max_active_runs=1,
@@ -104,3 +110,30 @@ def dispatch_reminders():
 
 
 dispatch_reminders()
+
+
+@dag(
+    dag_id="dispatch_deadline",
+    schedule=f"{DEADLINE.minute} {DEADLINE.hour} * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
+    catchup=False,
+    max_active_runs=1,
+    tags=["licence-reminder", "dispatch", "alert"],
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2)},
+    doc_md="# Dispatch deadline\n\nAt ``LR_DISPATCH_DEADLINE`` (the city's time, 12:00 by default) "
+           "this checks that the day's scheduled ``dispatch_reminders`` run has finished "
+           "successfully; if not (still running, failed, or never started: a paused DAG, a "
+           "scheduler down), it alerts once for the day by e-mail and group robot "
+           "(``licence_reminder.alerts``, docs/adr/0501-alerts-and-holds.md).",
+)
+def dispatch_deadline():
+    @task
+    def check(**context) -> dict:
+        from licence_reminder.tasks import check_dispatch_finished
+
+        return check_dispatch_finished(day=run_day(context), schedule=SCHEDULE, runs=context["ti"])
+
+    check()
+
+
+dispatch_deadline()

@@ -2,7 +2,8 @@
 
 Extract the department's licence records with its own SQL, validate them (Great Expectations)
 and merge what changed into the unified ledger, all in one transaction of the ledger: a run that
-fails leaves the ledger as it was. Rejected rows go to quarantine with every reason; a
+fails leaves the ledger as it was; once its retries are spent, it is alerted (e-mail, group robot:
+``licence_reminder.alerts``). Rejected rows go to quarantine with every reason; a
 data-quality report is written for the department's DBA.
 
 Parsing this file reads only the registry's YAML files; a bad file breaks only its own DAG.
@@ -39,6 +40,12 @@ def build_sync_dag(entry: RegistryEntry) -> DAG:
     dept = entry.department
     assert dept is not None
     code = dept.code
+
+    def alert_failed(context) -> None:  # type: ignore[no-untyped-def]
+        from licence_reminder.tasks import alert_sync_failed
+
+        alert_sync_failed(code, context)
+
     with DAG(
         dag_id=dept.dag_id,
         description=f"Sync {dept.name} licences into the ledger",
@@ -48,7 +55,7 @@ def build_sync_dag(entry: RegistryEntry) -> DAG:
         max_active_runs=1,
         tags=["licence-reminder", "sync", f"region:{dept.region_code}", *dept.tags],
         default_args={"retries": 3, "retry_delay": dt.timedelta(minutes=5),
-                      "retry_exponential_backoff": True,
+                      "retry_exponential_backoff": True, "on_failure_callback": alert_failed,
                       "execution_timeout": dt.timedelta(seconds=dept.source.sync.timeout_seconds * 2)},
         params={"full": Param(False, type="boolean", description="Full reconciliation this run")},
         doc_md=_doc(entry),

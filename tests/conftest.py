@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 #: the UI's running API server (tests/ui), started once per session when a test asks for it
-pytest_plugins = ["support.ui_server", "support.ledger_world", "support.dispatch_world"]
+pytest_plugins = ["support.ui_server", "support.ledger_world", "support.dispatch_world", "support.alert_sinks"]
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))

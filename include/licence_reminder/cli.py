@@ -18,6 +18,8 @@
     pii status                 identity numbers at rest: rows per digest key, any left in clear
     pii find [--dept CODE]     the licences of an identity number read from the terminal (audited)
     department retire CODE     take a department whose file was removed out of the reminders
+    hold list [--all]          departments held from dispatch because their data is stale
+    hold release CODE --note   dispatch a held department from the data it has (recorded)
 
 The ledger database is the Airflow connection named by LR_LEDGER_CONN_ID (default
 ``licence_ledger``), or ``--url`` for a SQLAlchemy URL.
@@ -66,6 +68,9 @@ def department_summary(engine: Any, *, price: float | None = None,
     today = today or local_now().date()
     window = {"since": dt.datetime.combine(today - dt.timedelta(days=365), dt.time()),
               "today": today, "until": today + dt.timedelta(days=365)}
+    from licence_reminder.alerts import holds
+
+    held = {h["dept_code"]: h for h in holds(engine)}
     out = []
     with engine.connect() as conn:
         lengths: dict[str, list[Any]] = {}
@@ -82,6 +87,7 @@ def department_summary(engine: Any, *, price: float | None = None,
             row["last_sync"] = dict(last) if last else None
             row["sms"] = _sms_figures(lengths.get(d["code"], []), expiring.get(d["code"], 0), price)
             row["channels"] = channels.get(d["code"], {})
+            row["hold"] = held.get(d["code"])
             out.append(row)
     return out
 
@@ -135,6 +141,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
         if s.get("status") == "failed" and s.get("error"):
             why = redact_values(str(s["error"]))
             print(f"  why         : {why if len(why) <= 400 else why[:400].rsplit(' ', 1)[0] + ' …'}")
+        if r["hold"]:
+            print(f"  HELD        : since {str(r['hold']['held_at'])[:16]}, {r['hold']['reason']}: its "
+                  f"reminders stay planned until it syncs or `hold release {r['code']}`")
         active = r["in_ledger"] - r["revoked"] - r["cancelled"] - r["vanished"]
         print(f"  ledger      : {r['in_ledger']} licences ({active} valid, {r['revoked']} revoked, "
               f"{r['cancelled']} cancelled, {r['vanished']} gone from the source), "
@@ -635,6 +644,40 @@ def cmd_department_retire(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hold_list(args: argparse.Namespace) -> int:
+    from licence_reminder.alerts import holds
+
+    rows = holds(_ledger(args), all_holds=args.all)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, default=str, indent=2))
+        return 0
+    if not rows:
+        print("no department is held" if not args.all else "no department was ever held")
+    for h in rows:
+        state = ("HELD" if h["ended_at"] is None else
+                 f"ended {str(h['ended_at'])[:16]} ({h['ended_how']}"
+                 + (f" by {h['released_by']}: {h['release_note']}" if h["ended_how"] == "released" else "") + ")")
+        print(f"{h['dept_code']:<10} held {str(h['held_at'])[:16]}  {state}  {h['reason']}")
+    return 0
+
+
+def cmd_hold_release(args: argparse.Namespace) -> int:
+    from licence_reminder.alerts import release
+
+    engine = _ledger(args)
+    if _unknown_department(engine, args.code):
+        return 2
+    if not args.note.strip():
+        print("--note: say why the department may be dispatched from its stale data", file=sys.stderr)
+        return 2
+    if not release(engine, args.code, by=_actor(args), note=args.note.strip()):
+        print(f"department {args.code} is not held", file=sys.stderr)
+        return 1
+    print(f"department {args.code}: released by {_actor(args)}; the next dispatch sends its reminders "
+          "from the data the ledger has, and it is not held again until its next good sync goes stale")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="licence_reminder.cli", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -819,6 +862,25 @@ def main(argv: list[str] | None = None) -> int:
                      help="folder of department files (default: LR_REGISTRY_DIR or include/registry/departments)")
     ret.add_argument("--url")
     ret.set_defaults(func=cmd_department_retire)
+
+    hold = sub.add_parser("hold", help="departments held from dispatch for stale data").add_subparsers(
+        dest="cmd", required=True)
+    hl = hold.add_parser("list", help="departments held now (--all: every hold and how it ended)")
+    hl.add_argument("--all", action="store_true")
+    hl.add_argument("--json", action="store_true")
+    hl.add_argument("--url")
+    hl.set_defaults(func=cmd_hold_list)
+    hr = hold.add_parser(
+        "release", help="dispatch a held department from the data it has (recorded: who, when, why)",
+        description="A department whose last good sync is older than LR_MAX_DATA_AGE_HOURS is held: "
+                    "its reminders stay planned. Releasing it lets the next dispatch send them from "
+                    "the data the ledger has; it is held again only once a later good sync has gone "
+                    "stale in turn. Exit status: 0 released, 1 it was not held, 2 no such department.")
+    hr.add_argument("code")
+    hr.add_argument("--note", required=True, help="why it may be dispatched from its stale data")
+    hr.add_argument("--by", help="who releases it (default: cli:<login>)")
+    hr.add_argument("--url")
+    hr.set_defaults(func=cmd_hold_release)
 
     args = parser.parse_args(argv)
     try:

@@ -59,6 +59,17 @@ class Settings:
     catalogue_url: str | None = None
     #: yuan per billed SMS segment, for the summary's cost figures
     sms_price: float = 0.045
+    #: a department whose last good sync finished longer ago than this is held from dispatch
+    #: and alerted (LR_MAX_DATA_AGE_HOURS)
+    max_data_age: dt.timedelta = dt.timedelta(hours=26)
+    #: the city's time of day by which the day's dispatch must have finished (LR_DISPATCH_DEADLINE)
+    dispatch_deadline: dt.time = dt.time(12, 0)
+    #: alerts by e-mail: the SMTP connection and the addresses (LR_ALERT_SMTP_CONN_ID,
+    #: LR_ALERT_EMAIL_TO, comma-separated); no address: no e-mail
+    alert_smtp_conn_id: str = "lr_alert_smtp"
+    alert_email_to: tuple[str, ...] = ()
+    #: alerts to a DingTalk/WeCom group robot: its connection (LR_ALERT_ROBOT_CONN_ID; empty: none)
+    alert_robot_conn_id: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -76,4 +87,25 @@ class Settings:
             report_dir=Path(env.get("LR_REPORT_DIR", PROJECT_ROOT / "var" / "reports")),
             catalogue_url=env.get("LR_CATALOGUE_URL") or None,
             sms_price=float(env.get("LR_SMS_PRICE") or 0.045),
+            max_data_age=dt.timedelta(hours=float(env.get("LR_MAX_DATA_AGE_HOURS") or 26)),
+            dispatch_deadline=dt.time.fromisoformat(env.get("LR_DISPATCH_DEADLINE") or "12:00"),
+            alert_smtp_conn_id=env.get("LR_ALERT_SMTP_CONN_ID") or "lr_alert_smtp",
+            alert_email_to=tuple(a.strip() for a in (env.get("LR_ALERT_EMAIL_TO") or "").split(",") if a.strip()),
+            alert_robot_conn_id=env.get("LR_ALERT_ROBOT_CONN_ID") or None,
         )
+
+
+def scheduled_starts(schedule: str, day: dt.date, deadline: dt.time, zone: str) -> list[dt.datetime]:
+    """The times (aware, UTC) ``schedule`` starts a run on the city's ``day`` before ``deadline``:
+    the logical dates of that day's scheduled runs. Empty for a schedule croniter does not read."""
+    from croniter import croniter
+
+    if not croniter.is_valid(schedule):
+        return []
+    tz = ZoneInfo(zone)
+    due = dt.datetime.combine(day, deadline, tzinfo=tz)
+    it = croniter(schedule, dt.datetime.combine(day, dt.time(), tzinfo=tz) - dt.timedelta(seconds=1))
+    starts = []
+    while (start := it.get_next(dt.datetime)) < due:
+        starts.append(start.astimezone(dt.UTC))
+    return starts

@@ -117,7 +117,99 @@ def sync_department(code: str, plan_xcom: dict[str, Any], *, today: str) -> dict
     ), encoding="utf-8")
     stats.report_path = str(report)
     log.info("department %s: data-quality report %s", code, report)
+    try:  # its good sync clears its alerts and ends its hold; a fault here must not fail the sync
+        review_alerts(engine, settings)
+    except Exception as exc:  # noqa: BLE001
+        log.error("department %s: alerts not reviewed after its sync: %s", code, type(exc).__name__)
     return {**asdict(stats), "published": asdict(result.published)}
+
+
+# --------------------------------------------------------------------------- alerts
+def review_alerts(engine: Any, settings: Settings) -> Any:
+    """Opens and resolves incidents and holds from the ledger (``alerts.review``), then sends
+    what is new; a notifier that fails is logged and tried again by the next review."""
+    from licence_reminder import alerts
+
+    found = alerts.review(engine, settings)
+    alerts.deliver(engine, settings)
+    return found
+
+
+def raise_alert(engine: Any, settings: Settings, incident: Any) -> None:
+    """One incident, sent once; if the ledger cannot record it, sent anyway (uncounted)."""
+    from licence_reminder import alerts
+
+    try:
+        alerts.open_incident(engine, incident)
+        alerts.deliver(engine, settings)
+    except Exception as exc:  # noqa: BLE001 - the ledger lost: better twice than never
+        log.error("alert %s: the ledger could not record it (%s): sent without", incident.key,
+                  type(exc).__name__)
+        _send_now(settings, incident)
+
+
+def alert_sync_failed(code: str, context: dict[str, Any]) -> None:
+    """The sync task's ``on_failure_callback`` (after its last retry): the department's sync
+    failed. Alerted from its ``sync_run`` row; a run that failed before it had one (its file, the
+    ledger) from the task's error."""
+    from licence_reminder import alerts
+    from licence_reminder.errors import redact_values
+
+    settings = _settings()
+    try:
+        engine = ledger_engine(settings)
+        if code in review_alerts(engine, settings).sync_failed:
+            return
+    except Exception as exc:  # noqa: BLE001 - the ledger is what failed, maybe
+        log.error("department %s: alerts not reviewed: %s", code, type(exc).__name__)
+        engine = None
+    error = context.get("exception")
+    why = redact_values(f"{type(error).__name__}: {error}".splitlines()[0])[:300] if error else "see the task log"
+    ti = context.get("ti") or context.get("task_instance")
+    incident = alerts.Incident(
+        "sync_failed", f"sync_failed:{code}", f"[{alerts.PRODUCT}] department {code}: sync failed",
+        f"Department {code}: its sync (task {getattr(ti, 'task_id', '?')} of run {context.get('run_id')}) "
+        f"failed after its retries: {why}", code)
+    if engine is None:
+        _send_now(settings, incident)
+    else:
+        raise_alert(engine, settings, incident)
+
+
+def _send_now(settings: Settings, incident: Any) -> None:
+    from licence_reminder.notifiers import notifiers_for
+
+    for where, notifier in notifiers_for(settings, incident.title, incident.body):
+        try:
+            notifier.notify({})
+        except Exception as exc:  # noqa: BLE001
+            log.error("alert %s: %s did not take it: %s", incident.key, where, type(exc).__name__)
+
+
+@airflow_errors
+def check_dispatch_finished(*, day: str, schedule: str, runs: Any) -> dict[str, Any]:
+    """``dispatch_deadline``'s check at ``LR_DISPATCH_DEADLINE``: the day's scheduled dispatch
+    runs (the schedule's times that day before the deadline) and whether one succeeded, asked of
+    Airflow through ``runs.get_dr_count`` (the task instance). None did: one alert for the day."""
+    from zoneinfo import ZoneInfo
+
+    from licence_reminder import alerts
+    from licence_reminder.config import scheduled_starts
+
+    settings = _settings()
+    starts = scheduled_starts(schedule, dt.date.fromisoformat(day), settings.dispatch_deadline, settings.timezone)
+    if not starts:
+        log.info("no dispatch is scheduled on %s before %s: nothing to check", day, settings.dispatch_deadline)
+        return {"scheduled": 0}
+    done = runs.get_dr_count(dag_id="dispatch_reminders", logical_dates=starts, states=["success"])
+    if done:
+        return {"scheduled": len(starts), "succeeded": done}
+    started = runs.get_dr_count(dag_id="dispatch_reminders", logical_dates=starts)
+    state = "still running or failed" if started else "never started (is the DAG paused?)"
+    raise_alert(ledger_engine(settings), settings, alerts.dispatch_late(
+        day, settings.dispatch_deadline, state=state,
+        runs=", ".join(f"{s.astimezone(ZoneInfo(settings.timezone)):%H:%M}" for s in starts)))
+    return {"scheduled": len(starts), "succeeded": 0}
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -130,15 +222,29 @@ def _policy():  # type: ignore[no-untyped-def]
 
 
 @airflow_errors
-def dispatch_plan(*, today: str, run_id: str) -> dict[str, int]:
+def dispatch_plan(*, today: str, run_id: str) -> dict[str, Any]:
     from licence_reminder import calls, dispatch
 
-    engine, day = ledger_engine(), dt.date.fromisoformat(today)
-    planned = dispatch.plan(engine, today=day, run_id=run_id, policy=_policy())
+    settings = _settings()
+    engine, day = ledger_engine(settings), dt.date.fromisoformat(today)
+    found = review_alerts(engine, settings)
+    for code, why in sorted(found.sync_failed.items()):
+        log.warning("department %s: its latest sync failed (%s): dispatched from the ledger as it stands",
+                    code, why)
+    for code, why in sorted(found.held.items()):
+        log.error("department %s: held, its reminders stay planned until it syncs or an operator "
+                  "releases it (cli hold release %s): %s", code, code, why)
+    planned: dict[str, Any] = dispatch.plan(engine, today=day, run_id=run_id, policy=_policy())
     closed = calls.close_unneeded(engine, today=day)
     for reason, n in closed.items():
         log.info("%d call task(s) closed: %s", n, reason)
-    return {**planned, "call_tasks_closed": sum(closed.values())} if closed else planned
+    if closed:
+        planned["call_tasks_closed"] = sum(closed.values())
+    if found.sync_failed:
+        planned["sync_failed"] = sorted(found.sync_failed)
+    if found.held:
+        planned["held_stale"] = found.held
+    return planned
 
 
 def _gateway_conn_ids(settings: Settings) -> dict[str, str]:
@@ -187,13 +293,31 @@ def dispatch_render(*, today: str, run_id: str) -> dict[str, int]:
     opened = calls.open_tasks(engine, today=dt.date.fromisoformat(today), run_id=run_id)
     if opened:
         out["call_tasks_opened"] = opened
+    out = _merge(out, _stale_holds(engine))
     for code, reason in out.get("held", {}).items():
-        if code.endswith("(mini-program)"):
+        if code.endswith("(stale data)"):
+            log.error("department %s: reminders stay planned until it syncs or `hold release`: %s", code, reason)
+        elif code.endswith("(mini-program)"):
             log.error("department %s: reminders stay planned until it is fixed: %s", code, reason)
         else:
             log.error("department %s: gateway connection %r: reminders stay planned until it is fixed: %s",
                       code, conn_ids.get(code, settings.gateway_conn_id), reason)
     return out
+
+
+def _stale_holds(engine: Any) -> dict[str, Any]:
+    """Departments held for stale data (alerts.review) that keep reminders planned today; one
+    with none (never synced: nothing in the ledger) is held and alerted, but held nothing back."""
+    from licence_reminder import alerts
+    from licence_reminder.db import sql
+
+    reasons = {h["dept_code"]: h["reason"] for h in alerts.holds(engine)}
+    if not reasons:
+        return {}
+    with engine.connect() as conn:
+        waiting = {r.dept_code: int(r.reminders) for r in conn.execute(sql("hold_reminders", conn))}
+    held = {f"{code} (stale data)": reason for code, reason in reasons.items() if waiting.get(code)}
+    return {"held": held, "reminders_held": sum(waiting.values())} if held else {}
 
 
 def _render_channels(engine: Any, *, today: str, run_id: str) -> dict[str, Any]:
@@ -230,14 +354,21 @@ def dispatch_held(rendered: dict[str, Any]) -> None:
     if held:
         raise PermanentError(
             f"{len(held)} department(s) held, {rendered.get('reminders_held', 0)} reminder(s) not sent, "
-            "they go out with the first run after the gateway connection is fixed: "
+            "they go out with the first run after the gateway connection is fixed (stale data: after "
+            "the department syncs or is released, `cli hold release`): "
             + "; ".join(f"department {code}: {reason}" for code, reason in sorted(held.items())))
 
 
 @airflow_errors
 def dispatch_watch() -> None:
     """The run's last word when a task of it failed: a run whose SMS did not all go out must not
-    end green because ``receipts`` (which runs whatever happened) succeeded."""
+    end green because ``receipts`` (which runs whatever happened) succeeded. The incidents the
+    ledger shows (a gateway refusing its account) are alerted first."""
+    settings = _settings()
+    try:
+        review_alerts(ledger_engine(settings), settings)
+    except Exception as exc:  # noqa: BLE001 - the run's own failure is what this task must say
+        log.error("alerts not reviewed: %s", type(exc).__name__)
     raise PermanentError("a task of this dispatch run failed (see plan, render, send): the reminders "
                          "it did not send stay planned or queued for the next run")
 
@@ -292,6 +423,10 @@ def dispatch_send(*, shard: int, run_id: str) -> dict[str, int]:
             log.info("shard %s: outside the sending hours %s, and nothing waits to be sent", shard, window)
             return {"outside_sending_hours": 1}
         # the run must not end green having sent nothing: a retry minutes later is no better
+        from licence_reminder import alerts
+        from licence_reminder.config import local_now
+
+        raise_alert(engine, settings, alerts.sending_window_closed(local_now().date().isoformat(), window, waiting))
         raise PermanentError(
             f"shard {shard}: outside the sending hours {window}: nothing sent, {waiting} message(s) "
             "stay queued for the first dispatch run inside the sending hours")

@@ -68,11 +68,12 @@ def test_a_stray_yml_beside_a_department_file_leaves_its_dag_working(registry: P
 
 
 def test_one_sync_dag_per_department_and_dispatch(dagbag) -> None:  # type: ignore[no-untyped-def]
-    assert set(dagbag.dag_ids) == {"sync_alpha", "sync_beta", "sync_broken", "dispatch_reminders"}
+    assert set(dagbag.dag_ids) == {"sync_alpha", "sync_beta", "sync_broken", "dispatch_reminders",
+                                   "dispatch_deadline"}
 
 
 def test_tags_retries_docs(dagbag) -> None:  # type: ignore[no-untyped-def]
-    for dag_id in ("sync_alpha", "sync_beta", "dispatch_reminders"):
+    for dag_id in ("sync_alpha", "sync_beta", "dispatch_reminders", "dispatch_deadline"):
         dag = dagbag.dags[dag_id]
         assert "licence-reminder" in dag.tags
         assert dag.doc_md and len(dag.doc_md) > 100
@@ -112,6 +113,21 @@ def test_broken_registry_file_breaks_only_its_own_dag(dagbag) -> None:  # type: 
 def test_dispatch_send_is_mapped_in_the_sms_pool(dagbag) -> None:  # type: ignore[no-untyped-def]
     send = dagbag.dags["dispatch_reminders"].get_task("send")
     assert send.pool == "sms_gateway"
+
+
+def test_a_dispatch_not_finished_by_the_deadline_hour_is_checked_then(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """LR_DISPATCH_DEADLINE 12:00 by default (an Airflow DAG deadline would break `dags test`
+    of the dispatch in Airflow 3.3: docs/adr/0501)."""
+    dag = dagbag.dags["dispatch_deadline"]
+    assert dag.timetable.expression == "0 12 * * *"
+    assert [t.task_id for t in dag.tasks] == ["check"]
+    assert not dagbag.dags["dispatch_reminders"].deadline
+
+
+def test_a_sync_that_fails_after_its_retries_is_alerted(dagbag) -> None:  # type: ignore[no-untyped-def]
+    for task in dagbag.dags["sync_alpha"].tasks:
+        (callback,) = task.on_failure_callback
+        assert callback.__qualname__ == "build_sync_dag.<locals>.alert_failed"
 
 
 def test_mini_program_messages_go_in_a_task_of_their_own(dagbag) -> None:  # type: ignore[no-untyped-def]
