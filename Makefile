@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/include:$(PYTHONPATH)
 
-.PHONY: venv demo test bench bench-sync bench-validation bench-dispatch services clean ui browser bench-ui ui-screenshots prod-check
+.PHONY: venv demo test lint bench bench-sync bench-validation bench-dispatch services clean ui browser bench-ui ui-screenshots prod-check
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,13 @@ services:
 demo: venv
 	bash scripts/demo.sh
 
-test: venv services browser
+test: venv services browser lint
 	$(BIN)/python -m pytest
+
+# ruff's own rules at its pinned version (pyproject.toml); the format is ruff's, not a matter of taste
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The UI (docs/ui.md): Chromium and CJK fonts for its browser tests; the API server on the demo's
 # data; the README's screenshots; page load times on a 1,000,000-licence MariaDB ledger.

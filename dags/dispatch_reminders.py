@@ -34,7 +34,6 @@ import os
 
 import pendulum
 from airflow.sdk import dag, task
-
 from licence_reminder.config import Settings, city_zone, run_day
 
 TZ = city_zone()
@@ -42,7 +41,6 @@ SHARDS = max(1, int(os.environ.get("LR_SEND_SHARDS", "2")))
 POOL = os.environ.get("LR_SMS_POOL", "sms_gateway")
 SCHEDULE = os.environ.get("LR_DISPATCH_SCHEDULE", "0 9 * * *")
 DEADLINE = Settings.from_env().dispatch_deadline
-
 
 
 @dag(
@@ -121,10 +119,10 @@ dispatch_reminders()
     tags=["licence-reminder", "dispatch", "alert"],
     default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2)},
     doc_md="# Dispatch deadline\n\nAt ``LR_DISPATCH_DEADLINE`` (the city's time, 12:00 by default) "
-           "this checks that the day's scheduled ``dispatch_reminders`` run has finished "
-           "successfully; if not (still running, failed, or never started: a paused DAG, a "
-           "scheduler down), it alerts once for the day by e-mail and group robot "
-           "(``licence_reminder.alerts``, docs/adr/0501-alerts-and-holds.md).",
+    "this checks that the day's scheduled ``dispatch_reminders`` run has finished "
+    "successfully; if not (still running, failed, or never started: a paused DAG, a "
+    "scheduler down), it alerts once for the day by e-mail and group robot "
+    "(``licence_reminder.alerts``, docs/adr/0501-alerts-and-holds.md).",
 )
 def dispatch_deadline():
     @task

@@ -15,13 +15,11 @@ import datetime as dt
 
 import pendulum
 from airflow.sdk import DAG, Asset, Param, task
-
 from licence_reminder.config import Settings, city_zone, run_day
 from licence_reminder.registry import RegistryEntry, RegistryError, scan_registry
 
 TZ = city_zone()
 START = pendulum.datetime(2026, 1, 1, tz=TZ)
-
 
 
 def _doc(entry: RegistryEntry) -> str:
@@ -31,7 +29,7 @@ def _doc(entry: RegistryEntry) -> str:
         f"# {d.name} ({d.code}) — licence sync\n\n{__doc__}\n\n"
         f"- region: `{d.region_code}`\n- source connection: `{d.source.conn_id}`\n"
         f"- mode: `{d.source.sync.mode}`, full reconciliation on ISO weekday "
-        f"`{d.source.sync.full_reconcile_weekday}`; trigger with `{{\"full\": true}}` for one now\n"
+        f'`{d.source.sync.full_reconcile_weekday}`; trigger with `{{"full": true}}` for one now\n'
         f"- data contact: {d.contact.name} {d.contact.phone or ''}\n"
     )
 
@@ -54,9 +52,13 @@ def build_sync_dag(entry: RegistryEntry) -> DAG:
         catchup=False,
         max_active_runs=1,
         tags=["licence-reminder", "sync", f"region:{dept.region_code}", *dept.tags],
-        default_args={"retries": 3, "retry_delay": dt.timedelta(minutes=5),
-                      "retry_exponential_backoff": True, "on_failure_callback": alert_failed,
-                      "execution_timeout": dt.timedelta(seconds=dept.source.sync.timeout_seconds * 2)},
+        default_args={
+            "retries": 3,
+            "retry_delay": dt.timedelta(minutes=5),
+            "retry_exponential_backoff": True,
+            "on_failure_callback": alert_failed,
+            "execution_timeout": dt.timedelta(seconds=dept.source.sync.timeout_seconds * 2),
+        },
         params={"full": Param(False, type="boolean", description="Full reconciliation this run")},
         doc_md=_doc(entry),
     ) as dag:
@@ -65,11 +67,17 @@ def build_sync_dag(entry: RegistryEntry) -> DAG:
         def start_run(**context) -> dict:
             from licence_reminder.tasks import sync_start
 
-            return sync_start(code, run_id=context["run_id"], logical_date=run_day(context),
-                              force_full=bool(context["params"].get("full")))
+            return sync_start(
+                code,
+                run_id=context["run_id"],
+                logical_date=run_day(context),
+                force_full=bool(context["params"].get("full")),
+            )
 
-        @task(task_id="extract_validate_publish",
-              outlets=[Asset(name=f"ledger_{code}", uri=f"ledger://licence/{code}")])
+        @task(
+            task_id="extract_validate_publish",
+            outlets=[Asset(name=f"ledger_{code}", uri=f"ledger://licence/{code}")],
+        )
         def extract_validate_publish(plan: dict, **context) -> dict:
             from licence_reminder.tasks import sync_department
 
@@ -109,6 +117,14 @@ for _entry in _entries:
     try:
         _dag = build_sync_dag(_entry) if _entry.department else build_broken_dag(_entry)
     except Exception as _exc:  # noqa: BLE001 - a value Airflow refuses though the file validated
-        _dag = build_broken_dag(RegistryEntry(_entry.path, None, RegistryError(
-            _entry.path, [f"Airflow cannot build this department's DAG: {type(_exc).__name__}: {_exc}"])))
+        _dag = build_broken_dag(
+            RegistryEntry(
+                _entry.path,
+                None,
+                RegistryError(
+                    _entry.path,
+                    [f"Airflow cannot build this department's DAG: {type(_exc).__name__}: {_exc}"],
+                ),
+            )
+        )
     globals()[_dag.dag_id] = _dag

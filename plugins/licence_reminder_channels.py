@@ -17,4 +17,5 @@ from licence_reminder.channels.api import URL_PREFIX, create_app
 class LicenceReminderChannelsPlugin(AirflowPlugin):
     name = "licence_reminder_channels"
     fastapi_apps: ClassVar[list[dict[str, Any]]] = [
-        {"app": create_app(), "url_prefix": URL_PREFIX, "name": "Licence reminder channels API"}]
+        {"app": create_app(), "url_prefix": URL_PREFIX, "name": "Licence reminder channels API"}
+    ]

@@ -19,4 +19,5 @@ from licence_reminder.receipts_api import URL_PREFIX, create_app
 class LicenceReminderReceiptsPlugin(AirflowPlugin):
     name = "licence_reminder_receipts"
     fastapi_apps: ClassVar[list[dict[str, Any]]] = [
-        {"app": create_app(), "url_prefix": URL_PREFIX, "name": "Licence reminder delivery reports"}]
+        {"app": create_app(), "url_prefix": URL_PREFIX, "name": "Licence reminder delivery reports"}
+    ]

@@ -16,11 +16,15 @@ from licence_reminder.ui.web import URL_PREFIX
 
 class LicenceReminderUiPlugin(AirflowPlugin):
     name = "licence_reminder_ui"
-    fastapi_apps: ClassVar[list[dict[str, Any]]] = [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "Licence reminder pages"}]
-    external_views: ClassVar[list[dict[str, Any]]] = [{
-        "name": "证照到期提醒 Licence reminders",
-        "href": f"{URL_PREFIX.lstrip('/')}/",
-        "destination": "nav",
-        "url_route": "licence-reminder",
-        "category": "browse",
-    }]
+    fastapi_apps: ClassVar[list[dict[str, Any]]] = [
+        {"app": create_app(), "url_prefix": URL_PREFIX, "name": "Licence reminder pages"}
+    ]
+    external_views: ClassVar[list[dict[str, Any]]] = [
+        {
+            "name": "证照到期提醒 Licence reminders",
+            "href": f"{URL_PREFIX.lstrip('/')}/",
+            "destination": "nav",
+            "url_route": "licence-reminder",
+            "category": "browse",
+        }
+    ]

@@ -39,32 +39,48 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
-import json  # noqa: E402
-import os  # noqa: E402
+import json
+import os
 
-from licence_reminder import protect, schema, sync  # noqa: E402
+from licence_reminder import protect, schema, sync
 
 # The demo source holds contact ID numbers: the ledger keeps their keyed digests (docs/security.md),
 # so a run needs a key ring; a throwaway one unless the environment names one.
-os.environ.setdefault("AIRFLOW_CONN_LR_PII_KEYS",
-                      json.dumps({"conn_type": "generic", "extra": protect.new_key_ring("bench1")}))
-from licence_reminder.sync import plan as planning  # noqa: E402
-from licence_reminder.db import engine_from_url  # noqa: E402
-from licence_reminder.demo.sources import build_rows, create_source_schema  # noqa: E402
-from licence_reminder.records import CANONICAL_COLUMNS, REQUIRED_COLUMNS  # noqa: E402
-from licence_reminder.registry import Department, catalogue_for, load_department  # noqa: E402
+os.environ.setdefault(
+    "AIRFLOW_CONN_LR_PII_KEYS",
+    json.dumps({"conn_type": "generic", "extra": protect.new_key_ring("bench1")}),
+)
+from licence_reminder.db import engine_from_url
+from licence_reminder.demo.sources import build_rows, create_source_schema
+from licence_reminder.records import CANONICAL_COLUMNS, REQUIRED_COLUMNS
+from licence_reminder.registry import Department, catalogue_for, load_department
+from licence_reminder.sync import plan as planning
 
 TODAY = dt.date(2026, 11, 24)
 
 
 def mysql(*sql: str, db: str = "") -> None:
     for s in sql:
-        subprocess.run(["mariadb", "-h127.0.0.1", "-uroot", *([db] if db else []), "-e", s], check=True)
+        subprocess.run(
+            ["mariadb", "-h127.0.0.1", "-uroot", *([db] if db else []), "-e", s], check=True
+        )
 
 
 def server_variable(name: str) -> str:
-    out = subprocess.run(["mariadb", "-h127.0.0.1", "-uroot", "--batch", "--skip-column-names", "-e",
-                          f"SELECT @@GLOBAL.{name}"], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            "mariadb",
+            "-h127.0.0.1",
+            "-uroot",
+            "--batch",
+            "--skip-column-names",
+            "-e",
+            f"SELECT @@GLOBAL.{name}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip()
 
 
@@ -79,8 +95,11 @@ def server_setting(variable: str, size: str, what: str):  # type: ignore[no-unty
     units = {"K": 2**10, "M": 2**20, "G": 2**30}
     wanted = int(size[:-1]) * units[size[-1].upper()] if size[-1].upper() in units else int(size)
     mysql(f"SET GLOBAL {variable} = {wanted}")
-    print(f"{what} for this run: {int(server_variable(variable)) / 2**20:,.0f} MiB "
-          f"(was {int(before) / 2**20:,.0f} MiB; put back afterwards)", flush=True)
+    print(
+        f"{what} for this run: {int(server_variable(variable)) / 2**20:,.0f} MiB "
+        f"(was {int(before) / 2**20:,.0f} MiB; put back afterwards)",
+        flush=True,
+    )
     try:
         yield
     finally:
@@ -106,7 +125,7 @@ def seed(src_db: str, rows: int) -> None:
     generated = build_rows("scjgj", today=TODAY, n=rows, seed=1, invalid_ratio=0.01)
     with src.begin() as conn:
         for i in range(0, len(generated), 20_000):
-            conn.execute(table.insert(), [r.native for r in generated[i:i + 20_000]])
+            conn.execute(table.insert(), [r.native for r in generated[i : i + 20_000]])
     src.dispose()
     print(f"source: {rows:,} rows (scjgj schema) in MariaDB", flush=True)
 
@@ -147,12 +166,21 @@ def naive_sync(src_db: str, ledger_db: str, dept: Department) -> None:
 
     columns = [c for c in CANONICAL_COLUMNS if c not in dept.source.constants]
     required = [k for k, c in enumerate(columns) if c in REQUIRED_COLUMNS]
-    fixed = {"dept_code": dept.code, "row_hash": "-", "created_run": "naive", "updated_run": "naive"}
+    fixed = {
+        "dept_code": dept.code,
+        "row_hash": "-",
+        "created_run": "naive",
+        "updated_run": "naive",
+    }
     names = [*columns, *dept.source.constants, *fixed, "created_at", "updated_at"]
-    insert = (f"INSERT INTO naive_ledger ({', '.join(names)}) "
-              f"VALUES ({', '.join(['%s'] * len(names))}) ON DUPLICATE KEY UPDATE "
-              + ", ".join(f"{c} = VALUES({c})" for c in columns if c != "licence_no"))
-    extract = f"SELECT {', '.join(columns)} FROM ({dept.extract_sql_text().strip().rstrip(';')}) src"
+    insert = (
+        f"INSERT INTO naive_ledger ({', '.join(names)}) "
+        f"VALUES ({', '.join(['%s'] * len(names))}) ON DUPLICATE KEY UPDATE "
+        + ", ".join(f"{c} = VALUES({c})" for c in columns if c != "licence_no")
+    )
+    extract = (
+        f"SELECT {', '.join(columns)} FROM ({dept.extract_sql_text().strip().rstrip(';')}) src"
+    )
     mysql("CREATE TABLE naive_ledger LIKE ledger", db=ledger_db)
     read = pymysql.connect(host="127.0.0.1", user="root", database=src_db, charset="utf8mb4")
     write = pymysql.connect(host="127.0.0.1", user="root", database=ledger_db, charset="utf8mb4")
@@ -162,8 +190,10 @@ def naive_sync(src_db: str, ledger_db: str, dept: Department) -> None:
         with read.cursor(pymysql.cursors.SSCursor) as cur, write.cursor() as out:
             cur.execute(extract)
             while batch := cur.fetchmany(1_000):
-                out.executemany(insert, [(*row, *tail) for row in batch
-                                         if all(row[k] is not None for k in required)])
+                out.executemany(
+                    insert,
+                    [(*row, *tail) for row in batch if all(row[k] is not None for k in required)],
+                )
                 write.commit()
     finally:
         read.close()
@@ -179,49 +209,94 @@ def measure(src_db: str, ledger_db: str, rows: int, *, naive: bool = True) -> No
         with tempfile.TemporaryDirectory() as tmp:
             dump = Path(tmp) / "dump.tsv"
             with dump.open("wb") as f:
-                subprocess.run(["mariadb", "-h127.0.0.1", "-uroot", "--batch", "--skip-column-names",
-                                "--quick", src_db, "-e", "SELECT * FROM scjg_xkz"], stdout=f, check=True)
-            mysql("DROP TABLE IF EXISTS copy_xkz", "CREATE TABLE copy_xkz LIKE scjg_xkz",
-                  f"LOAD DATA LOCAL INFILE '{dump}' INTO TABLE copy_xkz", "DROP TABLE copy_xkz", db=src_db)
+                subprocess.run(
+                    [
+                        "mariadb",
+                        "-h127.0.0.1",
+                        "-uroot",
+                        "--batch",
+                        "--skip-column-names",
+                        "--quick",
+                        src_db,
+                        "-e",
+                        "SELECT * FROM scjg_xkz",
+                    ],
+                    stdout=f,
+                    check=True,
+                )
+            mysql(
+                "DROP TABLE IF EXISTS copy_xkz",
+                "CREATE TABLE copy_xkz LIKE scjg_xkz",
+                f"LOAD DATA LOCAL INFILE '{dump}' INTO TABLE copy_xkz",
+                "DROP TABLE copy_xkz",
+                db=src_db,
+            )
+
     limits = [timed("engine limit: mariadb dump + LOAD DATA", engine_limit)[0]]
 
     dept = load_department(ROOT / "include/registry/departments/scjgj.yaml")
     cat = catalogue_for("scjgj", ROOT / "include/registry/catalogues")
-    naive_secs = (timed("(reference) naive: PyMySQL stream + executemany upserts",
-                        lambda: naive_sync(src_db, ledger_db, dept))[0] if naive else float("nan"))
+    naive_secs = (
+        timed(
+            "(reference) naive: PyMySQL stream + executemany upserts",
+            lambda: naive_sync(src_db, ledger_db, dept),
+        )[0]
+        if naive
+        else float("nan")
+    )
     planning.register_department(ledger, dept, cat)
     from licence_reminder.validation.suite import gx_batch_definition
 
     timed("(once per task process: import GX, make its context)", gx_batch_definition)
-    print(f"   split_column {dept.source.sync.split_column}, chunk_size {dept.source.sync.chunk_size:,}")
+    print(
+        f"   split_column {dept.source.sync.split_column}, chunk_size {dept.source.sync.chunk_size:,}"
+    )
 
     def run(run_id: str, full: bool, into: Any = ledger) -> sync.RunResult:
         plan = planning.start_run(into, dept, run_id=run_id, logical_date=TODAY, force_full=full)
         result = sync.run(into, src, dept, cat, plan, today=TODAY)
         t = result.timings
-        print(f"   read, validated and compared {t['produce']:.2f} s (loading meanwhile), then loading "
-              f"what was queued {t['loading']:.2f} s, merge and commit {t['merge']:.2f} s")
+        print(
+            f"   read, validated and compared {t['produce']:.2f} s (loading meanwhile), then loading "
+            f"what was queued {t['loading']:.2f} s, merge and commit {t['merge']:.2f} s"
+        )
         return result
 
     full, result = timed("full sync into an empty ledger (committed)", lambda: run("b:full", True))
-    print(f"   read {result.stats.rows_read:,}, valid {result.stats.rows_valid:,}, "
-          f"inserted {result.published.inserted:,}")
+    print(
+        f"   read {result.stats.rows_read:,}, valid {result.stats.rows_valid:,}, "
+        f"inserted {result.published.inserted:,}"
+    )
 
     def ledger_floor() -> None:
-        mysql("DROP TABLE IF EXISTS floor_ledger", "CREATE TABLE floor_ledger LIKE ledger",
-              "INSERT INTO floor_ledger SELECT * FROM ledger", "DROP TABLE floor_ledger", db=ledger_db)
+        mysql(
+            "DROP TABLE IF EXISTS floor_ledger",
+            "CREATE TABLE floor_ledger LIKE ledger",
+            "INSERT INTO floor_ledger SELECT * FROM ledger",
+            "DROP TABLE floor_ledger",
+            db=ledger_db,
+        )
+
     floor = timed("floor: the ledger's rows into an empty ledger table", ledger_floor)[0]
-    print("   (INSERT … SELECT on the server: its indexes, no parsing, no network; a first load "
-          "cannot be faster)")
+    print(
+        "   (INSERT … SELECT on the server: its indexes, no parsing, no network; a first load "
+        "cannot be faster)"
+    )
     recon, result = timed("full reconciliation, nothing changed", lambda: run("b:recon", True))
-    print(f"   read {result.stats.rows_read:,}, staged {result.stats.staged:,}, "
-          f"updated {result.published.updated:,}")
+    print(
+        f"   read {result.stats.rows_read:,}, staged {result.stats.staged:,}, "
+        f"updated {result.published.updated:,}"
+    )
     changed = max(1, rows // 100)
     with src.begin() as conn:
         # a real change every time, also on a source kept from an earlier run (--keep-source)
-        conn.exec_driver_sql(f"UPDATE scjg_xkz SET lxdh = CONCAT(IF(LEFT(lxdh, 3) = '139', '138', '139'), "
-                             f"SUBSTRING(lxdh, 4)), gxsj = NOW() WHERE id <= {changed}")
-    incr, result = timed(f"incremental sync, {changed:,} rows changed", lambda: run("b:incr", False))
+        conn.exec_driver_sql(
+            f"UPDATE scjg_xkz SET lxdh = CONCAT(IF(LEFT(lxdh, 3) = '139', '138', '139'), "
+            f"SUBSTRING(lxdh, 4)), gxsj = NOW() WHERE id <= {changed}"
+        )
+    incr, result = timed(
+        f"incremental sync, {changed:,} rows changed", lambda: run("b:incr", False)
+    )
     print(f"   read {result.stats.rows_read:,}, updated {result.published.updated:,}")
     limits.append(timed("engine limit again, after the syncs", engine_limit)[0])
     base = min(limits)  # the engine at its best in this run: the stricter ratio
@@ -241,13 +316,19 @@ def measure(src_db: str, ledger_db: str, rows: int, *, naive: bool = True) -> No
     finally:
         mysql(f"DROP DATABASE IF EXISTS {memory_db}")
     print(f"\nengine limit {limits[0]:.2f} s and {limits[1]:.2f} s; ratios below are to the faster")
-    print(f"rows/s: engine limit {rows / base:,.0f}; naive reference {rows / naive_secs:,.0f}; "
-          f"full sync {rows / full:,.0f}; full reconciliation {rows / recon:,.0f}")
-    print(f"ratio full sync / engine limit: {full / base:.2f}x until committed (target 1.5x; the naive "
-          f"reference {naive_secs / base:.2f}x); reconciliation / engine limit: {recon / base:.2f}x "
-          f"(target 1.2x); incremental day: {incr:.2f} s (target < 3 s)")
-    print(f"floor (the ledger's own rows written into an empty ledger table) {floor:.2f} s = "
-          f"{floor / base:.2f}x the engine limit; full sync / floor: {full / floor:.2f}x")
+    print(
+        f"rows/s: engine limit {rows / base:,.0f}; naive reference {rows / naive_secs:,.0f}; "
+        f"full sync {rows / full:,.0f}; full reconciliation {rows / recon:,.0f}"
+    )
+    print(
+        f"ratio full sync / engine limit: {full / base:.2f}x until committed (target 1.5x; the naive "
+        f"reference {naive_secs / base:.2f}x); reconciliation / engine limit: {recon / base:.2f}x "
+        f"(target 1.2x); incremental day: {incr:.2f} s (target < 3 s)"
+    )
+    print(
+        f"floor (the ledger's own rows written into an empty ledger table) {floor:.2f} s = "
+        f"{floor / base:.2f}x the engine limit; full sync / floor: {full / floor:.2f}x"
+    )
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of the sync process: {own:,.0f} MiB")
     print(f"peak PSS of the sync process: {tree.peak / 2**20:,.0f} MiB (target < 1,024 MiB)")
@@ -257,12 +338,21 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--buffer-pool", default="1G", help="InnoDB buffer pool for the run (0: as is)")
-    ap.add_argument("--redo-log", default="512M", help="InnoDB redo log size for the run (0: as is)")
-    ap.add_argument("--no-naive", action="store_true", help="skip the naive reference (a minute at 1M rows)")
-    ap.add_argument("--keep-source", metavar="DB",
-                    help="seed the source into DB and keep it, or reuse it if it holds --rows rows")
+    ap.add_argument(
+        "--redo-log", default="512M", help="InnoDB redo log size for the run (0: as is)"
+    )
+    ap.add_argument(
+        "--no-naive", action="store_true", help="skip the naive reference (a minute at 1M rows)"
+    )
+    ap.add_argument(
+        "--keep-source",
+        metavar="DB",
+        help="seed the source into DB and keep it, or reuse it if it holds --rows rows",
+    )
     ap.add_argument("--seed", metavar="SOURCE_DB", help=argparse.SUPPRESS)
-    ap.add_argument("--measure", nargs=2, metavar=("SOURCE_DB", "LEDGER_DB"), help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--measure", nargs=2, metavar=("SOURCE_DB", "LEDGER_DB"), help=argparse.SUPPRESS
+    )
     args = ap.parse_args()
     if args.seed:
         seed(args.seed, args.rows)
@@ -274,25 +364,56 @@ def main() -> int:
     src_db, ledger_db = args.keep_source or f"bench_src_{tag}", f"bench_ledger_{tag}"
     reuse = args.keep_source and _holds(src_db, args.rows)
     if not reuse:
-        mysql(f"DROP DATABASE IF EXISTS {src_db}", f"CREATE DATABASE {src_db} CHARACTER SET utf8mb4")
+        mysql(
+            f"DROP DATABASE IF EXISTS {src_db}", f"CREATE DATABASE {src_db} CHARACTER SET utf8mb4"
+        )
     mysql(f"CREATE DATABASE {ledger_db} CHARACTER SET utf8mb4")
     try:
         if not reuse:
-            subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--seed", src_db], check=True)
-        with server_setting("innodb_buffer_pool_size", args.buffer_pool, "InnoDB buffer pool"), \
-                server_setting("innodb_log_file_size", args.redo_log, "InnoDB redo log"):
-            subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--measure", src_db, ledger_db,
-                            *(["--no-naive"] if args.no_naive else [])], check=True)
+            subprocess.run(
+                [sys.executable, __file__, "--rows", str(args.rows), "--seed", src_db], check=True
+            )
+        with (
+            server_setting("innodb_buffer_pool_size", args.buffer_pool, "InnoDB buffer pool"),
+            server_setting("innodb_log_file_size", args.redo_log, "InnoDB redo log"),
+        ):
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--rows",
+                    str(args.rows),
+                    "--measure",
+                    src_db,
+                    ledger_db,
+                    *(["--no-naive"] if args.no_naive else []),
+                ],
+                check=True,
+            )
     finally:
-        mysql(*([] if args.keep_source else [f"DROP DATABASE IF EXISTS {src_db}"]),
-              f"DROP DATABASE IF EXISTS {ledger_db}")
+        mysql(
+            *([] if args.keep_source else [f"DROP DATABASE IF EXISTS {src_db}"]),
+            f"DROP DATABASE IF EXISTS {ledger_db}",
+        )
     return 0
 
 
 def _holds(db: str, rows: int) -> bool:
     """Whether ``db`` holds a benchmark source of ``rows`` rows (one seeded by an earlier run)."""
-    out = subprocess.run(["mariadb", "-h127.0.0.1", "-uroot", "--batch", "--skip-column-names", "-e",
-                          f"SELECT COUNT(*) FROM {db}.scjg_xkz"], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            "mariadb",
+            "-h127.0.0.1",
+            "-uroot",
+            "--batch",
+            "--skip-column-names",
+            "-e",
+            f"SELECT COUNT(*) FROM {db}.scjg_xkz",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     return out.returncode == 0 and out.stdout.strip() == str(rows)
 
 

@@ -28,7 +28,13 @@ if TYPE_CHECKING:
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "include"))
 
-CATALOGUE = ("食品经营许可证", "道路运输经营许可证", "药品经营许可证", "排污许可证", "建筑施工企业安全生产许可证")
+CATALOGUE = (
+    "食品经营许可证",
+    "道路运输经营许可证",
+    "药品经营许可证",
+    "排污许可证",
+    "建筑施工企业安全生产许可证",
+)
 TODAY = dt.date(2026, 11, 24)
 
 
@@ -48,10 +54,14 @@ def _pools(rng: random.Random, size: int) -> dict[str, list[str]]:
     return {"rid": rids, "uscc": usccs, "mobile": mobiles}
 
 
-def make_chunk(start: int, size: int, rng: random.Random, pools: dict[str, list[str]],
-               defect_rate: float = 0.02) -> pd.DataFrame:
+def make_chunk(
+    start: int,
+    size: int,
+    rng: random.Random,
+    pools: dict[str, list[str]],
+    defect_rate: float = 0.02,
+) -> pd.DataFrame:
     import pandas as pd
-
     from licence_reminder.records import CANONICAL_COLUMNS
 
     rows = []
@@ -69,7 +79,9 @@ def make_chunk(start: int, size: int, rng: random.Random, pools: dict[str, list[
             f"LIC{k:09d}",
             rng.choice(CATALOGUE),
             "张某" if person else "某某有限公司",
-            rng.choice(("个人", "person", "2")) if person else rng.choice(("单位", "org", "企业", "1")),
+            rng.choice(("个人", "person", "2"))
+            if person
+            else rng.choice(("单位", "org", "企业", "1")),
             rng.choice(pools["rid"]) if person else rng.choice(pools["uscc"]),
             "李某",
             rng.choice(pools["rid"]),
@@ -102,7 +114,6 @@ def per_rule_validator() -> type:
     """The product's Validator with one expectation per derived check instead of one on their
     conjunction: what item 3 of issue 17 asks to weigh."""
     import great_expectations.expectations as gxe
-
     from licence_reminder.validation import suite
 
     class PerRule(suite.Validator):
@@ -113,8 +124,11 @@ def per_rule_validator() -> type:
             for e in kept:
                 self._suite.add_expectation(e)
             for k, (rule, column) in enumerate(suite._DERIVED):
-                self._suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-                    column=f"ok__{k}", value_set=[True], meta={"rule": rule, "column": column}))
+                self._suite.add_expectation(
+                    gxe.ExpectColumnValuesToBeInSet(
+                        column=f"ok__{k}", value_set=[True], meta={"rule": rule, "column": column}
+                    )
+                )
             self._order = {self._key(e.meta): k for k, e in enumerate(self._suite.expectations)}
 
         def derive(self, chunk: pd.DataFrame) -> suite.Derived:
@@ -132,7 +146,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--chunk", type=int, default=50_000)
-    ap.add_argument("--batch", type=int, default=100_000, help="rows per GX run (sync.validate.GX_BATCH_ROWS)")
+    ap.add_argument(
+        "--batch", type=int, default=100_000, help="rows per GX run (sync.validate.GX_BATCH_ROWS)"
+    )
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--defects", type=float, default=0.02, help="share of defective rows")
     args = ap.parse_args()
@@ -140,8 +156,10 @@ def main() -> None:
     rng = random.Random(args.seed)
     t0 = time.perf_counter()
     pools = _pools(rng, 20_000)
-    chunks = [make_chunk(s, min(args.chunk, args.rows - s), rng, pools, args.defects)
-              for s in range(0, args.rows, args.chunk)]
+    chunks = [
+        make_chunk(s, min(args.chunk, args.rows - s), rng, pools, args.defects)
+        for s in range(0, args.rows, args.chunk)
+    ]
     took = time.perf_counter() - t0
     print(f"generated {args.rows:,} rows in {len(chunks)} chunks in {took:.1f} s (not timed below)")
 
@@ -149,7 +167,7 @@ def main() -> None:
     from licence_reminder.validation.suite import Validator, gx_batch_definition
 
     gx_batch_definition()
-    PerRuleValidator = per_rule_validator()  # noqa: N806 - a class
+    PerRuleValidator = per_rule_validator()
     took = time.perf_counter() - t0
     print(f"import + GX context: {took:.1f} s (once per process, not timed below)")
 
@@ -164,7 +182,7 @@ def main() -> None:
         t0 = time.perf_counter()
         per = max(1, args.batch // args.chunk)
         for k in range(0, len(chunks), per):
-            validator.validate_many(chunks[k:k + per])
+            validator.validate_many(chunks[k : k + per])
         return time.perf_counter() - t0
 
     full = Validator(catalogue_names=names, today=TODAY)
@@ -175,13 +193,18 @@ def main() -> None:
 
     totals = full.totals
     print(f"(a) rule derivation only : {t_derive:6.2f} s  {args.rows / t_derive:>10,.0f} rows/s")
-    print(f"(b) full Validator + GX  : {t_full:6.2f} s  {args.rows / t_full:>10,.0f} rows/s "
-          f"({len(full._suite.expectations)} expectations)")
-    print(f"(c) one expectation/rule : {t_rule:6.2f} s  {args.rows / t_rule:>10,.0f} rows/s "
-          f"({len(per_rule._suite.expectations)} expectations): {t_rule - t_full:+.2f} s per "
-          f"{args.rows:,} rows")
-    print(f"    rows {totals['rows']:,}  valid {totals['valid']:,}  "
-          f"rejected {totals['rejected']:,}")
+    print(
+        f"(b) full Validator + GX  : {t_full:6.2f} s  {args.rows / t_full:>10,.0f} rows/s "
+        f"({len(full._suite.expectations)} expectations)"
+    )
+    print(
+        f"(c) one expectation/rule : {t_rule:6.2f} s  {args.rows / t_rule:>10,.0f} rows/s "
+        f"({len(per_rule._suite.expectations)} expectations): {t_rule - t_full:+.2f} s per "
+        f"{args.rows:,} rows"
+    )
+    print(
+        f"    rows {totals['rows']:,}  valid {totals['valid']:,}  rejected {totals['rejected']:,}"
+    )
     by_rule = sorted((k, v) for k, v in totals.items() if k not in {"rows", "valid", "rejected"})
     for rule, count in by_rule:
         print(f"    {count:>8,}  {rule}")

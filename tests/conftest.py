@@ -17,7 +17,12 @@ from pathlib import Path
 import pytest
 
 #: the UI's running API server (tests/ui), started once per session when a test asks for it
-pytest_plugins = ["support.ui_server", "support.ledger_world", "support.dispatch_world", "support.alert_sinks"]
+pytest_plugins = [
+    "support.ui_server",
+    "support.ledger_world",
+    "support.dispatch_world",
+    "support.alert_sinks",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
@@ -37,12 +42,18 @@ os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(ROOT / "plugins"))
-os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{_AIRFLOW_HOME}/airflow.db")
+os.environ.setdefault(
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{_AIRFLOW_HOME}/airflow.db"
+)
 os.environ.setdefault("PYTHONPATH", str(ROOT / "include"))
 #: the key ring of identity-number digests (protect.py): a test key, known to every test
-TEST_PII_KEYS = {"current": "test1", "keys": {"test1": "dGVzdC1rZXktb2YtdGhlLXRlc3RzLW5vdC1hLXNlY3JldA=="}}
-os.environ.setdefault("AIRFLOW_CONN_LR_PII_KEYS", json.dumps(
-    {"conn_type": "generic", "extra": TEST_PII_KEYS}))
+TEST_PII_KEYS = {
+    "current": "test1",
+    "keys": {"test1": "dGVzdC1rZXktb2YtdGhlLXRlc3RzLW5vdC1hLXNlY3JldA=="},
+}
+os.environ.setdefault(
+    "AIRFLOW_CONN_LR_PII_KEYS", json.dumps({"conn_type": "generic", "extra": TEST_PII_KEYS})
+)
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -55,14 +66,17 @@ def _reachable(host: str, port: int) -> bool:
 
 def require_mariadb() -> None:
     if not _reachable(MYSQL_HOST, MYSQL_PORT):
-        pytest.fail(f"MariaDB is not reachable on {MYSQL_HOST}:{MYSQL_PORT}. Start it: {FIX_MARIADB}",
-                    pytrace=False)
+        pytest.fail(
+            f"MariaDB is not reachable on {MYSQL_HOST}:{MYSQL_PORT}. Start it: {FIX_MARIADB}",
+            pytrace=False,
+        )
 
 
 def require_postgres() -> None:
     if not _reachable(PG_HOST, PG_PORT):
-        pytest.fail(f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}. Start it: {FIX_PG}",
-                    pytrace=False)
+        pytest.fail(
+            f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}. Start it: {FIX_PG}", pytrace=False
+        )
 
 
 def mysql_url(database: str = "") -> str:
@@ -78,7 +92,6 @@ def mariadb_factory() -> Iterator:
     """Makes fresh, uniquely named MariaDB databases (returns each URL); all dropped afterwards."""
     require_mariadb()
     import pymysql
-
     from licence_reminder.db import engine_for
 
     admin = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", password="")
@@ -98,8 +111,11 @@ def mariadb_factory() -> Iterator:
         with admin.cursor() as cur:
             for name in names:
                 # DROP DATABASE keeps grants: take the auditor role's back so they do not pile up
-                cur.execute("SELECT table_name FROM information_schema.table_privileges "
-                            "WHERE table_schema = %s AND grantee LIKE %s", (name, "%licence_auditor%"))
+                cur.execute(
+                    "SELECT table_name FROM information_schema.table_privileges "
+                    "WHERE table_schema = %s AND grantee LIKE %s",
+                    (name, "%licence_auditor%"),
+                )
                 for (view,) in cur.fetchall():
                     cur.execute(f"REVOKE SELECT ON `{name}`.`{view}` FROM licence_auditor")
                 cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
@@ -123,7 +139,7 @@ def postgres_database() -> Iterator[str]:
     admin.autocommit = True
     try:
         with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
+            cur.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
         yield pg_url(name)
     finally:
         from licence_reminder.db import engine_for
@@ -170,8 +186,16 @@ def airflow_conn_json(url: str) -> str:
     if u.drivername.startswith("sqlite"):
         return json.dumps({"conn_type": "sqlite", "host": u.database})
     conn_type = "mysql" if u.drivername.startswith("mysql") else "postgres"
-    return json.dumps({"conn_type": conn_type, "host": u.host, "port": u.port, "login": u.username,
-                       "password": u.password or "", "schema": u.database})
+    return json.dumps(
+        {
+            "conn_type": conn_type,
+            "host": u.host,
+            "port": u.port,
+            "login": u.username,
+            "password": u.password or "",
+            "schema": u.database,
+        }
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -195,15 +219,23 @@ def airflow_metadata_db() -> Path:
     import subprocess
 
     airflow = Path(sys.executable).with_name("airflow")
-    out = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True,
-                         env=dict(os.environ), timeout=600)
+    out = subprocess.run(
+        [str(airflow), "db", "migrate"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=600,
+    )
     if out.returncode != 0:
         pytest.fail(f"airflow db migrate failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
     return _AIRFLOW_HOME
 
 
 @pytest.fixture
-def daily_world(mariadb_factory, airflow_metadata_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def daily_world(
+    mariadb_factory, airflow_metadata_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):  # type: ignore[no-untyped-def]
     """A migrated MariaDB ledger and the simulator, under the connection ids the DAGs use."""
     import json
     from types import SimpleNamespace

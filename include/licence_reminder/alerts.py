@@ -63,9 +63,17 @@ def open_incident(engine: Engine, incident: Incident, *, now: dt.datetime | None
 
     try:
         with engine.begin() as conn:
-            conn.execute(sql("alert_open", conn), {
-                "kind": incident.kind, "key": incident.key, "dept_code": incident.dept_code,
-                "title": incident.title[:200], "body": incident.body, "now": now or local_now()})
+            conn.execute(
+                sql("alert_open", conn),
+                {
+                    "kind": incident.kind,
+                    "key": incident.key,
+                    "dept_code": incident.dept_code,
+                    "title": incident.title[:200],
+                    "body": incident.body,
+                    "now": now or local_now(),
+                },
+            )
     except IntegrityError:  # open already: this retry or run found what another recorded
         return False
     log.warning("alert %s: %s", incident.key, incident.title)
@@ -74,7 +82,11 @@ def open_incident(engine: Engine, incident: Incident, *, now: dt.datetime | None
 
 def resolve(engine: Engine, key: str, *, now: dt.datetime | None = None) -> bool:
     with engine.begin() as conn:
-        return bool(conn.execute(sql("alert_resolve", conn), {"key": key, "now": now or local_now()}).rowcount)
+        return bool(
+            conn.execute(
+                sql("alert_resolve", conn), {"key": key, "now": now or local_now()}
+            ).rowcount
+        )
 
 
 Notifiers = Callable[[str, str], list[tuple[str, "BaseNotifier"]]]
@@ -87,8 +99,13 @@ class Delivery:
     failed: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def deliver(engine: Engine, settings: Settings, *, notifiers: Notifiers | None = None,
-            now: dt.datetime | None = None) -> Delivery:
+def deliver(
+    engine: Engine,
+    settings: Settings,
+    *,
+    notifiers: Notifiers | None = None,
+    now: dt.datetime | None = None,
+) -> Delivery:
     """Sends each alert not yet sent through every configured notifier that has not taken it."""
     from licence_reminder.notifiers import notifiers_for
 
@@ -99,14 +116,19 @@ def deliver(engine: Engine, settings: Settings, *, notifiers: Notifiers | None =
     for alert in unsent:
         now_ = now or local_now()
         with engine.begin() as conn:
-            if not conn.execute(sql("alert_claim", conn),
-                                {"id": alert.id, "now": now_, "stale": now_ - CLAIM_STALE}).rowcount:
+            if not conn.execute(
+                sql("alert_claim", conn), {"id": alert.id, "now": now_, "stale": now_ - CLAIM_STALE}
+            ).rowcount:
                 continue  # another task is sending it
         done = [w for w in (alert.sent_to or "").split(",") if w]
         channels = build(alert.title, alert.body)
         if not channels:
-            log.error("alert %s not sent: no alert channel is configured (LR_ALERT_EMAIL_TO, "
-                      "LR_ALERT_ROBOT_CONN_ID): %s", alert.incident_key, alert.title)
+            log.error(
+                "alert %s not sent: no alert channel is configured (LR_ALERT_EMAIL_TO, "
+                "LR_ALERT_ROBOT_CONN_ID): %s",
+                alert.incident_key,
+                alert.title,
+            )
         for where, notifier in channels:
             if where in done:
                 continue
@@ -115,15 +137,24 @@ def deliver(engine: Engine, settings: Settings, *, notifiers: Notifiers | None =
             except Exception as exc:  # noqa: BLE001 - one channel's fault must not stop the others
                 why = redact_values(f"{type(exc).__name__}: {exc}")[:300]
                 out.failed.append((alert.incident_key, where, why))
-                log.error("alert %s: %s did not take it (%s); tried again at the next delivery",
-                          alert.incident_key, where, why)
+                log.error(
+                    "alert %s: %s did not take it (%s); tried again at the next delivery",
+                    alert.incident_key,
+                    where,
+                    why,
+                )
             else:
                 done.append(where)
         complete = bool(channels) and all(w in done for w, _ in channels)
         with engine.begin() as conn:
-            conn.execute(sql("alert_sent_to", conn), {
-                "id": alert.id, "sent_to": ",".join(done)[:200] or None,
-                "sent_at": local_now() if complete else None})
+            conn.execute(
+                sql("alert_sent_to", conn),
+                {
+                    "id": alert.id,
+                    "sent_to": ",".join(done)[:200] or None,
+                    "sent_at": local_now() if complete else None,
+                },
+            )
         if complete:
             out.sent.append(alert.incident_key)
     return out
@@ -169,34 +200,46 @@ def review(engine: Engine, settings: Settings, *, now: dt.datetime | None = None
             why = redact_values(str(d["error"] or "no error recorded").splitlines()[0])[:300]
             out.sync_failed[code] = why
             wanted[f"sync_failed:{code}"] = Incident(
-                "sync_failed", f"sync_failed:{code}", f"[{PRODUCT}] department {code}: sync failed",
+                "sync_failed",
+                f"sync_failed:{code}",
+                f"[{PRODUCT}] department {code}: sync failed",
                 f"Department {code} ({d['name']}): its sync run {d['run_id']} failed at "
                 f"{str(d['finished_at'])[:16]}: {why}\n"
                 f"The ledger keeps its data of the {_age(now, last_success)}; "
-                "the next good sync clears this alert.", code)
+                "the next good sync clears this alert.",
+                code,
+            )
         if last_success is None or now - last_success > settings.max_data_age:
             reason = f"data older than {limit_h:g} h: {_age(now, last_success)}"
             if _hold(engine, code, last_success, reason, now):
                 out.held[code] = reason
             wanted[f"data_stale:{code}"] = Incident(
-                "data_stale", f"data_stale:{code}", f"[{PRODUCT}] department {code}: data stale, held",
+                "data_stale",
+                f"data_stale:{code}",
+                f"[{PRODUCT}] department {code}: data stale, held",
                 f"Department {code} ({d['name']}): {reason} (LR_MAX_DATA_AGE_HOURS).\n"
-                + (f"Its reminders stay planned: it is held from dispatch until it syncs or an "
-                   f"operator releases it (`python -m licence_reminder.cli hold release {code}`)."
-                   if code in out.held else
-                   "An operator released its hold: it is dispatched from the data the ledger has."), code)
+                + (
+                    f"Its reminders stay planned: it is held from dispatch until it syncs or an "
+                    f"operator releases it (`python -m licence_reminder.cli hold release {code}`)."
+                    if code in out.held
+                    else "An operator released its hold: it is dispatched from the data the ledger has."
+                ),
+                code,
+            )
         else:
             _end_hold(engine, code, how="synced", now=now)
     for r in refused:
         conn_id = r.gateway_conn_id
         out.gateway_refused[conn_id] = str(r.code)
         wanted[f"gateway_refused:{conn_id}"] = Incident(
-            "gateway_refused", f"gateway_refused:{conn_id}",
+            "gateway_refused",
+            f"gateway_refused:{conn_id}",
             f"[{PRODUCT}] SMS gateway {conn_id}: account refused",
             f"The SMS provider of gateway connection {conn_id!r} refused the account ({r.code}): a "
             f"wrong key or secret, or a signature or template it has not approved. {r.messages} "
             "message(s) wait, pending; they go out with the first dispatch run after the "
-            "connection is fixed.")
+            "connection is fixed.",
+        )
     for key, incident in wanted.items():
         if key not in open_keys and open_incident(engine, incident, now=now):
             out.opened.append(key)
@@ -211,7 +254,9 @@ def review(engine: Engine, settings: Settings, *, now: dt.datetime | None = None
 
 
 # --------------------------------------------------------------------------- holds
-def _hold(engine: Engine, code: str, data_as_of: dt.datetime | None, reason: str, now: dt.datetime) -> bool:
+def _hold(
+    engine: Engine, code: str, data_as_of: dt.datetime | None, reason: str, now: dt.datetime
+) -> bool:
     """Holds the department unless an operator released it on the data it has now; True if held."""
     with engine.begin() as conn:
         args = {"dept_code": code, "data_as_of": data_as_of}
@@ -221,38 +266,60 @@ def _hold(engine: Engine, code: str, data_as_of: dt.datetime | None, reason: str
     return True
 
 
-def _end_hold(engine: Engine, code: str, *, how: str, now: dt.datetime,
-              by: str | None = None, note: str | None = None) -> bool:
+def _end_hold(
+    engine: Engine,
+    code: str,
+    *,
+    how: str,
+    now: dt.datetime,
+    by: str | None = None,
+    note: str | None = None,
+) -> bool:
     with engine.begin() as conn:
-        return bool(conn.execute(sql("hold_end", conn), {
-            "dept_code": code, "now": now, "how": how, "by": by, "note": note}).rowcount)
+        return bool(
+            conn.execute(
+                sql("hold_end", conn),
+                {"dept_code": code, "now": now, "how": how, "by": by, "note": note},
+            ).rowcount
+        )
 
 
-def release(engine: Engine, code: str, *, by: str, note: str, now: dt.datetime | None = None) -> bool:
+def release(
+    engine: Engine, code: str, *, by: str, note: str, now: dt.datetime | None = None
+) -> bool:
     """An operator releases a department's hold: it is dispatched from the data it has, and not
     held again until its next good sync has gone stale in turn. False: it was not held."""
-    return _end_hold(engine, code, how="released", now=now or local_now(), by=by[:100], note=note[:500])
+    return _end_hold(
+        engine, code, how="released", now=now or local_now(), by=by[:100], note=note[:500]
+    )
 
 
 def holds(engine: Engine, *, all_holds: bool = False) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sql("hold_list", conn), {"all_holds": int(all_holds)}).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(sql("hold_list", conn), {"all_holds": int(all_holds)}).mappings()
+        ]
 
 
 # --------------------------------------------------------------------------- dispatch incidents
 def dispatch_late(day: str, deadline: dt.time, *, runs: str, state: str) -> Incident:
     return Incident(
-        "dispatch_late", f"dispatch_late:{day}",
+        "dispatch_late",
+        f"dispatch_late:{day}",
         f"[{PRODUCT}] dispatch of {day} not finished by {deadline:%H:%M}",
         f"The dispatch for {day} (scheduled at {runs}) had not finished successfully by "
         f"{deadline:%H:%M} (LR_DISPATCH_DEADLINE): it {state}. Reminders it has not sent stay "
-        "planned or queued; see dispatch_reminders in the Airflow UI.")
+        "planned or queued; see dispatch_reminders in the Airflow UI.",
+    )
 
 
 def sending_window_closed(day: str, window: str, waiting: int) -> Incident:
     return Incident(
-        "sending_window_closed", f"sending_window_closed:{day}",
+        "sending_window_closed",
+        f"sending_window_closed:{day}",
         f"[{PRODUCT}] dispatch of {day}: nothing sent, outside the sending hours",
         f"The dispatch ran outside the sending hours {window}: nothing was sent and {waiting} "
         "message(s) stay queued for the first dispatch run inside the sending hours. Move the "
-        "schedule (LR_DISPATCH_SCHEDULE) into the window, or trigger a run inside it.")
+        "schedule (LR_DISPATCH_SCHEDULE) into the window, or trigger a run inside it.",
+    )

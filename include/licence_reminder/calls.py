@@ -49,8 +49,12 @@ REASONS: Mapping[str, str] = {
     "no_consent": "未订阅小程序消息",
     "policy": "按提醒策略电话告知",
 }
-STATUS_LABELS: Mapping[str, str] = {"open": "待拨打", "retry": "改日再拨", "done": "已完成",
-                                    "cancelled": "无需拨打"}
+STATUS_LABELS: Mapping[str, str] = {
+    "open": "待拨打",
+    "retry": "改日再拨",
+    "done": "已完成",
+    "cancelled": "无需拨打",
+}
 #: a person's note is audit text: at most this long
 NOTE_LENGTH = 500
 
@@ -62,8 +66,9 @@ class CallTaskError(PermanentError):
 def open_tasks(engine: Engine, *, today: dt.date, run_id: str) -> int:
     """Call tasks for every reminder SMS could not deliver that has none yet. Idempotent."""
     with engine.begin() as conn:
-        return conn.execute(sql("call_tasks_open", conn),
-                            {"today": today, "run_id": run_id, "now": local_now()}).rowcount
+        return conn.execute(
+            sql("call_tasks_open", conn), {"today": today, "run_id": run_id, "now": local_now()}
+        ).rowcount
 
 
 def close_unneeded(engine: Engine, *, today: dt.date) -> dict[str, int]:
@@ -93,8 +98,9 @@ def close_unneeded(engine: Engine, *, today: dt.date) -> dict[str, int]:
                 reason = "licence expired before anyone called"
             else:
                 continue
-            closed[reason] += conn.execute(sql("call_task_cancel", conn),
-                                           {"id": t.id, "reason": reason, "now": now}).rowcount
+            closed[reason] += conn.execute(
+                sql("call_task_cancel", conn), {"id": t.id, "reason": reason, "now": now}
+            ).rowcount
     return dict(closed)
 
 
@@ -107,8 +113,15 @@ class Filter:
 
 
 def _params(f: Filter, **more: Any) -> dict[str, Any]:
-    return {"dept_code": f.dept_code, "open_only": int(f.open_only), "due_before": f.due_before,
-            "task_id": None, "limit": 1_000_000, "offset": 0, **more}
+    return {
+        "dept_code": f.dept_code,
+        "open_only": int(f.open_only),
+        "due_before": f.due_before,
+        "task_id": None,
+        "limit": 1_000_000,
+        "offset": 0,
+        **more,
+    }
 
 
 def _shown(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -126,10 +139,14 @@ def _shown(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def list_tasks(engine: Engine, f: Filter = Filter(), *, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+def list_tasks(
+    engine: Engine, f: Filter = Filter(), *, limit: int = 200, offset: int = 0
+) -> list[dict[str, Any]]:
     """Call tasks, soonest expiry first, mobiles masked."""
     with engine.connect() as conn:
-        rows = conn.execute(sql("call_task_list", conn), _params(f, limit=limit, offset=offset)).mappings()
+        rows = conn.execute(
+            sql("call_task_list", conn), _params(f, limit=limit, offset=offset)
+        ).mappings()
         return [_shown(r) for r in rows]
 
 
@@ -139,8 +156,13 @@ def count_tasks(engine: Engine, f: Filter = Filter()) -> int:
 
 
 def _task_row(conn: Connection, task_id: int) -> Mapping[str, Any]:
-    row = conn.execute(sql("call_task_list", conn), {**_params(Filter()), "task_id": task_id,
-                                                       "limit": 1}).mappings().first()
+    row = (
+        conn.execute(
+            sql("call_task_list", conn), {**_params(Filter()), "task_id": task_id, "limit": 1}
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise CallTaskError(f"no call task {task_id}")
     return row
@@ -151,30 +173,67 @@ def get_task(engine: Engine, task_id: int) -> dict[str, Any]:
     with engine.connect() as conn:
         task = _shown(_task_row(conn, task_id))
         task["history"] = [
-            {**dict(o), "outcome_label": OUTCOMES.get(o.outcome, (o.outcome,))[0],
-             "retry_on": None if o.retry_on is None else str(o.retry_on)[:10]}
-            for o in conn.execute(sql("call_outcomes_of_task", conn), {"task_id": task_id}).mappings()]
+            {
+                **dict(o),
+                "outcome_label": OUTCOMES.get(o.outcome, (o.outcome,))[0],
+                "retry_on": None if o.retry_on is None else str(o.retry_on)[:10],
+            }
+            for o in conn.execute(
+                sql("call_outcomes_of_task", conn), {"task_id": task_id}
+            ).mappings()
+        ]
     return task
 
 
-def record_access(conn: Connection, *, by: str, via: str, dept_code: str | None, subject: str,
-                  fields: str, rows: int = 1) -> None:
-    conn.execute(sql("personal_data_access_insert", conn), {
-        "now": local_now(), "accessed_by": by[:250], "via": via[:64], "dept_code": dept_code,
-        "subject": subject[:100], "fields": fields, "row_count": rows})
+def record_access(
+    conn: Connection,
+    *,
+    by: str,
+    via: str,
+    dept_code: str | None,
+    subject: str,
+    fields: str,
+    rows: int = 1,
+) -> None:
+    conn.execute(
+        sql("personal_data_access_insert", conn),
+        {
+            "now": local_now(),
+            "accessed_by": by[:250],
+            "via": via[:64],
+            "dept_code": dept_code,
+            "subject": subject[:100],
+            "fields": fields,
+            "row_count": rows,
+        },
+    )
 
 
 def reveal_mobile(engine: Engine, task_id: int, *, by: str, via: str) -> str | None:
     """The task's full mobile, for the person about to phone; recorded (who, when, which task)."""
     with engine.begin() as conn:
         row = _task_row(conn, task_id)
-        record_access(conn, by=by, via=via, dept_code=row["dept_code"], subject=f"call_task:{task_id}",
-                      fields="contact_mobile")
+        record_access(
+            conn,
+            by=by,
+            via=via,
+            dept_code=row["dept_code"],
+            subject=f"call_task:{task_id}",
+            fields="contact_mobile",
+        )
         return row["contact_mobile"]
 
 
-def record_outcome(engine: Engine, task_id: int, outcome: str, *, by: str, note: str | None = None,
-                   retry_on: dt.date | None = None, today: dt.date | None = None) -> dict[str, Any]:
+def record_outcome(
+    engine: Engine,
+    task_id: int,
+    outcome: str,
+    *,
+    by: str,
+    note: str | None = None,
+    retry_on: dt.date | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
     """Record what a call achieved; the task is done, or (no answer) to be tried again on
     ``retry_on`` (default: the next day). ``closed`` needs a note saying why. Returns the task."""
     if outcome not in OUTCOMES:
@@ -195,29 +254,66 @@ def record_outcome(engine: Engine, task_id: int, outcome: str, *, by: str, note:
     now = local_now()
     with engine.begin() as conn:
         row = _task_row(conn, task_id)
-        changed = conn.execute(sql("call_task_record", conn), {
-            "task_id": task_id, "status": "done" if done else "retry", "outcome": outcome,
-            "retry_on": retry_on, "closed_at": now if done else None, "now": now}).rowcount
+        changed = conn.execute(
+            sql("call_task_record", conn),
+            {
+                "task_id": task_id,
+                "status": "done" if done else "retry",
+                "outcome": outcome,
+                "retry_on": retry_on,
+                "closed_at": now if done else None,
+                "now": now,
+            },
+        ).rowcount
         if not changed:
-            raise CallTaskError(f"call task {task_id} is {row['status']} "
-                                f"({row['closed_reason'] or row['outcome'] or 'closed'}): it takes no more outcomes")
-        conn.execute(sql("call_outcome_insert", conn), {
-            "task_id": task_id, "dept_code": row["dept_code"], "outcome": outcome, "note": note,
-            "retry_on": retry_on, "recorded_by": by.strip()[:250], "now": now})
+            raise CallTaskError(
+                f"call task {task_id} is {row['status']} "
+                f"({row['closed_reason'] or row['outcome'] or 'closed'}): it takes no more outcomes"
+            )
+        conn.execute(
+            sql("call_outcome_insert", conn),
+            {
+                "task_id": task_id,
+                "dept_code": row["dept_code"],
+                "outcome": outcome,
+                "note": note,
+                "retry_on": retry_on,
+                "recorded_by": by.strip()[:250],
+                "now": now,
+            },
+        )
     return get_task(engine, task_id)
 
 
 #: the call list's columns (Chinese header, task key), in the attachment-2 spirit
 EXPORT_COLUMNS = (
-    ("任务编号", "id"), ("部门", "dept_name"), ("证照持有单位(个人)", "holder_name"), ("证照名称", "licence_name"),
-    ("证照编号", "licence_no"), ("期满日期", "expiry_date"), ("提醒阶段", "stage"), ("联系人", "contact_name"),
-    ("联系人手机号码", "mobile"), ("短信未送达原因", "reason_label"), ("说明", "reason"), ("咨询电话", "service_phone"),
-    ("状态", "status_label"), ("最近结果", "outcome_label"), ("改日再拨日期", "next_try_on"),
+    ("任务编号", "id"),
+    ("部门", "dept_name"),
+    ("证照持有单位(个人)", "holder_name"),
+    ("证照名称", "licence_name"),
+    ("证照编号", "licence_no"),
+    ("期满日期", "expiry_date"),
+    ("提醒阶段", "stage"),
+    ("联系人", "contact_name"),
+    ("联系人手机号码", "mobile"),
+    ("短信未送达原因", "reason_label"),
+    ("说明", "reason"),
+    ("咨询电话", "service_phone"),
+    ("状态", "status_label"),
+    ("最近结果", "outcome_label"),
+    ("改日再拨日期", "next_try_on"),
 )
 
 
-def export_xlsx(engine: Engine, out: Path, f: Filter, *, by: str, unmasked: bool = False,
-                via: str = "calls export --unmasked") -> int:
+def export_xlsx(
+    engine: Engine,
+    out: Path,
+    f: Filter,
+    *,
+    by: str,
+    unmasked: bool = False,
+    via: str = "calls export --unmasked",
+) -> int:
     """The tasks as an XLSX call list; full mobiles only when ``unmasked`` (recorded, ``via``
     naming where the export was asked for)."""
     from openpyxl import Workbook
@@ -226,8 +322,15 @@ def export_xlsx(engine: Engine, out: Path, f: Filter, *, by: str, unmasked: bool
     with engine.begin() as conn:
         rows = list(conn.execute(sql("call_task_list", conn), _params(f)).mappings())
         if unmasked and rows:
-            record_access(conn, by=by, via=via, dept_code=f.dept_code,
-                          subject="call list export", fields="contact_mobile", rows=len(rows))
+            record_access(
+                conn,
+                by=by,
+                via=via,
+                dept_code=f.dept_code,
+                subject="call list export",
+                fields="contact_mobile",
+                rows=len(rows),
+            )
     wb = Workbook()
     ws = wb.active
     ws.title = "电话告知清单"
@@ -236,7 +339,9 @@ def export_xlsx(engine: Engine, out: Path, f: Filter, *, by: str, unmasked: bool
         cell.font = Font(bold=True)
     for r in rows:
         shown = _shown(r)
-        shown["mobile"] = (r["contact_mobile"] or "") if unmasked else (shown["mobile_masked"] or "")
+        shown["mobile"] = (
+            (r["contact_mobile"] or "") if unmasked else (shown["mobile_masked"] or "")
+        )
         ws.append([shown.get(key) for _, key in EXPORT_COLUMNS])
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)

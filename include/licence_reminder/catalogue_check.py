@@ -24,7 +24,14 @@ from licence_reminder.leads import EntryDates
 from licence_reminder.registry import Catalogue, CatalogueEntry, RegistryError, load_catalogue
 from licence_reminder.render import Licence, message_params
 from licence_reminder.sms_templates import (
-    MAX_SMS_LENGTH, PROVIDERS, TWO_SEGMENTS, VARIABLES, SmsTemplate, build, sms_segments, variable_caps,
+    MAX_SMS_LENGTH,
+    PROVIDERS,
+    TWO_SEGMENTS,
+    VARIABLES,
+    SmsTemplate,
+    build,
+    sms_segments,
+    variable_caps,
 )
 
 #: a fixed-line or service number in a template's text (Alibaba takes at most two)
@@ -54,13 +61,21 @@ def connection_gateway(conn_id: str) -> Gateway:
     from licence_reminder.gateways.factory import GatewayConfig
 
     cfg = GatewayConfig.from_connection(get_airflow_connection(conn_id))
-    return Gateway(f"{cfg.provider} (connection {conn_id})", cfg.provider,
-                   variable_caps(cfg.provider, cfg.max_param_length, cfg.variable_caps))
+    return Gateway(
+        f"{cfg.provider} (connection {conn_id})",
+        cfg.provider,
+        variable_caps(cfg.provider, cfg.max_param_length, cfg.variable_caps),
+    )
 
 
-def templates_of(catalogue: Catalogue, catalogue_url: str | None) -> list[tuple[CatalogueEntry, SmsTemplate]]:
-    return [(e, build(catalogue.department, e, stage, catalogue_url=catalogue_url))
-            for e in catalogue.entries for stage in (1, 2)]
+def templates_of(
+    catalogue: Catalogue, catalogue_url: str | None
+) -> list[tuple[CatalogueEntry, SmsTemplate]]:
+    return [
+        (e, build(catalogue.department, e, stage, catalogue_url=catalogue_url))
+        for e in catalogue.entries
+        for stage in (1, 2)
+    ]
 
 
 def _longest(template: SmsTemplate, entry: CatalogueEntry) -> dict[str, int | None]:
@@ -71,7 +86,9 @@ def _longest(template: SmsTemplate, entry: CatalogueEntry) -> dict[str, int | No
     return out
 
 
-def example(entry: CatalogueEntry, template: SmsTemplate, today: dt.date, sign_name: str = EXAMPLE_SIGN) -> str:
+def example(
+    entry: CatalogueEntry, template: SmsTemplate, today: dt.date, sign_name: str = EXAMPLE_SIGN
+) -> str:
     """The template filled with the variables' examples, as a phone shows it."""
     dates = EntryDates(entry)
     expiry = today + dt.timedelta(days=30 if template.stage == 1 else 7)
@@ -79,15 +96,26 @@ def example(entry: CatalogueEntry, template: SmsTemplate, today: dt.date, sign_n
         if dates.reminder_on(expiry, template.stage) >= today:
             break
         expiry += dt.timedelta(days=1)
-    params = message_params(template, [Licence("JY14105020012345", expiry, VARIABLES["holder"].example,
-                                               VARIABLES["contact"].example)],
-                            today=today, deadline=dates.deadline(expiry),
-                            licence_no_digits=entry.licence_no_digits)
+    params = message_params(
+        template,
+        [
+            Licence(
+                "JY14105020012345",
+                expiry,
+                VARIABLES["holder"].example,
+                VARIABLES["contact"].example,
+            )
+        ],
+        today=today,
+        deadline=dates.deadline(expiry),
+        licence_no_digits=entry.licence_no_digits,
+    )
     return f"【{sign_name}】{template.fill(params)}"
 
 
-def template_problems(path: Path, entry: CatalogueEntry, template: SmsTemplate,
-                      gateways: list[Gateway]) -> list[str]:
+def template_problems(
+    path: Path, entry: CatalogueEntry, template: SmsTemplate, gateways: list[Gateway]
+) -> list[str]:
     where = f"{path}: entry {entry.licence_name} ({entry.entry_code}), stage {template.stage}"
     problems = [f"{where}: {p}" for p in template.problems()]
     longest = _longest(template, entry)
@@ -95,17 +123,23 @@ def template_problems(path: Path, entry: CatalogueEntry, template: SmsTemplate,
         for name in template.variables:
             cap, length = gw.caps.get(name), longest[name]
             if cap is not None and length is not None and length > cap:
-                problems.append(f"{where}: variable {name} can be {length} characters, over {gw.label}'s "
-                                f"cap of {cap}")
+                problems.append(
+                    f"{where}: variable {name} can be {length} characters, over {gw.label}'s "
+                    f"cap of {cap}"
+                )
         if gw.provider == "aliyun":
             phones = len(_PHONE.findall(template.text()))
             if phones > MAX_PHONES:
-                problems.append(f"{where}: {phones} phone numbers in the text, {gw.label} takes at most "
-                                f"{MAX_PHONES}")
+                problems.append(
+                    f"{where}: {phones} phone numbers in the text, {gw.label} takes at most "
+                    f"{MAX_PHONES}"
+                )
         most = template.length({n: longest[n] or gw.caps.get(n) or 50 for n in template.variables})
         if most > MAX_SMS_LENGTH:
-            problems.append(f"{where}: up to {most} characters with the longest variables, over the "
-                            f"{MAX_SMS_LENGTH} a provider sends")
+            problems.append(
+                f"{where}: up to {most} characters with the longest variables, over the "
+                f"{MAX_SMS_LENGTH} a provider sends"
+            )
     return problems
 
 
@@ -122,25 +156,37 @@ def lead_warnings(path: Path, entry: CatalogueEntry, today: dt.date) -> list[str
     out = []
     if late:
         expiry, first, deadline = late[0]
-        out.append(f"{path}: entry {entry.licence_name} ({entry.entry_code}): the first reminder falls after "
-                   f"the last day to apply for {len(late)} of the next {LEAD_HORIZON_DAYS} expiry dates "
-                   f"(expiry {expiry}: reminded {first}, deadline {deadline}): remind earlier, e.g. "
-                   "first_lead: {working_days: 10, before: deadline}")
+        out.append(
+            f"{path}: entry {entry.licence_name} ({entry.entry_code}): the first reminder falls after "
+            f"the last day to apply for {len(late)} of the next {LEAD_HORIZON_DAYS} expiry dates "
+            f"(expiry {expiry}: reminded {first}, deadline {deadline}): remind earlier, e.g. "
+            "first_lead: {working_days: 10, before: deadline}"
+        )
     if inverted:
-        out.append(f"{path}: entry {entry.licence_name} ({entry.entry_code}): the second reminder is not after "
-                   f"the first for {len(inverted)} expiry dates (e.g. {inverted[0]})")
+        out.append(
+            f"{path}: entry {entry.licence_name} ({entry.entry_code}): the second reminder is not after "
+            f"the first for {len(inverted)} expiry dates (e.g. {inverted[0]})"
+        )
     return out
 
 
-def check(paths: list[Path], *, gateways: list[Gateway], catalogue_url: str | None,
-          today: dt.date, out: TextIO | None = None) -> int:
+def check(
+    paths: list[Path],
+    *,
+    gateways: list[Gateway],
+    catalogue_url: str | None,
+    today: dt.date,
+    out: TextIO | None = None,
+) -> int:
     def say(line: str = "") -> None:
         print(line, file=out or sys.stdout)
 
     failed = False
     if not catalogue_url:
-        say("warning: LR_CATALOGUE_URL is not set: reminders link to each entry's online_url, not to "
-            "its catalogue page (materials, hall and consequences are then not one tap away)")
+        say(
+            "warning: LR_CATALOGUE_URL is not set: reminders link to each entry's online_url, not to "
+            "its catalogue page (materials, hall and consequences are then not one tap away)"
+        )
     for path in paths:
         try:
             catalogue = load_catalogue(path)
@@ -159,15 +205,22 @@ def check(paths: list[Path], *, gateways: list[Gateway], catalogue_url: str | No
                 warnings.append(
                     f"{path}: entry {entry.licence_name} ({entry.entry_code}), stage {template.stage}: about "
                     f"{typical} characters with typical names ({sms_segments(typical)} SMS billed): "
-                    + ("shorten sms_consequences" if template.stage == 2 and entry.sms_consequences
-                       else "give sms_consequences, a few words" if template.stage == 2
-                       else "give a shorter page_url"))
+                    + (
+                        "shorten sms_consequences"
+                        if template.stage == 2 and entry.sms_consequences
+                        else "give sms_consequences, a few words"
+                        if template.stage == 2
+                        else "give a shorter page_url"
+                    )
+                )
         for entry in catalogue.entries:
             warnings += lead_warnings(path, entry, today)
         failed = failed or bool(problems)
         checked = ", ".join(g.label for g in gateways)
-        say(f"{'FAIL' if problems else 'ok  '}  {path}: {len(catalogue.entries)} entries, "
-            f"{2 * len(catalogue.entries)} templates checked against {checked}")
+        say(
+            f"{'FAIL' if problems else 'ok  '}  {path}: {len(catalogue.entries)} entries, "
+            f"{2 * len(catalogue.entries)} templates checked against {checked}"
+        )
         for p in problems:
             say(f"      - {p}")
         for w in warnings:
@@ -175,39 +228,63 @@ def check(paths: list[Path], *, gateways: list[Gateway], catalogue_url: str | No
     return 1 if failed else 0
 
 
-def describe(catalogue: Catalogue, *, catalogue_url: str | None, today: dt.date,
-             gateways: list[Gateway]) -> list[dict[str, Any]]:
+def describe(
+    catalogue: Catalogue, *, catalogue_url: str | None, today: dt.date, gateways: list[Gateway]
+) -> list[dict[str, Any]]:
     """Per entry and stage: the template's name, its text for each provider, its variables."""
     out = []
     for entry, template in templates_of(catalogue, catalogue_url):
         sample = example(entry, template, today)
-        out.append({
-            "department": catalogue.department, "entry": entry.entry_code, "licence_name": entry.licence_name,
-            "stage": template.stage, "name": template.key,
-            "texts": {g.provider: template.text(PROVIDERS[g.provider].placeholders) for g in gateways},
-            "variables": [{"name": n, "meaning": VARIABLES[n].meaning, "attribute": VARIABLES[n].attribute,
-                           "longest": _longest(template, entry)[n],
-                           "caps": {g.label: g.caps.get(n) for g in gateways}}
-                          for n in template.variables],
-            "example": sample, "example_length": len(sample),
-            "example_segments": sms_segments(len(sample)),
-        })
+        out.append(
+            {
+                "department": catalogue.department,
+                "entry": entry.entry_code,
+                "licence_name": entry.licence_name,
+                "stage": template.stage,
+                "name": template.key,
+                "texts": {
+                    g.provider: template.text(PROVIDERS[g.provider].placeholders) for g in gateways
+                },
+                "variables": [
+                    {
+                        "name": n,
+                        "meaning": VARIABLES[n].meaning,
+                        "attribute": VARIABLES[n].attribute,
+                        "longest": _longest(template, entry)[n],
+                        "caps": {g.label: g.caps.get(n) for g in gateways},
+                    }
+                    for n in template.variables
+                ],
+                "example": sample,
+                "example_length": len(sample),
+                "example_segments": sms_segments(len(sample)),
+            }
+        )
     return out
 
 
 def print_templates(items: list[dict[str, Any]], out: TextIO | None = None) -> None:
     out = out or sys.stdout
     for item in items:
-        print(f"{item['name']}  {item['licence_name']}, stage {item['stage']} "
-              f"(gateway connection: extra.templates maps this name to the approved code)", file=out)
+        print(
+            f"{item['name']}  {item['licence_name']}, stage {item['stage']} "
+            f"(gateway connection: extra.templates maps this name to the approved code)",
+            file=out,
+        )
         width = max(len(p) for p in item["texts"])
         for provider, text in item["texts"].items():
             print(f"  {provider:<{width}}  {text}", file=out)
         for v in item["variables"]:
             caps = ", ".join(f"{g} {c}" for g, c in v["caps"].items() if c) or "none"
             longest = v["longest"] if v["longest"] is not None else "as the data has it"
-            print(f"  ${{{v['name']}}}: {v['meaning']}; attribute {v['attribute']}; longest {longest}; "
-                  f"caps: {caps}", file=out)
-        print(f"  example ({item['example_length']} characters, {item['example_segments']} SMS): "
-              f"{item['example']}", file=out)
+            print(
+                f"  ${{{v['name']}}}: {v['meaning']}; attribute {v['attribute']}; longest {longest}; "
+                f"caps: {caps}",
+                file=out,
+            )
+        print(
+            f"  example ({item['example_length']} characters, {item['example_segments']} SMS): "
+            f"{item['example']}",
+            file=out,
+        )
         print(file=out)

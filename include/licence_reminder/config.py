@@ -90,12 +90,16 @@ class Settings:
             max_data_age=dt.timedelta(hours=float(env.get("LR_MAX_DATA_AGE_HOURS") or 26)),
             dispatch_deadline=dt.time.fromisoformat(env.get("LR_DISPATCH_DEADLINE") or "12:00"),
             alert_smtp_conn_id=env.get("LR_ALERT_SMTP_CONN_ID") or "lr_alert_smtp",
-            alert_email_to=tuple(a.strip() for a in (env.get("LR_ALERT_EMAIL_TO") or "").split(",") if a.strip()),
+            alert_email_to=tuple(
+                a.strip() for a in (env.get("LR_ALERT_EMAIL_TO") or "").split(",") if a.strip()
+            ),
             alert_robot_conn_id=env.get("LR_ALERT_ROBOT_CONN_ID") or None,
         )
 
 
-def scheduled_starts(schedule: str, day: dt.date, deadline: dt.time, zone: str) -> list[dt.datetime]:
+def scheduled_starts(
+    schedule: str, day: dt.date, deadline: dt.time, zone: str
+) -> list[dt.datetime]:
     """The times (aware, UTC) ``schedule`` starts a run on the city's ``day`` before ``deadline``:
     the logical dates of that day's scheduled runs. Empty for a schedule croniter does not read."""
     from croniter import croniter
@@ -104,7 +108,9 @@ def scheduled_starts(schedule: str, day: dt.date, deadline: dt.time, zone: str) 
         return []
     tz = ZoneInfo(zone)
     due = dt.datetime.combine(day, deadline, tzinfo=tz)
-    it = croniter(schedule, dt.datetime.combine(day, dt.time(), tzinfo=tz) - dt.timedelta(seconds=1))
+    it = croniter(
+        schedule, dt.datetime.combine(day, dt.time(), tzinfo=tz) - dt.timedelta(seconds=1)
+    )
     starts = []
     while (start := it.get_next(dt.datetime)) < due:
         starts.append(start.astimezone(dt.UTC))

@@ -88,8 +88,11 @@ class Dialect:
         from pymysql.constants import FIELD_TYPE
 
         decoders = dbapi_conn.decoders  # the connection's own copy
-        saved = {t: decoders.pop(t) for t in (FIELD_TYPE.DATE, FIELD_TYPE.DATETIME, FIELD_TYPE.TIMESTAMP)
-                 if t in decoders}
+        saved = {
+            t: decoders.pop(t)
+            for t in (FIELD_TYPE.DATE, FIELD_TYPE.DATETIME, FIELD_TYPE.TIMESTAMP)
+            if t in decoders
+        }
         try:
             yield
         finally:
@@ -100,7 +103,9 @@ class Dialect:
 #: PostgreSQL, the ones SQLAlchemy gives PyMySQL for MySQL/MariaDB
 _PASSED_EXTRAS = {
     "postgresql": frozenset({"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout"}),
-    "mysql": frozenset({"charset", "ssl_ca", "ssl_cert", "ssl_key", "ssl_check_hostname", "connect_timeout"}),
+    "mysql": frozenset(
+        {"charset", "ssl_ca", "ssl_cert", "ssl_key", "ssl_check_hostname", "connect_timeout"}
+    ),
 }
 _LIBPQ_TLS = {"sslmode": None, "sslrootcert": "ssl_ca", "sslcert": "ssl_cert", "sslkey": "ssl_key"}
 
@@ -131,7 +136,8 @@ def connection_url(conn: Any) -> str:
         raise ConnectionConfigError(
             f"connection {conn.conn_id!r}: extra {libpq} are PostgreSQL's TLS keys; a MySQL/MariaDB "
             f"connection takes ssl_ca, ssl_cert, ssl_key and ssl_check_hostname"
-            + (f" ({', '.join(f'{a} → {b}' for a, b in mysql.items())})" if mysql else ""))
+            + (f" ({', '.join(f'{a} → {b}' for a, b in mysql.items())})" if mysql else "")
+        )
     if driver.startswith("mysql"):
         query.setdefault("charset", "utf8mb4")
         if zone := extra.get("time_zone"):
@@ -139,7 +145,8 @@ def connection_url(conn: Any) -> str:
             if not re.fullmatch(r"[+-]\d{2}:\d{2}|[A-Za-z]+(?:/[A-Za-z_]+)*", str(zone)):
                 raise ConnectionConfigError(
                     f"connection {conn.conn_id!r}: extra time_zone {zone!r} is neither an offset such "
-                    f"as '+08:00' nor a zone name (which needs the server's time zone tables)")
+                    f"as '+08:00' nor a zone name (which needs the server's time zone tables)"
+                )
             query["init_command"] = f"SET time_zone = '{zone}'"
     else:
         # PostgreSQL compares a timestamptz stamp with the watermark, a naive time in the city's

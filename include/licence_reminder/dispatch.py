@@ -73,13 +73,16 @@ def as_date(v: Any) -> dt.date | None:
 
 
 # --------------------------------------------------------------------------- plan
-def plan(engine: Engine, *, today: dt.date, run_id: str, policy: Policy = Policy()) -> dict[str, int]:
+def plan(
+    engine: Engine, *, today: dt.date, run_id: str, policy: Policy | None = None
+) -> dict[str, int]:
     """Insert the reminders due on ``today`` and cancel those the policy withdraws. Idempotent.
 
     Each channel of the catalogue entry's policy (``channels.policy``) is decided on its own, from
     its own reminders of the cycle: the unique key (licence, expiry date, stage, channel) holds
     one reminder per channel and stage. A channel the entry no longer names keeps no pending
     reminder."""
+    policy = policy or Policy()
     from licence_reminder.channels.policy import ChannelPolicy
 
     horizon = today + dt.timedelta(days=366 + 30)
@@ -105,24 +108,41 @@ def plan(engine: Engine, *, today: dt.date, run_id: str, policy: Policy = Policy
                 reminders = existing.get((r.id, channel), {})
                 key = {"ledger_id": r.id, "expiry_date": expiry, "channel": channel, "now": now}
                 if channel not in channels.used():
-                    cancels.extend({**key, "stage": stage, "reason": "channel no longer in the catalogue's policy"}
-                                   for stage, status in reminders.items() if status in PENDING_STATUSES)
+                    cancels.extend(
+                        {
+                            **key,
+                            "stage": stage,
+                            "reason": "channel no longer in the catalogue's policy",
+                        }
+                        for stage, status in reminders.items()
+                        if status in PENDING_STATUSES
+                    )
                     continue
                 state = LicenceState(
-                    ledger_id=r.id, expiry_date=expiry, status=r.status,
+                    ledger_id=r.id,
+                    expiry_date=expiry,
+                    status=r.status,
                     vanished=r.vanished_at is not None,
                     renewal_applied_on=as_date(r.renewal_applied_on),
-                    first_lead_days=r.first_lead_days, second_lead_days=r.second_lead_days,
+                    first_lead_days=r.first_lead_days,
+                    second_lead_days=r.second_lead_days,
                     reminders=reminders,
-                    first_on=as_date(r.first_reminder_on), second_on=as_date(r.second_reminder_on),
+                    first_on=as_date(r.first_reminder_on),
+                    second_on=as_date(r.second_reminder_on),
                 )
                 decision = decide(state, today, policy)
                 for stage, reason in decision.cancel:
                     cancels.append({**key, "stage": stage, "reason": reason})
                 if decision.plan is not None and channel in channels.at(decision.plan):
-                    row = {**key, "dept_code": r.dept_code, "licence_no": r.licence_no,
-                           "cycle": r.cycle, "stage": int(decision.plan),
-                           "due_on": decision.due_on, "run_id": run_id}
+                    row = {
+                        **key,
+                        "dept_code": r.dept_code,
+                        "licence_no": r.licence_no,
+                        "cycle": r.cycle,
+                        "stage": int(decision.plan),
+                        "due_on": decision.due_on,
+                        "run_id": run_id,
+                    }
                     withdrawn = state.reminders.get(int(decision.plan)) == WITHDRAWN
                     (reopens if withdrawn else inserts).append(row)
         if cancels:
@@ -152,18 +172,35 @@ class GatewayProfile:
     def of(cls, cfg: GatewayConfig) -> GatewayProfile:
         from licence_reminder.sms_templates import variable_caps
 
-        return cls(conn_id=cfg.conn_id, provider=cfg.provider, sign_name=cfg.sign_name,
-                   templates=dict(cfg.templates),
-                   caps=variable_caps(cfg.provider, cfg.max_param_length, cfg.variable_caps))
+        return cls(
+            conn_id=cfg.conn_id,
+            provider=cfg.provider,
+            sign_name=cfg.sign_name,
+            templates=dict(cfg.templates),
+            caps=variable_caps(cfg.provider, cfg.max_param_length, cfg.variable_caps),
+        )
 
 
 def entry_from_mirror(row: Any) -> CatalogueEntry:
     """The catalogue entry as the ledger database mirrors it (sync.register_department)."""
     data: dict[str, Any] = {
-        k: getattr(row, k) for k in (
-            "licence_name", "approval_item", "office", "statutory_validity", "renewal_window",
-            "online_url", "service_hall", "service_phone", "lapse_consequences", "code", "page_url",
-            "licence_no_digits", "sms_consequences")}
+        k: getattr(row, k)
+        for k in (
+            "licence_name",
+            "approval_item",
+            "office",
+            "statutory_validity",
+            "renewal_window",
+            "online_url",
+            "service_hall",
+            "service_phone",
+            "lapse_consequences",
+            "code",
+            "page_url",
+            "licence_no_digits",
+            "sms_consequences",
+        )
+    }
     data["materials"] = json.loads(row.materials)
     if row.lead_rule:
         rule = json.loads(row.lead_rule)
@@ -174,8 +211,11 @@ def entry_from_mirror(row: Any) -> CatalogueEntry:
         else:
             data["renewal_deadline_days"] = deadline["days"]
     else:
-        data.update(first_lead_days=row.first_lead_days, second_lead_days=row.second_lead_days,
-                    renewal_deadline_days=row.renewal_deadline_days)
+        data.update(
+            first_lead_days=row.first_lead_days,
+            second_lead_days=row.second_lead_days,
+            renewal_deadline_days=row.renewal_deadline_days,
+        )
     return CatalogueEntry.model_validate(data)
 
 
@@ -188,14 +228,24 @@ def group_reminders(rows: list[Any], *, group_by_holder: bool = True) -> list[li
     groups: dict[tuple, list[Any]] = defaultdict(list)
     for r in rows:
         together = group_by_holder and r.licence_no_digits is not None
-        key = ((r.dept_code, r.contact_mobile, r.stage, r.licence_name, as_date(r.expiry_date),
-                r.holder_name) if together else (r.reminder_id,))
+        key = (
+            (
+                r.dept_code,
+                r.contact_mobile,
+                r.stage,
+                r.licence_name,
+                as_date(r.expiry_date),
+                r.holder_name,
+            )
+            if together
+            else (r.reminder_id,)
+        )
         groups[key].append(r)
     return [sorted(g, key=lambda m: m.licence_no) for g in groups.values()]
 
 
 def _chunks(members: list[Any], size: int) -> list[list[Any]]:
-    return [members[i:i + size] for i in range(0, len(members), size)]
+    return [members[i : i + size] for i in range(0, len(members), size)]
 
 
 def render_outbox(
@@ -241,8 +291,10 @@ def render_outbox(
         for group in group_reminders(rows, group_by_holder=group_by_holder):
             head = group[0]
             if (why := unusable_mobile(head.contact_mobile)) is not None:  # a call task, today
-                rejected.extend({"reminder_id": m.reminder_id, "reason": f"no usable mobile: {why}", "now": now}
-                                for m in group)
+                rejected.extend(
+                    {"reminder_id": m.reminder_id, "reason": f"no usable mobile: {why}", "now": now}
+                    for m in group
+                )
                 counts["no_usable_mobile"] += len(group)
                 continue
             if head.dept_code in held:
@@ -262,42 +314,71 @@ def render_outbox(
             entry, dates = entries[head.dept_code, head.licence_name]
             which = (head.dept_code, head.licence_name, int(head.stage))
             if which not in templates:
-                templates[which] = build(head.dept_code, entry, head.stage, catalogue_url=catalogue_url)
+                templates[which] = build(
+                    head.dept_code, entry, head.stage, catalogue_url=catalogue_url
+                )
             template = templates[which]
-            template_code = profile.templates.get(template.key, template.key if not profile.templates else None)
+            template_code = profile.templates.get(
+                template.key, template.key if not profile.templates else None
+            )
             if template_code is None:  # never send a text the provider has not approved
                 unapproved[head.dept_code].add(template.key)
                 counts["reminders_held"] += len(group)
                 continue
             size = MAX_LICENCES_PER_MESSAGE
             if "licence_no" in template.variables and "licence_no" in profile.caps:
-                size = min(size, max(1, (profile.caps["licence_no"] + 1) // (entry.licence_no_digits + 1)))
+                size = min(
+                    size, max(1, (profile.caps["licence_no"] + 1) // (entry.licence_no_digits + 1))
+                )
             expiry = as_date(head.expiry_date)
             assert expiry is not None
             for members in _chunks(group, size):
-                licences = [Licence(m.licence_no, expiry, m.holder_name, m.contact_name) for m in members]
+                licences = [
+                    Licence(m.licence_no, expiry, m.holder_name, m.contact_name) for m in members
+                ]
                 try:
-                    params = message_params(template, licences, today=today, deadline=dates.deadline(expiry),
-                                            licence_no_digits=entry.licence_no_digits, caps=profile.caps)
+                    params = message_params(
+                        template,
+                        licences,
+                        today=today,
+                        deadline=dates.deadline(expiry),
+                        licence_no_digits=entry.licence_no_digits,
+                        caps=profile.caps,
+                    )
                     body = template.fill(params)
                     length, segments = check_sms(body, sign_name=profile.sign_name)
                 except MessageRejected as exc:
-                    rejected.extend({"reminder_id": m.reminder_id, "reason": str(exc), "now": now}
-                                    for m in members)
+                    rejected.extend(
+                        {"reminder_id": m.reminder_id, "reason": str(exc), "now": now}
+                        for m in members
+                    )
                     continue
                 message_id = uuid.uuid4().hex
-                messages.append({
-                    "id": message_id, "dept_code": head.dept_code, "channel": CHANNEL,
-                    "gateway": profile.provider, "gateway_conn_id": profile.conn_id,
-                    "recipient": head.contact_mobile, "recipient_masked": mask_mobile(head.contact_mobile),
-                    "template_name": template.key, "template_code": template_code,
-                    "params": json.dumps(params, ensure_ascii=False), "body": body,
-                    "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
-                    "body_length": length, "segments": segments,
-                    "shard": random.randrange(shards), "run_id": run_id, "now": now,
-                })
-                queued.extend({"reminder_id": m.reminder_id, "message_id": message_id, "now": now}
-                              for m in members)
+                messages.append(
+                    {
+                        "id": message_id,
+                        "dept_code": head.dept_code,
+                        "channel": CHANNEL,
+                        "gateway": profile.provider,
+                        "gateway_conn_id": profile.conn_id,
+                        "recipient": head.contact_mobile,
+                        "recipient_masked": mask_mobile(head.contact_mobile),
+                        "template_name": template.key,
+                        "template_code": template_code,
+                        "params": json.dumps(params, ensure_ascii=False),
+                        "body": body,
+                        "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+                        "body_length": length,
+                        "segments": segments,
+                        "shard": random.randrange(shards),
+                        "run_id": run_id,
+                        "now": now,
+                    }
+                )
+                queued.extend(
+                    {"reminder_id": m.reminder_id, "message_id": message_id, "now": now}
+                    for m in members
+                )
         if messages:
             conn.execute(sql("outbox_insert", conn), messages)
             conn.execute(sql("reminder_queue", conn), queued)
@@ -306,9 +387,11 @@ def render_outbox(
         counts.update(messages=len(messages), reminders_queued=len(queued), rejected=len(rejected))
     for dept, keys in unapproved.items():
         conn_id = profiles[dept].conn_id
-        held[dept] = (f"gateway connection {conn_id!r} has no approved template code for "
-                      f"{', '.join(sorted(keys))} in extra.templates: submit the text "
-                      "`catalogue templates` prints, then map each name to its code")
+        held[dept] = (
+            f"gateway connection {conn_id!r} has no approved template code for "
+            f"{', '.join(sorted(keys))} in extra.templates: submit the text "
+            "`catalogue templates` prints, then map each name to its code"
+        )
     return {**counts, "held": held} if held else dict(counts)
 
 
@@ -335,8 +418,13 @@ class RateLimiter:
     ``(1 + max_lag) * rate + 1`` calls).
     """
 
-    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, max_lag: float = 0.05) -> None:
+    def __init__(
+        self,
+        rate: float | None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        max_lag: float = 0.05,
+    ) -> None:
         self.interval = 1.0 / rate if rate else 0.0
         self.max_lag = max_lag
         self.clock, self.sleep = clock, sleep
@@ -379,8 +467,9 @@ class _Book:
             if self.outbox:
                 conn.execute(sql("outbox_record", conn), {"outcomes": _json_rows(self.outbox)})
             if self.reminders:
-                conn.execute(sql("reminder_follow_message", conn),
-                             {"outcomes": _json_rows(self.reminders)})
+                conn.execute(
+                    sql("reminder_follow_message", conn), {"outcomes": _json_rows(self.reminders)}
+                )
             if self.consents:
                 from licence_reminder.channels.consent import settle
 
@@ -390,67 +479,138 @@ class _Book:
 
 def _json_rows(rows: list[dict]) -> str:
     """Rows as a JSON array for a batch statement; datetimes as the databases' own text form."""
+
     def encode(v: object) -> str:
         if isinstance(v, dt.datetime):
             return v.isoformat(sep=" ")
         raise TypeError(f"{type(v).__name__} is not JSON serialisable")
 
-    return json.dumps([{k: v for k, v in r.items() if v is not None} for r in rows],
-                      ensure_ascii=False, default=encode)
+    return json.dumps(
+        [{k: v for k, v in r.items() if v is not None} for r in rows],
+        ensure_ascii=False,
+        default=encode,
+    )
 
 
 def sms_message(row: Any) -> Any:
     from licence_reminder.gateways.base import SmsMessage
 
-    return SmsMessage(message_id=row.id, mobile=row.recipient, template_code=row.template_code,
-                      params=json.loads(row.params))
+    return SmsMessage(
+        message_id=row.id,
+        mobile=row.recipient,
+        template_code=row.template_code,
+        params=json.loads(row.params),
+    )
 
 
-def attempt_row(row: Any, *, kind: str, outcome: str, result: Any, attempt_no: int,
-                started: dt.datetime, finished: dt.datetime, run_id: str, gateway: str,
-                detail: str | None = None) -> dict[str, Any]:
+def attempt_row(
+    row: Any,
+    *,
+    kind: str,
+    outcome: str,
+    result: Any,
+    attempt_no: int,
+    started: dt.datetime,
+    finished: dt.datetime,
+    run_id: str,
+    gateway: str,
+    detail: str | None = None,
+) -> dict[str, Any]:
     """One append-only ``delivery_attempt`` row: a call, a look-up, a carrier report or a failover,
     naming the connection the message goes through."""
     return {
-        "message_id": row.id, "attempt_no": attempt_no, "kind": kind, "dept_code": row.dept_code,
-        "channel": getattr(row, "channel", None) or CHANNEL, "gateway": gateway, "started_at": started, "finished_at": finished,
-        "outcome": outcome, "response_code": getattr(result, "code", None),
+        "message_id": row.id,
+        "attempt_no": attempt_no,
+        "kind": kind,
+        "dept_code": row.dept_code,
+        "channel": getattr(row, "channel", None) or CHANNEL,
+        "gateway": gateway,
+        "started_at": started,
+        "finished_at": finished,
+        "outcome": outcome,
+        "response_code": getattr(result, "code", None),
         "http_status": getattr(result, "http_status", None),
         "provider_message_id": getattr(result, "provider_message_id", None),
         "request_id": getattr(result, "request_id", None),
-        "recipient_masked": row.recipient_masked, "body_sha256": row.body_sha256, "run_id": run_id,
-        "gateway_conn_id": getattr(row, "gateway_conn_id", None), "detail": detail and detail[:500],
+        "recipient_masked": row.recipient_masked,
+        "body_sha256": row.body_sha256,
+        "run_id": run_id,
+        "gateway_conn_id": getattr(row, "gateway_conn_id", None),
+        "detail": detail and detail[:500],
     }
 
 
-def _record(book: _Book, row: Any, *, status: str, kind: str, outcome: str, result: Any,
-            started: dt.datetime, run_id: str, gateway: str, epoch: int | None,
-            next_at: dt.datetime | None = None, reason: str | None = None) -> None:
+def _record(
+    book: _Book,
+    row: Any,
+    *,
+    status: str,
+    kind: str,
+    outcome: str,
+    result: Any,
+    started: dt.datetime,
+    run_id: str,
+    gateway: str,
+    epoch: int | None,
+    next_at: dt.datetime | None = None,
+    reason: str | None = None,
+) -> None:
     """Notes one outcome; ``epoch`` is the lease epoch the message was claimed under (the record
     is written only while the message is still in doubt under that claim)."""
     now = local_now()
     sent_at = now if status == "sent" else None
     provider_id = getattr(result, "provider_message_id", None)
     code = getattr(result, "code", None)
-    book.outbox.append({
-        "id": row.id, "status": status, "next_attempt_at": next_at,
-        "provider_message_id": provider_id, "last_code": code,
-        "last_message": (getattr(result, "message", None) or reason or "")[:500],
-        "sent_at": sent_at, "now": now, "epoch": epoch,
-    })
-    book.attempts.append(attempt_row(
-        row, kind=kind, outcome=outcome, result=result,
-        attempt_no=row.attempts + (1 if kind == "send" else 0),
-        started=started, finished=now, run_id=run_id, gateway=gateway))
+    book.outbox.append(
+        {
+            "id": row.id,
+            "status": status,
+            "next_attempt_at": next_at,
+            "provider_message_id": provider_id,
+            "last_code": code,
+            "last_message": (getattr(result, "message", None) or reason or "")[:500],
+            "sent_at": sent_at,
+            "now": now,
+            "epoch": epoch,
+        }
+    )
+    book.attempts.append(
+        attempt_row(
+            row,
+            kind=kind,
+            outcome=outcome,
+            result=result,
+            attempt_no=row.attempts + (1 if kind == "send" else 0),
+            started=started,
+            finished=now,
+            run_id=run_id,
+            gateway=gateway,
+        )
+    )
     if status in {"sent", "call_list", "failed"}:
-        book.reminders.append({"message_id": row.id, "status": status, "reason": reason, "now": now})
+        book.reminders.append(
+            {"message_id": row.id, "status": status, "reason": reason, "now": now}
+        )
         if getattr(row, "consent_id", None) is not None:
-            book.consents.append({"consent_id": row.consent_id, "message_id": row.id, "status": status,
-                                  "code": code, "now": now})
+            book.consents.append(
+                {
+                    "consent_id": row.consent_id,
+                    "message_id": row.id,
+                    "status": status,
+                    "code": code,
+                    "now": now,
+                }
+            )
 
 
-def recover(engine: Engine, gateways: Callable[[str], SmsGateway], *, shard: int, run_id: str,
-            lease: ShardLease | None = None) -> dict[str, int]:
+def recover(
+    engine: Engine,
+    gateways: Callable[[str], SmsGateway],
+    *,
+    shard: int,
+    run_id: str,
+    lease: ShardLease | None = None,
+) -> dict[str, int]:
     """Resolve messages left in doubt by asking their provider; never resend blind. With a
     ``lease``, stops (raising :class:`SenderSuperseded`) once another sender holds the shard."""
     counts: Counter[str] = Counter()
@@ -474,21 +634,51 @@ def recover(engine: Engine, gateways: Callable[[str], SmsGateway], *, shard: int
             # the look-up raced the provider's own records; its pushed report proves it accepted
             found = LookupResult(found=True, code="pushed report")
         if found.found:
-            _record(book, row, status="sent", kind="lookup", outcome="recovered", result=found,
-                    started=started, run_id=run_id, gateway=gw.name, epoch=row.claim_epoch)
+            _record(
+                book,
+                row,
+                status="sent",
+                kind="lookup",
+                outcome="recovered",
+                result=found,
+                started=started,
+                run_id=run_id,
+                gateway=gw.name,
+                epoch=row.claim_epoch,
+            )
             counts["recovered_sent"] += 1
         elif found.conclusive:
             # The provider never got it: it is safe to send once, as a normal pending message.
-            _record(book, row, status="pending", kind="lookup", outcome="not_found", result=found,
-                    started=started, run_id=run_id, gateway=gw.name, epoch=row.claim_epoch,
-                    reason="provider has no record")
+            _record(
+                book,
+                row,
+                status="pending",
+                kind="lookup",
+                outcome="not_found",
+                result=found,
+                started=started,
+                run_id=run_id,
+                gateway=gw.name,
+                epoch=row.claim_epoch,
+                reason="provider has no record",
+            )
             counts["recovered_pending"] += 1
         else:
             # It may have been delivered: a resend could be a second message, so a person decides.
-            _record(book, row, status="call_list", kind="lookup", outcome="undetermined", result=found,
-                    started=started, run_id=run_id, gateway=gw.name, epoch=row.claim_epoch,
-                    reason=f"in doubt ({found.code}): the provider cannot confirm it; "
-                           "not resent, review by hand")
+            _record(
+                book,
+                row,
+                status="call_list",
+                kind="lookup",
+                outcome="undetermined",
+                result=found,
+                started=started,
+                run_id=run_id,
+                gateway=gw.name,
+                epoch=row.claim_epoch,
+                reason=f"in doubt ({found.code}): the provider cannot confirm it; "
+                "not resent, review by hand",
+            )
             counts["in_doubt_call_list"] += 1
     book.flush(engine)
     return dict(counts)
@@ -496,7 +686,9 @@ def recover(engine: Engine, gateways: Callable[[str], SmsGateway], *, shard: int
 
 def _pushed_report_for(engine: Engine, message_id: str) -> bool:
     with engine.connect() as conn:
-        return conn.execute(sql("pushed_report_exists", conn), {"id": message_id}).first() is not None
+        return (
+            conn.execute(sql("pushed_report_exists", conn), {"id": message_id}).first() is not None
+        )
 
 
 class SenderSuperseded(PermanentError):
@@ -522,7 +714,9 @@ class ShardLease:
     this one has stopped calling.
     """
 
-    def __init__(self, engine: Engine, shard: int, epoch: int, holder: str, predecessor: Any) -> None:
+    def __init__(
+        self, engine: Engine, shard: int, epoch: int, holder: str, predecessor: Any
+    ) -> None:
         self.engine, self.shard, self.epoch, self.holder = engine, shard, epoch, holder
         #: the lease row as it was before this sender took it (``epoch`` 0: never held)
         self.predecessor = predecessor
@@ -538,23 +732,30 @@ class ShardLease:
         for _ in range(5):  # another sender taking it at the same moment: read again
             with engine.begin() as conn:
                 before = conn.execute(sql("send_lease_get", conn), {"shard": shard}).one()
-                taken = conn.execute(sql("send_lease_take", conn), {
-                    "shard": shard, "seen": before.epoch, "holder": holder, "now": local_now()}).rowcount
+                taken = conn.execute(
+                    sql("send_lease_take", conn),
+                    {"shard": shard, "seen": before.epoch, "holder": holder, "now": local_now()},
+                ).rowcount
             if taken:
                 return cls(engine, shard, before.epoch + 1, holder, before)
-        raise TransientError(f"shard {shard}: could not take the send lease, other senders kept taking it")
+        raise TransientError(
+            f"shard {shard}: could not take the send lease, other senders kept taking it"
+        )
 
     def _current(self) -> int | None:
         if self._conn is None:  # its own connection: each check reads what is committed now
             self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        return self._conn.execute(sql("send_lease_epoch", self._conn), {"shard": self.shard}).scalar()
+        return self._conn.execute(
+            sql("send_lease_epoch", self._conn), {"shard": self.shard}
+        ).scalar()
 
     def _superseded(self, when: str) -> SenderSuperseded:
         with self.engine.connect() as conn:
             now = conn.execute(sql("send_lease_get", conn), {"shard": self.shard}).one()
         return SenderSuperseded(
             f"shard {self.shard}: taken over by another sender ({now.holder}, epoch {now.epoch}, "
-            f"at {now.taken_at}); this one (epoch {self.epoch}) stopped {when}")
+            f"at {now.taken_at}); this one (epoch {self.epoch}) stopped {when}"
+        )
 
     def check(self, when: str = "before its next gateway call") -> None:
         asked = time.monotonic()
@@ -566,18 +767,24 @@ class ShardLease:
 
     def hold(self, conn: Connection) -> None:
         asked = time.monotonic()
-        if not conn.execute(sql("send_lease_hold", conn), {"shard": self.shard, "epoch": self.epoch}).rowcount:
+        if not conn.execute(
+            sql("send_lease_hold", conn), {"shard": self.shard, "epoch": self.epoch}
+        ).rowcount:
             raise self._superseded("before claiming more messages")
         self._confirmed = asked
 
     def release(self) -> None:
         try:
             with self.engine.begin() as conn:
-                conn.execute(sql("send_lease_release", conn),
-                             {"shard": self.shard, "epoch": self.epoch, "now": local_now()})
+                conn.execute(
+                    sql("send_lease_release", conn),
+                    {"shard": self.shard, "epoch": self.epoch, "now": local_now()},
+                )
         except Exception as exc:  # noqa: BLE001 - the error that stopped the sender matters more
             # unreleased, the next sender waits out a call this one no longer makes: no harm
-            log.warning("shard %s: the send lease was not released (%s)", self.shard, type(exc).__name__)
+            log.warning(
+                "shard %s: the send lease was not released (%s)", self.shard, type(exc).__name__
+            )
         finally:
             if self._conn is not None:
                 self._conn.close()
@@ -595,15 +802,24 @@ class ShardLease:
         if before.epoch == 0 or before.released_at is not None:
             return 0.0
         with self.engine.connect() as conn:
-            claimed = [r for r in conn.execute(sql("outbox_in_doubt", conn), {"shard": self.shard})
-                       if r.status == "sending"]
+            claimed = [
+                r
+                for r in conn.execute(sql("outbox_in_doubt", conn), {"shard": self.shard})
+                if r.status == "sending"
+            ]
         if not claimed:
             return 0.0
         wait = max(gateways(c).longest_call_seconds() for c in {r.gateway_conn_id for r in claimed})
         wait += LEASE_CHECK_SECONDS + TAKEOVER_MARGIN
-        log.warning("shard %s: taken over from %s (epoch %s), which did not stop cleanly; waiting %.1f s "
-                    "for a call it may still have in flight before looking up its %s claimed message(s)",
-                    self.shard, before.holder, before.epoch, wait, len(claimed))
+        log.warning(
+            "shard %s: taken over from %s (epoch %s), which did not stop cleanly; waiting %.1f s "
+            "for a call it may still have in flight before looking up its %s claimed message(s)",
+            self.shard,
+            before.holder,
+            before.epoch,
+            wait,
+            len(claimed),
+        )
         time.sleep(wait)
         return wait
 
@@ -627,20 +843,37 @@ def send_shard(
     lease = ShardLease.take(engine, shard, run_id=run_id)
     try:
         lease.wait_out_predecessor(gateways)
-        return _send(engine, gateways, lease, run_id=run_id, rate=rate,
-                     max_wait_seconds=max_wait_seconds, router=router)
+        return _send(
+            engine,
+            gateways,
+            lease,
+            run_id=run_id,
+            rate=rate,
+            max_wait_seconds=max_wait_seconds,
+            router=router,
+        )
     finally:
         lease.release()  # a taken-over sender's release matches nothing: the lease is not its own
 
 
-def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLease, *, run_id: str,
-          rate: float | None, max_wait_seconds: float, router: Router | None) -> dict[str, int]:
+def _send(
+    engine: Engine,
+    gateways: Callable[[str], SmsGateway],
+    lease: ShardLease,
+    *,
+    run_id: str,
+    rate: float | None,
+    max_wait_seconds: float,
+    router: Router | None,
+) -> dict[str, int]:
     from sqlalchemy import bindparam
 
     from licence_reminder.gateways.base import Outcome
 
     shard, epoch = lease.shard, lease.epoch
-    counts: Counter[str] = Counter(recover(engine, gateways, shard=shard, run_id=run_id, lease=lease))
+    counts: Counter[str] = Counter(
+        recover(engine, gateways, shard=shard, run_id=run_id, lease=lease)
+    )
     limiter = RateLimiter(rate)
     deadline = time.monotonic() + max_wait_seconds
     # A batch's outcomes are written on a second thread while the next batch is claimed and sent:
@@ -654,21 +887,32 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
             with engine.begin() as conn:
                 lease.hold(conn)
                 now = local_now()
-                due = list(conn.execute(sql("outbox_due", conn), {
-                    "shard": shard, "now": now, "today_start": dt.datetime.combine(now.date(), dt.time()),
-                    "limit": BOOKKEEPING_BATCH}))
+                due = list(
+                    conn.execute(
+                        sql("outbox_due", conn),
+                        {
+                            "shard": shard,
+                            "now": now,
+                            "today_start": dt.datetime.combine(now.date(), dt.time()),
+                            "limit": BOOKKEEPING_BATCH,
+                        },
+                    )
+                )
                 routes: dict[str, Route] = {}
                 if due and router is not None:
                     due, routes, held = _route(conn, router, due, now)
                     counts.update(failed_over=len(routes), held_switched_off=held)
                 if due:
                     claim = sql("outbox_claim", conn).bindparams(bindparam("ids", expanding=True))
-                    claimed = conn.execute(claim, {"ids": [r.id for r in due], "now": local_now(),
-                                                   "epoch": epoch}).rowcount
+                    claimed = conn.execute(
+                        claim, {"ids": [r.id for r in due], "now": local_now(), "epoch": epoch}
+                    ).rowcount
                     # another sender took some meanwhile: raising rolls this claim back
                     if claimed != len(due):
-                        raise TransientError(f"shard {shard}: {len(due) - claimed} of {len(due)} due "
-                                             "messages were claimed by another sender")
+                        raise TransientError(
+                            f"shard {shard}: {len(due) - claimed} of {len(due)} due "
+                            "messages were claimed by another sender"
+                        )
                     if routes:
                         due = _reroute(conn, due, routes, run_id=run_id, epoch=epoch)
             if not due:
@@ -699,8 +943,15 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
                 started = local_now()
                 result = gw.send(sms_message(row))
                 attempts = row.attempts + 1
-                kw = {"kind": "send", "outcome": str(result.outcome), "result": result,
-                      "started": started, "run_id": run_id, "gateway": gw.name, "epoch": epoch}
+                kw = {
+                    "kind": "send",
+                    "outcome": str(result.outcome),
+                    "result": result,
+                    "started": started,
+                    "run_id": run_id,
+                    "gateway": gw.name,
+                    "epoch": epoch,
+                }
                 if sms:
                     if result.outcome in (Outcome.TRANSIENT, Outcome.RATE_LIMITED):
                         if router.failed(engine, row.gateway_conn_id, result, local_now()):  # type: ignore[union-attr]
@@ -711,9 +962,15 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
                     _record(book, row, status="sent", **kw)
                     counts["sent"] += 1
                 elif result.outcome == Outcome.REFUSED:  # nobody's message can go: stop, lose none
-                    _record(book, row, status="pending", next_at=local_now(),
-                            reason=f"refused: {result.code}", **kw)
-                    refused = (row, result, [r.id for r in due[i + 1:]])
+                    _record(
+                        book,
+                        row,
+                        status="pending",
+                        next_at=local_now(),
+                        reason=f"refused: {result.code}",
+                        **kw,
+                    )
+                    refused = (row, result, [r.id for r in due[i + 1 :]])
                     break
                 elif result.outcome == Outcome.PERMANENT:
                     _record(book, row, status="call_list", reason=f"permanent: {result.code}", **kw)
@@ -722,12 +979,25 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
                     _record(book, row, status="unknown", **kw)
                     counts["in_doubt"] += 1
                 elif attempts >= MAX_ATTEMPTS:
-                    _record(book, row, status="call_list", reason=f"gave up after {attempts} attempts: {result.code}", **kw)
+                    _record(
+                        book,
+                        row,
+                        status="call_list",
+                        reason=f"gave up after {attempts} attempts: {result.code}",
+                        **kw,
+                    )
                     counts["call_list"] += 1
                 else:
-                    wait = backoff_seconds(attempts, rate_limited=result.outcome == Outcome.RATE_LIMITED)
-                    _record(book, row, status="pending",
-                            next_at=local_now() + dt.timedelta(seconds=wait), **kw)
+                    wait = backoff_seconds(
+                        attempts, rate_limited=result.outcome == Outcome.RATE_LIMITED
+                    )
+                    _record(
+                        book,
+                        row,
+                        status="pending",
+                        next_at=local_now() + dt.timedelta(seconds=wait),
+                        **kw,
+                    )
                     counts["retry_scheduled"] += 1
             _written(writing)
             writing = bookkeeper.submit(book.flush, engine)
@@ -737,8 +1007,10 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
                 exc, unsent = stopped
                 _release(engine, unsent, epoch)
                 sent_so_far = json.dumps({k: v for k, v in counts.items() if v})
-                raise SenderSuperseded(f"{exc}; {len(unsent)} message(s) of its batch went back to "
-                                       f"pending, untried, for the new holder (done here: {sent_so_far})")
+                raise SenderSuperseded(
+                    f"{exc}; {len(unsent)} message(s) of its batch went back to "
+                    f"pending, untried, for the new holder (done here: {sent_so_far})"
+                )
             if refused is not None:
                 _written(writing)
                 _refuse(engine, shard, *refused, epoch=epoch)
@@ -750,8 +1022,9 @@ def _send(engine: Engine, gateways: Callable[[str], SmsGateway], lease: ShardLea
     return {k: v for k, v in counts.items() if v}
 
 
-def _route(conn: Connection, router: Router, due: list[Any], now: dt.datetime
-           ) -> tuple[list[Any], dict[str, Route], int]:
+def _route(
+    conn: Connection, router: Router, due: list[Any], now: dt.datetime
+) -> tuple[list[Any], dict[str, Route], int]:
     """The due messages to claim, the SMS among them that go through another connection, and how
     many wait because every connection they could take is switched off (deferred, untried)."""
     from sqlalchemy import bindparam
@@ -771,12 +1044,16 @@ def _route(conn: Connection, router: Router, due: list[Any], now: dt.datetime
     if held:
         defer = sql("outbox_defer", conn).bindparams(bindparam("ids", expanding=True))
         conn.execute(defer, {"ids": held, "now": now, "next_at": now + HOLD_SWITCHED_OFF})
-        log.warning("%s message(s) wait: every gateway connection they could go through is switched off",
-                    len(held))
+        log.warning(
+            "%s message(s) wait: every gateway connection they could go through is switched off",
+            len(held),
+        )
     return keep, routes, len(held)
 
 
-def _reroute(conn: Connection, due: list[Any], routes: dict[str, Route], *, run_id: str, epoch: int) -> list[Any]:
+def _reroute(
+    conn: Connection, due: list[Any], routes: dict[str, Route], *, run_id: str, epoch: int
+) -> list[Any]:
     """Moves the claimed messages of ``routes`` to their new connection, with a ``failover`` audit
     row each, in the claim's transaction: committed before any call."""
     from types import SimpleNamespace
@@ -788,14 +1065,37 @@ def _reroute(conn: Connection, due: list[Any], routes: dict[str, Route], *, run_
         if route is None:
             rows.append(row)
             continue
-        moved.append({"id": row.id, "to_conn_id": route.conn_id, "provider": route.provider,
-                      "template_code": route.template_code, "now": now, "epoch": epoch})
-        new = SimpleNamespace(**{**row._mapping, "gateway_conn_id": route.conn_id,
-                                 "template_code": route.template_code})
-        audit.append(attempt_row(new, kind="failover", outcome="rerouted", result=None,
-                                 attempt_no=row.attempts + 1, started=now, finished=now, run_id=run_id,
-                                 gateway=route.provider,
-                                 detail=f"from {row.gateway_conn_id} to {route.conn_id}: {route.reason}"))
+        moved.append(
+            {
+                "id": row.id,
+                "to_conn_id": route.conn_id,
+                "provider": route.provider,
+                "template_code": route.template_code,
+                "now": now,
+                "epoch": epoch,
+            }
+        )
+        new = SimpleNamespace(
+            **{
+                **row._mapping,
+                "gateway_conn_id": route.conn_id,
+                "template_code": route.template_code,
+            }
+        )
+        audit.append(
+            attempt_row(
+                new,
+                kind="failover",
+                outcome="rerouted",
+                result=None,
+                attempt_no=row.attempts + 1,
+                started=now,
+                finished=now,
+                run_id=run_id,
+                gateway=route.provider,
+                detail=f"from {row.gateway_conn_id} to {route.conn_id}: {route.reason}",
+            )
+        )
         rows.append(new)
     conn.execute(sql("outbox_route", conn), moved)
     conn.execute(sql("attempt_insert", conn), audit)
@@ -812,7 +1112,9 @@ def _release(engine: Engine, ids: list[str], epoch: int) -> None:
             conn.execute(release, {"ids": ids, "now": local_now(), "epoch": epoch})
 
 
-def _refuse(engine: Engine, shard: int, row: Any, result: SendResult, unsent: list[str], *, epoch: int) -> None:
+def _refuse(
+    engine: Engine, shard: int, row: Any, result: SendResult, unsent: list[str], *, epoch: int
+) -> None:
     """The provider refused the account: the batch's other messages go back, untried, and the
     task fails naming the connection — a wrong secret must not put every holder on the call list."""
     _release(engine, unsent, epoch)
@@ -822,7 +1124,8 @@ def _refuse(engine: Engine, shard: int, row: Any, result: SendResult, unsent: li
         f"shard {shard}: gateway connection {row.gateway_conn_id!r} refused the account "
         f"({result.code}): a wrong key or secret, or a signature or template "
         f"the provider has not approved; no message went to the call list, {len(unsent) + 1} of this "
-        "batch and the rest stay pending for the first run after the connection is fixed")
+        "batch and the rest stay pending for the first run after the connection is fixed"
+    )
 
 
 def tried_unsent(engine: Engine, shard: int) -> int:
@@ -846,6 +1149,15 @@ def _written(writing: Future[None] | None) -> None:
 def _has_pending(engine: Engine, shard: int) -> bool:
     with engine.connect() as conn:
         now = local_now()
-        return conn.execute(sql("outbox_due", conn), {
-            "shard": shard, "now": now + dt.timedelta(days=3650),
-            "today_start": dt.datetime.combine(now.date(), dt.time()), "limit": 1}).first() is not None
+        return (
+            conn.execute(
+                sql("outbox_due", conn),
+                {
+                    "shard": shard,
+                    "now": now + dt.timedelta(days=3650),
+                    "today_start": dt.datetime.combine(now.date(), dt.time()),
+                    "limit": 1,
+                },
+            ).first()
+            is not None
+        )

@@ -50,10 +50,16 @@ class FailoverSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> FailoverSettings:
         env = os.environ if env is None else env
-        order = tuple(dict.fromkeys(c.strip() for c in env.get("LR_SMS_FAILOVER", "").split(",") if c.strip()))
-        return cls(order=order, threshold=_positive(env, "LR_SMS_FAILOVER_THRESHOLD", THRESHOLD),
-                   cooldown=dt.timedelta(seconds=_positive(env, "LR_SMS_COOLDOWN_SECONDS",
-                                                           int(COOLDOWN.total_seconds()))))
+        order = tuple(
+            dict.fromkeys(c.strip() for c in env.get("LR_SMS_FAILOVER", "").split(",") if c.strip())
+        )
+        return cls(
+            order=order,
+            threshold=_positive(env, "LR_SMS_FAILOVER_THRESHOLD", THRESHOLD),
+            cooldown=dt.timedelta(
+                seconds=_positive(env, "LR_SMS_COOLDOWN_SECONDS", int(COOLDOWN.total_seconds()))
+            ),
+        )
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
@@ -106,9 +112,16 @@ class Router:
 
     def refresh(self, conn: Connection) -> None:
         """The shared health as committed now (inside each claim's transaction)."""
-        self.health = {r.conn_id: Health(moment(r.cooldown_until), r.reason, bool(r.switched_off),
-                                          r.switched_by, r.switch_reason)
-                       for r in conn.execute(sql("provider_health_all", conn))}
+        self.health = {
+            r.conn_id: Health(
+                moment(r.cooldown_until),
+                r.reason,
+                bool(r.switched_off),
+                r.switched_by,
+                r.switch_reason,
+            )
+            for r in conn.execute(sql("provider_health_all", conn))
+        }
         for conn_id, (until, reason) in self.tripped.items():
             h = self.health.setdefault(conn_id, Health())
             if h.cooldown_until is None or h.cooldown_until < until:
@@ -132,7 +145,9 @@ class Router:
         profile = self.profiles.get(conn_id)
         if profile is None:
             return None
-        code = profile.templates.get(row.template_name, None if profile.templates else row.template_name)
+        code = profile.templates.get(
+            row.template_name, None if profile.templates else row.template_name
+        )
         if code is None:
             return None
         params = json.loads(row.params)
@@ -180,13 +195,20 @@ class Router:
         try:
             with engine.begin() as conn:
                 conn.execute(sql("provider_health_init", conn), {"conn_id": conn_id, "now": now})
-                conn.execute(sql("provider_health_trip", conn),
-                             {"conn_id": conn_id, "until": until, "now": now, "reason": reason})
+                conn.execute(
+                    sql("provider_health_trip", conn),
+                    {"conn_id": conn_id, "until": until, "now": now, "reason": reason},
+                )
         except Exception as exc:  # noqa: BLE001 - this sender steps over it all the same
             self.tripped[conn_id] = until, reason
-            log.warning("gateway connection %s: its cool-down was not shared with the other senders (%s)",
-                        conn_id, type(exc).__name__)
-        log.warning("gateway connection %s: %s; stepped over until %s", conn_id, reason, f"{until:%H:%M:%S}")
+            log.warning(
+                "gateway connection %s: its cool-down was not shared with the other senders (%s)",
+                conn_id,
+                type(exc).__name__,
+            )
+        log.warning(
+            "gateway connection %s: %s; stepped over until %s", conn_id, reason, f"{until:%H:%M:%S}"
+        )
         return True
 
 
@@ -204,6 +226,13 @@ def switch(engine: Engine, conn_id: str, *, off: bool, by: str, reason: str | No
     now = local_now()
     with engine.begin() as conn:
         conn.execute(sql("provider_health_init", conn), {"conn_id": conn_id, "now": now})
-        conn.execute(sql("provider_health_switch", conn), {
-            "conn_id": conn_id, "off": off, "by": by[:100], "now": now,
-            "reason": (reason or None) and reason[:500]})
+        conn.execute(
+            sql("provider_health_switch", conn),
+            {
+                "conn_id": conn_id,
+                "off": off,
+                "by": by[:100],
+                "now": now,
+                "reason": (reason or None) and reason[:500],
+            },
+        )

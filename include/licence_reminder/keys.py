@@ -32,12 +32,16 @@ def number_keys(text: pa.Array) -> np.ndarray:
     if not n:
         return keys
     _validity, offsets, data = text.buffers()
-    bounds = np.frombuffer(offsets, dtype=np.int32)[text.offset:text.offset + n + 1].astype(np.int64)
+    bounds = np.frombuffer(offsets, dtype=np.int32)[text.offset : text.offset + n + 1].astype(
+        np.int64
+    )
     starts, lengths = bounds[:-1], np.diff(bounds)
     if data is None or not lengths.any():
         return keys
     body = np.frombuffer(data, dtype=np.uint8)
-    order = np.argsort(-lengths, kind="stable")  # longest first: the values still going are a prefix
+    order = np.argsort(
+        -lengths, kind="stable"
+    )  # longest first: the values still going are a prefix
     starts, lengths = starts[order], lengths[order]
     running = keys[order]
     prime = np.uint64(_FNV_PRIME)

@@ -25,13 +25,20 @@ class LapsedReport:
     stale_departments: list[dict[str, Any]] = field(default_factory=list)
 
 
-def report(engine: Engine, *, dept_code: str | None = None, since: dt.date | None = None,
-           limit: int = 10_000, now: dt.datetime | None = None) -> LapsedReport:
+def report(
+    engine: Engine,
+    *,
+    dept_code: str | None = None,
+    since: dt.date | None = None,
+    limit: int = 10_000,
+    now: dt.datetime | None = None,
+) -> LapsedReport:
     now = now or local_now()
     out = LapsedReport()
     with engine.connect() as conn:
-        for r in conn.execute(sql("lapsed_list", conn),
-                              {"dept_code": dept_code, "since": since, "limit": limit}).mappings():
+        for r in conn.execute(
+            sql("lapsed_list", conn), {"dept_code": dept_code, "since": since, "limit": limit}
+        ).mappings():
             out.licences.append({**dict(r), "expiry_date": str(r["expiry_date"])[:10]})
         for d in conn.execute(sql("departments_sync_health", conn)).mappings():
             if (dept_code and d["code"] != dept_code) or d["last_mode"] == "retire":
@@ -39,7 +46,12 @@ def report(engine: Engine, *, dept_code: str | None = None, since: dt.date | Non
             last = d["last_success"]
             last = dt.datetime.fromisoformat(str(last)[:19]) if last else None
             if last is None or now - last > STALE_AFTER:
-                out.stale_departments.append({
-                    "code": d["code"], "name": d["name"], "last_success": last and last.isoformat(sep=" "),
-                    "failed_runs_since": int(d["failed_since"] or 0)})
+                out.stale_departments.append(
+                    {
+                        "code": d["code"],
+                        "name": d["name"],
+                        "last_success": last and last.isoformat(sep=" "),
+                        "failed_runs_since": int(d["failed_since"] or 0),
+                    }
+                )
     return out

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 EPOCH = dt.date(1970, 1, 1)
 
 
-def working_days_before(day: dt.date, n: int, is_workday: Callable[[dt.date], bool] = chinese_workday) -> dt.date:
+def working_days_before(
+    day: dt.date, n: int, is_workday: Callable[[dt.date], bool] = chinese_workday
+) -> dt.date:
     """The ``n``-th working day counted back from the day before ``day`` (``n`` = 0: ``day``)."""
     while n > 0:
         day -= dt.timedelta(days=1)
@@ -39,7 +41,9 @@ def working_days_before(day: dt.date, n: int, is_workday: Callable[[dt.date], bo
 class EntryDates:
     """One catalogue entry's dates for any expiry date, remembered per expiry date."""
 
-    def __init__(self, entry: CatalogueEntry, is_workday: Callable[[dt.date], bool] = chinese_workday) -> None:
+    def __init__(
+        self, entry: CatalogueEntry, is_workday: Callable[[dt.date], bool] = chinese_workday
+    ) -> None:
         self.entry = entry
         self.is_workday = is_workday
         self.deadline = functools.cache(self._deadline)
@@ -84,8 +88,13 @@ class LeadTable:
                 continue
             # few distinct expiry dates: each is worked out once
             days, inverse = np.unique(expiry[rows], return_inverse=True)
-            lead = np.array([d - (dates.reminder_on(EPOCH + dt.timedelta(days=int(d)), stage) - EPOCH).days
-                             for d in days], dtype="float64")
+            lead = np.array(
+                [
+                    d - (dates.reminder_on(EPOCH + dt.timedelta(days=int(d)), stage) - EPOCH).days
+                    for d in days
+                ],
+                dtype="float64",
+            )
             out[rows] = lead[inverse]
         return out
 
@@ -100,11 +109,24 @@ def refresh_ledger_dates(conn: Connection, dept_code: str, catalogue: Catalogue)
         if entry.calendar_leads:
             continue
         dates = EntryDates(entry)
-        expiries = [_date(r[0]) for r in conn.execute(sql("ledger_expiry_dates", conn), {
-            "dept_code": dept_code, "licence_name": entry.licence_name})]
-        rows = [{"dept_code": dept_code, "licence_name": entry.licence_name, "expiry_date": e,
-                 "first_on": dates.first_on(e), "second_on": dates.second_on(e)}
-                for e in expiries if e is not None]
+        expiries = [
+            _date(r[0])
+            for r in conn.execute(
+                sql("ledger_expiry_dates", conn),
+                {"dept_code": dept_code, "licence_name": entry.licence_name},
+            )
+        ]
+        rows = [
+            {
+                "dept_code": dept_code,
+                "licence_name": entry.licence_name,
+                "expiry_date": e,
+                "first_on": dates.first_on(e),
+                "second_on": dates.second_on(e),
+            }
+            for e in expiries
+            if e is not None
+        ]
         if rows:
             conn.execute(sql("ledger_set_reminder_dates", conn), rows)
 

@@ -64,11 +64,15 @@ MASKERS = {
 
 _LONG_DIGITS = re.compile(r"[0-9]{9,}")
 #: yyyymmddHHMMSS, the one common non-personal value with a long run of digits
-_COMPACT_STAMP = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
-                            r"(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]")
+_COMPACT_STAMP = re.compile(
+    r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+    r"(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]"
+)
 #: dates and times with separators, taken out before digits are joined across spaces and dashes
-_DATE_PARTS = re.compile(r"[0-9]{4}[-/.年][0-9]{1,2}[-/.月][0-9]{1,2}日?"
-                         r"|[0-9]{1,2}[:时][0-9]{2}(?:[:分][0-9]{2}(?:[.,][0-9]+)?秒?)?")
+_DATE_PARTS = re.compile(
+    r"[0-9]{4}[-/.年][0-9]{1,2}[-/.月][0-9]{1,2}日?"
+    r"|[0-9]{1,2}[:时][0-9]{2}(?:[:分][0-9]{2}(?:[.,][0-9]+)?秒?)?"
+)
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f"
 _DOTS = "·•．・‧∙"
 _NAME_SHAPED = re.compile(f"[{_HAN}]{{2,4}}|[{_HAN}]+(?:[{_DOTS}][{_HAN}]+)+")
@@ -116,6 +120,7 @@ _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[\s-]?[0-9]){8,}(?:[\s-]?[Xx])?(?![0
 def mask_digit_runs(text: str) -> str:
     """Free text a person typed (a call note) with every mobile- or ID-shaped run of digits
     masked: the audit keeps the note, never a number in it."""
+
     def masked(m: re.Match[str]) -> str:
         digits = re.sub(r"[\s-]", "", m.group(0))
         return mask_id(digits) if len(digits) >= 15 else mask_mobile(digits)

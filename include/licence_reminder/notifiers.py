@@ -29,7 +29,9 @@ ROBOT_FLAVOURS = ("dingtalk", "wecom")
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     """DingTalk's signature of a robot call: base64(HMAC-SHA256(secret, "<timestamp>\\n<secret>")),
     sent URL-encoded as the ``sign`` query parameter beside ``timestamp`` (milliseconds)."""
-    digest = hmac.new(secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(
+        secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256
+    ).digest()
     return base64.b64encode(digest).decode("ascii")
 
 
@@ -64,20 +66,34 @@ class RobotConfig:
             raise PermanentError(f"alert robot connection {conn.conn_id!r}: " + "; ".join(problems))
         if "://" not in host:
             host = f"{conn.schema or 'https'}://{host}{f':{conn.port}' if conn.port else ''}"
-        return cls(conn_id=conn.conn_id, url=host, token=conn.login, secret=conn.password or None,
-                   flavour=flavour, timeout=float(extra.get("timeout", 10)))
+        return cls(
+            conn_id=conn.conn_id,
+            url=host,
+            token=conn.login,
+            secret=conn.password or None,
+            flavour=flavour,
+            timeout=float(extra.get("timeout", 10)),
+        )
 
-    def request(self, title: str, text: str, *, now_ms: int | None = None) -> tuple[str, dict[str, Any]]:
+    def request(
+        self, title: str, text: str, *, now_ms: int | None = None
+    ) -> tuple[str, dict[str, Any]]:
         """The address to post to and the JSON body (markdown) of one alert."""
         if self.flavour == "wecom":
             query = {"key": self.token}
-            body: dict[str, Any] = {"msgtype": "markdown", "markdown": {"content": f"**{title}**\n\n{text}"}}
+            body: dict[str, Any] = {
+                "msgtype": "markdown",
+                "markdown": {"content": f"**{title}**\n\n{text}"},
+            }
         else:
             stamp = now_ms if now_ms is not None else int(time.time() * 1000)
             query = {"access_token": self.token, "timestamp": str(stamp)}
             if self.secret:
                 query["sign"] = dingtalk_sign(self.secret, stamp)
-            body = {"msgtype": "markdown", "markdown": {"title": title, "text": f"### {title}\n\n{text}"}}
+            body = {
+                "msgtype": "markdown",
+                "markdown": {"title": title, "text": f"### {title}\n\n{text}"},
+            }
         return f"{self.url}?{urllib.parse.urlencode(query)}", body
 
 
@@ -97,7 +113,9 @@ class RobotNotifier(BaseNotifier):
 
         cfg = RobotConfig.from_connection(get_airflow_connection(self.conn_id))
         url, body = cfg.request(self.title, self.text)
-        where = f"alert robot {cfg.conn_id!r} ({cfg.flavour})"  # never the URL: it carries the token
+        where = (
+            f"alert robot {cfg.conn_id!r} ({cfg.flavour})"  # never the URL: it carries the token
+        )
         try:
             response = requests.post(url, json=body, timeout=cfg.timeout)
         except requests.RequestException as exc:
@@ -107,10 +125,14 @@ class RobotNotifier(BaseNotifier):
         try:
             answer = response.json()
         except ValueError:
-            raise PermanentError(f"{where}: HTTP {response.status_code}, not a robot's JSON answer") from None
+            raise PermanentError(
+                f"{where}: HTTP {response.status_code}, not a robot's JSON answer"
+            ) from None
         if response.status_code != 200 or answer.get("errcode") != 0:
-            raise PermanentError(f"{where}: refused, HTTP {response.status_code}, errcode "
-                                 f"{answer.get('errcode')}: {str(answer.get('errmsg'))[:200]}")
+            raise PermanentError(
+                f"{where}: refused, HTTP {response.status_code}, errcode "
+                f"{answer.get('errcode')}: {str(answer.get('errmsg'))[:200]}"
+            )
 
 
 def email_notifier(conn_id: str, to: tuple[str, ...], title: str, text: str) -> BaseNotifier:
@@ -126,9 +148,17 @@ def notifiers_for(settings: Any, title: str, text: str) -> list[tuple[str, BaseN
     """(where, notifier) for every channel the settings configure."""
     out: list[tuple[str, BaseNotifier]] = []
     if settings.alert_email_to:
-        out.append((f"email:{settings.alert_smtp_conn_id}",
-                    email_notifier(settings.alert_smtp_conn_id, settings.alert_email_to, title, text)))
+        out.append(
+            (
+                f"email:{settings.alert_smtp_conn_id}",
+                email_notifier(settings.alert_smtp_conn_id, settings.alert_email_to, title, text),
+            )
+        )
     if settings.alert_robot_conn_id:
-        out.append((f"robot:{settings.alert_robot_conn_id}",
-                    RobotNotifier(conn_id=settings.alert_robot_conn_id, title=title, text=text)))
+        out.append(
+            (
+                f"robot:{settings.alert_robot_conn_id}",
+                RobotNotifier(conn_id=settings.alert_robot_conn_id, title=title, text=text),
+            )
+        )
     return out

@@ -27,7 +27,9 @@ SENT_STATUSES = frozenset({"sent", "delivered"})
 PENDING_STATUSES = frozenset({"planned", "queued"})
 #: A reminder cancelled for one of these reasons (reminders_cancel_stale.sql) was withdrawn, not
 #: done: when the licence is valid again (reinstated, or back in the source) it is planned again.
-WITHDRAWN_REASONS = frozenset({"licence revoked", "licence cancelled", "licence no longer in the source"})
+WITHDRAWN_REASONS = frozenset(
+    {"licence revoked", "licence cancelled", "licence no longer in the source"}
+)
 #: what plan() reports for such a reminder
 WITHDRAWN = "withdrawn"
 

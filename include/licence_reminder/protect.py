@@ -70,24 +70,34 @@ class KeyRing:
             raise KeyRingError(f"{where}: extra must be an object with 'current' and 'keys'")
         current, keys = extra.get("current"), extra.get("keys")
         if not isinstance(keys, dict) or not keys:
-            raise KeyRingError(f"{where}: field 'keys' must map key ids to base64 keys "
-                               "(`python -m licence_reminder.protect new-key` makes one)")
+            raise KeyRingError(
+                f"{where}: field 'keys' must map key ids to base64 keys "
+                "(`python -m licence_reminder.protect new-key` makes one)"
+            )
         decoded: dict[str, bytes] = {}
         for key_id, text in keys.items():
             if not _KEY_ID.fullmatch(str(key_id)):
-                raise KeyRingError(f"{where}: key id {key_id!r} in field 'keys' must be 5-8 lower-case "
-                                   "letters or digits")
+                raise KeyRingError(
+                    f"{where}: key id {key_id!r} in field 'keys' must be 5-8 lower-case "
+                    "letters or digits"
+                )
             try:
                 raw = base64.b64decode(str(text), validate=True)
             except ValueError:
-                raise KeyRingError(f"{where}: key {key_id!r} in field 'keys' is not base64") from None
+                raise KeyRingError(
+                    f"{where}: key {key_id!r} in field 'keys' is not base64"
+                ) from None
             if len(raw) < _MIN_KEY_BYTES:
-                raise KeyRingError(f"{where}: key {key_id!r} in field 'keys' has {len(raw)} bytes; "
-                                   f"at least {_MIN_KEY_BYTES} are needed")
+                raise KeyRingError(
+                    f"{where}: key {key_id!r} in field 'keys' has {len(raw)} bytes; "
+                    f"at least {_MIN_KEY_BYTES} are needed"
+                )
             decoded[str(key_id)] = raw
         if current not in decoded:
-            raise KeyRingError(f"{where}: field 'current' ({current!r}) must name one of the keys "
-                               f"({', '.join(sorted(decoded))})")
+            raise KeyRingError(
+                f"{where}: field 'current' ({current!r}) must name one of the keys "
+                f"({', '.join(sorted(decoded))})"
+            )
         return cls(str(current), decoded)
 
     def digest(self, value: str, key_id: str | None = None) -> str:
@@ -99,8 +109,12 @@ class KeyRing:
         key = self.keys[self.current][:64]
         prefix = f"{self.current}:"
         blake = hashlib.blake2b
-        return [None if v is None else prefix + blake(v.encode(), key=key, digest_size=DIGEST_LENGTH).hexdigest()
-                for v in values]
+        return [
+            None
+            if v is None
+            else prefix + blake(v.encode(), key=key, digest_size=DIGEST_LENGTH).hexdigest()
+            for v in values
+        ]
 
     def candidates(self, value: str) -> list[str]:
         """The digests ``value`` has under every key of the ring (to find rows of any key)."""
@@ -119,7 +133,8 @@ def key_ring(conn_id: str | None = None) -> KeyRing:
     except AirflowNotFoundException:
         raise KeyRingError(
             f"connection {conn_id!r} (the key of identity-number digests) is not defined: "
-            "create it as docs/security.md says") from None
+            "create it as docs/security.md says"
+        ) from None
     return KeyRing.parse(conn.extra_dejson or conn.extra, where=f"connection {conn_id!r}")
 
 
@@ -136,10 +151,14 @@ def current_key_id(conn_id: str | None = None) -> str | None:
 
 def new_key_ring(key_id: str = "key01") -> dict[str, Any]:
     """A fresh key ring as a connection's extra."""
-    return {"current": key_id, "keys": {key_id: base64.b64encode(secrets.token_bytes(_MIN_KEY_BYTES)).decode()}}
+    return {
+        "current": key_id,
+        "keys": {key_id: base64.b64encode(secrets.token_bytes(_MIN_KEY_BYTES)).decode()},
+    }
 
 
 # --- rows -----------------------------------------------------------------------------------------
+
 
 def person_codes(frame: pd.DataFrame) -> np.ndarray:
     """Rows whose holder code is a person's identity number (a 个人 holder, or a code shaped like
@@ -165,16 +184,18 @@ def protect(frame: pd.DataFrame, ring: Callable[[], KeyRing] = key_ring) -> pd.D
             out[digest_column] = pd.Series([], dtype=object)
             continue
         values = frame[column]
-        at = (person_codes(frame) if column == "holder_code"
-              else values.notna().to_numpy(dtype=bool))
+        at = person_codes(frame) if column == "holder_code" else values.notna().to_numpy(dtype=bool)
         digests = np.full(len(frame), None, dtype=object)
         if at.any():
             clear = values[at].to_numpy(dtype=object, na_value=None)
             digests[at] = ring().digests(clear)
             masked = values.to_numpy(dtype=object, na_value=None)
             masked[at] = [mask_id(v) for v in clear]
-            out[column] = pd.Series(masked, index=frame.index, dtype=values.dtype
-                                    if isinstance(values.dtype, pd.StringDtype) else object)
+            out[column] = pd.Series(
+                masked,
+                index=frame.index,
+                dtype=values.dtype if isinstance(values.dtype, pd.StringDtype) else object,
+            )
         out[digest_column] = pd.Series(digests, index=frame.index, dtype=object)
     return out
 
@@ -186,7 +207,11 @@ def masked_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
     for column, value in raw.items():
         if value is None:
             out[column] = None
-        elif column in PROTECTED or isinstance(value, str) and ID_SHAPED.fullmatch(value.strip().upper()):
+        elif (
+            column in PROTECTED
+            or isinstance(value, str)
+            and ID_SHAPED.fullmatch(value.strip().upper())
+        ):
             out[column] = mask_id(value)
         else:
             out[column] = value

@@ -50,11 +50,20 @@ MAX_REPORTS = 5000
 #: outbox statuses of a message whose send is not recorded yet: its report waits
 IN_FLIGHT = frozenset({"pending", "sending", "unknown"})
 #: the generic platform's callback, as the simulator speaks it; every path can be configured
-DEFAULT_CALLBACK = {"list_path": "reports", "out_id": "outId", "message_id": "msgId", "mobile": "mobile",
-                    "state": "status", "reported_at": "reportTime"}
+DEFAULT_CALLBACK = {
+    "list_path": "reports",
+    "out_id": "outId",
+    "message_id": "msgId",
+    "mobile": "mobile",
+    "state": "status",
+    "reported_at": "reportTime",
+}
 #: what each provider expects as the answer to a push it may consider received
-ACK = {"aliyun": {"code": 0, "msg": "接收成功"}, "tencent": {"result": 0, "errmsg": "OK"},
-       "generic": {"code": "0", "message": "OK"}}
+ACK = {
+    "aliyun": {"code": 0, "msg": "接收成功"},
+    "tencent": {"result": 0, "errmsg": "OK"},
+    "generic": {"code": "0", "message": "OK"},
+}
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -111,20 +120,28 @@ class Receiver:
         if provider not in PROVIDERS:
             raise config_error(conn_id, "extra.provider", f"must be one of {list(PROVIDERS)}")
         if not conn.password or len(conn.password) < 16:
-            raise config_error(conn_id, "password", "must be the receiver's secret, 16 characters or more")
+            raise config_error(
+                conn_id, "password", "must be the receiver's secret, 16 characters or more"
+            )
 
         def networks(field: str) -> tuple[Network, ...]:
             given = extra.get(field, [])
             if not isinstance(given, list):
-                raise config_error(conn_id, f"extra.{field}", "must be a list of addresses or CIDR networks")
+                raise config_error(
+                    conn_id, f"extra.{field}", "must be a list of addresses or CIDR networks"
+                )
             try:
                 return tuple(ipaddress.ip_network(str(n), strict=False) for n in given)
             except ValueError as exc:
-                raise config_error(conn_id, f"extra.{field}", f"has an entry that is not a network: {exc}") from None
+                raise config_error(
+                    conn_id, f"extra.{field}", f"has an entry that is not a network: {exc}"
+                ) from None
 
         allow = networks("allow")
         if not allow:
-            raise config_error(conn_id, "extra.allow", "must list the networks the provider pushes from")
+            raise config_error(
+                conn_id, "extra.allow", "must list the networks the provider pushes from"
+            )
         signing = callback = None
         if provider == "generic":
             if extra.get("signing") is not None:
@@ -134,18 +151,32 @@ class Receiver:
                     raise config_error(conn_id, "extra.signing", f"has unknown keys {unknown}")
                 signing = Signing(**{k: str(v) for k, v in given_signing.items()})
                 if not conn.login:
-                    raise config_error(conn_id, "login", "must be the platform's app id when signing is set")
+                    raise config_error(
+                        conn_id, "login", "must be the platform's app id when signing is set"
+                    )
             given = dict(extra.get("callback") or {})
-            paths = {**DEFAULT_CALLBACK, **{k: str(v) for k, v in given.items()
-                                            if k not in {"delivered", "failed"}}}
+            paths = {
+                **DEFAULT_CALLBACK,
+                **{k: str(v) for k, v in given.items() if k not in {"delivered", "failed"}},
+            }
             unknown = sorted(set(paths) - set(DEFAULT_CALLBACK))
             if unknown:
                 raise config_error(conn_id, "extra.callback", f"has unknown keys {unknown}")
-            callback = Callback(paths, tuple(scalar(v) for v in given.get("delivered", ["DELIVERED"])),
-                                tuple(scalar(v) for v in given.get("failed", ["FAILED"])))
-        return cls(name=name, provider=provider, secret=conn.password, allow=allow,
-                   trusted_proxies=networks("trusted_proxies"), app_id=conn.login or "",
-                   signing=signing, callback=callback)
+            callback = Callback(
+                paths,
+                tuple(scalar(v) for v in given.get("delivered", ["DELIVERED"])),
+                tuple(scalar(v) for v in given.get("failed", ["FAILED"])),
+            )
+        return cls(
+            name=name,
+            provider=provider,
+            secret=conn.password,
+            allow=allow,
+            trusted_proxies=networks("trusted_proxies"),
+            app_id=conn.login or "",
+            signing=signing,
+            callback=callback,
+        )
 
     # ------------------------------------------------------------------ authentication
     def client_address(self, peer: str, forwarded_for: str | None) -> str:
@@ -161,8 +192,16 @@ class Receiver:
             return False
         return any(ip in n for n in networks)
 
-    def authenticate(self, *, peer: str, forwarded_for: str | None, token: str | None,
-                     headers: Mapping[str, str], body: bytes, clock: Callable[[], float] = time.time) -> None:
+    def authenticate(
+        self,
+        *,
+        peer: str,
+        forwarded_for: str | None,
+        token: str | None,
+        headers: Mapping[str, str],
+        body: bytes,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         """Raises :class:`NotAllowed` unless the push comes from an allowed address with the
         receiver's token (or, for a signing platform, a valid fresh signature)."""
         if not self._within(self.client_address(peer, forwarded_for), self.allow):
@@ -209,7 +248,9 @@ def _identified(report: Report, index: int, out_key: str, id_key: str) -> Report
     if not report.out_id and not report.provider_message_id:
         raise ReportInvalid(f"report {index}: neither {out_key!r} nor {id_key!r} names the message")
     if report.out_id and len(report.out_id) > 64 or len(report.provider_message_id or "") > 100:
-        raise ReportInvalid(f"report {index}: {out_key!r} or {id_key!r} is too long to be a message id")
+        raise ReportInvalid(
+            f"report {index}: {out_key!r} or {id_key!r} is too long to be a message id"
+        )
     return report
 
 
@@ -223,9 +264,22 @@ def parse_aliyun(doc: Any) -> list[Report]:
             success = success.lower() == "true"
         if not isinstance(success, bool):
             raise ReportInvalid(f"report {i}: field 'success' must be true or false")
-        reports.append(_identified(Report(
-            "aliyun", _text(item, "out_id"), _text(item, "biz_id"), success, _text(item, "err_code"),
-            mask_mobile(item.get("phone_number")), _text(item, "report_time")), i, "out_id", "biz_id"))
+        reports.append(
+            _identified(
+                Report(
+                    "aliyun",
+                    _text(item, "out_id"),
+                    _text(item, "biz_id"),
+                    success,
+                    _text(item, "err_code"),
+                    mask_mobile(item.get("phone_number")),
+                    _text(item, "report_time"),
+                ),
+                i,
+                "out_id",
+                "biz_id",
+            )
+        )
     return reports
 
 
@@ -239,25 +293,54 @@ def parse_tencent(doc: Any) -> list[Report]:
             raise ReportInvalid(f"report {i}: field 'report_status' must be SUCCESS or FAIL")
         # the code is the status, as PullSmsSendStatus records it (errmsg's carrier code is not in
         # the pull): the same receipt row whichever way the report came
-        reports.append(_identified(Report(
-            "tencent", _text(item, "ext"), _text(item, "sid"), status == "SUCCESS", status,
-            mask_mobile(item.get("mobile")), _text(item, "user_receive_time")), i, "ext", "sid"))
+        reports.append(
+            _identified(
+                Report(
+                    "tencent",
+                    _text(item, "ext"),
+                    _text(item, "sid"),
+                    status == "SUCCESS",
+                    status,
+                    mask_mobile(item.get("mobile")),
+                    _text(item, "user_receive_time"),
+                ),
+                i,
+                "ext",
+                "sid",
+            )
+        )
     return reports
 
 
 def parse_generic(doc: Any, spec: Callback) -> list[Report]:
     p = spec.paths
     reports = []
-    for i, item in enumerate(_items(get_path(doc, p["list_path"]), f"the body's {p['list_path']!r}")):
+    for i, item in enumerate(
+        _items(get_path(doc, p["list_path"]), f"the body's {p['list_path']!r}")
+    ):
         state = text_at(item, p["state"])
         if state not in spec.delivered and state not in spec.failed:
-            raise ReportInvalid(f"report {i}: field {p['state']!r} is {state!r}, neither a delivered "
-                                f"{list(spec.delivered)} nor a failed {list(spec.failed)} state")
+            raise ReportInvalid(
+                f"report {i}: field {p['state']!r} is {state!r}, neither a delivered "
+                f"{list(spec.delivered)} nor a failed {list(spec.failed)} state"
+            )
         # the state is the code, as the status API's look-up records it: one receipt row either way
-        reports.append(_identified(Report(
-            "generic", text_at(item, p["out_id"]), text_at(item, p["message_id"]), state in spec.delivered,
-            state, mask_mobile(get_path(item, p["mobile"])), text_at(item, p["reported_at"])),
-            i, p["out_id"], p["message_id"]))
+        reports.append(
+            _identified(
+                Report(
+                    "generic",
+                    text_at(item, p["out_id"]),
+                    text_at(item, p["message_id"]),
+                    state in spec.delivered,
+                    state,
+                    mask_mobile(get_path(item, p["mobile"])),
+                    text_at(item, p["reported_at"]),
+                ),
+                i,
+                p["out_id"],
+                p["message_id"],
+            )
+        )
     return reports
 
 
@@ -265,8 +348,11 @@ def parse_generic(doc: Any, spec: Callback) -> list[Report]:
 class Receivers:
     """Receivers by name, read from Airflow connections and kept ``CACHE_SECONDS``."""
 
-    def __init__(self, lookup: Callable[[str], Any] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        lookup: Callable[[str], Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         from licence_reminder.db import get_airflow_connection
 
         self._lookup = lookup or get_airflow_connection
@@ -297,7 +383,9 @@ class Receivers:
 
 
 # ---------------------------------------------------------------------- storing and applying
-def store(engine: Engine, receiver: str, reports: list[Report], *, now: dt.datetime | None = None) -> dict[str, int]:
+def store(
+    engine: Engine, receiver: str, reports: list[Report], *, now: dt.datetime | None = None
+) -> dict[str, int]:
     """Keeps every report not kept already; ``new`` and ``repeated`` (pushed before) counts."""
     now = now or local_now()
     new = 0
@@ -305,16 +393,34 @@ def store(engine: Engine, receiver: str, reports: list[Report], *, now: dt.datet
         statement = sql("pushed_report_insert", conn)
         for r in {r.message_key: r for r in reports}.values():
             # one by one: the row count tells a new report from one pushed again
-            new += conn.execute(statement, {
-                "provider": r.provider, "receiver": receiver, "message_key": r.message_key,
-                "out_id": r.out_id, "provider_message_id": r.provider_message_id, "delivered": r.delivered,
-                "code": (r.code or "")[:100] or None, "recipient_masked": r.recipient_masked,
-                "reported_at": (r.reported_at or "")[:32] or None, "received_at": now}).rowcount == 1
+            new += (
+                conn.execute(
+                    statement,
+                    {
+                        "provider": r.provider,
+                        "receiver": receiver,
+                        "message_key": r.message_key,
+                        "out_id": r.out_id,
+                        "provider_message_id": r.provider_message_id,
+                        "delivered": r.delivered,
+                        "code": (r.code or "")[:100] or None,
+                        "recipient_masked": r.recipient_masked,
+                        "reported_at": (r.reported_at or "")[:32] or None,
+                        "received_at": now,
+                    },
+                ).rowcount
+                == 1
+            )
     return {"new": new, "repeated": len(reports) - new}
 
 
-def apply(engine: Engine, *, run_id: str, now: dt.datetime | None = None,
-          window: dt.timedelta | None = None) -> dict[str, int]:
+def apply(
+    engine: Engine,
+    *,
+    run_id: str,
+    now: dt.datetime | None = None,
+    window: dt.timedelta | None = None,
+) -> dict[str, int]:
     """Applies the pending reports whose messages are recorded as sent; a report on a message
     settled already is a ``duplicate`` (no second receipt row); one whose message is still not
     sent after ``window`` (receipts.WINDOW) is ``unmatched``. The rest stay ``pending``."""
@@ -329,10 +435,20 @@ def apply(engine: Engine, *, run_id: str, now: dt.datetime | None = None,
         marks: list[dict[str, Any]] = []
         for r in rows:
             if r.id is None or r.status in IN_FLIGHT:
-                received = r.received_at if isinstance(r.received_at, dt.datetime) \
+                received = (
+                    r.received_at
+                    if isinstance(r.received_at, dt.datetime)
                     else dt.datetime.fromisoformat(str(r.received_at))
+                )
                 if received < stale_before:
-                    marks.append({"report_id": r.report_id, "state": "unmatched", "message_id": r.id, "now": now})
+                    marks.append(
+                        {
+                            "report_id": r.report_id,
+                            "state": "unmatched",
+                            "message_id": r.id,
+                            "now": now,
+                        }
+                    )
                     counts["unmatched"] += 1
                 else:
                     counts["pending"] += 1
@@ -350,6 +466,9 @@ def apply(engine: Engine, *, run_id: str, now: dt.datetime | None = None,
         if marks:
             conn.execute(sql("pushed_report_settle", conn), marks)
     if counts.get("unmatched"):
-        log.warning("%d pushed reports name no message sent in the last %s: kept as unmatched",
-                    counts["unmatched"], window or WINDOW)
+        log.warning(
+            "%d pushed reports name no message sent in the last %s: kept as unmatched",
+            counts["unmatched"],
+            window or WINDOW,
+        )
     return dict(counts)

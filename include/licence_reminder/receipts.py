@@ -35,8 +35,14 @@ log = logging.getLogger(__name__)
 WINDOW = dt.timedelta(days=3)
 
 
-def collect(engine: Engine, gateways: Callable[[str], SmsGateway], *, run_id: str,
-            now: dt.datetime | None = None, window: dt.timedelta = WINDOW) -> dict[str, int]:
+def collect(
+    engine: Engine,
+    gateways: Callable[[str], SmsGateway],
+    *,
+    run_id: str,
+    now: dt.datetime | None = None,
+    window: dt.timedelta = WINDOW,
+) -> dict[str, int]:
     from licence_reminder import pushed
     from licence_reminder.dispatch import as_date, sms_message
 
@@ -65,7 +71,9 @@ def collect(engine: Engine, gateways: Callable[[str], SmsGateway], *, run_id: st
     return dict(counts)
 
 
-def settle(conn: Connection, reports: list[tuple[Any, LookupResult, str]], *, run_id: str) -> Counter[str]:
+def settle(
+    conn: Connection, reports: list[tuple[Any, LookupResult, str]], *, run_id: str
+) -> Counter[str]:
     """Apply carrier reports (each: the outbox row, the report, the gateway's name) in ``conn``'s
     transaction. A message is settled by the first report only: the update is conditional on
     ``sent`` and its receipt row written only when it changed the message, so a pull and a push
@@ -80,16 +88,33 @@ def settle(conn: Connection, reports: list[tuple[Any, LookupResult, str]], *, ru
         started = local_now()
         status = "delivered" if report.delivered else "call_list"
         reason = None if report.delivered else f"not delivered: {report.code or 'carrier report'}"
-        changed = conn.execute(statement, {"id": row.id, "status": status, "last_code": report.code,
-                                           "last_message": reason or "delivered", "now": started}).rowcount
+        changed = conn.execute(
+            statement,
+            {
+                "id": row.id,
+                "status": status,
+                "last_code": report.code,
+                "last_message": reason or "delivered",
+                "now": started,
+            },
+        ).rowcount
         if not changed:
             counts["already_settled"] += 1
             continue
         reminders.append({"message_id": row.id, "status": status, "reason": reason, "now": started})
-        attempts.append(attempt_row(
-            row, kind="receipt", outcome="delivered" if report.delivered else "undelivered",
-            result=report, attempt_no=row.attempts, started=started,
-            finished=local_now(), run_id=run_id, gateway=gateway))
+        attempts.append(
+            attempt_row(
+                row,
+                kind="receipt",
+                outcome="delivered" if report.delivered else "undelivered",
+                result=report,
+                attempt_no=row.attempts,
+                started=started,
+                finished=local_now(),
+                run_id=run_id,
+                gateway=gateway,
+            )
+        )
         counts["delivered" if report.delivered else "undelivered"] += 1
     if attempts:
         conn.execute(sql("attempt_insert", conn), attempts)

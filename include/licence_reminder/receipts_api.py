@@ -43,8 +43,11 @@ def _ledger():  # type: ignore[no-untyped-def]
 def create_app(receivers: Receivers | None = None, ledger: Any = None) -> FastAPI:
     """The app; ``receivers`` and ``ledger`` (an engine) come from Airflow connections when not
     given (tests give them)."""
-    app = FastAPI(title="Licence reminder delivery reports", version="1",
-                  description="Delivery reports pushed by the SMS providers (docs/pushed-reports.md).")
+    app = FastAPI(
+        title="Licence reminder delivery reports",
+        version="1",
+        description="Delivery reports pushed by the SMS providers (docs/pushed-reports.md).",
+    )
     app.state.receivers = receivers or Receivers()
 
     def engine() -> Any:
@@ -55,8 +58,11 @@ def create_app(receivers: Receivers | None = None, ledger: Any = None) -> FastAP
         return {"ok": True}
 
     @app.post("/v1/reports/{name}")
-    async def push(request: Request, name: Annotated[str, Path(pattern=_NAME)],
-                   token: Annotated[str | None, Query(max_length=200)] = None) -> Any:
+    async def push(
+        request: Request,
+        name: Annotated[str, Path(pattern=_NAME)],
+        token: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> Any:
         receiver = request.app.state.receivers.get(name)
         if receiver is None:
             raise HTTPException(404, "no such receiver")
@@ -64,9 +70,13 @@ def create_app(receivers: Receivers | None = None, ledger: Any = None) -> FastAP
         if len(body) > MAX_BODY:
             raise HTTPException(413, f"a push is at most {MAX_BODY} bytes")
         try:
-            receiver.authenticate(peer=request.client.host if request.client else "",
-                                  forwarded_for=request.headers.get("x-forwarded-for"), token=token,
-                                  headers=request.headers, body=body)
+            receiver.authenticate(
+                peer=request.client.host if request.client else "",
+                forwarded_for=request.headers.get("x-forwarded-for"),
+                token=token,
+                headers=request.headers,
+                body=body,
+            )
         except NotAllowed as exc:
             log.warning("push to receiver %s refused: %s", name, exc)
             raise HTTPException(403, str(exc)) from None
@@ -86,8 +96,14 @@ def create_app(receivers: Receivers | None = None, ledger: Any = None) -> FastAP
         except Exception:  # stored: the dispatch's receipts task applies them
             log.exception("reports pushed to receiver %s are stored, not applied yet", name)
             applied = {}
-        log.info("receiver %s: %d reports (%d new, %d pushed before); applied %s", name, len(reports),
-                 kept["new"], kept["repeated"], json.dumps(applied, sort_keys=True))
+        log.info(
+            "receiver %s: %d reports (%d new, %d pushed before); applied %s",
+            name,
+            len(reports),
+            kept["new"],
+            kept["repeated"],
+            json.dumps(applied, sort_keys=True),
+        )
         return JSONResponse(ACK[receiver.provider])
 
     return app

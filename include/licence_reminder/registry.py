@@ -42,8 +42,10 @@ class RegistryFilesInvalid(ValueError):
     def __init__(self, errors: list[RegistryError]) -> None:
         self.errors = errors
         lines = "\n".join(f"- {e}" for e in errors)
-        super().__init__(f"{len(errors)} department file(s) do not validate; their sync DAGs "
-                         f"are tagged config-error and do not run:\n{lines}")
+        super().__init__(
+            f"{len(errors)} department file(s) do not validate; their sync DAGs "
+            f"are tagged config-error and do not run:\n{lines}"
+        )
 
 
 class _Strict(BaseModel):
@@ -108,14 +110,17 @@ class SyncSettings(_Strict):
             raise ValueError(
                 f"{v!r} is not a cron expression of 5 fields (minute hour day-of-month month "
                 f"day-of-week, e.g. '0 2 * * *' for 02:00 daily) nor one of {sorted(CRON_PRESETS)}: "
-                f"{problem}")
+                f"{problem}"
+            )
         return v
 
     @field_validator("watermark_column")
     @classmethod
     def _known_column(cls, v: str) -> str:
         if v not in CANONICAL_COLUMNS:
-            raise ValueError(f"must be one of the canonical columns {list(CANONICAL_COLUMNS)}, got {v!r}")
+            raise ValueError(
+                f"must be one of the canonical columns {list(CANONICAL_COLUMNS)}, got {v!r}"
+            )
         return v
 
 
@@ -158,7 +163,9 @@ class Source(_Strict):
     def _canonical_keys(cls, v: dict[str, str]) -> dict[str, str]:
         unknown = sorted(set(v) - set(CANONICAL_COLUMNS))
         if unknown:
-            raise ValueError(f"unknown canonical column(s) {unknown}; allowed: {list(CANONICAL_COLUMNS)}")
+            raise ValueError(
+                f"unknown canonical column(s) {unknown}; allowed: {list(CANONICAL_COLUMNS)}"
+            )
         return v
 
 
@@ -205,8 +212,10 @@ class Lead(_Strict):
     @model_validator(mode="after")
     def _one_count(self) -> Lead:
         if (self.days is None) == (self.working_days is None):
-            raise ValueError("give exactly one of days or working_days, e.g. {working_days: 10, "
-                             "before: deadline}")
+            raise ValueError(
+                "give exactly one of days or working_days, e.g. {working_days: 10, "
+                "before: deadline}"
+            )
         return self
 
     @property
@@ -276,15 +285,19 @@ class CatalogueEntry(_Strict):
             if data.get(rule) is None:
                 continue
             try:
-                lead = data[rule] if isinstance(data[rule], Lead) else Lead.model_validate(data[rule])
+                lead = (
+                    data[rule] if isinstance(data[rule], Lead) else Lead.model_validate(data[rule])
+                )
             except (ValidationError, TypeError):
                 continue  # reported against the field itself
             approx = max(lead.calendar_days + (deadline if lead.before == "deadline" else 0), 1)
             if data.get(days, approx) != approx:  # equal: a dump of a validated entry read back
                 raise ValueError(f"give {days} or {rule}, not both")
             if approx > cap:
-                raise ValueError(f"{rule} ({lead.text()}) is about {approx} calendar days before "
-                                 f"expiry, more than the {cap} allowed")
+                raise ValueError(
+                    f"{rule} ({lead.text()}) is about {approx} calendar days before "
+                    f"expiry, more than the {cap} allowed"
+                )
             data[days] = approx
         return data
 
@@ -296,13 +309,16 @@ class CatalogueEntry(_Strict):
                 f"first_lead_days ({self.first_lead_days})"
             )
         if self.renewal_deadline_working_days is not None and self.renewal_deadline_days:
-            raise ValueError("give renewal_deadline_days or renewal_deadline_working_days, not both")
+            raise ValueError(
+                "give renewal_deadline_days or renewal_deadline_working_days, not both"
+            )
         plain = self.first_lead is None and self.renewal_deadline_working_days is None
         if plain and self.renewal_deadline_days > self.first_lead_days:
             raise ValueError(
                 f"renewal_deadline_days ({self.renewal_deadline_days}) is more than first_lead_days "
                 f"({self.first_lead_days}): the first reminder would ask the holder to apply by a "
-                "date already past; remind earlier")
+                "date already past; remind earlier"
+            )
         if not (self.online_url or self.service_hall):
             raise ValueError("give online_url, service_hall or both: where to apply")
         return self
@@ -312,7 +328,10 @@ class CatalogueEntry(_Strict):
         """``code``, or one derived from the licence name that stays the same across edits."""
         if self.code:
             return self.code
-        return "e" + hashlib.md5(self.licence_name.encode("utf-8"), usedforsecurity=False).hexdigest()[:7]
+        return (
+            "e"
+            + hashlib.md5(self.licence_name.encode("utf-8"), usedforsecurity=False).hexdigest()[:7]
+        )
 
     @property
     def first_rule(self) -> Lead:
@@ -332,16 +351,26 @@ class CatalogueEntry(_Strict):
     @property
     def calendar_leads(self) -> bool:
         """Every date of the entry is a fixed number of calendar days before the expiry."""
-        return all(r.days is not None and r.before == "expiry"
-                   for r in (self.first_rule, self.second_rule, self.deadline_rule))
+        return all(
+            r.days is not None and r.before == "expiry"
+            for r in (self.first_rule, self.second_rule, self.deadline_rule)
+        )
 
     def lead_rule(self) -> str | None:
         """The entry's leads as the ledger database keeps them (None: plain calendar days)."""
         if self.calendar_leads:
             return None
-        return json.dumps({name: rule.model_dump(exclude_none=True) for name, rule in (
-            ("first", self.first_rule), ("second", self.second_rule), ("deadline", self.deadline_rule))},
-            sort_keys=True)
+        return json.dumps(
+            {
+                name: rule.model_dump(exclude_none=True)
+                for name, rule in (
+                    ("first", self.first_rule),
+                    ("second", self.second_rule),
+                    ("deadline", self.deadline_rule),
+                )
+            },
+            sort_keys=True,
+        )
 
 
 class Catalogue(_Strict):
@@ -381,13 +410,15 @@ def _message(err: Any, model: type[BaseModel]) -> str:
         hint = f"did you mean {close[0]!r}? " if close else ""
         return f"unknown field: {hint}the fields here are {sorted(known)}"
     if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"must be text: put the value in quotes, e.g. \"{value}\" (YAML reads {value} as a number)"
+        return f'must be text: put the value in quotes, e.g. "{value}" (YAML reads {value} as a number)'
     if kind == "string_pattern_mismatch":
         if loc[-1] == "region_code":
-            return f"must be the six digits of a 行政区划代码, e.g. \"410505\" (got {value!r})"
+            return f'must be the six digits of a 行政区划代码, e.g. "410505" (got {value!r})'
         if loc[-1] == "code":
-            return (f"must be 2-32 lower-case letters, digits or _, starting with a letter, e.g. "
-                    f"\"sxhjj\" (got {value!r})")
+            return (
+                f"must be 2-32 lower-case letters, digits or _, starting with a letter, e.g. "
+                f'"sxhjj" (got {value!r})'
+            )
     if kind == "value_error":  # our own validators' messages, without pydantic's "Value error, "
         return str(err["ctx"]["error"]) if "error" in err.get("ctx", {}) else str(err["msg"])
     return str(err["msg"])
@@ -403,8 +434,14 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
         if typing.get_origin(annotation) is list:
             (annotation,) = typing.get_args(annotation)
         elif typing.get_args(annotation):  # X | None
-            annotation = next((a for a in typing.get_args(annotation)
-                               if isinstance(a, type) and issubclass(a, BaseModel)), annotation)
+            annotation = next(
+                (
+                    a
+                    for a in typing.get_args(annotation)
+                    if isinstance(a, type) and issubclass(a, BaseModel)
+                ),
+                annotation,
+            )
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
         model = annotation
@@ -415,10 +452,15 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise RegistryError(path, [
-            f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}; "
-            "GBK/GB18030, \"ANSI\" in Windows Notepad, is the usual cause): save it as UTF-8"
-        ]) from None
+        raise RegistryError(
+            path,
+            [
+                (
+                    f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}; "
+                    'GBK/GB18030, "ANSI" in Windows Notepad, is the usual cause): save it as UTF-8'
+                )
+            ],
+        ) from None
     except OSError as exc:
         raise RegistryError(path, [f"cannot be read: {exc.strerror}"]) from exc
 
@@ -433,8 +475,11 @@ def _read_yaml(path: Path) -> object:
 
 def select_problem(sql: str) -> str | None:
     """Why ``sql`` is not the one SELECT (or WITH … SELECT) an extract must be; None if it is."""
-    code = "\n".join(ln for ln in sql.strip().rstrip(";").strip().splitlines()
-                     if not ln.lstrip().startswith("--")).strip()
+    code = "\n".join(
+        ln
+        for ln in sql.strip().rstrip(";").strip().splitlines()
+        if not ln.lstrip().startswith("--")
+    ).strip()
     if not code:
         return "is empty"
     if not code.lower().startswith(("select", "with")):
@@ -449,15 +494,24 @@ def _sql_file(department_file: Path, name: str, field: str = "source.extract_sql
     the department file (an operator's own registry folder), else under ``include/`` (the
     project's ``sql/sources/``)."""
     given = Path(name)
-    tried = [given] if given.is_absolute() else [department_file.parent / given, INCLUDE_DIR / given]
+    tried = (
+        [given] if given.is_absolute() else [department_file.parent / given, INCLUDE_DIR / given]
+    )
     for candidate in tried:
         if candidate.is_file():
             return candidate
-    raise RegistryError(department_file, [
-        f"field {field!r}: {name} was not found: looked for "
-        + " and ".join(str(c) for c in tried)
-        + (" (a relative path is read beside the department file, then under include/)"
-           if len(tried) > 1 else "")])
+    raise RegistryError(
+        department_file,
+        [
+            f"field {field!r}: {name} was not found: looked for "
+            + " and ".join(str(c) for c in tried)
+            + (
+                " (a relative path is read beside the department file, then under include/)"
+                if len(tried) > 1
+                else ""
+            )
+        ],
+    )
 
 
 def load_department(path: Path) -> Department:
@@ -465,8 +519,11 @@ def load_department(path: Path) -> Department:
     if not isinstance(data, dict):
         raise RegistryError(path, ["must be a YAML mapping with code, name, region_code, ..."])
     # said with the schema's problems, not after they are fixed: a DBA fixes a file in one round
-    stem = ([f"field 'code': {data['code']!r} must equal the file name stem"]
-            if isinstance(data.get("code"), str) and data["code"] != path.stem else [])
+    stem = (
+        [f"field 'code': {data['code']!r} must equal the file name stem"]
+        if isinstance(data.get("code"), str) and data["code"] != path.stem
+        else []
+    )
     try:
         dept = Department.model_validate(data)
     except ValidationError as exc:
@@ -476,13 +533,15 @@ def load_department(path: Path) -> Department:
     if dept.source.extract_sql_file:
         sql_path = _sql_file(path, dept.source.extract_sql_file)
         # kept resolved: the task reads it again from wherever it runs
-        dept = dept.model_copy(update={"source": dept.source.model_copy(
-            update={"extract_sql_file": str(sql_path)})})
+        dept = dept.model_copy(
+            update={"source": dept.source.model_copy(update={"extract_sql_file": str(sql_path)})}
+        )
         try:
             problem = select_problem(_read_text(sql_path))
         except RegistryError as exc:
-            raise RegistryError(path, [f"field 'source.extract_sql_file': {sql_path} {p}"
-                                       for p in exc.problems]) from None
+            raise RegistryError(
+                path, [f"field 'source.extract_sql_file': {sql_path} {p}" for p in exc.problems]
+            ) from None
         if problem:
             raise RegistryError(path, [f"field 'source.extract_sql_file': {sql_path} {problem}"])
     elif problem := select_problem(dept.source.extract_sql or ""):
@@ -491,8 +550,13 @@ def load_department(path: Path) -> Department:
         field = "source.renewals.sql_file" if renewals.sql_file else "source.renewals.sql"
         if renewals.sql_file:  # kept resolved, as extract_sql_file
             found = _sql_file(path, renewals.sql_file, field)
-            dept = dept.model_copy(update={"source": dept.source.model_copy(update={
-                "renewals": renewals.model_copy(update={"sql_file": str(found)})})})
+            dept = dept.model_copy(
+                update={
+                    "source": dept.source.model_copy(
+                        update={"renewals": renewals.model_copy(update={"sql_file": str(found)})}
+                    )
+                }
+            )
         try:
             problem = select_problem(dept.renewals_sql_text() or "")
         except RegistryError as exc:
@@ -509,7 +573,9 @@ def load_catalogue(path: Path) -> Catalogue:
     try:
         cat = Catalogue.model_validate(data)
     except ValidationError as exc:
-        raise RegistryError(path, [_name_entry(p, data) for p in _problems(exc, Catalogue)]) from None
+        raise RegistryError(
+            path, [_name_entry(p, data) for p in _problems(exc, Catalogue)]
+        ) from None
     if path.stem != cat.department:
         raise RegistryError(
             path, [f"field 'department': {cat.department!r} must equal the file name stem"]
@@ -548,11 +614,24 @@ def scan_registry(folder: Path) -> list[RegistryEntry]:
     """Every ``*.yaml`` in the folder, each loaded on its own so one bad file spoils only itself."""
     entries = []
     for path in sorted(folder.glob("*.y*ml")):
-        if path.suffix != ".yaml":  # tasks and catalogues are found by <code>.yaml: a .yml would never run
+        if (
+            path.suffix != ".yaml"
+        ):  # tasks and catalogues are found by <code>.yaml: a .yml would never run
             twin = path.with_suffix(".yaml")
-            entries.append(RegistryEntry(path, None, RegistryError(path, [
-                f"a second file for department {path.stem!r}: {twin.name} is the one used; delete this one"
-                if twin.exists() else f"department files end in .yaml: rename it {twin.name}"])))
+            entries.append(
+                RegistryEntry(
+                    path,
+                    None,
+                    RegistryError(
+                        path,
+                        [
+                            f"a second file for department {path.stem!r}: {twin.name} is the one used; delete this one"
+                            if twin.exists()
+                            else f"department files end in .yaml: rename it {twin.name}"
+                        ],
+                    ),
+                )
+            )
             continue
         try:
             entries.append(RegistryEntry(path, load_department(path), None))

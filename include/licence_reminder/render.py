@@ -63,9 +63,15 @@ def _name(value: str | None) -> str:
     return re.sub(r"\s+", " ", value or "").strip()
 
 
-def message_params(template: SmsTemplate, licences: Sequence[Licence], *, today: dt.date,
-                   deadline: dt.date, licence_no_digits: int | None = None,
-                   caps: Mapping[str, int] | None = None) -> dict[str, str]:
+def message_params(
+    template: SmsTemplate,
+    licences: Sequence[Licence],
+    *,
+    today: dt.date,
+    deadline: dt.date,
+    licence_no_digits: int | None = None,
+    caps: Mapping[str, int] | None = None,
+) -> dict[str, str]:
     """The template's variables for ``licences`` (one holder, entry and expiry date), in the
     template's order, each within ``caps`` (variable -> longest value the gateway takes).
 
@@ -88,16 +94,23 @@ def message_params(template: SmsTemplate, licences: Sequence[Licence], *, today:
         holder = HOLDER_IS_READER
     numbers = sorted(licence_tail(x.licence_no, licence_no_digits or 6) for x in licences)
     values = {
-        "contact": contact, "holder": holder, "licence_no": "、".join(numbers),
-        "expiry": chinese_date(expiry), "days": str((expiry - today).days),
+        "contact": contact,
+        "holder": holder,
+        "licence_no": "、".join(numbers),
+        "expiry": chinese_date(expiry),
+        "days": str((expiry - today).days),
         "apply_by": apply_by(deadline, today),
     }
     params = {name: values[name] for name in template.variables}
-    long = [f"{k} ({len(v)} characters, cap {caps[k]})" for k, v in params.items()
-            if k in caps and len(v) > caps[k]]
+    long = [
+        f"{k} ({len(v)} characters, cap {caps[k]})"
+        for k, v in params.items()
+        if k in caps and len(v) > caps[k]
+    ]
     if long:
-        raise MessageRejected(f"template {template.key}: variable(s) over the gateway's cap: "
-                              + ", ".join(long))
+        raise MessageRejected(
+            f"template {template.key}: variable(s) over the gateway's cap: " + ", ".join(long)
+        )
     return params
 
 

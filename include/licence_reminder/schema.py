@@ -58,8 +58,10 @@ def current(engine: Engine) -> str | None:
 
 #: a ledger row's insertion: what no UPDATE may change (migration 0009)
 LEDGER_INSERTION_FIXED = ("id", "dept_code", "licence_no", "created_run", "created_at")
-_LEDGER_INSERTION_MESSAGE = ("ledger: a licence's insertion (id, dept_code, licence_no, created_run, "
-                             "created_at) cannot change")
+_LEDGER_INSERTION_MESSAGE = (
+    "ledger: a licence's insertion (id, dept_code, licence_no, created_run, "
+    "created_at) cannot change"
+)
 
 
 def _is_mysql(dialect: str) -> bool:
@@ -71,11 +73,15 @@ def ledger_insertion_trigger(dialect: str) -> str:
     message = _LEDGER_INSERTION_MESSAGE.replace("'", "''")
     if _is_mysql(dialect):
         changed = " OR ".join(f"NEW.{c} <> OLD.{c}" for c in LEDGER_INSERTION_FIXED)
-        return (f"CREATE TRIGGER ledger_insertion_fixed BEFORE UPDATE ON ledger FOR EACH ROW "
-                f"BEGIN IF {changed} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}'; END IF; END")
+        return (
+            f"CREATE TRIGGER ledger_insertion_fixed BEFORE UPDATE ON ledger FOR EACH ROW "
+            f"BEGIN IF {changed} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}'; END IF; END"
+        )
     changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in LEDGER_INSERTION_FIXED)
-    return (f"CREATE TRIGGER ledger_insertion_fixed BEFORE UPDATE OF {', '.join(LEDGER_INSERTION_FIXED)} "
-            f"ON ledger WHEN {changed} BEGIN SELECT RAISE(ABORT, '{message}'); END")
+    return (
+        f"CREATE TRIGGER ledger_insertion_fixed BEFORE UPDATE OF {', '.join(LEDGER_INSERTION_FIXED)} "
+        f"ON ledger WHEN {changed} BEGIN SELECT RAISE(ABORT, '{message}'); END"
+    )
 
 
 def append_only_triggers(table: str, dialect: str) -> list[tuple[str, str]]:
@@ -85,11 +91,25 @@ def append_only_triggers(table: str, dialect: str) -> list[tuple[str, str]]:
     for event in ("UPDATE", "DELETE"):
         name, message = f"{table}_no_{event.lower()}", f"{table} is append-only: {event} refused"
         if _is_mysql(dialect):
-            out.append((name, (f"CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW "
-                              f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}'")))
+            out.append(
+                (
+                    name,
+                    (
+                        f"CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW "
+                        f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}'"
+                    ),
+                )
+            )
         else:
-            out.append((name, (f"CREATE TRIGGER {name} BEFORE {event} ON {table} "
-                              f"BEGIN SELECT RAISE(ABORT, '{message}'); END")))
+            out.append(
+                (
+                    name,
+                    (
+                        f"CREATE TRIGGER {name} BEFORE {event} ON {table} "
+                        f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+                    ),
+                )
+            )
     return out
 
 

@@ -51,17 +51,45 @@ class Variable:
     example: str
 
 
-VARIABLES: dict[str, Variable] = {v.name: v for v in (
-    Variable("contact", "the contact person greeted (用户 when unknown)", "name / 姓名", None, 3, "刘伟"),
-    Variable("holder", "the licence holder (证照持有单位或个人; 您 when it is the contact or unknown)",
-             "other / 其他 (organisation or person name)", None, 12, "安阳市永盛食品有限公司"),
-    Variable("licence_no", "the licence number's last characters; several joined by 、",
-             "other number / 其他号码", None, 6, "012345"),
-    Variable("expiry", "the expiry date", "time / 时间", 11, 10, "2027年1月6日"),
-    Variable("days", "days from the sending day to the expiry", "number / 数字", 3, 2, "30"),
-    Variable("apply_by", "the last day to apply (2026年11月20日前), 今日内 on that day, 尽快 after it",
-             "other / 其他", 12, 11, "2026年11月20日前"),
-)}
+VARIABLES: dict[str, Variable] = {
+    v.name: v
+    for v in (
+        Variable(
+            "contact",
+            "the contact person greeted (用户 when unknown)",
+            "name / 姓名",
+            None,
+            3,
+            "刘伟",
+        ),
+        Variable(
+            "holder",
+            "the licence holder (证照持有单位或个人; 您 when it is the contact or unknown)",
+            "other / 其他 (organisation or person name)",
+            None,
+            12,
+            "安阳市永盛食品有限公司",
+        ),
+        Variable(
+            "licence_no",
+            "the licence number's last characters; several joined by 、",
+            "other number / 其他号码",
+            None,
+            6,
+            "012345",
+        ),
+        Variable("expiry", "the expiry date", "time / 时间", 11, 10, "2027年1月6日"),
+        Variable("days", "days from the sending day to the expiry", "number / 数字", 3, 2, "30"),
+        Variable(
+            "apply_by",
+            "the last day to apply (2026年11月20日前), 今日内 on that day, 尽快 after it",
+            "other / 其他",
+            12,
+            11,
+            "2026年11月20日前",
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -76,29 +104,52 @@ class ProviderRules:
     note: str
 
 
-PROVIDERS: dict[str, ProviderRules] = {p.name: p for p in (
-    ProviderRules("aliyun", 35, "dollar",
-                  "notification template; each variable 1-35 characters, a declared attribute per "
-                  "variable, links only in the template text, at most 2 phone numbers"),
-    ProviderRules("tencent", None, "numbered",
-                  "ordinary (notification) template of an enterprise/government account: no cap per "
-                  "variable (personal accounts: 12, set extra.max_param_length), links only in the "
-                  "template text"),
-    ProviderRules("generic", None, "dollar",
-                  "government platform: caps as its connection declares (extra.max_param_length, "
-                  "extra.variable_caps)"),
-)}
+PROVIDERS: dict[str, ProviderRules] = {
+    p.name: p
+    for p in (
+        ProviderRules(
+            "aliyun",
+            35,
+            "dollar",
+            "notification template; each variable 1-35 characters, a declared attribute per "
+            "variable, links only in the template text, at most 2 phone numbers",
+        ),
+        ProviderRules(
+            "tencent",
+            None,
+            "numbered",
+            "ordinary (notification) template of an enterprise/government account: no cap per "
+            "variable (personal accounts: 12, set extra.max_param_length), links only in the "
+            "template text",
+        ),
+        ProviderRules(
+            "generic",
+            None,
+            "dollar",
+            "government platform: caps as its connection declares (extra.max_param_length, "
+            "extra.variable_caps)",
+        ),
+    )
+}
 
 
-def variable_caps(provider: str, max_param_length: int | None = None,
-                  overrides: Mapping[str, int] | None = None) -> dict[str, int]:
+def variable_caps(
+    provider: str, max_param_length: int | None = None, overrides: Mapping[str, int] | None = None
+) -> dict[str, int]:
     """Each variable's cap at a gateway: the provider's documented one, the connection's
     ``max_param_length`` and its ``variable_caps``, whichever is smallest."""
     caps: dict[str, int] = {}
     rules = PROVIDERS.get(provider)
     for name in VARIABLES:
-        found = [c for c in (rules.variable_cap if rules else None, max_param_length,
-                             (overrides or {}).get(name)) if c]
+        found = [
+            c
+            for c in (
+                rules.variable_cap if rules else None,
+                max_param_length,
+                (overrides or {}).get(name),
+            )
+            if c
+        ]
         if found:
             caps[name] = min(found)
     return caps
@@ -128,9 +179,12 @@ class SmsTemplate:
     def text(self, placeholders: str = "dollar") -> str:
         """The text to submit for approval, variables as the provider writes them."""
         numbers = {name: i for i, name in enumerate(self.variables, 1)}
-        return "".join(p if isinstance(p, str) else
-                       (f"{{{numbers[p.name]}}}" if placeholders == "numbered" else f"${{{p.name}}}")
-                       for p in self.parts)
+        return "".join(
+            p
+            if isinstance(p, str)
+            else (f"{{{numbers[p.name]}}}" if placeholders == "numbered" else f"${{{p.name}}}")
+            for p in self.parts
+        )
 
     def fill(self, params: Mapping[str, str]) -> str:
         """The text a holder receives (without the 【signature】 the provider adds)."""
@@ -179,14 +233,21 @@ _MARK = "\x00"
 def _environment():  # type: ignore[no-untyped-def]
     import jinja2
 
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-                              undefined=jinja2.StrictUndefined, autoescape=False,
-                              keep_trailing_newline=False)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
 
 
 def _parts(stage: int, context: dict[str, object]) -> tuple[str | Var, ...]:
-    text = _environment().get_template(f"sms_stage{stage}.txt.j2").render(
-        v=lambda name: f"{_MARK}{name}{_MARK}", **context).strip()
+    text = (
+        _environment()
+        .get_template(f"sms_stage{stage}.txt.j2")
+        .render(v=lambda name: f"{_MARK}{name}{_MARK}", **context)
+        .strip()
+    )
     if "\n" in text:
         raise ValueError(f"sms_stage{stage}.txt.j2 renders more than one line")
     pieces = text.split(_MARK)
@@ -198,12 +259,16 @@ def _sentence(text: str) -> str:
     return text if re.search(r"[。！!？?]$", text) else f"{text}。"
 
 
-def build(dept_code: str, entry: CatalogueEntry, stage: int, *, catalogue_url: str | None = None) -> SmsTemplate:
+def build(
+    dept_code: str, entry: CatalogueEntry, stage: int, *, catalogue_url: str | None = None
+) -> SmsTemplate:
     """The entry's template for ``stage``: its optional parts kept, in order, while a message
     with typical values fits two segments."""
     context = {
-        "licence_name": entry.licence_name, "digits": entry.licence_no_digits,
-        "link": entry_link(dept_code, entry, catalogue_url), "hall": entry.service_hall or "",
+        "licence_name": entry.licence_name,
+        "digits": entry.licence_no_digits,
+        "link": entry_link(dept_code, entry, catalogue_url),
+        "hall": entry.service_hall or "",
         "phone": entry.service_phone,
         "consequences": _sentence(entry.sms_consequences or entry.lapse_consequences),
     }

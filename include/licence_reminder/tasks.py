@@ -59,7 +59,9 @@ def ledger_engine(settings: Settings | None = None):  # type: ignore[no-untyped-
 
 # --------------------------------------------------------------------------- sync
 @airflow_errors
-def sync_start(code: str, *, run_id: str, logical_date: str, force_full: bool = False) -> dict[str, Any]:
+def sync_start(
+    code: str, *, run_id: str, logical_date: str, force_full: bool = False
+) -> dict[str, Any]:
     from licence_reminder.sync import plan as planning
 
     settings = _settings()
@@ -67,15 +69,29 @@ def sync_start(code: str, *, run_id: str, logical_date: str, force_full: bool = 
     catalogue = catalogue_for(code, settings.catalogue_dir)
     engine = ledger_engine(settings)
     planning.register_department(engine, dept, catalogue)
-    plan = planning.start_run(engine, dept, run_id=f"{code}:{run_id}",
-                          logical_date=dt.date.fromisoformat(logical_date[:10]), force_full=force_full)
+    plan = planning.start_run(
+        engine,
+        dept,
+        run_id=f"{code}:{run_id}",
+        logical_date=dt.date.fromisoformat(logical_date[:10]),
+        force_full=force_full,
+    )
     if plan.read_after is None:
         log.info("department %s: %s sync", code, plan.mode)
     else:
-        why = ("the watermark" if plan.read_after == plan.watermark_from else
-               f"{plan.lookback_seconds} s before the last run began to read, by the source's clock")
-        log.info("department %s: %s sync, watermark %s: reading rows stamped after %s (%s)",
-                 code, plan.mode, plan.watermark_from, plan.read_after, why)
+        why = (
+            "the watermark"
+            if plan.read_after == plan.watermark_from
+            else f"{plan.lookback_seconds} s before the last run began to read, by the source's clock"
+        )
+        log.info(
+            "department %s: %s sync, watermark %s: reading rows stamped after %s (%s)",
+            code,
+            plan.mode,
+            plan.watermark_from,
+            plan.read_after,
+            why,
+        )
     return plan.to_xcom()
 
 
@@ -89,7 +105,10 @@ def sync_department(code: str, plan_xcom: dict[str, Any], *, today: str) -> dict
     from licence_reminder.sync.flow import SyncPlan
     from licence_reminder.sync.plan import fail_run
     from licence_reminder.validation.report import (
-        collect_examples, collect_warning_examples, render_report_html, summary_lines,
+        collect_examples,
+        collect_warning_examples,
+        render_report_html,
+        summary_lines,
     )
 
     settings = _settings()
@@ -98,8 +117,14 @@ def sync_department(code: str, plan_xcom: dict[str, Any], *, today: str) -> dict
     plan = SyncPlan.from_xcom(plan_xcom)
     engine = ledger_engine(settings)
     try:
-        result = sync.run(engine, engine_for(dept.source.conn_id), dept, catalogue, plan,
-                          today=dt.date.fromisoformat(today))
+        result = sync.run(
+            engine,
+            engine_for(dept.source.conn_id),
+            dept,
+            catalogue,
+            plan,
+            today=dt.date.fromisoformat(today),
+        )
     except Exception as exc:
         fail_run(engine, plan.run_id, str(exc))
         raise
@@ -109,12 +134,20 @@ def sync_department(code: str, plan_xcom: dict[str, Any], *, today: str) -> dict
         log.info("%s", line)
     log.info("department %s published: %s", code, json.dumps(asdict(result.published)))
     settings.report_dir.mkdir(parents=True, exist_ok=True)
-    report = settings.report_dir / f"dq_{code}_{plan.run_id.split(':', 1)[1].replace(':', '-')}.html"
-    report.write_text(render_report_html(
-        department_code=code, department_name=dept.name, run_id=plan.run_id, totals=totals,
-        examples=collect_examples(result.findings.rejections),
-        warning_examples=collect_warning_examples(result.findings.warnings),
-    ), encoding="utf-8")
+    report = (
+        settings.report_dir / f"dq_{code}_{plan.run_id.split(':', 1)[1].replace(':', '-')}.html"
+    )
+    report.write_text(
+        render_report_html(
+            department_code=code,
+            department_name=dept.name,
+            run_id=plan.run_id,
+            totals=totals,
+            examples=collect_examples(result.findings.rejections),
+            warning_examples=collect_warning_examples(result.findings.warnings),
+        ),
+        encoding="utf-8",
+    )
     stats.report_path = str(report)
     log.info("department %s: data-quality report %s", code, report)
     try:  # its good sync clears its alerts and ends its hold; a fault here must not fail the sync
@@ -143,8 +176,11 @@ def raise_alert(engine: Any, settings: Settings, incident: Any) -> None:
         alerts.open_incident(engine, incident)
         alerts.deliver(engine, settings)
     except Exception as exc:  # noqa: BLE001 - the ledger lost: better twice than never
-        log.error("alert %s: the ledger could not record it (%s): sent without", incident.key,
-                  type(exc).__name__)
+        log.error(
+            "alert %s: the ledger could not record it (%s): sent without",
+            incident.key,
+            type(exc).__name__,
+        )
         _send_now(settings, incident)
 
 
@@ -164,12 +200,20 @@ def alert_sync_failed(code: str, context: dict[str, Any]) -> None:
         log.error("department %s: alerts not reviewed: %s", code, type(exc).__name__)
         engine = None
     error = context.get("exception")
-    why = redact_values(f"{type(error).__name__}: {error}".splitlines()[0])[:300] if error else "see the task log"
+    why = (
+        redact_values(f"{type(error).__name__}: {error}".splitlines()[0])[:300]
+        if error
+        else "see the task log"
+    )
     ti = context.get("ti") or context.get("task_instance")
     incident = alerts.Incident(
-        "sync_failed", f"sync_failed:{code}", f"[{alerts.PRODUCT}] department {code}: sync failed",
+        "sync_failed",
+        f"sync_failed:{code}",
+        f"[{alerts.PRODUCT}] department {code}: sync failed",
         f"Department {code}: its sync (task {getattr(ti, 'task_id', '?')} of run {context.get('run_id')}) "
-        f"failed after its retries: {why}", code)
+        f"failed after its retries: {why}",
+        code,
+    )
     if engine is None:
         _send_now(settings, incident)
     else:
@@ -197,18 +241,31 @@ def check_dispatch_finished(*, day: str, schedule: str, runs: Any) -> dict[str, 
     from licence_reminder.config import scheduled_starts
 
     settings = _settings()
-    starts = scheduled_starts(schedule, dt.date.fromisoformat(day), settings.dispatch_deadline, settings.timezone)
+    starts = scheduled_starts(
+        schedule, dt.date.fromisoformat(day), settings.dispatch_deadline, settings.timezone
+    )
     if not starts:
-        log.info("no dispatch is scheduled on %s before %s: nothing to check", day, settings.dispatch_deadline)
+        log.info(
+            "no dispatch is scheduled on %s before %s: nothing to check",
+            day,
+            settings.dispatch_deadline,
+        )
         return {"scheduled": 0}
     done = runs.get_dr_count(dag_id="dispatch_reminders", logical_dates=starts, states=["success"])
     if done:
         return {"scheduled": len(starts), "succeeded": done}
     started = runs.get_dr_count(dag_id="dispatch_reminders", logical_dates=starts)
     state = "still running or failed" if started else "never started (is the DAG paused?)"
-    raise_alert(ledger_engine(settings), settings, alerts.dispatch_late(
-        day, settings.dispatch_deadline, state=state,
-        runs=", ".join(f"{s.astimezone(ZoneInfo(settings.timezone)):%H:%M}" for s in starts)))
+    raise_alert(
+        ledger_engine(settings),
+        settings,
+        alerts.dispatch_late(
+            day,
+            settings.dispatch_deadline,
+            state=state,
+            runs=", ".join(f"{s.astimezone(ZoneInfo(settings.timezone)):%H:%M}" for s in starts),
+        ),
+    )
     return {"scheduled": len(starts), "succeeded": 0}
 
 
@@ -218,7 +275,9 @@ def _policy():  # type: ignore[no-untyped-def]
 
     from licence_reminder.policy import Policy
 
-    return Policy(working_days_only=os.environ.get("LR_WORKING_DAYS_ONLY", "").lower() in {"1", "true", "yes"})
+    return Policy(
+        working_days_only=os.environ.get("LR_WORKING_DAYS_ONLY", "").lower() in {"1", "true", "yes"}
+    )
 
 
 @airflow_errors
@@ -229,11 +288,19 @@ def dispatch_plan(*, today: str, run_id: str) -> dict[str, Any]:
     engine, day = ledger_engine(settings), dt.date.fromisoformat(today)
     found = review_alerts(engine, settings)
     for code, why in sorted(found.sync_failed.items()):
-        log.warning("department %s: its latest sync failed (%s): dispatched from the ledger as it stands",
-                    code, why)
+        log.warning(
+            "department %s: its latest sync failed (%s): dispatched from the ledger as it stands",
+            code,
+            why,
+        )
     for code, why in sorted(found.held.items()):
-        log.error("department %s: held, its reminders stay planned until it syncs or an operator "
-                  "releases it (cli hold release %s): %s", code, code, why)
+        log.error(
+            "department %s: held, its reminders stay planned until it syncs or an operator "
+            "releases it (cli hold release %s): %s",
+            code,
+            code,
+            why,
+        )
     planned: dict[str, Any] = dispatch.plan(engine, today=day, run_id=run_id, policy=_policy())
     closed = calls.close_unneeded(engine, today=day)
     for reason, n in closed.items():
@@ -250,8 +317,11 @@ def dispatch_plan(*, today: str, run_id: str) -> dict[str, Any]:
 def _gateway_conn_ids(settings: Settings) -> dict[str, str]:
     from licence_reminder.registry import scan_registry
 
-    return {e.department.code: e.department.gateway_conn_id or settings.gateway_conn_id
-            for e in scan_registry(settings.registry_dir) if e.department}
+    return {
+        e.department.code: e.department.gateway_conn_id or settings.gateway_conn_id
+        for e in scan_registry(settings.registry_dir)
+        if e.department
+    }
 
 
 @functools.cache
@@ -278,14 +348,19 @@ def dispatch_render(*, today: str, run_id: str) -> dict[str, int]:
     conn_ids = _gateway_conn_ids(settings)
 
     def profile_for(dept_code: str) -> dispatch.GatewayProfile:
-        return dispatch.GatewayProfile.of(_gateway_config(conn_ids.get(dept_code, settings.gateway_conn_id)))
+        return dispatch.GatewayProfile.of(
+            _gateway_config(conn_ids.get(dept_code, settings.gateway_conn_id))
+        )
 
     from licence_reminder import calls
 
     engine = ledger_engine(settings)
     out = dispatch.render_outbox(
-        engine, today=dt.date.fromisoformat(today), run_id=run_id,
-        profile_for=profile_for, shards=shard_count(),
+        engine,
+        today=dt.date.fromisoformat(today),
+        run_id=run_id,
+        profile_for=profile_for,
+        shards=shard_count(),
         group_by_holder=os.environ.get("LR_GROUP_BY_HOLDER", "true").lower() != "false",
         catalogue_url=settings.catalogue_url,
     )
@@ -296,12 +371,20 @@ def dispatch_render(*, today: str, run_id: str) -> dict[str, int]:
     out = _merge(out, _stale_holds(engine))
     for code, reason in out.get("held", {}).items():
         if code.endswith("(stale data)"):
-            log.error("department %s: reminders stay planned until it syncs or `hold release`: %s", code, reason)
+            log.error(
+                "department %s: reminders stay planned until it syncs or `hold release`: %s",
+                code,
+                reason,
+            )
         elif code.endswith("(mini-program)"):
             log.error("department %s: reminders stay planned until it is fixed: %s", code, reason)
         else:
-            log.error("department %s: gateway connection %r: reminders stay planned until it is fixed: %s",
-                      code, conn_ids.get(code, settings.gateway_conn_id), reason)
+            log.error(
+                "department %s: gateway connection %r: reminders stay planned until it is fixed: %s",
+                code,
+                conn_ids.get(code, settings.gateway_conn_id),
+                reason,
+            )
     return out
 
 
@@ -325,8 +408,12 @@ def _render_channels(engine: Any, *, today: str, run_id: str) -> dict[str, Any]:
     from licence_reminder.channels import wechat_conn_id
     from licence_reminder.channels.render import render_channels
 
-    return render_channels(engine, today=dt.date.fromisoformat(today), run_id=run_id,
-                           wechat=lambda: _wechat_config(wechat_conn_id()))
+    return render_channels(
+        engine,
+        today=dt.date.fromisoformat(today),
+        run_id=run_id,
+        wechat=lambda: _wechat_config(wechat_conn_id()),
+    )
 
 
 def _merge(sms: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
@@ -356,7 +443,8 @@ def dispatch_held(rendered: dict[str, Any]) -> None:
             f"{len(held)} department(s) held, {rendered.get('reminders_held', 0)} reminder(s) not sent, "
             "they go out with the first run after the gateway connection is fixed (stale data: after "
             "the department syncs or is released, `cli hold release`): "
-            + "; ".join(f"department {code}: {reason}" for code, reason in sorted(held.items())))
+            + "; ".join(f"department {code}: {reason}" for code, reason in sorted(held.items()))
+        )
 
 
 @airflow_errors
@@ -369,8 +457,10 @@ def dispatch_watch() -> None:
         review_alerts(ledger_engine(settings), settings)
     except Exception as exc:  # noqa: BLE001 - the run's own failure is what this task must say
         log.error("alerts not reviewed: %s", type(exc).__name__)
-    raise PermanentError("a task of this dispatch run failed (see plan, render, send): the reminders "
-                         "it did not send stay planned or queued for the next run")
+    raise PermanentError(
+        "a task of this dispatch run failed (see plan, render, send): the reminders "
+        "it did not send stay planned or queued for the next run"
+    )
 
 
 def in_sending_hours(settings: Settings, now: dt.datetime | None = None) -> bool:
@@ -420,25 +510,42 @@ def dispatch_send(*, shard: int, run_id: str) -> dict[str, int]:
         window = f"{start:02d}:00-{end:02d}:00 {settings.timezone} (LR_SENDING_HOURS)"
         waiting = dispatch.pending_count(engine, shard)
         if not waiting:
-            log.info("shard %s: outside the sending hours %s, and nothing waits to be sent", shard, window)
+            log.info(
+                "shard %s: outside the sending hours %s, and nothing waits to be sent",
+                shard,
+                window,
+            )
             return {"outside_sending_hours": 1}
         # the run must not end green having sent nothing: a retry minutes later is no better
         from licence_reminder import alerts
         from licence_reminder.config import local_now
 
-        raise_alert(engine, settings, alerts.sending_window_closed(local_now().date().isoformat(), window, waiting))
+        raise_alert(
+            engine,
+            settings,
+            alerts.sending_window_closed(local_now().date().isoformat(), window, waiting),
+        )
         raise PermanentError(
             f"shard {shard}: outside the sending hours {window}: nothing sent, {waiting} message(s) "
-            "stay queued for the first dispatch run inside the sending hours")
+            "stay queued for the first dispatch run inside the sending hours"
+        )
     rate = float(os.environ.get("LR_SEND_RATE", "0")) or None
     with _gateways() as gateways:
-        counts = dispatch.send_shard(engine, gateways, shard=shard, run_id=run_id, rate=rate,
-                                     max_wait_seconds=float(os.environ.get("LR_RETRY_WAIT", "30")),
-                                     router=_router())
+        counts = dispatch.send_shard(
+            engine,
+            gateways,
+            shard=shard,
+            run_id=run_id,
+            rate=rate,
+            max_wait_seconds=float(os.environ.get("LR_RETRY_WAIT", "30")),
+            router=_router(),
+        )
     unsent = dispatch.tried_unsent(engine, shard)
     if unsent:  # Airflow's retries try again; a run whose messages did not go must not end green
-        raise TransientError(f"shard {shard}: {unsent} message(s) the gateway would not take yet "
-                             f"({json.dumps(counts)}); they stay pending for the task's retry and the next run")
+        raise TransientError(
+            f"shard {shard}: {unsent} message(s) the gateway would not take yet "
+            f"({json.dumps(counts)}); they stay pending for the task's retry and the next run"
+        )
     return counts
 
 
@@ -458,8 +565,12 @@ def _router() -> Any:
         try:
             profiles[conn_id] = dispatch.GatewayProfile.of(_gateway_config(conn_id))
         except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, only it is left out
-            log.error("LR_SMS_FAILOVER: gateway connection %r left out of the failover: %s: %s",
-                      conn_id, type(exc).__name__, exc)
+            log.error(
+                "LR_SMS_FAILOVER: gateway connection %r left out of the failover: %s: %s",
+                conn_id,
+                type(exc).__name__,
+                exc,
+            )
     return Router(settings, profiles)
 
 

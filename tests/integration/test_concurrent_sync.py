@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from conftest import ROOT
 
 TODAY = dt.date(2026, 11, 24)
@@ -50,34 +49,61 @@ _CHILD = textwrap.dedent("""
 """)
 
 
-def _run_together(ledger_url: str, sources: dict[str, str], run: str, tmp: Path, *, full: bool) -> list[str]:
+def _run_together(
+    ledger_url: str, sources: dict[str, str], run: str, tmp: Path, *, full: bool
+) -> list[str]:
     barrier = tmp / f"barrier-{run}"
     barrier.mkdir()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "include")}
-    children = [subprocess.Popen([sys.executable, "-c", _CHILD, str(ROOT), ledger_url, url, code, run,
-                                  "1" if full else "0", str(barrier)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-                for code, url in sources.items()]
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _CHILD,
+                str(ROOT),
+                ledger_url,
+                url,
+                code,
+                run,
+                "1" if full else "0",
+                str(barrier),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for code, url in sources.items()
+    ]
     done = [child.communicate(timeout=300) for child in children]
     for child, (_, stderr) in zip(children, done, strict=True):
         assert child.returncode == 0, "\n".join(e[-3000:] for _, e in done)
     # the child's own lines: Airflow, once imported (a connection read), logs to stdout too
-    return [line.removeprefix("RESULT ") for stdout, _ in done for line in stdout.splitlines()
-            if line.startswith("RESULT ")]
+    return [
+        line.removeprefix("RESULT ")
+        for stdout, _ in done
+        for line in stdout.splitlines()
+        if line.startswith("RESULT ")
+    ]
 
 
-def _run_one_after_the_other(ledger_url: str, sources: dict[str, str], run: str, *, full: bool) -> None:
+def _run_one_after_the_other(
+    ledger_url: str, sources: dict[str, str], run: str, *, full: bool
+) -> None:
     from licence_reminder import sync
-    from licence_reminder.sync import plan as planning
     from licence_reminder.db import engine_from_url
     from licence_reminder.registry import catalogue_for, load_department
+    from licence_reminder.sync import plan as planning
 
     ledger = engine_from_url(ledger_url)
     for code, url in sources.items():
         dept = load_department(ROOT / "include" / "registry" / "departments" / f"{code}.yaml")
         catalogue = catalogue_for(code, ROOT / "include" / "registry" / "catalogues")
         planning.register_department(ledger, dept, catalogue)
-        plan = planning.start_run(ledger, dept, run_id=f"{code}:{run}", logical_date=TODAY, force_full=full)
+        plan = planning.start_run(
+            ledger, dept, run_id=f"{code}:{run}", logical_date=TODAY, force_full=full
+        )
         source = engine_from_url(url)
         sync.run(ledger, source, dept, catalogue, plan, today=TODAY)
         source.dispose()
@@ -89,15 +115,15 @@ def _state(ledger_url: str) -> dict[str, list[tuple]]:
 
     queries = {
         "ledger": "SELECT dept_code, licence_no, holder_name, contact_mobile, expiry_date, status, row_hash,"
-                  " cycle, vanished_at IS NULL, first_reminder_on FROM ledger ORDER BY dept_code, licence_no",
+        " cycle, vanished_at IS NULL, first_reminder_on FROM ledger ORDER BY dept_code, licence_no",
         "quarantine": "SELECT dept_code, record_key, rules, resolved_at IS NULL FROM quarantine"
-                      " ORDER BY dept_code, record_key",
+        " ORDER BY dept_code, record_key",
         "history": "SELECT dept_code, licence_no, change_kind, new_values FROM ledger_history"
-                   " ORDER BY dept_code, licence_no, id",
+        " ORDER BY dept_code, licence_no, id",
         "runs": "SELECT dept_code, run_id, status, rows_read, inserted, updated, vanished FROM sync_run"
-                " ORDER BY dept_code, run_id",
+        " ORDER BY dept_code, run_id",
         "staging": "SELECT (SELECT COUNT(*) FROM staging_licence) + (SELECT COUNT(*) FROM staging_key)"
-                   " + (SELECT COUNT(*) FROM staging_rejection)",
+        " + (SELECT COUNT(*) FROM staging_rejection)",
     }
     engine = engine_from_url(ledger_url)
     with engine.connect() as conn:
@@ -130,12 +156,16 @@ def test_two_departments_syncing_at_once_into_one_ledger(mariadb_factory, tmp_pa
 
     # the second round updates rows of both departments and marks some vanished, at once
     with engine_from_url(sources["scjgj"]).begin() as conn:
-        conn.execute(sa.text("UPDATE scjg_xkz SET lxdh = '13912345678', gxsj = :t WHERE id % 50 = 0"),
-                     {"t": dt.datetime(2026, 11, 24, 9)})
+        conn.execute(
+            sa.text("UPDATE scjg_xkz SET lxdh = '13912345678', gxsj = :t WHERE id % 50 = 0"),
+            {"t": dt.datetime(2026, 11, 24, 9)},
+        )
         conn.execute(sa.text("DELETE FROM scjg_xkz WHERE id % 97 = 0"))
     with engine_from_url(sources["jtysj"]).begin() as conn:
-        conn.execute(sa.text("UPDATE jt_zs SET lxdh = '13912345679', gxsj = :t WHERE id % 40 = 0"),
-                     {"t": dt.datetime(2026, 11, 24, 9)})
+        conn.execute(
+            sa.text("UPDATE jt_zs SET lxdh = '13912345679', gxsj = :t WHERE id % 40 = 0"),
+            {"t": dt.datetime(2026, 11, 24, 9)},
+        )
         conn.execute(sa.text("DELETE FROM jt_zs WHERE id % 89 = 0"))
     second = _run_together(together, sources, "r2", tmp_path, full=True)
     assert all(int(line.split()[3]) > 20 for line in second), second  # licences vanished in both

@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 from licence_reminder.connector_check import check
 from licence_reminder.demo.sources import seed_source
@@ -24,7 +23,10 @@ def source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list:
     engine = engine_from_url(f"sqlite:///{tmp_path / 'src.db'}")
     rows = seed_source(engine, "scjgj", today=dt.date(2026, 11, 24), n=120)
     engine.dispose()
-    monkeypatch.setenv("AIRFLOW_CONN_SRC_SCJGJ", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "src.db")}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SRC_SCJGJ",
+        json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "src.db")}),
+    )
     return rows
 
 
@@ -42,7 +44,10 @@ def test_reports_rejections_masked_and_exits_1(source: list) -> None:
 
 def test_bad_file_exits_2_naming_the_field(tmp_path: Path) -> None:
     bad = tmp_path / "scjgj.yaml"
-    bad.write_text((DEPTS / "scjgj.yaml").read_text(encoding="utf-8").replace('"410500"', '"41"'), encoding="utf-8")
+    bad.write_text(
+        (DEPTS / "scjgj.yaml").read_text(encoding="utf-8").replace('"410500"', '"41"'),
+        encoding="utf-8",
+    )
     out = io.StringIO()
     assert check(bad, out=out) == 2
     assert "region_code" in out.getvalue()
@@ -62,14 +67,23 @@ def test_a_split_column_the_extract_does_not_return_is_named(source: list, tmp_p
     check(DEPTS / "scjgj.yaml", limit=10, today=dt.date(2026, 11, 24), out=out)
     assert "split_column 'source_id': each row's key rides along" in out.getvalue()
     sql = (ROOT / "include" / "sql" / "sources" / "scjgj_extract.sql").read_text(encoding="utf-8")
-    (tmp_path / "no_key.sql").write_text(sql.replace("x.id AS source_id", "x.id AS pk"), encoding="utf-8")
+    (tmp_path / "no_key.sql").write_text(
+        sql.replace("x.id AS source_id", "x.id AS pk"), encoding="utf-8"
+    )
     bad = tmp_path / "scjgj.yaml"
-    bad.write_text((DEPTS / "scjgj.yaml").read_text(encoding="utf-8").replace(
-        "sql/sources/scjgj_extract.sql", str(tmp_path / "no_key.sql")), encoding="utf-8")
+    bad.write_text(
+        (DEPTS / "scjgj.yaml")
+        .read_text(encoding="utf-8")
+        .replace("sql/sources/scjgj_extract.sql", str(tmp_path / "no_key.sql")),
+        encoding="utf-8",
+    )
     out = io.StringIO()
     assert check(bad, limit=1000, today=dt.date(2026, 11, 24), out=out) == 2
     text = out.getvalue()
-    assert "FAIL  extract" in text and "field 'source.sync.split_column': the extract returns no column" in text
+    assert (
+        "FAIL  extract" in text
+        and "field 'source.sync.split_column': the extract returns no column" in text
+    )
     for r in source:
         assert r.native["fzrsfzh"] not in text
 
@@ -89,28 +103,37 @@ def test_every_row_rejected_points_at_the_configuration(source: list, tmp_path: 
     catalogues = tmp_path / "catalogues"
     catalogues.mkdir()
     text = (ROOT / "include" / "registry" / "catalogues" / "scjgj.yaml").read_text(encoding="utf-8")
-    (catalogues / "scjgj.yaml").write_text(text.replace("食品经营许可证", "食品经营许可证（新版）"), encoding="utf-8")
+    (catalogues / "scjgj.yaml").write_text(
+        text.replace("食品经营许可证", "食品经营许可证（新版）"), encoding="utf-8"
+    )
     out = io.StringIO()
-    assert check(DEPTS / "scjgj.yaml", today=dt.date(2026, 11, 24), catalogue_dir=catalogues, out=out) == 1
+    assert (
+        check(DEPTS / "scjgj.yaml", today=dt.date(2026, 11, 24), catalogue_dir=catalogues, out=out)
+        == 1
+    )
     printed = out.getvalue()
     assert "licence_not_in_catalogue" in printed
     assert "the catalogue's licence names (licence_name must equal one): " in printed
     assert "食品经营许可证（新版）" in printed
-    (catalogues / "scjgj.yaml").write_text(text.replace("licence_name: ", "licence_name: 旧"), encoding="utf-8")
+    (catalogues / "scjgj.yaml").write_text(
+        text.replace("licence_name: ", "licence_name: 旧"), encoding="utf-8"
+    )
     out = io.StringIO()
     check(DEPTS / "scjgj.yaml", today=dt.date(2026, 11, 24), catalogue_dir=catalogues, out=out)
     assert "every row read would be rejected: more likely the SQL's aliases" in out.getvalue()
 
 
-def test_an_empty_extract_and_an_unusable_gateway_are_failures(source: list, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_empty_extract_and_an_unusable_gateway_are_failures(
+    source: list, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sqlalchemy as sa
-
     from licence_reminder.db import engine_from_url
 
     with_gateway = tmp_path / "scjgj.yaml"
-    with_gateway.write_text((DEPTS / "scjgj.yaml").read_text(encoding="utf-8")
-                            + "gateway_conn_id: sms_scjgj\n", encoding="utf-8")
+    with_gateway.write_text(
+        (DEPTS / "scjgj.yaml").read_text(encoding="utf-8") + "gateway_conn_id: sms_scjgj\n",
+        encoding="utf-8",
+    )
     monkeypatch.delenv("AIRFLOW_CONN_SMS_SCJGJ", raising=False)
     out = io.StringIO()
     assert check(with_gateway, today=dt.date(2026, 11, 24), out=out) == 2

@@ -21,14 +21,19 @@ DOC = (ROOT / "docs" / "connectors.md").read_text(encoding="utf-8")
 TODAY = dt.date(2026, 11, 25)
 EXAMPLES = {"mysql": "sxhjj", "postgres": "ydwjw", "sqlite": "wglj"}
 #: what each example's renewal-application query gives: licence -> its date (None: a flag, the run's day)
-APPLIED = {"sxhjj": {"91410500MA44B7XX10001P": TODAY}, "ydwjw": {"PDY4105050001": dt.date(2026, 11, 23)},
-           "wglj": {}}
+APPLIED = {
+    "sxhjj": {"91410500MA44B7XX10001P": TODAY},
+    "ydwjw": {"PDY4105050001": dt.date(2026, 11, 23)},
+    "wglj": {},
+}
 
 
 def check_counts(printed: str) -> tuple[int, int, int, int]:
     """(rows read, would load, of which with warnings, would not load) of a check's output."""
-    m = re.search(r"(\d+) rows read \(limit \d+\), (\d+) would load \((\d+) with warnings.*?\), (\d+) would not load",
-                  printed)
+    m = re.search(
+        r"(\d+) rows read \(limit \d+\), (\d+) would load \((\d+) with warnings.*?\), (\d+) would not load",
+        printed,
+    )
     assert m, printed
     return tuple(int(g) for g in m.groups())  # type: ignore[return-value]
 
@@ -97,24 +102,42 @@ def test_worked_example_registers_checks_and_syncs(
         assert line.strip() in printed, (line, printed)
     rows, load, warned, not_load = check_counts(expected)
 
-    plan = tasks.sync_start(code, run_id="manual__1", logical_date=TODAY.isoformat(), force_full=True)
+    plan = tasks.sync_start(
+        code, run_id="manual__1", logical_date=TODAY.isoformat(), force_full=True
+    )
     stats = tasks.sync_department(code, plan, today=TODAY.isoformat())
     published = stats["published"]
-    assert (stats["rows_read"], stats["rows_valid"], stats["rows_warned"], stats["rows_rejected"]) == (
-        rows, load, warned, not_load)
+    assert (
+        stats["rows_read"],
+        stats["rows_valid"],
+        stats["rows_warned"],
+        stats["rows_rejected"],
+    ) == (rows, load, warned, not_load)
     assert published["inserted"] == load and published["quarantined"] == not_load
     with ledger_sqlite.connect() as conn:
-        ledger = conn.execute(sa.text("SELECT licence_no, expiry_date, contact_mobile, status, renewal_applied_on "
-                                      "FROM ledger WHERE dept_code = :d ORDER BY licence_no"),
-                              {"d": code}).all()
-        warnings = conn.execute(sa.text("SELECT rule FROM licence_warning WHERE dept_code = :d"), {"d": code}).scalars()
+        ledger = conn.execute(
+            sa.text(
+                "SELECT licence_no, expiry_date, contact_mobile, status, renewal_applied_on "
+                "FROM ledger WHERE dept_code = :d ORDER BY licence_no"
+            ),
+            {"d": code},
+        ).all()
+        warnings = conn.execute(
+            sa.text("SELECT rule FROM licence_warning WHERE dept_code = :d"), {"d": code}
+        ).scalars()
         assert len(list(warnings)) == warned
     assert len(ledger) == load
     short = expected.count("mobile_format")
     assert sum(not re.fullmatch(r"1[3-9]\d{9}", r.contact_mobile) for r in ledger) == short
-    assert all(dt.date.fromisoformat(str(r.expiry_date)[:10]) > TODAY or r.status != "valid" for r in ledger)
-    assert {r.licence_no: dt.date.fromisoformat(str(r.renewal_applied_on)[:10])
-            for r in ledger if r.renewal_applied_on} == APPLIED[code]
+    assert all(
+        dt.date.fromisoformat(str(r.expiry_date)[:10]) > TODAY or r.status != "valid"
+        for r in ledger
+    )
+    assert {
+        r.licence_no: dt.date.fromisoformat(str(r.renewal_applied_on)[:10])
+        for r in ledger
+        if r.renewal_applied_on
+    } == APPLIED[code]
 
     shown = io.StringIO()
     monkeypatch.setattr("sys.stdout", shown)
@@ -123,7 +146,8 @@ def test_worked_example_registers_checks_and_syncs(
     rule = expected.split("would NOT load")[1].splitlines()[1].split()[-1]
     assert f"{code}: 1 row(s) in quarantine" in text and rule in text
     quarantined = json.loads(
-        ledger_sqlite.connect().execute(sa.text("SELECT raw_values FROM quarantine")).scalar_one())
+        ledger_sqlite.connect().execute(sa.text("SELECT raw_values FROM quarantine")).scalar_one()
+    )
     for personal in ("contact_mobile", "contact_name"):
         if quarantined.get(personal):
             assert quarantined[personal] not in text

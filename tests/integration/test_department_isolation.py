@@ -13,7 +13,6 @@ import json
 import pendulum
 import pytest
 import sqlalchemy as sa
-
 from conftest import ROOT, airflow_conn_json, load_dags
 
 TODAY = dt.date(2026, 11, 24)
@@ -49,11 +48,17 @@ def test_bad_sql_in_one_department_leaves_the_others_and_dispatch_running(
 
     with ledger.connect() as conn:
         runs = {r.dept_code: r for r in conn.execute(sa.text("SELECT * FROM sync_run"))}
-        by_dept = dict(conn.execute(sa.text(
-            "SELECT dept_code, COUNT(*) FROM ledger GROUP BY dept_code")).all())
-        sent = dict(conn.execute(sa.text(
-            "SELECT dept_code, COUNT(*) FROM outbox_message WHERE status IN ('sent', 'delivered') "
-            "GROUP BY dept_code")).all())
+        by_dept = dict(
+            conn.execute(sa.text("SELECT dept_code, COUNT(*) FROM ledger GROUP BY dept_code")).all()
+        )
+        sent = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT dept_code, COUNT(*) FROM outbox_message WHERE status IN ('sent', 'delivered') "
+                    "GROUP BY dept_code"
+                )
+            ).all()
+        )
     assert runs["scjgj"].status == "failed"
     assert "department scjgj" in runs["scjgj"].error and "doesn't exist" in runs["scjgj"].error
     assert runs["jtysj"].status == "success"
@@ -67,9 +72,17 @@ def _department(**sync: object):  # type: ignore[no-untyped-def]
 
     dept = load_department(REGISTRY / "scjgj.yaml")
     # model_copy skips validation: a 1-second statement timeout keeps the test short
-    return dept.model_copy(update={"source": dept.source.model_copy(update={
-        "sync": dept.source.sync.model_copy(update=sync),
-        "extract_sql": "SELECT SLEEP(3) AS licence_no", "extract_sql_file": None})})
+    return dept.model_copy(
+        update={
+            "source": dept.source.model_copy(
+                update={
+                    "sync": dept.source.sync.model_copy(update=sync),
+                    "extract_sql": "SELECT SLEEP(3) AS licence_no",
+                    "extract_sql_file": None,
+                }
+            )
+        }
+    )
 
 
 @pytest.mark.mariadb
@@ -80,23 +93,31 @@ def test_statement_timeout_is_transient(mariadb_database: str) -> None:
 
     engine = engine_from_url(mariadb_database)
     try:
-        with pytest.raises(TransientError, match=r"department scjgj.*max_statement_time.*\(source.sync.timeout_seconds is 1:"):
+        with pytest.raises(
+            TransientError,
+            match=r"department scjgj.*max_statement_time.*\(source.sync.timeout_seconds is 1:",
+        ):
             list(stream_chunks(engine, _department(timeout_seconds=1), watermark=None))
     finally:
         engine.dispose()
 
 
 @pytest.mark.mariadb
-def test_database_down_is_left_to_airflow_retries(monkeypatch: pytest.MonkeyPatch, ledger_sqlite) -> None:
+def test_database_down_is_left_to_airflow_retries(
+    monkeypatch: pytest.MonkeyPatch, ledger_sqlite
+) -> None:
     from airflow.sdk.exceptions import AirflowFailException
-
     from licence_reminder import tasks
     from licence_reminder.errors import TransientError
 
     monkeypatch.setenv("LR_REGISTRY_DIR", str(REGISTRY))
     monkeypatch.setenv("AIRFLOW_CONN_LICENCE_LEDGER", airflow_conn_json(str(ledger_sqlite.url)))
-    monkeypatch.setenv("AIRFLOW_CONN_SRC_SCJGJ", json.dumps(
-        {"conn_type": "mysql", "host": "127.0.0.1", "port": 1, "login": "root", "schema": "x"}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SRC_SCJGJ",
+        json.dumps(
+            {"conn_type": "mysql", "host": "127.0.0.1", "port": 1, "login": "root", "schema": "x"}
+        ),
+    )
     plan = tasks.sync_start("scjgj", run_id="manual__down", logical_date=TODAY.isoformat())
     with pytest.raises(TransientError, match="department scjgj.*Can't connect") as info:
         tasks.sync_department("scjgj", plan, today=TODAY.isoformat())
@@ -135,16 +156,26 @@ def test_a_department_without_a_usable_gateway_holds_only_its_own_reminders(
     run = dags["dispatch_reminders"].test(logical_date=LOGICAL)
 
     assert _state(run) == "failed"
-    states = {ti.task_id: str(ti.state).rsplit(".", 1)[-1].lower() for ti in run.get_task_instances()}
+    states = {
+        ti.task_id: str(ti.state).rsplit(".", 1)[-1].lower() for ti in run.get_task_instances()
+    }
     assert states["render"] == states["receipts"] == "success" and states["held"] == "failed"
     with daily_world.ledger.connect() as conn:
-        reminders = dict(conn.execute(sa.text(
-            "SELECT CONCAT(dept_code, ':', status), COUNT(*) FROM reminder GROUP BY dept_code, status")).all())
+        reminders = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT CONCAT(dept_code, ':', status), COUNT(*) FROM reminder GROUP BY dept_code, status"
+                )
+            ).all()
+        )
     # held: planned, but for the licences without a usable mobile, which no gateway could text:
     # those are the call staff's today whatever the gateway
     assert reminders.get("scjgj:planned", 0) > 0 and not any(
-        k.startswith("scjgj:") and k not in ("scjgj:planned", "scjgj:call_list") for k in reminders)
+        k.startswith("scjgj:") and k not in ("scjgj:planned", "scjgj:call_list") for k in reminders
+    )
     with daily_world.ledger.connect() as conn:
-        reasons = conn.execute(sa.text("SELECT DISTINCT reason_code FROM call_task WHERE dept_code = 'scjgj'")).scalars()
+        reasons = conn.execute(
+            sa.text("SELECT DISTINCT reason_code FROM call_task WHERE dept_code = 'scjgj'")
+        ).scalars()
         assert set(reasons) <= {"no_mobile"}
     assert reminders.get("jtysj:delivered", 0) + reminders.get("jtysj:sent", 0) > 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-
 from licence_reminder import schema
 
 
@@ -19,7 +18,9 @@ def test_down_to_base_and_up_again(ledger: sa.Engine) -> None:
     assert head == schema.head()
     assert "source_read_at" in {c["name"] for c in sa.inspect(ledger).get_columns("sync_watermark")}
     assert "heartbeat_at" in {c["name"] for c in sa.inspect(ledger).get_columns("sync_run")}
-    assert "ix_ledger_first_reminder" not in {i["name"] for i in sa.inspect(ledger).get_indexes("ledger")}
+    assert "ix_ledger_first_reminder" not in {
+        i["name"] for i in sa.inspect(ledger).get_indexes("ledger")
+    }
     schema.downgrade(ledger, "base")
     assert set(sa.inspect(ledger).get_table_names()) <= {"alembic_version"}
     assert sa.inspect(ledger).get_view_names() == []
@@ -33,9 +34,8 @@ def test_an_account_owning_only_the_ledger_database_migrates_it(mariadb_factory)
     not CREATE USER; the server-wide auditor role made once by root (as the compose init does)."""
     import uuid
 
-    from sqlalchemy.engine import make_url
-
     from licence_reminder.db import engine_from_url
+    from sqlalchemy.engine import make_url
 
     url = make_url(mariadb_factory())
     user = f"lr_owner_{uuid.uuid4().hex[:8]}"
@@ -43,14 +43,20 @@ def test_an_account_owning_only_the_ledger_database_migrates_it(mariadb_factory)
     with admin.begin() as conn:
         conn.exec_driver_sql("CREATE ROLE IF NOT EXISTS licence_auditor")
         conn.exec_driver_sql(f"CREATE USER '{user}'@'127.0.0.1'")
-        conn.exec_driver_sql(f"GRANT ALL ON `{url.database}`.* TO '{user}'@'127.0.0.1' WITH GRANT OPTION")
-    owner = engine_from_url(url.set(username=user, password="").render_as_string(hide_password=False))
+        conn.exec_driver_sql(
+            f"GRANT ALL ON `{url.database}`.* TO '{user}'@'127.0.0.1' WITH GRANT OPTION"
+        )
+    owner = engine_from_url(
+        url.set(username=user, password="").render_as_string(hide_password=False)
+    )
     try:
         assert schema.upgrade(owner) == schema.head()
         with admin.connect() as conn:
             granted = conn.exec_driver_sql(
                 "SELECT COUNT(*) FROM information_schema.table_privileges "
-                "WHERE table_schema = %s AND grantee LIKE %s", (url.database, "%licence_auditor%")).scalar()
+                "WHERE table_schema = %s AND grantee LIKE %s",
+                (url.database, "%licence_auditor%"),
+            ).scalar()
         assert granted == 7  # the auditor views, v_reminder_channels (0017) among them
     finally:
         owner.dispose()
@@ -65,18 +71,26 @@ def test_runs_started_before_0009_are_numbered_in_the_order_they_started(ledger:
     new runs take the next numbers."""
     import datetime as dt
 
-    from licence_reminder.sync import plan as planning
-    from licence_reminder.registry import load_department
     from conftest import ROOT
+    from licence_reminder.registry import load_department
+    from licence_reminder.sync import plan as planning
 
     schema.downgrade(ledger, "0008")
-    started = [("scjgj:b", dt.datetime(2026, 11, 2)), ("scjgj:a", dt.datetime(2026, 11, 3)),
-               ("jtysj:c", dt.datetime(2026, 11, 1)), ("scjgj:d", dt.datetime(2026, 11, 3))]
+    started = [
+        ("scjgj:b", dt.datetime(2026, 11, 2)),
+        ("scjgj:a", dt.datetime(2026, 11, 3)),
+        ("jtysj:c", dt.datetime(2026, 11, 1)),
+        ("scjgj:d", dt.datetime(2026, 11, 3)),
+    ]
     with ledger.begin() as conn:
         for run_id, at in started:
-            conn.execute(sa.text("INSERT INTO sync_run (run_id, dept_code, mode, status, started_at) "
-                                 "VALUES (:r, :d, 'full', 'success', :t)"),
-                         {"r": run_id, "d": run_id.split(":")[0], "t": at})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO sync_run (run_id, dept_code, mode, status, started_at) "
+                    "VALUES (:r, :d, 'full', 'success', :t)"
+                ),
+                {"r": run_id, "d": run_id.split(":")[0], "t": at},
+            )
     assert schema.upgrade(ledger, "0009") == "0009"
     schema.upgrade(ledger)  # today's start_run needs today's schema; the numbers were given by 0009
     dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
@@ -87,19 +101,21 @@ def test_runs_started_before_0009_are_numbered_in_the_order_they_started(ledger:
 
 
 @pytest.mark.mariadb
-def test_0010_loads_what_was_quarantined_for_a_warning_at_the_next_full_run_and_goes_back(ledger: sa.Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_0010_loads_what_was_quarantined_for_a_warning_at_the_next_full_run_and_goes_back(
+    ledger: sa.Engine, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     """An existing ledger whose quarantine holds a row rejected before 0010 for its mobile: the
     next full run loads it with a warning and closes the entry as fixed. Down again, the licences
     loaded without a mobile or holder name keep their place (with empty values)."""
     import datetime as dt
     import json
 
+    from conftest import ROOT
     from licence_reminder import sync
-    from licence_reminder.sync import plan as planning
     from licence_reminder.db import engine_from_url
     from licence_reminder.demo.sources import seed_source
     from licence_reminder.registry import catalogue_for, load_department
-    from conftest import ROOT
+    from licence_reminder.sync import plan as planning
 
     today = dt.date(2026, 11, 24)
     source = engine_from_url(f"sqlite:///{tmp_path / 'src.db'}")
@@ -107,34 +123,70 @@ def test_0010_loads_what_was_quarantined_for_a_warning_at_the_next_full_run_and_
     (short,) = [r for r in rows if r.defects == {"mobile_format"}]
     schema.downgrade(ledger, "0009")
     with ledger.begin() as conn:  # as a run before 0010 left it
-        conn.execute(sa.text(
-            "INSERT INTO quarantine (dept_code, record_key, licence_no, source_row, rules, reasons, raw_values, "
-            "first_run_id, run_id, first_seen_at, last_seen_at, open_key) VALUES ('scjgj', :no, :no, 60, "
-            "'mobile_format', '[]', :raw, 'old', 'old', :t, :t, :key)"),
-            {"no": short.licence_no, "raw": json.dumps({"licence_no": short.licence_no}), "t": dt.datetime(2026, 11, 1),
-             "key": f"scjgj|{short.licence_no}"})
+        conn.execute(
+            sa.text(
+                "INSERT INTO quarantine (dept_code, record_key, licence_no, source_row, rules, reasons, raw_values, "
+                "first_run_id, run_id, first_seen_at, last_seen_at, open_key) VALUES ('scjgj', :no, :no, 60, "
+                "'mobile_format', '[]', :raw, 'old', 'old', :t, :t, :key)"
+            ),
+            {
+                "no": short.licence_no,
+                "raw": json.dumps({"licence_no": short.licence_no}),
+                "t": dt.datetime(2026, 11, 1),
+                "key": f"scjgj|{short.licence_no}",
+            },
+        )
     assert schema.upgrade(ledger) == schema.head()
 
     dept = load_department(ROOT / "include" / "registry" / "departments" / "scjgj.yaml")
-    dept = dept.model_copy(update={"source": dept.source.model_copy(update={
-        "sync": dept.source.sync.model_copy(update={"workers": 1})})})
-    plan = planning.start_run(ledger, dept, run_id="scjgj:after-0010", logical_date=today, force_full=True)
-    result = sync.run(ledger, source, dept, catalogue_for("scjgj", ROOT / "include" / "registry" / "catalogues"),
-                      plan, today=today)
+    dept = dept.model_copy(
+        update={
+            "source": dept.source.model_copy(
+                update={"sync": dept.source.sync.model_copy(update={"workers": 1})}
+            )
+        }
+    )
+    plan = planning.start_run(
+        ledger, dept, run_id="scjgj:after-0010", logical_date=today, force_full=True
+    )
+    result = sync.run(
+        ledger,
+        source,
+        dept,
+        catalogue_for("scjgj", ROOT / "include" / "registry" / "catalogues"),
+        plan,
+        today=today,
+    )
     assert result.published.quarantine_resolved >= 1
     with ledger.connect() as conn:
-        assert conn.execute(sa.text("SELECT resolution FROM quarantine WHERE record_key = :no"),
-                            {"no": short.licence_no}).scalar() == "fixed"
-        assert conn.execute(sa.text("SELECT rule FROM licence_warning WHERE licence_no = :no"),
-                            {"no": short.licence_no}).scalar() == "mobile_format"
+        assert (
+            conn.execute(
+                sa.text("SELECT resolution FROM quarantine WHERE record_key = :no"),
+                {"no": short.licence_no},
+            ).scalar()
+            == "fixed"
+        )
+        assert (
+            conn.execute(
+                sa.text("SELECT rule FROM licence_warning WHERE licence_no = :no"),
+                {"no": short.licence_no},
+            ).scalar()
+            == "mobile_format"
+        )
         held = conn.execute(sa.text("SELECT COUNT(*) FROM ledger")).scalar()
-        assert conn.execute(sa.text("SELECT COUNT(*) FROM ledger WHERE holder_name IS NULL")).scalar() == 1
+        assert (
+            conn.execute(sa.text("SELECT COUNT(*) FROM ledger WHERE holder_name IS NULL")).scalar()
+            == 1
+        )
     source.dispose()
 
     schema.downgrade(ledger, "0009")
     with ledger.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM ledger")).scalar() == held
-        assert conn.execute(sa.text("SELECT COUNT(*) FROM ledger WHERE holder_name = ''")).scalar() == 1
+        assert (
+            conn.execute(sa.text("SELECT COUNT(*) FROM ledger WHERE holder_name = ''")).scalar()
+            == 1
+        )
     assert "call_task" not in sa.inspect(ledger).get_table_names()
     with pytest.raises(sa.exc.DBAPIError), ledger.begin() as conn:  # the insertion is fixed again
         conn.execute(sa.text("UPDATE ledger SET created_run = 'x'"))
@@ -152,16 +204,24 @@ def test_0013_the_catalogue_mirror_keeps_what_templates_are_built_from(ledger: s
     schema.downgrade(ledger, "0012")
     assert not new & {c["name"] for c in sa.inspect(ledger).get_columns("catalogue_entry")}
     with ledger.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO catalogue_entry (dept_code, licence_name, approval_item, office, statutory_validity, "
-            "first_lead_days, second_lead_days, renewal_window, renewal_deadline_days, online_url, "
-            "service_phone, materials, lapse_consequences, updated_at) VALUES ('scjgj', '食品经营许可证', "
-            "'食品经营许可', '审批科', '5年', 30, 7, '届满30日前', 10, 'https://zwfw.example.gov.cn', "
-            "'0372-1234567', :m, '无证经营将被查处。', '2026-11-01 00:00:00')"), {"m": json.dumps(["申请书"])})
+        conn.execute(
+            sa.text(
+                "INSERT INTO catalogue_entry (dept_code, licence_name, approval_item, office, statutory_validity, "
+                "first_lead_days, second_lead_days, renewal_window, renewal_deadline_days, online_url, "
+                "service_phone, materials, lapse_consequences, updated_at) VALUES ('scjgj', '食品经营许可证', "
+                "'食品经营许可', '审批科', '5年', 30, 7, '届满30日前', 10, 'https://zwfw.example.gov.cn', "
+                "'0372-1234567', :m, '无证经营将被查处。', '2026-11-01 00:00:00')"
+            ),
+            {"m": json.dumps(["申请书"])},
+        )
     assert schema.upgrade(ledger) == schema.head()
     assert new <= {c["name"] for c in sa.inspect(ledger).get_columns("catalogue_entry")}
     with ledger.connect() as conn:
         row = conn.execute(sa.text("SELECT * FROM catalogue_entry")).one()
     entry = entry_from_mirror(row)
-    assert (entry.first_lead_days, entry.renewal_deadline_days, entry.licence_no_digits) == (30, 10, None)
+    assert (entry.first_lead_days, entry.renewal_deadline_days, entry.licence_no_digits) == (
+        30,
+        10,
+        None,
+    )
     assert entry.calendar_leads and entry.entry_code.startswith("e")

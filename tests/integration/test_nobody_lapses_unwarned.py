@@ -42,10 +42,23 @@ def _uscc(body: str, *, valid: bool = True) -> str:
     return body + (check if valid else alphabet[(alphabet.index(check) + 1) % 31])
 
 
-def _row(no: str, mobile: str, *, stamp: dt.datetime, code: str | None = None, contact: str = "王五") -> dict[str, Any]:
-    return {"zsbh": no, "zsmc": "道路运输经营许可证", "cyr": f"安阳市{no}运输有限公司", "cylx": "单位",
-            "cyrzjh": code or _uscc("91410500MA44X1" + no[-3:]), "lxr": contact, "lxrsfz": None, "lxdh": mobile,
-            "fzrq": "2021-01-01", "yxqz": EXPIRY.isoformat(), "gxsj": stamp, "sfsc": 0}
+def _row(
+    no: str, mobile: str, *, stamp: dt.datetime, code: str | None = None, contact: str = "王五"
+) -> dict[str, Any]:
+    return {
+        "zsbh": no,
+        "zsmc": "道路运输经营许可证",
+        "cyr": f"安阳市{no}运输有限公司",
+        "cylx": "单位",
+        "cyrzjh": code or _uscc("91410500MA44X1" + no[-3:]),
+        "lxr": contact,
+        "lxrsfz": None,
+        "lxdh": mobile,
+        "fzrq": "2021-01-01",
+        "yxqz": EXPIRY.isoformat(),
+        "gxsj": stamp,
+        "sfsc": 0,
+    }
 
 
 @pytest.fixture
@@ -58,18 +71,28 @@ def world(daily_world, mariadb_factory, monkeypatch: pytest.MonkeyPatch):  # typ
     table = create_source_schema(source, "jtysj")
     stamp = dt.datetime.combine(D0 - dt.timedelta(days=1), dt.time(18))
     with source.begin() as conn:
-        conn.execute(table.insert(), [
-            _row("JT-A001", "13900000001", stamp=stamp, code=_uscc("91410500MA44X1A01", valid=False)),
-            _row("JT-B002", "1390000000", stamp=stamp),
-            _row("JT-C003", "13900000031", stamp=stamp, contact="甲"),
-            _row("JT-C003", "13900000032", stamp=stamp + dt.timedelta(hours=1), contact="乙"),
-            _row("JT-D004", "13900000004", stamp=stamp),
-            _row("JT-E005", "13900000005", stamp=stamp),
-        ])
+        conn.execute(
+            table.insert(),
+            [
+                _row(
+                    "JT-A001",
+                    "13900000001",
+                    stamp=stamp,
+                    code=_uscc("91410500MA44X1A01", valid=False),
+                ),
+                _row("JT-B002", "1390000000", stamp=stamp),
+                _row("JT-C003", "13900000031", stamp=stamp, contact="甲"),
+                _row("JT-C003", "13900000032", stamp=stamp + dt.timedelta(hours=1), contact="乙"),
+                _row("JT-D004", "13900000004", stamp=stamp),
+                _row("JT-E005", "13900000005", stamp=stamp),
+            ],
+        )
     monkeypatch.setenv("AIRFLOW_CONN_SRC_JTYSJ", airflow_conn_json(url))
     registry = daily_world.reports.parent / "registry"
     registry.mkdir()
-    (registry / "jtysj.yaml").write_text((REGISTRY / "jtysj.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (registry / "jtysj.yaml").write_text(
+        (REGISTRY / "jtysj.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     monkeypatch.setenv("LR_REGISTRY_DIR", str(registry))
     monkeypatch.setenv("LR_CATALOGUE_DIR", str(REGISTRY.parent / "catalogues"))
     yield daily_world, source, table
@@ -108,41 +131,67 @@ def test_a_whole_cycle_reaches_every_holder_or_says_why_not(world) -> None:  # t
     dags = load_dags()
 
     _day(dags, D0)  # the first run is full; every licence's first reminder is due
-    assert {r.licence_no: r.rule for r in _q(ledger, "SELECT licence_no, rule FROM licence_warning "
-                                                     "WHERE resolved_at IS NULL")} == {
-        "JT-A001": "uscc_check", "JT-B002": "mobile_format", "JT-C003": "duplicate_in_source"}
-    assert _q(ledger, "SELECT contact_mobile FROM ledger WHERE licence_no = 'JT-C003'") == [("13900000032",)]
+    assert {
+        r.licence_no: r.rule
+        for r in _q(
+            ledger, "SELECT licence_no, rule FROM licence_warning WHERE resolved_at IS NULL"
+        )
+    } == {"JT-A001": "uscc_check", "JT-B002": "mobile_format", "JT-C003": "duplicate_in_source"}
+    assert _q(ledger, "SELECT contact_mobile FROM ledger WHERE licence_no = 'JT-C003'") == [
+        ("13900000032",)
+    ]
     stage1 = {(mobile, code) for mobile, code in _texts(sim)}
     # each from the catalogue entry's own template (the simulator takes the template names as codes)
-    assert stage1 == {(m, "jtysj.dlys.stage1") for m in ("13900000001", "13900000032", "13900000004", "13900000005")}
+    assert stage1 == {
+        (m, "jtysj.dlys.stage1")
+        for m in ("13900000001", "13900000032", "13900000004", "13900000005")
+    }
     tasks = _q(ledger, "SELECT licence_no, stage, reason_code, due_on, status FROM call_task")
-    assert [(t.licence_no, t.stage, t.reason_code, str(t.due_on)[:10], t.status) for t in tasks] == [
-        ("JT-B002", 1, "no_mobile", D0.isoformat(), "open")]
+    assert [
+        (t.licence_no, t.stage, t.reason_code, str(t.due_on)[:10], t.status) for t in tasks
+    ] == [("JT-B002", 1, "no_mobile", D0.isoformat(), "open")]
 
     _day(dags, D0 + dt.timedelta(days=1))  # incremental, nothing changed: nothing new
     assert len(sim.messages()) == 4
 
     apply_to_renew(source, "JT-D004", D0 + dt.timedelta(days=10))  # no change time: a side table
     with source.begin() as conn:  # the first row of JT-C003 is changed last now, with a new mobile
-        conn.execute(table.update().where((table.c.zsbh == "JT-C003") & (table.c.lxr == "甲")).values(
-            lxdh="13900000033", gxsj=dt.datetime.combine(D0 + dt.timedelta(days=22), dt.time(10))))
+        conn.execute(
+            table.update()
+            .where((table.c.zsbh == "JT-C003") & (table.c.lxr == "甲"))
+            .values(
+                lxdh="13900000033",
+                gxsj=dt.datetime.combine(D0 + dt.timedelta(days=22), dt.time(10)),
+            )
+        )
     _day(dags, D0 + dt.timedelta(days=23))  # incremental: it reads only the changed row of JT-C003
     texts = _texts(sim)
     stage2 = {mobile for (mobile, code) in texts if code == "jtysj.dlys.stage2"}
-    assert stage2 == {"13900000001", "13900000033", "13900000005"}  # not D: it applied; C's latest contact
+    assert stage2 == {
+        "13900000001",
+        "13900000033",
+        "13900000005",
+    }  # not D: it applied; C's latest contact
     assert all(n == 1 for n in texts.values())  # each holder once per stage
     assert _q(ledger, "SELECT renewal_applied_on FROM ledger WHERE licence_no = 'JT-D004'") == [
-        (D0 + dt.timedelta(days=10),)]
-    tasks = {(t.licence_no, t.stage): t.status for t in _q(ledger, "SELECT licence_no, stage, status FROM call_task")}
+        (D0 + dt.timedelta(days=10),)
+    ]
+    tasks = {
+        (t.licence_no, t.stage): t.status
+        for t in _q(ledger, "SELECT licence_no, stage, status FROM call_task")
+    }
     assert tasks == {("JT-B002", 1): "open", ("JT-B002", 2): "open"}
-    assert _q(ledger, "SELECT rule FROM licence_warning WHERE licence_no = 'JT-A001' AND resolved_at IS NULL") == [
-        ("uscc_check",)]  # still flagged to the DBA
+    assert _q(
+        ledger,
+        "SELECT rule FROM licence_warning WHERE licence_no = 'JT-A001' AND resolved_at IS NULL",
+    ) == [("uscc_check",)]  # still flagged to the DBA
 
     _day(dags, EXPIRY + dt.timedelta(days=1))  # after expiry: nothing is sent, the report tells
     assert len(sim.messages()) == 7
     report = lapsed.report(ledger)
     assert [(r["licence_no"], r["source"], r["reason"]) for r in report.licences] == [
-        ("JT-B002", "ledger", "not reached: SMS failed and nobody worked the call task")]
+        ("JT-B002", "ledger", "not reached: SMS failed and nobody worked the call task")
+    ]
     assert "no usable mobile" in report.licences[0]["detail"]
     assert report.stale_departments == []
     closed = _q(ledger, "SELECT closed_reason FROM call_task WHERE licence_no = 'JT-B002'")

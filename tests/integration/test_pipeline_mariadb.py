@@ -14,7 +14,6 @@ from collections import defaultdict
 import pendulum
 import pytest
 import sqlalchemy as sa
-
 from conftest import ROOT, airflow_conn_json, load_dags
 from licence_reminder.policy import LicenceState, Stage, decide
 
@@ -38,8 +37,12 @@ def world(daily_world, mariadb_factory, monkeypatch: pytest.MonkeyPatch):  # typ
     monkeypatch.setenv("LR_REGISTRY_DIR", str(ROOT / "include" / "registry" / "departments"))
     monkeypatch.setenv("LR_CATALOGUE_URL", PAGES)
     approve_catalogue_templates(daily_world.sim)
-    yield {"ledger": daily_world.ledger, "sim": daily_world.sim, "seeded": seeded,
-           "reports": daily_world.reports}
+    yield {
+        "ledger": daily_world.ledger,
+        "sim": daily_world.sim,
+        "seeded": seeded,
+        "reports": daily_world.reports,
+    }
 
 
 PAGES = "https://zwfw.example.gov.cn/tx"
@@ -51,8 +54,12 @@ def approve_catalogue_templates(sim) -> None:  # type: ignore[no-untyped-def]
     from licence_reminder.registry import catalogue_for
 
     for dept in DEPTS:
-        items = describe(catalogue_for(dept, ROOT / "include" / "registry" / "catalogues"), catalogue_url=PAGES,
-                         today=TODAY, gateways=documented_gateways(["aliyun"]))
+        items = describe(
+            catalogue_for(dept, ROOT / "include" / "registry" / "catalogues"),
+            catalogue_url=PAGES,
+            today=TODAY,
+            gateways=documented_gateways(["aliyun"]),
+        )
         sim.approve("aliyun", {i["name"]: i["texts"]["aliyun"] for i in items})
 
 
@@ -77,15 +84,30 @@ def test_daily_path_end_to_end_and_exactly_once(world) -> None:  # type: ignore[
     # --- ledger: exactly the seeded rows that can be reminded, per department
     for dept, seeded_rows in seeded.items():
         valid = {r.licence_no for r in seeded_rows if r.loads}
-        in_ledger = {r.licence_no for r in rows(ledger, "SELECT licence_no FROM ledger WHERE dept_code = :d", d=dept)}
+        in_ledger = {
+            r.licence_no
+            for r in rows(ledger, "SELECT licence_no FROM ledger WHERE dept_code = :d", d=dept)
+        }
         assert in_ledger == valid, dept
         # --- warnings: every row loaded though built to fail a rule, with that rule
-        warned = {(w.licence_no, w.rule) for w in rows(
-            ledger, "SELECT licence_no, rule FROM licence_warning WHERE dept_code = :d AND resolved_at IS NULL", d=dept)}
-        assert warned == {(r.licence_no, d) for r in seeded_rows if r.loads for d in r.defects}, dept
+        warned = {
+            (w.licence_no, w.rule)
+            for w in rows(
+                ledger,
+                "SELECT licence_no, rule FROM licence_warning WHERE dept_code = :d AND resolved_at IS NULL",
+                d=dept,
+            )
+        }
+        assert warned == {(r.licence_no, d) for r in seeded_rows if r.loads for d in r.defects}, (
+            dept
+        )
         # --- quarantine: every row that cannot be reminded, with (at least) the rules it was built to fail
-        quarantined = rows(ledger, "SELECT licence_no, rules, raw_values, reasons FROM quarantine "
-                                   "WHERE dept_code = :d AND resolved_at IS NULL", d=dept)
+        quarantined = rows(
+            ledger,
+            "SELECT licence_no, rules, raw_values, reasons FROM quarantine "
+            "WHERE dept_code = :d AND resolved_at IS NULL",
+            d=dept,
+        )
         defective = [r for r in seeded_rows if not r.loads]
         assert len(quarantined) == len(defective), dept
         by_no = defaultdict(list)
@@ -93,7 +115,10 @@ def test_daily_path_end_to_end_and_exactly_once(world) -> None:  # type: ignore[
             by_no[q.licence_no].append(set(q.rules.split(",")))
         for r in defective:
             if r.licence_no and "required:licence_no" not in r.defects:
-                assert any(r.defects <= rules for rules in by_no[r.licence_no]), (r.licence_no, r.defects)
+                assert any(r.defects <= rules for rules in by_no[r.licence_no]), (
+                    r.licence_no,
+                    r.defects,
+                )
         for q in quarantined:
             assert json.loads(q.raw_values) and json.loads(q.reasons)
 
@@ -102,26 +127,47 @@ def test_daily_path_end_to_end_and_exactly_once(world) -> None:  # type: ignore[
     from licence_reminder.leads import EntryDates
     from licence_reminder.registry import catalogue_for
 
-    dates = {(dept, e.licence_name): EntryDates(e) for dept in DEPTS
-             for e in catalogue_for(dept, ROOT / "include" / "registry" / "catalogues").entries}
-    ledger_rows = rows(ledger, """
+    dates = {
+        (dept, e.licence_name): EntryDates(e)
+        for dept in DEPTS
+        for e in catalogue_for(dept, ROOT / "include" / "registry" / "catalogues").entries
+    }
+    ledger_rows = rows(
+        ledger,
+        """
         SELECT l.id, l.dept_code, l.licence_no, l.licence_name, l.expiry_date, l.status,
                l.renewal_applied_on, l.first_reminder_on, l.second_reminder_on, c.first_lead_days,
                c.second_lead_days
         FROM ledger l JOIN catalogue_entry c
-          ON c.dept_code = l.dept_code AND c.licence_name = l.licence_name""")
+          ON c.dept_code = l.dept_code AND c.licence_name = l.licence_name""",
+    )
     expected = set()
     for r in ledger_rows:
         entry_dates = dates[r.dept_code, r.licence_name]
         assert (r.first_reminder_on, r.second_reminder_on) == (
-            entry_dates.first_on(r.expiry_date), entry_dates.second_on(r.expiry_date)), r.licence_no
-        d = decide(LicenceState(r.id, r.expiry_date, r.status, False, r.renewal_applied_on,
-                                r.first_lead_days, r.second_lead_days, first_on=r.first_reminder_on,
-                                second_on=r.second_reminder_on), TODAY)
+            entry_dates.first_on(r.expiry_date),
+            entry_dates.second_on(r.expiry_date),
+        ), r.licence_no
+        d = decide(
+            LicenceState(
+                r.id,
+                r.expiry_date,
+                r.status,
+                False,
+                r.renewal_applied_on,
+                r.first_lead_days,
+                r.second_lead_days,
+                first_on=r.first_reminder_on,
+                second_on=r.second_reminder_on,
+            ),
+            TODAY,
+        )
         if d.plan:
             expected.add((r.dept_code, r.licence_no, int(d.plan)))
-    got = {(r.dept_code, r.licence_no, r.stage)
-           for r in rows(ledger, "SELECT dept_code, licence_no, stage FROM reminder")}
+    got = {
+        (r.dept_code, r.licence_no, r.stage)
+        for r in rows(ledger, "SELECT dept_code, licence_no, stage FROM reminder")
+    }
     assert got == expected
     stages = {s for _, _, s in got}
     assert stages == {Stage.FIRST, Stage.SECOND}
@@ -132,12 +178,18 @@ def test_daily_path_end_to_end_and_exactly_once(world) -> None:  # type: ignore[
 
     # --- the licences without a usable mobile are call tasks, not messages
     no_mobile = {r.licence_no for rs in seeded.values() for r in rs if "mobile_format" in r.defects}
-    tasks = {(t.licence_no, t.reason_code) for t in rows(ledger, "SELECT licence_no, reason_code FROM call_task")}
+    tasks = {
+        (t.licence_no, t.reason_code)
+        for t in rows(ledger, "SELECT licence_no, reason_code FROM call_task")
+    }
     assert tasks == {(no, "no_mobile") for no in no_mobile}
 
     # --- messages: one per mobile, holder, entry, expiry and stage; all sent to the simulator,
     # each once, from its entry's approved template; two SMS each; no date before today
-    messages = rows(ledger, "SELECT id, recipient, status, params, body, body_sha256, segments FROM outbox_message")
+    messages = rows(
+        ledger,
+        "SELECT id, recipient, status, params, body, body_sha256, segments FROM outbox_message",
+    )
     # the simulator's carriers report every message delivered: the receipts task took the reports
     assert messages and all(m.status == "delivered" for m in messages)
     sim_messages = sim.messages()
@@ -155,10 +207,14 @@ def test_daily_path_end_to_end_and_exactly_once(world) -> None:  # type: ignore[
         assert m.body.startswith("尊敬的") and 2 <= m.segments <= 3
         assert m.segments == 2 or over > 0, m.body
     for m in messages:
-        stated = [dt.date(*map(int, d)) for d in re.findall(r"(\d{4})年(\d{1,2})月(\d{1,2})日", m.body)]
+        stated = [
+            dt.date(*map(int, d)) for d in re.findall(r"(\d{4})年(\d{1,2})月(\d{1,2})日", m.body)
+        ]
         assert stated and min(stated) >= TODAY, m.body
     grouped = [m.body for m in messages if "、" in m.body]  # the demo's holder with two shops
-    assert len(grouped) == 2 and all(re.search(r"（尾号(\d{4}、\d{4}|\d{6}、\d{6})）", b) for b in grouped)
+    assert len(grouped) == 2 and all(
+        re.search(r"（尾号(\d{4}、\d{4}|\d{6}、\d{6})）", b) for b in grouped
+    )
 
     # --- audit: one accepted attempt and one delivery report per message, contact masked, text hashed
     # (the view has a row per licence of a call: a grouped message's call shows once per licence)
@@ -166,7 +222,10 @@ def test_daily_path_end_to_end_and_exactly_once(world) -> None:  # type: ignore[
     calls = rows(ledger, "SELECT message_id, kind FROM delivery_attempt")
     assert sorted(calls) == sorted((m.id, kind) for m in messages for kind in ("receipt", "send"))
     assert {(a.message_id, a.kind) for a in attempts} == set(calls)
-    assert {(a.kind, a.outcome) for a in attempts} == {("send", "accepted"), ("receipt", "delivered")}
+    assert {(a.kind, a.outcome) for a in attempts} == {
+        ("send", "accepted"),
+        ("receipt", "delivered"),
+    }
     full_mobiles = {m.recipient for m in messages}
     for a in attempts:
         assert a.provider_message_id and a.gateway == "aliyun"
@@ -188,6 +247,8 @@ def test_daily_path_end_to_end_and_exactly_once(world) -> None:  # type: ignore[
     assert len(sim.messages()) == len(sim_messages)
     assert rows(ledger, "SELECT * FROM ledger ORDER BY id") == before_ledger
     assert rows(ledger, "SELECT COUNT(*) FROM ledger_history")[0][0] == before_history
-    assert {(r.dept_code, r.licence_no, r.stage)
-            for r in rows(ledger, "SELECT dept_code, licence_no, stage FROM reminder")} == expected
+    assert {
+        (r.dept_code, r.licence_no, r.stage)
+        for r in rows(ledger, "SELECT dept_code, licence_no, stage FROM reminder")
+    } == expected
     assert rows(ledger, "SELECT COUNT(*) FROM delivery_attempt")[0][0] == len(calls)

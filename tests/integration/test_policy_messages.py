@@ -23,16 +23,26 @@ from support.ledger_world import DEPT, create_source_table, licence, put
 
 T = dt.date(2026, 11, 24)
 FOOD, DRUG = "食品经营许可证", "药品经营许可证"
-CATALOGUE = Catalogue.model_validate({
-    "department": "testdept",
-    "entries": [
-        {"licence_name": name, "approval_item": name.removesuffix("证"), "office": "审批科",
-         "statutory_validity": "5年", "renewal_window": "有效期届满30日前", "first_lead_days": lead,
-         "online_url": "https://zwfw.example.gov.cn", "service_phone": "0372-1234567",
-         "materials": ["延续申请书"], "lapse_consequences": f"{name}过期后继续经营将被依法查处。"}
-        for name, lead in ((FOOD, 30), (DRUG, 60))
-    ],
-})
+CATALOGUE = Catalogue.model_validate(
+    {
+        "department": "testdept",
+        "entries": [
+            {
+                "licence_name": name,
+                "approval_item": name.removesuffix("证"),
+                "office": "审批科",
+                "statutory_validity": "5年",
+                "renewal_window": "有效期届满30日前",
+                "first_lead_days": lead,
+                "online_url": "https://zwfw.example.gov.cn",
+                "service_phone": "0372-1234567",
+                "materials": ["延续申请书"],
+                "lapse_consequences": f"{name}过期后继续经营将被依法查处。",
+            }
+            for name, lead in ((FOOD, 30), (DRUG, 60))
+        ],
+    }
+)
 #: no mapping: the template names are the codes the simulator approved
 TEMPLATES: dict[str, str] = {}
 _runs = itertools.count(1)
@@ -55,8 +65,13 @@ def world(mariadb_factory):  # type: ignore[no-untyped-def]
     planning.register_department(ledger, DEPT, CATALOGUE)
     sim = start_in_thread()
     approve(sim, "aliyun")
-    gw = AliyunSms(endpoint=f"{sim.url}/aliyun/", access_key_id="sim-aliyun-key",
-                   access_key_secret="sim-aliyun-secret", sign_name="安阳市政务服务", timeout=2.0)
+    gw = AliyunSms(
+        endpoint=f"{sim.url}/aliyun/",
+        access_key_id="sim-aliyun-key",
+        access_key_secret="sim-aliyun-secret",
+        sign_name="安阳市政务服务",
+        timeout=2.0,
+    )
     yield ledger, source, sim, gw
     gw.close()
     sim.stop()
@@ -65,7 +80,9 @@ def world(mariadb_factory):  # type: ignore[no-untyped-def]
 
 
 def sync_day(ledger: sa.Engine, source: sa.Engine, day: dt.date) -> None:
-    plan = planning.start_run(ledger, DEPT, run_id=f"testdept:p{next(_runs)}", logical_date=day, force_full=True)
+    plan = planning.start_run(
+        ledger, DEPT, run_id=f"testdept:p{next(_runs)}", logical_date=day, force_full=True
+    )
     assert sync.run(ledger, source, DEPT, CATALOGUE, plan, today=day).stats.rows_rejected == 0
 
 
@@ -73,8 +90,9 @@ def dispatch_day(ledger: sa.Engine, gw: Any, day: dt.date, policy: Policy | None
     policy = policy or Policy()
     run_id = f"dispatch:{day}:{next(_runs)}"
     dispatch.plan(ledger, today=day, run_id=run_id, policy=policy)
-    profile = dispatch.GatewayProfile(conn_id="sms_gateway", provider="aliyun",
-                                      sign_name="安阳市政务服务", templates=TEMPLATES)
+    profile = dispatch.GatewayProfile(
+        conn_id="sms_gateway", provider="aliyun", sign_name="安阳市政务服务", templates=TEMPLATES
+    )
     dispatch.render_outbox(ledger, today=day, run_id=run_id, profile_for=lambda _: profile)
     dispatch.send_shard(ledger, lambda _: gw, shard=0, run_id=run_id, max_wait_seconds=0)
 
@@ -83,7 +101,9 @@ def approve(sim: Any, provider: str) -> None:
     """The simulator approves the catalogue's templates, as printed by `catalogue templates`."""
     from licence_reminder.catalogue_check import describe, documented_gateways
 
-    items = describe(CATALOGUE, catalogue_url=None, today=T, gateways=documented_gateways([provider]))
+    items = describe(
+        CATALOGUE, catalogue_url=None, today=T, gateways=documented_gateways([provider])
+    )
     sim.approve(provider, {i["name"]: i["texts"][provider] for i in items})
 
 
@@ -94,7 +114,14 @@ def received(sim: Any, since: int = 0) -> set[tuple[str, int, str, dt.date]]:
         content = m["content"]
         assert content.startswith("【安阳市政务服务】尊敬的张三：安阳市某某食品有限公司的"), content
         y, mo, d = re.search(r"将于(\d{4})年(\d{1,2})月(\d{1,2})日", content).groups()  # type: ignore[union-attr]
-        out.add((m["mobile"], int(m["template"][-1]), FOOD if FOOD in content else DRUG, dt.date(int(y), int(mo), int(d))))
+        out.add(
+            (
+                m["mobile"],
+                int(m["template"][-1]),
+                FOOD if FOOD in content else DRUG,
+                dt.date(int(y), int(mo), int(d)),
+            )
+        )
     return out
 
 
@@ -106,18 +133,20 @@ def days(n: int, day: dt.date = T) -> dt.date:
 def test_each_policy_case_gives_exactly_its_messages(world) -> None:  # type: ignore[no-untyped-def]
     ledger, source, sim, gw = world
     shared = mobile("0007")  # one holder, two licences due the same day
-    put(source,
-        licence("F0001", 30),                                    # first-reminder day
-        licence("F0002", 20),                                    # late entry inside the first window
-        licence("F0003", 5),                                     # late entry inside the last 7 days
-        licence("F0004", -1),                                    # expired yesterday
+    put(
+        source,
+        licence("F0001", 30),  # first-reminder day
+        licence("F0002", 20),  # late entry inside the first window
+        licence("F0003", 5),  # late entry inside the last 7 days
+        licence("F0004", -1),  # expired yesterday
         licence("F0005", 30, status="revoked"),
         licence("F0006", 20, status="cancelled"),
         licence("F0007", 30),
         licence("D0008", 30, licence_name=DRUG, contact_mobile=shared),  # inside the 60-day lead
-        licence("D0009", 60, licence_name=DRUG),                 # the catalogue's 60-day lead
-        licence("F0010", 31),                                    # not yet
-        licence("F0011", 5, renewal_applied_on=T - dt.timedelta(days=2)))  # applied: no reminder
+        licence("D0009", 60, licence_name=DRUG),  # the catalogue's 60-day lead
+        licence("F0010", 31),  # not yet
+        licence("F0011", 5, renewal_applied_on=T - dt.timedelta(days=2)),
+    )  # applied: no reminder
     sync_day(ledger, source, T)
     dispatch_day(ledger, gw, T)
 
@@ -125,8 +154,8 @@ def test_each_policy_case_gives_exactly_its_messages(world) -> None:  # type: ig
         (mobile("0001"), 1, FOOD, days(30)),
         (mobile("0002"), 1, FOOD, days(20)),
         (mobile("0003"), 2, FOOD, days(5)),
-        (shared, 1, FOOD, days(30)),   # one holder's two kinds of licence: a message each,
-        (shared, 1, DRUG, days(30)),   # each from its own entry's template
+        (shared, 1, FOOD, days(30)),  # one holder's two kinds of licence: a message each,
+        (shared, 1, DRUG, days(30)),  # each from its own entry's template
         (mobile("0009"), 1, DRUG, days(60)),
     }
     stage2 = next(m for m in sim.messages() if m["template"].endswith("stage2"))
@@ -137,8 +166,15 @@ def test_each_policy_case_gives_exactly_its_messages(world) -> None:  # type: ig
 
     # The second-reminder day of F0001/F0007/D0008: F0007's holder applied to renew meanwhile.
     day2 = T + dt.timedelta(days=23)
-    put(source, licence("F0007", 30, renewal_applied_on=day2 - dt.timedelta(days=1),
-                        source_updated_at=dt.datetime(2026, 12, 16, 8)))
+    put(
+        source,
+        licence(
+            "F0007",
+            30,
+            renewal_applied_on=day2 - dt.timedelta(days=1),
+            source_updated_at=dt.datetime(2026, 12, 16, 8),
+        ),
+    )
     sync_day(ledger, source, day2)
     dispatch_day(ledger, gw, day2)
     assert received(sim, since=6) == {
@@ -153,8 +189,13 @@ def test_each_policy_case_gives_exactly_its_messages(world) -> None:  # type: ig
 @pytest.mark.mariadb
 def test_reminder_due_on_a_holiday_goes_out_the_working_day_before(world) -> None:  # type: ignore[no-untyped-def]
     ledger, source, sim, gw = world
-    eve = dt.date(2026, 9, 30)  # the first reminder date 2026-10-03 falls in the National Day holiday
-    put(source, licence("F0021", 0, expiry_date=dt.date(2026, 11, 2), issue_date=dt.date(2021, 11, 3)))
+    eve = dt.date(
+        2026, 9, 30
+    )  # the first reminder date 2026-10-03 falls in the National Day holiday
+    put(
+        source,
+        licence("F0021", 0, expiry_date=dt.date(2026, 11, 2), issue_date=dt.date(2021, 11, 3)),
+    )
     sync_day(ledger, source, eve)
     dispatch_day(ledger, gw, eve)
     assert sim.messages() == []
@@ -172,8 +213,10 @@ def test_outside_sending_hours_nothing_leaves_and_it_stays_queued(
     ledger, source, sim, _ = world
     put(source, licence("F0031", 30))
     sync_day(ledger, source, T)
-    monkeypatch.setenv("AIRFLOW_CONN_LICENCE_LEDGER", airflow_conn_json(
-        ledger.url.render_as_string(hide_password=False)))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LICENCE_LEDGER",
+        airflow_conn_json(ledger.url.render_as_string(hide_password=False)),
+    )
     monkeypatch.setenv("AIRFLOW_CONN_SMS_GATEWAY", json.dumps(sim.connection("aliyun")))
     monkeypatch.setenv("LR_REGISTRY_DIR", "/nonexistent")  # no department names its own gateway
     monkeypatch.setenv("LR_SEND_SHARDS", "1")
@@ -183,12 +226,17 @@ def test_outside_sending_hours_nothing_leaves_and_it_stays_queued(
     # the run's outcome says so (the task fails, without retrying), not only a log line
     from airflow.sdk.exceptions import AirflowFailException
 
-    with pytest.raises(AirflowFailException, match=r"shard 0: outside the sending hours 00:00-00:00 "
-                                                   r"Asia/Shanghai .*nothing sent, 1 message\(s\) stay queued"):
+    with pytest.raises(
+        AirflowFailException,
+        match=r"shard 0: outside the sending hours 00:00-00:00 "
+        r"Asia/Shanghai .*nothing sent, 1 message\(s\) stay queued",
+    ):
         tasks.dispatch_send(shard=0, run_id="d")
     assert sim.messages() == []
     with ledger.connect() as conn:
-        assert conn.execute(sa.text("SELECT status FROM outbox_message")).scalars().all() == ["pending"]
+        assert conn.execute(sa.text("SELECT status FROM outbox_message")).scalars().all() == [
+            "pending"
+        ]
     monkeypatch.setenv("LR_SENDING_HOURS", "0-24")
     tasks.dispatch_send(shard=0, run_id="d")
     assert received(sim) == {(mobile("0031"), 1, FOOD, days(30))}
@@ -201,20 +249,24 @@ def test_a_message_not_sent_on_its_day_is_written_again_with_the_days_left(world
     ledger, source, sim, gw = world
     put(source, licence("F0041", 30))
     sync_day(ledger, source, T)
-    profile = dispatch.GatewayProfile(conn_id="sms_gateway", provider="aliyun",
-                                      sign_name="安阳市政务服务", templates=TEMPLATES)
+    profile = dispatch.GatewayProfile(
+        conn_id="sms_gateway", provider="aliyun", sign_name="安阳市政务服务", templates=TEMPLATES
+    )
     dispatch.plan(ledger, today=T, run_id="late1")
     dispatch.render_outbox(ledger, today=T, run_id="late1", profile_for=lambda _: profile)
     # nothing went out that day (sending hours closed); the next day's run writes it again
     with ledger.begin() as conn:
-        conn.execute(sa.text("UPDATE outbox_message SET created_at = :t"),
-                     {"t": dt.datetime.combine(T, dt.time(9))})
+        conn.execute(
+            sa.text("UPDATE outbox_message SET created_at = :t"),
+            {"t": dt.datetime.combine(T, dt.time(9))},
+        )
     day2 = T + dt.timedelta(days=1)
     dispatch_day(ledger, gw, day2)
     assert received(sim) == {(mobile("0041"), 1, FOOD, days(30))}
-    assert "（29天后）" in sim.messages()[0]["content"]  # counted from the day it went, not the first
+    assert (
+        "（29天后）" in sim.messages()[0]["content"]
+    )  # counted from the day it went, not the first
     with ledger.connect() as conn:
         outbox = sorted(conn.execute(sa.text("SELECT status FROM outbox_message")).scalars())
         reminder = conn.execute(sa.text("SELECT status FROM reminder")).scalars().all()
     assert outbox == ["sent", "superseded"] and reminder == ["sent"]
-

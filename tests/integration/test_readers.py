@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from licence_reminder.errors import PermanentError, TransientError
 from licence_reminder.sync import readers
 
@@ -25,10 +24,15 @@ COLUMNS = """
 def _row(i: int) -> dict[str, Any]:
     none = i % 7 == 3  # every column NULL in some rows
     return {
-        "id": i, "tiny": None if none else -(i % 128), "small": None if none else 65535 - i,
-        "big": None if none else -(2**62) + i, "ubig": None if none else 2**64 - 1 - i,
-        "yr": None if none else 1999 + i % 50, "dec_": None if none else Decimal(f"{i}.25"),
-        "fl": None if none else 1.5 * i, "db": None if none else i / 3,
+        "id": i,
+        "tiny": None if none else -(i % 128),
+        "small": None if none else 65535 - i,
+        "big": None if none else -(2**62) + i,
+        "ubig": None if none else 2**64 - 1 - i,
+        "yr": None if none else 1999 + i % 50,
+        "dec_": None if none else Decimal(f"{i}.25"),
+        "fl": None if none else 1.5 * i,
+        "db": None if none else i / 3,
         "d": None if none else dt.date(2026, 1, 1) + dt.timedelta(days=i),
         "dtm": None if none else dt.datetime(2026, 11, 24, 9, 30, i % 60),
         "dt6": None if none else dt.datetime(2026, 11, 24, 9, 30, 1, i % 1_000_000),
@@ -38,9 +42,12 @@ def _row(i: int) -> dict[str, Any]:
         "vc": None if none else ("安阳𠀀\t\n\\" * (i % 60))[:300],
         "tx": None if none else "x" * (i * 37 % 70_000),
         "mtx": None if none else "" if i % 5 else "长" * 30_000,
-        "vb": None if none else bytes(range(i % 40)), "bl": None if none else b"\xff\x00" * (i % 9),
-        "js": None if none else f'{{"n": {i}, "s": "街道"}}', "en": None if none else "甲",
-        "st": None if none else "x,y", "bt": None if none else i % 32,
+        "vb": None if none else bytes(range(i % 40)),
+        "bl": None if none else b"\xff\x00" * (i % 9),
+        "js": None if none else f'{{"n": {i}, "s": "街道"}}',
+        "en": None if none else "甲",
+        "st": None if none else "x,y",
+        "bt": None if none else i % 32,
     }
 
 
@@ -50,20 +57,35 @@ def engine(mariadb_database: str):  # type: ignore[no-untyped-def]
 
     engine = engine_from_url(mariadb_database)
     with engine.begin() as c:
-        c.exec_driver_sql("SET SESSION sql_mode = ''")  # a register's zero dates, as old servers kept them
+        c.exec_driver_sql(
+            "SET SESSION sql_mode = ''"
+        )  # a register's zero dates, as old servers kept them
         c.execute(sa.text(f"CREATE TABLE t ({COLUMNS}) CHARACTER SET utf8mb4"))
         rows = [_row(i) for i in range(1, 301)]
         names = list(rows[0])
-        c.execute(sa.text(f"INSERT INTO t ({', '.join(names)}) VALUES "
-                          f"({', '.join(f'CAST(:{n} AS UNSIGNED)' if n == 'bt' else ':' + n for n in names)})"),
-                  rows)
-        c.exec_driver_sql("INSERT INTO t (id, d, dtm) VALUES (301, '0000-00-00', '0000-00-00 00:00:00')")
+        c.execute(
+            sa.text(
+                f"INSERT INTO t ({', '.join(names)}) VALUES "
+                f"({', '.join(f'CAST(:{n} AS UNSIGNED)' if n == 'bt' else ':' + n for n in names)})"
+            ),
+            rows,
+        )
+        c.exec_driver_sql(
+            "INSERT INTO t (id, d, dtm) VALUES (301, '0000-00-00', '0000-00-00 00:00:00')"
+        )
     yield engine
     engine.dispose()
 
 
-def _read(engine: sa.Engine, query: str, params: dict[str, Any] | None = None, *, batch: int = 7,
-          driver: bool = False, monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[list[tuple], int]:
+def _read(
+    engine: sa.Engine,
+    query: str,
+    params: dict[str, Any] | None = None,
+    *,
+    batch: int = 7,
+    driver: bool = False,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+) -> tuple[list[tuple], int]:
     rows: list[tuple] = []
     blocks = 0
     with pytest.MonkeyPatch.context() as m:
@@ -86,16 +108,28 @@ def test_connectorx_reads_every_column_type_as_the_driver_does(engine: sa.Engine
     for want_row, got_row in zip(plain, fast, strict=True):
         for k, (want, value) in enumerate(zip(want_row, got_row, strict=True)):
             assert value == want, (want_row[0], k, want, value)
-            assert type(value) is type(want) or isinstance(value, float), (want_row[0], k, want, value)
+            assert type(value) is type(want) or isinstance(value, float), (
+                want_row[0],
+                k,
+                want,
+                value,
+            )
     # dates and times as text: a zero date is a value the validator refuses, not the reader's failure
     assert fast[-1][9:11] == ("0000-00-00", "0000-00-00 00:00:00")
-    assert fast[0][9:13] == ("2026-01-02", "2026-11-24 09:30:01", "2026-11-24 09:30:01.000001", "2026-11-24 10:00:01")
+    assert fast[0][9:13] == (
+        "2026-01-02",
+        "2026-11-24 09:30:01",
+        "2026-11-24 09:30:01.000001",
+        "2026-11-24 10:00:01",
+    )
 
 
 @pytest.mark.mariadb
 def test_large_results_cross_batches(engine: sa.Engine) -> None:
-    query = ("SELECT a.id * 1000 + b.id, CONCAT('编号', a.id, '-', b.id), b.vc FROM t a "
-             "JOIN t b ON b.id <= 200 WHERE a.id <= 300 ORDER BY 1")
+    query = (
+        "SELECT a.id * 1000 + b.id, CONCAT('编号', a.id, '-', b.id), b.vc FROM t a "
+        "JOIN t b ON b.id <= 200 WHERE a.id <= 300 ORDER BY 1"
+    )
     fast, blocks = _read(engine, query, batch=25_000)
     assert len(fast) == 60_000 and blocks == 3
     assert fast == _read(engine, query, batch=25_000, driver=True)[0]
@@ -107,7 +141,9 @@ def test_no_rows(engine: sa.Engine) -> None:
 
 
 @pytest.mark.mariadb
-def test_text_is_bound_never_written_into_sql(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_text_is_bound_never_written_into_sql(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """connectorx binds nothing: a query with a text value goes through the driver, bound."""
     used: list[str] = []
     real = readers._dbapi
@@ -117,7 +153,9 @@ def test_text_is_bound_never_written_into_sql(engine: sa.Engine, monkeypatch: py
         return real(*args, **kw)
 
     monkeypatch.setattr(readers, "_dbapi", dbapi)
-    rows, _ = _read(engine, "SELECT id FROM t WHERE ch = :c ORDER BY id LIMIT 2", {"c": "a' OR '1'='1"})
+    rows, _ = _read(
+        engine, "SELECT id FROM t WHERE ch = :c ORDER BY id LIMIT 2", {"c": "a' OR '1'='1"}
+    )
     assert rows == [] and used == ["driver"]
     with pytest.raises(TypeError):
         readers.literal("a' OR '1'='1")
@@ -134,7 +172,11 @@ def test_a_statement_timeout_is_the_server_s_error_said_for_the_run(engine: sa.E
             if driver:
                 m.setattr(readers, "connectorx_url", lambda _engine: None)
             with pytest.raises((TransientError, PermanentError)) as err:
-                list(readers.read(engine, query, {}, 5, what="department x: extract", timeout_seconds=1))
+                list(
+                    readers.read(
+                        engine, query, {}, 5, what="department x: extract", timeout_seconds=1
+                    )
+                )
         assert "department x: extract" in str(err.value)
         assert "max_statement_time" in str(err.value) or "1969" in str(err.value), str(err.value)
     assert _read(engine, "SELECT COUNT(*) FROM t")[0] == [(301,)]  # the engine's pool still serves
@@ -161,14 +203,18 @@ def test_a_connection_in_another_character_set_is_read_by_its_driver(mariadb_dat
     from licence_reminder.db import engine_from_url
 
     url = sa.engine.make_url(mariadb_database)
-    engine = engine_from_url(url.update_query_dict({"charset": "gbk"}).render_as_string(hide_password=False))
+    engine = engine_from_url(
+        url.update_query_dict({"charset": "gbk"}).render_as_string(hide_password=False)
+    )
     assert readers.connectorx_url(engine) is None
     with engine.begin() as c:
         c.execute(sa.text("CREATE TABLE g (s VARCHAR(10)) CHARACTER SET gbk"))
         c.execute(sa.text("INSERT INTO g VALUES ('安阳')"))
     assert _read(engine, "SELECT s FROM g")[0] == [("安阳",)]
     engine.dispose()
-    latin = engine_from_url(mariadb_database)  # a latin1 column read through utf8mb4: the server converts
+    latin = engine_from_url(
+        mariadb_database
+    )  # a latin1 column read through utf8mb4: the server converts
     with latin.begin() as c:
         c.execute(sa.text("CREATE TABLE l (s VARCHAR(10)) CHARACTER SET latin1"))
         c.execute(sa.text("INSERT INTO l VALUES ('café')"))
@@ -180,7 +226,9 @@ def test_a_connection_in_another_character_set_is_read_by_its_driver(mariadb_dat
 def test_tls_keys_send_a_connection_to_its_driver(mariadb_database: str) -> None:
     from licence_reminder.db import engine_from_url
 
-    url = sa.engine.make_url(mariadb_database).update_query_dict({"ssl_ca": "/etc/ssl/certs/ca-certificates.crt"})
+    url = sa.engine.make_url(mariadb_database).update_query_dict(
+        {"ssl_ca": "/etc/ssl/certs/ca-certificates.crt"}
+    )
     engine = engine_from_url(url.render_as_string(hide_password=False))
     assert readers.connectorx_url(engine) is None
     engine.dispose()
@@ -199,9 +247,20 @@ def test_connectorx_reads_timestamps_in_the_connection_s_time_zone(mariadb_datab
         c.execute(sa.text("SET time_zone = '+00:00'"))
         c.execute(sa.text("CREATE TABLE z (gxsj TIMESTAMP NULL)"))
         c.execute(sa.text("INSERT INTO z VALUES ('2026-11-25 01:00:00')"))
-    engine = engine_from_url(connection_url(SimpleNamespace(
-        conn_id="src_tz", conn_type="mysql", host=url.host, port=url.port, login=url.username,
-        password=None, schema=url.database, extra_dejson={"time_zone": "+08:00"})))
+    engine = engine_from_url(
+        connection_url(
+            SimpleNamespace(
+                conn_id="src_tz",
+                conn_type="mysql",
+                host=url.host,
+                port=url.port,
+                login=url.username,
+                password=None,
+                schema=url.database,
+                extra_dejson={"time_zone": "+08:00"},
+            )
+        )
+    )
     assert readers.connectorx_url(engine) is not None
     assert _read(engine, "SELECT gxsj FROM z")[0] == [("2026-11-25 09:00:00",)]
     assert _read(engine, "SELECT gxsj FROM z", driver=True)[0] == [("2026-11-25 09:00:00",)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from licence_reminder import receipts
 from support.dispatch_world import PROVIDERS, attempts, gateway, prepare, send
 from support.ledger_world import q
@@ -31,7 +30,10 @@ def test_delivered_report_marks_message_and_reminder_delivered(setup, provider: 
     assert attempts(ledger) == [("send", "accepted"), ("receipt", "delivered")]
     assert collect(ledger, gw) == {}  # a report is taken once
     assert len(attempts(ledger)) == 2 and len(sim.messages()) == 1
-    (day,) = q(ledger, "SELECT messages_accepted, reported_delivered, reported_undelivered FROM v_delivery_daily")
+    (day,) = q(
+        ledger,
+        "SELECT messages_accepted, reported_delivered, reported_undelivered FROM v_delivery_daily",
+    )
     assert tuple(day) == (1, 1, 0)
 
 

@@ -39,8 +39,11 @@ def world(request, tmp_path):  # type: ignore[no-untyped-def]
     from licence_reminder.db import engine_from_url
     from licence_reminder.simulator.server import start_in_thread
 
-    url = request.getfixturevalue("mariadb_factory")() if request.param == "mariadb" \
+    url = (
+        request.getfixturevalue("mariadb_factory")()
+        if request.param == "mariadb"
         else f"sqlite:///{tmp_path}/ledger.db"
+    )
     ledger = engine_from_url(url)
     schema.upgrade(ledger)
     sim = start_in_thread()
@@ -48,9 +51,17 @@ def world(request, tmp_path):  # type: ignore[no-untyped-def]
 
     def gateway():  # type: ignore[no-untyped-def]
         conn = sim.connection("aliyun")
-        cfg = GatewayConfig.from_connection(SimpleNamespace(
-            conn_id="sms_gateway", login=conn["login"], password=conn["password"],
-            extra_dejson={**conn["extra"], "timeout": TIMEOUT}, host=None, port=None, schema=None))
+        cfg = GatewayConfig.from_connection(
+            SimpleNamespace(
+                conn_id="sms_gateway",
+                login=conn["login"],
+                password=conn["password"],
+                extra_dejson={**conn["extra"], "timeout": TIMEOUT},
+                host=None,
+                port=None,
+                schema=None,
+            )
+        )
         gw = gateway_from_config(cfg)
         gateways.append(gw)
         return gw
@@ -68,13 +79,27 @@ def queue(ledger: sa.Engine, n: int) -> list[str]:
     rows = []
     for i in range(n):
         body = f"尊敬的张三：您的食品经营许可证将于30天后到期。{i}"
-        rows.append({
-            "id": uuid.uuid4().hex, "dept_code": "scjgj", "channel": "sms", "gateway": "aliyun",
-            "gateway_conn_id": "sms_gateway", "recipient": f"1390000{i:04d}",
-            "recipient_masked": f"139****{i:04d}", "template_name": "sms_stage1",
-            "template_code": "SMS_DEMO_STAGE1", "params": json.dumps({"name": "张三", "n": str(i)}),
-            "body": body, "body_sha256": hashlib.sha256(body.encode()).hexdigest(),
-            "body_length": len(body), "segments": 1, "shard": 0, "run_id": "d1", "now": now})
+        rows.append(
+            {
+                "id": uuid.uuid4().hex,
+                "dept_code": "scjgj",
+                "channel": "sms",
+                "gateway": "aliyun",
+                "gateway_conn_id": "sms_gateway",
+                "recipient": f"1390000{i:04d}",
+                "recipient_masked": f"139****{i:04d}",
+                "template_name": "sms_stage1",
+                "template_code": "SMS_DEMO_STAGE1",
+                "params": json.dumps({"name": "张三", "n": str(i)}),
+                "body": body,
+                "body_sha256": hashlib.sha256(body.encode()).hexdigest(),
+                "body_length": len(body),
+                "segments": 1,
+                "shard": 0,
+                "run_id": "d1",
+                "now": now,
+            }
+        )
     with ledger.begin() as conn:
         conn.execute(sql("outbox_insert", conn), rows)
     return [r["id"] for r in rows]
@@ -97,9 +122,16 @@ def assert_each_sent_once(world: SimpleNamespace, ids: list[str]) -> None:
     assert sorted(out_ids) == sorted(ids)  # every message reached the provider, none twice
     rows = q(world.ledger, "SELECT id, status, provider_message_id FROM outbox_message")
     assert {r.status for r in rows} == {"sent"}
-    assert sorted(r.provider_message_id for r in rows) == sorted(m["provider_id"] for m in world.sim.messages())
-    accepted = [r.message_id for r in q(world.ledger, "SELECT message_id FROM delivery_attempt "
-                                                      "WHERE outcome IN ('accepted', 'recovered')")]
+    assert sorted(r.provider_message_id for r in rows) == sorted(
+        m["provider_id"] for m in world.sim.messages()
+    )
+    accepted = [
+        r.message_id
+        for r in q(
+            world.ledger,
+            "SELECT message_id FROM delivery_attempt WHERE outcome IN ('accepted', 'recovered')",
+        )
+    ]
     assert sorted(accepted) == sorted(ids)  # one audit row per message settles it
 
 
@@ -114,8 +146,13 @@ def test_an_orphan_still_sending_stops_when_the_retry_takes_the_shard_over(world
 
     def run_orphan() -> None:
         try:
-            orphan["out"] = dispatch.send_shard(world.ledger, lambda _: gw_orphan, shard=0,
-                                                run_id="dispatch:try1", max_wait_seconds=0)
+            orphan["out"] = dispatch.send_shard(
+                world.ledger,
+                lambda _: gw_orphan,
+                shard=0,
+                run_id="dispatch:try1",
+                max_wait_seconds=0,
+            )
         except Exception as exc:  # noqa: BLE001 - the test asserts what it was
             orphan["error"] = exc
 
@@ -124,19 +161,26 @@ def test_an_orphan_still_sending_stops_when_the_retry_takes_the_shard_over(world
     thread.start()
     wait_for(lambda: len(world.sim.messages()) >= 3)
     started = time.monotonic()
-    out = dispatch.send_shard(world.ledger, lambda _: world.gateway(), shard=0,
-                              run_id="dispatch:try2", max_wait_seconds=0)
+    out = dispatch.send_shard(
+        world.ledger, lambda _: world.gateway(), shard=0, run_id="dispatch:try2", max_wait_seconds=0
+    )
     took = time.monotonic() - started
     thread.join(timeout=30)
 
     assert isinstance(orphan.get("error"), dispatch.SenderSuperseded), orphan
-    assert "dispatch:try2" in str(orphan["error"]) and "went back to pending" in str(orphan["error"])
+    assert "dispatch:try2" in str(orphan["error"]) and "went back to pending" in str(
+        orphan["error"]
+    )
     # it waited out the orphan's call in flight before taking anything over
     assert took >= TIMEOUT + dispatch.LEASE_CHECK_SECONDS + dispatch.TAKEOVER_MARGIN
     assert 0 < out["sent"] < 12
     assert_each_sent_once(world, ids)
     (lease,) = q(world.ledger, "SELECT epoch, holder, released_at FROM send_lease WHERE shard = 0")
-    assert lease.epoch == 2 and lease.holder.startswith("dispatch:try2") and lease.released_at is not None
+    assert (
+        lease.epoch == 2
+        and lease.holder.startswith("dispatch:try2")
+        and lease.released_at is not None
+    )
 
 
 ORPHAN = """
@@ -154,7 +198,9 @@ dispatch.send_shard(engine_from_url(url), lambda _: gateway_from_config(cfg), sh
 
 
 @pytest.mark.mariadb
-def test_a_sender_killed_during_a_slow_call_is_waited_out_before_its_messages_are_looked_up(world) -> None:  # type: ignore[no-untyped-def]
+def test_a_sender_killed_during_a_slow_call_is_waited_out_before_its_messages_are_looked_up(
+    world,
+) -> None:  # type: ignore[no-untyped-def]
     """SIGKILL while a call is in flight: the provider takes the message only as the call ends.
     A lookup before then finds nothing, and the message went out twice."""
     ids = queue(world.ledger, 5)
@@ -174,8 +220,9 @@ def test_a_sender_killed_during_a_slow_call_is_waited_out_before_its_messages_ar
     assert len(world.sim.messages()) == 1
     world.sim.set_faults([], delay_seconds=0)  # the call in flight keeps its delay
 
-    out = dispatch.send_shard(world.ledger, lambda _: world.gateway(), shard=0,
-                              run_id="dispatch:try2", max_wait_seconds=0)
+    out = dispatch.send_shard(
+        world.ledger, lambda _: world.gateway(), shard=0, run_id="dispatch:try2", max_wait_seconds=0
+    )
     # the call in flight was taken after the kill, and found by the lookup: not sent again
     assert out["recovered_sent"] == 2 and out["recovered_pending"] == 3 and out["sent"] == 3
     assert_each_sent_once(world, ids)
@@ -186,29 +233,51 @@ def test_a_taken_over_senders_late_outcomes_change_nothing_the_new_holder_owns(w
     (mid,) = queue(world.ledger, 1)
     old = dispatch.ShardLease.take(world.ledger, 0, run_id="dispatch:try1")
     with world.ledger.begin() as conn:  # the old holder's claim
-        conn.execute(sa.text("UPDATE outbox_message SET status = 'sending', attempts = 1, claim_epoch = :e"),
-                     {"e": old.epoch})
+        conn.execute(
+            sa.text("UPDATE outbox_message SET status = 'sending', attempts = 1, claim_epoch = :e"),
+            {"e": old.epoch},
+        )
     new = dispatch.ShardLease.take(world.ledger, 0, run_id="dispatch:try2")
-    with pytest.raises(dispatch.SenderSuperseded, match=r"taken over by another sender \(dispatch:try2"):
+    with pytest.raises(
+        dispatch.SenderSuperseded, match=r"taken over by another sender \(dispatch:try2"
+    ):
         old.check()
     with world.ledger.begin() as conn, pytest.raises(dispatch.SenderSuperseded):
         old.hold(conn)  # it cannot claim any more either
-    with world.ledger.begin() as conn:  # the new holder settled it (looked up: not found) and claimed it
-        conn.execute(sa.text("UPDATE outbox_message SET status = 'sending', attempts = 2, claim_epoch = :e"),
-                     {"e": new.epoch})
+    with (
+        world.ledger.begin() as conn
+    ):  # the new holder settled it (looked up: not found) and claimed it
+        conn.execute(
+            sa.text("UPDATE outbox_message SET status = 'sending', attempts = 2, claim_epoch = :e"),
+            {"e": new.epoch},
+        )
 
-    row = q(world.ledger, "SELECT id, dept_code, recipient_masked, body_sha256, attempts FROM outbox_message")[0]
+    row = q(
+        world.ledger,
+        "SELECT id, dept_code, recipient_masked, body_sha256, attempts FROM outbox_message",
+    )[0]
     book = dispatch._Book()
     result = SimpleNamespace(code="HTTP_500", message="", provider_message_id=None)
-    dispatch._record(book, row, status="pending", kind="send", outcome="transient", result=result,
-                     started=dispatch.local_now(), run_id="dispatch:try1", gateway="aliyun",
-                     epoch=old.epoch, next_at=dispatch.local_now() + dt.timedelta(seconds=2))
+    dispatch._record(
+        book,
+        row,
+        status="pending",
+        kind="send",
+        outcome="transient",
+        result=result,
+        started=dispatch.local_now(),
+        run_id="dispatch:try1",
+        gateway="aliyun",
+        epoch=old.epoch,
+        next_at=dispatch.local_now() + dt.timedelta(seconds=2),
+    )
     book.flush(world.ledger)
     (m,) = q(world.ledger, "SELECT id, status, claim_epoch FROM outbox_message")
     assert (m.id, m.status, m.claim_epoch) == (mid, "sending", new.epoch)  # untouched
     # what the old sender did is still audited: the append-only record of every call
-    assert [(a.kind, a.run_id) for a in q(world.ledger, "SELECT kind, run_id FROM delivery_attempt")] == [
-        ("send", "dispatch:try1")]
+    assert [
+        (a.kind, a.run_id) for a in q(world.ledger, "SELECT kind, run_id FROM delivery_attempt")
+    ] == [("send", "dispatch:try1")]
     old.release()  # matches nothing: the lease is the new holder's
     new.release()
     (lease,) = q(world.ledger, "SELECT epoch, released_at FROM send_lease")

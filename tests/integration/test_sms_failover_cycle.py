@@ -40,7 +40,9 @@ def world(mariadb_factory, second_sim, monkeypatch, tmp_path):  # type: ignore[n
     monkeypatch.setenv("AIRFLOW_CONN_SMS_STANDBY", json.dumps(second_sim.connection("tencent")))
     monkeypatch.setenv("LR_SMS_FAILOVER", "sms_gateway,sms_standby")
     monkeypatch.setenv("LR_SMS_FAILOVER_THRESHOLD", "2")
-    monkeypatch.setenv("LR_RETRY_WAIT", "15")  # a shard's first failures are retried 2 and 4 s later
+    monkeypatch.setenv(
+        "LR_RETRY_WAIT", "15"
+    )  # a shard's first failures are retried 2 and 4 s later
     yield ledger, source, sim, second_sim
     sim.stop()
     ledger.dispose()
@@ -61,26 +63,40 @@ def test_a_provider_down_all_day_every_message_goes_through_the_second_once(worl
     assert sim.messages() == []
     messages = q(ledger, "SELECT id, status, gateway, gateway_conn_id FROM outbox_message")
     assert len(messages) == len(LICENCES)
-    assert Counter(m["out_id"] for m in standby.messages()) == Counter(m.id for m in messages)  # once each
-    assert {(m.status, m.gateway, m.gateway_conn_id) for m in messages} == {("delivered", "tencent", "sms_standby")}
+    assert Counter(m["out_id"] for m in standby.messages()) == Counter(
+        m.id for m in messages
+    )  # once each
+    assert {(m.status, m.gateway, m.gateway_conn_id) for m in messages} == {
+        ("delivered", "tencent", "sms_standby")
+    }
     assert {r.status for r in q(ledger, "SELECT status FROM reminder")} == {"delivered"}
 
     # the auditor's view: per licence, the failover and the provider of each call
-    log = q(ledger, "SELECT licence_no, kind, outcome, gateway, gateway_conn_id, response_code, detail "
-                     "FROM v_delivery_log")
+    log = q(
+        ledger,
+        "SELECT licence_no, kind, outcome, gateway, gateway_conn_id, response_code, detail "
+        "FROM v_delivery_log",
+    )
     by_licence: dict[str, list] = {}
     for r in log:
         by_licence.setdefault(r.licence_no, []).append(r)
     assert sorted(by_licence) == LICENCES
     for rows in by_licence.values():
-        accepted = [(r.gateway, r.gateway_conn_id) for r in rows if (r.kind, r.outcome) == ("send", "accepted")]
+        accepted = [
+            (r.gateway, r.gateway_conn_id)
+            for r in rows
+            if (r.kind, r.outcome) == ("send", "accepted")
+        ]
         assert accepted == [("tencent", "sms_standby")]
         (moved,) = [r for r in rows if r.kind == "failover"]
         assert moved.detail.startswith("from sms_gateway to sms_standby: sms_gateway ")
         assert {r.gateway_conn_id for r in rows if r.outcome == "transient"} <= {"sms_gateway"}
-    assert Counter(r.gateway_conn_id for r in log if r.kind == "receipt") == {"sms_standby": len(LICENCES)}
-    assert {(r.gateway, r.gateway_conn_id, r.response_code) for r in log if r.outcome == "transient"} == {
-        ("aliyun", "sms_gateway", "HTTP_500")}
+    assert Counter(r.gateway_conn_id for r in log if r.kind == "receipt") == {
+        "sms_standby": len(LICENCES)
+    }
+    assert {
+        (r.gateway, r.gateway_conn_id, r.response_code) for r in log if r.outcome == "transient"
+    } == {("aliyun", "sms_gateway", "HTTP_500")}
 
     again = dispatch_day(TODAY)  # a second run the same day sends nothing
     assert sum(s.get("sent", 0) for s in again["send"]) == 0

@@ -25,7 +25,6 @@ from pathlib import Path
 import pymysql
 import pytest
 import sqlalchemy as sa
-
 from conftest import MYSQL_HOST, MYSQL_PORT, ROOT
 
 TODAY = dt.date(2026, 11, 24)
@@ -81,8 +80,14 @@ def world(mariadb_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # 
 
 
 def _admin(database: str) -> pymysql.Connection:
-    return pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", password="", database=database,
-                           autocommit=True)
+    return pymysql.connect(
+        host=MYSQL_HOST,
+        port=MYSQL_PORT,
+        user="root",
+        password="",
+        database=database,
+        autocommit=True,
+    )
 
 
 def _wait_for(what: str, ready: Callable[[], object], timeout: float = 120) -> None:
@@ -113,16 +118,21 @@ def _settled_files(folder: Path) -> list[Path]:
 def _waiting_load(database: str) -> int | None:
     """The connection id of the run's loader waiting to load rejected rows, if it waits."""
     with _admin(database) as admin, admin.cursor() as cur:
-        cur.execute("SELECT id FROM information_schema.processlist WHERE db = %s "
-                    "AND info LIKE 'LOAD DATA%%staging_rejection%%'", (database,))
+        cur.execute(
+            "SELECT id FROM information_schema.processlist WHERE db = %s "
+            "AND info LIKE 'LOAD DATA%%staging_rejection%%'",
+            (database,),
+        )
         row = cur.fetchone()
     return None if row is None else int(row[0])
 
 
 def _run_row(ledger: sa.Engine, run_id: str) -> tuple | None:
     with ledger.connect() as conn:
-        row = conn.execute(sa.text("SELECT status, heartbeat_at, error FROM sync_run WHERE run_id = :r"),
-                           {"r": run_id}).first()
+        row = conn.execute(
+            sa.text("SELECT status, heartbeat_at, error FROM sync_run WHERE run_id = :r"),
+            {"r": run_id},
+        ).first()
     return None if row is None else tuple(row)
 
 
@@ -149,20 +159,34 @@ def test_a_killed_sync_is_closed_by_the_next_run_and_its_files_removed(world, he
     ledger, source, ledger_url, source_url, seeded, folder = world
     killed = f"{CODE}:killed"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "include")}
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(ROOT), ledger_url, source_url, CODE, killed],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(ROOT), ledger_url, source_url, CODE, killed],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
-        _wait_for("the run to beat, and its loader to wait on the lock",
-                  lambda: child.poll() is None and (_run_row(ledger, killed) or (None, None))[1] is not None
-                  and _waiting_load(ledger.url.database) is not None)
+        _wait_for(
+            "the run to beat, and its loader to wait on the lock",
+            lambda: (
+                child.poll() is None
+                and (_run_row(ledger, killed) or (None, None))[1] is not None
+                and _waiting_load(ledger.url.database) is not None
+            ),
+        )
         files = _settled_files(folder)
-        assert {f.name.split("_")[1] for f in files} == {"rejection", "warning"}, files  # the waiting load's
+        assert {f.name.split("_")[1] for f in files} == {"rejection", "warning"}, (
+            files
+        )  # the waiting load's
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
         assert stat.S_IMODE(files[0].parent.stat().st_mode) == 0o700
 
         # alive: another run of the department neither closes it nor takes its files
         dept, catalogue = _department()
-        planning.start_run(ledger, dept, run_id=f"{CODE}:beside", logical_date=TODAY, force_full=True)
+        planning.start_run(
+            ledger, dept, run_id=f"{CODE}:beside", logical_date=TODAY, force_full=True
+        )
         assert (_run_row(ledger, killed) or ())[:1] == ("running",)
         beside = RunFolder(CODE)
         beside.open()
@@ -171,8 +195,12 @@ def test_a_killed_sync_is_closed_by_the_next_run_and_its_files_removed(world, he
         planning.fail_run(ledger, f"{CODE}:beside", "the test's run beside")
 
         text = b"".join(f.read_bytes() for f in files).decode()
-        id_numbers = {v for r in seeded for v in r.native.values()
-                      if isinstance(v, str) and re.fullmatch(r"\d{17}[\dX]", v)}
+        id_numbers = {
+            v
+            for r in seeded
+            for v in r.native.values()
+            if isinstance(v, str) and re.fullmatch(r"\d{17}[\dX]", v)
+        }
         assert len(id_numbers) > 1000 and not any(n in text for n in id_numbers)
 
         child.send_signal(signal.SIGKILL)
@@ -189,10 +217,17 @@ def test_a_killed_sync_is_closed_by_the_next_run_and_its_files_removed(world, he
 
     # ten minutes without a beat pass (the test moves the run's clock back instead)
     with ledger.begin() as conn:
-        conn.execute(sa.text("UPDATE sync_run SET started_at = started_at - INTERVAL 11 MINUTE, "
-                             "heartbeat_at = heartbeat_at - INTERVAL 11 MINUTE WHERE run_id = :r"), {"r": killed})
+        conn.execute(
+            sa.text(
+                "UPDATE sync_run SET started_at = started_at - INTERVAL 11 MINUTE, "
+                "heartbeat_at = heartbeat_at - INTERVAL 11 MINUTE WHERE run_id = :r"
+            ),
+            {"r": killed},
+        )
     assert STALE_AFTER < dt.timedelta(minutes=11)
-    plan = planning.start_run(ledger, dept, run_id=f"{CODE}:next", logical_date=TODAY, force_full=True)
+    plan = planning.start_run(
+        ledger, dept, run_id=f"{CODE}:next", logical_date=TODAY, force_full=True
+    )
     status, _, error = _run_row(ledger, killed) or (None, None, None)
     assert status == "failed"
     assert error.startswith(f"no heartbeat since {beat - dt.timedelta(minutes=11)}"), error
@@ -205,7 +240,8 @@ def test_a_killed_sync_is_closed_by_the_next_run_and_its_files_removed(world, he
 
 @pytest.mark.mariadb
 def test_a_lost_ledger_connection_ends_in_one_line_naming_the_department_and_the_ledger(
-        world, held_load, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    world, held_load, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
     from licence_reminder import sync
     from licence_reminder.errors import TransientError
     from licence_reminder.sync import plan as planning
@@ -213,7 +249,9 @@ def test_a_lost_ledger_connection_ends_in_one_line_naming_the_department_and_the
     ledger, source, *_, folder = world
     dept, catalogue = _department()
     planning.register_department(ledger, dept, catalogue)
-    plan = planning.start_run(ledger, dept, run_id=f"{CODE}:lost", logical_date=TODAY, force_full=True)
+    plan = planning.start_run(
+        ledger, dept, run_id=f"{CODE}:lost", logical_date=TODAY, force_full=True
+    )
     database = ledger.url.database
 
     def kill_the_loader() -> None:
@@ -231,8 +269,12 @@ def test_a_lost_ledger_connection_ends_in_one_line_naming_the_department_and_the
 
     message = str(raised.value)
     assert "\n" not in message
-    assert message.startswith(f"department {CODE}: loading the ledger database: connection lost: ("), message
-    assert any(cause in message for cause in ("Lost connection", "gone away", "was killed")), message
+    assert message.startswith(
+        f"department {CODE}: loading the ledger database: connection lost: ("
+    ), message
+    assert any(cause in message for cause in ("Lost connection", "gone away", "was killed")), (
+        message
+    )
     assert not list(folder.glob("run-*"))  # the run removed its own folder
 
     # what the task does next: record the failure, with the same line
@@ -241,16 +283,22 @@ def test_a_lost_ledger_connection_ends_in_one_line_naming_the_department_and_the
 
 
 @pytest.mark.mariadb
-def test_a_failure_the_lost_ledger_cannot_record_is_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failure_the_lost_ledger_cannot_record_is_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     from licence_reminder.db import engine_from_url
     from licence_reminder.sync import plan as planning
 
     gone = engine_from_url("mysql+pymysql://root@127.0.0.1:9/ledger")  # nothing listens on port 9
     with caplog.at_level(logging.WARNING):
-        planning.fail_run(gone, f"{CODE}:run1", "department scjgj: merge into the ledger: connection lost: …")
+        planning.fail_run(
+            gone, f"{CODE}:run1", "department scjgj: merge into the ledger: connection lost: …"
+        )
     gone.dispose()
     (record,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
     line = record.getMessage()
-    assert line.startswith(f"department {CODE}: ledger database: the run's failure could not be recorded: "), line
+    assert line.startswith(
+        f"department {CODE}: ledger database: the run's failure could not be recorded: "
+    ), line
     assert "Can't connect" in line and "next run closes it" in line
     assert record.exc_info is None

@@ -13,18 +13,21 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from conftest import ROOT
 from licence_reminder import sync
+from licence_reminder.registry import Department, catalogue_for, load_department
 from licence_reminder.sync import plan as planning
 from licence_reminder.sync import readers
 from licence_reminder.sync import rows as staging
-from licence_reminder.registry import Department, catalogue_for, load_department
 
 TODAY = dt.date(2026, 11, 24)
 
 AWKWARD = [
-    {"licence_no": "T\tAB", "holder_name": "line one\nline two\r\n", "contact_name": "back\\slash \\N \\t"},
+    {
+        "licence_no": "T\tAB",
+        "holder_name": "line one\nline two\r\n",
+        "contact_name": "back\\slash \\N \\t",
+    },
     {"licence_no": "𠀀𪚥", "holder_name": "", "contact_name": None},
     {"licence_no": "\\N", "holder_name": "\\", "contact_name": "'quote\" %s :x"},
 ]
@@ -32,34 +35,51 @@ AWKWARD = [
 
 def _staging_frame() -> Any:
     import pandas as pd
-
     from licence_reminder.records import CANONICAL_COLUMNS
 
     rows = []
     for k, awkward in enumerate(AWKWARD):
         row: dict[str, Any] = dict.fromkeys(CANONICAL_COLUMNS)
-        row.update(licence_name="食品经营许可证", holder_type="org", contact_mobile="13800000000",
-                   expiry_date=dt.date(2027, 1, k + 1), status="valid",
-                   issue_date=dt.date(1999, 12, 31) if k else None,
-                   source_updated_at=dt.datetime(2026, 11, 1, 8, 30, 15 + k))
+        row.update(
+            licence_name="食品经营许可证",
+            holder_type="org",
+            contact_mobile="13800000000",
+            expiry_date=dt.date(2027, 1, k + 1),
+            status="valid",
+            issue_date=dt.date(1999, 12, 31) if k else None,
+            source_updated_at=dt.datetime(2026, 11, 1, 8, 30, 15 + k),
+        )
         row.update(awkward)
-        rows.append({**row, "first_reminder_on": None, "second_reminder_on": dt.date(2026, 12, 25),
-                     "row_hash": f"{k:032d}", "contact_id_digest": None, "holder_code_digest": None,
-                     "source_hash": f"{k:032x}"})
+        rows.append(
+            {
+                **row,
+                "first_reminder_on": None,
+                "second_reminder_on": dt.date(2026, 12, 25),
+                "row_hash": f"{k:032d}",
+                "contact_id_digest": None,
+                "holder_code_digest": None,
+                "source_hash": f"{k:032x}",
+            }
+        )
     return pd.DataFrame(rows, dtype=object)
 
 
 @pytest.mark.mariadb
 @pytest.mark.parametrize("ledger", ["ledger_mariadb", "ledger_sqlite"])
-def test_staging_round_trips_awkward_values_exactly(ledger: str, request: pytest.FixtureRequest) -> None:
+def test_staging_round_trips_awkward_values_exactly(
+    ledger: str, request: pytest.FixtureRequest
+) -> None:
     engine = request.getfixturevalue(ledger)
     frame = _staging_frame()
     with engine.begin() as conn:
         staging.write(conn, "staging_licence", frame, {"run_id": "r:1", "dept_code": "d"})
     with engine.connect() as conn:
-        got = conn.execute(sa.text(
-            f"SELECT {', '.join(frame.columns)} FROM staging_licence WHERE run_id = 'r:1' "
-            "ORDER BY row_hash")).all()
+        got = conn.execute(
+            sa.text(
+                f"SELECT {', '.join(frame.columns)} FROM staging_licence WHERE run_id = 'r:1' "
+                "ORDER BY row_hash"
+            )
+        ).all()
     for back, sent in zip(got, frame.to_dict("records"), strict=True):
         for column, value in sent.items():
             b = getattr(back, column)
@@ -74,7 +94,10 @@ def test_load_data_warning_fails_without_the_value(ledger_mariadb) -> None:  # t
 
     frame = _staging_frame().head(1)
     frame["contact_mobile"] = "1380000000012345678901234"  # longer than the column
-    with pytest.raises(PermanentError, match="contact_mobile") as err, ledger_mariadb.begin() as conn:
+    with (
+        pytest.raises(PermanentError, match="contact_mobile") as err,
+        ledger_mariadb.begin() as conn,
+    ):
         staging.write(conn, "staging_licence", frame, {"run_id": "r:2", "dept_code": "d"})
     assert "1380000000012345678901234" not in str(err.value)
 
@@ -103,32 +126,38 @@ def world(mariadb_factory):  # type: ignore[no-untyped-def]
         engine.dispose()
 
 
-def _run(ledger: sa.Engine, source: sa.Engine, dept: Department, run: str, *, full: bool = True) -> sync.StageStats:
+def _run(
+    ledger: sa.Engine, source: sa.Engine, dept: Department, run: str, *, full: bool = True
+) -> sync.StageStats:
     catalogue = catalogue_for("scjgj", ROOT / "include" / "registry" / "catalogues")
     planning.register_department(ledger, dept, catalogue)
-    plan = planning.start_run(ledger, dept, run_id=f"scjgj:{run}", logical_date=TODAY, force_full=full)
+    plan = planning.start_run(
+        ledger, dept, run_id=f"scjgj:{run}", logical_date=TODAY, force_full=full
+    )
     return sync.run(ledger, source, dept, catalogue, plan, today=TODAY).stats
 
 
 def _state(ledger: sa.Engine) -> dict[str, list[tuple]]:
     queries = {
         "ledger": "SELECT licence_no, licence_name, holder_name, holder_type, holder_code, contact_name,"
-                  " contact_id_no, contact_mobile, issue_date, expiry_date, status, renewal_applied_on,"
-                  " source_updated_at, first_reminder_on, second_reminder_on, row_hash, cycle,"
-                  " vanished_at IS NULL FROM ledger ORDER BY licence_no",
+        " contact_id_no, contact_mobile, issue_date, expiry_date, status, renewal_applied_on,"
+        " source_updated_at, first_reminder_on, second_reminder_on, row_hash, cycle,"
+        " vanished_at IS NULL FROM ledger ORDER BY licence_no",
         "quarantine": "SELECT record_key, licence_no, source_row, rules, reasons, raw_values,"
-                      " resolved_at IS NULL FROM quarantine ORDER BY source_row, record_key",
+        " resolved_at IS NULL FROM quarantine ORDER BY source_row, record_key",
         "history": "SELECT licence_no, change_kind, old_values, new_values FROM ledger_history"
-                   " ORDER BY licence_no, id",
+        " ORDER BY licence_no, id",
         "warnings": "SELECT licence_no, rule, message, resolved_at IS NULL FROM licence_warning"
-                    " ORDER BY licence_no, rule",
+        " ORDER BY licence_no, rule",
         "watermark": "SELECT watermark FROM sync_watermark",
     }
     with ledger.connect() as conn:
         return {k: [tuple(r) for r in conn.execute(sa.text(q))] for k, q in queries.items()}
 
 
-def _rounds(source: sa.Engine, ledgers: tuple[sa.Engine, sa.Engine], monkeypatch: pytest.MonkeyPatch) -> None:
+def _rounds(
+    source: sa.Engine, ledgers: tuple[sa.Engine, sa.Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The same runs into two ledgers: through connectorx, and through the driver's own cursor
     (what connectorx cannot read, e.g. TLS keys) — then a second round of changed, fixed, broken
     and deleted rows and a duplicate, a full and an incremental run each."""
@@ -140,15 +169,25 @@ def _rounds(source: sa.Engine, ledgers: tuple[sa.Engine, sa.Engine], monkeypatch
             m.setattr(readers, "connectorx_url", lambda engine: None)
             _run(plain, source, dept, run, full=full)
         with source.begin() as conn:
-            conn.execute(sa.text("UPDATE scjg_xkz SET lxdh = '13912345678', gxsj = :t WHERE id IN (5, 300, 450)"),
-                         {"t": dt.datetime(2026, 11, 24, 9) + dt.timedelta(hours=int(run[1:]))})
-            conn.execute(sa.text("UPDATE scjg_xkz SET xkzbh = (SELECT n FROM (SELECT xkzbh AS n FROM scjg_xkz"
-                                 " WHERE id = 450) t) WHERE id = 20"))
+            conn.execute(
+                sa.text(
+                    "UPDATE scjg_xkz SET lxdh = '13912345678', gxsj = :t WHERE id IN (5, 300, 450)"
+                ),
+                {"t": dt.datetime(2026, 11, 24, 9) + dt.timedelta(hours=int(run[1:]))},
+            )
+            conn.execute(
+                sa.text(
+                    "UPDATE scjg_xkz SET xkzbh = (SELECT n FROM (SELECT xkzbh AS n FROM scjg_xkz"
+                    " WHERE id = 450) t) WHERE id = 20"
+                )
+            )
             conn.execute(sa.text("DELETE FROM scjg_xkz WHERE id IN (7, 420)"))
 
 
 @pytest.mark.mariadb
-def test_connectorx_and_the_driver_leave_the_same_ledger(world, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_connectorx_and_the_driver_leave_the_same_ledger(
+    world, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     source, (fast, plain) = world
     _rounds(source, (fast, plain), monkeypatch)
     assert _state(fast) == _state(plain)
@@ -160,8 +199,9 @@ def test_connectorx_and_the_driver_leave_the_same_ledger(world, monkeypatch: pyt
 
 @pytest.mark.postgres
 @pytest.mark.mariadb
-def test_connectorx_and_the_driver_read_postgresql_alike(postgres_database: str, mariadb_factory,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_connectorx_and_the_driver_read_postgresql_alike(
+    postgres_database: str, mariadb_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     from licence_reminder import schema
     from licence_reminder.db import engine_from_url
     from licence_reminder.demo.sources import seed_source
@@ -178,7 +218,9 @@ def test_connectorx_and_the_driver_read_postgresql_alike(postgres_database: str,
 
 
 @pytest.mark.mariadb
-def test_a_load_refused_part_way_leaves_the_ledger_and_staging_as_they_were(world, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_load_refused_part_way_leaves_the_ledger_and_staging_as_they_were(
+    world, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     """New licences go into the ledger batch by batch, on the run's loader thread, inside its one
     transaction: the server refusing a later batch rolls back the ones before it."""
     from licence_reminder.errors import PermanentError
@@ -189,7 +231,9 @@ def test_a_load_refused_part_way_leaves_the_ledger_and_staging_as_they_were(worl
 
     def load(conn, staged, constants):  # type: ignore[no-untyped-def]
         if staged.table == "ledger" and loaded.count("ledger") == 2:
-            raise PermanentError("loading ledger in the ledger database rejected values: Data too long")
+            raise PermanentError(
+                "loading ledger in the ledger database rejected values: Data too long"
+            )
         real_load(conn, staged, constants)
         loaded.append(staged.table)
 
@@ -198,8 +242,16 @@ def test_a_load_refused_part_way_leaves_the_ledger_and_staging_as_they_were(worl
         _run(ledger, source, dept, "refused")
     assert loaded.count("ledger") == 2  # some batches were in
     with ledger.connect() as conn:
-        for table in ("ledger", "ledger_history", "quarantine", "staging_licence", "staging_rejection",
-                      "staging_key", "staging_warning", "sync_watermark"):
+        for table in (
+            "ledger",
+            "ledger_history",
+            "quarantine",
+            "staging_licence",
+            "staging_rejection",
+            "staging_key",
+            "staging_warning",
+            "sync_watermark",
+        ):
             assert conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar() == 0, table
     monkeypatch.setattr(staging, "load", real_load)
     assert _run(ledger, source, dept, "again").rows_read == 700
@@ -207,7 +259,9 @@ def test_a_load_refused_part_way_leaves_the_ledger_and_staging_as_they_were(worl
 
 
 @pytest.mark.mariadb
-def test_server_without_local_infile_stages_by_insert(world, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+def test_server_without_local_infile_stages_by_insert(
+    world, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
     """MySQL 8 ships with local_infile off: the sync must leave the same ledger, only slower, and
     say why it is slower."""
     source, (bulk, plain) = world
@@ -225,14 +279,25 @@ def test_server_without_local_infile_stages_by_insert(world, caplog: pytest.LogC
             local_infile(True)
             _run(bulk, source, dept, run)
             local_infile(False)
-            with plain.connect() as conn, caplog.at_level("WARNING", logger="licence_reminder.sync.rows"):
+            with (
+                plain.connect() as conn,
+                caplog.at_level("WARNING", logger="licence_reminder.sync.rows"),
+            ):
                 assert staging.bulk_loads(conn) is False
-                with pytest.raises(sa.exc.DBAPIError):  # what the server now does with LOAD DATA LOCAL
-                    conn.execute(sa.text("LOAD DATA LOCAL INFILE '/dev/null' INTO TABLE staging_key"))
+                with pytest.raises(
+                    sa.exc.DBAPIError
+                ):  # what the server now does with LOAD DATA LOCAL
+                    conn.execute(
+                        sa.text("LOAD DATA LOCAL INFILE '/dev/null' INTO TABLE staging_key")
+                    )
             _run(plain, source, dept, run)
             with source.begin() as conn:  # the second round: changed and deleted rows
-                conn.execute(sa.text("UPDATE scjg_xkz SET lxdh = '13912345678', gxsj = :t "
-                                     "WHERE id IN (5, 650)"), {"t": dt.datetime(2026, 11, 24, 9)})
+                conn.execute(
+                    sa.text(
+                        "UPDATE scjg_xkz SET lxdh = '13912345678', gxsj = :t WHERE id IN (5, 650)"
+                    ),
+                    {"t": dt.datetime(2026, 11, 24, 9)},
+                )
                 conn.execute(sa.text("DELETE FROM scjg_xkz WHERE id IN (7, 420)"))
     finally:
         local_infile(was)

@@ -29,24 +29,46 @@ with get_application_builder() as appbuilder, current_app.test_request_context()
 def fab_home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     home = tmp_path_factory.mktemp("fab-home")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "LR_"))}
-    env.update(AIRFLOW_HOME=str(home), PYTHONPATH=str(ROOT / "include"),
-               AIRFLOW__CORE__LOAD_EXAMPLES="False",
-               AIRFLOW__CORE__AUTH_MANAGER="airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
-               AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db")
-    out = subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], env=env,
-                         capture_output=True, text=True, timeout=600, check=False)
+    env.update(
+        AIRFLOW_HOME=str(home),
+        PYTHONPATH=str(ROOT / "include"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__AUTH_MANAGER="airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
+    )
+    out = subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     return env
 
 
 def roles(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "licence_reminder.ui.roles", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "licence_reminder.ui.roles", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def login(env: dict[str, str], user: str, password: str) -> list[str] | None:
-    out = subprocess.run([sys.executable, "-c", LOGIN, user, password], env=env, capture_output=True,
-                         text=True, timeout=300, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", LOGIN, user, password],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 

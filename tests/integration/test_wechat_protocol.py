@@ -13,8 +13,12 @@ from licence_reminder.simulator.server import start_in_thread
 from licence_reminder.simulator.wechat import DEMO_TEMPLATE, DEMO_TEMPLATE_ID
 
 OPENID = "oHolder0000000000000000000001"[:28]
-DATA = {"thing1": "食品经营许可证", "date2": "2026年12月24日", "thing3": "请于2026年12月10日前申请延续",
-        "phrase4": "首次提醒"}
+DATA = {
+    "thing1": "食品经营许可证",
+    "date2": "2026年12月24日",
+    "thing3": "请于2026年12月10日前申请延续",
+    "phrase4": "首次提醒",
+}
 
 
 class Clock:
@@ -34,9 +38,15 @@ def sim():  # type: ignore[no-untyped-def]
 
 def adapter(sim, clock=None, **override):  # type: ignore[no-untyped-def]
     c = sim.wechat_connection()
-    conn = SimpleNamespace(conn_id="wechat_miniprogram", login=override.get("login", c["login"]),
-                           password=override.get("password", c["password"]), extra_dejson=c["extra"])
-    return WeChatSubscribe(WeChatConfig.from_connection(conn), **({"clock": clock} if clock else {}))
+    conn = SimpleNamespace(
+        conn_id="wechat_miniprogram",
+        login=override.get("login", c["login"]),
+        password=override.get("password", c["password"]),
+        extra_dejson=c["extra"],
+    )
+    return WeChatSubscribe(
+        WeChatConfig.from_connection(conn), **({"clock": clock} if clock else {})
+    )
 
 
 def message(openid: str = OPENID, **data: str) -> SmsMessage:
@@ -56,10 +66,13 @@ def test_the_token_is_kept_until_it_expires_then_fetched_again(sim) -> None:  # 
     assert (gw.tokens_fetched, sim.wechat.tokens_issued) == (2, 2)
 
 
-@pytest.mark.parametrize("stale", [
-    pytest.param("expire_tokens", id="42001-expired"),
-    pytest.param("stale_token", id="40001-another-client-fetched-a-newer-one"),
-])
+@pytest.mark.parametrize(
+    "stale",
+    [
+        pytest.param("expire_tokens", id="42001-expired"),
+        pytest.param("stale_token", id="40001-another-client-fetched-a-newer-one"),
+    ],
+)
 def test_a_token_wechat_no_longer_takes_is_refreshed_once_and_the_message_sent(sim, stale) -> None:  # type: ignore[no-untyped-def]
     gw = adapter(sim)
     sim.wechat.subscribe(OPENID, DEMO_TEMPLATE_ID, count=2)
@@ -93,19 +106,25 @@ def test_a_one_time_consent_is_used_up_by_one_message(sim) -> None:  # type: ign
     assert [gw.send(message()).outcome for _ in range(3)] == [Outcome.ACCEPTED] * 3
 
 
-@pytest.mark.parametrize(("case", "code"), [
-    pytest.param("not_subscribed", "43101", id="43101"),
-    pytest.param("bad_data", "47003", id="47003"),
-    pytest.param("bad_openid", "40003", id="40003"),
-])
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [
+        pytest.param("not_subscribed", "43101", id="43101"),
+        pytest.param("bad_data", "47003", id="47003"),
+        pytest.param("bad_openid", "40003", id="40003"),
+    ],
+)
 def test_each_permanent_code_ends_the_message_not_the_channel(sim, case, code) -> None:  # type: ignore[no-untyped-def]
     gw = adapter(sim)
     other = "oOtherHolder0000000000000002"[:28]
     sim.wechat.subscribe(other, DEMO_TEMPLATE_ID)
     if case != "not_subscribed":
         sim.wechat.subscribe(OPENID, DEMO_TEMPLATE_ID)
-    bad = {"bad_data": message(phrase4="first"), "bad_openid": message("not-an-openid-at-all-0000"),
-           "not_subscribed": message()}[case]
+    bad = {
+        "bad_data": message(phrase4="first"),
+        "bad_openid": message("not-an-openid-at-all-0000"),
+        "not_subscribed": message(),
+    }[case]
     result = gw.send(bad)
     assert (result.outcome, result.code) == (Outcome.PERMANENT, code)
     assert OPENID not in result.message and "not-an-openid" not in result.message
@@ -117,19 +136,27 @@ def test_data_outside_wechat_rules_is_refused_before_any_call_naming_the_field()
     from licence_reminder.channels.wechat import TemplateDataRejected, check_data
 
     with pytest.raises(TemplateDataRejected) as refused:
-        check_data("testdept.e1.stage1", {**DATA, "thing3": "请" * 21, "phrase4": "First", "date2": "12/24"})
+        check_data(
+            "testdept.e1.stage1",
+            {**DATA, "thing3": "请" * 21, "phrase4": "First", "date2": "12/24"},
+        )
     text = str(refused.value)
     assert "'thing3' (thing): 21 characters, WeChat takes at most 20 characters" in text
     assert "'phrase4' (phrase): not at most 5 Chinese characters" in text
     assert "'date2' (date)" in text and "请请请" not in text
 
 
-@pytest.mark.parametrize(("override", "fault", "outcome", "code"), [
-    pytest.param({"password": "wrong"}, None, Outcome.REFUSED, "40125", id="wrong-secret"),
-    pytest.param({"login": "wxwrongappid00001"}, None, Outcome.REFUSED, "40013", id="wrong-appid"),
-    pytest.param({}, "system_busy", Outcome.TRANSIENT, "-1", id="system-busy"),
-    pytest.param({}, "http_500", Outcome.TRANSIENT, "HTTP_500", id="http-500"),
-])
+@pytest.mark.parametrize(
+    ("override", "fault", "outcome", "code"),
+    [
+        pytest.param({"password": "wrong"}, None, Outcome.REFUSED, "40125", id="wrong-secret"),
+        pytest.param(
+            {"login": "wxwrongappid00001"}, None, Outcome.REFUSED, "40013", id="wrong-appid"
+        ),
+        pytest.param({}, "system_busy", Outcome.TRANSIENT, "-1", id="system-busy"),
+        pytest.param({}, "http_500", Outcome.TRANSIENT, "HTTP_500", id="http-500"),
+    ],
+)
 def test_account_and_passing_errors(sim, override, fault, outcome, code) -> None:  # type: ignore[no-untyped-def]
     gw = adapter(sim, **override)
     sim.wechat.subscribe(OPENID, DEMO_TEMPLATE_ID)

@@ -104,9 +104,16 @@ class RobotSink:
             self.refused.append("token")
             return {"errcode": 300001, "errmsg": "token is not exist"}
         stamp, sign = query.get("timestamp", [""])[0], query.get("sign", [""])[0]
-        expected = base64.b64encode(hmac.new(ROBOT_SECRET.encode(), f"{stamp}\n{ROBOT_SECRET}".encode(),
-                                             hashlib.sha256).digest()).decode()
-        if not stamp.isdigit() or abs(time.time() * 1000 - int(stamp)) > 3600_000 or sign != expected:
+        expected = base64.b64encode(
+            hmac.new(
+                ROBOT_SECRET.encode(), f"{stamp}\n{ROBOT_SECRET}".encode(), hashlib.sha256
+            ).digest()
+        ).decode()
+        if (
+            not stamp.isdigit()
+            or abs(time.time() * 1000 - int(stamp)) > 3600_000
+            or sign != expected
+        ):
             self.refused.append("sign")
             return {"errcode": 310000, "errmsg": "sign not match"}
         self.received.append(body)
@@ -137,13 +144,35 @@ def alert_sinks(monkeypatch: pytest.MonkeyPatch) -> Iterator[AlertSinks]:
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (smtp, http)]
     for t in threads:
         t.start()
-    monkeypatch.setenv("AIRFLOW_CONN_LR_ALERT_SMTP", json.dumps({
-        "conn_type": "smtp", "host": "127.0.0.1", "port": mail.port,
-        "extra": {"from_email": "licence-reminder@example.gov.cn", "disable_ssl": True,
-                  "disable_tls": True, "timeout": 5, "retry_limit": 0}}))
-    monkeypatch.setenv("AIRFLOW_CONN_LR_ALERT_ROBOT", json.dumps({
-        "conn_type": "http", "host": f"http://127.0.0.1:{robot.port}/robot/send",
-        "login": ROBOT_TOKEN, "password": ROBOT_SECRET, "extra": {"flavour": "dingtalk", "timeout": 5}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LR_ALERT_SMTP",
+        json.dumps(
+            {
+                "conn_type": "smtp",
+                "host": "127.0.0.1",
+                "port": mail.port,
+                "extra": {
+                    "from_email": "licence-reminder@example.gov.cn",
+                    "disable_ssl": True,
+                    "disable_tls": True,
+                    "timeout": 5,
+                    "retry_limit": 0,
+                },
+            }
+        ),
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LR_ALERT_ROBOT",
+        json.dumps(
+            {
+                "conn_type": "http",
+                "host": f"http://127.0.0.1:{robot.port}/robot/send",
+                "login": ROBOT_TOKEN,
+                "password": ROBOT_SECRET,
+                "extra": {"flavour": "dingtalk", "timeout": 5},
+            }
+        ),
+    )
     monkeypatch.setenv("LR_ALERT_EMAIL_TO", ",".join(EMAIL_TO))
     monkeypatch.setenv("LR_ALERT_ROBOT_CONN_ID", "lr_alert_robot")
     yield AlertSinks(mail, robot)

@@ -12,7 +12,9 @@ from licence_reminder.registry import Catalogue
 
 from support.ledger_world import CATALOGUE
 
-OPENIDS = {name: f"o{name:_<27}"[:28] for name in ("alice", "bob", "carol", "dave", "erin", "frank")}
+OPENIDS = {
+    name: f"o{name:_<27}"[:28] for name in ("alice", "bob", "carol", "dave", "erin", "frank")
+}
 
 
 def catalogue_with(stage1: list[str], stage2: list[str]) -> Catalogue:
@@ -23,7 +25,9 @@ def catalogue_with(stage1: list[str], stage2: list[str]) -> Catalogue:
     return Catalogue.model_validate(data)
 
 
-def point_tasks_at(monkeypatch: pytest.MonkeyPatch, *, ledger_url: str, sim: Any, tmp_path: Any) -> None:
+def point_tasks_at(
+    monkeypatch: pytest.MonkeyPatch, *, ledger_url: str, sim: Any, tmp_path: Any
+) -> None:
     """The connections and settings the dispatch tasks resolve, on this ledger and simulator."""
     from conftest import airflow_conn_json
     from licence_reminder.simulator.wechat import DEMO_TEMPLATE, DEMO_TEMPLATE_ID
@@ -45,8 +49,10 @@ def dispatch_day(day: dt.date) -> dict[str, Any]:
     from licence_reminder.channels import MINIPROGRAM_SHARD
 
     run_id = f"dispatch:{day}:{dt.datetime.now().timestamp()}"
-    out: dict[str, Any] = {"plan": tasks.dispatch_plan(today=day.isoformat(), run_id=run_id),
-                           "render": tasks.dispatch_render(today=day.isoformat(), run_id=run_id)}
+    out: dict[str, Any] = {
+        "plan": tasks.dispatch_plan(today=day.isoformat(), run_id=run_id),
+        "render": tasks.dispatch_render(today=day.isoformat(), run_id=run_id),
+    }
     out["send"] = [tasks.dispatch_send(shard=s, run_id=run_id) for s in (0, 1, MINIPROGRAM_SHARD)]
     out["receipts"] = tasks.dispatch_receipts(today=day.isoformat(), run_id=run_id)
     return out

@@ -8,13 +8,22 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-
 from licence_reminder import dispatch
 from licence_reminder.gateways.base import SmsGateway
 from licence_reminder.gateways.factory import GatewayConfig, gateway_from_config
 from licence_reminder.registry import Catalogue
 from licence_reminder.sync import plan as planning
-from support.ledger_world import CATALOGUE, DEPT, TODAY, create_source_table, licence, put, q, run_sync
+
+from support.ledger_world import (
+    CATALOGUE,
+    DEPT,
+    TODAY,
+    create_source_table,
+    licence,
+    put,
+    q,
+    run_sync,
+)
 
 PROVIDERS = ["aliyun", "tencent", "generic"]
 
@@ -29,7 +38,10 @@ def setup(request, tmp_path):  # type: ignore[no-untyped-def]
         factory = request.getfixturevalue("mariadb_factory")
         ledger, source = engine_from_url(factory()), engine_from_url(factory())
     else:
-        ledger, source = engine_from_url(f"sqlite:///{tmp_path}/ledger.db"), engine_from_url(f"sqlite:///{tmp_path}/src.db")
+        ledger, source = (
+            engine_from_url(f"sqlite:///{tmp_path}/ledger.db"),
+            engine_from_url(f"sqlite:///{tmp_path}/src.db"),
+        )
     schema.upgrade(ledger)
     create_source_table(source)
     sim = start_in_thread()
@@ -52,8 +64,15 @@ def second_sim():  # type: ignore[no-untyped-def]
     sim.stop()
 
 
-def gateway(setup, provider: str, *, drop: tuple[str, ...] = (), sim: Any = None, conn_id: str | None = None,  # type: ignore[no-untyped-def]
-            **overrides: Any):
+def gateway(
+    setup,
+    provider: str,
+    *,
+    drop: tuple[str, ...] = (),
+    sim: Any = None,
+    conn_id: str | None = None,  # type: ignore[no-untyped-def]
+    **overrides: Any,
+):
     """The simulator's connection for ``provider`` (``sim``: another simulator's; ``conn_id``: by
     default ``sms_<provider>``); ``login``/``password`` or extra keys overridden."""
     _, _, default_sim, gateways = setup
@@ -66,9 +85,17 @@ def gateway(setup, provider: str, *, drop: tuple[str, ...] = (), sim: Any = None
             extra[key] = value
     for key in drop:
         extra.pop(key)
-    cfg = GatewayConfig.from_connection(SimpleNamespace(
-        conn_id=conn_id or f"sms_{provider}", login=conn["login"], password=conn["password"], extra_dejson=extra,
-        host=None, port=None, schema=None))
+    cfg = GatewayConfig.from_connection(
+        SimpleNamespace(
+            conn_id=conn_id or f"sms_{provider}",
+            login=conn["login"],
+            password=conn["password"],
+            extra_dejson=extra,
+            host=None,
+            port=None,
+            schema=None,
+        )
+    )
     gw = gateway_from_config(cfg)
     gateways.append(gw)
     return cfg, gw
@@ -77,9 +104,20 @@ def gateway(setup, provider: str, *, drop: tuple[str, ...] = (), sim: Any = None
 # The department's catalogue as it would be sent for approval: licence numbers shown, the link to
 # the entry's published page in the text
 PAGES = "https://zwfw.example.gov.cn/tx"
-NUMBERED = CATALOGUE.model_copy(update={"entries": [
-    e.model_copy(update={"code": "spjy", "licence_no_digits": 4, "sms_consequences": "逾期经营属无证经营。"})
-    for e in CATALOGUE.entries]})
+NUMBERED = CATALOGUE.model_copy(
+    update={
+        "entries": [
+            e.model_copy(
+                update={
+                    "code": "spjy",
+                    "licence_no_digits": 4,
+                    "sms_consequences": "逾期经营属无证经营。",
+                }
+            )
+            for e in CATALOGUE.entries
+        ]
+    }
+)
 
 
 def approve(setup, provider: str, catalogue: Catalogue) -> None:  # type: ignore[no-untyped-def]
@@ -87,12 +125,19 @@ def approve(setup, provider: str, catalogue: Catalogue) -> None:  # type: ignore
     from licence_reminder.catalogue_check import describe, documented_gateways
 
     _, _, sim, _ = setup
-    items = describe(catalogue, catalogue_url=PAGES, today=TODAY, gateways=documented_gateways([provider]))
+    items = describe(
+        catalogue, catalogue_url=PAGES, today=TODAY, gateways=documented_gateways([provider])
+    )
     sim.approve(provider, {i["name"]: i["texts"][provider] for i in items})
 
 
-def prepare(setup, cfg: GatewayConfig, *nos: str, catalogue: Catalogue | None = None,  # type: ignore[no-untyped-def]
-            **licence_fields: Any) -> dict[str, Any]:
+def prepare(
+    setup,
+    cfg: GatewayConfig,
+    *nos: str,
+    catalogue: Catalogue | None = None,  # type: ignore[no-untyped-def]
+    **licence_fields: Any,
+) -> dict[str, Any]:
 
     ledger, source, _, _ = setup
     planning.register_department(ledger, DEPT, catalogue or CATALOGUE)
@@ -100,13 +145,19 @@ def prepare(setup, cfg: GatewayConfig, *nos: str, catalogue: Catalogue | None = 
     run_sync(ledger, source)
     dispatch.plan(ledger, today=TODAY, run_id="d1")
     profile = dispatch.GatewayProfile.of(cfg)
-    return dispatch.render_outbox(ledger, today=TODAY, run_id="d1", profile_for=lambda _: profile,
-                                  catalogue_url=PAGES)
+    return dispatch.render_outbox(
+        ledger, today=TODAY, run_id="d1", profile_for=lambda _: profile, catalogue_url=PAGES
+    )
 
 
 def send(ledger, gw, **kw) -> dict:  # type: ignore[no-untyped-def]
-    return dispatch.send_shard(ledger, lambda _: gw, shard=0, run_id="d1", max_wait_seconds=kw.pop("wait", 0), **kw)
+    return dispatch.send_shard(
+        ledger, lambda _: gw, shard=0, run_id="d1", max_wait_seconds=kw.pop("wait", 0), **kw
+    )
 
 
 def attempts(ledger) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    return [(r.kind, r.outcome) for r in q(ledger, "SELECT kind, outcome FROM delivery_attempt ORDER BY id")]
+    return [
+        (r.kind, r.outcome)
+        for r in q(ledger, "SELECT kind, outcome FROM delivery_attempt ORDER BY id")
+    ]

@@ -17,15 +17,33 @@ import pytest
 TOKEN = "push-token-for-the-tests-only-01"
 
 
-def receiver_connections(monkeypatch: pytest.MonkeyPatch, sim: Any, allow: str = "127.0.0.1/32") -> None:
+def receiver_connections(
+    monkeypatch: pytest.MonkeyPatch, sim: Any, allow: str = "127.0.0.1/32"
+) -> None:
     """``lr_receipts_aliyun``, ``lr_receipts_tencent`` (token) and ``lr_receipts_generic`` (signed)."""
     for provider in ("aliyun", "tencent"):
-        monkeypatch.setenv(f"AIRFLOW_CONN_LR_RECEIPTS_{provider.upper()}", json.dumps(
-            {"conn_type": "generic", "password": TOKEN, "extra": {"provider": provider, "allow": [allow]}}))
+        monkeypatch.setenv(
+            f"AIRFLOW_CONN_LR_RECEIPTS_{provider.upper()}",
+            json.dumps(
+                {
+                    "conn_type": "generic",
+                    "password": TOKEN,
+                    "extra": {"provider": provider, "allow": [allow]},
+                }
+            ),
+        )
     creds = sim.credentials
-    monkeypatch.setenv("AIRFLOW_CONN_LR_RECEIPTS_GENERIC", json.dumps(
-        {"conn_type": "generic", "login": creds.generic_app_id, "password": creds.generic_secret,
-         "extra": {"provider": "generic", "allow": [allow], "signing": {}}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LR_RECEIPTS_GENERIC",
+        json.dumps(
+            {
+                "conn_type": "generic",
+                "login": creds.generic_app_id,
+                "password": creds.generic_secret,
+                "extra": {"provider": "generic", "allow": [allow], "signing": {}},
+            }
+        ),
+    )
 
 
 @contextmanager

@@ -10,7 +10,15 @@ import jwt
 import pytest
 import requests
 
-ALL = {"admin", "ops", "auditor", "reviewer_scjgj", "reviewer_jtysj", "callstaff_scjgj", "callstaff_jtysj"}
+ALL = {
+    "admin",
+    "ops",
+    "auditor",
+    "reviewer_scjgj",
+    "reviewer_jtysj",
+    "callstaff_scjgj",
+    "callstaff_jtysj",
+}
 EVERYTHING = {"admin", "ops", "auditor"}
 #: who may act on the call list (reveal a mobile, record an outcome, export unmasked)
 ACTING = {"admin", "ops"}
@@ -43,8 +51,18 @@ def _endpoints(ui: SimpleNamespace) -> list[tuple[str, str, dict | None, set[str
         ("GET", "/call-list", None, EVERYTHING | CALL_STAFF),
         ("GET", "/call-list?show=all&page=0", None, EVERYTHING | CALL_STAFF),
         ("GET", "/call-list?dept=jtysj", None, EVERYTHING | {"callstaff_jtysj"}),
-        ("GET", f"/call-list/task/{_a_call_task(ui, 'scjgj')}", None, EVERYTHING | {"callstaff_scjgj"}),
-        ("GET", f"/call-list/task/{_a_call_task(ui, 'jtysj')}", None, EVERYTHING | {"callstaff_jtysj"}),
+        (
+            "GET",
+            f"/call-list/task/{_a_call_task(ui, 'scjgj')}",
+            None,
+            EVERYTHING | {"callstaff_scjgj"},
+        ),
+        (
+            "GET",
+            f"/call-list/task/{_a_call_task(ui, 'jtysj')}",
+            None,
+            EVERYTHING | {"callstaff_jtysj"},
+        ),
         ("POST", "/call-list/export", {"show": "all"}, EVERYTHING | CALL_STAFF),
         ("POST", "/call-list/export", {"dept": "scjgj"}, EVERYTHING | {"callstaff_scjgj"}),
     ]
@@ -59,8 +77,18 @@ def _acting_endpoints(ui: SimpleNamespace) -> list[tuple[str, dict, set[str], in
         (f"/call-list/task/{scjgj}/reveal", {}, ACTING | {"callstaff_scjgj"}, 200),
         (f"/call-list/task/{jtysj}/reveal", {}, ACTING | {"callstaff_jtysj"}, 200),
         (f"/call-list/task/{scjgj}/outcome", {"note": "x"}, ACTING | {"callstaff_scjgj"}, 400),
-        ("/call-list/export", {"dept": "jtysj", "unmasked": "1"}, ACTING | {"callstaff_jtysj"}, 200),
-        ("/call-list/export", {"unmasked": "1"}, ACTING | CALL_STAFF, 200),  # staff: their department
+        (
+            "/call-list/export",
+            {"dept": "jtysj", "unmasked": "1"},
+            ACTING | {"callstaff_jtysj"},
+            200,
+        ),
+        (
+            "/call-list/export",
+            {"unmasked": "1"},
+            ACTING | CALL_STAFF,
+            200,
+        ),  # staff: their department
     ]
 
 
@@ -69,37 +97,54 @@ def _a_call_task(ui: SimpleNamespace, dept: str) -> int:
     import sqlite3
 
     with sqlite3.connect(ui.var / "ledger.db") as db:
-        return db.execute("SELECT id FROM call_task WHERE dept_code = ? AND reason_code = 'refused' "
-                          "ORDER BY id LIMIT 1", (dept,)).fetchone()[0]
+        return db.execute(
+            "SELECT id FROM call_task WHERE dept_code = ? AND reason_code = 'refused' "
+            "ORDER BY id LIMIT 1",
+            (dept,),
+        ).fetchone()[0]
 
 
 def _a_message_id(ui: SimpleNamespace) -> str:
     import sqlite3
 
     with sqlite3.connect(ui.var / "ledger.db") as db:
-        return db.execute("SELECT id FROM outbox_message WHERE dept_code = 'scjgj' LIMIT 1").fetchone()[0]
+        return db.execute(
+            "SELECT id FROM outbox_message WHERE dept_code = 'scjgj' LIMIT 1"
+        ).fetchone()[0]
 
 
-def _call(ui: SimpleNamespace, method: str, path: str, form: dict | None,
-          headers: dict[str, str]) -> requests.Response:
-    return requests.request(method, f"{ui.app}{path}", data=form, headers=headers, timeout=60,
-                            allow_redirects=False)
+def _call(
+    ui: SimpleNamespace, method: str, path: str, form: dict | None, headers: dict[str, str]
+) -> requests.Response:
+    return requests.request(
+        method, f"{ui.app}{path}", data=form, headers=headers, timeout=60, allow_redirects=False
+    )
 
 
-def test_without_a_valid_login_every_endpoint_is_401_and_shows_nothing(ui_server: SimpleNamespace) -> None:
-    forged = jwt.encode({"sub": "1", "aud": "apache-airflow", "exp": 4102444800}, "not-the-secret-" * 8,
-                        algorithm="HS512")
+def test_without_a_valid_login_every_endpoint_is_401_and_shows_nothing(
+    ui_server: SimpleNamespace,
+) -> None:
+    forged = jwt.encode(
+        {"sub": "1", "aud": "apache-airflow", "exp": 4102444800},
+        "not-the-secret-" * 8,
+        algorithm="HS512",
+    )
     acting = [("POST", path, form, users) for path, form, users, _ in _acting_endpoints(ui_server)]
     for method, path, form, _ in _endpoints(ui_server) + acting:
-        for headers in ({}, {"Authorization": f"Bearer {forged}"}, {"Cookie": f"_token={forged}"},
-                        {"Authorization": "Bearer garbage"}):
+        for headers in (
+            {},
+            {"Authorization": f"Bearer {forged}"},
+            {"Cookie": f"_token={forged}"},
+            {"Authorization": "Bearer garbage"},
+        ):
             r = _call(ui_server, method, path, form, headers)
             assert r.status_code == 401, (method, path, headers, r.status_code)
             assert "<table" not in r.text and "安阳" not in r.text, (method, path)
 
 
-def test_each_role_gets_its_pages_and_403_for_the_others(ui_server: SimpleNamespace,
-                                                         tokens: dict[str, str]) -> None:
+def test_each_role_gets_its_pages_and_403_for_the_others(
+    ui_server: SimpleNamespace, tokens: dict[str, str]
+) -> None:
     assert set(tokens) == ALL
     seen = []
     for method, path, form, allowed in _endpoints(ui_server):
@@ -115,20 +160,30 @@ def test_each_role_gets_its_pages_and_403_for_the_others(ui_server: SimpleNamesp
     assert len(seen) > 20
 
 
-def test_only_who_may_act_reveals_records_or_exports_unmasked(ui_server: SimpleNamespace,
-                                                              tokens: dict[str, str]) -> None:
+def test_only_who_may_act_reveals_records_or_exports_unmasked(
+    ui_server: SimpleNamespace, tokens: dict[str, str]
+) -> None:
     import sqlite3
 
     def reveals() -> list[str]:
         with sqlite3.connect(ui_server.var / "ledger.db") as db:
-            return [who for (who,) in db.execute(
-                "SELECT accessed_by FROM personal_data_access WHERE via LIKE 'ui call list%' ORDER BY id")]
+            return [
+                who
+                for (who,) in db.execute(
+                    "SELECT accessed_by FROM personal_data_access WHERE via LIKE 'ui call list%' ORDER BY id"
+                )
+            ]
 
     before = reveals()
     for path, form, allowed, ok in _acting_endpoints(ui_server):
         for user, token in tokens.items():
             r = _call(ui_server, "POST", path, form, {"Authorization": f"Bearer {token}"})
-            assert r.status_code == (ok if user in allowed else 403), (user, path, r.status_code, r.text[:300])
+            assert r.status_code == (ok if user in allowed else 403), (
+                user,
+                path,
+                r.status_code,
+                r.text[:300],
+            )
             if r.status_code == 403:
                 assert "<table" not in r.text and not _PERSONAL.search(r.text)
             if path.endswith("/reveal") and r.status_code == 200:
@@ -136,9 +191,13 @@ def test_only_who_may_act_reveals_records_or_exports_unmasked(ui_server: SimpleN
             if path.endswith("/outcome") and r.status_code == 400:
                 assert "请选择联系结果" in r.text  # the error shown, not a 500
     # one audit row per reveal and per unmasked export, naming who: none for anyone refused
-    expected = sorted(u for path, _, allowed, _ in _acting_endpoints(ui_server)
-                      if not path.endswith("/outcome") for u in allowed)
-    assert sorted(reveals()[len(before):]) == expected
+    expected = sorted(
+        u
+        for path, _, allowed, _ in _acting_endpoints(ui_server)
+        if not path.endswith("/outcome")
+        for u in allowed
+    )
+    assert sorted(reveals()[len(before) :]) == expected
 
 
 def _sheet(body: bytes) -> list[dict]:
@@ -150,51 +209,84 @@ def _sheet(body: bytes) -> list[dict]:
     return [dict(zip(rows[0], r)) for r in rows[1:]]
 
 
-def test_call_list_exports_are_masked_unless_asked_by_who_may_act(ui_server: SimpleNamespace,
-                                                                  tokens: dict[str, str]) -> None:
+def test_call_list_exports_are_masked_unless_asked_by_who_may_act(
+    ui_server: SimpleNamespace, tokens: dict[str, str]
+) -> None:
     def export(user: str, form: dict) -> list[dict]:
-        r = _call(ui_server, "POST", "/call-list/export", form, {"Authorization": f"Bearer {tokens[user]}"})
-        assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+        r = _call(
+            ui_server,
+            "POST",
+            "/call-list/export",
+            form,
+            {"Authorization": f"Bearer {tokens[user]}"},
+        )
+        assert r.status_code == 200 and r.headers["content-type"].startswith(
+            "application/vnd.openxmlformats"
+        )
         return _sheet(r.content)
 
     audited = export("auditor", {"show": "all"})
     assert {r["部门"] for r in audited} == {"安阳市市场监督管理局", "安阳市交通运输局"}
     assert all("*" in (r["联系人手机号码"] or "*") and "*" in (r["联系人"] or "*") for r in audited)
     staff = export("callstaff_scjgj", {"show": "all"})
-    assert {r["部门"] for r in staff} == {"安阳市市场监督管理局"} and not any("*" in (r["联系人"] or "") for r in staff)
+    assert {r["部门"] for r in staff} == {"安阳市市场监督管理局"} and not any(
+        "*" in (r["联系人"] or "") for r in staff
+    )
     unmasked = export("callstaff_scjgj", {"show": "all", "unmasked": "1"})
     assert any(_PERSONAL.fullmatch(r["联系人手机号码"] or "") for r in unmasked)
 
 
-def test_a_post_from_another_site_is_refused(ui_server: SimpleNamespace, tokens: dict[str, str]) -> None:
+def test_a_post_from_another_site_is_refused(
+    ui_server: SimpleNamespace, tokens: dict[str, str]
+) -> None:
     path = f"/call-list/task/{_a_call_task(ui_server, 'scjgj')}/reveal"
-    r = _call(ui_server, "POST", path, {}, {"Cookie": f"_token={tokens['callstaff_scjgj']}",
-                                            "Sec-Fetch-Site": "cross-site"})
+    r = _call(
+        ui_server,
+        "POST",
+        path,
+        {},
+        {"Cookie": f"_token={tokens['callstaff_scjgj']}", "Sec-Fetch-Site": "cross-site"},
+    )
     assert r.status_code == 403 and not _PERSONAL.search(r.text)
 
 
-def test_the_browser_cookie_counts_as_the_login(ui_server: SimpleNamespace, tokens: dict[str, str]) -> None:
+def test_the_browser_cookie_counts_as_the_login(
+    ui_server: SimpleNamespace, tokens: dict[str, str]
+) -> None:
     r = _call(ui_server, "GET", "/today", None, {"Cookie": f"_token={tokens['auditor']}"})
     assert r.status_code == 200 and "今日运行" in r.text
     r = _call(ui_server, "GET", "/today", None, {"Cookie": f"_token={tokens['reviewer_scjgj']}"})
     assert r.status_code == 403
 
 
-@pytest.mark.parametrize("form", [{"licence": "x' OR 1=1 --"}, {"date_from": "2026-13-45"}, {"dept": "nope"}])
-def test_bad_search_input_is_refused_or_matches_nothing(ui_server: SimpleNamespace, tokens: dict[str, str],
-                                                        form: dict) -> None:
-    r = _call(ui_server, "POST", "/delivery-log", form, {"Authorization": f"Bearer {tokens['auditor']}"})
+@pytest.mark.parametrize(
+    "form", [{"licence": "x' OR 1=1 --"}, {"date_from": "2026-13-45"}, {"dept": "nope"}]
+)
+def test_bad_search_input_is_refused_or_matches_nothing(
+    ui_server: SimpleNamespace, tokens: dict[str, str], form: dict
+) -> None:
+    r = _call(
+        ui_server, "POST", "/delivery-log", form, {"Authorization": f"Bearer {tokens['auditor']}"}
+    )
     assert r.status_code in (200, 400)
     assert "<tbody>\n<tr><td colspan" in r.text or r.status_code == 400
 
 
-def test_a_full_mobile_searched_for_is_masked_before_the_query(ui_server: SimpleNamespace,
-                                                              tokens: dict[str, str]) -> None:
+def test_a_full_mobile_searched_for_is_masked_before_the_query(
+    ui_server: SimpleNamespace, tokens: dict[str, str]
+) -> None:
     import sqlite3
 
     with sqlite3.connect(ui_server.var / "ledger.db") as db:
-        full, masked = db.execute("SELECT recipient, recipient_masked FROM outbox_message LIMIT 1").fetchone()
-    r = _call(ui_server, "POST", "/delivery-log", {"mobile": full, "date_from": "2000-01-01"},
-              {"Authorization": f"Bearer {tokens['auditor']}"})
+        full, masked = db.execute(
+            "SELECT recipient, recipient_masked FROM outbox_message LIMIT 1"
+        ).fetchone()
+    r = _call(
+        ui_server,
+        "POST",
+        "/delivery-log",
+        {"mobile": full, "date_from": "2000-01-01"},
+        {"Authorization": f"Bearer {tokens['auditor']}"},
+    )
     assert r.status_code == 200
     assert masked in r.text and full not in r.text

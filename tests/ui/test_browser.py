@@ -18,8 +18,13 @@ from conftest import ROOT
 
 FIX = "bash scripts/ensure-browser.sh (apt-get install -y chromium fonts-noto-cjk)"
 SHOTS = Path(os.environ.get("LR_UI_SCREENSHOT_DIR", ROOT / "var" / "screenshots"))
-NAV = {"今日运行 Today", "发送记录 Delivery log", "季度梳理 Quarterly review", "数据质量报告 DQ reports",
-       "人工联系 Call list"}
+NAV = {
+    "今日运行 Today",
+    "发送记录 Delivery log",
+    "季度梳理 Quarterly review",
+    "数据质量报告 DQ reports",
+    "人工联系 Call list",
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +35,17 @@ def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        b = p.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield b
         b.close()
 
@@ -77,7 +90,10 @@ def test_operations_uses_every_page(browser, ui_server: SimpleNamespace) -> None
     with page.expect_download() as download:
         page.get_by_role("button", name="导出 CSV").click()
     csv_text = Path(download.value.path()).read_text(encoding="utf-8-sig")
-    assert csv_text.splitlines()[0].startswith("消息编号") and len(csv_text.splitlines()) == rows.count() + 1
+    assert (
+        csv_text.splitlines()[0].startswith("消息编号")
+        and len(csv_text.splitlines()) == rows.count() + 1
+    )
 
     rows.first.get_by_role("link", name="历史 History").click()
     assert page.locator("h1").inner_text().startswith("短信 Message")
@@ -122,7 +138,9 @@ def test_a_reviewer_sees_only_its_department(browser, ui_server: SimpleNamespace
     assert "无权访问" in page.locator("h1").inner_text()  # Today is not theirs
     page.goto(f"{ui_server.app}/")
     assert _nav(page) == {"季度梳理 Quarterly review", "数据质量报告 DQ reports"}
-    assert [o.strip() for o in page.locator("select[name=dept] option").all_inner_texts()] == ["安阳市市场监督管理局 (scjgj)"]
+    assert [o.strip() for o in page.locator("select[name=dept] option").all_inner_texts()] == [
+        "安阳市市场监督管理局 (scjgj)"
+    ]
     page.goto(f"{ui_server.app}/review?dept=jtysj")
     assert "无权访问" in page.locator("h1").inner_text()
     page.goto(f"{ui_server.app}/reports")
@@ -146,16 +164,22 @@ def test_call_staff_see_the_call_list_only(browser, ui_server: SimpleNamespace) 
 
 
 def test_call_staff_reveal_a_mobile_and_record_an_outcome_the_auditor_then_finds(  # type: ignore[no-untyped-def]
-        browser, ui_server: SimpleNamespace) -> None:
+    browser, ui_server: SimpleNamespace
+) -> None:
     import sqlite3
 
     db = sqlite3.connect(ui_server.var / "ledger.db")
     task_id, message_id, licence_no, mobile = db.execute(
         "SELECT t.id, t.message_id, t.licence_no, l.contact_mobile FROM call_task t JOIN ledger l ON l.id = t.ledger_id "
-        "WHERE t.dept_code = 'scjgj' AND t.reason_code = 'undelivered'").fetchone()
-    (other_department,) = db.execute("SELECT MIN(id) FROM call_task WHERE dept_code = 'jtysj'").fetchone()
-    (due,) = db.execute("SELECT COUNT(*) FROM call_task WHERE dept_code = 'scjgj' AND status IN ('open', 'retry') "
-                        "AND COALESCE(next_try_on, due_on) <= DATE('now', '+8 hours')").fetchone()
+        "WHERE t.dept_code = 'scjgj' AND t.reason_code = 'undelivered'"
+    ).fetchone()
+    (other_department,) = db.execute(
+        "SELECT MIN(id) FROM call_task WHERE dept_code = 'jtysj'"
+    ).fetchone()
+    (due,) = db.execute(
+        "SELECT COUNT(*) FROM call_task WHERE dept_code = 'scjgj' AND status IN ('open', 'retry') "
+        "AND COALESCE(next_try_on, due_on) <= DATE('now', '+8 hours')"
+    ).fetchone()
 
     context, page = _login(browser, ui_server, "callstaff_scjgj")
     page.goto(f"{ui_server.app}/call-list")
@@ -167,8 +191,11 @@ def test_call_staff_reveal_a_mobile_and_record_an_outcome_the_auditor_then_finds
     row = rows.filter(has_text=licence_no)
     row.get_by_role("button", name="显示号码 Show").click()  # a POST: the number is in no URL
     assert page.locator(".mobile").inner_text() == mobile and mobile not in page.url
-    (reveals,) = db.execute("SELECT COUNT(*) FROM personal_data_access WHERE accessed_by = 'callstaff_scjgj' "
-                            "AND via = 'ui call list' AND subject = ?", (f"call_task:{task_id}",)).fetchone()
+    (reveals,) = db.execute(
+        "SELECT COUNT(*) FROM personal_data_access WHERE accessed_by = 'callstaff_scjgj' "
+        "AND via = 'ui call list' AND subject = ?",
+        (f"call_task:{task_id}",),
+    ).fetchone()
     assert reveals == 1
 
     # closing needs a note: the API's refusal is shown, nothing recorded
@@ -182,7 +209,9 @@ def test_call_staff_reveal_a_mobile_and_record_an_outcome_the_auditor_then_finds
     history = page.locator("table").last.inner_text()
     assert "无人接听，改日再拨" in history and "callstaff_scjgj" in history
     _shot(page, "call-task", full_page=True)
-    assert db.execute("SELECT status FROM call_task WHERE id = ?", (task_id,)).fetchone() == ("retry",)
+    assert db.execute("SELECT status FROM call_task WHERE id = ?", (task_id,)).fetchone() == (
+        "retry",
+    )
 
     response = page.goto(f"{ui_server.app}/call-list/task/{other_department}")
     assert response is not None and response.status == 403
@@ -191,12 +220,16 @@ def test_call_staff_reveal_a_mobile_and_record_an_outcome_the_auditor_then_finds
     context, page = _login(browser, ui_server, "auditor")
     response = page.goto(f"{ui_server.app}/delivery-log/message/{message_id}")
     assert response is not None and response.status == 200, response.status if response else None
-    assert page.locator("table.call-outcomes").count() == 1, page.locator("main").inner_text()[-1500:]
+    assert page.locator("table.call-outcomes").count() == 1, page.locator("main").inner_text()[
+        -1500:
+    ]
     calls = page.locator("table.call-outcomes").inner_text()
     assert "无人接听，改日再拨" in calls and "callstaff_scjgj" in calls
     page.goto(f"{ui_server.app}/call-list?show=all")
     assert page.locator("table.calls tbody tr").count() > 0
-    assert page.get_by_role("button", name=re.compile("显示号码")).count() == 0  # auditors only read
+    assert (
+        page.get_by_role("button", name=re.compile("显示号码")).count() == 0
+    )  # auditors only read
     context.close()
     db.close()
 

@@ -31,7 +31,9 @@ def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     for code in ("alpha", "beta"):
         (folder / f"{code}.yaml").write_text(GOOD.format(code=code), encoding="utf-8")
-    (folder / "broken.yaml").write_text("code: broken\nname: x\nregion_code: 41050\n", encoding="utf-8")
+    (folder / "broken.yaml").write_text(
+        "code: broken\nname: x\nregion_code: 41050\n", encoding="utf-8"
+    )
     monkeypatch.setenv("LR_REGISTRY_DIR", str(folder))
     return folder
 
@@ -44,7 +46,7 @@ def dagbag(registry: Path):  # type: ignore[no-untyped-def]
 
 
 def test_only_the_bad_department_file_is_an_import_error(dagbag) -> None:  # type: ignore[no-untyped-def]
-    (path, error), = dagbag.import_errors.items()
+    ((path, error),) = dagbag.import_errors.items()
     assert Path(path).name == "registry_errors.py"
     assert "broken.yaml" in error and "region_code" in error
     assert "alpha.yaml" not in error and "beta.yaml" not in error
@@ -68,8 +70,13 @@ def test_a_stray_yml_beside_a_department_file_leaves_its_dag_working(registry: P
 
 
 def test_one_sync_dag_per_department_and_dispatch(dagbag) -> None:  # type: ignore[no-untyped-def]
-    assert set(dagbag.dag_ids) == {"sync_alpha", "sync_beta", "sync_broken", "dispatch_reminders",
-                                   "dispatch_deadline"}
+    assert set(dagbag.dag_ids) == {
+        "sync_alpha",
+        "sync_beta",
+        "sync_broken",
+        "dispatch_reminders",
+        "dispatch_deadline",
+    }
 
 
 def test_tags_retries_docs(dagbag) -> None:  # type: ignore[no-untyped-def]
@@ -93,7 +100,10 @@ def test_a_dispatch_run_that_did_not_send_everything_fails(dagbag) -> None:  # t
     dag = dagbag.dags["dispatch_reminders"]
     watch, held = dag.get_task("watch"), dag.get_task("held")
     assert str(watch.trigger_rule).rsplit(".", 1)[-1].lower() == "one_failed"
-    assert watch.upstream_task_ids == {"plan", "render", "send", "send_miniprogram", "receipts"} and not watch.downstream_task_ids
+    assert (
+        watch.upstream_task_ids == {"plan", "render", "send", "send_miniprogram", "receipts"}
+        and not watch.downstream_task_ids
+    )
     assert held.upstream_task_ids == {"render"} and not held.downstream_task_ids
 
 
@@ -144,15 +154,21 @@ def test_parse_imports_nothing_heavy(registry: Path) -> None:
         t = time.perf_counter()
         for f in ("sync_departments.py", "dispatch_reminders.py", "registry_errors.py"):
             try:
-                runpy.run_path({str(ROOT / 'dags')!r} + "/" + f)
+                runpy.run_path({str(ROOT / "dags")!r} + "/" + f)
             except ValueError as exc:  # the registry's broken.yaml, reported by registry_errors.py
                 assert f == "registry_errors.py" and "broken.yaml" in str(exc), exc
         print(json.dumps({{"seconds": time.perf_counter() - t,
                           "heavy": [m for m in {HEAVY!r} if m in sys.modules]}}))
     """)
     env = {**os.environ, "LR_REGISTRY_DIR": str(registry), "PYTHONPATH": str(ROOT / "include")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=120,
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["heavy"] == []
 
@@ -162,10 +178,11 @@ def test_bad_schedule_is_its_own_files_config_error(registry: Path) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
     (registry / "broken.yaml").unlink()
-    (registry / "gamma.yaml").write_text(GOOD.format(code="gamma") + '  sync: {schedule: "0 2 * *"}\n',
-                                         encoding="utf-8")
+    (registry / "gamma.yaml").write_text(
+        GOOD.format(code="gamma") + '  sync: {schedule: "0 2 * *"}\n', encoding="utf-8"
+    )
     bag = DagBag(dag_folder=str(ROOT / "dags"))
-    (path, error), = bag.import_errors.items()
+    ((path, error),) = bag.import_errors.items()
     assert Path(path).name == "registry_errors.py"
     assert "gamma.yaml" in error and "source.sync.schedule" in error and "5 fields" in error
     assert "config-error" in bag.dags["sync_gamma"].tags
@@ -175,8 +192,9 @@ def test_bad_schedule_is_its_own_files_config_error(registry: Path) -> None:
 def test_a_dag_airflow_refuses_breaks_only_its_department(registry: Path) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
-    (registry / "gamma.yaml").write_text(GOOD.format(code="gamma") + f"tags: [{'x' * 101}]\n",
-                                         encoding="utf-8")
+    (registry / "gamma.yaml").write_text(
+        GOOD.format(code="gamma") + f"tags: [{'x' * 101}]\n", encoding="utf-8"
+    )
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     assert {"sync_alpha", "sync_beta", "sync_gamma"} <= set(bag.dag_ids)
     dag = bag.dags["sync_gamma"]

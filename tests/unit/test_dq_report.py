@@ -23,35 +23,62 @@ HOLDER = "张三丰"
 
 def rejection(n: int, rules: list[tuple[str, str]], **raw: str | None) -> Rejection:
     record: dict[str, str | None] = {
-        "licence_no": f"L{n:03d}", "licence_name": "食品经营许可证", "holder_name": HOLDER,
-        "holder_type": "个人", "holder_code": RESIDENT_ID, "contact_name": HOLDER,
-        "contact_id_no": RESIDENT_ID, "contact_mobile": MOBILE, "issue_date": "2021-01-01",
-        "expiry_date": "2026-12-31", "status": "有效", "renewal_applied_on": None,
+        "licence_no": f"L{n:03d}",
+        "licence_name": "食品经营许可证",
+        "holder_name": HOLDER,
+        "holder_type": "个人",
+        "holder_code": RESIDENT_ID,
+        "contact_name": HOLDER,
+        "contact_id_no": RESIDENT_ID,
+        "contact_mobile": MOBILE,
+        "issue_date": "2021-01-01",
+        "expiry_date": "2026-12-31",
+        "status": "有效",
+        "renewal_applied_on": None,
         "source_updated_at": "2026-11-20 09:30:00",
     }
     record.update(raw)
-    failures = [RuleFailure(rule, column, f"{column}: something is wrong") for rule, column in rules]
+    failures = [
+        RuleFailure(rule, column, f"{column}: something is wrong") for rule, column in rules
+    ]
     return Rejection(row_number=n, licence_no=record["licence_no"], raw=record, failures=failures)
 
 
 REJECTIONS = [
     rejection(1, [("mobile_format", "contact_mobile")], contact_mobile="1381234567"),
-    *(rejection(n, [("resident_id_check", "contact_id_no"), ("resident_id_check", "holder_code")])
-      for n in range(2, 10)),
-    rejection(10, [("licence_not_in_catalogue", "licence_name"), ("date_format:expiry_date", "expiry_date")],
-              licence_name="营业执照<b>", expiry_date="31/12/2026"),
+    *(
+        rejection(n, [("resident_id_check", "contact_id_no"), ("resident_id_check", "holder_code")])
+        for n in range(2, 10)
+    ),
+    rejection(
+        10,
+        [("licence_not_in_catalogue", "licence_name"), ("date_format:expiry_date", "expiry_date")],
+        licence_name="营业执照<b>",
+        expiry_date="31/12/2026",
+    ),
 ]
-TOTALS = collections.Counter({"rows": 1000, "valid": 990, "rejected": 10, "resident_id_check": 8,
-                              "mobile_format": 1, "licence_not_in_catalogue": 1,
-                              "date_format:expiry_date": 1})
+TOTALS = collections.Counter(
+    {
+        "rows": 1000,
+        "valid": 990,
+        "rejected": 10,
+        "resident_id_check": 8,
+        "mobile_format": 1,
+        "licence_not_in_catalogue": 1,
+        "date_format:expiry_date": 1,
+    }
+)
 
 
 def test_collect_examples_keeps_at_most_per_rule_and_masks() -> None:
     examples = collect_examples(REJECTIONS, per_rule=5)
 
     assert {rule: [e["row_number"] for e in ex] for rule, ex in examples.items()} == {
-        "mobile_format": [1], "resident_id_check": [2, 3, 4, 5, 6],
-        "licence_not_in_catalogue": [10], "date_format:expiry_date": [10]}
+        "mobile_format": [1],
+        "resident_id_check": [2, 3, 4, 5, 6],
+        "licence_not_in_catalogue": [10],
+        "date_format:expiry_date": [10],
+    }
     first = examples["resident_id_check"][0]
     assert first["contact_mobile"] == "138****5678"
     assert first["contact_id_no"] == "410*************3X" and first["holder_name"] == "张**"
@@ -61,16 +88,24 @@ def test_collect_examples_keeps_at_most_per_rule_and_masks() -> None:
 
 @pytest.fixture
 def page() -> str:
-    return render_report_html(department_code="scjgj", department_name="安阳市市场监督管理局",
-                              run_id="scjgj:manual__2026-11-24", totals=TOTALS,
-                              examples=collect_examples(REJECTIONS))
+    return render_report_html(
+        department_code="scjgj",
+        department_name="安阳市市场监督管理局",
+        run_id="scjgj:manual__2026-11-24",
+        totals=TOTALS,
+        examples=collect_examples(REJECTIONS),
+    )
 
 
 def test_report_shows_counts_and_rules_with_explanations(page: str) -> None:
     text = re.sub(r"<[^>]+>", " ", page)
 
     assert "安阳市市场监督管理局" in page and "scjgj:manual__2026-11-24" in page
-    for label, value in (("读取行数 Rows read", 1000), ("进入台账 Loaded", 990), ("未接收 Not loaded", 10)):
+    for label, value in (
+        ("读取行数 Rows read", 1000),
+        ("进入台账 Loaded", 990),
+        ("未接收 Not loaded", 10),
+    ):
         assert re.search(rf"{label}\s+{value}\b", text), label
     assert re.search(r"resident_id_check\s+8\b", text)
     assert "1.0%" in text
@@ -97,9 +132,13 @@ def test_report_holds_masked_examples_and_never_unmasked_personal_data(page: str
 def test_report_masks_examples_even_if_given_unmasked() -> None:
     raw = dict(REJECTIONS[0].raw, row_number=1, reason="x")
 
-    page = render_report_html(department_code="d", department_name="D", run_id="r",
-                              totals={"rows": 1, "valid": 0, "rejected": 1, "mobile_format": 1},
-                              examples={"mobile_format": [raw]})
+    page = render_report_html(
+        department_code="d",
+        department_name="D",
+        run_id="r",
+        totals={"rows": 1, "valid": 0, "rejected": 1, "mobile_format": 1},
+        examples={"mobile_format": [raw]},
+    )
 
     assert "138*****67" in page and "1381234567" not in page and RESIDENT_ID not in page
 
@@ -112,8 +151,13 @@ def test_report_is_self_contained_escaped_and_phone_ready(page: str) -> None:
 
 
 def test_report_when_everything_passed() -> None:
-    page = render_report_html(department_code="d", department_name="D", run_id="r",
-                              totals={"rows": 5, "valid": 5, "rejected": 0}, examples={})
+    page = render_report_html(
+        department_code="d",
+        department_name="D",
+        run_id="r",
+        totals={"rows": 5, "valid": 5, "rejected": 0},
+        examples={},
+    )
 
     assert "All rows passed validation" in page
     assert "Not loaded, by rule" not in page and "Loaded, please fix, by rule" not in page
@@ -121,23 +165,55 @@ def test_report_when_everything_passed() -> None:
 
 
 def test_report_separates_not_loaded_from_loaded_please_fix() -> None:
-    totals = collections.Counter({"rows": 10, "valid": 9, "rejected": 1, "warned": 3,
-                                  "licence_not_in_catalogue": 1, "warn:mobile_format": 2, "warn:uscc_check": 1})
-    warnings = [{"licence_no": "L1", "rule": "mobile_format", "column_name": "contact_mobile",
-                 "message": "contact_mobile: mobile number: has 10 digits, a mainland mobile has 11"},
-                {"licence_no": RESIDENT_ID, "rule": "uscc_check", "column_name": "holder_code",
-                 "message": "holder_code: the check character (last) does not match the other 17"}]
-    page = render_report_html(department_code="d", department_name="D", run_id="r", totals=totals,
-                              examples=collect_examples([REJECTIONS[-1]]),
-                              warning_examples=collect_warning_examples(warnings))
+    totals = collections.Counter(
+        {
+            "rows": 10,
+            "valid": 9,
+            "rejected": 1,
+            "warned": 3,
+            "licence_not_in_catalogue": 1,
+            "warn:mobile_format": 2,
+            "warn:uscc_check": 1,
+        }
+    )
+    warnings = [
+        {
+            "licence_no": "L1",
+            "rule": "mobile_format",
+            "column_name": "contact_mobile",
+            "message": "contact_mobile: mobile number: has 10 digits, a mainland mobile has 11",
+        },
+        {
+            "licence_no": RESIDENT_ID,
+            "rule": "uscc_check",
+            "column_name": "holder_code",
+            "message": "holder_code: the check character (last) does not match the other 17",
+        },
+    ]
+    page = render_report_html(
+        department_code="d",
+        department_name="D",
+        run_id="r",
+        totals=totals,
+        examples=collect_examples([REJECTIONS[-1]]),
+        warning_examples=collect_warning_examples(warnings),
+    )
     text = re.sub(r"<[^>]+>", " ", page)
 
     assert re.search(r"已接收，请更正 Loaded, please fix\s+3\b", text)
-    not_loaded, loaded = text.split("Loaded, please fix, by rule")[0], text.split("Loaded, please fix, by rule")[1]
-    assert "licence_not_in_catalogue" in not_loaded and "mobile_format" not in not_loaded.split("Examples")[0]
+    not_loaded, loaded = (
+        text.split("Loaded, please fix, by rule")[0],
+        text.split("Loaded, please fix, by rule")[1],
+    )
+    assert (
+        "licence_not_in_catalogue" in not_loaded
+        and "mobile_format" not in not_loaded.split("Examples")[0]
+    )
     assert re.search(r"mobile_format\s+2\b", loaded) and re.search(r"uscc_check\s+1\b", loaded)
     assert "has 10 digits" in page and "410*************3X" in page and RESIDENT_ID not in page
-    assert "cli warnings --dept d --rule mobile_format --limit 2" in page  # one of two examples kept
+    assert (
+        "cli warnings --dept d --rule mobile_format --limit 2" in page
+    )  # one of two examples kept
     for rule in R.all_rules():  # every rule's severity is on the page
         assert f"<code>{rule}</code>" in page
 
@@ -145,11 +221,16 @@ def test_report_separates_not_loaded_from_loaded_please_fix() -> None:
 def test_summary_lines_for_the_task_log() -> None:
     lines = summary_lines(department_code="scjgj", run_id="scjgj:r1", totals=TOTALS)
 
-    assert lines[0] == ("data quality scjgj run scjgj:r1: 1000 rows read, 990 loaded (0 with warnings), "
-                        "10 not loaded (1.0%)")
+    assert lines[0] == (
+        "data quality scjgj run scjgj:r1: 1000 rows read, 990 loaded (0 with warnings), "
+        "10 not loaded (1.0%)"
+    )
     assert [line.split() for line in lines[2:]] == [
-        ["8", "resident_id_check"], ["1", "date_format:expiry_date"], ["1", "licence_not_in_catalogue"],
-        ["1", "mobile_format"]]
+        ["8", "resident_id_check"],
+        ["1", "date_format:expiry_date"],
+        ["1", "licence_not_in_catalogue"],
+        ["1", "mobile_format"],
+    ]
     assert not any(s in "\n".join(lines) for s in (MOBILE, RESIDENT_ID, HOLDER))
 
 
@@ -180,21 +261,39 @@ def test_every_rule_has_a_plain_explanation(rule: str, fragment: str) -> None:
         pytest.param(MOBILE, "138****5678", id="mobile"),
     ],
 )
-def test_licence_numbers_shaped_like_personal_numbers_are_masked(licence_no: str, shown: str) -> None:
+def test_licence_numbers_shaped_like_personal_numbers_are_masked(
+    licence_no: str, shown: str
+) -> None:
     from licence_reminder.masking import mask_licence_no
 
-    (example,) = collect_examples([rejection(1, [("mobile_format", "contact_mobile")],
-                                             licence_no=licence_no)])["mobile_format"]
+    (example,) = collect_examples(
+        [rejection(1, [("mobile_format", "contact_mobile")], licence_no=licence_no)]
+    )["mobile_format"]
     assert example["licence_no"] == shown
     assert mask_licence_no(shown) == shown  # masking twice changes nothing
-    assert licence_no not in render_report_html(
-        department_code="d", department_name="某局", run_id="r", totals=TOTALS,
-        examples={"mobile_format": [example]}) or licence_no == shown
+    assert (
+        licence_no
+        not in render_report_html(
+            department_code="d",
+            department_name="某局",
+            run_id="r",
+            totals=TOTALS,
+            examples={"mobile_format": [example]},
+        )
+        or licence_no == shown
+    )
 
 
-@pytest.mark.parametrize(("mobile", "shown"), [("13812345678", "138****5678"), ("1390372", "139**72"),
-                                               ("1381234567", "138*****67"), ("+8613812345678", "+86*******5678"),
-                                               ("139037", "******")])
+@pytest.mark.parametrize(
+    ("mobile", "shown"),
+    [
+        ("13812345678", "138****5678"),
+        ("1390372", "139**72"),
+        ("1381234567", "138*****67"),
+        ("+8613812345678", "+86*******5678"),
+        ("139037", "******"),
+    ],
+)
 def test_a_wrong_mobile_keeps_its_length_and_shows_less(mobile: str, shown: str) -> None:
     from licence_reminder.masking import mask_mobile
 
@@ -202,11 +301,19 @@ def test_a_wrong_mobile_keeps_its_length_and_shows_less(mobile: str, shown: str)
 
 
 def test_report_shows_a_rejected_row_s_source_key_masked_if_id_shaped() -> None:
-    examples = collect_examples([rejection(1, [("mobile_format", "contact_mobile")], source_key="320"),
-                                 rejection(2, [("mobile_format", "contact_mobile")], source_key=RESIDENT_ID)])
-    page = render_report_html(department_code="d", department_name="D", run_id="r",
-                              totals={"rows": 2, "valid": 0, "rejected": 2, "mobile_format": 2},
-                              examples=examples)
+    examples = collect_examples(
+        [
+            rejection(1, [("mobile_format", "contact_mobile")], source_key="320"),
+            rejection(2, [("mobile_format", "contact_mobile")], source_key=RESIDENT_ID),
+        ]
+    )
+    page = render_report_html(
+        department_code="d",
+        department_name="D",
+        run_id="r",
+        totals={"rows": 2, "valid": 0, "rejected": 2, "mobile_format": 2},
+        examples=examples,
+    )
     assert "源表主键 Source key</dt><dd>320</dd>" in page
     assert "410*************3X" in page and RESIDENT_ID not in page
 
@@ -232,8 +339,19 @@ def test_personal_data_in_a_column_not_meant_for_it_is_masked(value: str, shown:
     assert value not in str(info.value) and shown in str(info.value)
 
 
-@pytest.mark.parametrize("value", ["2026-02-30", "2026-12-31 23:59:59.123456", "20261231235959",
-                                   "2026年12月31日 23时59分", "长期", "注消", "食品经营许可证", "46387"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-02-30",
+        "2026-12-31 23:59:59.123456",
+        "20261231235959",
+        "2026年12月31日 23时59分",
+        "长期",
+        "注消",
+        "食品经营许可证",
+        "46387",
+    ],
+)
 def test_values_a_dba_must_see_are_not_taken_for_personal_data(value: str) -> None:
     from licence_reminder.masking import mask_record
 

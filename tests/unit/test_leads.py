@@ -14,10 +14,17 @@ from licence_reminder.catalogue_check import check, documented_gateways
 from licence_reminder.leads import EPOCH, EntryDates, LeadTable, working_days_before
 from licence_reminder.registry import Catalogue, CatalogueEntry, RegistryError, load_catalogue
 
-BASE = {"licence_name": "食品经营许可证", "approval_item": "食品经营许可", "office": "审批科",
-        "statutory_validity": "5年", "renewal_window": "有效期届满30个工作日前提出延续申请",
-        "online_url": "https://zwfw.example.gov.cn/ay", "service_phone": "0372-1234567",
-        "materials": ["延续申请书"], "lapse_consequences": "无证经营将被依法查处。"}
+BASE = {
+    "licence_name": "食品经营许可证",
+    "approval_item": "食品经营许可",
+    "office": "审批科",
+    "statutory_validity": "5年",
+    "renewal_window": "有效期届满30个工作日前提出延续申请",
+    "online_url": "https://zwfw.example.gov.cn/ay",
+    "service_phone": "0372-1234567",
+    "materials": ["延续申请书"],
+    "lapse_consequences": "无证经营将被依法查处。",
+}
 
 
 def entry(**rules: object) -> CatalogueEntry:
@@ -32,7 +39,9 @@ def test_working_days_skip_the_national_day_holiday_and_count_its_make_up_day() 
 
 
 def test_deadline_and_first_reminder_relative_to_it() -> None:
-    food = entry(renewal_deadline_working_days=30, first_lead={"working_days": 10, "before": "deadline"})
+    food = entry(
+        renewal_deadline_working_days=30, first_lead={"working_days": 10, "before": "deadline"}
+    )
     dates = EntryDates(food)
     expiry = dt.date(2026, 11, 20)
     deadline = working_days_before(expiry, 30)
@@ -45,15 +54,25 @@ def test_deadline_and_first_reminder_relative_to_it() -> None:
 def test_calendar_rules_are_what_they_were() -> None:
     plain = entry(first_lead_days=60, renewal_deadline_days=30)
     dates, expiry = EntryDates(plain), dt.date(2027, 3, 1)
-    assert (dates.first_on(expiry), dates.deadline(expiry)) == (dt.date(2026, 12, 31), dt.date(2027, 1, 30))
+    assert (dates.first_on(expiry), dates.deadline(expiry)) == (
+        dt.date(2026, 12, 31),
+        dt.date(2027, 1, 30),
+    )
     assert plain.calendar_leads and plain.lead_rule() is None
 
 
 def test_the_sync_works_the_dates_out_per_row() -> None:
-    food = entry(renewal_deadline_working_days=30, first_lead={"working_days": 10, "before": "deadline"})
+    food = entry(
+        renewal_deadline_working_days=30, first_lead={"working_days": 10, "before": "deadline"}
+    )
     drug = entry(licence_name="药品经营许可证", first_lead_days=60)
     table = LeadTable(Catalogue(department="scjgj", entries=[food, drug]))
-    expiry = [dt.date(2026, 11, 20), dt.date(2026, 11, 20), dt.date(2027, 2, 1), dt.date(2027, 2, 1)]
+    expiry = [
+        dt.date(2026, 11, 20),
+        dt.date(2026, 11, 20),
+        dt.date(2027, 2, 1),
+        dt.date(2027, 2, 1),
+    ]
     names = pd.Series(["食品经营许可证", "药品经营许可证", "食品经营许可证", "不存在"])
     days = np.array([(d - EPOCH).days for d in expiry])
     before = table.days_before_expiry(names, days, stage=1)
@@ -64,20 +83,30 @@ def test_the_sync_works_the_dates_out_per_row() -> None:
     assert np.isnan(before[3])
 
 
-@pytest.mark.parametrize(("rules", "message"), [
-    ({"first_lead": {"days": 5, "working_days": 5}}, "exactly one of days or working_days"),
-    ({"first_lead": {"days": 10}, "first_lead_days": 30}, "first_lead_days or first_lead, not both"),
-    ({"renewal_deadline_days": 10, "renewal_deadline_working_days": 10}, "not both"),
-    ({"first_lead": {"days": 100, "before": "deadline"}, "renewal_deadline_days": 300},
-     "more than the 365 allowed"),
-])
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ({"first_lead": {"days": 5, "working_days": 5}}, "exactly one of days or working_days"),
+        (
+            {"first_lead": {"days": 10}, "first_lead_days": 30},
+            "first_lead_days or first_lead, not both",
+        ),
+        ({"renewal_deadline_days": 10, "renewal_deadline_working_days": 10}, "not both"),
+        (
+            {"first_lead": {"days": 100, "before": "deadline"}, "renewal_deadline_days": 300},
+            "more than the 365 allowed",
+        ),
+    ],
+)
 def test_bad_lead_rules_are_refused_with_the_field(rules: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         entry(**rules)
 
 
 def test_a_validated_entry_reads_back_from_its_own_dump() -> None:
-    food = entry(renewal_deadline_working_days=30, first_lead={"working_days": 10, "before": "deadline"})
+    food = entry(
+        renewal_deadline_working_days=30, first_lead={"working_days": 10, "before": "deadline"}
+    )
     assert CatalogueEntry.model_validate(food.model_dump()) == food
 
 
@@ -102,15 +131,28 @@ def run_check(tmp_path: Path, leads: str, **kw: object) -> tuple[int, str]:
     path = tmp_path / "scjgj.yaml"
     path.write_text(CATALOGUE.format(leads=leads), encoding="utf-8")
     out = io.StringIO()
-    code = check([path], gateways=kw.pop("gateways", documented_gateways()),  # type: ignore[arg-type]
-                 catalogue_url="https://zwfw.example.gov.cn/tx", today=dt.date(2026, 12, 7), out=out)
+    code = check(
+        [path],
+        gateways=kw.pop("gateways", documented_gateways()),  # type: ignore[arg-type]
+        catalogue_url="https://zwfw.example.gov.cn/tx",
+        today=dt.date(2026, 12, 7),
+        out=out,
+    )
     return code, out.getvalue()
 
 
-def test_check_warns_naming_the_entry_when_the_first_reminder_comes_after_the_deadline(tmp_path: Path) -> None:
-    code, out = run_check(tmp_path, "    first_lead_days: 30\n")  # 30 calendar days: after a 30-working-day deadline
+def test_check_warns_naming_the_entry_when_the_first_reminder_comes_after_the_deadline(
+    tmp_path: Path,
+) -> None:
+    code, out = run_check(
+        tmp_path, "    first_lead_days: 30\n"
+    )  # 30 calendar days: after a 30-working-day deadline
     assert code == 0
-    assert "warning:" in out and "entry 食品经营许可证 (spjy): the first reminder falls after the last day to apply" in out
+    assert (
+        "warning:" in out
+        and "entry 食品经营许可证 (spjy): the first reminder falls after the last day to apply"
+        in out
+    )
     code, out = run_check(tmp_path, "    first_lead: {working_days: 10, before: deadline}\n")
     assert code == 0 and "falls after" not in out
 
@@ -119,9 +161,16 @@ def test_loading_the_shipped_catalogues_gives_no_lead_warning() -> None:
     folder = Path(__file__).resolve().parents[2] / "include" / "registry" / "catalogues"
     out = io.StringIO()
     # the demo's page address, and every provider's documented caps: no entry over two SMS either
-    assert check(sorted(folder.glob("*.yaml")), gateways=documented_gateways(),
-                 catalogue_url="https://zwfw.example.gov.cn/tx",
-                 today=dt.date(2026, 12, 7), out=out) == 0
+    assert (
+        check(
+            sorted(folder.glob("*.yaml")),
+            gateways=documented_gateways(),
+            catalogue_url="https://zwfw.example.gov.cn/tx",
+            today=dt.date(2026, 12, 7),
+            out=out,
+        )
+        == 0
+    )
     assert "warning" not in out.getvalue(), out.getvalue()
     for path in folder.glob("*.yaml"):
         assert load_catalogue(path)  # and each still loads on its own
@@ -131,20 +180,35 @@ def test_check_fails_naming_entry_variable_and_cap(tmp_path: Path) -> None:
     from licence_reminder.catalogue_check import Gateway
 
     tight = Gateway("generic (connection sms_gov)", "generic", {"licence_no": 4, "expiry": 10})
-    code, out = run_check(tmp_path, "    first_lead: {working_days: 10, before: deadline}\n    licence_no_digits: 6\n",
-                          gateways=[tight])
+    code, out = run_check(
+        tmp_path,
+        "    first_lead: {working_days: 10, before: deadline}\n    licence_no_digits: 6\n",
+        gateways=[tight],
+    )
     assert code == 1
-    assert "entry 食品经营许可证 (spjy), stage 1: variable licence_no can be 6 characters, over generic " \
-           "(connection sms_gov)'s cap of 4" in out
-    assert "variable expiry can be 11 characters, over generic (connection sms_gov)'s cap of 10" in out
+    assert (
+        "entry 食品经营许可证 (spjy), stage 1: variable licence_no can be 6 characters, over generic "
+        "(connection sms_gov)'s cap of 4" in out
+    )
+    assert (
+        "variable expiry can be 11 characters, over generic (connection sms_gov)'s cap of 10" in out
+    )
 
 
 def test_check_fails_an_unreadable_catalogue(tmp_path: Path) -> None:
     path = tmp_path / "scjgj.yaml"
     path.write_text("department: scjgj\nentries: []\n", encoding="utf-8")
     out = io.StringIO()
-    assert check([path], gateways=documented_gateways(), catalogue_url=None, today=dt.date(2026, 12, 7),
-                 out=out) == 1
+    assert (
+        check(
+            [path],
+            gateways=documented_gateways(),
+            catalogue_url=None,
+            today=dt.date(2026, 12, 7),
+            out=out,
+        )
+        == 1
+    )
     assert "FAIL" in out.getvalue() and "LR_CATALOGUE_URL is not set" in out.getvalue()
     with pytest.raises(RegistryError):
         load_catalogue(path)

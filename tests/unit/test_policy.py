@@ -11,9 +11,16 @@ TODAY = dt.date(2026, 11, 24)
 
 
 def state(expiry_in: int, **kw) -> LicenceState:
-    base = {"ledger_id": 1, "expiry_date": TODAY + dt.timedelta(days=expiry_in), "status": "valid",
-            "vanished": False, "renewal_applied_on": None, "first_lead_days": 30, "second_lead_days": 7,
-            "reminders": {}}
+    base = {
+        "ledger_id": 1,
+        "expiry_date": TODAY + dt.timedelta(days=expiry_in),
+        "status": "valid",
+        "vanished": False,
+        "renewal_applied_on": None,
+        "first_lead_days": 30,
+        "second_lead_days": 7,
+        "reminders": {},
+    }
     base.update(kw)
     return LicenceState(**base)
 
@@ -35,11 +42,20 @@ def state(expiry_in: int, **kw) -> LicenceState:
         pytest.param(state(20, status="revoked"), None, id="revoked-never"),
         pytest.param(state(20, status="cancelled"), None, id="cancelled-never"),
         pytest.param(state(20, vanished=True), None, id="vanished-never"),
-        pytest.param(state(20, reminders={1: "withdrawn"}), Stage.FIRST, id="withdrawn-then-valid-again"),
-        pytest.param(state(5, reminders={1: "sent", 2: "withdrawn"}), Stage.SECOND, id="withdrawn-stage2"),
-        pytest.param(state(20, reminders={1: "cancelled"}), None, id="cancelled-otherwise-stays-done"),
-        pytest.param(state(7, reminders={1: "sent"}, renewal_applied_on=TODAY - dt.timedelta(days=3)),
-                     None, id="applied-no-stage2"),
+        pytest.param(
+            state(20, reminders={1: "withdrawn"}), Stage.FIRST, id="withdrawn-then-valid-again"
+        ),
+        pytest.param(
+            state(5, reminders={1: "sent", 2: "withdrawn"}), Stage.SECOND, id="withdrawn-stage2"
+        ),
+        pytest.param(
+            state(20, reminders={1: "cancelled"}), None, id="cancelled-otherwise-stays-done"
+        ),
+        pytest.param(
+            state(7, reminders={1: "sent"}, renewal_applied_on=TODAY - dt.timedelta(days=3)),
+            None,
+            id="applied-no-stage2",
+        ),
     ],
 )
 def test_decide(licence: LicenceState, expected: Stage | None) -> None:
@@ -85,10 +101,14 @@ class TestWorkingDays:
 
     def test_make_up_working_day_counts_as_working(self) -> None:
         policy = Policy(working_days_only=True, is_workday=lambda d: d.weekday() != 6)
-        assert policy.effective(dt.date(2026, 11, 29)) == dt.date(2026, 11, 28)  # Sunday -> Saturday
+        assert policy.effective(dt.date(2026, 11, 29)) == dt.date(
+            2026, 11, 28
+        )  # Sunday -> Saturday
 
 
-def test_stored_times_are_the_citys_whatever_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stored_times_are_the_citys_whatever_the_machines_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from licence_reminder.config import local_now
 
     utc = dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -47,7 +47,9 @@ def test_a_file_beside_the_department_file(folders: tuple[Path, Path]) -> None:
 
 def test_a_path_under_include_as_before(folders: tuple[Path, Path]) -> None:
     own, include = folders
-    (include / "sql" / "sources" / "dept1.sql").write_text("SELECT 2 AS licence_no", encoding="utf-8")
+    (include / "sql" / "sources" / "dept1.sql").write_text(
+        "SELECT 2 AS licence_no", encoding="utf-8"
+    )
     dept = load_department(department(own, "sql/sources/dept1.sql"))
     assert dept.extract_sql_text() == "SELECT 2 AS licence_no"
 
@@ -62,8 +64,10 @@ def test_the_registry_folder_comes_first(folders: tuple[Path, Path]) -> None:
 def test_an_absolute_path(folders: tuple[Path, Path], tmp_path: Path) -> None:
     own, _ = folders
     (tmp_path / "abs.sql").write_text("SELECT 3 AS licence_no", encoding="utf-8")
-    assert load_department(department(own, str(tmp_path / "abs.sql"))).extract_sql_text() == \
-        "SELECT 3 AS licence_no"
+    assert (
+        load_department(department(own, str(tmp_path / "abs.sql"))).extract_sql_text()
+        == "SELECT 3 AS licence_no"
+    )
 
 
 def test_not_found_names_both_places_tried(folders: tuple[Path, Path]) -> None:
@@ -72,7 +76,10 @@ def test_not_found_names_both_places_tried(folders: tuple[Path, Path]) -> None:
         load_department(department(own, "sql/sources/missing.sql"))
     text = str(err.value)
     assert "field 'source.extract_sql_file': sql/sources/missing.sql was not found" in text
-    assert str(own / "sql/sources/missing.sql") in text and str(include / "sql/sources/missing.sql") in text
+    assert (
+        str(own / "sql/sources/missing.sql") in text
+        and str(include / "sql/sources/missing.sql") in text
+    )
 
 
 def test_a_file_found_is_still_checked(folders: tuple[Path, Path]) -> None:

@@ -25,7 +25,9 @@ from pydantic import ValidationError
 DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 # the calendar's holiday data and the years after it (weekdays only) alike
 EXPIRIES = st.dates(dt.date(2024, 3, 1), dt.date(2028, 12, 31))
-NAME_CHARS = "安阳市林州殷都文峰北关龙安永盛鑫源华联食品餐饮物流有限公司张王李刘陈杨赵黄周吴伟芳娜静"
+NAME_CHARS = (
+    "安阳市林州殷都文峰北关龙安永盛鑫源华联食品餐饮物流有限公司张王李刘陈杨赵黄周吴伟芳娜静"
+)
 NAMES = st.one_of(st.none(), st.text(NAME_CHARS, min_size=1, max_size=20))
 LICENCE_NOS = st.text("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=4, max_size=20)
 
@@ -49,15 +51,24 @@ def leads(draw: st.DrawFn) -> dict:
 @st.composite
 def entries(draw: st.DrawFn) -> CatalogueEntry:
     try:
-        entry = CatalogueEntry.model_validate({
-            "licence_name": "食品经营许可证", "code": "spjy", "approval_item": "食品经营许可",
-            "office": "审批科", "statutory_validity": "5年", "renewal_window": "有效期届满前申请",
-            "online_url": "https://zwfw.example.gov.cn/ay", "service_phone": "0372-1234567",
-            "materials": ["延续申请书"], "lapse_consequences": "逾期经营将被依法查处。",
-            "licence_no_digits": draw(st.sampled_from([None, 4, 5, 6])),
-            # a short link leaves room for "（N天后）"
-            "page_url": draw(st.sampled_from([None, "https://t.cn/sp"])), **draw(leads()),
-        })
+        entry = CatalogueEntry.model_validate(
+            {
+                "licence_name": "食品经营许可证",
+                "code": "spjy",
+                "approval_item": "食品经营许可",
+                "office": "审批科",
+                "statutory_validity": "5年",
+                "renewal_window": "有效期届满前申请",
+                "online_url": "https://zwfw.example.gov.cn/ay",
+                "service_phone": "0372-1234567",
+                "materials": ["延续申请书"],
+                "lapse_consequences": "逾期经营将被依法查处。",
+                "licence_no_digits": draw(st.sampled_from([None, 4, 5, 6])),
+                # a short link leaves room for "（N天后）"
+                "page_url": draw(st.sampled_from([None, "https://t.cn/sp"])),
+                **draw(leads()),
+            }
+        )
     except ValidationError:
         assume(False)
         raise
@@ -73,15 +84,30 @@ def sent_on(draw: st.DrawFn, dates: EntryDates, expiry: dt.date) -> tuple[dt.dat
 
 
 @settings(max_examples=400, deadline=None)
-@given(entry=entries(), expiry=EXPIRIES, holder=NAMES, contact=NAMES, nos=st.lists(LICENCE_NOS, min_size=1,
-       max_size=4, unique=True), data=st.data())
-def test_no_text_states_a_day_before_the_sending_day(entry, expiry, holder, contact, nos, data) -> None:  # type: ignore[no-untyped-def]
+@given(
+    entry=entries(),
+    expiry=EXPIRIES,
+    holder=NAMES,
+    contact=NAMES,
+    nos=st.lists(LICENCE_NOS, min_size=1, max_size=4, unique=True),
+    data=st.data(),
+)
+def test_no_text_states_a_day_before_the_sending_day(
+    entry, expiry, holder, contact, nos, data
+) -> None:  # type: ignore[no-untyped-def]
     dates = EntryDates(entry)
     today, stage = sent_on(data.draw, dates, expiry)
     template = build("scjgj", entry, stage, catalogue_url="https://zwfw.example.gov.cn/tx")
     licences = [Licence(no, expiry, holder, contact) for no in nos]
-    body = template.fill(message_params(template, licences, today=today, deadline=dates.deadline(expiry),
-                                        licence_no_digits=entry.licence_no_digits))
+    body = template.fill(
+        message_params(
+            template,
+            licences,
+            today=today,
+            deadline=dates.deadline(expiry),
+            licence_no_digits=entry.licence_no_digits,
+        )
+    )
     stated = [dt.date(int(y), int(m), int(d)) for y, m, d in DATE.findall(body)]
     assert stated and all(day >= today for day in stated), (today, body)
     assert chinese_date(expiry) in body
@@ -92,19 +118,27 @@ def test_no_text_states_a_day_before_the_sending_day(entry, expiry, holder, cont
         assert all(licence_tail(no, entry.licence_no_digits) in body for no in nos)
 
 
-ROWS = st.lists(st.builds(
-    SimpleNamespace,
-    dept_code=st.sampled_from(["scjgj", "jtysj"]),
-    contact_mobile=st.sampled_from(["13800000001", "13800000002"]),
-    stage=st.sampled_from([1, 2]),
-    licence_name=st.sampled_from(["食品经营许可证", "药品经营许可证"]),
-    expiry_date=st.sampled_from([dt.date(2027, 1, 6), dt.date(2027, 2, 5)]),
-    holder_name=st.sampled_from(["安阳市永盛食品有限公司", "林州市华联餐饮有限公司", None]),
-    contact_name=st.sampled_from(["张伟", None]),
-    licence_no=LICENCE_NOS,
-), min_size=1, max_size=12, unique_by=lambda r: r.licence_no)
+ROWS = st.lists(
+    st.builds(
+        SimpleNamespace,
+        dept_code=st.sampled_from(["scjgj", "jtysj"]),
+        contact_mobile=st.sampled_from(["13800000001", "13800000002"]),
+        stage=st.sampled_from([1, 2]),
+        licence_name=st.sampled_from(["食品经营许可证", "药品经营许可证"]),
+        expiry_date=st.sampled_from([dt.date(2027, 1, 6), dt.date(2027, 2, 5)]),
+        holder_name=st.sampled_from(["安阳市永盛食品有限公司", "林州市华联餐饮有限公司", None]),
+        contact_name=st.sampled_from(["张伟", None]),
+        licence_no=LICENCE_NOS,
+    ),
+    min_size=1,
+    max_size=12,
+    unique_by=lambda r: r.licence_no,
+)
 #: how many characters of its licence numbers each entry's messages state (None: none)
-DIGITS = {"食品经营许可证": st.sampled_from([4, 5, 6]), "药品经营许可证": st.sampled_from([None, 4, 6])}
+DIGITS = {
+    "食品经营许可证": st.sampled_from([4, 5, 6]),
+    "药品经营许可证": st.sampled_from([None, 4, 6]),
+}
 
 
 @settings(max_examples=300, deadline=None)
@@ -118,20 +152,57 @@ def test_every_licence_of_a_grouped_message_appears_with_its_own_expiry(rows, da
     today = dt.date(2026, 12, 7)
     for group in groups:
         head = group[0]
-        assert len({(r.dept_code, r.contact_mobile, r.stage, r.licence_name, r.expiry_date, r.holder_name)
-                    for r in group}) == 1
-        entry = CatalogueEntry.model_validate({
-            "licence_name": head.licence_name, "approval_item": "许可", "office": "审批科",
-            "statutory_validity": "5年", "renewal_window": "届满前", "online_url": "https://zwfw.example.gov.cn",
-            "service_phone": "0372-1234567", "materials": ["申请书"], "lapse_consequences": "将被查处。",
-            "licence_no_digits": head.licence_no_digits})
+        assert (
+            len(
+                {
+                    (
+                        r.dept_code,
+                        r.contact_mobile,
+                        r.stage,
+                        r.licence_name,
+                        r.expiry_date,
+                        r.holder_name,
+                    )
+                    for r in group
+                }
+            )
+            == 1
+        )
+        entry = CatalogueEntry.model_validate(
+            {
+                "licence_name": head.licence_name,
+                "approval_item": "许可",
+                "office": "审批科",
+                "statutory_validity": "5年",
+                "renewal_window": "届满前",
+                "online_url": "https://zwfw.example.gov.cn",
+                "service_phone": "0372-1234567",
+                "materials": ["申请书"],
+                "lapse_consequences": "将被查处。",
+                "licence_no_digits": head.licence_no_digits,
+            }
+        )
         template = build(head.dept_code, entry, head.stage)
-        licences = [Licence(r.licence_no, r.expiry_date, r.holder_name, r.contact_name) for r in group]
-        body = template.fill(message_params(template, licences, today=today, deadline=head.expiry_date,
-                                            licence_no_digits=head.licence_no_digits))
-        assert len(group) == 1 or head.licence_no_digits  # several licences only where numbers tell them apart
+        licences = [
+            Licence(r.licence_no, r.expiry_date, r.holder_name, r.contact_name) for r in group
+        ]
+        body = template.fill(
+            message_params(
+                template,
+                licences,
+                today=today,
+                deadline=head.expiry_date,
+                licence_no_digits=head.licence_no_digits,
+            )
+        )
+        assert (
+            len(group) == 1 or head.licence_no_digits
+        )  # several licences only where numbers tell them apart
         for r in group:
-            assert head.licence_no_digits is None or licence_tail(r.licence_no, head.licence_no_digits) in body
+            assert (
+                head.licence_no_digits is None
+                or licence_tail(r.licence_no, head.licence_no_digits) in body
+            )
             assert f"将于{chinese_date(r.expiry_date)}" in body
         # the expiry and the deadline (here the same day), no other date
         assert {dt.date(*map(int, d)) for d in DATE.findall(body)} == {head.expiry_date}

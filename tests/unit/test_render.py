@@ -17,36 +17,63 @@ from licence_reminder.render import (
 from licence_reminder.sms_templates import build, sms_segments
 
 TODAY = dt.date(2026, 11, 24)
-ENTRY = CatalogueEntry.model_validate({
-    "licence_name": "食品经营许可证", "code": "spjy", "approval_item": "食品经营许可", "office": "审批科",
-    "statutory_validity": "5年", "renewal_window": "有效期届满30日前", "renewal_deadline_days": 20,
-    "online_url": "https://zwfw.example.gov.cn/ay", "service_phone": "0372-1234567",
-    "materials": ["延续申请书"], "lapse_consequences": "证照过期后继续经营将依法承担法律责任。",
-    "sms_consequences": "逾期经营属无证经营。", "licence_no_digits": 6,
-})
+ENTRY = CatalogueEntry.model_validate(
+    {
+        "licence_name": "食品经营许可证",
+        "code": "spjy",
+        "approval_item": "食品经营许可",
+        "office": "审批科",
+        "statutory_validity": "5年",
+        "renewal_window": "有效期届满30日前",
+        "renewal_deadline_days": 20,
+        "online_url": "https://zwfw.example.gov.cn/ay",
+        "service_phone": "0372-1234567",
+        "materials": ["延续申请书"],
+        "lapse_consequences": "证照过期后继续经营将依法承担法律责任。",
+        "sms_consequences": "逾期经营属无证经营。",
+        "licence_no_digits": 6,
+    }
+)
 STAGE1 = build("scjgj", ENTRY, 1, catalogue_url="https://ay.example.gov.cn/tx")
 STAGE2 = build("scjgj", ENTRY, 2, catalogue_url="https://ay.example.gov.cn/tx")
 
 
-def licence(no: str = "JY14105020012345", expiry: dt.date = dt.date(2026, 12, 24), holder: str | None = "安阳市永盛食品有限公司",
-            contact: str | None = "张三") -> Licence:
+def licence(
+    no: str = "JY14105020012345",
+    expiry: dt.date = dt.date(2026, 12, 24),
+    holder: str | None = "安阳市永盛食品有限公司",
+    contact: str | None = "张三",
+) -> Licence:
     return Licence(no, expiry, holder, contact)
 
 
-def params(template=STAGE1, *licences: Licence, today: dt.date = TODAY, deadline: dt.date | None = None,
-           caps: dict[str, int] | None = None) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def params(
+    template=STAGE1,
+    *licences: Licence,
+    today: dt.date = TODAY,
+    deadline: dt.date | None = None,
+    caps: dict[str, int] | None = None,
+) -> dict[str, str]:  # type: ignore[no-untyped-def]
     licences = licences or (licence(),)
-    return message_params(template, list(licences), today=today,
-                          deadline=deadline or licences[0].expiry_date - dt.timedelta(days=20),
-                          licence_no_digits=6, caps=caps)
+    return message_params(
+        template,
+        list(licences),
+        today=today,
+        deadline=deadline or licences[0].expiry_date - dt.timedelta(days=20),
+        licence_no_digits=6,
+        caps=caps,
+    )
 
 
-@pytest.mark.parametrize(("deadline", "said"), [
-    (dt.date(2026, 12, 4), "2026年12月4日前"),
-    (TODAY, "今日内"),
-    (dt.date(2026, 11, 23), "尽快"),
-    (dt.date(2025, 1, 1), "尽快"),
-])
+@pytest.mark.parametrize(
+    ("deadline", "said"),
+    [
+        (dt.date(2026, 12, 4), "2026年12月4日前"),
+        (TODAY, "今日内"),
+        (dt.date(2026, 11, 23), "尽快"),
+        (dt.date(2025, 1, 1), "尽快"),
+    ],
+)
 def test_a_deadline_is_stated_only_while_it_is_ahead(deadline: dt.date, said: str) -> None:
     assert apply_by(deadline, TODAY) == said
     body = STAGE1.fill(params(deadline=deadline))
@@ -58,7 +85,9 @@ def test_days_left_count_from_the_sending_day() -> None:
     template = build("scjgj", entry, 1)
     assert "days" in template.variables  # a short link leaves room for "（N天后）"
     for sent in (TODAY, TODAY + dt.timedelta(days=3)):
-        body = template.fill(message_params(template, [licence()], today=sent, deadline=dt.date(2026, 12, 4)))
+        body = template.fill(
+            message_params(template, [licence()], today=sent, deadline=dt.date(2026, 12, 4))
+        )
         assert f"（{(dt.date(2026, 12, 24) - sent).days}天后）到期" in body
 
 
@@ -67,14 +96,19 @@ def test_the_holder_is_named_and_the_contact_greeted() -> None:
     assert body.startswith("尊敬的张三：安阳市永盛食品有限公司的食品经营许可证")
 
 
-@pytest.mark.parametrize(("holder", "contact", "greeting"), [
-    (None, "张三", "尊敬的张三：您的"),             # no holder name: the reader's own licence
-    ("张三", "张三", "尊敬的张三：您的"),            # a person holding it is the contact
-    ("安阳市永盛食品有限公司", None, "尊敬的用户：安阳市永盛食品有限公司的"),
-    ("安阳市永盛食品有限公司", "  ", "尊敬的用户：安阳市永盛食品有限公司的"),
-    (None, None, "尊敬的用户：您的"),
-])
-def test_missing_names_read_sensibly(holder: str | None, contact: str | None, greeting: str) -> None:
+@pytest.mark.parametrize(
+    ("holder", "contact", "greeting"),
+    [
+        (None, "张三", "尊敬的张三：您的"),  # no holder name: the reader's own licence
+        ("张三", "张三", "尊敬的张三：您的"),  # a person holding it is the contact
+        ("安阳市永盛食品有限公司", None, "尊敬的用户：安阳市永盛食品有限公司的"),
+        ("安阳市永盛食品有限公司", "  ", "尊敬的用户：安阳市永盛食品有限公司的"),
+        (None, None, "尊敬的用户：您的"),
+    ],
+)
+def test_missing_names_read_sensibly(
+    holder: str | None, contact: str | None, greeting: str
+) -> None:
     assert STAGE1.fill(params(STAGE1, licence(holder=holder, contact=contact))).startswith(greeting)
 
 
@@ -110,11 +144,16 @@ def test_an_expired_licence_is_never_reminded() -> None:
 
 def test_stage2_states_the_short_consequences_and_no_deadline() -> None:
     body = STAGE2.fill(params(STAGE2, today=dt.date(2026, 12, 17)))
-    assert "尚未申请延续，请尽快办理。逾期经营属无证经营。详见https://ay.example.gov.cn/tx/scjgj/spjy.html" in body
+    assert (
+        "尚未申请延续，请尽快办理。逾期经营属无证经营。详见https://ay.example.gov.cn/tx/scjgj/spjy.html"
+        in body
+    )
     assert "apply_by" not in STAGE2.variables
 
 
-@pytest.mark.parametrize(("length", "segments"), [(1, 1), (70, 1), (71, 2), (134, 2), (135, 3), (160, 3)])
+@pytest.mark.parametrize(
+    ("length", "segments"), [(1, 1), (70, 1), (71, 2), (134, 2), (135, 3), (160, 3)]
+)
 def test_segments(length: int, segments: int) -> None:
     assert sms_segments(length) == segments
 

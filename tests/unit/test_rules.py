@@ -115,7 +115,9 @@ def test_valid_uscc(code: str) -> None:
 def test_stdnum_validate_would_reject_a_real_N_code() -> None:
     from stdnum.cn import uscc as stdnum_uscc
 
-    assert not stdnum_uscc.is_valid(uscc("N2410522MF0000001"))  # why rules.py checks the format itself
+    assert not stdnum_uscc.is_valid(
+        uscc("N2410522MF0000001")
+    )  # why rules.py checks the format itself
 
 
 @pytest.mark.parametrize(
@@ -193,15 +195,23 @@ SH = ZoneInfo("Asia/Shanghai")
         pytest.param("20261231", dt.date(2026, 12, 31), id="compact"),
         pytest.param("2026-12-31 00:00:00", dt.date(2026, 12, 31), id="with-midnight"),
         pytest.param("2026-12-31T08:00:00+00:00", dt.date(2026, 12, 31), id="utc-morning"),
-        pytest.param("2026-12-31T20:00:00+00:00", dt.date(2027, 1, 1), id="utc-evening-next-day-in-beijing"),
+        pytest.param(
+            "2026-12-31T20:00:00+00:00", dt.date(2027, 1, 1), id="utc-evening-next-day-in-beijing"
+        ),
         pytest.param("2026年12月31日", dt.date(2026, 12, 31), id="chinese"),
         pytest.param("2026年1月5日", dt.date(2026, 1, 5), id="chinese-single-digits"),
         pytest.param("２０２６年１２月３１日", dt.date(2026, 12, 31), id="full-width"),
         pytest.param("  2026-12-31\u3000", dt.date(2026, 12, 31), id="whitespace"),
         pytest.param("2026-1-5", dt.date(2026, 1, 5), id="single-digit-month-day"),
         pytest.param(dt.date(2026, 12, 31), dt.date(2026, 12, 31), id="date"),
-        pytest.param(dt.datetime(2026, 12, 31, 23, 59), dt.date(2026, 12, 31), id="naive-datetime-is-beijing"),
-        pytest.param(dt.datetime(2026, 12, 31, 17, 0, tzinfo=dt.UTC), dt.date(2027, 1, 1), id="aware-datetime"),
+        pytest.param(
+            dt.datetime(2026, 12, 31, 23, 59), dt.date(2026, 12, 31), id="naive-datetime-is-beijing"
+        ),
+        pytest.param(
+            dt.datetime(2026, 12, 31, 17, 0, tzinfo=dt.UTC),
+            dt.date(2027, 1, 1),
+            id="aware-datetime",
+        ),
         pytest.param(20261231, dt.date(2026, 12, 31), id="int"),
         pytest.param(Decimal(20261231), dt.date(2026, 12, 31), id="decimal"),
     ],
@@ -228,7 +238,9 @@ def test_parse_date_accepts_pandas_timestamp() -> None:
         pytest.param("00000000", "zero date", id="compact-zero"),
         pytest.param("2026-12/31", "not a recognised date format", id="mixed-separators"),
         pytest.param("长期", "'长期' means the licence does not expire", id="long-term"),
-        pytest.param("46387", "a spreadsheet's day number, which would be 2026-12-31", id="excel-serial"),
+        pytest.param(
+            "46387", "a spreadsheet's day number, which would be 2026-12-31", id="excel-serial"
+        ),
         pytest.param(46387, "a spreadsheet's day number", id="excel-serial-int"),
         pytest.param("2026年6月1日 25时", "not a real date", id="chinese-hour-25"),
         pytest.param(" 长期有效 ", "leave such rows out of the extract", id="long-term-valid"),
@@ -237,7 +249,9 @@ def test_parse_date_accepts_pandas_timestamp() -> None:
         pytest.param(True, "not a date", id="bool"),
         pytest.param(3.5, "not a date", id="fraction"),
         pytest.param("9999-12-31T23:00:00Z", "out of range", id="overflows-in-beijing"),
-        pytest.param(dt.datetime(9999, 12, 31, 23, tzinfo=dt.UTC), "out of range", id="aware-overflow"),
+        pytest.param(
+            dt.datetime(9999, 12, 31, 23, tzinfo=dt.UTC), "out of range", id="aware-overflow"
+        ),
     ],
 )
 def test_parse_date_rejects_with_reason(value: object, message: str) -> None:
@@ -259,12 +273,18 @@ def test_date_error_never_quotes_a_long_digit_run() -> None:
     [
         pytest.param("2026-12-31 08:30:05", dt.datetime(2026, 12, 31, 8, 30, 5), id="text"),
         pytest.param("2026-12-31T00:30:00Z", dt.datetime(2026, 12, 31, 8, 30), id="utc-z"),
-        pytest.param(dt.datetime(2026, 6, 1, 0, 0, tzinfo=dt.UTC), dt.datetime(2026, 6, 1, 8, 0), id="aware"),
+        pytest.param(
+            dt.datetime(2026, 6, 1, 0, 0, tzinfo=dt.UTC), dt.datetime(2026, 6, 1, 8, 0), id="aware"
+        ),
         pytest.param(dt.date(2026, 6, 1), dt.datetime(2026, 6, 1), id="date-is-midnight"),
         pytest.param("20260601083000", dt.datetime(2026, 6, 1, 8, 30), id="compact-datetime"),
         pytest.param("2026年6月1日 8时30分", dt.datetime(2026, 6, 1, 8, 30), id="chinese-time"),
-        pytest.param("2026年6月1日08时30分05秒", dt.datetime(2026, 6, 1, 8, 30, 5), id="chinese-seconds"),
-        pytest.param("2026年6月1日 8:30", dt.datetime(2026, 6, 1, 8, 30), id="chinese-date-colon-time"),
+        pytest.param(
+            "2026年6月1日08时30分05秒", dt.datetime(2026, 6, 1, 8, 30, 5), id="chinese-seconds"
+        ),
+        pytest.param(
+            "2026年6月1日 8:30", dt.datetime(2026, 6, 1, 8, 30), id="chinese-date-colon-time"
+        ),
     ],
 )
 def test_parse_datetime_is_naive_beijing(value: object, expected: dt.datetime) -> None:
@@ -294,8 +314,14 @@ def test_date_plausibility(value: dt.date, implausible: bool) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        *(pytest.param(v, "org", id=f"org-{v}") for v in ("org", "ORG", "单位", "企业", "法人", "1", 1, " 单位 ")),
-        *(pytest.param(v, "person", id=f"person-{v}") for v in ("person", "Person", "个人", "自然人", "2", 2)),
+        *(
+            pytest.param(v, "org", id=f"org-{v}")
+            for v in ("org", "ORG", "单位", "企业", "法人", "1", 1, " 单位 ")
+        ),
+        *(
+            pytest.param(v, "person", id=f"person-{v}")
+            for v in ("person", "Person", "个人", "自然人", "2", 2)
+        ),
         pytest.param("其他", None, id="unknown"),
         pytest.param(None, None, id="none"),
     ],
@@ -307,9 +333,15 @@ def test_normalise_holder_type(raw: object, expected: str | None) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        *(pytest.param(v, "valid", id=f"valid-{v}") for v in (None, "", "有效", "正常", "valid", "VALID")),
+        *(
+            pytest.param(v, "valid", id=f"valid-{v}")
+            for v in (None, "", "有效", "正常", "valid", "VALID")
+        ),
         *(pytest.param(v, "revoked", id=f"revoked-{v}") for v in ("吊销", "revoked")),
-        *(pytest.param(v, "cancelled", id=f"cancelled-{v}") for v in ("注销", "撤销", "cancelled", "canceled")),
+        *(
+            pytest.param(v, "cancelled", id=f"cancelled-{v}")
+            for v in ("注销", "撤销", "cancelled", "canceled")
+        ),
         pytest.param("暂停", None, id="unknown"),
     ],
 )
@@ -318,31 +350,61 @@ def test_normalise_status(raw: object, expected: str | None) -> None:
 
 
 def test_rule_ids_are_stable() -> None:
-    assert (R.required("expiry_date"), R.date_format("issue_date"), R.date_implausible("expiry_date")) == (
-        "required:expiry_date", "date_format:issue_date", "date_implausible:expiry_date")
-    assert [R.EXPIRY_BEFORE_ISSUE, R.MOBILE_FORMAT, R.RESIDENT_ID_CHECK, R.USCC_CHECK, R.HOLDER_TYPE_VALUE,
-            R.HOLDER_TYPE_MISMATCH, R.STATUS_VALUE, R.LICENCE_NOT_IN_CATALOGUE, R.DUPLICATE_LICENCE_NO] == [
-        "expiry_before_issue", "mobile_format", "resident_id_check", "uscc_check", "holder_type_value",
-        "holder_type_mismatch", "status_value", "licence_not_in_catalogue", "duplicate_licence_no"]
+    assert (
+        R.required("expiry_date"),
+        R.date_format("issue_date"),
+        R.date_implausible("expiry_date"),
+    ) == ("required:expiry_date", "date_format:issue_date", "date_implausible:expiry_date")
+    assert [
+        R.EXPIRY_BEFORE_ISSUE,
+        R.MOBILE_FORMAT,
+        R.RESIDENT_ID_CHECK,
+        R.USCC_CHECK,
+        R.HOLDER_TYPE_VALUE,
+        R.HOLDER_TYPE_MISMATCH,
+        R.STATUS_VALUE,
+        R.LICENCE_NOT_IN_CATALOGUE,
+        R.DUPLICATE_LICENCE_NO,
+    ] == [
+        "expiry_before_issue",
+        "mobile_format",
+        "resident_id_check",
+        "uscc_check",
+        "holder_type_value",
+        "holder_type_mismatch",
+        "status_value",
+        "licence_not_in_catalogue",
+        "duplicate_licence_no",
+    ]
 
 
 def test_rules_module_imports_neither_pandas_nor_gx() -> None:
-    code = ("import sys; import licence_reminder.validation.rules; "
-            "bad = {'pandas', 'great_expectations'} & set(sys.modules); print(sorted(bad))")
+    code = (
+        "import sys; import licence_reminder.validation.rules; "
+        "bad = {'pandas', 'great_expectations'} & set(sys.modules); print(sorted(bad))"
+    )
     include = str(Path(__file__).resolve().parents[2] / "include")
     env = {**os.environ, "PYTHONPATH": include}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
 
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize(("value", "hint"), [(dt.date.max, "PostgreSQL's 'infinity'"),
-                                             (dt.date.min, "PostgreSQL's '-infinity'")])
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [(dt.date.max, "PostgreSQL's 'infinity'"), (dt.date.min, "PostgreSQL's '-infinity'")],
+)
 def test_postgresql_infinities_are_named_where_they_fail(value: dt.date, hint: str) -> None:
     assert hint in str(R.date_plausibility_problem(value, dt.date(2026, 11, 25)))
-    assert "a placeholder or a typo" in str(R.date_plausibility_problem(dt.date(1900, 1, 1), dt.date(2026, 11, 25)))
+    assert "a placeholder or a typo" in str(
+        R.date_plausibility_problem(dt.date(1900, 1, 1), dt.date(2026, 11, 25))
+    )
 
 
 def test_aware_infinity_overflows_with_the_same_hint() -> None:
-    with pytest.raises(ValueError, match="out of range after conversion to Beijing time .*'infinity'"):
+    with pytest.raises(
+        ValueError, match="out of range after conversion to Beijing time .*'infinity'"
+    ):
         R.parse_date(dt.datetime.max.replace(tzinfo=dt.UTC))

@@ -21,12 +21,27 @@ def _frames() -> list[pd.DataFrame]:
     for trial in range(120):
         n = rng.randint(1, 25)
         plain = trial % 2 == 0  # the usual case (Arrow's CSV writer) and the awkward one
-        columns = {f"c{k}": pd.Series([f"v{i}{k}" if plain else (None if rng.random() < 0.1 else "".join(
-            rng.choice(ALPHABET) for _ in range(rng.randint(0, 6)))) for i in range(n)],
-            dtype="str" if k % 2 else object) for k in range(4)}
+        columns = {
+            f"c{k}": pd.Series(
+                [
+                    f"v{i}{k}"
+                    if plain
+                    else (
+                        None
+                        if rng.random() < 0.1
+                        else "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 6)))
+                    )
+                    for i in range(n)
+                ],
+                dtype="str" if k % 2 else object,
+            )
+            for k in range(4)
+        }
         frame = pd.DataFrame(columns)
-        frame["d"] = pd.Series([dt.date(2026, 1, 1 + i % 28) if rng.random() < 0.8 else None
-                                for i in range(n)], dtype=object)
+        frame["d"] = pd.Series(
+            [dt.date(2026, 1, 1 + i % 28) if rng.random() < 0.8 else None for i in range(n)],
+            dtype=object,
+        )
         frames.append(frame)
     return frames
 
@@ -48,8 +63,10 @@ def test_row_hash_is_the_md5_of_the_texts_joined_as_the_ledger_keeps_it() -> Non
     """Ledgers hold this hash for every row: another text would look like a change everywhere."""
     for frame in _frames():
         texts = [staging.column_text(frame[c])[0] for c in frame.columns]
-        expected = [hashlib.md5("\x1f".join(parts).encode("utf-8")).hexdigest()
-                    for parts in zip(*(t.to_pylist() for t in texts), strict=True)]
+        expected = [
+            hashlib.md5("\x1f".join(parts).encode("utf-8")).hexdigest()
+            for parts in zip(*(t.to_pylist() for t in texts), strict=True)
+        ]
         assert staging.row_hashes(texts).tolist() == expected
 
 
@@ -60,15 +77,26 @@ def test_the_load_file_escapes_what_load_data_would_misread(tmp_path: Path) -> N
         staged = staging.prepare("staging_key", frame, bulk=True, folder=folder)
         assert staged is not None and staged.rows == len(frame)
         written = Path(str(staged.path)).read_bytes().decode("utf-8")
-        assert written == "".join(_expected_line(list(r)) for r in frame.astype(object).itertuples(index=False))
+        assert written == "".join(
+            _expected_line(list(r)) for r in frame.astype(object).itertuples(index=False)
+        )
 
 
-@pytest.mark.parametrize("values, expected", [
-    pytest.param([dt.datetime(2026, 11, 24, 9, 30), None], ["2026-11-24 09:30:00", ""], id="datetime64"),
-    pytest.param([dt.date(2026, 11, 24), None], ["2026-11-24", ""], id="dates"),
-    pytest.param([1, None], ["1", ""], id="numbers"),
-])
-def test_column_text_writes_values_as_isoformat_and_str_do(values: list[object], expected: list[str]) -> None:
-    series = pd.Series(values) if isinstance(values[0], dt.datetime) else pd.Series(values, dtype=object)
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        pytest.param(
+            [dt.datetime(2026, 11, 24, 9, 30), None], ["2026-11-24 09:30:00", ""], id="datetime64"
+        ),
+        pytest.param([dt.date(2026, 11, 24), None], ["2026-11-24", ""], id="dates"),
+        pytest.param([1, None], ["1", ""], id="numbers"),
+    ],
+)
+def test_column_text_writes_values_as_isoformat_and_str_do(
+    values: list[object], expected: list[str]
+) -> None:
+    series = (
+        pd.Series(values) if isinstance(values[0], dt.datetime) else pd.Series(values, dtype=object)
+    )
     text, null = staging.column_text(series)
     assert text.to_pylist() == expected and null.tolist() == [False, True]

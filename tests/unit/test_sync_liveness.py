@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from licence_reminder.sync import workdir
 from licence_reminder.sync.liveness import STALE_AFTER, close_stale
 from licence_reminder.sync.workdir import RunFolder
@@ -17,31 +16,68 @@ from licence_reminder.sync.workdir import RunFolder
 NOW = dt.datetime(2026, 11, 24, 2, 30)
 
 
-def _run(conn: sa.Connection, run_id: str, dept: str, *, started: dt.datetime, beat: dt.datetime | None,
-         status: str = "running") -> None:
-    conn.execute(sa.text("INSERT INTO sync_run (run_id, dept_code, mode, status, started_at, heartbeat_at, run_no) "
-                         "VALUES (:r, :d, 'full', :s, :t, :b, (SELECT COALESCE(MAX(run_no), 0) + 1 FROM sync_run))"),
-                 {"r": run_id, "d": dept, "s": status, "t": started, "b": beat})
+def _run(
+    conn: sa.Connection,
+    run_id: str,
+    dept: str,
+    *,
+    started: dt.datetime,
+    beat: dt.datetime | None,
+    status: str = "running",
+) -> None:
+    conn.execute(
+        sa.text(
+            "INSERT INTO sync_run (run_id, dept_code, mode, status, started_at, heartbeat_at, run_no) "
+            "VALUES (:r, :d, 'full', :s, :t, :b, (SELECT COALESCE(MAX(run_no), 0) + 1 FROM sync_run))"
+        ),
+        {"r": run_id, "d": dept, "s": status, "t": started, "b": beat},
+    )
 
 
-def test_only_the_departments_runs_that_stopped_beating_are_closed(ledger_sqlite: sa.Engine) -> None:
+def test_only_the_departments_runs_that_stopped_beating_are_closed(
+    ledger_sqlite: sa.Engine,
+) -> None:
     old = NOW - STALE_AFTER - dt.timedelta(seconds=1)
     with ledger_sqlite.begin() as conn:
-        conn.execute(sa.text("INSERT INTO department (code, name, region_code, updated_at) "
-                             "VALUES ('d1', 'd1', '410500', :t), ('d2', 'd2', '410500', :t)"), {"t": NOW})
+        conn.execute(
+            sa.text(
+                "INSERT INTO department (code, name, region_code, updated_at) "
+                "VALUES ('d1', 'd1', '410500', :t), ('d2', 'd2', '410500', :t)"
+            ),
+            {"t": NOW},
+        )
         _run(conn, "d1:killed", "d1", started=old - dt.timedelta(hours=1), beat=old)
         _run(conn, "d1:never-beat", "d1", started=old, beat=None)
-        _run(conn, "d1:alive", "d1", started=old - dt.timedelta(hours=1), beat=NOW - dt.timedelta(seconds=40))
+        _run(
+            conn,
+            "d1:alive",
+            "d1",
+            started=old - dt.timedelta(hours=1),
+            beat=NOW - dt.timedelta(seconds=40),
+        )
         _run(conn, "d1:done", "d1", started=old, beat=old, status="success")
         _run(conn, "d1:now", "d1", started=old, beat=None)  # the run that closes (a retried task's)
         _run(conn, "d2:killed", "d2", started=old, beat=old)
-        assert sorted(close_stale(conn, "d1", run_id="d1:now", now=NOW)) == ["d1:killed", "d1:never-beat"]
-        rows = dict(conn.execute(sa.text("SELECT run_id, status || ' ' || COALESCE(error, '') FROM sync_run")).all())
-    assert rows["d1:killed"] == (f"failed no heartbeat since {old}: the run's process was killed or lost the "
-                                 "ledger database before it could record how it ended; closed by run d1:now")
+        assert sorted(close_stale(conn, "d1", run_id="d1:now", now=NOW)) == [
+            "d1:killed",
+            "d1:never-beat",
+        ]
+        rows = dict(
+            conn.execute(
+                sa.text("SELECT run_id, status || ' ' || COALESCE(error, '') FROM sync_run")
+            ).all()
+        )
+    assert rows["d1:killed"] == (
+        f"failed no heartbeat since {old}: the run's process was killed or lost the "
+        "ledger database before it could record how it ended; closed by run d1:now"
+    )
     assert rows["d1:never-beat"].startswith(f"failed no heartbeat since {old}")
     assert {k: v for k, v in rows.items() if k not in {"d1:killed", "d1:never-beat"}} == {
-        "d1:alive": "running ", "d1:done": "success ", "d1:now": "running ", "d2:killed": "running "}
+        "d1:alive": "running ",
+        "d1:done": "success ",
+        "d1:now": "running ",
+        "d2:killed": "running ",
+    }
 
 
 @pytest.fixture
@@ -80,11 +116,15 @@ def test_the_next_run_removes_a_dead_runs_files_but_not_a_live_ones(work: Path) 
     assert beside_path != live_path
 
 
-def test_a_work_folder_the_ledger_cannot_take_as_sql_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_work_folder_the_ledger_cannot_take_as_sql_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from licence_reminder.errors import PermanentError
 
     monkeypatch.setenv("LR_WORK_DIR", str(tmp_path / "my work's"))
-    with pytest.raises(PermanentError, match="LR_WORK_DIR: the load files' folder .* may hold only"):
+    with pytest.raises(
+        PermanentError, match="LR_WORK_DIR: the load files' folder .* may hold only"
+    ):
         RunFolder("d1").open()
 
 

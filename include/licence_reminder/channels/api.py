@@ -57,9 +57,12 @@ def scoped(client: Client, scope: str) -> None:
 def create_app(clients: Clients | None = None, ledger: Any = None) -> FastAPI:
     """The app; ``clients`` and ``ledger`` (an engine) are resolved from Airflow connections
     when not given (tests give them)."""
-    app = FastAPI(title="Licence reminder channels API", version="1",
-                  description="Consent intake for the mini-program; in-system prompts for business systems "
-                              "(docs/channels.md).")
+    app = FastAPI(
+        title="Licence reminder channels API",
+        version="1",
+        description="Consent intake for the mini-program; in-system prompts for business systems "
+        "(docs/channels.md).",
+    )
     app.state.clients = clients or Clients()
 
     def engine() -> Any:
@@ -80,12 +83,19 @@ def create_app(clients: Clients | None = None, ledger: Any = None) -> FastAPI:
             raise HTTPException(422, str(exc)) from None
         except consent.ConsentConflict as exc:
             raise HTTPException(409, str(exc)) from None
-        log.info("consent %s from %s: %s (%s)", stored["id"], client.client_id,
-                 "recorded" if created else "already recorded", stored["openid"])
+        log.info(
+            "consent %s from %s: %s (%s)",
+            stored["id"],
+            client.client_id,
+            "recorded" if created else "already recorded",
+            stored["openid"],
+        )
         return stored if created else JSONResponse(stored, status_code=200)
 
     @app.get("/v1/consents/{client_ref}")
-    def get_consent(client: Caller, client_ref: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
+    def get_consent(
+        client: Caller, client_ref: Annotated[str, Path(max_length=64)]
+    ) -> dict[str, Any]:
         from licence_reminder.channels import consent
 
         scoped(client, "consents")
@@ -95,7 +105,9 @@ def create_app(clients: Clients | None = None, ledger: Any = None) -> FastAPI:
         return found
 
     @app.post("/v1/consents/revoke")
-    def revoke_consent(client: Caller, payload: Annotated[dict[str, Any], Body()]) -> dict[str, int]:
+    def revoke_consent(
+        client: Caller, payload: Annotated[dict[str, Any], Body()]
+    ) -> dict[str, int]:
         from licence_reminder.channels import consent
 
         scoped(client, "consents")
@@ -105,28 +117,45 @@ def create_app(clients: Clients | None = None, ledger: Any = None) -> FastAPI:
             raise HTTPException(422, str(exc)) from None
 
     @app.get("/v1/departments/{dept}/prompts")
-    def prompt_feed(client: Caller, dept: Annotated[str, Path(pattern=_DEPT)],
-                    cursor: Annotated[str, Query(pattern=r"^\d{1,18}$")] = "0",
-                    limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
+    def prompt_feed(
+        client: Caller,
+        dept: Annotated[str, Path(pattern=_DEPT)],
+        cursor: Annotated[str, Query(pattern=r"^\d{1,18}$")] = "0",
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
         from licence_reminder.channels import prompts
 
         scoped(client, f"prompts:{dept}")
-        return prompts.page(engine(), dept, cursor=int(cursor), limit=limit, caller=client.client_id)
+        return prompts.page(
+            engine(), dept, cursor=int(cursor), limit=limit, caller=client.client_id
+        )
 
     @app.post("/v1/departments/{dept}/prompts/ack")
-    def prompt_ack(client: Caller, dept: Annotated[str, Path(pattern=_DEPT)],
-                   payload: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    def prompt_ack(
+        client: Caller,
+        dept: Annotated[str, Path(pattern=_DEPT)],
+        payload: Annotated[dict[str, Any], Body()],
+    ) -> dict[str, Any]:
         from licence_reminder.channels import prompts
 
         scoped(client, f"prompts:{dept}")
         ids, by = payload.get("ids"), payload.get("acknowledged_by") or ""
-        if not isinstance(ids, list) or not ids or len(ids) > 500 or \
-                not all(isinstance(i, str) and len(i) == 32 and i.isalnum() for i in ids):
+        if (
+            not isinstance(ids, list)
+            or not ids
+            or len(ids) > 500
+            or not all(isinstance(i, str) and len(i) == 32 and i.isalnum() for i in ids)
+        ):
             raise HTTPException(422, "ids: a list of 1-500 prompt ids (32 letters and digits each)")
         if not isinstance(by, str) or len(by) > 100:
-            raise HTTPException(422, "acknowledged_by: who showed it (a window, a service), at most 100 characters")
-        return {"results": prompts.acknowledge(engine(), dept, list(dict.fromkeys(ids)), by=by,
-                                               caller=client.client_id)}
+            raise HTTPException(
+                422, "acknowledged_by: who showed it (a window, a service), at most 100 characters"
+            )
+        return {
+            "results": prompts.acknowledge(
+                engine(), dept, list(dict.fromkeys(ids)), by=by, caller=client.client_id
+            )
+        }
 
     return app
 

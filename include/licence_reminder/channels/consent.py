@@ -35,8 +35,10 @@ if TYPE_CHECKING:
 KINDS = ("one_time", "long_term")
 #: WeChat's answers that show our consent is gone: the holder withdrew it or it was used up
 #: elsewhere (43101), or it names an openid of another app (40003)
-REVOKING_CODES = {"43101": "WeChat answered 43101: not subscribed, or the consent was used up",
-                  "40003": "WeChat answered 40003: not an openid of this mini-program"}
+REVOKING_CODES = {
+    "43101": "WeChat answered 43101: not subscribed, or the consent was used up",
+    "40003": "WeChat answered 40003: not an openid of this mini-program",
+}
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _HOLDER_CODE = re.compile(r"^[0-9A-Z]{15,18}$")
 _TEMPLATE_ID = re.compile(r"^[A-Za-z0-9_-]{10,64}$")
@@ -80,7 +82,11 @@ class Consent:
                 return None
             return value.strip()
 
-        ref, openid, template = text("client_ref", True), text("openid", True), text("template_id", True)
+        ref, openid, template = (
+            text("client_ref", True),
+            text("openid", True),
+            text("template_id", True),
+        )
         kind = text("kind") or "one_time"
         holder = (text("holder_code") or "").upper() or None
         mobile = re.sub(r"^(?:\+?86)|[\s-]", "", text("contact_mobile") or "") or None
@@ -98,7 +104,9 @@ class Consent:
         if mobile and not _MOBILE.fullmatch(mobile):
             problems.append("contact_mobile: an 11-digit mainland mobile")
         if not holder and not mobile:
-            problems.append("holder_code or contact_mobile: at least one, to tie the consent to licences")
+            problems.append(
+                "holder_code or contact_mobile: at least one, to tie the consent to licences"
+            )
         if dept and not re.fullmatch(r"[a-z][a-z0-9_]{1,31}", dept):
             problems.append("dept_code: a department code")
         if len(source) > 64:
@@ -123,25 +131,50 @@ class Consent:
             raise ConsentInvalid("; ".join(problems))
         assert ref and openid and template
         digest = None
-        if holder and protect.ID_SHAPED.fullmatch(holder):  # a person's: kept as the ledger keeps it
+        if holder and protect.ID_SHAPED.fullmatch(
+            holder
+        ):  # a person's: kept as the ledger keeps it
             holder, digest = mask_id(holder), protect.key_ring().digest(holder)
         return cls(ref, openid, template, kind, holder, mobile, dept, source, granted, digest)
 
     def same_as(self, row: Any) -> bool:
-        return (row.openid, row.template_id, row.kind, row.holder_code, row.holder_code_digest, row.contact_mobile,
-                row.dept_code) == (self.openid, self.template_id, self.kind, self.holder_code,
-                                   self.holder_code_digest, self.contact_mobile, self.dept_code)
+        return (
+            row.openid,
+            row.template_id,
+            row.kind,
+            row.holder_code,
+            row.holder_code_digest,
+            row.contact_mobile,
+            row.dept_code,
+        ) == (
+            self.openid,
+            self.template_id,
+            self.kind,
+            self.holder_code,
+            self.holder_code_digest,
+            self.contact_mobile,
+            self.dept_code,
+        )
 
 
 def shown(row: Any) -> dict[str, Any]:
     """A consent as the API answers about it: openid, code and mobile masked."""
-    return {"id": int(row.id), "client_ref": row.client_ref, "openid": mask_openid(row.openid),
-            "template_id": row.template_id, "kind": row.kind,
-            "holder_code": mask_id(row.holder_code) if row.holder_code else None,
-            "contact_mobile": mask_mobile(row.contact_mobile) if row.contact_mobile else None,
-            "dept_code": row.dept_code, "source": row.source, "status": row.status,
-            "granted_at": _iso(row.granted_at), "used_at": _iso(row.used_at), "revoked_at": _iso(row.revoked_at),
-            "revoked_reason": row.revoked_reason}
+    return {
+        "id": int(row.id),
+        "client_ref": row.client_ref,
+        "openid": mask_openid(row.openid),
+        "template_id": row.template_id,
+        "kind": row.kind,
+        "holder_code": mask_id(row.holder_code) if row.holder_code else None,
+        "contact_mobile": mask_mobile(row.contact_mobile) if row.contact_mobile else None,
+        "dept_code": row.dept_code,
+        "source": row.source,
+        "status": row.status,
+        "granted_at": _iso(row.granted_at),
+        "used_at": _iso(row.used_at),
+        "revoked_at": _iso(row.revoked_at),
+        "revoked_reason": row.revoked_reason,
+    }
 
 
 def _iso(value: Any) -> str | None:
@@ -155,23 +188,43 @@ def record(engine: Engine, client_id: str, data: Mapping[str, Any]) -> tuple[dic
     now = local_now()
     consent = Consent.parse(data, now=now)
     with engine.begin() as conn:
-        created = conn.execute(sql("consent_insert", conn), {
-            "client_id": client_id, "client_ref": consent.client_ref, "openid": consent.openid,
-            "template_id": consent.template_id, "kind": consent.kind, "holder_code": consent.holder_code,
-            "holder_code_digest": consent.holder_code_digest,
-            "contact_mobile": consent.contact_mobile, "dept_code": consent.dept_code,
-            "source": consent.source, "granted_at": consent.granted_at, "now": now}).rowcount == 1
-        row = conn.execute(sql("consent_get", conn), {"client_id": client_id, "client_ref": consent.client_ref}).one()
+        created = (
+            conn.execute(
+                sql("consent_insert", conn),
+                {
+                    "client_id": client_id,
+                    "client_ref": consent.client_ref,
+                    "openid": consent.openid,
+                    "template_id": consent.template_id,
+                    "kind": consent.kind,
+                    "holder_code": consent.holder_code,
+                    "holder_code_digest": consent.holder_code_digest,
+                    "contact_mobile": consent.contact_mobile,
+                    "dept_code": consent.dept_code,
+                    "source": consent.source,
+                    "granted_at": consent.granted_at,
+                    "now": now,
+                },
+            ).rowcount
+            == 1
+        )
+        row = conn.execute(
+            sql("consent_get", conn), {"client_id": client_id, "client_ref": consent.client_ref}
+        ).one()
     if not created and not consent.same_as(row):
-        raise ConsentConflict(f"client_ref {consent.client_ref!r} was recorded before with other content "
-                              "(openid, template, kind, holder code, mobile or department): send a new client_ref "
-                              "for a new consent")
+        raise ConsentConflict(
+            f"client_ref {consent.client_ref!r} was recorded before with other content "
+            "(openid, template, kind, holder code, mobile or department): send a new client_ref "
+            "for a new consent"
+        )
     return shown(row), created
 
 
 def get(engine: Engine, client_id: str, client_ref: str) -> dict[str, Any] | None:
     with engine.connect() as conn:
-        row = conn.execute(sql("consent_get", conn), {"client_id": client_id, "client_ref": client_ref}).first()
+        row = conn.execute(
+            sql("consent_get", conn), {"client_id": client_id, "client_ref": client_ref}
+        ).first()
     return None if row is None else shown(row)
 
 
@@ -186,23 +239,38 @@ def revoke(engine: Engine, client_id: str, data: Mapping[str, Any]) -> int:
         raise ConsentInvalid("openid: not an openid")
     reason = str(data.get("reason") or "withdrawn by the holder")[:200]
     with engine.begin() as conn:
-        return conn.execute(sql("consent_revoke", conn), {
-            "client_id": client_id, "client_ref": ref, "openid": openid, "template_id": template,
-            "reason": reason, "now": local_now()}).rowcount
+        return conn.execute(
+            sql("consent_revoke", conn),
+            {
+                "client_id": client_id,
+                "client_ref": ref,
+                "openid": openid,
+                "template_id": template,
+                "reason": reason,
+                "now": local_now(),
+            },
+        ).rowcount
 
 
 def reserve(conn: Connection, consent_id: int, message_id: str, now: dt.datetime) -> bool:
     """Set a one-time consent aside for ``message_id`` unless a message still on its way holds it."""
-    return conn.execute(sql("consent_reserve", conn),
-                        {"id": consent_id, "message_id": message_id, "now": now}).rowcount == 1
+    return (
+        conn.execute(
+            sql("consent_reserve", conn), {"id": consent_id, "message_id": message_id, "now": now}
+        ).rowcount
+        == 1
+    )
 
 
 def settle(conn: Connection, outcomes: list[dict[str, Any]]) -> None:
     """In the send record's transaction: a one-time consent whose message WeChat accepted is used
     up; one WeChat says is gone is revoked. Only where the message's own record was written."""
     used = [o for o in outcomes if o["status"] == "sent"]
-    gone = [{**o, "reason": REVOKING_CODES[o["code"]]} for o in outcomes
-            if o["status"] == "call_list" and o.get("code") in REVOKING_CODES]
+    gone = [
+        {**o, "reason": REVOKING_CODES[o["code"]]}
+        for o in outcomes
+        if o["status"] == "call_list" and o.get("code") in REVOKING_CODES
+    ]
     if used:
         conn.execute(sql("consent_used", conn), used)
     if gone:

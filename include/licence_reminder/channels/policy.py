@@ -54,8 +54,11 @@ class ChannelPolicy(BaseModel):
 
     def to_mirror(self) -> str | None:
         """As the ledger database's ``catalogue_entry.channels`` keeps it (None: the default)."""
-        return None if self.is_default else json.dumps(
-            {"stage1": list(self.stage1), "stage2": list(self.stage2)})
+        return (
+            None
+            if self.is_default
+            else json.dumps({"stage1": list(self.stage1), "stage2": list(self.stage2)})
+        )
 
     @classmethod
     def from_mirror(cls, value: str | None) -> ChannelPolicy:

@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 NO_CONSENT = "no mini-program consent: the holder has not subscribed to the reminder template"
 
 
-def render_channels(engine: Engine, *, today: dt.date, run_id: str,
-                    wechat: Callable[[], WeChatConfig]) -> dict[str, Any]:
+def render_channels(
+    engine: Engine, *, today: dt.date, run_id: str, wechat: Callable[[], WeChatConfig]
+) -> dict[str, Any]:
     """Counts of what was written; ``held``: why reminders of a department stayed planned."""
     from licence_reminder.channels import prompts
 
@@ -41,13 +42,21 @@ def render_channels(engine: Engine, *, today: dt.date, run_id: str,
     held: dict[str, str] = {}
     with engine.begin() as conn:
         now = local_now()
-        calls = [{"reminder_id": r.reminder_id, "reason": "policy: every holder is phoned at this stage", "now": now}
-                 for r in conn.execute(sql("dispatch_to_render", conn), {"channel": CALL})]
+        calls = [
+            {
+                "reminder_id": r.reminder_id,
+                "reason": "policy: every holder is phoned at this stage",
+                "now": now,
+            }
+            for r in conn.execute(sql("dispatch_to_render", conn), {"channel": CALL})
+        ]
         if calls:
             counts["call_reminders"] = conn.execute(sql("reminder_reject", conn), calls).rowcount
         counts.update(prompts.close_finished(conn, today=today))
-        written = [_prompt(r, today=today, run_id=run_id, now=now)
-                   for r in conn.execute(sql("dispatch_to_render", conn), {"channel": PROMPT})]
+        written = [
+            _prompt(r, today=today, run_id=run_id, now=now)
+            for r in conn.execute(sql("dispatch_to_render", conn), {"channel": PROMPT})
+        ]
         prompts.write(conn, written)
         if written:
             counts["prompts_written"] = len(written)
@@ -71,7 +80,9 @@ def _prompt(row: Any, *, today: dt.date, run_id: str, now: dt.datetime) -> dict[
     from licence_reminder.channels.prompts import new_prompt
 
     entry, deadline = _entry(row)
-    return new_prompt(row, entry, stage=int(row.stage), deadline=deadline, today=today, run_id=run_id, now=now)
+    return new_prompt(
+        row, entry, stage=int(row.stage), deadline=deadline, today=today, run_id=run_id, now=now
+    )
 
 
 def miniprogram_values(row: Any, entry: Any, deadline: dt.date, today: dt.date) -> dict[str, str]:
@@ -84,18 +95,30 @@ def miniprogram_values(row: Any, entry: Any, deadline: dt.date, today: dt.date) 
     when = apply_by(deadline, today)
     stage = int(row.stage)
     return {
-        "licence_name": row.licence_name, "licence_no": row.licence_no,
+        "licence_name": row.licence_name,
+        "licence_no": row.licence_no,
         "licence_no_tail": licence_tail(row.licence_no, entry.licence_no_digits or 6),
-        "holder": row.holder_name or "您", "expiry": chinese_date(expiry), "days": str((expiry - today).days),
+        "holder": row.holder_name or "您",
+        "expiry": chinese_date(expiry),
+        "days": str((expiry - today).days),
         "apply_by": when,
-        "tip": (f"请于{when}申请延续" if deadline > today else "请尽快申请延续") if stage == 1
+        "tip": (f"请于{when}申请延续" if deadline > today else "请尽快申请延续")
+        if stage == 1
         else (entry.sms_consequences or "逾期将影响经营，请尽快办理"),
-        "stage": "首次提醒" if stage == 1 else "再次提醒", "dept": row.dept_name, "phone": entry.service_phone,
+        "stage": "首次提醒" if stage == 1 else "再次提醒",
+        "dept": row.dept_name,
+        "phone": entry.service_phone,
     }
 
 
-def _miniprogram(conn: Connection, *, today: dt.date, run_id: str, wechat: Callable[[], WeChatConfig],
-                 held: dict[str, str]) -> dict[str, int]:
+def _miniprogram(
+    conn: Connection,
+    *,
+    today: dt.date,
+    run_id: str,
+    wechat: Callable[[], WeChatConfig],
+    held: dict[str, str],
+) -> dict[str, int]:
     from licence_reminder.channels import consent
     from licence_reminder.channels.wechat import TemplateDataRejected, check_data, mask_openid
 
@@ -117,7 +140,9 @@ def _miniprogram(conn: Connection, *, today: dt.date, run_id: str, wechat: Calla
     messages, unreachable, rejected, missing = [], [], [], defaultdict(set)
     for row in rows:
         entry, deadline = _entry(row)
-        template: WeChatTemplate | None = cfg.template_for(row.dept_code, entry.entry_code, int(row.stage))
+        template: WeChatTemplate | None = cfg.template_for(
+            row.dept_code, entry.entry_code, int(row.stage)
+        )
         name = f"{row.dept_code}.{entry.entry_code}.stage{int(row.stage)}"
         if template is None:
             missing[row.dept_code].add(name)
@@ -135,7 +160,9 @@ def _miniprogram(conn: Connection, *, today: dt.date, run_id: str, wechat: Calla
         for c in offers.get(row.reminder_id, []):
             if c.template_id != template.template_id or c.id in taken and c.kind == "one_time":
                 continue
-            if c.kind == "long_term" or (not c.reserved and consent.reserve(conn, c.id, message_id, now)):
+            if c.kind == "long_term" or (
+                not c.reserved and consent.reserve(conn, c.id, message_id, now)
+            ):
                 chosen = c
                 break
         if chosen is None:
@@ -143,18 +170,38 @@ def _miniprogram(conn: Connection, *, today: dt.date, run_id: str, wechat: Calla
             continue
         taken.add(chosen.id)
         body = "\n".join(f"{k}: {v}" for k, v in data.items())
-        messages.append({
-            "id": message_id, "dept_code": row.dept_code, "channel": MINIPROGRAM, "gateway": "wechat",
-            "gateway_conn_id": cfg.conn_id, "recipient": chosen.openid,
-            "recipient_masked": mask_openid(chosen.openid), "template_name": name,
-            "template_code": template.template_id, "params": json.dumps(data, ensure_ascii=False),
-            "body": body, "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
-            "body_length": len(body), "segments": 0, "shard": MINIPROGRAM_SHARD, "consent_id": chosen.id,
-            "run_id": run_id, "now": now, "reminder_id": row.reminder_id})
+        messages.append(
+            {
+                "id": message_id,
+                "dept_code": row.dept_code,
+                "channel": MINIPROGRAM,
+                "gateway": "wechat",
+                "gateway_conn_id": cfg.conn_id,
+                "recipient": chosen.openid,
+                "recipient_masked": mask_openid(chosen.openid),
+                "template_name": name,
+                "template_code": template.template_id,
+                "params": json.dumps(data, ensure_ascii=False),
+                "body": body,
+                "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+                "body_length": len(body),
+                "segments": 0,
+                "shard": MINIPROGRAM_SHARD,
+                "consent_id": chosen.id,
+                "run_id": run_id,
+                "now": now,
+                "reminder_id": row.reminder_id,
+            }
+        )
     if messages:
         conn.execute(sql("outbox_insert_miniprogram", conn), messages)
-        conn.execute(sql("reminder_queue", conn), [
-            {"reminder_id": m["reminder_id"], "message_id": m["id"], "now": now} for m in messages])
+        conn.execute(
+            sql("reminder_queue", conn),
+            [
+                {"reminder_id": m["reminder_id"], "message_id": m["id"], "now": now}
+                for m in messages
+            ],
+        )
     if unreachable:
         conn.execute(sql("reminder_unreachable", conn), unreachable)
     if rejected:
@@ -162,7 +209,11 @@ def _miniprogram(conn: Connection, *, today: dt.date, run_id: str, wechat: Calla
     for dept, names in missing.items():
         held[f"{dept} (mini-program)"] = (
             f"connection {cfg.conn_id!r} has no template for {', '.join(sorted(names))} in extra.templates "
-            "(nor <department>.stage<n>, stage<n> or default): add the WeChat template that carries it")
-    counts.update(miniprogram_messages=len(messages), miniprogram_no_consent=len(unreachable),
-                  miniprogram_rejected=len(rejected))
+            "(nor <department>.stage<n>, stage<n> or default): add the WeChat template that carries it"
+        )
+    counts.update(
+        miniprogram_messages=len(messages),
+        miniprogram_no_consent=len(unreachable),
+        miniprogram_rejected=len(rejected),
+    )
     return dict(counts)

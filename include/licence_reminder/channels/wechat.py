@@ -41,13 +41,21 @@ TOKEN_MARGIN_SECONDS = 300
 #: a token WeChat no longer takes: fetch a new one, send once more
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 #: the message cannot go, ever; the channel is fine
-PERMANENT = {43101: "not subscribed, or the one-time subscription is used up",
-             47003: "template data outside WeChat's rules",
-             40003: "not an openid of this mini-program"}
+PERMANENT = {
+    43101: "not subscribed, or the one-time subscription is used up",
+    47003: "template data outside WeChat's rules",
+    40003: "not an openid of this mini-program",
+}
 #: the account or its configuration is wrong: no message of this connection can go
-REFUSED = {40013: "invalid appid", 40125: "invalid secret", 40164: "caller IP not on the allow-list",
-           40037: "template_id unknown to this mini-program", 41030: "page not in the released mini-program",
-           48001: "API not authorised for this mini-program", 40002: "invalid grant_type"}
+REFUSED = {
+    40013: "invalid appid",
+    40125: "invalid secret",
+    40164: "caller IP not on the allow-list",
+    40037: "template_id unknown to this mini-program",
+    41030: "page not in the released mini-program",
+    48001: "API not authorised for this mini-program",
+    40002: "invalid grant_type",
+}
 RATE_LIMITED = frozenset({45009, 45047})
 _OPENID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
@@ -83,26 +91,57 @@ class FieldRule:
 
 
 #: WeChat's rules for a subscribe message's data, by the kind its key starts with (``thing1``)
-FIELD_RULES: Mapping[str, FieldRule] = {r.kind: r for r in (
-    FieldRule("thing", "at most 20 characters", 20),
-    FieldRule("number", "at most 32 digits, a decimal point allowed", 32, re.compile(r"\d+(?:\.\d+)?")),
-    FieldRule("letter", "at most 32 letters", 32, re.compile(r"[A-Za-z]+")),
-    FieldRule("symbol", "at most 5 symbols", 5, re.compile(rf"[^\sA-Za-z0-9{_HAN}]+")),
-    FieldRule("character_string", "at most 32 digits, letters or symbols (no Chinese)", 32,
-              re.compile(r"[\x21-\x7e]+")),
-    FieldRule("time", "a 24-hour time, a date may go before it (15:01, 2026年10月1日 15:01), "
-                      "two joined by ~", None, _span(_POINT_TIME)),
-    FieldRule("date", "a date (2026年10月1日), a 24-hour time may follow, two joined by ~", None,
-              _span(_POINT_DATE)),
-    FieldRule("amount", "a currency sign and at most 10 digits, a decimal point and 元 allowed", None,
-              re.compile(r"[¥￥$€£]?\d{1,10}(?:\.\d{1,2})?元?")),
-    FieldRule("phone_number", "at most 17 digits or symbols", 17, re.compile(r"[0-9+\-() ]+")),
-    FieldRule("car_number", "at most 8 characters: a Chinese first and last, letters or digits "
-                            "between", 8, re.compile(rf"[{_HAN}A-Z0-9][A-Z0-9]*[{_HAN}A-Z0-9]?")),
-    FieldRule("name", "at most 10 Chinese characters, or 20 letters", 20,
-              re.compile(rf"[{_HAN}·]{{1,10}}|[A-Za-z .·-]{{1,20}}")),
-    FieldRule("phrase", "at most 5 Chinese characters, nothing else", 5, re.compile(rf"[{_HAN}]+")),
-)}
+FIELD_RULES: Mapping[str, FieldRule] = {
+    r.kind: r
+    for r in (
+        FieldRule("thing", "at most 20 characters", 20),
+        FieldRule(
+            "number", "at most 32 digits, a decimal point allowed", 32, re.compile(r"\d+(?:\.\d+)?")
+        ),
+        FieldRule("letter", "at most 32 letters", 32, re.compile(r"[A-Za-z]+")),
+        FieldRule("symbol", "at most 5 symbols", 5, re.compile(rf"[^\sA-Za-z0-9{_HAN}]+")),
+        FieldRule(
+            "character_string",
+            "at most 32 digits, letters or symbols (no Chinese)",
+            32,
+            re.compile(r"[\x21-\x7e]+"),
+        ),
+        FieldRule(
+            "time",
+            "a 24-hour time, a date may go before it (15:01, 2026年10月1日 15:01), two joined by ~",
+            None,
+            _span(_POINT_TIME),
+        ),
+        FieldRule(
+            "date",
+            "a date (2026年10月1日), a 24-hour time may follow, two joined by ~",
+            None,
+            _span(_POINT_DATE),
+        ),
+        FieldRule(
+            "amount",
+            "a currency sign and at most 10 digits, a decimal point and 元 allowed",
+            None,
+            re.compile(r"[¥￥$€£]?\d{1,10}(?:\.\d{1,2})?元?"),
+        ),
+        FieldRule("phone_number", "at most 17 digits or symbols", 17, re.compile(r"[0-9+\-() ]+")),
+        FieldRule(
+            "car_number",
+            "at most 8 characters: a Chinese first and last, letters or digits between",
+            8,
+            re.compile(rf"[{_HAN}A-Z0-9][A-Z0-9]*[{_HAN}A-Z0-9]?"),
+        ),
+        FieldRule(
+            "name",
+            "at most 10 Chinese characters, or 20 letters",
+            20,
+            re.compile(rf"[{_HAN}·]{{1,10}}|[A-Za-z .·-]{{1,20}}"),
+        ),
+        FieldRule(
+            "phrase", "at most 5 Chinese characters, nothing else", 5, re.compile(rf"[{_HAN}]+")
+        ),
+    )
+}
 _KEY = re.compile(r"^([a-z_]+?)(\d+)$")
 
 
@@ -115,8 +154,10 @@ def field_problem(key: str, value: str) -> str | None:
     """Why WeChat would refuse ``value`` in field ``key`` (47003), never quoting the value."""
     kind = field_kind(key)
     if kind is None:
-        return (f"field {key!r}: not a WeChat data field (a kind followed by its number, the kinds "
-                f"are {sorted(FIELD_RULES)})")
+        return (
+            f"field {key!r}: not a WeChat data field (a kind followed by its number, the kinds "
+            f"are {sorted(FIELD_RULES)})"
+        )
     rule = FIELD_RULES[kind]
     if not value:
         return f"field {key!r} ({kind}): empty"
@@ -139,8 +180,19 @@ def check_data(template_name: str, data: Mapping[str, str]) -> None:
 
 # --------------------------------------------------------------------------- configuration
 #: what a template's data may be filled with (channels.render.miniprogram_values)
-VALUES = ("licence_name", "licence_no", "licence_no_tail", "holder", "expiry", "days", "apply_by",
-          "tip", "stage", "dept", "phone")
+VALUES = (
+    "licence_name",
+    "licence_no",
+    "licence_no_tail",
+    "holder",
+    "expiry",
+    "days",
+    "apply_by",
+    "tip",
+    "stage",
+    "dept",
+    "phone",
+)
 
 
 @dataclass(frozen=True)
@@ -184,25 +236,39 @@ class WeChatConfig:
             raise bad("extra.miniprogram_state", "must be formal, trial or developer")
         raw = extra.get("templates")
         if not isinstance(raw, dict) or not raw:
-            raise bad("extra.templates", "must name at least one template: {\"default\": {\"template_id\": "
-                                         "…, \"data\": {\"thing1\": \"licence_name\", …}}}")
+            raise bad(
+                "extra.templates",
+                'must name at least one template: {"default": {"template_id": '
+                '…, "data": {"thing1": "licence_name", …}}}',
+            )
         templates = {}
         for name, spec in raw.items():
             where = f"extra.templates.{name}"
-            if not isinstance(spec, dict) or not isinstance(spec.get("template_id"), str) or not spec["template_id"]:
+            if (
+                not isinstance(spec, dict)
+                or not isinstance(spec.get("template_id"), str)
+                or not spec["template_id"]
+            ):
                 raise bad(where, "must give template_id")
             data = spec.get("data")
             if not isinstance(data, dict) or not data:
                 raise bad(f"{where}.data", "must map the template's fields to values")
             for key, value in data.items():
                 if field_kind(str(key)) is None:
-                    raise bad(f"{where}.data.{key}", f"is not a WeChat field (kinds: {sorted(FIELD_RULES)})")
+                    raise bad(
+                        f"{where}.data.{key}",
+                        f"is not a WeChat field (kinds: {sorted(FIELD_RULES)})",
+                    )
                 if value not in VALUES:
-                    raise bad(f"{where}.data.{key}", f"names {value!r}; the values are {list(VALUES)}")
+                    raise bad(
+                        f"{where}.data.{key}", f"names {value!r}; the values are {list(VALUES)}"
+                    )
             page = spec.get("page")
             if page is not None and not isinstance(page, str):
                 raise bad(f"{where}.page", "must be a page path of the mini-program")
-            templates[str(name)] = WeChatTemplate(spec["template_id"], {str(k): str(v) for k, v in data.items()}, page)
+            templates[str(name)] = WeChatTemplate(
+                spec["template_id"], {str(k): str(v) for k, v in data.items()}, page
+            )
         try:
             timeout = float(extra.get("timeout", 10))
         except (TypeError, ValueError):
@@ -210,13 +276,24 @@ class WeChatConfig:
         if timeout <= 0:
             raise bad("extra.timeout", "must be a positive number of seconds")
         endpoint = str(extra.get("endpoint") or DEFAULT_ENDPOINT)
-        return cls(conn_id=conn_id, appid=conn.login, secret=conn.password,
-                   endpoint=endpoint if endpoint.endswith("/") else endpoint + "/", timeout=timeout,
-                   miniprogram_state=state, lang=str(extra.get("lang", "zh_CN")), templates=templates)
+        return cls(
+            conn_id=conn_id,
+            appid=conn.login,
+            secret=conn.password,
+            endpoint=endpoint if endpoint.endswith("/") else endpoint + "/",
+            timeout=timeout,
+            miniprogram_state=state,
+            lang=str(extra.get("lang", "zh_CN")),
+            templates=templates,
+        )
 
     def template_for(self, dept_code: str, entry_code: str, stage: int) -> WeChatTemplate | None:
-        for name in (f"{dept_code}.{entry_code}.stage{stage}", f"{dept_code}.stage{stage}",
-                     f"stage{stage}", "default"):
+        for name in (
+            f"{dept_code}.{entry_code}.stage{stage}",
+            f"{dept_code}.stage{stage}",
+            f"stage{stage}",
+            "default",
+        ):
             if name in self.templates:
                 return self.templates[name]
         return None
@@ -257,9 +334,15 @@ class WeChatSubscribe(SmsGateway):
         if not fresh and self._token and self._clock() < self._token_until:
             return self._token
         try:
-            resp = self._session.get(f"{self.cfg.endpoint}cgi-bin/token", timeout=(CONNECT_TIMEOUT, self.timeout),
-                                     params={"grant_type": "client_credential", "appid": self.cfg.appid,
-                                             "secret": self.cfg.secret})
+            resp = self._session.get(
+                f"{self.cfg.endpoint}cgi-bin/token",
+                timeout=(CONNECT_TIMEOUT, self.timeout),
+                params={
+                    "grant_type": "client_credential",
+                    "appid": self.cfg.appid,
+                    "secret": self.cfg.secret,
+                },
+            )
         except (requests.Timeout, requests.ConnectionError) as exc:
             # nothing was sent yet: no message can be in doubt because of the token
             return SendResult(Outcome.TRANSIENT, "TOKEN_UNREACHABLE", type(exc).__name__)
@@ -281,9 +364,13 @@ class WeChatSubscribe(SmsGateway):
         from licence_reminder.gateways.base import CONNECT_TIMEOUT
         from licence_reminder.gateways.common import json_reply, transport_failure
 
-        payload = {"touser": message.mobile, "template_id": message.template_code,
-                   "data": {k: {"value": v} for k, v in message.params.items()},
-                   "miniprogram_state": self.cfg.miniprogram_state, "lang": self.cfg.lang}
+        payload = {
+            "touser": message.mobile,
+            "template_id": message.template_code,
+            "data": {k: {"value": v} for k, v in message.params.items()},
+            "miniprogram_state": self.cfg.miniprogram_state,
+            "lang": self.cfg.lang,
+        }
         page = self._page(message.template_code)
         if page:
             payload["page"] = page
@@ -292,9 +379,12 @@ class WeChatSubscribe(SmsGateway):
             if isinstance(token, SendResult):
                 return token
             try:
-                resp = self._session.post(f"{self.cfg.endpoint}cgi-bin/message/subscribe/send",
-                                          params={"access_token": token}, json=payload,
-                                          timeout=(CONNECT_TIMEOUT, self.timeout))
+                resp = self._session.post(
+                    f"{self.cfg.endpoint}cgi-bin/message/subscribe/send",
+                    params={"access_token": token},
+                    json=payload,
+                    timeout=(CONNECT_TIMEOUT, self.timeout),
+                )
             except (requests.Timeout, requests.ConnectionError) as exc:
                 return transport_failure(exc)
             body, failed = json_reply(resp)
@@ -305,21 +395,37 @@ class WeChatSubscribe(SmsGateway):
                 continue  # the token went stale under us: one fresh token, one more send
             if code == 0:
                 msgid = body.get("msgid")
-                return SendResult(Outcome.ACCEPTED, "0", "ok", provider_message_id=None if msgid is None else str(msgid),
-                                  http_status=resp.status_code)
+                return SendResult(
+                    Outcome.ACCEPTED,
+                    "0",
+                    "ok",
+                    provider_message_id=None if msgid is None else str(msgid),
+                    http_status=resp.status_code,
+                )
             return _result(code, body, http_status=resp.status_code)
         raise AssertionError("unreachable")
 
     def _page(self, template_id: str) -> str | None:
-        return next((t.page for t in self.cfg.templates.values() if t.template_id == template_id and t.page), None)
+        return next(
+            (
+                t.page
+                for t in self.cfg.templates.values()
+                if t.template_id == template_id and t.page
+            ),
+            None,
+        )
 
 
-def _result(code: int, body: Mapping[str, Any], *, http_status: int, fetching_token: bool = False) -> SendResult:
+def _result(
+    code: int, body: Mapping[str, Any], *, http_status: int, fetching_token: bool = False
+) -> SendResult:
     # WeChat's errmsg names the field that failed (data.thing1.value) and a request id; a digit run
     # in it is masked all the same
     text = mask_digit_runs(str(body.get("errmsg") or ""))[:300]
     if code in PERMANENT and not fetching_token:
-        return SendResult(Outcome.PERMANENT, str(code), f"{PERMANENT[code]}: {text}", http_status=http_status)
+        return SendResult(
+            Outcome.PERMANENT, str(code), f"{PERMANENT[code]}: {text}", http_status=http_status
+        )
     if code in REFUSED or fetching_token and code in TOKEN_ERRORS:
         why = REFUSED.get(code, "wrong AppSecret")
         return SendResult(Outcome.REFUSED, str(code), f"{why}: {text}", http_status=http_status)

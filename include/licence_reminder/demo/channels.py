@@ -42,9 +42,11 @@ def catalogues(source: Path, target: Path) -> None:
             data = yaml.safe_load(text)
             for entry in data["entries"]:
                 entry["channels"] = POLICY
-            text = ("# The demo's copy (licence_reminder.demo.channels): every entry uses SMS, the WeChat\n"
-                    "# mini-program and the business system's prompt.\n"
-                    + yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+            text = (
+                "# The demo's copy (licence_reminder.demo.channels): every entry uses SMS, the WeChat\n"
+                "# mini-program and the business system's prompt.\n"
+                + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+            )
         (target / path.name).write_text(text, encoding="utf-8")
 
 
@@ -63,26 +65,42 @@ def consents(api: str, sim: str, today: dt.date, limit: int = 3) -> int:
     from licence_reminder.simulator.wechat import DEMO_TEMPLATE_ID
 
     with engine_for(Settings.from_env().ledger_conn_id).connect() as conn:
-        holders = list(conn.execute(sa.text(
-            "SELECT licence_no, contact_mobile FROM ledger WHERE dept_code = :d AND status = 'valid' "
-            "AND vanished_at IS NULL AND contact_mobile IS NOT NULL AND first_reminder_on <= :t "
-            "AND expiry_date >= :t ORDER BY first_reminder_on DESC, licence_no LIMIT :n"),
-            {"d": DEMO_DEPT, "t": today, "n": limit}))
+        holders = list(
+            conn.execute(
+                sa.text(
+                    "SELECT licence_no, contact_mobile FROM ledger WHERE dept_code = :d AND status = 'valid' "
+                    "AND vanished_at IS NULL AND contact_mobile IS NOT NULL AND first_reminder_on <= :t "
+                    "AND expiry_date >= :t ORDER BY first_reminder_on DESC, licence_no LIMIT :n"
+                ),
+                {"d": DEMO_DEPT, "t": today, "n": limit},
+            )
+        )
     token = {"Authorization": f"Bearer {_token('demo_miniapp')}"}
     created = 0
     for i, h in enumerate(holders):
         openid = f"oDemo{i:02d}{h.licence_no[-8:]:_>8}".ljust(28, "x")[:28]
-        body = {"client_ref": f"demo-{h.licence_no}", "openid": openid, "template_id": DEMO_TEMPLATE_ID,
-                "kind": "one_time", "contact_mobile": h.contact_mobile, "dept_code": DEMO_DEPT,
-                "source": "demo: licence page"}
+        body = {
+            "client_ref": f"demo-{h.licence_no}",
+            "openid": openid,
+            "template_id": DEMO_TEMPLATE_ID,
+            "kind": "one_time",
+            "contact_mobile": h.contact_mobile,
+            "dept_code": DEMO_DEPT,
+            "source": "demo: licence page",
+        }
         resp = requests.post(f"{api}{API_PREFIX}/v1/consents", json=body, headers=token, timeout=10)
         resp.raise_for_status()
         if resp.status_code == 201:
             created += 1
-            requests.post(f"{sim}/_sim/wechat/subscribe", timeout=10,
-                          json={"openid": openid, "template_id": DEMO_TEMPLATE_ID}).raise_for_status()
-    print(f"mini-program: {len(holders)} holders of {DEMO_DEPT} subscribed to the reminder template "
-          f"({created} consents recorded now through the intake API, {len(holders) - created} already recorded)")
+            requests.post(
+                f"{sim}/_sim/wechat/subscribe",
+                timeout=10,
+                json={"openid": openid, "template_id": DEMO_TEMPLATE_ID},
+            ).raise_for_status()
+    print(
+        f"mini-program: {len(holders)} holders of {DEMO_DEPT} subscribed to the reminder template "
+        f"({created} consents recorded now through the intake API, {len(holders) - created} already recorded)"
+    )
     return 0
 
 
@@ -90,8 +108,12 @@ def prompts(api: str) -> int:
     token = {"Authorization": f"Bearer {_token('demo_scjgj_biz')}"}
     feed, cursor = [], "0"
     while True:
-        page = requests.get(f"{api}{API_PREFIX}/v1/departments/{DEMO_DEPT}/prompts", headers=token,
-                            params={"cursor": cursor, "limit": 200}, timeout=10)
+        page = requests.get(
+            f"{api}{API_PREFIX}/v1/departments/{DEMO_DEPT}/prompts",
+            headers=token,
+            params={"cursor": cursor, "limit": 200},
+            timeout=10,
+        )
         page.raise_for_status()
         body = page.json()
         feed += body["prompts"]
@@ -102,14 +124,19 @@ def prompts(api: str) -> int:
     opened = [p for p in latest.values() if p["status"] == "open"]
     acknowledged = 0
     if opened:
-        ack = requests.post(f"{api}{API_PREFIX}/v1/departments/{DEMO_DEPT}/prompts/ack", headers=token,
-                            json={"ids": [opened[0]["id"]], "acknowledged_by": "demo: online hall login"},
-                            timeout=10)
+        ack = requests.post(
+            f"{api}{API_PREFIX}/v1/departments/{DEMO_DEPT}/prompts/ack",
+            headers=token,
+            json={"ids": [opened[0]["id"]], "acknowledged_by": "demo: online hall login"},
+            timeout=10,
+        )
         ack.raise_for_status()
         acknowledged = sum(r["acknowledged"] for r in ack.json()["results"])
     done = sum(p["status"] == "acknowledged" for p in latest.values()) + acknowledged
-    print(f"in-system prompts: the {DEMO_DEPT} business system pulled {len(latest)}, "
-          f"{len(opened) - acknowledged} open, {done} acknowledged as shown to their holders")
+    print(
+        f"in-system prompts: the {DEMO_DEPT} business system pulled {len(latest)}, "
+        f"{len(opened) - acknowledged} open, {done} acknowledged as shown to their holders"
+    )
     return 0
 
 

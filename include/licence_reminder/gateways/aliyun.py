@@ -17,22 +17,43 @@ from urllib.parse import quote
 import requests
 
 from licence_reminder.errors import TransientError
-from licence_reminder.gateways.base import CONNECT_TIMEOUT, LookupResult, Outcome, SendResult, SmsGateway, SmsMessage
+from licence_reminder.gateways.base import (
+    CONNECT_TIMEOUT,
+    LookupResult,
+    Outcome,
+    SendResult,
+    SmsGateway,
+    SmsMessage,
+)
 from licence_reminder.gateways.common import json_reply, transport_failure
 
 VERSION = "2017-05-25"
 PERMANENT = {
-    "isv.MOBILE_NUMBER_ILLEGAL", "isv.MOBILE_COUNT_OVER_LIMIT", "isv.TEMPLATE_MISSING_PARAMETERS",
-    "isv.INVALID_PARAMETERS", "isv.BLACK_KEY_CONTROL_LIMIT", "isv.PARAM_LENGTH_LIMIT",
-    "isv.PARAM_NOT_SUPPORT_URL", "isv.INVALID_JSON_PARAM",
+    "isv.MOBILE_NUMBER_ILLEGAL",
+    "isv.MOBILE_COUNT_OVER_LIMIT",
+    "isv.TEMPLATE_MISSING_PARAMETERS",
+    "isv.INVALID_PARAMETERS",
+    "isv.BLACK_KEY_CONTROL_LIMIT",
+    "isv.PARAM_LENGTH_LIMIT",
+    "isv.PARAM_NOT_SUPPORT_URL",
+    "isv.INVALID_JSON_PARAM",
 }
 #: the account or its configuration, not the message
 REFUSED = {
-    "InvalidAccessKeyId.NotFound", "SignatureDoesNotMatch", "isv.ACCOUNT_NOT_EXISTS",
-    "isv.ACCOUNT_ABNORMAL", "isv.DENY_IP_RANGE", "isv.SMS_TEMPLATE_ILLEGAL", "isv.SMS_SIGNATURE_ILLEGAL",
+    "InvalidAccessKeyId.NotFound",
+    "SignatureDoesNotMatch",
+    "isv.ACCOUNT_NOT_EXISTS",
+    "isv.ACCOUNT_ABNORMAL",
+    "isv.DENY_IP_RANGE",
+    "isv.SMS_TEMPLATE_ILLEGAL",
+    "isv.SMS_SIGNATURE_ILLEGAL",
 }
-RATE_LIMITED = {"isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL", "Throttling.User",
-                "isv.OUT_OF_SERVICE_LIMIT_CONTROL"}
+RATE_LIMITED = {
+    "isv.BUSINESS_LIMIT_CONTROL",
+    "isv.DAY_LIMIT_CONTROL",
+    "Throttling.User",
+    "isv.OUT_OF_SERVICE_LIMIT_CONTROL",
+}
 
 
 def percent_encode(value: str) -> str:
@@ -73,8 +94,15 @@ def classify(code: str) -> Outcome:
 class AliyunSms(SmsGateway):
     name = "aliyun"
 
-    def __init__(self, *, endpoint: str, access_key_id: str, access_key_secret: str,
-                 sign_name: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        access_key_id: str,
+        access_key_secret: str,
+        sign_name: str,
+        timeout: float = 10.0,
+    ) -> None:
         self.endpoint = endpoint
         self._key_id = access_key_id
         self._secret = access_key_secret
@@ -96,21 +124,30 @@ class AliyunSms(SmsGateway):
 
     def _call(self, action: str, extra: dict[str, str]) -> requests.Response:
         params = {
-            "Action": action, "Version": VERSION, "Format": "JSON", "AccessKeyId": self._key_id,
-            "SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0",
+            "Action": action,
+            "Version": VERSION,
+            "Format": "JSON",
+            "AccessKeyId": self._key_id,
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureVersion": "1.0",
             "SignatureNonce": uuid.uuid4().hex,
-            "Timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **extra,
+            "Timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            **extra,
         }
         query = canonical_query(params)
         body = f"{query}&Signature={percent_encode(sign_canonical(query, self._secret, 'POST'))}"
-        return self._session.post(self.endpoint, data=body.encode(),
-                                  timeout=(CONNECT_TIMEOUT, self.timeout))
+        return self._session.post(
+            self.endpoint, data=body.encode(), timeout=(CONNECT_TIMEOUT, self.timeout)
+        )
 
     def send(self, message: SmsMessage) -> SendResult:
-        extra = {"PhoneNumbers": message.mobile, "SignName": message.sign_name or self.sign_name,
-                 "TemplateCode": message.template_code,
-                 "TemplateParam": json.dumps(message.params, ensure_ascii=False),
-                 "OutId": message.message_id}
+        extra = {
+            "PhoneNumbers": message.mobile,
+            "SignName": message.sign_name or self.sign_name,
+            "TemplateCode": message.template_code,
+            "TemplateParam": json.dumps(message.params, ensure_ascii=False),
+            "OutId": message.message_id,
+        }
         try:
             resp = self._call("SendSms", extra)
         except (requests.Timeout, requests.ConnectionError) as exc:
@@ -119,9 +156,14 @@ class AliyunSms(SmsGateway):
         if failure:
             return failure
         code = str(body.get("Code", f"HTTP_{resp.status_code}"))
-        return SendResult(classify(code), code, str(body.get("Message", ""))[:200],
-                          provider_message_id=body.get("BizId"), request_id=body.get("RequestId"),
-                          http_status=resp.status_code)
+        return SendResult(
+            classify(code),
+            code,
+            str(body.get("Message", ""))[:200],
+            provider_message_id=body.get("BizId"),
+            request_id=body.get("RequestId"),
+            http_status=resp.status_code,
+        )
 
     def lookup(self, message: SmsMessage, sent_on: dt.date) -> LookupResult:
         # SendDate is a Beijing date; sent_on may be a UTC one written shortly before midnight
@@ -134,9 +176,15 @@ class AliyunSms(SmsGateway):
     def _lookup_on(self, message: SmsMessage, day: dt.date) -> LookupResult:
         page = 1
         while True:
-            resp = self._call("QuerySendDetails", {
-                "PhoneNumber": message.mobile, "SendDate": day.strftime("%Y%m%d"),
-                "PageSize": "50", "CurrentPage": str(page)})
+            resp = self._call(
+                "QuerySendDetails",
+                {
+                    "PhoneNumber": message.mobile,
+                    "SendDate": day.strftime("%Y%m%d"),
+                    "PageSize": "50",
+                    "CurrentPage": str(page),
+                },
+            )
             try:
                 body = resp.json()
             except ValueError:
@@ -144,14 +192,20 @@ class AliyunSms(SmsGateway):
             code = str(body.get("Code", f"HTTP_{resp.status_code}"))
             if code != "OK":
                 # an error is not "no record": the message stays in doubt, asked again at the retry
-                raise TransientError(f"QuerySendDetails answered {code}: cannot tell yet whether "
-                                     f"message {message.message_id} was accepted")
+                raise TransientError(
+                    f"QuerySendDetails answered {code}: cannot tell yet whether "
+                    f"message {message.message_id} was accepted"
+                )
             details = (body.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
             for d in details:
                 if d.get("OutId") == message.message_id:
                     status = int(d.get("SendStatus", 1))
-                    return LookupResult(True, {1: None, 2: False, 3: True}.get(status),
-                                        d.get("BizId"), d.get("ErrCode"))
+                    return LookupResult(
+                        True,
+                        {1: None, 2: False, 3: True}.get(status),
+                        d.get("BizId"),
+                        d.get("ErrCode"),
+                    )
             if len(details) < 50:
                 return LookupResult(False)
             page += 1

@@ -71,5 +71,5 @@ class SmsGateway(ABC):
     def lookup(self, message: SmsMessage, sent_on: dt.date) -> LookupResult:
         """What became of ``message.message_id`` at the provider. Never sends."""
 
-    def close(self) -> None:  # noqa: B027 - optional for adapters without resources
+    def close(self) -> None:
         pass

@@ -29,13 +29,21 @@ def transport_failure(exc: requests.Timeout | requests.ConnectionError) -> SendR
 def json_reply(resp: requests.Response) -> tuple[Any, SendResult | None]:
     """The reply's JSON, or why there is none worth reading (a 5xx or a body that is not JSON)."""
     if resp.status_code >= 500:
-        return None, SendResult(Outcome.TRANSIENT, f"HTTP_{resp.status_code}", resp.reason or "",
-                                http_status=resp.status_code)
+        return None, SendResult(
+            Outcome.TRANSIENT,
+            f"HTTP_{resp.status_code}",
+            resp.reason or "",
+            http_status=resp.status_code,
+        )
     try:
         return resp.json(), None
     except ValueError:
-        return None, SendResult(Outcome.TRANSIENT, f"HTTP_{resp.status_code}", "reply is not JSON",
-                                http_status=resp.status_code)
+        return None, SendResult(
+            Outcome.TRANSIENT,
+            f"HTTP_{resp.status_code}",
+            "reply is not JSON",
+            http_status=resp.status_code,
+        )
 
 
 class TemplateVariablesMismatch(ValueError):
@@ -55,7 +63,8 @@ def ordered_values(params: Mapping[str, str], order: Sequence[str] | None) -> li
     extra = [k for k in params if k not in order]
     if missing or extra:
         raise TemplateVariablesMismatch(
-            f"template variables differ from the declared order: missing {missing}, undeclared {extra}")
+            f"template variables differ from the declared order: missing {missing}, undeclared {extra}"
+        )
     return [params[k] for k in order]
 
 

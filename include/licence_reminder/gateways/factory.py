@@ -20,12 +20,17 @@ from licence_reminder.gateways.base import SmsGateway
 from licence_reminder.gateways.common import config_error
 from licence_reminder.gateways.generic import GenericSpec
 
-DEFAULT_ENDPOINTS = {"aliyun": "https://dysmsapi.aliyuncs.com/",
-                     "tencent": "https://sms.tencentcloudapi.com/",
-                     "generic": None}
+DEFAULT_ENDPOINTS = {
+    "aliyun": "https://dysmsapi.aliyuncs.com/",
+    "tencent": "https://sms.tencentcloudapi.com/",
+    "generic": None,
+}
 #: what login and password are called by each provider, for error messages
-CREDENTIALS = {"aliyun": ("AccessKey ID", "AccessKey secret"), "tencent": ("SecretId", "SecretKey"),
-               "generic": ("app id", "signing secret")}
+CREDENTIALS = {
+    "aliyun": ("AccessKey ID", "AccessKey secret"),
+    "tencent": ("SecretId", "SecretKey"),
+    "generic": ("app id", "signing secret"),
+}
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,11 @@ class GatewayConfig:
         extra = dict(conn.extra_dejson or {})
         provider = str(extra.get("provider", "")).lower()
         if provider not in DEFAULT_ENDPOINTS:
-            raise config_error(conn_id, "extra.provider",
-                               f"must be one of {sorted(DEFAULT_ENDPOINTS)}, got {provider!r}")
+            raise config_error(
+                conn_id,
+                "extra.provider",
+                f"must be one of {sorted(DEFAULT_ENDPOINTS)}, got {provider!r}",
+            )
         endpoint = extra.get("endpoint")
         if not endpoint and conn.host:
             scheme = extra.get("scheme", "https")
@@ -65,7 +73,9 @@ class GatewayConfig:
         if not extra.get("sign_name"):
             raise config_error(conn_id, "extra.sign_name", "is required")
         templates = _str_mapping(conn_id, "extra.templates", extra.get("templates") or {})
-        generic = GenericSpec.from_extra(conn_id, extra, endpoint) if provider == "generic" else None
+        generic = (
+            GenericSpec.from_extra(conn_id, extra, endpoint) if provider == "generic" else None
+        )
         # a generic platform that does not sign requests needs no credentials at all
         if provider != "generic" or generic and generic.signing:
             key_id, secret = CREDENTIALS[provider]
@@ -77,15 +87,23 @@ class GatewayConfig:
         if provider == "tencent":
             sdk_app_id = str(extra.get("sdk_app_id") or "")
             if not sdk_app_id.isdigit():
-                raise config_error(conn_id, "extra.sdk_app_id",
-                                   "is required: the SMS application's SdkAppId (digits)")
+                raise config_error(
+                    conn_id,
+                    "extra.sdk_app_id",
+                    "is required: the SMS application's SdkAppId (digits)",
+                )
         return cls(
-            conn_id=conn_id, provider=provider, endpoint=endpoint, login=conn.login or "",
-            password=conn.password or "", sign_name=str(extra["sign_name"]),
+            conn_id=conn_id,
+            provider=provider,
+            endpoint=endpoint,
+            login=conn.login or "",
+            password=conn.password or "",
+            sign_name=str(extra["sign_name"]),
             timeout=_positive(conn_id, "extra.timeout", extra.get("timeout", 10), float),
             templates=templates,
-            max_param_length=None if extra.get("max_param_length") is None else _positive(
-                conn_id, "extra.max_param_length", extra["max_param_length"], int),
+            max_param_length=None
+            if extra.get("max_param_length") is None
+            else _positive(conn_id, "extra.max_param_length", extra["max_param_length"], int),
             param_order=_param_order(conn_id, extra.get("param_order") or {}, templates),
             sdk_app_id=sdk_app_id,
             region=str(extra.get("region", "ap-guangzhou")) if provider == "tencent" else None,
@@ -98,12 +116,20 @@ def _variable_caps(conn_id: str, value: Any) -> dict[str, int]:
     from licence_reminder.sms_templates import VARIABLES
 
     if not isinstance(value, dict):
-        raise config_error(conn_id, "extra.variable_caps", "must be an object of variable names to lengths")
+        raise config_error(
+            conn_id, "extra.variable_caps", "must be an object of variable names to lengths"
+        )
     unknown = sorted(set(value) - set(VARIABLES))
     if unknown:
-        raise config_error(conn_id, "extra.variable_caps",
-                           f"names unknown variable(s) {unknown}; the variables are {sorted(VARIABLES)}")
-    return {name: _positive(conn_id, f"extra.variable_caps.{name}", cap, int) for name, cap in value.items()}
+        raise config_error(
+            conn_id,
+            "extra.variable_caps",
+            f"names unknown variable(s) {unknown}; the variables are {sorted(VARIABLES)}",
+        )
+    return {
+        name: _positive(conn_id, f"extra.variable_caps.{name}", cap, int)
+        for name, cap in value.items()
+    }
 
 
 def _str_mapping(conn_id: str, name: str, value: Any) -> dict[str, str]:
@@ -112,7 +138,7 @@ def _str_mapping(conn_id: str, name: str, value: Any) -> dict[str, str]:
     return dict(value)
 
 
-def _positive(conn_id: str, name: str, value: Any, kind: type[int] | type[float]) -> Any:
+def _positive(conn_id: str, name: str, value: Any, kind: type[int | float]) -> Any:
     try:
         number = kind(value)
     except (TypeError, ValueError):
@@ -122,16 +148,23 @@ def _positive(conn_id: str, name: str, value: Any, kind: type[int] | type[float]
     return number
 
 
-def _param_order(conn_id: str, value: Any, templates: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+def _param_order(
+    conn_id: str, value: Any, templates: Mapping[str, str]
+) -> dict[str, tuple[str, ...]]:
     """Keyed like ``templates`` (by product template name), resolved to the provider's code."""
     if not isinstance(value, dict):
         raise config_error(conn_id, "extra.param_order", "must be an object")
     order = {}
     for name, names in value.items():
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names) \
-                or len(set(names)) != len(names):
-            raise config_error(conn_id, f"extra.param_order.{name}",
-                               "must be a list of distinct variable names")
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(n, str) for n in names)
+            or len(set(names)) != len(names)
+        ):
+            raise config_error(
+                conn_id, f"extra.param_order.{name}", "must be a list of distinct variable names"
+            )
         order[templates.get(name, name)] = tuple(names)
     return order
 
@@ -140,17 +173,35 @@ def gateway_from_config(cfg: GatewayConfig) -> SmsGateway:
     if cfg.provider == "aliyun":
         from licence_reminder.gateways.aliyun import AliyunSms
 
-        return AliyunSms(endpoint=cfg.endpoint, access_key_id=cfg.login, access_key_secret=cfg.password,
-                         sign_name=cfg.sign_name, timeout=cfg.timeout)
+        return AliyunSms(
+            endpoint=cfg.endpoint,
+            access_key_id=cfg.login,
+            access_key_secret=cfg.password,
+            sign_name=cfg.sign_name,
+            timeout=cfg.timeout,
+        )
     if cfg.provider == "tencent":
         from licence_reminder.gateways.tencent import TencentSms
 
         assert cfg.sdk_app_id and cfg.region
-        return TencentSms(endpoint=cfg.endpoint, secret_id=cfg.login, secret_key=cfg.password,
-                          sdk_app_id=cfg.sdk_app_id, region=cfg.region, sign_name=cfg.sign_name,
-                          timeout=cfg.timeout, param_order=cfg.param_order)
+        return TencentSms(
+            endpoint=cfg.endpoint,
+            secret_id=cfg.login,
+            secret_key=cfg.password,
+            sdk_app_id=cfg.sdk_app_id,
+            region=cfg.region,
+            sign_name=cfg.sign_name,
+            timeout=cfg.timeout,
+            param_order=cfg.param_order,
+        )
     from licence_reminder.gateways.generic import GenericHttpSms
 
     assert cfg.generic
-    return GenericHttpSms(cfg.generic, sign_name=cfg.sign_name, app_id=cfg.login, secret=cfg.password,
-                          timeout=cfg.timeout, param_order=cfg.param_order)
+    return GenericHttpSms(
+        cfg.generic,
+        sign_name=cfg.sign_name,
+        app_id=cfg.login,
+        secret=cfg.password,
+        timeout=cfg.timeout,
+        param_order=cfg.param_order,
+    )

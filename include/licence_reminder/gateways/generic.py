@@ -28,7 +28,14 @@ from typing import Any
 import requests
 
 from licence_reminder.errors import TransientError
-from licence_reminder.gateways.base import CONNECT_TIMEOUT, LookupResult, Outcome, SendResult, SmsGateway, SmsMessage
+from licence_reminder.gateways.base import (
+    CONNECT_TIMEOUT,
+    LookupResult,
+    Outcome,
+    SendResult,
+    SmsGateway,
+    SmsMessage,
+)
 from licence_reminder.gateways.common import (
     TemplateVariablesMismatch,
     config_error,
@@ -40,8 +47,13 @@ from licence_reminder.gateways.common import (
 
 #: the request fields the product fills; ``None`` in the mapping leaves one out
 FIELDS = ("mobile", "template_code", "params", "out_id", "sign_name")
-DEFAULT_FIELDS = {"mobile": "mobile", "template_code": "templateCode", "params": "params",
-                  "out_id": "outId", "sign_name": "signName"}
+DEFAULT_FIELDS = {
+    "mobile": "mobile",
+    "template_code": "templateCode",
+    "params": "params",
+    "out_id": "outId",
+    "sign_name": "signName",
+}
 OPTIONAL_FIELDS = {"out_id", "sign_name"}
 DEFAULT_STATUS_FIELDS = {"out_id": "outId", "mobile": "mobile"}
 #: static headers are plain configuration, visible in the UI: no credential may hide in one
@@ -77,10 +89,14 @@ def text_at(doc: Any, path: str) -> str | None:
     return None if value is None else scalar(value)
 
 
-def hmac_signature(secret: str, app_id: str, timestamp: str, nonce: str, body: bytes,
-                   encoding: str = "hex") -> str:
-    digest = hmac.new(secret.encode("utf-8"), app_id.encode("utf-8") + timestamp.encode("ascii")
-                      + nonce.encode("ascii") + body, hashlib.sha256).digest()
+def hmac_signature(
+    secret: str, app_id: str, timestamp: str, nonce: str, body: bytes, encoding: str = "hex"
+) -> str:
+    digest = hmac.new(
+        secret.encode("utf-8"),
+        app_id.encode("utf-8") + timestamp.encode("ascii") + nonce.encode("ascii") + body,
+        hashlib.sha256,
+    ).digest()
     return digest.hex() if encoding == "hex" else base64.b64encode(digest).decode("ascii")
 
 
@@ -141,20 +157,26 @@ class GenericSpec:
         if method not in {"POST", "PUT"}:
             raise config_error(conn_id, "extra.method", "must be POST or PUT (the body is JSON)")
         fields = {**DEFAULT_FIELDS, **mapping("extra.fields", extra.get("fields", {}))}
-        for key in fields:
+        for key, value in fields.items():
             if key not in FIELDS:
                 raise config_error(conn_id, f"extra.fields.{key}", f"is not one of {list(FIELDS)}")
-            if not fields[key] and key not in OPTIONAL_FIELDS:
+            if not value and key not in OPTIONAL_FIELDS:
                 raise config_error(conn_id, f"extra.fields.{key}", "is required")
         params_as = extra.get("params_as", "object")
         if params_as not in {"object", "list"}:
             raise config_error(conn_id, "extra.params_as", "must be 'object' or 'list'")
         success = mapping("extra.success", extra.get("success", {}))
-        headers = {str(k): str(v) for k, v in mapping("extra.headers", extra.get("headers", {})).items()}
+        headers = {
+            str(k): str(v) for k, v in mapping("extra.headers", extra.get("headers", {})).items()
+        }
         secretive = [k for k in headers if any(w in k.lower() for w in SECRET_HEADER_WORDS)]
         if secretive:
-            raise config_error(conn_id, "extra.headers", f"must not carry credentials ({secretive}): "
-                               "they belong in the connection's login and password")
+            raise config_error(
+                conn_id,
+                "extra.headers",
+                f"must not carry credentials ({secretive}): "
+                "they belong in the connection's login and password",
+            )
         signing = None
         if extra.get("signing") is not None:
             given = mapping("extra.signing", extra["signing"])
@@ -162,21 +184,32 @@ class GenericSpec:
             if unknown:
                 raise config_error(conn_id, "extra.signing", f"has unknown keys {unknown}")
             signing = Signing(**{k: str(v) for k, v in given.items()})
-            if signing.timestamp_unit not in {"ms", "s"} or signing.encoding not in {"hex", "base64"}:
-                raise config_error(conn_id, "extra.signing",
-                                   "needs timestamp_unit ms or s, and encoding hex or base64")
+            if signing.timestamp_unit not in {"ms", "s"} or signing.encoding not in {
+                "hex",
+                "base64",
+            }:
+                raise config_error(
+                    conn_id,
+                    "extra.signing",
+                    "needs timestamp_unit ms or s, and encoding hex or base64",
+                )
         status = None
         if extra.get("status") is not None:
             given = mapping("extra.status", extra["status"])
             if not given.get("url"):
                 raise config_error(conn_id, "extra.status.url", "is required when status is given")
-            status_fields = {**DEFAULT_STATUS_FIELDS,
-                             **mapping("extra.status.fields", given.get("fields", {}))}
-            for name, mapped in (("extra.fields.out_id", fields["out_id"]),
-                                 ("extra.status.fields.out_id", status_fields["out_id"])):
+            status_fields = {
+                **DEFAULT_STATUS_FIELDS,
+                **mapping("extra.status.fields", given.get("fields", {})),
+            }
+            for name, mapped in (
+                ("extra.fields.out_id", fields["out_id"]),
+                ("extra.status.fields.out_id", status_fields["out_id"]),
+            ):
                 if not mapped:
-                    raise config_error(conn_id, name,
-                                       "is required: the status API finds messages by our id")
+                    raise config_error(
+                        conn_id, name, "is required: the status API finds messages by our id"
+                    )
             status = StatusQuery(
                 url=str(given["url"]),
                 fields=status_fields,
@@ -184,28 +217,38 @@ class GenericSpec:
                 delivered=values("extra.status.delivered", given.get("delivered", ["DELIVERED"])),
                 failed=values("extra.status.failed", given.get("failed", ["FAILED"])),
                 message_id_path=str(given.get("message_id_path", "data.msgId")),
-                not_found_codes=frozenset(values("extra.status.not_found_codes",
-                                                 given.get("not_found_codes", []))),
+                not_found_codes=frozenset(
+                    values("extra.status.not_found_codes", given.get("not_found_codes", []))
+                ),
             )
         success_values = values("extra.success.equals", success.get("equals", ["0"]))
         if not success_values:
             raise config_error(conn_id, "extra.success.equals", "must name at least one value")
         return cls(
-            url=url, method=method,
-            headers=headers, fields=fields, params_as=params_as,
+            url=url,
+            method=method,
+            headers=headers,
+            fields=fields,
+            params_as=params_as,
             success_path=str(success.get("path", "code")),
             success_values=success_values,
             message_id_path=str(extra.get("message_id_path", "data.msgId")),
             error_code_path=str(extra.get("error_code_path", "code")),
             error_message_path=str(extra.get("error_message_path", "message")),
-            permanent_codes=frozenset(values("extra.permanent_codes", extra.get("permanent_codes", []))),
-            rate_limited_codes=frozenset(values("extra.rate_limited_codes",
-                                                extra.get("rate_limited_codes", []))),
-            signing=signing, status=status,
+            permanent_codes=frozenset(
+                values("extra.permanent_codes", extra.get("permanent_codes", []))
+            ),
+            rate_limited_codes=frozenset(
+                values("extra.rate_limited_codes", extra.get("rate_limited_codes", []))
+            ),
+            signing=signing,
+            status=status,
         )
 
     def succeeded(self, http_status: int, reply: Any) -> bool:
-        return http_status < 400 and scalar(get_path(reply, self.success_path)) in self.success_values
+        return (
+            http_status < 400 and scalar(get_path(reply, self.success_path)) in self.success_values
+        )
 
     def error_code(self, http_status: int, reply: Any) -> str:
         return text_at(reply, self.error_code_path) or f"HTTP_{http_status}"
@@ -227,9 +270,17 @@ class GenericSpec:
 class GenericHttpSms(SmsGateway):
     name = "generic"
 
-    def __init__(self, spec: GenericSpec, *, sign_name: str, app_id: str = "", secret: str = "",
-                 timeout: float = 10.0, param_order: Mapping[str, Sequence[str]] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        spec: GenericSpec,
+        *,
+        sign_name: str,
+        app_id: str = "",
+        secret: str = "",
+        timeout: float = 10.0,
+        param_order: Mapping[str, Sequence[str]] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.spec = spec
         self.sign_name = sign_name
         self._app_id = app_id
@@ -249,9 +300,13 @@ class GenericHttpSms(SmsGateway):
         if self.spec.params_as == "list":
             params = ordered_values(message.params, self.param_order.get(message.template_code))
         body: dict[str, Any] = {}
-        for key, value in (("mobile", message.mobile), ("template_code", message.template_code),
-                           ("params", params), ("out_id", message.message_id),
-                           ("sign_name", message.sign_name or self.sign_name)):
+        for key, value in (
+            ("mobile", message.mobile),
+            ("template_code", message.template_code),
+            ("params", params),
+            ("out_id", message.message_id),
+            ("sign_name", message.sign_name or self.sign_name),
+        ):
             if f.get(key):
                 set_path(body, str(f[key]), value)
         return body
@@ -263,16 +318,27 @@ class GenericHttpSms(SmsGateway):
             now = self.clock()
             timestamp = str(int(now * 1000) if s.timestamp_unit == "ms" else int(now))
             nonce = uuid.uuid4().hex
-            headers.update({s.app_id_header: self._app_id, s.timestamp_header: timestamp,
-                            s.nonce_header: nonce,
-                            s.signature_header: hmac_signature(self._secret, self._app_id, timestamp,
-                                                               nonce, payload, s.encoding)})
+            headers.update(
+                {
+                    s.app_id_header: self._app_id,
+                    s.timestamp_header: timestamp,
+                    s.nonce_header: nonce,
+                    s.signature_header: hmac_signature(
+                        self._secret, self._app_id, timestamp, nonce, payload, s.encoding
+                    ),
+                }
+            )
         return headers
 
     def _call(self, url: str, body: dict[str, Any]) -> requests.Response:
         payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return self._session.request(self.spec.method, url, data=payload, headers=self.headers(payload),
-                                     timeout=(CONNECT_TIMEOUT, self.timeout))
+        return self._session.request(
+            self.spec.method,
+            url,
+            data=payload,
+            headers=self.headers(payload),
+            timeout=(CONNECT_TIMEOUT, self.timeout),
+        )
 
     def send(self, message: SmsMessage) -> SendResult:
         try:
@@ -291,12 +357,21 @@ class GenericHttpSms(SmsGateway):
             return failure
         provider_id = text_at(reply, self.spec.message_id_path)
         if self.spec.succeeded(resp.status_code, reply):
-            return SendResult(Outcome.ACCEPTED, scalar(get_path(reply, self.spec.success_path)), "",
-                              provider_message_id=provider_id, http_status=resp.status_code)
+            return SendResult(
+                Outcome.ACCEPTED,
+                scalar(get_path(reply, self.spec.success_path)),
+                "",
+                provider_message_id=provider_id,
+                http_status=resp.status_code,
+            )
         code = self.spec.error_code(resp.status_code, reply)
-        return SendResult(self.spec.classify(code, resp.status_code), code,
-                          (text_at(reply, self.spec.error_message_path) or "")[:200],
-                          provider_message_id=provider_id, http_status=resp.status_code)
+        return SendResult(
+            self.spec.classify(code, resp.status_code),
+            code,
+            (text_at(reply, self.spec.error_message_path) or "")[:200],
+            provider_message_id=provider_id,
+            http_status=resp.status_code,
+        )
 
     def lookup(self, message: SmsMessage, sent_on: dt.date) -> LookupResult:
         status = self.spec.status
@@ -312,7 +387,9 @@ class GenericHttpSms(SmsGateway):
             raise TransientError(f"status query failed: {failure.code}")
         if self.spec.succeeded(resp.status_code, reply):
             state = text_at(reply, status.state_path)
-            delivered = True if state in status.delivered else False if state in status.failed else None
+            delivered = (
+                True if state in status.delivered else False if state in status.failed else None
+            )
             return LookupResult(True, delivered, text_at(reply, status.message_id_path), state)
         code = self.spec.error_code(resp.status_code, reply)
         if code in status.not_found_codes:

@@ -26,7 +26,14 @@ from urllib.parse import urlsplit
 import requests
 
 from licence_reminder.errors import TransientError
-from licence_reminder.gateways.base import CONNECT_TIMEOUT, LookupResult, Outcome, SendResult, SmsGateway, SmsMessage
+from licence_reminder.gateways.base import (
+    CONNECT_TIMEOUT,
+    LookupResult,
+    Outcome,
+    SendResult,
+    SmsGateway,
+    SmsMessage,
+)
 from licence_reminder.gateways.common import (
     TemplateVariablesMismatch,
     json_reply,
@@ -47,16 +54,23 @@ PERMANENT = {
     "FailedOperation.PhoneNumberInBlacklist",  # the holder unsubscribed (免打扰名单)
     "FailedOperation.PhoneNumberParseFail",
     "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
-    "FailedOperation.ContainSensitiveWord", "FailedOperation.JsonParseFail",
-    "FailedOperation.FailResolvePacket", "LimitExceeded.PhoneNumberCountLimit",
+    "FailedOperation.ContainSensitiveWord",
+    "FailedOperation.JsonParseFail",
+    "FailedOperation.FailResolvePacket",
+    "LimitExceeded.PhoneNumberCountLimit",
     "LimitExceeded.AppCountryOrRegionInBlacklist",
 }
 #: the account or its configuration, not the message
 REFUSED = {
-    "FailedOperation.SignatureIncorrectOrUnapproved", "FailedOperation.TemplateIncorrectOrUnapproved",
-    "FailedOperation.TemplateUnapprovedOrNotExist", "FailedOperation.TemplateIdNotExist",
-    "FailedOperation.MissingSignatureList", "FailedOperation.MissingTemplateList",
-    "InvalidAction", "NoSuchVersion", "ActionOffline",
+    "FailedOperation.SignatureIncorrectOrUnapproved",
+    "FailedOperation.TemplateIncorrectOrUnapproved",
+    "FailedOperation.TemplateUnapprovedOrNotExist",
+    "FailedOperation.TemplateIdNotExist",
+    "FailedOperation.MissingSignatureList",
+    "FailedOperation.MissingTemplateList",
+    "InvalidAction",
+    "NoSuchVersion",
+    "ActionOffline",
 }
 # AuthFailure.* includes SignatureExpire: a wrong clock does not fix itself.
 REFUSED_PREFIXES = ("AuthFailure.", "UnauthorizedOperation.")
@@ -89,13 +103,16 @@ def e164(mobile: str) -> str:
     return f"+86{m}"
 
 
-def canonical_request(method: str, headers: Mapping[str, str], payload: bytes, query: str = "") -> str:
+def canonical_request(
+    method: str, headers: Mapping[str, str], payload: bytes, query: str = ""
+) -> str:
     """``headers``: the signed ones; names and values are lower-cased and trimmed, names sorted."""
     signed = {k.strip().lower(): v.strip().lower() for k, v in headers.items()}
     names = sorted(signed)
     lines = "".join(f"{k}:{signed[k]}\n" for k in names)
-    return "\n".join([method.upper(), "/", query, lines, ";".join(names),
-                      hashlib.sha256(payload).hexdigest()])
+    return "\n".join(
+        [method.upper(), "/", query, lines, ";".join(names), hashlib.sha256(payload).hexdigest()]
+    )
 
 
 def credential_scope(timestamp: int, service: str) -> str:
@@ -104,8 +121,14 @@ def credential_scope(timestamp: int, service: str) -> str:
 
 
 def string_to_sign(timestamp: int, service: str, canonical: str) -> str:
-    return "\n".join([ALGORITHM, str(timestamp), credential_scope(timestamp, service),
-                      hashlib.sha256(canonical.encode("utf-8")).hexdigest()])
+    return "\n".join(
+        [
+            ALGORITHM,
+            str(timestamp),
+            credential_scope(timestamp, service),
+            hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        ]
+    )
 
 
 def signing_key(secret_key: str, date: str, service: str) -> bytes:
@@ -117,26 +140,46 @@ def signing_key(secret_key: str, date: str, service: str) -> bytes:
 
 def signature(secret_key: str, timestamp: int, service: str, canonical: str) -> str:
     date = credential_scope(timestamp, service).split("/", 1)[0]
-    return hmac.new(signing_key(secret_key, date, service),
-                    string_to_sign(timestamp, service, canonical).encode("utf-8"),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        signing_key(secret_key, date, service),
+        string_to_sign(timestamp, service, canonical).encode("utf-8"),
+        hashlib.sha256,
+    ).hexdigest()
 
 
-def authorization(secret_id: str, secret_key: str, *, timestamp: int, service: str,
-                  headers: Mapping[str, str], payload: bytes) -> str:
+def authorization(
+    secret_id: str,
+    secret_key: str,
+    *,
+    timestamp: int,
+    service: str,
+    headers: Mapping[str, str],
+    payload: bytes,
+) -> str:
     canonical = canonical_request("POST", headers, payload)
     names = ";".join(sorted(k.lower() for k in headers))
-    return (f"{ALGORITHM} Credential={secret_id}/{credential_scope(timestamp, service)}, "
-            f"SignedHeaders={names}, Signature={signature(secret_key, timestamp, service, canonical)}")
+    return (
+        f"{ALGORITHM} Credential={secret_id}/{credential_scope(timestamp, service)}, "
+        f"SignedHeaders={names}, Signature={signature(secret_key, timestamp, service, canonical)}"
+    )
 
 
 class TencentSms(SmsGateway):
     name = "tencent"
 
-    def __init__(self, *, endpoint: str, secret_id: str, secret_key: str, sdk_app_id: str,
-                 sign_name: str, region: str = "ap-guangzhou", timeout: float = 10.0,
-                 param_order: Mapping[str, Sequence[str]] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        secret_id: str,
+        secret_key: str,
+        sdk_app_id: str,
+        sign_name: str,
+        region: str = "ap-guangzhou",
+        timeout: float = 10.0,
+        param_order: Mapping[str, Sequence[str]] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.endpoint = endpoint
         self.host = urlsplit(endpoint).netloc
         self._secret_id = secret_id
@@ -158,22 +201,37 @@ class TencentSms(SmsGateway):
         timestamp = int(self.clock())
         signed = {"Content-Type": CONTENT_TYPE, "Host": self.host}
         headers = {
-            **signed, "X-TC-Action": action, "X-TC-Version": VERSION,
-            "X-TC-Timestamp": str(timestamp), "X-TC-Region": self.region,
-            "Authorization": authorization(self._secret_id, self._secret_key, timestamp=timestamp,
-                                           service=SERVICE, headers=signed, payload=payload),
+            **signed,
+            "X-TC-Action": action,
+            "X-TC-Version": VERSION,
+            "X-TC-Timestamp": str(timestamp),
+            "X-TC-Region": self.region,
+            "Authorization": authorization(
+                self._secret_id,
+                self._secret_key,
+                timestamp=timestamp,
+                service=SERVICE,
+                headers=signed,
+                payload=payload,
+            ),
         }
-        return self._session.post(self.endpoint, data=payload, headers=headers,
-                                  timeout=(CONNECT_TIMEOUT, self.timeout))
+        return self._session.post(
+            self.endpoint, data=payload, headers=headers, timeout=(CONNECT_TIMEOUT, self.timeout)
+        )
 
     def send(self, message: SmsMessage) -> SendResult:
         try:
             values = ordered_values(message.params, self.param_order.get(message.template_code))
         except TemplateVariablesMismatch as exc:
             return mismatch_result(exc)
-        body = {"PhoneNumberSet": [e164(message.mobile)], "SmsSdkAppId": self.sdk_app_id,
-                "TemplateId": message.template_code, "SignName": message.sign_name or self.sign_name,
-                "TemplateParamSet": values, "SessionContext": message.message_id}
+        body = {
+            "PhoneNumberSet": [e164(message.mobile)],
+            "SmsSdkAppId": self.sdk_app_id,
+            "TemplateId": message.template_code,
+            "SignName": message.sign_name or self.sign_name,
+            "TemplateParamSet": values,
+            "SessionContext": message.message_id,
+        }
         try:
             resp = self._call("SendSms", body)
         except (requests.Timeout, requests.ConnectionError) as exc:
@@ -187,21 +245,36 @@ class TencentSms(SmsGateway):
         # per-number outcomes (bad number, unsubscribed, flow control) in SendStatusSet
         status = answer.get("Error") or next(iter(answer.get("SendStatusSet") or []), {})
         code = str(status.get("Code") or f"HTTP_{resp.status_code}")
-        return SendResult(classify(code), code, str(status.get("Message", ""))[:200],
-                          provider_message_id=status.get("SerialNo") or None, request_id=request_id,
-                          http_status=resp.status_code)
+        return SendResult(
+            classify(code),
+            code,
+            str(status.get("Message", ""))[:200],
+            provider_message_id=status.get("SerialNo") or None,
+            request_id=request_id,
+            http_status=resp.status_code,
+        )
 
     def lookup(self, message: SmsMessage, sent_on: dt.date) -> LookupResult:
         now = int(self.clock())
         # a day either side of the local date covers any time zone the outbox was written in
-        begin, end = (dt.datetime.combine(sent_on + dt.timedelta(days=d), dt.time(), dt.UTC).timestamp()
-                      for d in (-1, 2))
+        begin, end = (
+            dt.datetime.combine(sent_on + dt.timedelta(days=d), dt.time(), dt.UTC).timestamp()
+            for d in (-1, 2)
+        )
         window_start = now - PULL_WINDOW.total_seconds() + 60  # a minute's margin for clock skew
         if end < window_start:
             return LookupResult(False, code="RECEIPTS_EXPIRED", conclusive=False)
-        resp = self._call("PullSmsSendStatusByPhoneNumber", {
-            "BeginTime": int(max(begin, window_start)), "EndTime": now, "Offset": 0, "Limit": PULL_LIMIT,
-            "PhoneNumber": e164(message.mobile), "SmsSdkAppId": self.sdk_app_id})
+        resp = self._call(
+            "PullSmsSendStatusByPhoneNumber",
+            {
+                "BeginTime": int(max(begin, window_start)),
+                "EndTime": now,
+                "Offset": 0,
+                "Limit": PULL_LIMIT,
+                "PhoneNumber": e164(message.mobile),
+                "SmsSdkAppId": self.sdk_app_id,
+            },
+        )
         resp.raise_for_status()
         answer = resp.json().get("Response") or {}
         if answer.get("Error"):
@@ -213,8 +286,12 @@ class TencentSms(SmsGateway):
         for receipt in answer.get("PullSmsSendStatusSet") or []:
             if receipt.get("SessionContext") == message.message_id:
                 report = receipt.get("ReportStatus")
-                return LookupResult(True, {"SUCCESS": True, "FAIL": False}.get(report),
-                                    receipt.get("SerialNo"), report)
+                return LookupResult(
+                    True,
+                    {"SUCCESS": True, "FAIL": False}.get(report),
+                    receipt.get("SerialNo"),
+                    report,
+                )
         return LookupResult(False, code="NO_RECEIPT", conclusive=False)
 
     def close(self) -> None:

@@ -18,26 +18,52 @@ from pathlib import Path
 
 from licence_reminder.simulator.server import SimulatorCredentials, airflow_connection, make_server
 
+log = logging.getLogger("licence_reminder.simulator")
+
 PROVIDERS = ("aliyun", "tencent", "generic", "wechat_miniprogram")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="SMS gateway simulator (loopback, test credentials)")
+    parser = argparse.ArgumentParser(
+        description="SMS gateway simulator (loopback, test credentials)"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--port-file", type=Path, help="write the bound port here (use with --port 0)")
-    parser.add_argument("--receipt-delay", type=float, default=0.0, metavar="SECONDS",
-                        help="Tencent receipts show in the pull API this long after acceptance")
-    parser.add_argument("--approved", type=Path, metavar="FILE",
-                        help="approve the templates of `catalogue templates --json` (written to FILE)")
-    parser.add_argument("--wechat-template", action="store_true",
-                        help="register the demo's mini-program template (simulator/wechat.py DEMO_TEMPLATE)")
-    parser.add_argument("--print-conn", choices=PROVIDERS, metavar="PROVIDER",
-                        help=f"print the Airflow connection JSON for one of {', '.join(PROVIDERS)} and exit")
+    parser.add_argument(
+        "--port-file", type=Path, help="write the bound port here (use with --port 0)"
+    )
+    parser.add_argument(
+        "--receipt-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="Tencent receipts show in the pull API this long after acceptance",
+    )
+    parser.add_argument(
+        "--approved",
+        type=Path,
+        metavar="FILE",
+        help="approve the templates of `catalogue templates --json` (written to FILE)",
+    )
+    parser.add_argument(
+        "--wechat-template",
+        action="store_true",
+        help="register the demo's mini-program template (simulator/wechat.py DEMO_TEMPLATE)",
+    )
+    parser.add_argument(
+        "--print-conn",
+        choices=PROVIDERS,
+        metavar="PROVIDER",
+        help=f"print the Airflow connection JSON for one of {', '.join(PROVIDERS)} and exit",
+    )
     args = parser.parse_args(argv)
     if args.print_conn:
-        print(json.dumps(airflow_connection(args.print_conn, f"http://{args.host}:{args.port}"),
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                airflow_connection(args.print_conn, f"http://{args.host}:{args.port}"),
+                ensure_ascii=False,
+            )
+        )
         return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
     server = make_server(args.host, args.port)
@@ -57,15 +83,27 @@ def main(argv: list[str] | None = None) -> int:
     base = f"http://{args.host}:{port}"
     creds: SimulatorCredentials = server.state.credentials
     # key ids only: the secrets are the simulator's own, but a deployment may set real-looking ones
-    logging.info("SMS simulator listening on %s", base)
-    logging.info("  aliyun : %s/aliyun/  AccessKeyId %s", base, creds.aliyun_key_id)
-    logging.info("  tencent: %s/tencent/  SecretId %s, SdkAppId %s", base, creds.tencent_secret_id,
-                 creds.tencent_sdk_app_id)
-    logging.info("  generic: %s/generic/sms/send, status %s/generic/sms/status, app id %s (%s)", base, base,
-                 creds.generic_app_id, "HMAC-signed" if creds.generic_secret else "unsigned")
-    logging.info("  wechat : %s/wechat/cgi-bin/token, …/message/subscribe/send, AppID %s", base,
-                 server.wechat.appid)
-    logging.info("  connection JSON: --port %s --print-conn PROVIDER", port)
+    log.info("SMS simulator listening on %s", base)
+    log.info("  aliyun : %s/aliyun/  AccessKeyId %s", base, creds.aliyun_key_id)
+    log.info(
+        "  tencent: %s/tencent/  SecretId %s, SdkAppId %s",
+        base,
+        creds.tencent_secret_id,
+        creds.tencent_sdk_app_id,
+    )
+    log.info(
+        "  generic: %s/generic/sms/send, status %s/generic/sms/status, app id %s (%s)",
+        base,
+        base,
+        creds.generic_app_id,
+        "HMAC-signed" if creds.generic_secret else "unsigned",
+    )
+    log.info(
+        "  wechat : %s/wechat/cgi-bin/token, …/message/subscribe/send, AppID %s",
+        base,
+        server.wechat.appid,
+    )
+    log.info("  connection JSON: --port %s --print-conn PROVIDER", port)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -53,7 +53,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from licence_reminder.gateways import aliyun, tencent
@@ -136,8 +136,9 @@ class _State:
         with self.lock:
             self.templates.setdefault(provider, {}).update(templates)
 
-    def check_template(self, proto: str, code: str, params: dict[str, str] | list[str],
-                       sign_name: str) -> tuple[str | None, str | None]:
+    def check_template(
+        self, proto: str, code: str, params: dict[str, str] | list[str], sign_name: str
+    ) -> tuple[str | None, str | None]:
         """(refusal, content): why the provider refuses the message, or the text it delivers."""
         with self.lock:
             approved = dict(self.templates.get(proto, {}))
@@ -184,48 +185,79 @@ class _Protocol:
 
 
 def _tencent_status(record: dict[str, Any], code: str, text: str) -> dict[str, Any]:
-    return {"SerialNo": record.get("provider_id", ""), "PhoneNumber": tencent.e164(record["mobile"]),
-            "Fee": 1 if code == "Ok" else 0, "SessionContext": record.get("out_id") or "",
-            "Code": code, "Message": text, "IsoCode": "CN"}
+    return {
+        "SerialNo": record.get("provider_id", ""),
+        "PhoneNumber": tencent.e164(record["mobile"]),
+        "Fee": 1 if code == "Ok" else 0,
+        "SessionContext": record.get("out_id") or "",
+        "Code": code,
+        "Message": text,
+        "IsoCode": "CN",
+    }
 
 
 ALIYUN = _Protocol(
     "aliyun",
-    {"http_500": (500, "InternalError", "simulated"),
-     "rate_limit": (200, "isv.BUSINESS_LIMIT_CONTROL", "触发号码天级流控"),
-     "invalid_number": (200, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"),
-     "opted_out": (200, "isv.BLACK_KEY_CONTROL_LIMIT", "黑名单管控"),
-     "param_too_long": (200, "isv.PARAM_LENGTH_LIMIT", "参数超出长度限制"),
-     "template_unapproved": (200, "isv.SMS_TEMPLATE_ILLEGAL", "该账号下找不到对应模板"),
-     "template_mismatch": (200, "isv.TEMPLATE_MISSING_PARAMETERS", "模板缺少变量")},
-    accepted=lambda r, rid: {"Code": "OK", "Message": "OK", "BizId": r["provider_id"], "RequestId": rid},
+    {
+        "http_500": (500, "InternalError", "simulated"),
+        "rate_limit": (200, "isv.BUSINESS_LIMIT_CONTROL", "触发号码天级流控"),
+        "invalid_number": (200, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"),
+        "opted_out": (200, "isv.BLACK_KEY_CONTROL_LIMIT", "黑名单管控"),
+        "param_too_long": (200, "isv.PARAM_LENGTH_LIMIT", "参数超出长度限制"),
+        "template_unapproved": (200, "isv.SMS_TEMPLATE_ILLEGAL", "该账号下找不到对应模板"),
+        "template_mismatch": (200, "isv.TEMPLATE_MISSING_PARAMETERS", "模板缺少变量"),
+    },
+    accepted=lambda r, rid: {
+        "Code": "OK",
+        "Message": "OK",
+        "BizId": r["provider_id"],
+        "RequestId": rid,
+    },
     refused=lambda r, code, text, rid: {"Code": code, "Message": text, "RequestId": rid},
     new_id=lambda: f"{int(time.time() * 1000)}^{uuid.uuid4().hex[:10]}",
 )
 TENCENT = _Protocol(
     "tencent",
-    {"http_500": (500, "InternalError", "simulated"),
-     "rate_limit": (200, "LimitExceeded.PhoneNumberDailyLimit", "单个手机号日下发短信条数超过设定的上限"),
-     "invalid_number": (200, "InvalidParameterValue.IncorrectPhoneNumber", "手机号格式错误"),
-     "opted_out": (200, "FailedOperation.PhoneNumberInBlacklist", "手机号在免打扰名单库中"),
-     "param_too_long": (200, "InvalidParameterValue.TemplateParameterLengthLimit", "单个变量的长度超过限制"),
-     "template_unapproved": (200, "FailedOperation.TemplateIdNotExist", "模板 ID 不存在"),
-     "template_mismatch": (200, "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
-                           "请求内容与审核通过的模板内容不匹配")},
-    accepted=lambda r, rid: {"Response": {"SendStatusSet": [_tencent_status(r, "Ok", "send success")],
-                                          "RequestId": rid}},
-    refused=lambda r, code, text, rid: {"Response": {"SendStatusSet": [_tencent_status(r, code, text)],
-                                                     "RequestId": rid}},
+    {
+        "http_500": (500, "InternalError", "simulated"),
+        "rate_limit": (
+            200,
+            "LimitExceeded.PhoneNumberDailyLimit",
+            "单个手机号日下发短信条数超过设定的上限",
+        ),
+        "invalid_number": (200, "InvalidParameterValue.IncorrectPhoneNumber", "手机号格式错误"),
+        "opted_out": (200, "FailedOperation.PhoneNumberInBlacklist", "手机号在免打扰名单库中"),
+        "param_too_long": (
+            200,
+            "InvalidParameterValue.TemplateParameterLengthLimit",
+            "单个变量的长度超过限制",
+        ),
+        "template_unapproved": (200, "FailedOperation.TemplateIdNotExist", "模板 ID 不存在"),
+        "template_mismatch": (
+            200,
+            "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
+            "请求内容与审核通过的模板内容不匹配",
+        ),
+    },
+    accepted=lambda r, rid: {
+        "Response": {"SendStatusSet": [_tencent_status(r, "Ok", "send success")], "RequestId": rid}
+    },
+    refused=lambda r, code, text, rid: {
+        "Response": {"SendStatusSet": [_tencent_status(r, code, text)], "RequestId": rid}
+    },
     new_id=lambda: f"{uuid.uuid4().int % 10000}:{uuid.uuid4().hex[:20]}",
 )
 GENERIC = _Protocol(
     "generic",
-    {"http_500": (500, "500", "simulated"), "rate_limit": (200, "4290", "rate limited"),
-     "invalid_number": (200, "4001", "invalid mobile"),
-     "opted_out": (200, "4002", "recipient unsubscribed"),
-     "param_too_long": (200, "4006", "template variable too long"),
-     "template_unapproved": (200, "4005", "template not approved"),
-     "template_mismatch": (200, "4003", "variables do not match the template")},
+    {
+        "http_500": (500, "500", "simulated"),
+        "rate_limit": (200, "4290", "rate limited"),
+        "invalid_number": (200, "4001", "invalid mobile"),
+        "opted_out": (200, "4002", "recipient unsubscribed"),
+        "param_too_long": (200, "4006", "template variable too long"),
+        "template_unapproved": (200, "4005", "template not approved"),
+        "template_mismatch": (200, "4003", "variables do not match the template"),
+    },
     accepted=lambda r, rid: {"code": "0", "message": "OK", "data": {"msgId": r["provider_id"]}},
     refused=lambda r, code, text, rid: {"code": code, "message": text},
     new_id=lambda: uuid.uuid4().hex,
@@ -233,8 +265,10 @@ GENERIC = _Protocol(
 
 #: Tencent refuses a link in a template variable: links must be constant template text
 _URL = re.compile(r"https?://|www\.", re.IGNORECASE)
-_TC3 = re.compile(r"TC3-HMAC-SHA256 Credential=(?P<id>[^/]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<service>[^/]+)"
-                  r"/tc3_request, SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<sig>[0-9a-f]{64})")
+_TC3 = re.compile(
+    r"TC3-HMAC-SHA256 Credential=(?P<id>[^/]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<service>[^/]+)"
+    r"/tc3_request, SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<sig>[0-9a-f]{64})"
+)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -250,9 +284,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, status: int, body: dict[str, Any] | list[Any]) -> None:
         payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        head = (f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}\r\n"
-                f"Content-Type: application/json;charset=utf-8\r\nContent-Length: {len(payload)}\r\n"
-                "Connection: keep-alive\r\n\r\n").encode()
+        head = (
+            f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}\r\n"
+            f"Content-Type: application/json;charset=utf-8\r\nContent-Length: {len(payload)}\r\n"
+            "Connection: keep-alive\r\n\r\n"
+        ).encode()
         self.wfile.write(head + payload)
 
     def _body(self) -> bytes:
@@ -281,13 +317,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, {"ok": True})
         elif url.path == "/_sim/templates":
             spec = json.loads(body or b"{}")
-            state.approve(str(spec["provider"]), {str(k): str(v) for k, v in spec["templates"].items()})
+            state.approve(
+                str(spec["provider"]), {str(k): str(v) for k, v in spec["templates"].items()}
+            )
             self._reply(200, {"ok": True})
         elif url.path == "/_sim/push":
             spec = json.loads(body or b"{}")
-            self._reply(200, push_reports(state, str(spec["provider"]), str(spec["url"]),
-                                          out_ids=spec.get("out_ids"), duplicate=bool(spec.get("duplicate")),
-                                          reverse=bool(spec.get("reverse"))))
+            self._reply(
+                200,
+                push_reports(
+                    state,
+                    str(spec["provider"]),
+                    str(spec["url"]),
+                    out_ids=spec.get("out_ids"),
+                    duplicate=bool(spec.get("duplicate")),
+                    reverse=bool(spec.get("reverse")),
+                ),
+            )
         elif url.path == "/_sim/reset":
             with state.lock:
                 state.rules, state.messages, state.delay_seconds, state.templates = [], [], 0.0, {}
@@ -310,11 +356,17 @@ class _Handler(BaseHTTPRequestHandler):
         mobile = record["mobile"]
         if state.delay_seconds:
             time.sleep(state.delay_seconds)
-        refusal, content = state.check_template(proto.name, record["template"], record["params"],
-                                                record["sign_name"])
+        refusal, content = state.check_template(
+            proto.name, record["template"], record["params"], record["sign_name"]
+        )
         fault = None if refusal else state.fault_for(mobile)
-        log.info("%s send %s template=%s fault=%s", proto.name, mask_mobile(mobile), record["template"],
-                 refusal or fault)
+        log.info(
+            "%s send %s template=%s fault=%s",
+            proto.name,
+            mask_mobile(mobile),
+            record["template"],
+            refusal or fault,
+        )
         refusal = refusal or (fault if fault in REFUSALS else None)
         if refusal is None and not (len(mobile) == 11 and mobile.isdigit()):
             refusal = "invalid_number"
@@ -323,10 +375,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(status, proto.refused(record, code, text, request_id))
             return
         now = time.time()
-        record.update(protocol=proto.name, provider_id=proto.new_id(), accepted_at=now, content=content,
-                      delivered=fault != "undelivered",
-                      time=time.strftime("%Y-%m-%d %H:%M:%S", _beijing(now)),
-                      send_date=time.strftime("%Y%m%d", _beijing(now)))
+        record.update(
+            protocol=proto.name,
+            provider_id=proto.new_id(),
+            accepted_at=now,
+            content=content,
+            delivered=fault != "undelivered",
+            time=time.strftime("%Y-%m-%d %H:%M:%S", _beijing(now)),
+            send_date=time.strftime("%Y%m%d", _beijing(now)),
+        )
         with state.lock:
             state.messages.append(record)
         if fault == "drop_after_accept":
@@ -337,7 +394,9 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(state.timeout_seconds)
         self._reply(200, proto.accepted(record, request_id))
 
-    def _accepted(self, protocol: str, match: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    def _accepted(
+        self, protocol: str, match: Callable[[dict[str, Any]], bool]
+    ) -> list[dict[str, Any]]:
         with self.server.state.lock:
             return [m for m in self.server.state.messages if m["protocol"] == protocol and match(m)]
 
@@ -347,37 +406,101 @@ class _Handler(BaseHTTPRequestHandler):
         creds = self.server.state.credentials
         given = params.pop("Signature", "")
         if params.get("AccessKeyId") != creds.aliyun_key_id:
-            self._reply(404, {"Code": "InvalidAccessKeyId.NotFound", "Message": "Specified access key is not found.", "RequestId": request_id})
+            self._reply(
+                404,
+                {
+                    "Code": "InvalidAccessKeyId.NotFound",
+                    "Message": "Specified access key is not found.",
+                    "RequestId": request_id,
+                },
+            )
             return
         if aliyun.sign(params, creds.aliyun_secret, method) != given:
-            self._reply(400, {"Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched with our calculation.", "RequestId": request_id})
+            self._reply(
+                400,
+                {
+                    "Code": "SignatureDoesNotMatch",
+                    "Message": "Specified signature is not matched with our calculation.",
+                    "RequestId": request_id,
+                },
+            )
             return
         action = params.get("Action")
         if action == "SendSms":
             for key in ("SignName", "TemplateCode", "TemplateParam"):
                 if not params.get(key):
-                    self._reply(200, {"Code": "isv.INVALID_PARAMETERS", "Message": f"{key} missing", "RequestId": request_id})
+                    self._reply(
+                        200,
+                        {
+                            "Code": "isv.INVALID_PARAMETERS",
+                            "Message": f"{key} missing",
+                            "RequestId": request_id,
+                        },
+                    )
                     return
-            self._deliver(ALIYUN, {"mobile": params.get("PhoneNumbers", ""), "sign_name": params["SignName"],
-                                   "template": params["TemplateCode"],
-                                   "params": json.loads(params["TemplateParam"]), "out_id": params.get("OutId")})
+            self._deliver(
+                ALIYUN,
+                {
+                    "mobile": params.get("PhoneNumbers", ""),
+                    "sign_name": params["SignName"],
+                    "template": params["TemplateCode"],
+                    "params": json.loads(params["TemplateParam"]),
+                    "out_id": params.get("OutId"),
+                },
+            )
         elif action == "QuerySendDetails":
             mobile, day = params.get("PhoneNumber", ""), params.get("SendDate", "")
             if self.server.state.fault_for(mobile, phase="query") == "throttled":
-                self._reply(200, {"Code": "Throttling.User", "Message": "Request was denied due to user flow control.", "RequestId": request_id})
+                self._reply(
+                    200,
+                    {
+                        "Code": "Throttling.User",
+                        "Message": "Request was denied due to user flow control.",
+                        "RequestId": request_id,
+                    },
+                )
                 return
             size, page = int(params.get("PageSize", "10")), int(params.get("CurrentPage", "1"))
-            found = self._accepted("aliyun", lambda m: m["mobile"] == mobile and m["send_date"] == day)
-            chunk = found[(page - 1) * size: page * size]
-            self._reply(200, {"Code": "OK", "Message": "OK", "RequestId": request_id,
-                              "TotalCount": len(found), "SmsSendDetailDTOs": {"SmsSendDetailDTO": [
-                                  {"PhoneNum": m["mobile"], "SendStatus": 3 if m["delivered"] else 2,
-                                   "ErrCode": "DELIVERED" if m["delivered"] else "MOBILE_NOT_ON_SERVICE",
-                                   "TemplateCode": m["template"], "Content": "", "OutId": m["out_id"],
-                                   "BizId": m["provider_id"], "SendDate": m["time"], "ReceiveDate": m["time"]}
-                                  for m in chunk]}})
+            found = self._accepted(
+                "aliyun", lambda m: m["mobile"] == mobile and m["send_date"] == day
+            )
+            chunk = found[(page - 1) * size : page * size]
+            self._reply(
+                200,
+                {
+                    "Code": "OK",
+                    "Message": "OK",
+                    "RequestId": request_id,
+                    "TotalCount": len(found),
+                    "SmsSendDetailDTOs": {
+                        "SmsSendDetailDTO": [
+                            {
+                                "PhoneNum": m["mobile"],
+                                "SendStatus": 3 if m["delivered"] else 2,
+                                "ErrCode": "DELIVERED"
+                                if m["delivered"]
+                                else "MOBILE_NOT_ON_SERVICE",
+                                "TemplateCode": m["template"],
+                                "Content": "",
+                                "OutId": m["out_id"],
+                                "BizId": m["provider_id"],
+                                "SendDate": m["time"],
+                                "ReceiveDate": m["time"],
+                            }
+                            for m in chunk
+                        ]
+                    },
+                },
+            )
         else:
-            self._reply(400, {"Code": "InvalidAction.NotFound", "Message": f"{action} is not supported", "RequestId": request_id})
+            self._reply(
+                400,
+                {
+                    "Code": "InvalidAction.NotFound",
+                    "Message": f"{action} is not supported",
+                    "RequestId": request_id,
+                },
+            )
 
     # ------------------------------------------------------------------ Tencent Cloud
     def _tencent_auth_error(self, body: bytes) -> tuple[str, str] | None:
@@ -392,23 +515,39 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             return "AuthFailure.InvalidAuthorization", "X-TC-Timestamp 缺失或不是整数。"
         if abs(time.time() - timestamp) > MAX_SKEW_SECONDS:
-            return "AuthFailure.SignatureExpire", "签名过期。Timestamp 和服务器时间相差不得超过五分钟。"
+            return (
+                "AuthFailure.SignatureExpire",
+                "签名过期。Timestamp 和服务器时间相差不得超过五分钟。",
+            )
         names = auth["signed"].split(";")
         scope = f"{auth['date']}/{auth['service']}/tc3_request"
-        if not {"content-type", "host"} <= set(names) or auth["service"] != tencent.SERVICE \
-                or scope != tencent.credential_scope(timestamp, tencent.SERVICE):
+        if (
+            not {"content-type", "host"} <= set(names)
+            or auth["service"] != tencent.SERVICE
+            or scope != tencent.credential_scope(timestamp, tencent.SERVICE)
+        ):
             return "AuthFailure.SignatureFailure", "签名错误。"
-        canonical = tencent.canonical_request("POST", {n: self.headers.get(n, "") for n in names}, body)
-        expected = tencent.signature(creds.tencent_secret_key, timestamp, tencent.SERVICE, canonical)
+        canonical = tencent.canonical_request(
+            "POST", {n: self.headers.get(n, "") for n in names}, body
+        )
+        expected = tencent.signature(
+            creds.tencent_secret_key, timestamp, tencent.SERVICE, canonical
+        )
         if not hmac.compare_digest(expected, auth["sig"]):
-            return "AuthFailure.SignatureFailure", "签名错误。签名计算错误，请对照签名方法文档检查签名计算过程。"
+            return (
+                "AuthFailure.SignatureFailure",
+                "签名错误。签名计算错误，请对照签名方法文档检查签名计算过程。",
+            )
         return None
 
     def _tencent(self, body: bytes) -> None:
         request_id = str(uuid.uuid4())
 
         def error(code: str, text: str) -> None:
-            self._reply(200, {"Response": {"Error": {"Code": code, "Message": text}, "RequestId": request_id}})
+            self._reply(
+                200,
+                {"Response": {"Error": {"Code": code, "Message": text}, "RequestId": request_id}},
+            )
 
         refused = self._tencent_auth_error(body)
         if refused:
@@ -427,7 +566,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         action = self.headers.get("X-TC-Action")
         if action == "SendSms":
-            numbers, params = payload.get("PhoneNumberSet") or [], payload.get("TemplateParamSet") or []
+            numbers, params = (
+                payload.get("PhoneNumberSet") or [],
+                payload.get("TemplateParamSet") or [],
+            )
             if len(numbers) != 1:
                 error("InvalidParameter", "the simulator takes exactly one number per request")
             elif not payload.get("TemplateId"):
@@ -437,22 +579,37 @@ class _Handler(BaseHTTPRequestHandler):
             elif not isinstance(params, list) or not all(isinstance(p, str) for p in params):
                 error("InvalidParameter", "TemplateParamSet 必须是字符串数组。")
             elif any(_URL.search(p) for p in params):
-                error("InvalidParameterValue.ProhibitedUseUrlInTemplateParameter", "禁止在模板变量中使用 URL。")
+                error(
+                    "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter",
+                    "禁止在模板变量中使用 URL。",
+                )
             else:
                 number = str(numbers[0])
-                self._deliver(TENCENT, {"mobile": number.removeprefix("+86"),
-                                        "sign_name": payload["SignName"], "template": payload["TemplateId"],
-                                        "params": params, "out_id": payload.get("SessionContext")})
+                self._deliver(
+                    TENCENT,
+                    {
+                        "mobile": number.removeprefix("+86"),
+                        "sign_name": payload["SignName"],
+                        "template": payload["TemplateId"],
+                        "params": params,
+                        "out_id": payload.get("SessionContext"),
+                    },
+                )
         elif action == "PullSmsSendStatusByPhoneNumber":
             self._tencent_pull(payload, error, request_id)
         else:
             error("InvalidAction", f"接口 {action} 不存在。")
 
-    def _tencent_pull(self, payload: dict[str, Any], error: Callable[[str, str], None],
-                      request_id: str) -> None:
+    def _tencent_pull(
+        self, payload: dict[str, Any], error: Callable[[str, str], None], request_id: str
+    ) -> None:
         now = time.time()
         try:
-            begin, end, limit = int(payload["BeginTime"]), int(payload.get("EndTime") or now), int(payload["Limit"])
+            begin, end, limit = (
+                int(payload["BeginTime"]),
+                int(payload.get("EndTime") or now),
+                int(payload["Limit"]),
+            )
         except (KeyError, TypeError, ValueError):
             error("MissingParameter", "BeginTime 和 Limit 必须是整数。")
             return
@@ -467,16 +624,37 @@ class _Handler(BaseHTTPRequestHandler):
             error("RequestLimitExceeded", "请求的次数超过了频率限制。")
             return
         delay = self.server.state.receipt_delay_seconds
-        receipts = self._accepted("tencent", lambda m: m["mobile"] == mobile
-                                  and begin <= int(m["accepted_at"]) <= end
-                                  and now - m["accepted_at"] >= delay)[:limit]
-        self._reply(200, {"Response": {"PullSmsSendStatusSet": [
-            {"UserReceiveTime": time.strftime("%Y-%m-%d %H:%M:%S", _beijing(m["accepted_at"] + delay)),
-             "CountryCode": "86", "SubscriberNumber": m["mobile"], "PhoneNumber": tencent.e164(m["mobile"]),
-             "SerialNo": m["provider_id"], "ReportStatus": "SUCCESS" if m["delivered"] else "FAIL",
-             "Description": "用户短信送达成功" if m["delivered"] else "用户停机",
-             "SessionContext": m["out_id"] or ""}
-            for m in receipts], "RequestId": request_id}})
+        receipts = self._accepted(
+            "tencent",
+            lambda m: (
+                m["mobile"] == mobile
+                and begin <= int(m["accepted_at"]) <= end
+                and now - m["accepted_at"] >= delay
+            ),
+        )[:limit]
+        self._reply(
+            200,
+            {
+                "Response": {
+                    "PullSmsSendStatusSet": [
+                        {
+                            "UserReceiveTime": time.strftime(
+                                "%Y-%m-%d %H:%M:%S", _beijing(m["accepted_at"] + delay)
+                            ),
+                            "CountryCode": "86",
+                            "SubscriberNumber": m["mobile"],
+                            "PhoneNumber": tencent.e164(m["mobile"]),
+                            "SerialNo": m["provider_id"],
+                            "ReportStatus": "SUCCESS" if m["delivered"] else "FAIL",
+                            "Description": "用户短信送达成功" if m["delivered"] else "用户停机",
+                            "SessionContext": m["out_id"] or "",
+                        }
+                        for m in receipts
+                    ],
+                    "RequestId": request_id,
+                }
+            },
+        )
 
     # ------------------------------------------------------------------ generic government platform
     def _generic_auth_error(self, body: bytes) -> tuple[str, str] | None:
@@ -485,7 +663,10 @@ class _Handler(BaseHTTPRequestHandler):
         if app_id != creds.generic_app_id:
             return "4010", "unknown app id"
         timestamp, nonce = self.headers.get("X-Timestamp", ""), self.headers.get("X-Nonce", "")
-        if not timestamp.isdigit() or abs(time.time() * 1000 - int(timestamp)) > MAX_SKEW_SECONDS * 1000:
+        if (
+            not timestamp.isdigit()
+            or abs(time.time() * 1000 - int(timestamp)) > MAX_SKEW_SECONDS * 1000
+        ):
             return "4011", "timestamp missing or more than 5 minutes off"
         expected = hmac_signature(creds.generic_secret, app_id, timestamp, nonce, body)
         if not hmac.compare_digest(expected, self.headers.get("X-Signature", "")):
@@ -504,20 +685,38 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(400, {"code": "4000", "message": "body is not JSON"})
             return
         if path == "/generic/sms/send":
-            missing = [k for k in ("mobile", "templateCode", "params", "signName") if not payload.get(k)]
+            missing = [
+                k for k in ("mobile", "templateCode", "params", "signName") if not payload.get(k)
+            ]
             if missing:
                 self._reply(200, {"code": "4003", "message": f"missing {missing}"})
                 return
-            self._deliver(GENERIC, {"mobile": str(payload["mobile"]), "sign_name": payload["signName"],
-                                    "template": payload["templateCode"], "params": payload["params"],
-                                    "out_id": payload.get("outId")})
+            self._deliver(
+                GENERIC,
+                {
+                    "mobile": str(payload["mobile"]),
+                    "sign_name": payload["signName"],
+                    "template": payload["templateCode"],
+                    "params": payload["params"],
+                    "out_id": payload.get("outId"),
+                },
+            )
         elif path == "/generic/sms/status":
             out_id = payload.get("outId")
             found = self._accepted("generic", lambda m: bool(out_id) and m["out_id"] == out_id)
             if found:
-                self._reply(200, {"code": "0", "message": "OK", "data": {
-                    "msgId": found[0]["provider_id"], "outId": found[0]["out_id"],
-                    "status": "DELIVERED" if found[0]["delivered"] else "FAILED"}})
+                self._reply(
+                    200,
+                    {
+                        "code": "0",
+                        "message": "OK",
+                        "data": {
+                            "msgId": found[0]["provider_id"],
+                            "outId": found[0]["out_id"],
+                            "status": "DELIVERED" if found[0]["delivered"] else "FAILED",
+                        },
+                    },
+                )
             else:
                 self._reply(200, {"code": "4040", "message": "no such message"})
         else:
@@ -549,12 +748,23 @@ class SimulatorHandle:
         with self._server.state.lock:
             return list(self._server.state.messages)
 
-    def set_faults(self, rules: list[dict[str, Any]], timeout_seconds: float | None = None,
-                   receipt_delay_seconds: float | None = None, delay_seconds: float | None = None,
-                   param_caps: dict[str, int] | None = None) -> None:
-        self._server.state.configure({"rules": rules, "timeout_seconds": timeout_seconds,
-                                      "receipt_delay_seconds": receipt_delay_seconds,
-                                      "delay_seconds": delay_seconds, "param_caps": param_caps})
+    def set_faults(
+        self,
+        rules: list[dict[str, Any]],
+        timeout_seconds: float | None = None,
+        receipt_delay_seconds: float | None = None,
+        delay_seconds: float | None = None,
+        param_caps: dict[str, int] | None = None,
+    ) -> None:
+        self._server.state.configure(
+            {
+                "rules": rules,
+                "timeout_seconds": timeout_seconds,
+                "receipt_delay_seconds": receipt_delay_seconds,
+                "delay_seconds": delay_seconds,
+                "param_caps": param_caps,
+            }
+        )
 
     def approve(self, provider: str, templates: dict[str, str]) -> None:
         """Templates the provider has approved: code -> text (``${name}`` or ``{1}``)."""
@@ -563,11 +773,19 @@ class SimulatorHandle:
     def connection(self, provider: str) -> dict[str, Any]:
         return airflow_connection(provider, self.url, self.credentials)
 
-    def push(self, provider: str, url: str, *, out_ids: list[str] | None = None, duplicate: bool = False,
-             reverse: bool = False) -> dict[str, Any]:
+    def push(
+        self,
+        provider: str,
+        url: str,
+        *,
+        out_ids: list[str] | None = None,
+        duplicate: bool = False,
+        reverse: bool = False,
+    ) -> dict[str, Any]:
         """Pushes ``provider``'s delivery reports to ``url`` (see the module's notes)."""
-        return push_reports(self._server.state, provider, url, out_ids=out_ids, duplicate=duplicate,
-                            reverse=reverse)
+        return push_reports(
+            self._server.state, provider, url, out_ids=out_ids, duplicate=duplicate, reverse=reverse
+        )
 
     def reset(self) -> None:
         with self._server.state.lock:
@@ -584,39 +802,77 @@ class SimulatorHandle:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> SimulatorHandle:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
-def report_batch(provider: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]] | dict[str, Any]:
+def report_batch(
+    provider: str, messages: list[dict[str, Any]]
+) -> list[dict[str, Any]] | dict[str, Any]:
     """The push body each provider sends for these accepted messages."""
     if provider == "aliyun":
-        return [{"phone_number": m["mobile"], "send_time": m["time"], "report_time": m["time"],
-                 "success": m["delivered"], "err_code": "DELIVERED" if m["delivered"] else "MOBILE_NOT_ON_SERVICE",
-                 "err_msg": "用户接收成功" if m["delivered"] else "停机", "sms_size": "1",
-                 "biz_id": m["provider_id"], "out_id": m["out_id"] or ""} for m in messages]
+        return [
+            {
+                "phone_number": m["mobile"],
+                "send_time": m["time"],
+                "report_time": m["time"],
+                "success": m["delivered"],
+                "err_code": "DELIVERED" if m["delivered"] else "MOBILE_NOT_ON_SERVICE",
+                "err_msg": "用户接收成功" if m["delivered"] else "停机",
+                "sms_size": "1",
+                "biz_id": m["provider_id"],
+                "out_id": m["out_id"] or "",
+            }
+            for m in messages
+        ]
     if provider == "tencent":
         # as Tencent documents it: the message is named by its sid (SerialNo) only
-        return [{"user_receive_time": m["time"], "nationcode": "86", "mobile": m["mobile"],
-                 "report_status": "SUCCESS" if m["delivered"] else "FAIL",
-                 "errmsg": "DELIVRD" if m["delivered"] else "MN:0001",
-                 "description": "用户短信送达成功" if m["delivered"] else "用户停机", "sid": m["provider_id"]}
-                for m in messages]
+        return [
+            {
+                "user_receive_time": m["time"],
+                "nationcode": "86",
+                "mobile": m["mobile"],
+                "report_status": "SUCCESS" if m["delivered"] else "FAIL",
+                "errmsg": "DELIVRD" if m["delivered"] else "MN:0001",
+                "description": "用户短信送达成功" if m["delivered"] else "用户停机",
+                "sid": m["provider_id"],
+            }
+            for m in messages
+        ]
     if provider == "generic":
-        return {"reports": [{"outId": m["out_id"], "msgId": m["provider_id"], "mobile": m["mobile"],
-                             "status": "DELIVERED" if m["delivered"] else "FAILED", "reportTime": m["time"]}
-                            for m in messages]}
+        return {
+            "reports": [
+                {
+                    "outId": m["out_id"],
+                    "msgId": m["provider_id"],
+                    "mobile": m["mobile"],
+                    "status": "DELIVERED" if m["delivered"] else "FAILED",
+                    "reportTime": m["time"],
+                }
+                for m in messages
+            ]
+        }
     raise ValueError(f"{provider!r} pushes no reports")
 
 
-def push_reports(state: _State, provider: str, url: str, *, out_ids: list[str] | None = None,
-                 duplicate: bool = False, reverse: bool = False) -> dict[str, Any]:
+def push_reports(
+    state: _State,
+    provider: str,
+    url: str,
+    *,
+    out_ids: list[str] | None = None,
+    duplicate: bool = False,
+    reverse: bool = False,
+) -> dict[str, Any]:
     with state.lock:
-        messages = [m for m in state.messages if m.get("protocol") == provider
-                    and (out_ids is None or m.get("out_id") in out_ids)]
+        messages = [
+            m
+            for m in state.messages
+            if m.get("protocol") == provider and (out_ids is None or m.get("out_id") in out_ids)
+        ]
         creds = state.credentials
     if reverse:
         messages.reverse()
@@ -626,9 +882,16 @@ def push_reports(state: _State, provider: str, url: str, *, out_ids: list[str] |
     headers = {"Content-Type": "application/json; charset=utf-8"}
     if provider == "generic" and creds.generic_secret:
         timestamp, nonce = str(int(time.time() * 1000)), uuid.uuid4().hex
-        headers.update({"X-App-Id": creds.generic_app_id, "X-Timestamp": timestamp, "X-Nonce": nonce,
-                        "X-Signature": hmac_signature(creds.generic_secret, creds.generic_app_id,
-                                                      timestamp, nonce, payload)})
+        headers.update(
+            {
+                "X-App-Id": creds.generic_app_id,
+                "X-Timestamp": timestamp,
+                "X-Nonce": nonce,
+                "X-Signature": hmac_signature(
+                    creds.generic_secret, creds.generic_app_id, timestamp, nonce, payload
+                ),
+            }
+        )
     log.info("%s push of %d reports", provider, len(messages))
     request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
     try:
@@ -648,8 +911,9 @@ GENERIC_PERMANENT_CODES = ["4001", "4002", "4003", "4006", "4010", "4011", "4012
 GENERIC_RATE_LIMITED_CODES = ["4290"]
 
 
-def airflow_connection(provider: str, base_url: str,
-                       credentials: SimulatorCredentials | None = None) -> dict[str, Any]:
+def airflow_connection(
+    provider: str, base_url: str, credentials: SimulatorCredentials | None = None
+) -> dict[str, Any]:
     """The Airflow connection (``AIRFLOW_CONN_…`` JSON) that points ``provider``'s adapter here.
 
     It maps no template names to codes: the simulator takes the product's template names
@@ -657,35 +921,61 @@ def airflow_connection(provider: str, base_url: str,
     c = credentials or SimulatorCredentials()
     common = {"provider": provider, "sign_name": SIGN_NAME}
     if provider == "aliyun":
-        return {"conn_type": "http", "login": c.aliyun_key_id, "password": c.aliyun_secret, "extra": {
-            **common, "endpoint": f"{base_url}/aliyun/"}}
+        return {
+            "conn_type": "http",
+            "login": c.aliyun_key_id,
+            "password": c.aliyun_secret,
+            "extra": {**common, "endpoint": f"{base_url}/aliyun/"},
+        }
     if provider == "tencent":
-        return {"conn_type": "http", "login": c.tencent_secret_id, "password": c.tencent_secret_key, "extra": {
-            **common, "endpoint": f"{base_url}/tencent/", "sdk_app_id": c.tencent_sdk_app_id,
-            "region": "ap-guangzhou"}}
+        return {
+            "conn_type": "http",
+            "login": c.tencent_secret_id,
+            "password": c.tencent_secret_key,
+            "extra": {
+                **common,
+                "endpoint": f"{base_url}/tencent/",
+                "sdk_app_id": c.tencent_sdk_app_id,
+                "region": "ap-guangzhou",
+            },
+        }
     if provider == "generic":
         extra: dict[str, Any] = {
-            **common, "endpoint": f"{base_url}/generic/sms/send",
-            "permanent_codes": GENERIC_PERMANENT_CODES, "rate_limited_codes": GENERIC_RATE_LIMITED_CODES,
-            "status": {"url": f"{base_url}/generic/sms/status", "not_found_codes": ["4040"]}}
+            **common,
+            "endpoint": f"{base_url}/generic/sms/send",
+            "permanent_codes": GENERIC_PERMANENT_CODES,
+            "rate_limited_codes": GENERIC_RATE_LIMITED_CODES,
+            "status": {"url": f"{base_url}/generic/sms/status", "not_found_codes": ["4040"]},
+        }
         if c.generic_secret:
             extra["signing"] = {}
-        return {"conn_type": "http", "login": c.generic_app_id, "password": c.generic_secret, "extra": extra}
+        return {
+            "conn_type": "http",
+            "login": c.generic_app_id,
+            "password": c.generic_secret,
+            "extra": extra,
+        }
     if provider == "wechat_miniprogram":
         return wechat.airflow_connection(base_url)
     raise ValueError(f"unknown provider {provider!r}")
 
 
-def make_server(host: str = "127.0.0.1", port: int = 0,
-                credentials: SimulatorCredentials | None = None) -> _Server:
+def make_server(
+    host: str = "127.0.0.1", port: int = 0, credentials: SimulatorCredentials | None = None
+) -> _Server:
     return _Server((host, port), _State(credentials or SimulatorCredentials()))
 
 
-def start_in_thread(credentials: SimulatorCredentials | None = None, host: str = "127.0.0.1",
-                    port: int = 0) -> SimulatorHandle:
+def start_in_thread(
+    credentials: SimulatorCredentials | None = None, host: str = "127.0.0.1", port: int = 0
+) -> SimulatorHandle:
     server = make_server(host, port, credentials)
     # a short poll: stop() waits up to one interval, once per test that starts a simulator
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="sms-simulator", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="sms-simulator",
+        daemon=True,
+    )
     thread.start()
     return SimulatorHandle(server, thread)

@@ -65,9 +65,13 @@ class WeChatState:
             self.messages.clear()
             self.tokens_issued = 0
 
-    def subscribe(self, openid: str, template_id: str, kind: str = "one_time", count: int = 1) -> None:
+    def subscribe(
+        self, openid: str, template_id: str, kind: str = "one_time", count: int = 1
+    ) -> None:
         with self.lock:
-            sub = self.subscriptions.setdefault((openid, template_id), {"one_time": 0, "long_term": False})
+            sub = self.subscriptions.setdefault(
+                (openid, template_id), {"one_time": 0, "long_term": False}
+            )
             if kind == "long_term":
                 sub["long_term"] = True
             else:
@@ -119,7 +123,10 @@ class WeChatState:
         with self.lock:
             until = self.tokens.get(token)
         if until is None:
-            return {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
+            return {
+                "errcode": 40001,
+                "errmsg": "invalid credential, access_token is invalid or not latest",
+            }
         if time.time() >= until:
             return {"errcode": 42001, "errmsg": "access_token expired"}
         return None
@@ -136,7 +143,10 @@ class WeChatState:
         openid, template_id = str(payload.get("touser", "")), str(payload.get("template_id", ""))
         fault = self.fault_for(openid)
         if fault == "stale_token":
-            return {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}, None
+            return {
+                "errcode": 40001,
+                "errmsg": "invalid credential, access_token is invalid or not latest",
+            }, None
         if fault == "system_busy":
             return {"errcode": -1, "errmsg": "system error"}, None
         if fault == "http_500":
@@ -153,12 +163,21 @@ class WeChatState:
         for key in fields:
             value = data.get(key, {}).get("value") if isinstance(data.get(key), dict) else None
             if not value:
-                return {"errcode": 47003, "errmsg": f"argument invalid! data.{key}.value is empty"}, None
+                return {
+                    "errcode": 47003,
+                    "errmsg": f"argument invalid! data.{key}.value is empty",
+                }, None
             if field_problem(key, str(value)):
-                return {"errcode": 47003, "errmsg": f"argument invalid! data.{key}.value invalid"}, None
+                return {
+                    "errcode": 47003,
+                    "errmsg": f"argument invalid! data.{key}.value invalid",
+                }, None
         extra = sorted(set(data) - set(fields))
         if extra:
-            return {"errcode": 47003, "errmsg": f"argument invalid! data.{extra[0]} not in template"}, None
+            return {
+                "errcode": 47003,
+                "errmsg": f"argument invalid! data.{extra[0]} not in template",
+            }, None
         with self.lock:
             sub = self.subscriptions.get((openid, template_id))
             if not sub or not (sub["long_term"] or sub["one_time"] > 0):
@@ -166,14 +185,23 @@ class WeChatState:
             if not sub["long_term"]:
                 sub["one_time"] -= 1
             msgid = next(self.ids)
-            self.messages.append({"openid": openid, "template_id": template_id, "msgid": msgid,
-                                  "data": {k: v.get("value") for k, v in data.items()},
-                                  "page": payload.get("page"), "miniprogram_state": payload.get("miniprogram_state"),
-                                  "accepted_at": time.time()})
+            self.messages.append(
+                {
+                    "openid": openid,
+                    "template_id": template_id,
+                    "msgid": msgid,
+                    "data": {k: v.get("value") for k, v in data.items()},
+                    "page": payload.get("page"),
+                    "miniprogram_state": payload.get("miniprogram_state"),
+                    "accepted_at": time.time(),
+                }
+            )
         return {"errcode": 0, "errmsg": "ok", "msgid": msgid}, fault
 
 
-def handle(handler: Any, state: WeChatState, method: str, path: str, query: str, body: bytes) -> None:
+def handle(
+    handler: Any, state: WeChatState, method: str, path: str, query: str, body: bytes
+) -> None:
     """Answer one request under ``/wechat/`` or ``/_sim/wechat/`` (``handler`` is the simulator's)."""
     params = dict(parse_qsl(query, keep_blank_values=True))
     if path == "/wechat/cgi-bin/token" and method == "GET":
@@ -186,7 +214,10 @@ def handle(handler: Any, state: WeChatState, method: str, path: str, query: str,
         import logging
 
         logging.getLogger("licence_reminder.simulator").info(
-            "wechat send %s errcode=%s", mask_openid(json.loads(body or b"{}").get("touser")), reply.get("errcode"))
+            "wechat send %s errcode=%s",
+            mask_openid(json.loads(body or b"{}").get("touser")),
+            reply.get("errcode"),
+        )
         if fault == "timeout":
             time.sleep(state.timeout_seconds)
         handler._reply(200, reply)
@@ -199,8 +230,12 @@ def handle(handler: Any, state: WeChatState, method: str, path: str, query: str,
         handler._reply(200, {"ok": True})
     elif path == "/_sim/wechat/subscribe" and method == "POST":
         spec = json.loads(body or b"{}")
-        state.subscribe(str(spec["openid"]), str(spec["template_id"]), str(spec.get("kind", "one_time")),
-                        int(spec.get("count", 1)))
+        state.subscribe(
+            str(spec["openid"]),
+            str(spec["template_id"]),
+            str(spec.get("kind", "one_time")),
+            int(spec.get("count", 1)),
+        )
         handler._reply(200, {"ok": True})
     elif path == "/_sim/wechat/expire_tokens" and method == "POST":
         state.expire_tokens()
@@ -212,17 +247,29 @@ def handle(handler: Any, state: WeChatState, method: str, path: str, query: str,
         handler._reply(404, {"errcode": 404, "errmsg": "not found"})
 
 
-def airflow_connection(base_url: str, state: WeChatState | None = None,
-                       templates: dict[str, Any] | None = None) -> dict[str, Any]:
+def airflow_connection(
+    base_url: str, state: WeChatState | None = None, templates: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The Airflow connection (``AIRFLOW_CONN_WECHAT_MINIPROGRAM``) that points the mini-program
     adapter here, with the demo's template (:data:`DEMO_TEMPLATE`) unless ``templates`` is given."""
     s = state or WeChatState()
-    return {"conn_type": "http", "login": s.appid, "password": s.secret, "extra": {
-        "provider": "wechat_miniprogram", "endpoint": f"{base_url}/wechat/", "miniprogram_state": "formal",
-        "templates": templates or {"default": DEMO_TEMPLATE}}}
+    return {
+        "conn_type": "http",
+        "login": s.appid,
+        "password": s.secret,
+        "extra": {
+            "provider": "wechat_miniprogram",
+            "endpoint": f"{base_url}/wechat/",
+            "miniprogram_state": "formal",
+            "templates": templates or {"default": DEMO_TEMPLATE},
+        },
+    }
 
 
 #: a licence-expiry template as a city would pick it from WeChat's library (证照到期提醒)
 DEMO_TEMPLATE_ID = "simLicenceExpiryReminder0000000000000000001"
-DEMO_TEMPLATE = {"template_id": DEMO_TEMPLATE_ID, "page": "pages/licence/renew",
-                 "data": {"thing1": "licence_name", "date2": "expiry", "thing3": "tip", "phrase4": "stage"}}
+DEMO_TEMPLATE = {
+    "template_id": DEMO_TEMPLATE_ID,
+    "page": "pages/licence/renew",
+    "data": {"thing1": "licence_name", "date2": "expiry", "thing3": "tip", "phrase4": "stage"},
+}

@@ -36,20 +36,42 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def run(ledger: Engine, source: Engine, dept: Department, catalogue: Catalogue, plan: SyncPlan, *,
-        today: dt.date) -> RunResult:
+def run(
+    ledger: Engine,
+    source: Engine,
+    dept: Department,
+    catalogue: Catalogue,
+    plan: SyncPlan,
+    *,
+    today: dt.date,
+) -> RunResult:
     """One department's run: a failure anywhere leaves the ledger as it was. The run beats while
     it works (:mod:`~licence_reminder.sync.liveness`)."""
     stats, findings = StageStats(), Findings()
     with Heartbeat(ledger, plan.run_id, dept.code):
         held = LedgerState.read(ledger, dept, catalogue, plan)
         extracted = extract.open_extract(source, dept, plan, stats=stats)
-        validated = validate.validate(extracted, catalogue, held, today=today, stats=stats, findings=findings)
-        compared = compare.compare(validated, extracted, held, ledger, dept, catalogue, plan, stats=stats)
-        published, timings = load.load(compared, ledger, plan, applications=extracted.applications,
-                                       stats=stats, today=today,
-                                       validated_context=held.context if plan.mode == "full" else None)
-    log.info("department %s: read, validated and compared in %.1f s (the ledger loading meanwhile), "
-             "then %.1f s loading what was queued, %.1f s merging", dept.code, timings["produce"],
-             timings["loading"], timings["merge"])
+        validated = validate.validate(
+            extracted, catalogue, held, today=today, stats=stats, findings=findings
+        )
+        compared = compare.compare(
+            validated, extracted, held, ledger, dept, catalogue, plan, stats=stats
+        )
+        published, timings = load.load(
+            compared,
+            ledger,
+            plan,
+            applications=extracted.applications,
+            stats=stats,
+            today=today,
+            validated_context=held.context if plan.mode == "full" else None,
+        )
+    log.info(
+        "department %s: read, validated and compared in %.1f s (the ledger loading meanwhile), "
+        "then %.1f s loading what was queued, %.1f s merging",
+        dept.code,
+        timings["produce"],
+        timings["loading"],
+        timings["merge"],
+    )
     return RunResult(stats, published, findings, timings)

@@ -44,8 +44,17 @@ VANISHED_ALWAYS_ALLOWED = 10
 LICENCE_NO_LENGTH = TEXT_LIMITS["licence_no"]
 
 
-def compare(batches: Iterator[Validated], extracted: Extracted, state: LedgerState, ledger: Engine,
-            dept: Department, catalogue: Catalogue, plan: SyncPlan, *, stats: StageStats) -> Iterator[Sorted]:
+def compare(
+    batches: Iterator[Validated],
+    extracted: Extracted,
+    state: LedgerState,
+    ledger: Engine,
+    dept: Department,
+    catalogue: Catalogue,
+    plan: SyncPlan,
+    *,
+    stats: StageStats,
+) -> Iterator[Sorted]:
     """Each validated batch sorted for the ledger; after the last, in a full run, the licences the
     source no longer returns."""
     leads = LeadTable(catalogue)
@@ -55,8 +64,9 @@ def compare(batches: Iterator[Validated], extracted: Extracted, state: LedgerSta
         yield _vanished(state.index, extracted.identities().numbers, plan, dept, stats)
 
 
-def compare_on_server(conn: Connection, dept_code: str, numbers: np.ndarray,
-                      hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def compare_on_server(
+    conn: Connection, dept_code: str, numbers: np.ndarray, hashes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(held, same) per licence number: whether the ledger holds it at all (also as vanished),
     and whether it holds it as it is (same row hash, not vanished)."""
     import numpy as np
@@ -68,7 +78,12 @@ def compare_on_server(conn: Connection, dept_code: str, numbers: np.ndarray,
         # the comparison runs on the server: only the numbers that differ come back
         conn.execute(sql("chunk_hash_create", conn))
         try:
-            rows.write(conn, "chunk_hash", pd.DataFrame({"licence_no": numbers, "row_hash": hashes}, dtype=object), {})
+            rows.write(
+                conn,
+                "chunk_hash",
+                pd.DataFrame({"licence_no": numbers, "row_hash": hashes}, dtype=object),
+                {},
+            )
             differ = conn.execute(sql("chunk_hash_changed", conn), {"dept_code": dept_code}).all()
         finally:
             conn.execute(sql("chunk_hash_drop", conn))
@@ -81,16 +96,27 @@ def compare_on_server(conn: Connection, dept_code: str, numbers: np.ndarray,
     stmt = sql("ledger_hashes", conn).bindparams(bindparam("licence_nos", expanding=True))
     as_list = list(numbers)
     for i in range(0, len(as_list), _LOOKUP_BATCH):
-        found = conn.execute(stmt, {"dept_code": dept_code, "licence_nos": as_list[i:i + _LOOKUP_BATCH]})
+        found = conn.execute(
+            stmt, {"dept_code": dept_code, "licence_nos": as_list[i : i + _LOOKUP_BATCH]}
+        )
         known.update((no, (h, bool(gone))) for no, h, gone in found)
     held = np.fromiter((no in known for no in as_list), dtype=bool, count=len(as_list))
-    same = np.fromiter((known.get(no) == (h, False) for no, h in zip(as_list, hashes, strict=True)),
-                       dtype=bool, count=len(as_list))
+    same = np.fromiter(
+        (known.get(no) == (h, False) for no, h in zip(as_list, hashes, strict=True)),
+        dtype=bool,
+        count=len(as_list),
+    )
     return held, same
 
 
-def _sort(batch: Validated, state: LedgerState, leads: LeadTable, ledger: Engine,
-          dept: Department, stats: StageStats) -> Sorted:
+def _sort(
+    batch: Validated,
+    state: LedgerState,
+    leads: LeadTable,
+    ledger: Engine,
+    dept: Department,
+    stats: StageStats,
+) -> Sorted:
     """(new, changed) of the batch's valid rows, with their row hash and reminder dates: new are
     the licences the ledger has never held, loaded straight into it; changed are the ones it holds
     differently (or as vanished), and the rows leaving quarantine, staged for the merge. The rest
@@ -112,28 +138,46 @@ def _sort(batch: Validated, state: LedgerState, leads: LeadTable, ledger: Engine
             with ledger.connect() as conn:
                 held, same = compare_on_server(conn, dept.code, numbers, hashes)
         except SQLAlchemyError as exc:
-            raise classify_db_error(exc, what=f"department {dept.code}: comparing with the ledger") from exc
-    quarantined = (np.fromiter((n in state.in_quarantine for n in numbers), dtype=bool, count=len(numbers))
-                   if state.in_quarantine else np.zeros(len(numbers), dtype=bool))
-    new = ~held & ~quarantined  # a quarantined number is staged: quarantine_resolve_fixed finds it there
+            raise classify_db_error(
+                exc, what=f"department {dept.code}: comparing with the ledger"
+            ) from exc
+    quarantined = (
+        np.fromiter((n in state.in_quarantine for n in numbers), dtype=bool, count=len(numbers))
+        if state.in_quarantine
+        else np.zeros(len(numbers), dtype=bool)
+    )
+    new = (
+        ~held & ~quarantined
+    )  # a quarantined number is staged: quarantine_resolve_fixed finds it there
     changed = (held & ~same) | quarantined
     keys = _keys_learned(batch, state)
     stats.statuses_from_rejected += int((keys["kind"] != "fixed_key").sum()) if len(keys) else 0
     stats.staged += int(new.sum() + changed.sum())
     stats.unchanged += len(valid) - int(new.sum() + changed.sum())
     # the texts of identity numbers are in clear: the files take the protected columns instead
-    new_texts, changed_texts = ({c: (t, null) if mask.all() else (t.filter(mask), null[mask])
-                                 for c, (t, null) in texts.items() if c not in protect.PROTECTED}
-                                for mask in (new, changed))
+    new_texts, changed_texts = (
+        {
+            c: (t, null) if mask.all() else (t.filter(mask), null[mask])
+            for c, (t, null) in texts.items()
+            if c not in protect.PROTECTED
+        }
+        for mask in (new, changed)
+    )
     sources = batch.valid_source_hashes
-    return Sorted(new=_stored(_ready(valid, hashes, new, leads), sources, new, state),
-                  new_texts=new_texts,
-                  changed=_stored(_ready(valid, hashes, changed, leads), sources, changed, state),
-                  changed_texts=changed_texts,
-                  rejected_rows=batch.rejected_rows, warnings=batch.warnings, keys=keys)
+    return Sorted(
+        new=_stored(_ready(valid, hashes, new, leads), sources, new, state),
+        new_texts=new_texts,
+        changed=_stored(_ready(valid, hashes, changed, leads), sources, changed, state),
+        changed_texts=changed_texts,
+        rejected_rows=batch.rejected_rows,
+        warnings=batch.warnings,
+        keys=keys,
+    )
 
 
-def _ready(valid: pd.DataFrame, hashes: np.ndarray, mask: np.ndarray, leads: LeadTable) -> pd.DataFrame:
+def _ready(
+    valid: pd.DataFrame, hashes: np.ndarray, mask: np.ndarray, leads: LeadTable
+) -> pd.DataFrame:
     """The rows of ``mask`` with their reminder dates from the catalogue (as
     leads.refresh_ledger_dates sets them) and row hash."""
     import numpy as np
@@ -141,7 +185,9 @@ def _ready(valid: pd.DataFrame, hashes: np.ndarray, mask: np.ndarray, leads: Lea
     import pyarrow as pa
 
     out = valid.copy(deep=False) if mask.all() else valid.loc[mask].reset_index(drop=True)
-    expiry = np.array(pa.array(out["expiry_date"].array).cast(pa.int32()), dtype=np.int64)  # days since 1970
+    expiry = np.array(
+        pa.array(out["expiry_date"].array).cast(pa.int32()), dtype=np.int64
+    )  # days since 1970
     for k, column in enumerate(("first_reminder_on", "second_reminder_on")):
         days = leads.days_before_expiry(out["licence_name"], expiry, stage=k + 1)
         due = pa.array(np.nan_to_num(expiry - days).astype(np.int32), mask=np.isnan(days))
@@ -150,8 +196,9 @@ def _ready(valid: pd.DataFrame, hashes: np.ndarray, mask: np.ndarray, leads: Lea
     return out
 
 
-def _stored(ready: pd.DataFrame, source_hashes: np.ndarray, mask: np.ndarray,
-            state: LedgerState) -> pd.DataFrame:
+def _stored(
+    ready: pd.DataFrame, source_hashes: np.ndarray, mask: np.ndarray, state: LedgerState
+) -> pd.DataFrame:
     """Rows as the ledger stores them: identity numbers masked beside their digests, then the
     hash of the row as the source gave it (the order of the load statements' columns)."""
     out = protect.protect(ready, state.key_ring)
@@ -170,8 +217,12 @@ def _keys_learned(batch: Validated, state: LedgerState) -> pd.DataFrame:
     found = [(k, "fixed_key") for k in sorted(_fixed_source_keys(batch.valid_source_keys, state))]
     for rej in batch.rejected:
         status = normalise_status(rej.raw.get("status"))
-        if (rej.licence_no and len(rej.licence_no) <= LICENCE_NO_LENGTH and status in ("revoked", "cancelled")
-                and not any(f.rule in DUPLICATE_REJECTIONS for f in rej.failures)):
+        if (
+            rej.licence_no
+            and len(rej.licence_no) <= LICENCE_NO_LENGTH
+            and status in ("revoked", "cancelled")
+            and not any(f.rule in DUPLICATE_REJECTIONS for f in rej.failures)
+        ):
             found.append((rej.licence_no, status))
     return pd.DataFrame(found, columns=["licence_no", "kind"], dtype=object)
 
@@ -185,15 +236,17 @@ def _fixed_source_keys(keys: np.ndarray | None, state: LedgerState) -> set[str]:
     from licence_reminder.validation.rules import as_text
 
     # keys come as the driver gives them (mostly int): match natively, word only the matches
-    wanted = state.quarantined_source_keys | {int(k) for k in state.quarantined_source_keys
-                                              if k.isdigit() and len(k) < 19}
+    wanted = state.quarantined_source_keys | {
+        int(k) for k in state.quarantined_source_keys if k.isdigit() and len(k) < 19
+    }
     hits = keys[pd.Series(keys, dtype=object).isin(wanted).to_numpy()]
     texts = (as_text(k) for k in hits)
     return {t[:SOURCE_KEY_LENGTH] for t in texts if t is not None} & state.quarantined_source_keys
 
 
-def _vanished(index: LedgerIndex, seen: pa.Array, plan: SyncPlan, dept: Department,
-              stats: StageStats) -> Sorted:
+def _vanished(
+    index: LedgerIndex, seen: pa.Array, plan: SyncPlan, dept: Department, stats: StageStats
+) -> Sorted:
     """Full reconciliation: the ledger's active licences the source no longer returns (not in
     ``seen``, the extract's licence numbers), as staging_key rows. More than
     ``max_vanished_share`` of them (and more than VANISHED_ALWAYS_ALLOWED) fails the run."""
@@ -209,8 +262,16 @@ def _vanished(index: LedgerIndex, seen: pa.Array, plan: SyncPlan, dept: Departme
             f"source.sync.max_vanished_share ({max_share:g}) allows; the extract read "
             f"{len(seen)} licence numbers. An emptied or half-loaded table, a wrong WHERE or the "
             "wrong database? Nothing was changed. If the licences really are gone, raise "
-            "max_vanished_share in the department's file for one run.")
+            "max_vanished_share in the department's file for one run."
+        )
     stats.vanished = len(gone)
     empty = pd.DataFrame()
-    return Sorted(new=empty, new_texts={}, changed=empty, changed_texts={}, rejected_rows=empty,
-                  warnings=empty, keys=pd.DataFrame({"licence_no": gone, "kind": "vanished"}, dtype=object))
+    return Sorted(
+        new=empty,
+        new_texts={},
+        changed=empty,
+        changed_texts={},
+        rejected_rows=empty,
+        warnings=empty,
+        keys=pd.DataFrame({"licence_no": gone, "kind": "vanished"}, dtype=object),
+    )

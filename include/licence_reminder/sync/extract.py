@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
-def extract_query(dept: Department, dialect: Dialect, *, incremental: bool,
-                  columns: tuple[str, ...] | None = None) -> str:
+def extract_query(
+    dept: Department, dialect: Dialect, *, incremental: bool, columns: tuple[str, ...] | None = None
+) -> str:
     """The department's SQL wrapped as a derived table, filtered on the watermark (bound as
     ``:watermark``) when incremental."""
     inner = dept.extract_sql_text().strip().rstrip(";").strip()
@@ -43,7 +43,9 @@ def extract_query(dept: Department, dialect: Dialect, *, incremental: bool,
     selected = ", ".join(f"src.{dialect.quote(c)}" for c in columns) if columns else "src.*"
     query = f"SELECT {selected} FROM (\n{inner}\n) src"
     if incremental:
-        column = dept.source.columns.get(dept.source.sync.watermark_column, dept.source.sync.watermark_column)
+        column = dept.source.columns.get(
+            dept.source.sync.watermark_column, dept.source.sync.watermark_column
+        )
         col = f"src.{dialect.quote(column)}"
         if dialect.name == "sqlite":  # text timestamps: compare normalised, not as strings
             query += f"\nWHERE datetime({col}) > datetime(:watermark)"
@@ -60,12 +62,14 @@ def to_canonical(frame: pd.DataFrame, dept: Department) -> pd.DataFrame:
     if unknown:
         raise PermanentError(
             f"department {dept.code}: field 'source.columns': {unknown} name column(s) the extract "
-            f"does not return (it returned {returned})")
+            f"does not return (it returned {returned})"
+        )
     both = sorted(canon for canon, src in mapping.items() if canon in returned and canon != src)
     if both:
         raise PermanentError(
             f"department {dept.code}: field 'source.columns': the extract already returns {both}; "
-            f"alias the column in the SQL or map it here, not both")
+            f"alias the column in the SQL or map it here, not both"
+        )
     # one column may feed several fields (a sole trader: holder and contact are the same person)
     renamed: dict[str, str] = {}
     copies: list[tuple[str, str]] = []
@@ -81,7 +85,8 @@ def to_canonical(frame: pd.DataFrame, dept: Department) -> pd.DataFrame:
     if overridden:
         raise PermanentError(
             f"department {dept.code}: field 'source.constants': the extract also returns {overridden}; "
-            f"drop the constant or the column")
+            f"drop the constant or the column"
+        )
     for canon, value in dept.source.constants.items():
         frame[canon] = value
     missing_required = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -89,7 +94,8 @@ def to_canonical(frame: pd.DataFrame, dept: Department) -> pd.DataFrame:
         raise PermanentError(
             f"department {dept.code}: the extract returns no column for {missing_required}; "
             f"alias them in source.extract_sql or map them in source.columns "
-            f"(it returned {sorted(frame.columns)})")
+            f"(it returned {sorted(frame.columns)})"
+        )
     for canon in CANONICAL_COLUMNS:
         if canon not in frame.columns:
             frame[canon] = None
@@ -100,30 +106,40 @@ def _what(dept: Department) -> str:
     return f"department {dept.code}: extract from source connection {dept.source.conn_id!r}"
 
 
-def _blocks(engine: Engine, dept: Department, query: str, params: dict[str, Any], batch_rows: int,
-            **kw: Any) -> Iterator[readers.Block]:
+def _blocks(
+    engine: Engine, dept: Department, query: str, params: dict[str, Any], batch_rows: int, **kw: Any
+) -> Iterator[readers.Block]:
     """The reader's blocks, its errors said for the DBA."""
     timeout = dept.source.sync.timeout_seconds
     try:
-        yield from readers.read(engine, query, params, batch_rows, what=_what(dept), timeout_seconds=timeout, **kw)
+        yield from readers.read(
+            engine, query, params, batch_rows, what=_what(dept), timeout_seconds=timeout, **kw
+        )
     except (PermanentError, TransientError) as exc:
         text = str(exc)
         if "syntax" in text.lower() and re.search(r"""near ["']\)""", text):
-            raise PermanentError(f"{text} (the ')' is the product's: your SQL runs inside a subquery, "
-                                 "so its end is incomplete — a trailing WHERE or AND, or a ';'?)") from exc
+            raise PermanentError(
+                f"{text} (the ')' is the product's: your SQL runs inside a subquery, "
+                "so its end is incomplete — a trailing WHERE or AND, or a ';'?)"
+            ) from exc
         raise _with_timeout_hint(exc, timeout) from exc
 
 
 def _with_timeout_hint(exc: PermanentError | TransientError, timeout: int) -> Exception:
     text = str(exc)
-    if any(s in text for s in ("max_statement_time", "max_execution_time", "statement timeout", "1969")):
-        return type(exc)(f"{text} (source.sync.timeout_seconds is {timeout}: a query that needs longer "
-                         "will time out again; speed it up with an index, or raise the setting)")
+    if any(
+        s in text for s in ("max_statement_time", "max_execution_time", "statement timeout", "1969")
+    ):
+        return type(exc)(
+            f"{text} (source.sync.timeout_seconds is {timeout}: a query that needs longer "
+            "will time out again; speed it up with an index, or raise the setting)"
+        )
     return exc
 
 
-def stream_chunks(engine: Engine, dept: Department, *, watermark: dt.datetime | None,
-                  limit: int | None = None) -> Iterator[pd.DataFrame]:
+def stream_chunks(
+    engine: Engine, dept: Department, *, watermark: dt.datetime | None, limit: int | None = None
+) -> Iterator[pd.DataFrame]:
     """Canonical DataFrames of at most ``chunk_size`` rows; with a ``split_column``, its value
     beside each row (``source_key``), to find a rejected row by."""
     import pandas as pd
@@ -141,10 +157,12 @@ def stream_chunks(engine: Engine, dept: Department, *, watermark: dt.datetime | 
                 raise PermanentError(
                     f"department {dept.code}: field 'source.sync.split_column': the extract returns "
                     f"no column {sync.split_column!r} (it returned {block.names}); alias your table's "
-                    f"key in the SQL, e.g. x.id AS {sync.split_column}")
+                    f"key in the SQL, e.g. x.id AS {sync.split_column}"
+                )
             # taken as read: a frame's BIGINT with a NULL would be float
-            frame[SOURCE_KEY] = pd.Series(block.objects(block.names.index(sync.split_column)),
-                                          index=frame.index, dtype=object)
+            frame[SOURCE_KEY] = pd.Series(
+                block.objects(block.names.index(sync.split_column)), index=frame.index, dtype=object
+            )
         yield frame
 
 
@@ -157,25 +175,34 @@ def identities(engine: Engine, dept: Department) -> Identities:
     from licence_reminder.validation.suite import normalised_text
 
     dialect = dialect_of(engine)
-    wanted = {"licence_no": dept.source.columns.get("licence_no", "licence_no"),
-              "stamp": dept.source.columns.get("source_updated_at", "source_updated_at"),
-              "key": dept.source.sync.split_column}
+    wanted = {
+        "licence_no": dept.source.columns.get("licence_no", "licence_no"),
+        "stamp": dept.source.columns.get("source_updated_at", "source_updated_at"),
+        "key": dept.source.sync.split_column,
+    }
     inner = extract_query(dept, dialect, incremental=False)
     with engine.connect() as conn:
         returned = readers.column_names(conn, inner, {})
     present = {role: column for role, column in wanted.items() if column and column in returned}
-    query = f"SELECT {', '.join('v.' + dialect.quote(c) for c in present.values())} FROM ({inner}) v"
+    query = (
+        f"SELECT {', '.join('v.' + dialect.quote(c) for c in present.values())} FROM ({inner}) v"
+    )
     parts: dict[str, list[pa.Array]] = {role: [] for role in present}
     for block in _blocks(engine, dept, query, {}, 200_000):
         frame = block.frame()
         for k, role in enumerate(present):
             if role == "licence_no":
                 parts[role].append(pa.array(normalised_text(frame.iloc[:, k]), type=pa.string()))
-            elif block.batch is not None:  # as read: only the few rows of duplicated numbers are used
+            elif (
+                block.batch is not None
+            ):  # as read: only the few rows of duplicated numbers are used
                 parts[role].append(block.batch.column(k))
             else:
-                parts[role].append(pa.array([None if v is None else str(v) for v in block.objects(k)],
-                                            type=pa.string()))
+                parts[role].append(
+                    pa.array(
+                        [None if v is None else str(v) for v in block.objects(k)], type=pa.string()
+                    )
+                )
 
     def joined(role: str) -> pa.Array | pa.ChunkedArray | None:
         if role not in parts:
@@ -228,11 +255,17 @@ def renewal_applications(engine: Engine, dept: Department) -> Applications:
                         day = parse_date(applied)
                     except ValueError:
                         unreadable += 1
-                if number not in latest or (day is not None and (latest[number] is None or day > latest[number])):
+                if number not in latest or (
+                    day is not None and (latest[number] is None or day > latest[number])
+                ):
                     latest[number] = day
     except PermanentError as exc:
-        raise PermanentError(f"{exc} (in {field}: it must return the columns licence_no and applied_on)") from exc
-    frame = pd.DataFrame({"licence_no": list(latest), "applied_on": list(latest.values())}, dtype=object)
+        raise PermanentError(
+            f"{exc} (in {field}: it must return the columns licence_no and applied_on)"
+        ) from exc
+    frame = pd.DataFrame(
+        {"licence_no": list(latest), "applied_on": list(latest.values())}, dtype=object
+    )
     return Applications(frame, unreadable)
 
 
@@ -242,14 +275,21 @@ def source_clock(engine: Engine, dept: Department) -> dt.datetime:
     from licence_reminder.validation.rules import parse_datetime
 
     dialect = dialect_of(engine)
-    (value,) = readers.query_one(engine, dialect.clock_sql, {}, what=_what(dept),
-                                 timeout_seconds=dept.source.sync.timeout_seconds)
+    (value,) = readers.query_one(
+        engine,
+        dialect.clock_sql,
+        {},
+        what=_what(dept),
+        timeout_seconds=dept.source.sync.timeout_seconds,
+    )
     if dialect.name == "sqlite":  # CURRENT_TIMESTAMP is UTC text there
         value = dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
     return parse_datetime(value)
 
 
-def open_extract(source: Engine, dept: Department, plan: SyncPlan, *, stats: StageStats) -> Extracted:
+def open_extract(
+    source: Engine, dept: Department, plan: SyncPlan, *, stats: StageStats
+) -> Extracted:
     """The run's view of its source: the chunks to sync (read as they are consumed), every row's
     licence number, change time and key (read when first asked for), the renewal applications
     (read now), and the source's clock before the first row."""
@@ -261,12 +301,16 @@ def open_extract(source: Engine, dept: Department, plan: SyncPlan, *, stats: Sta
     if dept.source.renewals is not None:
         found = renewal_applications(source, dept)
         if found.unreadable_dates:
-            log.warning("department %s: %d renewal application(s) give an applied_on that is not a date; "
-                        "taken as applied on the day first seen (source.renewals)", dept.code,
-                        found.unreadable_dates)
+            log.warning(
+                "department %s: %d renewal application(s) give an applied_on that is not a date; "
+                "taken as applied on the day first seen (source.renewals)",
+                dept.code,
+                found.unreadable_dates,
+            )
         applications = found.frame
     return Extracted(
         read_at=read_at,
         chunks=stream_chunks(source, dept, watermark=plan.read_after),
         identities=functools.cache(lambda: identities(source, dept)),
-        applications=applications)
+        applications=applications,
+    )

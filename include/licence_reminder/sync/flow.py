@@ -1,10 +1,10 @@
 """What the stages of a sync hand on to each other: plain data, so that no stage imports another.
 
-    plan     (plan.py)       SyncPlan: the run, its mode, where the extract starts
-    read     (extract.py)    Extracted: the source's chunks, and what the run needs of it besides
-    validate (validate.py)   Validated: per batch of chunks, valid rows, rejected rows, warnings
-    compare  (compare.py)    Sorted: per batch, new and changed rows with their texts, keys learned
-    load     (load.py)       PublishStats: the one transaction's outcome
+plan     (plan.py)       SyncPlan: the run, its mode, where the extract starts
+read     (extract.py)    Extracted: the source's chunks, and what the run needs of it besides
+validate (validate.py)   Validated: per batch of chunks, valid rows, rejected rows, warnings
+compare  (compare.py)    Sorted: per batch, new and changed rows with their texts, keys learned
+load     (load.py)       PublishStats: the one transaction's outcome
 """
 
 from __future__ import annotations
@@ -54,8 +54,14 @@ class SyncPlan:
         def when(key: str) -> dt.datetime | None:
             return dt.datetime.fromisoformat(d[key]) if d.get(key) else None
 
-        return cls(d["run_id"], d["dept_code"], d["mode"], when("watermark_from"),
-                   d.get("lookback_seconds", 0), when("source_read_before"))
+        return cls(
+            d["run_id"],
+            d["dept_code"],
+            d["mode"],
+            when("watermark_from"),
+            d.get("lookback_seconds", 0),
+            when("source_read_before"),
+        )
 
 
 @dataclass

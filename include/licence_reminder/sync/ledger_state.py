@@ -27,8 +27,14 @@ if TYPE_CHECKING:
 
 #: the code that decides whether a row is valid and what it becomes: when any of it changes, the
 #: next full run validates every row again (context_of)
-_RULES_CODE = ("records.py", "validation/rules.py", "validation/suite.py", "validation/duplicates.py",
-               "sync/extract.py", "sync/validate.py")
+_RULES_CODE = (
+    "records.py",
+    "validation/rules.py",
+    "validation/suite.py",
+    "validation/duplicates.py",
+    "sync/extract.py",
+    "sync/validate.py",
+)
 
 
 def context_of(dept: Department, catalogue: Catalogue) -> str:
@@ -38,7 +44,9 @@ def context_of(dept: Department, catalogue: Catalogue) -> str:
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.md5()
     digest.update(dept.model_dump_json().encode())
-    digest.update(json.dumps(catalogue.model_dump(mode="json"), sort_keys=True, ensure_ascii=False).encode())
+    digest.update(
+        json.dumps(catalogue.model_dump(mode="json"), sort_keys=True, ensure_ascii=False).encode()
+    )
     for name in _RULES_CODE:
         digest.update((package / name).read_bytes())
     return digest.hexdigest()
@@ -55,8 +63,13 @@ class LedgerIndex:
     merge (ledger_insert_new). Nothing here is a Python object per licence.
     """
 
-    def __init__(self, numbers: pa.Array, hashes: pa.Array, vanished: np.ndarray,
-                 source_hashes: pa.Array | None = None) -> None:
+    def __init__(
+        self,
+        numbers: pa.Array,
+        hashes: pa.Array,
+        vanished: np.ndarray,
+        source_hashes: pa.Array | None = None,
+    ) -> None:
         import numpy as np
         import pyarrow as pa
 
@@ -79,10 +92,19 @@ class LedgerIndex:
         numbers: list[pa.Array] = []
         keys, digests, comparable, vanished, sources, read_as = [], [], [], [], [], []
         query = sql_source("ledger_index", ledger)
-        params = {"dept_code": readers.Code(dept_code), "check_keys": int(key_id is not None),
-                  "key_id": readers.Code(key_id or "none")}
-        for block in readers.read(ledger, query, params, 100_000,
-                                  what=f"department {dept_code}: reading the ledger", times_as_text=False):
+        params = {
+            "dept_code": readers.Code(dept_code),
+            "check_keys": int(key_id is not None),
+            "key_id": readers.Code(key_id or "none"),
+        }
+        for block in readers.read(
+            ledger,
+            query,
+            params,
+            100_000,
+            what=f"department {dept_code}: reading the ledger",
+            times_as_text=False,
+        ):
             number, hashed = (_text_column(block, k) for k in (0, 1))
             numbers.append(number)
             keys.append(number_keys(number))
@@ -94,11 +116,13 @@ class LedgerIndex:
             sources.append(d)
             read_as.append(ok)
         index = cls.__new__(cls)
-        index.numbers = (pa.concat_arrays(numbers) if numbers else pa.array([], type=pa.string()))
+        index.numbers = pa.concat_arrays(numbers) if numbers else pa.array([], type=pa.string())
         index.vanished = np.concatenate(vanished) if vanished else np.zeros(0, dtype=bool)
-        index._set(np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64),
-                   np.concatenate(digests) if digests else np.zeros((0, 16), dtype=np.uint8),
-                   np.concatenate(comparable) if comparable else np.zeros(0, dtype=bool))
+        index._set(
+            np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64),
+            np.concatenate(digests) if digests else np.zeros((0, 16), dtype=np.uint8),
+            np.concatenate(comparable) if comparable else np.zeros(0, dtype=bool),
+        )
         index._sources = np.concatenate(sources) if sources else np.zeros((0, 16), dtype=np.uint8)
         index._has_source = np.concatenate(read_as) if read_as else np.zeros(0, dtype=bool)
         rows.give_back_memory()
@@ -122,8 +146,9 @@ class LedgerIndex:
         at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
         return self._keys[at] == keys, self._order[at]
 
-    def compare(self, numbers: pa.Array, hashes: np.ndarray,
-                source_digests: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def compare(
+        self, numbers: pa.Array, hashes: np.ndarray, source_digests: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(held, same) of licence numbers and their rows' md5 (hex), as :func:`compare` gives them;
         with ``source_digests`` (16 bytes a row), a row the source now gives otherwise is not the
         same either (its source hash is written again, though its values are)."""
@@ -134,8 +159,13 @@ class LedgerIndex:
             return np.zeros(len(numbers), dtype=bool), np.zeros(len(numbers), dtype=bool)
         held, row = self._find(numbers)
         digests, comparable = _digests(pa.array(hashes, type=pa.string()))
-        same = (held & comparable & self._comparable[row] & ~self.vanished[row]
-                & (self._digests[row] == digests).all(axis=1))
+        same = (
+            held
+            & comparable
+            & self._comparable[row]
+            & ~self.vanished[row]
+            & (self._digests[row] == digests).all(axis=1)
+        )
         if source_digests is not None:
             same &= self._has_source[row] & (self._sources[row] == source_digests).all(axis=1)
         return held, same
@@ -148,8 +178,13 @@ class LedgerIndex:
         if not len(numbers) or not len(self._keys):
             return np.zeros(len(numbers), dtype=bool)
         held, row = self._find(numbers)
-        return (held & self._has_source[row] & self._comparable[row] & ~self.vanished[row]
-                & (self._sources[row] == source_digests).all(axis=1))
+        return (
+            held
+            & self._has_source[row]
+            & self._comparable[row]
+            & ~self.vanished[row]
+            & (self._sources[row] == source_digests).all(axis=1)
+        )
 
     def gone(self, seen: pa.Array) -> list[str]:
         """The licences the ledger holds active (not vanished) that are not in ``seen``: by key
@@ -171,15 +206,20 @@ class LedgerIndex:
         same = np.zeros(len(active), dtype=bool)
         if matched.any():
             rows, there = active[matched], order[at[matched]]
-            same[matched] = np.asarray(pc.equal(self.numbers.take(pa.array(rows)),
-                                                seen.take(pa.array(there))), dtype=bool)
+            same[matched] = np.asarray(
+                pc.equal(self.numbers.take(pa.array(rows)), seen.take(pa.array(there))), dtype=bool
+            )
             # a key two numbers share (or the extract holds twice): the first one found may be
             # the other number; ask the strings themselves
             unsure = np.flatnonzero(matched & ~same)
             if len(unsure):
                 doubt = set(self.numbers.take(pa.array(active[unsure])).to_pylist())
-                present = set(seen.filter(pc.is_in(seen, value_set=pa.array(sorted(doubt)))).to_pylist())
-                same[unsure] = [n in present for n in self.numbers.take(pa.array(active[unsure])).to_pylist()]
+                present = set(
+                    seen.filter(pc.is_in(seen, value_set=pa.array(sorted(doubt)))).to_pylist()
+                )
+                same[unsure] = [
+                    n in present for n in self.numbers.take(pa.array(active[unsure])).to_pylist()
+                ]
         return self.numbers.take(pa.array(active[~same])).to_pylist()
 
     @property
@@ -206,19 +246,23 @@ def _digests(hashes: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     n = len(hashes)
     if isinstance(hashes, pa.ChunkedArray):
         hashes = hashes.combine_chunks()
-    fits = np.asarray(pc.fill_null(pc.binary_length(hashes), 0).to_numpy(zero_copy_only=False) == 32)
+    fits = np.asarray(
+        pc.fill_null(pc.binary_length(hashes), 0).to_numpy(zero_copy_only=False) == 32
+    )
     digests = np.zeros((n, 16), dtype=np.uint8)
     rows = np.flatnonzero(fits)
     if not len(rows):
         return digests, fits
     _validity, offsets, data = hashes.buffers()
-    starts = np.frombuffer(offsets, dtype=np.int32)[hashes.offset:hashes.offset + n][rows]
+    starts = np.frombuffer(offsets, dtype=np.int32)[hashes.offset : hashes.offset + n][rows]
     body = np.frombuffer(data, dtype=np.uint8)
     if len(rows) == n and starts[-1] - starts[0] == 32 * (n - 1):  # the usual: back to back
-        text = body[starts[0]:starts[0] + 32 * n].reshape(n, 32)
+        text = body[starts[0] : starts[0] + 32 * n].reshape(n, 32)
         _nibbles_to(digests, fits, rows, text)
     else:
-        for k in range(0, len(rows), 65_536):  # a bounded index array, not 32 entries per row at once
+        for k in range(
+            0, len(rows), 65_536
+        ):  # a bounded index array, not 32 entries per row at once
             part = slice(k, k + 65_536)
             _nibbles_to(digests, fits, rows[part], body[starts[part, None] + np.arange(32)])
     return digests, fits
@@ -240,14 +284,20 @@ def _text_column(block: readers.Block, k: int) -> pa.Array:
     return pa.array(block.objects(k), type=pa.string())
 
 
-
-
 class LedgerState:
     """What the ledger holds of the department that validation and comparison need."""
 
-    def __init__(self, *, in_quarantine: set[str], quarantined_source_keys: set[str], first_load: bool,
-                 index: LedgerIndex | None, warned: set[str] | None = None, context: str | None = None,
-                 validated_context: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        in_quarantine: set[str],
+        quarantined_source_keys: set[str],
+        first_load: bool,
+        index: LedgerIndex | None,
+        warned: set[str] | None = None,
+        context: str | None = None,
+        validated_context: str | None = None,
+    ) -> None:
         self.in_quarantine = in_quarantine
         self.quarantined_source_keys = quarantined_source_keys
         #: a first load compares nothing: every valid row is new
@@ -262,7 +312,9 @@ class LedgerState:
         self._ring: protect.KeyRing | None = None
 
     @classmethod
-    def read(cls, ledger: Engine, dept: Department, catalogue: Catalogue, plan: SyncPlan) -> LedgerState:
+    def read(
+        cls, ledger: Engine, dept: Department, catalogue: Catalogue, plan: SyncPlan
+    ) -> LedgerState:
         with ledger.connect() as conn:
             p = {"dept_code": dept.code}
             in_quarantine = {r[0] for r in conn.execute(sql("quarantine_open_keys", conn), p)}
@@ -270,19 +322,34 @@ class LedgerState:
             first_load = conn.execute(sql("ledger_holds_department", conn), p).first() is None
             warned = {r[0] for r in conn.execute(sql("warning_open_licences", conn), p)}
             validated = conn.execute(sql("department_validated_context", conn), p).scalar()
-        index = (LedgerIndex.read(ledger, dept.code, protect.current_key_id())
-                 if plan.mode == "full" and not first_load else None)
-        return cls(in_quarantine=in_quarantine, quarantined_source_keys=source_keys, first_load=first_load,
-                   index=index, warned=warned, context=context_of(dept, catalogue),
-                   validated_context=validated)
+        index = (
+            LedgerIndex.read(ledger, dept.code, protect.current_key_id())
+            if plan.mode == "full" and not first_load
+            else None
+        )
+        return cls(
+            in_quarantine=in_quarantine,
+            quarantined_source_keys=source_keys,
+            first_load=first_load,
+            index=index,
+            warned=warned,
+            context=context_of(dept, catalogue),
+            validated_context=validated,
+        )
 
     @property
     def skips(self) -> bool:
         """Whether this run may skip rows read as before: a full run, under the context the last
         full run validated every row under."""
-        return self.index is not None and self.context is not None and self.context == self.validated_context
+        return (
+            self.index is not None
+            and self.context is not None
+            and self.context == self.validated_context
+        )
 
-    def skippable(self, numbers: pa.Array, source_digests: np.ndarray, duplicated: Any) -> np.ndarray:
+    def skippable(
+        self, numbers: pa.Array, source_digests: np.ndarray, duplicated: Any
+    ) -> np.ndarray:
         """Rows (their licence numbers as validated, their source digests) that need no validation:
         the ledger holds the licence from the source exactly as read now, written cleanly (no
         warning open, not in quarantine, not gone, its digests under the current key), and the
@@ -298,8 +365,12 @@ class LedgerState:
         out &= np.asarray(numbers.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
         apart = self.in_quarantine | self.warned | set(duplicated)
         if apart and out.any():
-            out &= ~np.asarray(pc.is_in(numbers, value_set=pa.array(sorted(apart), type=pa.string()))
-                               .fill_null(False), dtype=bool)
+            out &= ~np.asarray(
+                pc.is_in(numbers, value_set=pa.array(sorted(apart), type=pa.string())).fill_null(
+                    False
+                ),
+                dtype=bool,
+            )
         return out
 
     def key_ring(self) -> protect.KeyRing:

@@ -58,12 +58,19 @@ class Heartbeat:
         while True:
             try:
                 with self.ledger.begin() as conn:
-                    conn.execute(sql("sync_run_heartbeat", conn), {"run_id": self.run_id, "now": local_now()})
+                    conn.execute(
+                        sql("sync_run_heartbeat", conn), {"run_id": self.run_id, "now": local_now()}
+                    )
             except SQLAlchemyError as exc:
                 # the run meets the same ledger itself and fails with the cause: one line here
                 if not self._failed:
-                    log.warning("%s", classify_db_error(
-                        exc, what=f"department {self.dept_code}: ledger database: the run's heartbeat"))
+                    log.warning(
+                        "%s",
+                        classify_db_error(
+                            exc,
+                            what=f"department {self.dept_code}: ledger database: the run's heartbeat",
+                        ),
+                    )
                 self._failed = True
             if self._stop.wait(BEAT_SECONDS):
                 return
@@ -72,15 +79,25 @@ class Heartbeat:
 def close_stale(conn: Connection, dept_code: str, *, run_id: str, now: dt.datetime) -> list[str]:
     """Close the department's runs but ``run_id`` that stopped beating as failed; their ids."""
     stale_before = now - STALE_AFTER
-    found = conn.execute(sql("sync_run_stale", conn),
-                         {"dept_code": dept_code, "run_id": run_id, "stale_before": stale_before}).all()
+    found = conn.execute(
+        sql("sync_run_stale", conn),
+        {"dept_code": dept_code, "run_id": run_id, "stale_before": stale_before},
+    ).all()
     closed = []
     for stale_run_id, last_seen in found:
-        error = (f"no heartbeat since {last_seen}: the run's process was killed or lost the ledger "
-                 f"database before it could record how it ended; closed by run {run_id}")
-        if conn.execute(sql("sync_run_close_stale", conn), {
-                "stale_run_id": stale_run_id, "now": now, "error": error,
-                "stale_before": stale_before}).rowcount:
+        error = (
+            f"no heartbeat since {last_seen}: the run's process was killed or lost the ledger "
+            f"database before it could record how it ended; closed by run {run_id}"
+        )
+        if conn.execute(
+            sql("sync_run_close_stale", conn),
+            {
+                "stale_run_id": stale_run_id,
+                "now": now,
+                "error": error,
+                "stale_before": stale_before,
+            },
+        ).rowcount:
             log.warning("department %s: run %s %s", dept_code, stale_run_id, error)
             closed.append(stale_run_id)
     return closed

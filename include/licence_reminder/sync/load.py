@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from licence_reminder.config import local_now
 from licence_reminder.db import sql
@@ -39,12 +39,25 @@ log = logging.getLogger(__name__)
 #: batches made ready (written to files) but not loaded yet
 BATCHES_AHEAD = 2
 #: the staging tables a run fills, cleared by its merge
-STAGING_TABLES = ("staging_licence", "staging_rejection", "staging_key", "staging_warning", "staging_renewal")
+STAGING_TABLES = (
+    "staging_licence",
+    "staging_rejection",
+    "staging_key",
+    "staging_warning",
+    "staging_renewal",
+)
 
 
-def load(batches: Iterator[Sorted], ledger: Engine, plan: SyncPlan, *, applications: pd.DataFrame | None,
-         stats: StageStats, today: dt.date,
-         validated_context: str | None = None) -> tuple[PublishStats, dict[str, float]]:
+def load(
+    batches: Iterator[Sorted],
+    ledger: Engine,
+    plan: SyncPlan,
+    *,
+    applications: pd.DataFrame | None,
+    stats: StageStats,
+    today: dt.date,
+    validated_context: str | None = None,
+) -> tuple[PublishStats, dict[str, float]]:
     """Every batch into the run's transaction as it comes, then the renewal applications, then the
     merge and the commit; (what the merge did, timings: ``produce`` — reading, validating and
     comparing while the ledger loaded —, ``loading`` — what was left to load —, ``merge``).
@@ -56,7 +69,13 @@ def load(batches: Iterator[Sorted], ledger: Engine, plan: SyncPlan, *, applicati
             merge.add(batch)
         if applications is not None:
             stats.renewal_applications = len(applications)
-            merge.add_staged([rows.prepare("staging_renewal", applications, bulk=merge.bulk, folder=merge.folder)])
+            merge.add_staged(
+                [
+                    rows.prepare(
+                        "staging_renewal", applications, bulk=merge.bulk, folder=merge.folder
+                    )
+                ]
+            )
         produced = time.perf_counter()
         published = merge.publish(stats, today=today, validated_context=validated_context)
     return published, {"produce": produced - started, **merge.timings}
@@ -97,7 +116,7 @@ class Merge:
         if self.bulk:  # SQLite's connection stays on its own thread; its batches are loaded at once
             self._thread.start()
 
-    def __enter__(self) -> Merge:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -106,13 +125,21 @@ class Merge:
     def add(self, batch: Sorted) -> None:
         """A batch's rows made ready for their tables and queued for the loader."""
         bulk, folder = self.bulk, self.folder
-        self.add_staged([
-            rows.prepare("ledger", batch.new, bulk=bulk, folder=folder, texts=batch.new_texts),
-            rows.prepare("staging_licence", batch.changed, bulk=bulk, folder=folder, texts=batch.changed_texts),
-            rows.prepare("staging_rejection", batch.rejected_rows, bulk=bulk, folder=folder),
-            rows.prepare("staging_key", batch.keys, bulk=bulk, folder=folder),
-            rows.prepare("staging_warning", batch.warnings, bulk=bulk, folder=folder),
-        ])
+        self.add_staged(
+            [
+                rows.prepare("ledger", batch.new, bulk=bulk, folder=folder, texts=batch.new_texts),
+                rows.prepare(
+                    "staging_licence",
+                    batch.changed,
+                    bulk=bulk,
+                    folder=folder,
+                    texts=batch.changed_texts,
+                ),
+                rows.prepare("staging_rejection", batch.rejected_rows, bulk=bulk, folder=folder),
+                rows.prepare("staging_key", batch.keys, bulk=bulk, folder=folder),
+                rows.prepare("staging_warning", batch.warnings, bulk=bulk, folder=folder),
+            ]
+        )
         rows.give_back_memory()  # the batch's scratch, before the next one is read
 
     def add_staged(self, items: list[rows.Staged | None]) -> None:
@@ -135,7 +162,8 @@ class Merge:
                     self.inserted += item.rows
         except SQLAlchemyError as exc:
             raise classify_db_error(
-                exc, what=f"department {self.plan.dept_code}: loading the ledger database") from exc
+                exc, what=f"department {self.plan.dept_code}: loading the ledger database"
+            ) from exc
         finally:
             for item in staged:
                 if item.path:
@@ -161,7 +189,9 @@ class Merge:
             self._thread.join()
         self._raise_failure()
 
-    def publish(self, stats: StageStats, *, today: dt.date, validated_context: str | None = None) -> PublishStats:
+    def publish(
+        self, stats: StageStats, *, today: dt.date, validated_context: str | None = None
+    ) -> PublishStats:
         """Merge the staging tables into the ledger, clear them and commit."""
         from sqlalchemy.exc import SQLAlchemyError
 
@@ -177,45 +207,72 @@ class Merge:
             out.updated = conn.execute(sql("ledger_update_changed", conn), p).rowcount
             # the few staged licences the ledger never held (rows leaving quarantine)
             out.inserted = self.inserted + conn.execute(sql("ledger_insert_new", conn), p).rowcount
-            if stats.statuses_from_rejected:  # its IN-subquery would cost MariaDB a pass per ledger row
+            if (
+                stats.statuses_from_rejected
+            ):  # its IN-subquery would cost MariaDB a pass per ledger row
                 conn.execute(sql("history_status_from_rejected", conn), p)
                 conn.execute(sql("ledger_status_from_rejected", conn), p)
             if stats.renewal_applications:
                 applied = {**p, "today": today}  # an application without a date: the run's day
                 conn.execute(sql("history_renewal_applied", conn), applied)
-                out.applications = conn.execute(sql("ledger_renewal_applied", conn), applied).rowcount
+                out.applications = conn.execute(
+                    sql("ledger_renewal_applied", conn), applied
+                ).rowcount
             if plan.mode == "full" and stats.vanished:  # both scan the department's ledger rows
                 conn.execute(sql("history_vanished", conn), p)
                 out.vanished = conn.execute(sql("ledger_mark_vanished", conn), p).rowcount
             out.reminders_cancelled = conn.execute(sql("reminders_cancel_stale", conn), p).rowcount
             conn.execute(sql("outbox_cancel_orphaned", conn), p)
             conn.execute(sql("quarantine_upsert", conn), p)
-            out.quarantined = stats.rows_rejected  # the upsert's rowcount counts an update twice in MySQL
-            out.quarantine_resolved = conn.execute(sql("quarantine_resolve_fixed", conn), p).rowcount
+            out.quarantined = (
+                stats.rows_rejected
+            )  # the upsert's rowcount counts an update twice in MySQL
+            out.quarantine_resolved = conn.execute(
+                sql("quarantine_resolve_fixed", conn), p
+            ).rowcount
             if plan.mode == "full":
-                out.quarantine_resolved += conn.execute(sql("quarantine_resolve_gone", conn), p).rowcount
+                out.quarantine_resolved += conn.execute(
+                    sql("quarantine_resolve_gone", conn), p
+                ).rowcount
             conn.execute(sql("warning_seen", conn), p)
             out.warnings_opened = conn.execute(sql("warning_open", conn), p).rowcount
-            out.warnings_resolved = conn.execute(sql("warning_resolve", conn), {
-                **p, "full": int(plan.mode == "full"),
-                "duplicates_checked": int(stats.duplicates_checked)}).rowcount
+            out.warnings_resolved = conn.execute(
+                sql("warning_resolve", conn),
+                {
+                    **p,
+                    "full": int(plan.mode == "full"),
+                    "duplicates_checked": int(stats.duplicates_checked),
+                },
+            ).rowcount
             self._watermark(conn, p, stats)
             if validated_context is not None:
                 conn.execute(sql("department_validated", conn), {**p, "context": validated_context})
-            conn.execute(sql("sync_run_finish", conn), {
-                **p, "status": "success", "watermark_to": stats.watermark_to,
-                "rows_read": stats.rows_read, "rows_valid": stats.rows_valid,
-                "rows_rejected": stats.rows_rejected, "rows_warned": stats.rows_warned,
-                "inserted": out.inserted, "updated": out.updated, "renewed": out.renewed,
-                "vanished": out.vanished, "quarantine_resolved": out.quarantine_resolved,
-                "counts_by_rule": json.dumps(stats.counts_by_rule, ensure_ascii=False),
-                "error": None,
-            })
+            conn.execute(
+                sql("sync_run_finish", conn),
+                {
+                    **p,
+                    "status": "success",
+                    "watermark_to": stats.watermark_to,
+                    "rows_read": stats.rows_read,
+                    "rows_valid": stats.rows_valid,
+                    "rows_rejected": stats.rows_rejected,
+                    "rows_warned": stats.rows_warned,
+                    "inserted": out.inserted,
+                    "updated": out.updated,
+                    "renewed": out.renewed,
+                    "vanished": out.vanished,
+                    "quarantine_resolved": out.quarantine_resolved,
+                    "counts_by_rule": json.dumps(stats.counts_by_rule, ensure_ascii=False),
+                    "error": None,
+                },
+            )
             for table in STAGING_TABLES:
                 conn.execute(sql(f"delete_{table}", conn), p)
             self._txn.commit()
         except SQLAlchemyError as exc:
-            raise classify_db_error(exc, what=f"department {plan.dept_code}: merge into the ledger") from exc
+            raise classify_db_error(
+                exc, what=f"department {plan.dept_code}: merge into the ledger"
+            ) from exc
         self._done = True
         self.timings = {"loading": merging - waited, "merge": time.perf_counter() - merging}
         return out
@@ -224,8 +281,14 @@ class Merge:
     def _watermark(conn: Any, p: dict[str, Any], stats: StageStats) -> None:
         read_at = dt.datetime.fromisoformat(stats.source_read_at) if stats.source_read_at else None
         if stats.watermark_to:
-            conn.execute(sql("watermark_upsert", conn), {
-                **p, "watermark": dt.datetime.fromisoformat(stats.watermark_to), "source_read_at": read_at})
+            conn.execute(
+                sql("watermark_upsert", conn),
+                {
+                    **p,
+                    "watermark": dt.datetime.fromisoformat(stats.watermark_to),
+                    "source_read_at": read_at,
+                },
+            )
         elif read_at:
             conn.execute(sql("watermark_read_at", conn), {**p, "source_read_at": read_at})
 
@@ -235,7 +298,9 @@ class Merge:
 
         try:
             if self._thread.is_alive():
-                self._error = self._error or RuntimeError("the run stopped")  # the rest is not loaded
+                self._error = self._error or RuntimeError(
+                    "the run stopped"
+                )  # the rest is not loaded
                 self._queue.put(None)
                 self._thread.join()
             if not self._done and self._txn.is_active:

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def choose_mode(dept: Department, logical_date: dt.date, *, force_full: bool, has_watermark: bool) -> str:
+def choose_mode(
+    dept: Department, logical_date: dt.date, *, force_full: bool, has_watermark: bool
+) -> str:
     sync = dept.source.sync
     if force_full or sync.mode == "full" or not has_watermark:
         return "full"
@@ -41,11 +43,20 @@ def register_department(engine: Engine, dept: Department, catalogue: Catalogue) 
     """
     ts = local_now()
     with engine.begin() as conn:
-        stored = {tuple(r) for r in conn.execute(sql("catalogue_leads", conn), {"dept_code": dept.code})}
-        leads_changed = bool({(e.licence_name, e.first_lead_days, e.second_lead_days, e.lead_rule())
-                              for e in catalogue.entries} - stored)
-        conn.execute(sql("department_upsert", conn),
-                     {"code": dept.code, "name": dept.name, "region_code": dept.region_code, "now": ts})
+        stored = {
+            tuple(r) for r in conn.execute(sql("catalogue_leads", conn), {"dept_code": dept.code})
+        }
+        leads_changed = bool(
+            {
+                (e.licence_name, e.first_lead_days, e.second_lead_days, e.lead_rule())
+                for e in catalogue.entries
+            }
+            - stored
+        )
+        conn.execute(
+            sql("department_upsert", conn),
+            {"code": dept.code, "name": dept.name, "region_code": dept.region_code, "now": ts},
+        )
         conn.execute(
             sql("catalogue_upsert", conn),
             [
@@ -53,7 +64,8 @@ def register_department(engine: Engine, dept: Department, catalogue: Catalogue) 
                     "dept_code": dept.code,
                     **e.model_dump(),
                     "materials": json.dumps(e.materials, ensure_ascii=False),
-                    "code": e.entry_code, "lead_rule": e.lead_rule(),
+                    "code": e.entry_code,
+                    "lead_rule": e.lead_rule(),
                     "channels": e.channels.to_mirror(),
                     "updated_at": ts,
                 }
@@ -65,23 +77,44 @@ def register_department(engine: Engine, dept: Department, catalogue: Catalogue) 
 
 
 def start_run(
-    engine: Engine, dept: Department, *, run_id: str, logical_date: dt.date, force_full: bool = False
+    engine: Engine,
+    dept: Department,
+    *,
+    run_id: str,
+    logical_date: dt.date,
+    force_full: bool = False,
 ) -> SyncPlan:
     """Close the department's runs that stopped beating (:mod:`~licence_reminder.sync.liveness`),
     record the run and choose its mode."""
     now = local_now()
     with engine.begin() as conn:
         close_stale(conn, dept.code, run_id=run_id, now=now)
-        wm, read_at = (_as_datetime(v) for v in (
-            conn.execute(sql("watermark_get", conn), {"dept_code": dept.code}).first() or (None, None)))
+        wm, read_at = (
+            _as_datetime(v)
+            for v in (
+                conn.execute(sql("watermark_get", conn), {"dept_code": dept.code}).first()
+                or (None, None)
+            )
+        )
         mode = choose_mode(dept, logical_date, force_full=force_full, has_watermark=wm is not None)
-        params = {"run_id": run_id, "dept_code": dept.code, "mode": mode, "now": now,
-                  "watermark_from": wm if mode == "incremental" else None}
+        params = {
+            "run_id": run_id,
+            "dept_code": dept.code,
+            "mode": mode,
+            "now": now,
+            "watermark_from": wm if mode == "incremental" else None,
+        }
         updated = conn.execute(sql("sync_run_restart", conn), params).rowcount
         if not updated:
             conn.execute(sql("sync_run_start", conn), params)
-    return SyncPlan(run_id, dept.code, mode, wm if mode == "incremental" else None,
-                    dept.source.sync.watermark_lookback_seconds, read_at)
+    return SyncPlan(
+        run_id,
+        dept.code,
+        mode,
+        wm if mode == "incremental" else None,
+        dept.source.sync.watermark_lookback_seconds,
+        read_at,
+    )
 
 
 def _as_datetime(value: Any) -> dt.datetime | None:
@@ -96,11 +129,16 @@ def fail_run(engine: Engine, run_id: str, error: str) -> None:
 
     try:
         with engine.begin() as conn:
-            conn.execute(sql("sync_run_fail", conn),
-                         {"run_id": run_id, "now": local_now(), "error": error[:4000]})
+            conn.execute(
+                sql("sync_run_fail", conn),
+                {"run_id": run_id, "now": local_now(), "error": error[:4000]},
+            )
     except SQLAlchemyError as exc:
         code = run_id.split(":", 1)[0]
-        log.warning("%s; the department's next run closes it as failed (no heartbeat)", classify_db_error(
-            exc, what=f"department {code}: ledger database: the run's failure could not be recorded"))
-
-
+        log.warning(
+            "%s; the department's next run closes it as failed (no heartbeat)",
+            classify_db_error(
+                exc,
+                what=f"department {code}: ledger database: the run's failure could not be recorded",
+            ),
+        )

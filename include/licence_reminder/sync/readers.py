@@ -37,8 +37,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: connection query keys connectorx's URL cannot carry: such a connection is read by its driver
-_TLS_KEYS = frozenset({"ssl_ca", "ssl_cert", "ssl_key", "ssl_check_hostname", "sslmode", "sslrootcert",
-                       "sslcert", "sslkey"})
+_TLS_KEYS = frozenset(
+    {
+        "ssl_ca",
+        "ssl_cert",
+        "ssl_key",
+        "ssl_check_hostname",
+        "sslmode",
+        "sslrootcert",
+        "sslcert",
+        "sslkey",
+    }
+)
 #: MySQL's type codes read as text (pymysql.constants.FIELD_TYPE): dates and times (TIMESTAMP,
 #: DATE, TIME, DATETIME, YEAR, NEWDATE), and NULL (``NULL AS applied_on``), a type connectorx lacks
 _MYSQL_TIMES = frozenset({6, 7, 10, 11, 12, 13, 14})
@@ -113,12 +123,18 @@ def session_for(engine: Engine, timeout_seconds: int | None) -> Session:
         if timeout_seconds:
             out.append(_mysql_timeout(engine, timeout_seconds))
     elif name == "postgresql":
-        options = str(url.query.get("options", ""))  # -c timezone=… -c search_path=… (db.connection_url)
+        options = str(
+            url.query.get("options", "")
+        )  # -c timezone=… -c search_path=… (db.connection_url)
         for key, value in re.findall(r"-c\s*([A-Za-z_]+)=(\S+)", options):
             if not re.fullmatch(r"[A-Za-z0-9_/+,-]+", value):
-                raise PermanentError(f"connection option {key}={value!r} holds characters a session "
-                                     "setting cannot take")
-            out.append(f"SET {key} TO {value}" if key == "search_path" else f"SET {key} TO '{value}'")
+                raise PermanentError(
+                    f"connection option {key}={value!r} holds characters a session "
+                    "setting cannot take"
+                )
+            out.append(
+                f"SET {key} TO {value}" if key == "search_path" else f"SET {key} TO '{value}'"
+            )
         if timeout_seconds:
             out.append(f"SET statement_timeout = {int(timeout_seconds) * 1000}")
     return Session(tuple(out))
@@ -134,9 +150,14 @@ def _mysql_timeout(engine: Engine, seconds: int) -> str:
         from sqlalchemy import text
 
         with engine.connect() as conn:
-            _MARIADB[server] = "mariadb" in str(conn.execute(text("SELECT VERSION()")).scalar()).lower()
-    return (f"SET SESSION max_statement_time = {int(seconds)}" if _MARIADB[server]
-            else f"SET SESSION max_execution_time = {int(seconds) * 1000}")
+            _MARIADB[server] = (
+                "mariadb" in str(conn.execute(text("SELECT VERSION()")).scalar()).lower()
+            )
+    return (
+        f"SET SESSION max_statement_time = {int(seconds)}"
+        if _MARIADB[server]
+        else f"SET SESSION max_execution_time = {int(seconds) * 1000}"
+    )
 
 
 class Code(str):
@@ -158,7 +179,9 @@ def literal(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float | dt.date):
         raise TypeError(f"{type(value).__name__} values are bound, never written into SQL")
     if isinstance(value, dt.datetime):
-        return f"TIMESTAMP '{value.replace(tzinfo=None).isoformat(sep=' ', timespec='microseconds')}'"
+        return (
+            f"TIMESTAMP '{value.replace(tzinfo=None).isoformat(sep=' ', timespec='microseconds')}'"
+        )
     if isinstance(value, dt.date):
         return f"DATE '{value.isoformat()}'"
     return repr(value)
@@ -196,7 +219,9 @@ def column_names(conn: Connection, query: str, params: dict[str, Any]) -> list[s
     return time_columns(conn, query, params)[0]
 
 
-def time_columns(conn: Connection, query: str, params: dict[str, Any]) -> tuple[list[str], set[int], set[int]]:
+def time_columns(
+    conn: Connection, query: str, params: dict[str, Any]
+) -> tuple[list[str], set[int], set[int]]:
     """(column names, positions of date and time columns, those of them with a zone) of a
     query's result, asked of the server for none of its rows."""
     from sqlalchemy import text
@@ -239,8 +264,17 @@ def as_text_query(conn: Connection, query: str, params: dict[str, Any]) -> str:
     return f"SELECT {', '.join(as_text(k, n) for k, n in enumerate(names))} FROM (\n{query}\n) t"
 
 
-def read(engine: Engine, query: str, params: dict[str, Any], batch_rows: int, *, what: str,
-         timeout_seconds: int | None = None, times_as_text: bool = True, bulk: bool = True) -> Iterator[Block]:
+def read(
+    engine: Engine,
+    query: str,
+    params: dict[str, Any],
+    batch_rows: int,
+    *,
+    what: str,
+    timeout_seconds: int | None = None,
+    times_as_text: bool = True,
+    bulk: bool = True,
+) -> Iterator[Block]:
     """Blocks of at most ``batch_rows`` rows of ``query``, streamed; errors say ``what`` was read.
     ``bulk=False``: a small query, read through the driver (connectorx's setup costs more)."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -262,12 +296,19 @@ def read(engine: Engine, query: str, params: dict[str, Any], batch_rows: int, *,
         raise classify_db_error(exc, what=what) from exc
 
 
-def _connectorx(url: str, query: str, session: Session, batch_rows: int, *, what: str) -> Iterator[Block]:
+def _connectorx(
+    url: str, query: str, session: Session, batch_rows: int, *, what: str
+) -> Iterator[Block]:
     import connectorx as cx
 
     try:
-        reader = cx.read_sql(url, query, return_type="arrow_stream", batch_size=batch_rows,
-                             pre_execution_query=list(session.statements) or None)
+        reader = cx.read_sql(
+            url,
+            query,
+            return_type="arrow_stream",
+            batch_size=batch_rows,
+            pre_execution_query=list(session.statements) or None,
+        )
         names = list(reader.schema.names)
         for batch in reader:
             if batch.num_rows:
@@ -279,11 +320,17 @@ def _connectorx(url: str, query: str, session: Session, batch_rows: int, *, what
 
 
 #: the server's error inside connectorx's: PostgreSQL's SQLSTATE and message, MySQL's code and text
-_PG_ERROR = re.compile(r'code: SqlState\(E?(?P<state>[0-9A-Z]{5})\).*?message: "(?P<text>(?:[^"\\]|\\.)*)"', re.DOTALL)
-_MYSQL_ERROR = re.compile(r"ERROR (?P<code>\d+) \((?P<state>\w+)\): (?P<text>.*?)(?: }|$)", re.DOTALL)
+_PG_ERROR = re.compile(
+    r'code: SqlState\(E?(?P<state>[0-9A-Z]{5})\).*?message: "(?P<text>(?:[^"\\]|\\.)*)"', re.DOTALL
+)
+_MYSQL_ERROR = re.compile(
+    r"ERROR (?P<code>\d+) \((?P<state>\w+)\): (?P<text>.*?)(?: }|$)", re.DOTALL
+)
 #: connectorx's own errors that a retry may not meet again: the connection gone or refused
-_TRANSIENT = re.compile(r"(?i)connection (refused|reset|closed|lost)|broken pipe|timed? ?out|"
-                        r"server has gone away|too many connections|io error|unexpected eof")
+_TRANSIENT = re.compile(
+    r"(?i)connection (refused|reset|closed|lost)|broken pipe|timed? ?out|"
+    r"server has gone away|too many connections|io error|unexpected eof"
+)
 
 
 def _connectorx_error(exc: BaseException, what: str) -> Exception:
@@ -293,19 +340,25 @@ def _connectorx_error(exc: BaseException, what: str) -> Exception:
 
     text = str(exc)
     if m := _PG_ERROR.search(text):
-        return classify_server_error(what=what, text=m.group("text").replace('\\"', '"'), sqlstate=m.group("state"))
+        return classify_server_error(
+            what=what, text=m.group("text").replace('\\"', '"'), sqlstate=m.group("state")
+        )
     if m := _MYSQL_ERROR.search(text):
         return classify_server_error(what=what, text=m.group("text"), code=int(m.group("code")))
     message = redact_values(text.splitlines()[0] if text else type(exc).__name__)[:500]
     if type(exc).__name__ == "PanicException":
-        return PermanentError(f"{what}: the reader could not convert a value ({message}): read that "
-                              "column as text in the SQL, e.g. CAST(col AS CHAR)")
+        return PermanentError(
+            f"{what}: the reader could not convert a value ({message}): read that "
+            "column as text in the SQL, e.g. CAST(col AS CHAR)"
+        )
     if _TRANSIENT.search(message):
         return TransientError(f"{what}: {message}")
     return PermanentError(f"{what}: {message}")
 
 
-def _dbapi(conn: Connection, query: str, params: dict[str, Any], batch_rows: int) -> Iterator[Block]:
+def _dbapi(
+    conn: Connection, query: str, params: dict[str, Any], batch_rows: int
+) -> Iterator[Block]:
     """The driver's own streaming cursor (PyMySQL's SSCursor, a psycopg2 named cursor, sqlite3's
     lazy fetch), its errors raised as SQLAlchemy would wrap them."""
     from sqlalchemy import text
@@ -330,16 +383,33 @@ def _dbapi(conn: Connection, query: str, params: dict[str, Any], batch_rows: int
             with contextlib.suppress(Exception):  # an early stop: the connection is dropped below
                 cursor.close()
     except conn.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(str(compiled), values, exc, conn.dialect.loaded_dbapi.Error,
-                                  dialect=conn.dialect) from exc
+        raise DBAPIError.instance(
+            str(compiled), values, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from exc
     except GeneratorExit:  # stopped mid-result: draining it would take as long as reading it
         conn.invalidate()
         raise
 
 
-def query_one(engine: Engine, query: str, params: dict[str, Any], *, what: str,
-              timeout_seconds: int | None = None) -> tuple[Any, ...]:
+def query_one(
+    engine: Engine,
+    query: str,
+    params: dict[str, Any],
+    *,
+    what: str,
+    timeout_seconds: int | None = None,
+) -> tuple[Any, ...]:
     """The first row of a small query (read to the end, so the connection goes back clean)."""
-    blocks = list(read(engine, query, params, 10, what=what, timeout_seconds=timeout_seconds,
-                       times_as_text=False, bulk=False))
+    blocks = list(
+        read(
+            engine,
+            query,
+            params,
+            10,
+            what=what,
+            timeout_seconds=timeout_seconds,
+            times_as_text=False,
+            bulk=False,
+        )
+    )
     return blocks[0].row(0) if blocks and len(blocks[0]) else ()

@@ -38,10 +38,25 @@ def retire_department(engine: Engine, dept_code: str, *, commit: bool) -> Retire
         out.messages_cancelled = conn.execute(sql("outbox_cancel_orphaned", conn), p).rowcount
         out.quarantine_closed = conn.execute(sql("retire_quarantine", conn), p).rowcount
         conn.execute(sql("watermark_delete", conn), p)
-        conn.execute(sql("sync_run_finish", conn), {
-            **p, "status": "success", "watermark_to": None, "rows_read": 0, "rows_valid": 0,
-            "rows_rejected": 0, "rows_warned": 0, "inserted": 0, "updated": 0, "renewed": 0, "vanished": out.vanished,
-            "quarantine_resolved": out.quarantine_closed, "counts_by_rule": None, "error": None})
+        conn.execute(
+            sql("sync_run_finish", conn),
+            {
+                **p,
+                "status": "success",
+                "watermark_to": None,
+                "rows_read": 0,
+                "rows_valid": 0,
+                "rows_rejected": 0,
+                "rows_warned": 0,
+                "inserted": 0,
+                "updated": 0,
+                "renewed": 0,
+                "vanished": out.vanished,
+                "quarantine_resolved": out.quarantine_closed,
+                "counts_by_rule": None,
+                "error": None,
+            },
+        )
         if not commit:
             txn.rollback()
     return out

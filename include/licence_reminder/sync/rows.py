@@ -72,7 +72,10 @@ def _arrow(values: pd.Series) -> pa.Array | None:
         array = pa.array(values.array)
     elif isinstance(values.dtype, pd.ArrowDtype) and pa.types.is_date32(values.dtype.pyarrow_dtype):
         array = pa.array(values.array).cast(pa.string())  # ISO, as date.isoformat()
-    elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+    elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (
+        "string",
+        "empty",
+    ):
         array = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
     else:
         return None
@@ -90,9 +93,14 @@ def column_text(values: pd.Series) -> tuple[pa.Array, np.ndarray]:
     import pyarrow.compute as pc
 
     text = _arrow(values)
-    if text is None and pd.api.types.is_datetime64_dtype(values.dtype) and not (
-            values.dt.microsecond.fillna(0).any() or values.dt.nanosecond.fillna(0).any()):
-        text = pa.array(values).cast(pa.timestamp("s")).cast(pa.string())  # as isoformat(" ") writes them
+    if (
+        text is None
+        and pd.api.types.is_datetime64_dtype(values.dtype)
+        and not (values.dt.microsecond.fillna(0).any() or values.dt.nanosecond.fillna(0).any())
+    ):
+        text = (
+            pa.array(values).cast(pa.timestamp("s")).cast(pa.string())
+        )  # as isoformat(" ") writes them
     if text is not None:
         null = np.asarray(text.is_null().to_numpy(zero_copy_only=False), dtype=bool)
         return (pc.fill_null(text, "") if text.null_count else text), null
@@ -128,7 +136,7 @@ def row_digests(texts: list[pa.Array]) -> np.ndarray:
     starts, lengths = _write_rows(texts, HASH_SEPARATOR, out)
     data = out.getbuffer()
     md5 = hashlib.md5
-    joined = b"".join(md5(data[a:a + n]).digest() for a, n in zip(starts, lengths, strict=True))
+    joined = b"".join(md5(data[a : a + n]).digest() for a, n in zip(starts, lengths, strict=True))
     return np.frombuffer(joined, dtype=np.uint8).reshape(len(starts), 16)
 
 
@@ -152,8 +160,10 @@ def row_hashes(texts: list[pa.Array]) -> np.ndarray:
     starts, lengths = _write_rows(texts, HASH_SEPARATOR, out)
     data = out.getbuffer()
     md5 = hashlib.md5
-    return np.array([md5(data[a:a + n]).hexdigest() for a, n in zip(starts, lengths, strict=True)],
-                    dtype=object)
+    return np.array(
+        [md5(data[a : a + n]).hexdigest() for a, n in zip(starts, lengths, strict=True)],
+        dtype=object,
+    )
 
 
 def _holds(text: pa.Array, wanted: tuple[bytes, ...]) -> bool:
@@ -183,9 +193,13 @@ def _write_rows(fields: list[pa.Array], separator: str, out: Any) -> tuple[list[
         options = csv.WriteOptions(include_header=False, delimiter=separator, quoting_style="none")
         csv.write_csv(pa.table({str(k): f for k, f in enumerate(fields)}), out, options)
     else:
-        lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, separator), "", "\n")
+        lines = pc.binary_join_element_wise(
+            pc.binary_join_element_wise(*fields, separator), "", "\n"
+        )
         _validity, offsets, data = lines.buffers()
-        first, last = np.frombuffer(offsets, dtype=np.int32)[[lines.offset, lines.offset + len(lines)]]
+        first, last = np.frombuffer(offsets, dtype=np.int32)[
+            [lines.offset, lines.offset + len(lines)]
+        ]
         out.write(memoryview(data)[first:last])
     return starts.tolist(), lengths.tolist()
 
@@ -225,9 +239,12 @@ def bulk_loads(conn: Connection) -> bool:
         setting = conn.execute(text("SELECT @@GLOBAL.local_infile")).scalar()
         allowed = _LOCAL_INFILE[server] = bool(int(setting))
         if not allowed:
-            log.warning("the ledger database %s has local_infile off: staging uses batched INSERTs, "
-                        "several times slower than LOAD DATA LOCAL; set local_infile=1 on the server "
-                        "(docs/deploy.md)", server)
+            log.warning(
+                "the ledger database %s has local_infile off: staging uses batched INSERTs, "
+                "several times slower than LOAD DATA LOCAL; set local_infile=1 on the server "
+                "(docs/deploy.md)",
+                server,
+            )
     return allowed
 
 
@@ -242,8 +259,9 @@ class Staged:
     frame: pd.DataFrame | None = None
 
 
-def prepare(table: str, frame: pd.DataFrame, *, bulk: bool, folder: Path,
-            texts: Texts | None = None) -> Staged | None:
+def prepare(
+    table: str, frame: pd.DataFrame, *, bulk: bool, folder: Path, texts: Texts | None = None
+) -> Staged | None:
     """``frame`` (columns in the order of the table's statements) made ready to load into
     ``table``: a file in ``folder`` when ``bulk``; None when there is nothing to load."""
     if frame.empty:
@@ -283,7 +301,7 @@ def load(conn: Connection, staged: Staged, constants: dict[str, Any]) -> None:
         assert staged.frame is not None
         rows = _records(staged.frame)
         for i in range(0, len(rows), _BATCH):
-            conn.execute(sql(insert, conn), [{**constants, **r} for r in rows[i:i + _BATCH]])
+            conn.execute(sql(insert, conn), [{**constants, **r} for r in rows[i : i + _BATCH]])
         return
     from sqlalchemy import text
 
@@ -301,12 +319,19 @@ def load(conn: Connection, staged: Staged, constants: dict[str, Any]) -> None:
     # (it cannot stop the client's upload): treat any as the error executemany would have raised.
     warnings = conn.execute(sql("load_warnings", conn)).fetchall()
     if warnings:  # a message may quote the value: keep only the column and line it names
-        raise PermanentError(f"loading {staged.table} in the ledger database rejected values: " + "; ".join(
-            _QUOTED.sub("'…'", str(w[2])) for w in warnings))
+        raise PermanentError(
+            f"loading {staged.table} in the ledger database rejected values: "
+            + "; ".join(_QUOTED.sub("'…'", str(w[2])) for w in warnings)
+        )
 
 
-def write(conn: Connection, table: str, frame: pd.DataFrame, constants: dict[str, Any],
-          texts: Texts | None = None) -> None:
+def write(
+    conn: Connection,
+    table: str,
+    frame: pd.DataFrame,
+    constants: dict[str, Any],
+    texts: Texts | None = None,
+) -> None:
     """Append ``frame`` plus ``constants`` to ``table`` now (:func:`prepare` then :func:`load`)."""
     folder = Path(tempfile.mkdtemp(prefix="lr_staging_"))
     try:

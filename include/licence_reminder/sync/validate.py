@@ -48,8 +48,15 @@ RAW_VALUE_LIMIT = 2000
 _WARNING_COLUMNS = ["licence_no", "rule", "column_name", "message"]
 
 
-def validate(extracted: Extracted, catalogue: Catalogue, state: LedgerState, *, today: dt.date,
-             stats: StageStats, findings: Findings) -> Iterator[Validated]:
+def validate(
+    extracted: Extracted,
+    catalogue: Catalogue,
+    state: LedgerState,
+    *,
+    today: dt.date,
+    stats: StageStats,
+    findings: Findings,
+) -> Iterator[Validated]:
     """Validated batches of the extract's chunks, in order; ``stats`` and ``findings`` filled as
     they go. A full run does not validate again the rows the ledger holds exactly as the source
     gives them (:meth:`LedgerState.skippable`): they are counted read, valid and unchanged."""
@@ -59,15 +66,21 @@ def validate(extracted: Extracted, catalogue: Catalogue, state: LedgerState, *, 
     from licence_reminder.validation.suite import Validator
 
     validator = Validator(catalogue_names={e.licence_name for e in catalogue.entries}, today=today)
-    held: list[tuple[pd.DataFrame, np.ndarray, np.ndarray]] = []  # chunk, its rows' positions, source hashes
+    held: list[
+        tuple[pd.DataFrame, np.ndarray, np.ndarray]
+    ] = []  # chunk, its rows' positions, source hashes
     # the first chunk goes alone, so that the ledger starts loading early; a run skipping the rows
     # read as before has little to load, and one GX run over what is left costs least
     held_rows, batch_rows, read = 0, GX_BATCH_ROWS if state.skips else 1, 0
     extra_warnings = None
     for chunk in extracted.chunks:
-        if not stats.duplicates_checked:  # asked once the first chunk came: a quiet day asks nothing
+        if (
+            not stats.duplicates_checked
+        ):  # asked once the first chunk came: a quiet day asks nothing
             rows = extracted.identities()
-            validator.duplicates = from_identities(rows.numbers, rows.stamps, rows.keys, validator.tz)
+            validator.duplicates = from_identities(
+                rows.numbers, rows.stamps, rows.keys, validator.tz
+            )
             stats.duplicates_checked = True
             extra_warnings = duplicate_warnings(validator.duplicates)
         positions = np.arange(read, read + len(chunk), dtype=np.int64)
@@ -80,7 +93,11 @@ def validate(extracted: Extracted, catalogue: Catalogue, state: LedgerState, *, 
                 validator.read_as_before(numbers.filter(same))
                 _read_as_before(stats, int(same.sum()))
                 kept = ~same
-                chunk, positions, hashes = chunk.loc[kept].reset_index(drop=True), positions[kept], hashes[kept]
+                chunk, positions, hashes = (
+                    chunk.loc[kept].reset_index(drop=True),
+                    positions[kept],
+                    hashes[kept],
+                )
                 if not len(chunk):
                     continue
         held.append((chunk, positions, hashes))
@@ -99,7 +116,9 @@ def validate(extracted: Extracted, catalogue: Catalogue, state: LedgerState, *, 
     stats.counts_by_rule = dict(validator.totals)
 
 
-def _validate_held(validator: Any, held: list[tuple[pd.DataFrame, np.ndarray, np.ndarray]]) -> Iterator[tuple[Any, np.ndarray]]:
+def _validate_held(
+    validator: Any, held: list[tuple[pd.DataFrame, np.ndarray, np.ndarray]]
+) -> Iterator[tuple[Any, np.ndarray]]:
     """(result, valid rows' source hashes) of each held chunk, with one GX run over them all."""
     results = validator.validate_many([c for c, _p, _h in held], [p for _c, p, _h in held])
     for result, (_chunk, _positions, hashes) in zip(results, held, strict=True):
@@ -121,8 +140,12 @@ def source_hashes(chunk: pd.DataFrame) -> np.ndarray:
     from licence_reminder.sync import rows
 
     n = len(chunk)
-    texts = [rows.column_text(chunk[c])[0] if c in chunk.columns else pa.array([""] * n, type=pa.string())
-             for c in CANONICAL_COLUMNS]
+    texts = [
+        rows.column_text(chunk[c])[0]
+        if c in chunk.columns
+        else pa.array([""] * n, type=pa.string())
+        for c in CANONICAL_COLUMNS
+    ]
     return rows.row_digests(texts)
 
 
@@ -137,8 +160,13 @@ def licence_numbers(chunk: pd.DataFrame) -> pa.Array:
     return pa.array(normalised_text(chunk["licence_no"]), type=pa.string())
 
 
-def _validated(result: Any, hashes: np.ndarray, stats: StageStats, findings: Findings,
-               extra_warnings: pd.DataFrame | None) -> Validated:
+def _validated(
+    result: Any,
+    hashes: np.ndarray,
+    stats: StageStats,
+    findings: Findings,
+    extra_warnings: pd.DataFrame | None,
+) -> Validated:
     import pandas as pd
 
     stats.rows_read += len(result.valid) + len(result.rejected)
@@ -161,9 +189,14 @@ def _validated(result: Any, hashes: np.ndarray, stats: StageStats, findings: Fin
     if room > 0:
         findings.rejections.extend(result.rejected[:room])
     _see_watermark(stats, result)
-    return Validated(valid=result.valid, valid_source_keys=result.valid_source_keys,
-                     valid_source_hashes=hashes, rejected=result.rejected, rejected_rows=rejection_rows(result.rejected),
-                     warnings=warnings)
+    return Validated(
+        valid=result.valid,
+        valid_source_keys=result.valid_source_keys,
+        valid_source_hashes=hashes,
+        rejected=result.rejected,
+        rejected_rows=rejection_rows(result.rejected),
+        warnings=warnings,
+    )
 
 
 def _see_watermark(stats: StageStats, result: Any) -> None:
@@ -180,7 +213,11 @@ def _see_watermark(stats: StageStats, result: Any) -> None:
         if any(f.column == "source_updated_at" for f in rej.failures):
             continue
         try:
-            stamp = parse_datetime(rej.raw.get("source_updated_at")) if rej.raw.get("source_updated_at") else None
+            stamp = (
+                parse_datetime(rej.raw.get("source_updated_at"))
+                if rej.raw.get("source_updated_at")
+                else None
+            )
         except (ValueError, TypeError):
             stamp = None
         if stamp is not None and (latest is None or stamp > latest):
@@ -198,8 +235,11 @@ def duplicate_warnings(found: Duplicates) -> pd.DataFrame:
 
     from licence_reminder.validation.duplicates import WINS
 
-    rows = [(number, DUPLICATE_IN_SOURCE, "licence_no", found.reason(number, WINS))
-            for number, winner in sorted(found.winners.items()) if not winner.tie]
+    rows = [
+        (number, DUPLICATE_IN_SOURCE, "licence_no", found.reason(number, WINS))
+        for number, winner in sorted(found.winners.items())
+        if not winner.tie
+    ]
     return pd.DataFrame(rows, columns=_WARNING_COLUMNS, dtype=object)
 
 
@@ -212,8 +252,12 @@ def rejection_rows(rejected: list[Any]) -> pd.DataFrame:
     rows = []
     for rej in rejected:
         # identity numbers are kept masked, here as in the ledger (protect.py)
-        raw_json = json.dumps({k: _kept_text(v) for k, v in masked_raw(rej.raw).items()},
-                              ensure_ascii=False, default=str, sort_keys=True)
+        raw_json = json.dumps(
+            {k: _kept_text(v) for k, v in masked_raw(rej.raw).items()},
+            ensure_ascii=False,
+            default=str,
+            sort_keys=True,
+        )
         source_key = rej.raw.get(SOURCE_KEY)
         source_key = None if source_key is None else str(source_key)[:SOURCE_KEY_LENGTH]
         # One open quarantine entry per key. A row without a licence number is known by its key
@@ -226,16 +270,38 @@ def rejection_rows(rejected: list[Any]) -> pd.DataFrame:
                 row = f"k{source_key}"
             else:
                 content = {k: v for k, v in rej.raw.items() if k != "source_updated_at"}
-                row = hashlib.md5(json.dumps(content, ensure_ascii=False, default=str,
-                                             sort_keys=True).encode()).hexdigest()[:12]
+                row = hashlib.md5(
+                    json.dumps(content, ensure_ascii=False, default=str, sort_keys=True).encode()
+                ).hexdigest()[:12]
             key = f"{rej.licence_no[:60]}#{row}" if rej.licence_no else f"row:{row}"
         # a number too long for the ledger (text_value:licence_no) is kept whole in raw_values
-        rows.append((key[:80], rej.licence_no and rej.licence_no[:LICENCE_NO_LENGTH], source_key, rej.row_number,
-                     ",".join(sorted({f.rule for f in rej.failures}))[:1000],
-                     json.dumps([asdict(f) for f in rej.failures], ensure_ascii=False), raw_json,
-                     *_lapse_fields(rej.raw)))
-    return pd.DataFrame(rows, columns=["record_key", "licence_no", "source_key", "source_row", "rules",
-                                       "reasons", "raw_values", "expiry_date", "licence_name"], dtype=object)
+        rows.append(
+            (
+                key[:80],
+                rej.licence_no and rej.licence_no[:LICENCE_NO_LENGTH],
+                source_key,
+                rej.row_number,
+                ",".join(sorted({f.rule for f in rej.failures}))[:1000],
+                json.dumps([asdict(f) for f in rej.failures], ensure_ascii=False),
+                raw_json,
+                *_lapse_fields(rej.raw),
+            )
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "record_key",
+            "licence_no",
+            "source_key",
+            "source_row",
+            "rules",
+            "reasons",
+            "raw_values",
+            "expiry_date",
+            "licence_name",
+        ],
+        dtype=object,
+    )
 
 
 def _kept_text(value: object) -> object:

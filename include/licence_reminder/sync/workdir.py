@@ -53,8 +53,10 @@ class RunFolder:
     def open(self) -> Path:
         folder = department_folder(self.dept_code).absolute()
         if not set(str(folder)) <= _SAFE:
-            raise PermanentError(f"LR_WORK_DIR: the load files' folder {folder} may hold only letters, "
-                                 "digits and _ . / - (the ledger server takes its name as SQL text)")
+            raise PermanentError(
+                f"LR_WORK_DIR: the load files' folder {folder} may hold only letters, "
+                "digits and _ . / - (the ledger server takes its name as SQL text)"
+            )
         try:
             for level in (folder.parent.parent, folder.parent, folder):
                 level.mkdir(mode=PRIVATE, exist_ok=True)
@@ -63,14 +65,19 @@ class RunFolder:
             if _try_lock(self._lock, fcntl.LOCK_EX):
                 _remove_leftovers(folder, self.dept_code)
             else:
-                log.info("department %s: another run of the department is working in %s: its files stay",
-                         self.dept_code, folder)
+                log.info(
+                    "department %s: another run of the department is working in %s: its files stay",
+                    self.dept_code,
+                    folder,
+                )
             fcntl.flock(self._lock, fcntl.LOCK_SH)
             self.path = Path(tempfile.mkdtemp(prefix="run-", dir=folder))
         except OSError as exc:
             self.close()
-            raise PermanentError(f"department {self.dept_code}: LR_WORK_DIR: cannot prepare the load "
-                                 f"files' folder {folder}: {exc.strerror}") from exc
+            raise PermanentError(
+                f"department {self.dept_code}: LR_WORK_DIR: cannot prepare the load "
+                f"files' folder {folder}: {exc.strerror}"
+            ) from exc
         return self.path
 
     def close(self) -> None:
@@ -100,5 +107,9 @@ def _remove_leftovers(folder: Path, dept_code: str) -> None:
             shutil.rmtree(p, ignore_errors=True)
         else:
             p.unlink(missing_ok=True)
-    log.warning("department %s: removed %d load file(s) a run that did not finish left in %s",
-                dept_code, files, folder)
+    log.warning(
+        "department %s: removed %d load file(s) a run that did not finish left in %s",
+        dept_code,
+        files,
+        folder,
+    )

@@ -68,18 +68,32 @@ def role_specs(dept_codes: Iterable[str]) -> list[RoleSpec]:
     codes = sorted(set(dept_codes))
     everything_read = {(READ, r) for r in (TODAY, DELIVERY_LOG, *DEPARTMENT_FAMILIES)}
     specs = [
-        RoleSpec(OPERATIONS, frozenset(everything_read | {(ACT, CALL_LIST)}),
-                 "data-platform team on duty: every page of every department"),
-        RoleSpec(AUDITOR, frozenset(everything_read),
-                 "auditors: every page of every department, read-only, personal data masked"),
+        RoleSpec(
+            OPERATIONS,
+            frozenset(everything_read | {(ACT, CALL_LIST)}),
+            "data-platform team on duty: every page of every department",
+        ),
+        RoleSpec(
+            AUDITOR,
+            frozenset(everything_read),
+            "auditors: every page of every department, read-only, personal data masked",
+        ),
     ]
     for code in codes:
-        specs.append(RoleSpec(reviewer_role(code), frozenset({
-            (READ, scoped(REVIEW, code)), (READ, scoped(DQ_REPORTS, code))}),
-            f"department {code}: its quarterly review and data-quality reports"))
-        specs.append(RoleSpec(call_staff_role(code), frozenset({
-            (READ, scoped(CALL_LIST, code)), (ACT, scoped(CALL_LIST, code))}),
-            f"department {code}: its call list"))
+        specs.append(
+            RoleSpec(
+                reviewer_role(code),
+                frozenset({(READ, scoped(REVIEW, code)), (READ, scoped(DQ_REPORTS, code))}),
+                f"department {code}: its quarterly review and data-quality reports",
+            )
+        )
+        specs.append(
+            RoleSpec(
+                call_staff_role(code),
+                frozenset({(READ, scoped(CALL_LIST, code)), (ACT, scoped(CALL_LIST, code))}),
+                f"department {code}: its call list",
+            )
+        )
     return specs
 
 

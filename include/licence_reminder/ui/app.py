@@ -11,12 +11,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from licence_reminder.config import local_now
 from licence_reminder.ui import auth
 from licence_reminder.ui.pages import PAGES, routers
-from licence_reminder.ui.web import airflow_path, base_path, departments, forbid_unless, ledger, templates
+from licence_reminder.ui.web import (
+    airflow_path,
+    base_path,
+    departments,
+    forbid_unless,
+    ledger,
+    templates,
+)
 
 _SECURITY_HEADERS = {
     # inline CSS/JS only; nothing from another origin, so the pages work offline
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-                               "img-src 'self' data:; form-action 'self'; frame-ancestors 'self'; base-uri 'none'",
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'self'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -39,9 +46,21 @@ def create_app() -> FastAPI:
         if exc.status_code not in (401, 403, 404, 400):
             return Response(status_code=exc.status_code)
         login = auth.login_url(str(request.url)) if exc.status_code == 401 else None
-        response = templates().get_template("error.html.j2").render(
-            base=base_path(request), airflow=airflow_path(request), nav=[], viewer=None,
-            now=local_now(), logout=None, status=exc.status_code, detail=exc.detail, login=login)
+        response = (
+            templates()
+            .get_template("error.html.j2")
+            .render(
+                base=base_path(request),
+                airflow=airflow_path(request),
+                nav=[],
+                viewer=None,
+                now=local_now(),
+                logout=None,
+                status=exc.status_code,
+                detail=exc.detail,
+                login=login,
+            )
+        )
         return HTMLResponse(response, status_code=exc.status_code, headers=exc.headers)
 
     @app.get("/", include_in_schema=False)

@@ -21,8 +21,10 @@ class Series:
 
 
 def _colored(series: Sequence[Series]) -> list[Series]:
-    return [s if s.color else Series(s.name, s.values, PALETTE[i % len(PALETTE)])
-            for i, s in enumerate(series)]
+    return [
+        s if s.color else Series(s.name, s.values, PALETTE[i % len(PALETTE)])
+        for i, s in enumerate(series)
+    ]
 
 
 def _nice_max(value: float) -> float:
@@ -36,25 +38,33 @@ def _nice_max(value: float) -> float:
 
 
 def _frame(title: str, top: float, labels: Sequence[str]) -> list[str]:
-    parts = [(f'<svg class="chart" viewBox="0 0 {_W} {_H}" role="img" aria-label="{escape(title)}" '
-             f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">'),
-             f"<title>{escape(title)}</title>"]
+    parts = [
+        (
+            f'<svg class="chart" viewBox="0 0 {_W} {_H}" role="img" aria-label="{escape(title)}" '
+            f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">'
+        ),
+        f"<title>{escape(title)}</title>",
+    ]
     plot_h = _H - _TOP - _BOTTOM
     for i in range(5):
         y = _TOP + plot_h * i / 4
         value = top * (4 - i) / 4
         text = f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
-        parts.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e7eb"/>'
-                     f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-                     f'fill="#6b7280">{text}</text>')
+        parts.append(
+            f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e7eb"/>'
+            f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
+            f'fill="#6b7280">{text}</text>'
+        )
     n = len(labels)
     every = max(1, (n + 9) // 10)
     slot = (_W - _LEFT - _RIGHT) / max(n, 1)
     for i, label in enumerate(labels):
         if i % every == 0 or i == n - 1:
             x = _LEFT + slot * (i + 0.5)
-            parts.append(f'<text x="{x:.1f}" y="{_H - _BOTTOM + 16}" text-anchor="middle" '
-                         f'font-size="11" fill="#6b7280">{escape(label)}</text>')
+            parts.append(
+                f'<text x="{x:.1f}" y="{_H - _BOTTOM + 16}" text-anchor="middle" '
+                f'font-size="11" fill="#6b7280">{escape(label)}</text>'
+            )
     return parts
 
 
@@ -62,8 +72,10 @@ def _legend(series: Sequence[Series]) -> str:
     x = _LEFT
     out = []
     for s in series:
-        out.append(f'<rect x="{x}" y="{_H - 16}" width="10" height="10" fill="{s.color}"/>'
-                   f'<text x="{x + 14}" y="{_H - 7}" font-size="11" fill="#374151">{escape(s.name)}</text>')
+        out.append(
+            f'<rect x="{x}" y="{_H - 16}" width="10" height="10" fill="{s.color}"/>'
+            f'<text x="{x + 14}" y="{_H - 7}" font-size="11" fill="#374151">{escape(s.name)}</text>'
+        )
         x += 22 + 7 * len(s.name.encode("utf-8")) // 2
     return "".join(out)
 
@@ -76,21 +88,29 @@ def line_chart(labels: Sequence[str], series: Sequence[Series], *, title: str) -
     plot_h = _H - _TOP - _BOTTOM
     slot = (_W - _LEFT - _RIGHT) / max(len(labels), 1)
     for s in series:
-        points = [(_LEFT + slot * (i + 0.5), _TOP + plot_h * (1 - v / top))
-                  for i, v in enumerate(s.values) if v is not None]
+        points = [
+            (_LEFT + slot * (i + 0.5), _TOP + plot_h * (1 - v / top))
+            for i, v in enumerate(s.values)
+            if v is not None
+        ]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-            parts.append(f'<polyline fill="none" stroke="{s.color}" stroke-width="2" points="{path}"/>')
+            parts.append(
+                f'<polyline fill="none" stroke="{s.color}" stroke-width="2" points="{path}"/>'
+            )
         for (x, y), v in zip(points, [v for v in s.values if v is not None], strict=True):
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{s.color}">'
-                         f"<title>{escape(s.name)}: {v:,}</title></circle>")
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{s.color}">'
+                f"<title>{escape(s.name)}: {v:,}</title></circle>"
+            )
     parts.append(_legend(series))
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def bar_chart(labels: Sequence[str], series: Sequence[Series], *, title: str,
-              stacked: bool = False) -> Markup:
+def bar_chart(
+    labels: Sequence[str], series: Sequence[Series], *, title: str, stacked: bool = False
+) -> Markup:
     """Bars per label, side by side (or stacked) per series."""
     series = _colored(series)
     if stacked:
@@ -109,9 +129,11 @@ def bar_chart(labels: Sequence[str], series: Sequence[Series], *, title: str,
             h = plot_h * v / top
             x = _LEFT + slot * i + slot * 0.1 + (0 if stacked else j * width)
             y = base - h
-            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(width - 1, 1):.1f}" '
-                         f'height="{h:.1f}" fill="{s.color}"><title>{escape(label)} · '
-                         f"{escape(s.name)}: {v:,}</title></rect>")
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(width - 1, 1):.1f}" '
+                f'height="{h:.1f}" fill="{s.color}"><title>{escape(label)} · '
+                f"{escape(s.name)}: {v:,}</title></rect>"
+            )
             if stacked:
                 base = y
     parts.append(_legend(series))

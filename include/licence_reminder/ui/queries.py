@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from sqlalchemy.sql.elements import TextClause
 
 
-def templated(name: str, bind: Engine | Connection, *, expanding: Sequence[str] = (),
-              **switches: Any) -> TextClause:
+def templated(
+    name: str, bind: Engine | Connection, *, expanding: Sequence[str] = (), **switches: Any
+) -> TextClause:
     """``include/sql/<name>.sql`` rendered by Jinja with ``switches`` (which optional filters
     apply, the dialect): the statement's shape only — every value stays a bound parameter."""
     import jinja2
@@ -27,8 +28,11 @@ def templated(name: str, bind: Engine | Connection, *, expanding: Sequence[str] 
     from licence_reminder.db import dialect_of, sql_source
 
     source = sql_source(name, bind)
-    rendered = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False).from_string(
-        source).render(dialect=dialect_of(bind).name, **switches)
+    rendered = (
+        jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+        .from_string(source)
+        .render(dialect=dialect_of(bind).name, **switches)
+    )
     statement = text(rendered)
     if expanding:
         statement = statement.bindparams(*(bindparam(n, expanding=True) for n in expanding))
@@ -37,7 +41,9 @@ def templated(name: str, bind: Engine | Connection, *, expanding: Sequence[str] 
 
 def stamp(value: dt.datetime | dt.date) -> str:
     """A bound date or time as the ledger stores it (text in SQLite; MariaDB converts)."""
-    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, dt.datetime) else value.isoformat()
+    return (
+        value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, dt.datetime) else value.isoformat()
+    )
 
 
 def as_date(value: Any) -> dt.date | None:

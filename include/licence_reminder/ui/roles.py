@@ -54,14 +54,24 @@ ADMIN_ROLES = ("Admin", OPERATIONS)
 def demo_users(dept_codes: list[str]) -> list[DemoUser]:
     users = [
         DemoUser("admin", ADMIN_ROLES, "Airflow administrator and operations"),
-        DemoUser("ops", ("Op", OPERATIONS), "data-platform team on duty: every page, Airflow's DAGs"),
+        DemoUser(
+            "ops", ("Op", OPERATIONS), "data-platform team on duty: every page, Airflow's DAGs"
+        ),
         DemoUser("auditor", (AUDITOR,), "auditor: every page, read-only, masked"),
     ]
     for code in sorted(dept_codes):
-        users.append(DemoUser(f"reviewer_{code}", (reviewer_role(code),),
-                              f"department {code}: its quarterly review and data-quality reports"))
-        users.append(DemoUser(f"callstaff_{code}", (call_staff_role(code),),
-                              f"department {code}: its call list"))
+        users.append(
+            DemoUser(
+                f"reviewer_{code}",
+                (reviewer_role(code),),
+                f"department {code}: its quarterly review and data-quality reports",
+            )
+        )
+        users.append(
+            DemoUser(
+                f"callstaff_{code}", (call_staff_role(code),), f"department {code}: its call list"
+            )
+        )
     return users
 
 
@@ -88,7 +98,9 @@ class Admin:
     password: str
 
 
-def apply(dept_codes: list[str], *, users_file: Path | None = None, admin: Admin | None = None) -> Outcome:
+def apply(
+    dept_codes: list[str], *, users_file: Path | None = None, admin: Admin | None = None
+) -> Outcome:
     """Bring the roles (the administrator, the demo users) in line; returns what changed."""
     from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
 
@@ -121,8 +133,10 @@ def _roles(sm: Any, names: tuple[str, ...]) -> list[Any]:
     for name in names:
         role = sm.find_role(name)
         if role is None:
-            raise SystemExit(f"role {name!r} does not exist: run `airflow db migrate` with the "
-                             "FAB auth manager configured first (it creates Airflow's own roles)")
+            raise SystemExit(
+                f"role {name!r} does not exist: run `airflow db migrate` with the "
+                "FAB auth manager configured first (it creates Airflow's own roles)"
+            )
         roles.append(role)
     return roles
 
@@ -133,17 +147,26 @@ def _admin(sm: Any, admin: Admin) -> str:
     roles = _roles(sm, ADMIN_ROLES)
     existing = sm.find_user(username=admin.username)
     if existing is None:
-        if sm.add_user(username=admin.username, first_name=admin.username, last_name="administrator",
-                       email=f"{admin.username}@licence-reminder.invalid", role=roles,
-                       password=admin.password) is None:
+        if (
+            sm.add_user(
+                username=admin.username,
+                first_name=admin.username,
+                last_name="administrator",
+                email=f"{admin.username}@licence-reminder.invalid",
+                role=roles,
+                password=admin.password,
+            )
+            is None
+        ):
             raise SystemExit(f"the auth manager refused to create the user {admin.username!r}")
         return f"administrator {admin.username!r} created"
     missing = [r for r in roles if r not in existing.roles]
     if missing:
         existing.roles = [*existing.roles, *missing]
         sm.update_user(existing)
-    return (f"administrator {admin.username!r} exists (password unchanged)"
-            + (f"; given {', '.join(r.name for r in missing)}" if missing else ""))
+    return f"administrator {admin.username!r} exists (password unchanged)" + (
+        f"; given {', '.join(r.name for r in missing)}" if missing else ""
+    )
 
 
 def read_admin_password(path: Path) -> str:
@@ -164,8 +187,14 @@ def _demo_users(sm: Any, dept_codes: list[str], users_file: Path) -> list[str]:
         roles = _roles(sm, user.roles)
         existing = sm.find_user(username=user.username)
         if existing is None:
-            sm.add_user(username=user.username, first_name=user.username, last_name="demo",
-                        email=f"{user.username}@licence-reminder.invalid", role=roles, password=password)
+            sm.add_user(
+                username=user.username,
+                first_name=user.username,
+                last_name="demo",
+                email=f"{user.username}@licence-reminder.invalid",
+                role=roles,
+                password=password,
+            )
             created.append(user.username)
         else:
             existing.roles = roles
@@ -186,16 +215,31 @@ def registry_codes() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="licence_reminder.ui.roles", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dept", action="append", default=[], help="a department code beyond the registry's")
-    parser.add_argument("--admin", metavar="NAME", help="create this administrator if it does not exist")
-    parser.add_argument("--admin-password-file", type=Path, metavar="FILE",
-                        default=os.environ.get("LR_UI_ADMIN_PASSWORD_FILE") or None,
-                        help="the administrator's password, alone in a secret file "
-                             "(default: LR_UI_ADMIN_PASSWORD_FILE)")
-    parser.add_argument("--demo-users", type=Path, metavar="FILE",
-                        help="also create the demo users, their passwords kept in FILE")
+    parser = argparse.ArgumentParser(
+        prog="licence_reminder.ui.roles",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--dept", action="append", default=[], help="a department code beyond the registry's"
+    )
+    parser.add_argument(
+        "--admin", metavar="NAME", help="create this administrator if it does not exist"
+    )
+    parser.add_argument(
+        "--admin-password-file",
+        type=Path,
+        metavar="FILE",
+        default=os.environ.get("LR_UI_ADMIN_PASSWORD_FILE") or None,
+        help="the administrator's password, alone in a secret file "
+        "(default: LR_UI_ADMIN_PASSWORD_FILE)",
+    )
+    parser.add_argument(
+        "--demo-users",
+        type=Path,
+        metavar="FILE",
+        help="also create the demo users, their passwords kept in FILE",
+    )
     args = parser.parse_args(argv)
     admin = None
     if args.admin:
@@ -204,9 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         admin = Admin(args.admin, read_admin_password(args.admin_password_file))
     codes = sorted(set(registry_codes()) | set(args.dept))
     out = apply(codes, users_file=args.demo_users, admin=admin)
-    print(f"UI roles for departments {', '.join(codes) or '(none)'}: "
-          f"{len(out.roles_created)} created, {len(out.granted)} permissions granted, "
-          f"{len(out.revoked)} revoked")
+    print(
+        f"UI roles for departments {', '.join(codes) or '(none)'}: "
+        f"{len(out.roles_created)} created, {len(out.granted)} permissions granted, "
+        f"{len(out.revoked)} revoked"
+    )
     for line in out.granted + out.revoked:
         print(f"  {line}")
     if out.admin:

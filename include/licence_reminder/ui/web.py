@@ -63,9 +63,13 @@ def forbid_unless(allowed: bool) -> None:
 def templates() -> Any:
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR / "ui")),
-                             autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR / "ui")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["n"] = lambda v: "—" if v is None else f"{v:,}"
     env.filters["pct"] = lambda v: "—" if v is None else f"{v:.1%}"
     env.filters["ts"] = lambda v: "—" if v is None else str(v)[:19]
@@ -82,18 +86,33 @@ def airflow_path(request: Request) -> str:
     return base[: -len(URL_PREFIX)] if base.endswith(URL_PREFIX) else ""
 
 
-def render(request: Request, template: str, viewer: Viewer | None, *, status: int = 200,
-           known: list[str] | None = None, **context: Any) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    viewer: Viewer | None,
+    *,
+    status: int = 200,
+    known: list[str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
     nav = []
     if viewer is not None:
         codes = known if known is not None else list(departments(ledger()))
         nav = [p for p in request.app.state.pages if p.allowed(viewer, codes)]
-    html = templates().get_template(template).render(
-        base=base_path(request), airflow=airflow_path(request), nav=nav, viewer=viewer,
-        now=local_now(), logout=auth.logout_url() if viewer else None, **context)
+    html = (
+        templates()
+        .get_template(template)
+        .render(
+            base=base_path(request),
+            airflow=airflow_path(request),
+            nav=nav,
+            viewer=viewer,
+            now=local_now(),
+            logout=auth.logout_url() if viewer else None,
+            **context,
+        )
+    )
     return HTMLResponse(html, status_code=status)
-
-
 
 
 def today_local() -> dt.date:

@@ -57,15 +57,18 @@ class Duplicates:
         w = self.winners[number]
         held = f"licence_no: the source holds {w.rows} rows with this licence number"
         if verdict == TIE:
-            return (f"{held}, changed at the same time (source_updated_at) and with no key to tell "
-                    "them apart (source.sync.split_column): none is loaded; remove the duplicates")
+            return (
+                f"{held}, changed at the same time (source_updated_at) and with no key to tell "
+                "them apart (source.sync.split_column): none is loaded; remove the duplicates"
+            )
         when = w.stamp.isoformat(sep=" ") if w.stamp else "no change time"
         why = "changed later" if w.stamp else "with a higher key"
         if verdict == SUPERSEDED:
-            return (f"{held}; a row {why} ({when}) is the one loaded, this one is not: remove the "
-                    "duplicates")
-        return (f"{held}; this one, {why} ({when}) than the others, is loaded: remove the "
-                "duplicates")
+            return (
+                f"{held}; a row {why} ({when}) is the one loaded, this one is not: remove the "
+                "duplicates"
+            )
+        return f"{held}; this one, {why} ({when}) than the others, is loaded: remove the duplicates"
 
 
 def _key_order(key: str | None) -> tuple[int, int, str]:
@@ -118,9 +121,14 @@ def from_identities(numbers: Any, stamps: Any, keys: Any, tz: str) -> Duplicates
     at = pa.array(present[np.unique(np.concatenate([order[shared], order[shared + 1]]))])
     chosen_stamps = stamps.take(at).to_pylist() if stamps is not None else [None] * len(at)
     chosen_keys = keys.take(at).to_pylist() if keys is not None else [None] * len(at)
-    return decide([(number, stamp_of(stamp, tz), as_text(key))
-                   for number, stamp, key in zip(numbers.take(at).to_pylist(), chosen_stamps, chosen_keys,
-                                                 strict=True)])
+    return decide(
+        [
+            (number, stamp_of(stamp, tz), as_text(key))
+            for number, stamp, key in zip(
+                numbers.take(at).to_pylist(), chosen_stamps, chosen_keys, strict=True
+            )
+        ]
+    )
 
 
 def stamp_of(value: Any, tz: str) -> dt.datetime | None:

@@ -75,7 +75,10 @@ def severity(rule: str) -> str:
     base, _, column = rule.partition(":")
     if base in ("required", "date_format", "date_implausible", "text_value"):
         return REJECT if column in _REJECTED_COLUMNS else WARN
-    if rule in (EXPIRY_BEFORE_ISSUE, LICENCE_NOT_IN_CATALOGUE, STATUS_VALUE) or rule in DUPLICATE_REJECTIONS:
+    if (
+        rule in (EXPIRY_BEFORE_ISSUE, LICENCE_NOT_IN_CATALOGUE, STATUS_VALUE)
+        or rule in DUPLICATE_REJECTIONS
+    ):
         return REJECT
     return WARN
 
@@ -86,19 +89,30 @@ def all_rules() -> list[str]:
 
     return [
         *(required(c) for c in REQUIRED_COLUMNS),
-        *(text_value(c) for c in TEXT_LIMITS), *(name_digits(c) for c in sorted(NAME_COLUMNS)),
+        *(text_value(c) for c in TEXT_LIMITS),
+        *(name_digits(c) for c in sorted(NAME_COLUMNS)),
         *(date_format(c) for c in (*DATE_COLUMNS, *DATETIME_COLUMNS)),
         *(date_implausible(c) for c in (*DATE_COLUMNS, *DATETIME_COLUMNS)),
-        EXPIRY_BEFORE_ISSUE, LICENCE_NOT_IN_CATALOGUE, STATUS_VALUE, DUPLICATE_LICENCE_NO, DUPLICATE_SUPERSEDED,
-        MOBILE_FORMAT, RESIDENT_ID_CHECK, USCC_CHECK, HOLDER_TYPE_VALUE, HOLDER_TYPE_MISMATCH, DUPLICATE_IN_SOURCE,
+        EXPIRY_BEFORE_ISSUE,
+        LICENCE_NOT_IN_CATALOGUE,
+        STATUS_VALUE,
+        DUPLICATE_LICENCE_NO,
+        DUPLICATE_SUPERSEDED,
+        MOBILE_FORMAT,
+        RESIDENT_ID_CHECK,
+        USCC_CHECK,
+        HOLDER_TYPE_VALUE,
+        HOLDER_TYPE_MISMATCH,
+        DUPLICATE_IN_SOURCE,
     ]
 
 
 #: Warned values kept in the ledger as the source gives them (normalised), where the column holds
 #: them: a mobile of ten digits still tells the call staff something, a wrong check character is
 #: still the department's own record. Every other warned value is stored as NULL.
-KEPT_WHEN_WARNED: Final = frozenset({MOBILE_FORMAT, RESIDENT_ID_CHECK, USCC_CHECK, HOLDER_TYPE_MISMATCH,
-                                     DUPLICATE_IN_SOURCE})
+KEPT_WHEN_WARNED: Final = frozenset(
+    {MOBILE_FORMAT, RESIDENT_ID_CHECK, USCC_CHECK, HOLDER_TYPE_MISMATCH, DUPLICATE_IN_SOURCE}
+)
 #: the ledger's width of the columns whose warned values are kept: a longer value is not
 STORED_WIDTH: Final[dict[str, int]] = {"contact_mobile": 20, "holder_code": 32, "contact_id_no": 18}
 
@@ -113,8 +127,10 @@ NAME_DIGIT_RUN: Final = 9
 def text_problem(column: str, value: str) -> str | None:
     """Why a free-text value cannot be kept (it is never quoted: it may be personal data)."""
     if "\ufffd" in value:
-        return (f"{column}: holds bytes that are not UTF-8 text (a GBK column read as binary?): "
-                "convert it in the SQL, e.g. CONVERT(col USING utf8mb4) or convert_from(col, 'GBK')")
+        return (
+            f"{column}: holds bytes that are not UTF-8 text (a GBK column read as binary?): "
+            "convert it in the SQL, e.g. CONVERT(col USING utf8mb4) or convert_from(col, 'GBK')"
+        )
     limit = TEXT_LIMITS[column]
     if len(value) > limit:
         return f"{column}: is {len(value)} characters long, more than the ledger's {limit}"
@@ -124,8 +140,10 @@ def text_problem(column: str, value: str) -> str | None:
 def name_problem(column: str, value: str) -> str | None:
     """Why a name looks wrong (it is never quoted: it may be personal data)."""
     if re.search(f"[0-9]{{{NAME_DIGIT_RUN}}}", unicodedata.normalize("NFKC", value)):
-        return (f"{column}: holds a run of {NAME_DIGIT_RUN} or more digits (an ID number or a mobile "
-                "in the name's column?), not a name: it is not used, so that it is never texted")
+        return (
+            f"{column}: holds a run of {NAME_DIGIT_RUN} or more digits (an ID number or a mobile "
+            "in the name's column?), not a name: it is not used, so that it is never texted"
+        )
     return None
 
 
@@ -186,6 +204,7 @@ _ZERO_DATE = re.compile(r"0000([-/.]?)00\1(?:00)(?:[ T]+00:00(?::00(?:\.0+)?)?)?
 
 #: how registers write "valid with no end date"
 _OPEN_ENDED = frozenset({"长期", "长期有效", "永久", "永久有效", "无期限", "不限期", "无固定期限"})
+
 
 def quoted(text: str, limit: int = 32) -> str:
     """A value of a non-personal column (date, code list, licence name) quoted in a reason.
@@ -253,8 +272,10 @@ def _excel_hint(s: str) -> str:
     if not (s.isdigit() and len(s) == 5):
         return ""
     day = dt.date(1899, 12, 30) + dt.timedelta(days=int(s))
-    return (f" (it looks like a spreadsheet's day number, which would be {day.isoformat()}: convert "
-            f"the column to a date, or export it as text)")
+    return (
+        f" (it looks like a spreadsheet's day number, which would be {day.isoformat()}: convert "
+        f"the column to a date, or export it as text)"
+    )
 
 
 def _from_text(raw: str, tz: str) -> tuple[dt.date, dt.datetime]:
@@ -262,21 +283,33 @@ def _from_text(raw: str, tz: str) -> tuple[dt.date, dt.datetime]:
     if not s:
         raise ValueError("no date given")
     if _ZERO_DATE.fullmatch(s):
-        raise ValueError(f"{quoted(raw.strip())} is a zero date (no real day: a placeholder for a missing date)")
+        raise ValueError(
+            f"{quoted(raw.strip())} is a zero date (no real day: a placeholder for a missing date)"
+        )
     m = _DATE_FORMS.fullmatch(s)
     if m is None:
         if s in _OPEN_ENDED:
             raise ValueError(
                 f"{quoted(raw.strip())} means the licence does not expire, and a licence without an "
-                f"expiry date gets no reminder: leave such rows out of the extract (a WHERE clause)")
+                f"expiry date gets no reminder: leave such rows out of the extract (a WHERE clause)"
+            )
         raise ValueError(f"{quoted(raw.strip())} is not a recognised date format{_excel_hint(s)}")
     g = m.groupdict()
     y, mo, d = next((g[f"y{i}"], g[f"m{i}"], g[f"d{i}"]) for i in (1, 2, 3) if g[f"y{i}"])
     try:
         day = dt.date(int(y), int(mo), int(d))
-        hh, mi, ss = (next((g[k] for k in (part, f"{part}2", f"{part}3") if g[k]), 0) for part in "HMS")
-        moment = dt.datetime(day.year, day.month, day.day, int(hh), int(mi), int(ss),
-                             int((g["F"] or "0")[:6].ljust(6, "0")))
+        hh, mi, ss = (
+            next((g[k] for k in (part, f"{part}2", f"{part}3") if g[k]), 0) for part in "HMS"
+        )
+        moment = dt.datetime(
+            day.year,
+            day.month,
+            day.day,
+            int(hh),
+            int(mi),
+            int(ss),
+            int((g["F"] or "0")[:6].ljust(6, "0")),
+        )
     except ValueError:
         raise ValueError(f"{quoted(raw.strip())} is not a real date") from None
     if g["tz"]:
@@ -297,10 +330,10 @@ def _from_text(raw: str, tz: str) -> tuple[dt.date, dt.datetime]:
 #: how the driver gives PostgreSQL's 'infinity' and '-infinity' (date.max, date.min)
 _WHY_IMPLAUSIBLE: Final = {
     dt.date.max: "(a placeholder, a typo, or PostgreSQL's 'infinity': a licence without an expiry "
-                 "date gets no reminder, so leave such rows out of the extract, or give NULL for an "
-                 "optional column)",
+    "date gets no reminder, so leave such rows out of the extract, or give NULL for an "
+    "optional column)",
     dt.date.min: "(a placeholder, a typo, or PostgreSQL's '-infinity': give the real date, or NULL "
-                 "for an optional column)",
+    "for an optional column)",
 }
 
 
@@ -310,8 +343,10 @@ def parse_parts(value: object, *, tz: str | None = None) -> tuple[dt.date, dt.da
     try:
         return _parse_parts(value, tz or city_zone())
     except OverflowError:  # 9999-12-31 23:00 UTC has no Beijing time
-        raise ValueError("the date is out of range after conversion to Beijing time "
-                         + _WHY_IMPLAUSIBLE[dt.date.max]) from None
+        raise ValueError(
+            "the date is out of range after conversion to Beijing time "
+            + _WHY_IMPLAUSIBLE[dt.date.max]
+        ) from None
 
 
 def _parse_parts(value: object, tz: str) -> tuple[dt.date, dt.datetime]:
@@ -320,8 +355,15 @@ def _parse_parts(value: object, tz: str) -> tuple[dt.date, dt.datetime]:
     if isinstance(value, dt.datetime):  # pandas Timestamp is a datetime too
         if value.tzinfo is not None:
             value = value.astimezone(_tzinfo(tz)).replace(tzinfo=None)
-        moment = dt.datetime(value.year, value.month, value.day, value.hour, value.minute,
-                             value.second, value.microsecond)
+        moment = dt.datetime(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+        )
         return moment.date(), moment
     if isinstance(value, dt.date):
         return value, dt.datetime(value.year, value.month, value.day)
@@ -359,7 +401,9 @@ def plausible_range(today: dt.date) -> tuple[dt.date, dt.date]:
 
 def date_plausibility_problem(value: dt.date, today: dt.date) -> str | None:
     lo, hi = plausible_range(today)
-    why = _WHY_IMPLAUSIBLE.get(dt.date(value.year, value.month, value.day), "(a placeholder or a typo)")
+    why = _WHY_IMPLAUSIBLE.get(
+        dt.date(value.year, value.month, value.day), "(a placeholder or a typo)"
+    )
     if value < lo:
         return f"{value.isoformat()} is before {lo.isoformat()} {why}"
     if value > hi:
@@ -395,8 +439,10 @@ def resident_id_problem(value: object, *, today: dt.date | None = None) -> str |
     if not s:
         return f"{what}: empty"
     if len(s) == 15 and s.isascii() and s.isdigit():
-        return (f"{what}: a 15-digit first-generation number, invalid since 2013-01-01; "
-                "the 18-character number is needed")
+        return (
+            f"{what}: a 15-digit first-generation number, invalid since 2013-01-01; "
+            "the 18-character number is needed"
+        )
     if len(s) != 18:
         return f"{what}: must be 18 characters, has {len(s)}"
     if not _RESIDENT_ID.fullmatch(s):
@@ -430,8 +476,10 @@ def uscc_problem(value: object) -> str | None:
     if len(s) != 18:
         return f"{what}: must be 18 characters, has {len(s)}"
     if not _USCC.fullmatch(s):
-        return (f"{what}: wrong characters (digits and capital letters without I, O, S, V, Z; "
-                "characters 3-8 digits)")
+        return (
+            f"{what}: wrong characters (digits and capital letters without I, O, S, V, Z; "
+            "characters 3-8 digits)"
+        )
     if calc_check_digit(s) != s[17]:
         return f"{what}: the check character (last) does not match the other 17"
     return None
@@ -467,13 +515,13 @@ def mobile_problem(value: object) -> str | None:
 
 
 def normalise_holder_type(value: object) -> str | None:
-    """"org" / "person", or None when the value is empty or not a known spelling."""
+    """ "org" / "person", or None when the value is empty or not a known spelling."""
     s = as_text(value)
     return None if s is None else HOLDER_TYPE_ALIASES.get(s.lower())
 
 
 def normalise_status(value: object) -> str | None:
-    """"valid" / "revoked" / "cancelled"; empty means valid; None for an unknown value."""
+    """ "valid" / "revoked" / "cancelled"; empty means valid; None for an unknown value."""
     s = as_text(value)
     return "valid" if s is None else STATUS_ALIASES.get(s.lower())
 

@@ -93,8 +93,9 @@ class ChunkResult:
 WARNED_PREFIX = "warn:"
 
 
-def _without_warned_values(normalised: dict[str, Column],
-                           warned: dict[int, list[RuleFailure]]) -> dict[str, Column]:
+def _without_warned_values(
+    normalised: dict[str, Column], warned: dict[int, list[RuleFailure]]
+) -> dict[str, Column]:
     """The normalised columns with each warned row's failed values blanked, except where the
     ledger keeps them (rules.KEPT_WHEN_WARNED, within rules.STORED_WIDTH)."""
     blank: dict[str, list[int]] = collections.defaultdict(list)
@@ -197,25 +198,45 @@ def build_suite(catalogue_names: Iterable[str], name: str | None = None) -> Expe
         return {"rule": rule, "column": column}
 
     for col in REQUIRED_COLUMNS:
-        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(
-            column=col, meta=meta(R.required(col), col)))
-    suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="holder_type", value_set=sorted(HOLDER_TYPES),
-        meta=meta(R.HOLDER_TYPE_VALUE, "holder_type")))
-    suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="status", value_set=sorted(STATUSES), meta=meta(R.STATUS_VALUE, "status")))
-    suite.add_expectation(gxe.ExpectColumnValuesToMatchRegex(
-        column="contact_mobile", regex=f"^{R.MOBILE_PATTERN}$",
-        meta=meta(R.MOBILE_FORMAT, "contact_mobile")))
-    suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column="licence_name", value_set=sorted(catalogue_names),
-        meta=meta(R.LICENCE_NOT_IN_CATALOGUE, "licence_name")))
+        suite.add_expectation(
+            gxe.ExpectColumnValuesToNotBeNull(column=col, meta=meta(R.required(col), col))
+        )
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="holder_type",
+            value_set=sorted(HOLDER_TYPES),
+            meta=meta(R.HOLDER_TYPE_VALUE, "holder_type"),
+        )
+    )
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="status", value_set=sorted(STATUSES), meta=meta(R.STATUS_VALUE, "status")
+        )
+    )
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="contact_mobile",
+            regex=f"^{R.MOBILE_PATTERN}$",
+            meta=meta(R.MOBILE_FORMAT, "contact_mobile"),
+        )
+    )
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column="licence_name",
+            value_set=sorted(catalogue_names),
+            meta=meta(R.LICENCE_NOT_IN_CATALOGUE, "licence_name"),
+        )
+    )
     # The checks derivation decided (check characters, dates, duplicates, …): one expectation
     # on their conjunction, which of them failed read from the checks themselves. Seventeen
     # expectations, one per check, cost GX two thirds of its run, whatever the rows.
-    suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-        column=_DERIVED_COLUMN, value_set=[True],
-        meta={**meta(_DERIVED_RULE, "*"), "checks": [f"{r} ({c})" for r, c in _DERIVED]}))
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(
+            column=_DERIVED_COLUMN,
+            value_set=[True],
+            meta={**meta(_DERIVED_RULE, "*"), "checks": [f"{r} ({c})" for r, c in _DERIVED]},
+        )
+    )
     return suite
 
 
@@ -236,7 +257,11 @@ def _as_text(s: pd.Series) -> pd.Series:
     dtype = s.dtype
     if isinstance(dtype, pd.StringDtype):
         t = s
-    elif dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty") or pd.api.types.is_integer_dtype(dtype):
+    elif (
+        dtype == object
+        and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
+        or pd.api.types.is_integer_dtype(dtype)
+    ):
         t = s.astype("str")
     else:  # mixed objects, floats (an integer column with a null), datetimes
         t = s.map(R.as_text).astype("str")
@@ -250,8 +275,10 @@ def _iso_moments(s: pd.Series) -> pd.Series | None:
     text: stamps rarely repeat, so parsing them one distinct value at a time would cost as much
     as there are rows); else None, and each value goes through rules.py as before. Those values
     mean the same in either reading."""
-    if not (isinstance(s.dtype, pd.StringDtype)
-            or (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "string")):
+    if not (
+        isinstance(s.dtype, pd.StringDtype)
+        or (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "string")
+    ):
         return None
     present = s.notna()
     if not s[present].str.fullmatch(_ISO_MOMENT).all():
@@ -272,7 +299,12 @@ Column = "pd.Series | np.ndarray"
 def _value(column: Column, i: int) -> Any:
     """One value of a normalised column, None where missing."""
     value = column.iat[i] if isinstance(column, pd.Series) else column[i]
-    missing = value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+    missing = (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and math.isnan(value))
+    )
     return None if missing else value
 
 
@@ -284,8 +316,12 @@ def _values(column: Column, positions: np.ndarray) -> list[Any]:
     picked = column.iloc[positions] if isinstance(column, pd.Series) else column[positions]
     if isinstance(picked, pd.Series):
         picked = picked.to_numpy(dtype=object, na_value=None)
-    return [None if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else v
-            for v in picked.tolist()]
+    return [
+        None
+        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+        else v
+        for v in picked.tolist()
+    ]
 
 
 def _take(column: Column, keep: np.ndarray) -> pd.Series:
@@ -315,24 +351,38 @@ def _arrow_text(t: pd.Series) -> Any:
     """A text Series as one pyarrow string array (nulls where missing)."""
     import pyarrow as pa
 
-    array = pa.array(t.array) if isinstance(t.dtype, pd.StringDtype) else pa.array(
-        t.to_numpy(dtype=object, na_value=None), type=pa.string())
+    array = (
+        pa.array(t.array)
+        if isinstance(t.dtype, pd.StringDtype)
+        else pa.array(t.to_numpy(dtype=object, na_value=None), type=pa.string())
+    )
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     return array if array.type == pa.string() else array.cast(pa.string())
 
 
-def _text_problems(column: str, t: pd.Series,
-                   raw: pd.Series | None) -> dict[str, tuple[np.ndarray, dict[int, str]]]:
+def _text_problems(
+    column: str, t: pd.Series, raw: pd.Series | None
+) -> dict[str, tuple[np.ndarray, dict[int, str]]]:
     """(failing, reasons) of rules.text_problem (``text_value``) and, for a name,
     rules.name_problem (``name_digits``), asked only of the few values that can fail: too long,
     read from bytes (undecodable ones became U+FFFD), or — in a name — long enough to hold an ID
     number or a mobile."""
     lengths = t.str.len().fillna(0).to_numpy()
     suspect = lengths > R.TEXT_LIMITS[column]
-    if column in R.NAME_COLUMNS:  # one vectorised pass: asking rules.py of every long name costs seconds
-        suspect |= t.str.contains(f"[0-9０-９]{{{R.NAME_DIGIT_RUN}}}", regex=True).fillna(False).to_numpy(dtype=bool)
-    if raw is not None and raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) != "string":
+    if (
+        column in R.NAME_COLUMNS
+    ):  # one vectorised pass: asking rules.py of every long name costs seconds
+        suspect |= (
+            t.str.contains(f"[0-9０-９]{{{R.NAME_DIGIT_RUN}}}", regex=True)
+            .fillna(False)
+            .to_numpy(dtype=bool)
+        )
+    if (
+        raw is not None
+        and raw.dtype == object
+        and pd.api.types.infer_dtype(raw, skipna=True) != "string"
+    ):
         suspect |= raw.map(lambda v: isinstance(v, bytes)).to_numpy(dtype=bool)
     checks = {R.text_value(column): R.text_problem}
     if column in R.NAME_COLUMNS:
@@ -342,7 +392,10 @@ def _text_problems(column: str, t: pd.Series,
         value = _value(t, int(i))
         if value is None:
             continue
-        for rule, problem_of in checks.items():  # a value that cannot be stored is not also a bad name
+        for (
+            rule,
+            problem_of,
+        ) in checks.items():  # a value that cannot be stored is not also a bad name
             if (problem := problem_of(column, value)) is not None:
                 out[rule][0][i] = True
                 out[rule][1][int(i)] = problem
@@ -379,7 +432,7 @@ def _fixed_width(t: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
     if not len(idx):
         return idx, np.empty((0, width), dtype=np.uint8)
     _validity, offsets, data = text.buffers()
-    starts = np.frombuffer(offsets, dtype=np.int32)[text.offset:text.offset + len(text)][idx]
+    starts = np.frombuffer(offsets, dtype=np.int32)[text.offset : text.offset + len(text)][idx]
     body = np.frombuffer(data, dtype=np.uint8)
     return idx, body[starts[:, None] + np.arange(width)]
 
@@ -433,9 +486,14 @@ def _fast_uscc_ok(t: pd.Series) -> np.ndarray:
     return ok
 
 
-def _confirm(values: Column, fast_ok: np.ndarray, applies: np.ndarray,
-             problem: Callable[[object], str | None], column: str,
-             fixes: dict[int, str | None]) -> tuple[np.ndarray, dict[int, str]]:
+def _confirm(
+    values: Column,
+    fast_ok: np.ndarray,
+    applies: np.ndarray,
+    problem: Callable[[object], str | None],
+    column: str,
+    fixes: dict[int, str | None],
+) -> tuple[np.ndarray, dict[int, str]]:
     """Rules.py decides every applicable value the fast path did not pass; returns (ok, reasons).
 
     ``ok`` is True where the rule does not apply, so GX's in-set [True] flags only failures.
@@ -523,7 +581,9 @@ class SeenNumbers:
         import pyarrow as pa
 
         if self._all is None:
-            self._all = pa.concat_arrays(self._parts) if self._parts else pa.array([], type=pa.string())
+            self._all = (
+                pa.concat_arrays(self._parts) if self._parts else pa.array([], type=pa.string())
+            )
             self._parts = [self._all]
         return self._all
 
@@ -666,7 +726,9 @@ class Validator:
         if kind == "datetime":  # stamps rarely repeat: kept as they are, no object per value
             return _TimeColumn(present, s.reset_index(drop=True), ordinals, {})
         codes, uniques = pd.factorize(ordinals)  # dates repeat: one date object per distinct day
-        table = np.array([dt.date.fromordinal(int(o)) if o >= 0 else None for o in uniques], dtype=object)
+        table = np.array(
+            [dt.date.fromordinal(int(o)) if o >= 0 else None for o in uniques], dtype=object
+        )
         return _TimeColumn(present, table[codes], ordinals, {})
 
     def derive(self, chunk: pd.DataFrame) -> Derived:
@@ -722,8 +784,14 @@ class Validator:
         rid_problem = self._resident_id_problem
         cid_fast = _fast_resident_id_ok(ids["contact_id_no"], self.today)
         cid_fixes: dict[int, str | None] = {}
-        ok, why = _confirm(ids["contact_id_no"], cid_fast, ids["contact_id_no"].notna().to_numpy(),
-                           rid_problem, "contact_id_no", cid_fixes)
+        ok, why = _confirm(
+            ids["contact_id_no"],
+            cid_fast,
+            ids["contact_id_no"].notna().to_numpy(),
+            rid_problem,
+            "contact_id_no",
+            cid_fixes,
+        )
         out["contact_id_no"] = _patched(ids["contact_id_no"], cid_fixes)
         checks[(R.RESIDENT_ID_CHECK, "contact_id_no")] = ok
         reasons[(R.RESIDENT_ID_CHECK, "contact_id_no")] = why
@@ -738,10 +806,14 @@ class Validator:
         org = has_code & (out["holder_type"] == "org")
         rid_fast = _fast_resident_id_ok(ids["holder_code"], self.today)
         uscc_fast = _fast_uscc_ok(ids["holder_code"])
-        rid_ok, why = _confirm(ids["holder_code"], rid_fast, person, rid_problem, "holder_code", code_fixes)
+        rid_ok, why = _confirm(
+            ids["holder_code"], rid_fast, person, rid_problem, "holder_code", code_fixes
+        )
         checks[(R.RESIDENT_ID_CHECK, "holder_code")] = rid_ok
         reasons[(R.RESIDENT_ID_CHECK, "holder_code")] = why
-        uscc_ok, why = _confirm(ids["holder_code"], uscc_fast, org, R.uscc_problem, "holder_code", code_fixes)
+        uscc_ok, why = _confirm(
+            ids["holder_code"], uscc_fast, org, R.uscc_problem, "holder_code", code_fixes
+        )
         checks[(R.USCC_CHECK, "holder_code")] = uscc_ok
         reasons[(R.USCC_CHECK, "holder_code")] = why
         out["holder_code"] = _patched(ids["holder_code"], code_fixes)
@@ -755,13 +827,19 @@ class Validator:
         mismatch = (person_bad & looks_uscc) | (org_bad & looks_rid)
         checks[(R.HOLDER_TYPE_MISMATCH, "holder_code")] = ~mismatch
         reasons[(R.HOLDER_TYPE_MISMATCH, "holder_code")] = {
-            int(i): ("holder_code: holder_type is person but the code is a valid unified social "
-                     "credit code" if person[i] else
-                     "holder_code: holder_type is org but the code is a valid resident ID number")
-            for i in np.flatnonzero(mismatch)}
+            int(i): (
+                "holder_code: holder_type is person but the code is a valid unified social "
+                "credit code"
+                if person[i]
+                else "holder_code: holder_type is org but the code is a valid resident ID number"
+            )
+            for i in np.flatnonzero(mismatch)
+        }
         # a code valid as the other kind fails only the mismatch, not also that kind's check
-        for ok_, why_, of in ((rid_ok, reasons[(R.RESIDENT_ID_CHECK, "holder_code")], person),
-                              (uscc_ok, reasons[(R.USCC_CHECK, "holder_code")], org)):
+        for ok_, why_, of in (
+            (rid_ok, reasons[(R.RESIDENT_ID_CHECK, "holder_code")], person),
+            (uscc_ok, reasons[(R.USCC_CHECK, "holder_code")], org),
+        ):
             for i in np.flatnonzero(mismatch & of):
                 ok_[i] = True
                 why_.pop(int(i), None)
@@ -782,16 +860,24 @@ class Validator:
             bad = (tc.ordinals >= 0) & ((tc.ordinals < lo) | (tc.ordinals > hi))
             checks[(R.date_implausible(c), c)] = ~bad
             reasons[(R.date_implausible(c), c)] = {
-                int(i): f"{c}: " + str(R.date_plausibility_problem(
-                    dt.date.fromordinal(int(tc.ordinals[i])), self.today))
-                for i in np.flatnonzero(bad)}
+                int(i): f"{c}: "
+                + str(
+                    R.date_plausibility_problem(
+                        dt.date.fromordinal(int(tc.ordinals[i])), self.today
+                    )
+                )
+                for i in np.flatnonzero(bad)
+            }
         iss, exp = times["issue_date"].ordinals, times["expiry_date"].ordinals
         before = (iss >= 0) & (exp >= 0) & (exp < iss)
         checks[(R.EXPIRY_BEFORE_ISSUE, "expiry_date")] = ~before
         reasons[(R.EXPIRY_BEFORE_ISSUE, "expiry_date")] = {
-            int(i): (f"expiry_date {dt.date.fromordinal(int(exp[i])).isoformat()} is before "
-                     f"issue_date {dt.date.fromordinal(int(iss[i])).isoformat()}")
-            for i in np.flatnonzero(before)}
+            int(i): (
+                f"expiry_date {dt.date.fromordinal(int(exp[i])).isoformat()} is before "
+                f"issue_date {dt.date.fromordinal(int(iss[i])).isoformat()}"
+            )
+            for i in np.flatnonzero(before)
+        }
 
         # duplicates: what duplicates.scan decided for the numbers the whole source holds twice
         import pyarrow as pa
@@ -804,20 +890,32 @@ class Validator:
         earlier = self._licence_nos.contains(listed, keys)
         earlier |= repeated(listed, keys)
         self._licence_nos.add(listed, keys)
-        verdicts = {rule: (np.zeros(n, dtype=bool), {}) for rule in (
-            R.DUPLICATE_LICENCE_NO, R.DUPLICATE_SUPERSEDED, R.DUPLICATE_IN_SOURCE)}
-        rule_of = {TIE: R.DUPLICATE_LICENCE_NO, SUPERSEDED: R.DUPLICATE_SUPERSEDED, WINS: R.DUPLICATE_IN_SOURCE}
+        verdicts = {
+            rule: (np.zeros(n, dtype=bool), {})
+            for rule in (R.DUPLICATE_LICENCE_NO, R.DUPLICATE_SUPERSEDED, R.DUPLICATE_IN_SOURCE)
+        }
+        rule_of = {
+            TIE: R.DUPLICATE_LICENCE_NO,
+            SUPERSEDED: R.DUPLICATE_SUPERSEDED,
+            WINS: R.DUPLICATE_IN_SOURCE,
+        }
         decided = np.zeros(len(present), dtype=bool)
         if len(self.duplicates):
-            decided = np.asarray(pc.is_in(listed, value_set=pa.array(
-                sorted(self.duplicates.winners), type=pa.string())), dtype=bool)
+            decided = np.asarray(
+                pc.is_in(
+                    listed, value_set=pa.array(sorted(self.duplicates.winners), type=pa.string())
+                ),
+                dtype=bool,
+            )
             stamps = times["source_updated_at"].values
             keys = frame[SOURCE_KEY].to_numpy(dtype=object) if SOURCE_KEY in frame.columns else None
             for j in np.flatnonzero(decided).tolist():  # few: the rows of duplicated numbers
                 i, number = int(present[j]), listed[j].as_py()
                 stamp = _value(stamps, i)
                 stamp = stamp.to_pydatetime() if isinstance(stamp, pd.Timestamp) else stamp
-                verdict = self.duplicates.verdict(number, stamp, None if keys is None else R.as_text(keys[i]))
+                verdict = self.duplicates.verdict(
+                    number, stamp, None if keys is None else R.as_text(keys[i])
+                )
                 failing, why = verdicts[rule_of[verdict]]
                 failing[i] = True
                 why[i] = self.duplicates.reason(number, verdict)
@@ -825,15 +923,21 @@ class Validator:
         failing, why = verdicts[R.DUPLICATE_LICENCE_NO]
         for i in present[earlier & ~decided].tolist():
             failing[i] = True
-            why[i] = ("licence_no: the same licence number appeared earlier in this extract, though "
-                      "not when the run began (the source changed while it was read): the next run "
-                      "decides which row is loaded")
+            why[i] = (
+                "licence_no: the same licence number appeared earlier in this extract, though "
+                "not when the run began (the source changed while it was read): the next run "
+                "decides which row is loaded"
+            )
         for rule, (failing, why) in verdicts.items():
             checks[(rule, "licence_no")] = ~failing
             reasons[(rule, "licence_no")] = why
 
-        gx[_DERIVED_COLUMN] = np.logical_and.reduce([checks[k] for k in _DERIVED]) if n else np.ones(0, bool)
-        return Derived(n=n, normalised=out, gx_frame=pd.DataFrame(gx), checks=checks, reasons=reasons)
+        gx[_DERIVED_COLUMN] = (
+            np.logical_and.reduce([checks[k] for k in _DERIVED]) if n else np.ones(0, bool)
+        )
+        return Derived(
+            n=n, normalised=out, gx_frame=pd.DataFrame(gx), checks=checks, reasons=reasons
+        )
 
     def _licence_name(self, value: object) -> str | None:
         s = R.as_text(value)
@@ -851,8 +955,9 @@ class Validator:
         """
         return self.validate_many([chunk])[0]
 
-    def validate_many(self, chunks: list[pd.DataFrame],
-                      positions: list[np.ndarray] | None = None) -> list[ChunkResult]:
+    def validate_many(
+        self, chunks: list[pd.DataFrame], positions: list[np.ndarray] | None = None
+    ) -> list[ChunkResult]:
         """Validates chunks in order, as :meth:`validate` one after the other would, with one Great
         Expectations run over them all: GX's cost is mostly per run (about 0.3 s here for the 27
         expectations, whatever the rows), not per row. ``positions``: where each chunk's rows are
@@ -864,36 +969,54 @@ class Validator:
         if starts[-1]:
             from great_expectations.validator.v1_validator import Validator as GxValidator
 
-            frame = (derived[0].gx_frame if len(derived) == 1 else
-                     pd.concat([d.gx_frame for d in derived], ignore_index=True))
+            frame = (
+                derived[0].gx_frame
+                if len(derived) == 1
+                else pd.concat([d.gx_frame for d in derived], ignore_index=True)
+            )
             # What Batch.validate runs, without get_batch first: that loaded the frame once for
             # the Batch and the validator loaded it again (≈0.06 s of GX's ≈0.25 s per chunk).
-            result = GxValidator(gx_batch_definition(), result_format=COMPLETE,
-                                 batch_parameters={"dataframe": frame},
-                                 ).validate_expectation_suite(self._suite)
+            result = GxValidator(
+                gx_batch_definition(),
+                result_format=COMPLETE,
+                batch_parameters={"dataframe": frame},
+            ).validate_expectation_suite(self._suite)
             del frame
             # in suite order, so that each row's failures come out in that order
-            ordered = sorted(result.results,
-                             key=lambda r: self._order[self._key(r.expectation_config.meta)])
+            ordered = sorted(
+                result.results, key=lambda r: self._order[self._key(r.expectation_config.meta)]
+            )
             for r in ordered:
                 info = r.exception_info or {}
                 if info.get("raised_exception"):
                     raise RuntimeError(
                         f"Great Expectations could not evaluate {r.expectation_config.type}: "
-                        f"{info.get('exception_message')}")
+                        f"{info.get('exception_message')}"
+                    )
                 if r.success:
                     continue
                 rule, column = self._key(r.expectation_config.meta)
                 worded: dict[object, str] = {}  # code-list values repeat: word each reason once
                 unexpected = np.asarray(r.result.get("unexpected_index_list") or [], dtype=np.int64)
-                for at, k in zip(unexpected.tolist(),
-                                 (np.searchsorted(starts, unexpected, side="right") - 1).tolist(), strict=True):
+                for at, k in zip(
+                    unexpected.tolist(),
+                    (np.searchsorted(starts, unexpected, side="right") - 1).tolist(),
+                    strict=True,
+                ):
                     pos = at - int(starts[k])
-                    if rule == _DERIVED_RULE:  # each derived check the row failed, in _DERIVED order
+                    if (
+                        rule == _DERIVED_RULE
+                    ):  # each derived check the row failed, in _DERIVED order
                         hits[k][pos].extend(
-                            RuleFailure(rule_, column_, derived[k].reasons.get((rule_, column_), {}).get(
-                                pos) or self._native_reason(rule_, column_, None))
-                            for rule_, column_ in _DERIVED if not derived[k].checks[(rule_, column_)][pos])
+                            RuleFailure(
+                                rule_,
+                                column_,
+                                derived[k].reasons.get((rule_, column_), {}).get(pos)
+                                or self._native_reason(rule_, column_, None),
+                            )
+                            for rule_, column_ in _DERIVED
+                            if not derived[k].checks[(rule_, column_)][pos]
+                        )
                         continue
                     message = derived[k].reasons.get((rule, column), {}).get(pos)
                     if message is None:
@@ -904,57 +1027,100 @@ class Validator:
                             message = worded[value] = self._native_reason(rule, column, value)
                     hits[k][pos].append(RuleFailure(rule, column, message))
         at = positions or [None] * len(chunks)
-        return [self._assemble(chunk, d, h, where)
-                for chunk, d, h, where in zip(chunks, derived, hits, at, strict=True)]
+        return [
+            self._assemble(chunk, d, h, where)
+            for chunk, d, h, where in zip(chunks, derived, hits, at, strict=True)
+        ]
 
-    def _assemble(self, chunk: pd.DataFrame, derived: Derived, hits: dict[int, list[RuleFailure]],
-                  extract_rows: np.ndarray | None = None) -> ChunkResult:
+    def _assemble(
+        self,
+        chunk: pd.DataFrame,
+        derived: Derived,
+        hits: dict[int, list[RuleFailure]],
+        extract_rows: np.ndarray | None = None,
+    ) -> ChunkResult:
         """One chunk's result from its failures: the rejected rows (a rule of severity REJECT
         failed) with their raw values, the valid ones normalised — those that failed only WARN
         rules with their warnings, and without the values that failed (rules.KEPT_WHEN_WARNED)."""
         n = derived.n
-        rejected_at = [pos for pos in sorted(hits) if any(R.severity(f.rule) == R.REJECT for f in hits[pos])]
+        rejected_at = [
+            pos for pos in sorted(hits) if any(R.severity(f.rule) == R.REJECT for f in hits[pos])
+        ]
         positions = np.fromiter(rejected_at, dtype=np.int64, count=len(rejected_at))
         raw = self._raw_texts(chunk, positions)
         rejected: list[Rejection] = []
         counts: collections.Counter[str] = collections.Counter()
         licence_nos = derived.normalised["licence_no"]
         raw_rows = zip(*(raw[c] for c in CANONICAL_COLUMNS), strict=True) if len(positions) else ()
-        keys = (list(chunk[SOURCE_KEY].iloc[positions].to_numpy(dtype=object))
-                if SOURCE_KEY in chunk.columns else None)
+        keys = (
+            list(chunk[SOURCE_KEY].iloc[positions].to_numpy(dtype=object))
+            if SOURCE_KEY in chunk.columns
+            else None
+        )
         numbers = _values(licence_nos, positions)
         for k, (pos, raw_row) in enumerate(zip(positions.tolist(), raw_rows, strict=True)):
             failures = hits[pos]
             values = dict(zip(CANONICAL_COLUMNS, raw_row, strict=True))
             if keys is not None and (key := R.as_text(keys[k])) is not None:
                 values[SOURCE_KEY] = key
-            rejected.append(Rejection(
-                row_number=(int(extract_rows[pos]) if extract_rows is not None else self._rows_seen + pos) + 1,
-                licence_no=numbers[k],
-                raw=values, failures=failures))
+            rejected.append(
+                Rejection(
+                    row_number=(
+                        int(extract_rows[pos])
+                        if extract_rows is not None
+                        else self._rows_seen + pos
+                    )
+                    + 1,
+                    licence_no=numbers[k],
+                    raw=values,
+                    failures=failures,
+                )
+            )
             counts.update({f.rule for f in failures})
         keep = np.ones(n, dtype=bool)
         keep[positions] = False
         warned = {pos: hits[pos] for pos in sorted(hits) if keep[pos]}
         normalised = _without_warned_values(derived.normalised, warned)
-        valid = pd.DataFrame({c: _take(normalised[c], keep) for c in CANONICAL_COLUMNS},
-                             columns=list(CANONICAL_COLUMNS))
-        valid_keys = chunk[SOURCE_KEY].to_numpy(dtype=object)[keep] if SOURCE_KEY in chunk.columns else None
+        valid = pd.DataFrame(
+            {c: _take(normalised[c], keep) for c in CANONICAL_COLUMNS},
+            columns=list(CANONICAL_COLUMNS),
+        )
+        valid_keys = (
+            chunk[SOURCE_KEY].to_numpy(dtype=object)[keep] if SOURCE_KEY in chunk.columns else None
+        )
         warned_at = np.fromiter(warned, dtype=np.int64, count=len(warned))
         warned_raw = self._raw_texts(chunk, warned_at)
         warned_numbers = _values(licence_nos, warned_at)
         warnings = pd.DataFrame(
-            [(warned_numbers[k], f.rule, f.column, f.message,
-              warned_raw[f.column][k] if f.column in warned_raw else None)
-             for k, failures in enumerate(warned.values()) for f in failures],
-            columns=["licence_no", "rule", "column_name", "message", "value"], dtype=object)
+            [
+                (
+                    warned_numbers[k],
+                    f.rule,
+                    f.column,
+                    f.message,
+                    warned_raw[f.column][k] if f.column in warned_raw else None,
+                )
+                for k, failures in enumerate(warned.values())
+                for f in failures
+            ],
+            columns=["licence_no", "rule", "column_name", "message", "value"],
+            dtype=object,
+        )
         for failures in warned.values():
             counts.update({f"{WARNED_PREFIX}{f.rule}" for f in failures})
         self._rows_seen += n
-        self._totals.update(rows=n, valid=int(keep.sum()), rejected=len(rejected), warned=len(warned))
+        self._totals.update(
+            rows=n, valid=int(keep.sum()), rejected=len(rejected), warned=len(warned)
+        )
         self._totals.update(counts)
-        return ChunkResult(valid=valid, rejected=rejected, counts_by_rule=counts,
-                           valid_source_keys=valid_keys, valid_at=np.flatnonzero(keep), warnings=warnings)
+        return ChunkResult(
+            valid=valid,
+            rejected=rejected,
+            counts_by_rule=counts,
+            valid_source_keys=valid_keys,
+            valid_at=np.flatnonzero(keep),
+            warnings=warnings,
+        )
 
     @staticmethod
     def _raw_texts(chunk: pd.DataFrame, positions: np.ndarray) -> dict[str, list[str | None]]:
@@ -968,8 +1134,10 @@ class Validator:
             if pd.api.types.is_datetime64_any_dtype(picked.dtype):  # no per-value Timestamp boxing
                 out[c] = list(picked.astype("str").to_numpy(dtype=object, na_value=None))
                 continue
-            out[c] = [v if type(v) is str else v.isoformat() if type(v) is dt.date else R.as_text(v)
-                      for v in picked.to_numpy(dtype=object)]
+            out[c] = [
+                v if type(v) is str else v.isoformat() if type(v) is dt.date else R.as_text(v)
+                for v in picked.to_numpy(dtype=object)
+            ]
         return out
 
     @staticmethod
@@ -977,12 +1145,17 @@ class Validator:
         if rule.startswith("required:"):
             return f"{column}: a value is required"
         if rule == R.HOLDER_TYPE_VALUE:
-            return (f"holder_type: {R.shown_value(value)} is not a known holder type "
-                    "(org/单位/企业/法人/1 or person/个人/自然人/2)")
+            return (
+                f"holder_type: {R.shown_value(value)} is not a known holder type "
+                "(org/单位/企业/法人/1 or person/个人/自然人/2)"
+            )
         if rule == R.STATUS_VALUE:
-            return (f"status: {R.shown_value(value)} is not a known status "
-                    "(有效/正常/valid, 吊销/revoked, 注销/撤销/cancelled)")
+            return (
+                f"status: {R.shown_value(value)} is not a known status "
+                "(有效/正常/valid, 吊销/revoked, 注销/撤销/cancelled)"
+            )
         if rule == R.LICENCE_NOT_IN_CATALOGUE:
-            return (f"licence_name: {R.shown_value(value)} is not in the department's "
-                    "licence catalogue")
+            return (
+                f"licence_name: {R.shown_value(value)} is not in the department's licence catalogue"
+            )
         return f"{column}: fails {rule}"

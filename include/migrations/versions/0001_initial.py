@@ -72,8 +72,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "ledger",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
-                  autoincrement=True),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("dept_code", sa.String(32), nullable=False),
         *_canonical(),
         sa.Column("cycle", sa.Integer(), nullable=False, server_default="1"),
@@ -89,8 +93,12 @@ def upgrade() -> None:
     op.create_index("ix_ledger_first_reminder", "ledger", ["first_reminder_on"])
     op.create_table(
         "ledger_history",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
-                  autoincrement=True),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("ledger_id", sa.BigInteger(), nullable=False),
         sa.Column("dept_code", sa.String(32), nullable=False),
         sa.Column("licence_no", sa.String(64), nullable=False),
@@ -135,8 +143,12 @@ def upgrade() -> None:
     op.create_index("ix_staging_key_run", "staging_key", ["run_id", "dept_code", "kind"])
     op.create_table(
         "quarantine",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
-                  autoincrement=True),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("dept_code", sa.String(32), nullable=False),
         sa.Column("record_key", sa.String(80), nullable=False),
         sa.Column("licence_no", sa.String(64)),
@@ -188,8 +200,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "reminder",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
-                  autoincrement=True),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("ledger_id", sa.BigInteger(), nullable=False),
         sa.Column("dept_code", sa.String(32), nullable=False),
         sa.Column("licence_no", sa.String(64), nullable=False),
@@ -204,7 +220,9 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(32)),
         _ts("created_at", False),
         _ts("updated_at", False),
-        sa.UniqueConstraint("ledger_id", "expiry_date", "stage", "channel", name="uq_reminder_once"),
+        sa.UniqueConstraint(
+            "ledger_id", "expiry_date", "stage", "channel", name="uq_reminder_once"
+        ),
         **_MYSQL,
     )
     op.create_index("ix_reminder_status", "reminder", ["status", "due_on"])
@@ -241,8 +259,12 @@ def upgrade() -> None:
     op.create_index("ix_outbox_status", "outbox_message", ["status", "shard", "next_attempt_at"])
     op.create_table(
         "delivery_attempt",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
-                  autoincrement=True),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("message_id", sa.String(32), nullable=False),
         sa.Column("attempt_no", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
@@ -267,8 +289,18 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "delivery_attempt", "outbox_message", "reminder", "sync_watermark", "sync_run",
-        "quarantine", "staging_key", "staging_rejection", "staging_licence", "ledger_history", "ledger", "catalogue_entry",
+        "delivery_attempt",
+        "outbox_message",
+        "reminder",
+        "sync_watermark",
+        "sync_run",
+        "quarantine",
+        "staging_key",
+        "staging_rejection",
+        "staging_licence",
+        "ledger_history",
+        "ledger",
+        "catalogue_entry",
         "department",
     ):
         op.drop_table(table)

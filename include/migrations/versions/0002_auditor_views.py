@@ -7,7 +7,6 @@ Revises: 0001
 from __future__ import annotations
 
 from alembic import op
-
 from licence_reminder.schema import view_sql
 
 revision = "0002"
@@ -59,7 +58,8 @@ def _grant(bind, statement: str) -> None:  # type: ignore[no-untyped-def]
         if getattr(exc.orig, "args", (None,))[0] == 1133:  # no such role
             raise RuntimeError(
                 f"the role {AUDITOR_ROLE} does not exist and this account may not create it: as "
-                f"root, run CREATE ROLE {AUDITOR_ROLE}; then db upgrade again (docs/deploy.md)") from None
+                f"root, run CREATE ROLE {AUDITOR_ROLE}; then db upgrade again (docs/deploy.md)"
+            ) from None
         raise
 
 

@@ -10,7 +10,6 @@ Revises: 0002
 from __future__ import annotations
 
 from alembic import op
-
 from licence_reminder.schema import append_only_triggers
 
 revision = "0003"

@@ -7,7 +7,6 @@ Revises: 0004
 from __future__ import annotations
 
 from alembic import op
-
 from licence_reminder.schema import view_sql
 
 revision = "0005"

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
 from licence_reminder.schema import ledger_insertion_trigger
 
 revision = "0009"
@@ -29,15 +28,20 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
+
 def upgrade() -> None:
     mysql = op.get_bind().dialect.name in {"mysql", "mariadb"}
     with op.batch_alter_table("sync_run") as batch:
         batch.add_column(sa.Column("run_no", sa.BigInteger(), nullable=True))
-    op.execute("UPDATE sync_run SET run_no = (SELECT n FROM (SELECT run_id, ROW_NUMBER() OVER "
-               "(ORDER BY started_at, run_id) AS n FROM sync_run) o WHERE o.run_id = sync_run.run_id)")
+    op.execute(
+        "UPDATE sync_run SET run_no = (SELECT n FROM (SELECT run_id, ROW_NUMBER() OVER "
+        "(ORDER BY started_at, run_id) AS n FROM sync_run) o WHERE o.run_id = sync_run.run_id)"
+    )
     if mysql:  # numbered by the server from here on (SQLite's statement takes the next itself)
-        op.execute("ALTER TABLE sync_run MODIFY run_no BIGINT NOT NULL AUTO_INCREMENT, "
-                   "ADD UNIQUE KEY uq_sync_run_no (run_no)")
+        op.execute(
+            "ALTER TABLE sync_run MODIFY run_no BIGINT NOT NULL AUTO_INCREMENT, "
+            "ADD UNIQUE KEY uq_sync_run_no (run_no)"
+        )
     else:
         op.create_index("uq_sync_run_no", "sync_run", ["run_no"], unique=True)
     op.execute(ledger_insertion_trigger(op.get_bind().dialect.name))

@@ -33,7 +33,11 @@ depends_on = None
 
 _MYSQL = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 #: loaded with warnings, a licence may lack them
-NULLABLE = (("contact_mobile", sa.String(20)), ("holder_name", sa.String(200)), ("holder_type", sa.String(8)))
+NULLABLE = (
+    ("contact_mobile", sa.String(20)),
+    ("holder_name", sa.String(200)),
+    ("holder_type", sa.String(8)),
+)
 APPEND_ONLY = ("call_outcome", "personal_data_access")
 #: views over the tables this revision changes: (name, revision whose definition they had before)
 REPLACED_VIEWS = (("v_expired_without_delivery", "0002"), ("v_assessment_yearly", "0004"))
@@ -50,8 +54,12 @@ def _ts(name: str, nullable: bool = True) -> sa.Column:
 
 
 def _id() -> sa.Column:
-    return sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
-                     autoincrement=True)
+    return sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    )
 
 
 def _dialect() -> str:
@@ -108,7 +116,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("open_key", name="uq_licence_warning_open"),
         **_MYSQL,
     )
-    op.create_index("ix_licence_warning_dept", "licence_warning", ["dept_code", "resolved_at", "rule"])
+    op.create_index(
+        "ix_licence_warning_dept", "licence_warning", ["dept_code", "resolved_at", "rule"]
+    )
     op.create_index("ix_licence_warning_licence", "licence_warning", ["dept_code", "licence_no"])
     op.create_table(
         "staging_warning",
@@ -120,7 +130,9 @@ def upgrade() -> None:
         sa.Column("message", sa.String(1000), nullable=False),
         **_MYSQL,
     )
-    op.create_index("ix_staging_warning_run", "staging_warning", ["run_id", "dept_code", "licence_no"])
+    op.create_index(
+        "ix_staging_warning_run", "staging_warning", ["run_id", "dept_code", "licence_no"]
+    )
     op.create_table(
         "staging_renewal",
         sa.Column("run_id", sa.String(250), nullable=False),
@@ -129,12 +141,16 @@ def upgrade() -> None:
         sa.Column("applied_on", sa.Date()),  # NULL: applied, the date not given
         **_MYSQL,
     )
-    op.create_index("ix_staging_renewal_run", "staging_renewal", ["run_id", "dept_code", "licence_no"])
+    op.create_index(
+        "ix_staging_renewal_run", "staging_renewal", ["run_id", "dept_code", "licence_no"]
+    )
     for table in ("quarantine", "staging_rejection"):
         op.add_column(table, sa.Column("expiry_date", sa.Date(), nullable=True))
         op.add_column(table, sa.Column("licence_name", sa.String(128), nullable=True))
     op.create_index("ix_quarantine_expiry", "quarantine", ["expiry_date"])
-    op.add_column("sync_run", sa.Column("rows_warned", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column(
+        "sync_run", sa.Column("rows_warned", sa.Integer(), nullable=False, server_default="0")
+    )
 
     op.create_table(
         "call_task",
@@ -206,8 +222,14 @@ def downgrade() -> None:
     for table in APPEND_ONLY:
         for name, _ddl in append_only_triggers(table, "sqlite"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for table in ("personal_data_access", "call_outcome", "call_task", "staging_renewal", "staging_warning",
-                  "licence_warning"):
+    for table in (
+        "personal_data_access",
+        "call_outcome",
+        "call_task",
+        "staging_renewal",
+        "staging_warning",
+        "licence_warning",
+    ):
         op.drop_table(table)
     op.drop_index("ix_quarantine_expiry", table_name="quarantine")
     for table in ("quarantine", "staging_rejection"):

@@ -29,7 +29,9 @@ def upgrade() -> None:
         sa.Column("holder", sa.String(250), nullable=False),
         sa.Column("taken_at", sa.DateTime(), nullable=False),
         sa.Column("released_at", sa.DateTime(), nullable=True),
-        mysql_engine="InnoDB", mysql_charset="utf8mb4", mysql_collate="utf8mb4_bin",
+        mysql_engine="InnoDB",
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     with op.batch_alter_table("outbox_message") as batch:
         batch.add_column(sa.Column("claim_epoch", sa.Integer(), nullable=True))

@@ -21,7 +21,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_reminder_dept_cycle", "reminder", ["dept_code", "ledger_id", "expiry_date", "status"])
+    op.create_index(
+        "ix_reminder_dept_cycle", "reminder", ["dept_code", "ledger_id", "expiry_date", "status"]
+    )
 
 
 def downgrade() -> None:

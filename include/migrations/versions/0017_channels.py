@@ -32,14 +32,22 @@ depends_on = None
 
 _MYSQL = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 #: (view, revision whose definition it had before this one)
-REPLACED_VIEWS = (("v_delivery_daily", "0005"), ("v_delivery_monthly", "0005"),
-                  ("v_expired_without_delivery", "0010"), ("v_assessment_yearly", "0010"))
+REPLACED_VIEWS = (
+    ("v_delivery_daily", "0005"),
+    ("v_delivery_monthly", "0005"),
+    ("v_expired_without_delivery", "0010"),
+    ("v_assessment_yearly", "0010"),
+)
 NEW_VIEWS = ("v_reminder_channels",)
 PLACEHOLDERS = {
-    "mysql": {"{old_expiry}": "CAST(JSON_VALUE(h.old_values, '$.expiry_date') AS DATE)",
-              "{status_reason}": "CONCAT(r.status, COALESCE(CONCAT(': ', r.status_reason), ''))"},
-    "sqlite": {"{old_expiry}": "json_extract(h.old_values, '$.expiry_date')",
-               "{status_reason}": "r.status || COALESCE(': ' || r.status_reason, '')"},
+    "mysql": {
+        "{old_expiry}": "CAST(JSON_VALUE(h.old_values, '$.expiry_date') AS DATE)",
+        "{status_reason}": "CONCAT(r.status, COALESCE(CONCAT(': ', r.status_reason), ''))",
+    },
+    "sqlite": {
+        "{old_expiry}": "json_extract(h.old_values, '$.expiry_date')",
+        "{status_reason}": "r.status || COALESCE(': ' || r.status_reason, '')",
+    },
 }
 
 
@@ -60,12 +68,18 @@ def _grant(views: tuple[str, ...], verb: str = "GRANT") -> None:
         return
     database = op.get_bind().exec_driver_sql("SELECT DATABASE()").scalar()
     for view in views:
-        op.execute(f"{verb} SELECT ON `{database}`.`{view}` {'TO' if verb == 'GRANT' else 'FROM'} licence_auditor")
+        op.execute(
+            f"{verb} SELECT ON `{database}`.`{view}` {'TO' if verb == 'GRANT' else 'FROM'} licence_auditor"
+        )
 
 
 def _id() -> sa.Column:
-    return sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
-                     autoincrement=True)
+    return sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    )
 
 
 def upgrade() -> None:

@@ -51,18 +51,23 @@ class _Ring:
             try:
                 self.ring = protect.key_ring()
             except protect.KeyRingError as exc:
-                raise RuntimeError(f"migration 0019 found identity numbers to protect: {exc}") from None
+                raise RuntimeError(
+                    f"migration 0019 found identity numbers to protect: {exc}"
+                ) from None
         return self.ring
 
 
-def _protected(ring: _Ring, contact_id: str | None, holder_code: str | None,
-               holder_type: str | None) -> tuple[str | None, str | None, str | None, str | None]:
+def _protected(
+    ring: _Ring, contact_id: str | None, holder_code: str | None, holder_type: str | None
+) -> tuple[str | None, str | None, str | None, str | None]:
     """(contact_id_no, contact_id_digest, holder_code, holder_code_digest) as stored from now on."""
     cid = cid_digest = code_digest = None
     if contact_id:
         cid, cid_digest = mask_id(contact_id), ring().digest(str(contact_id).strip().upper())
     code = holder_code
-    if holder_code and (holder_type == "person" or protect.ID_SHAPED.fullmatch(str(holder_code).strip().upper())):
+    if holder_code and (
+        holder_type == "person" or protect.ID_SHAPED.fullmatch(str(holder_code).strip().upper())
+    ):
         code, code_digest = mask_id(holder_code), ring().digest(str(holder_code).strip().upper())
     return cid, cid_digest, code, code_digest
 
@@ -73,13 +78,18 @@ def _already(value: str | None) -> bool:
 
 def _convert_ledger(conn: sa.Connection, ring: _Ring) -> None:
     last = 0
-    update = sa.text("UPDATE ledger SET contact_id_no = :cid, contact_id_digest = :cid_digest, "
-                     "holder_code = :code, holder_code_digest = :code_digest WHERE id = :id")
+    update = sa.text(
+        "UPDATE ledger SET contact_id_no = :cid, contact_id_digest = :cid_digest, "
+        "holder_code = :code, holder_code_digest = :code_digest WHERE id = :id"
+    )
     while True:
-        rows = conn.execute(sa.text(
-            "SELECT id, contact_id_no, holder_code, holder_type FROM ledger WHERE id > :last "
-            "AND (contact_id_no IS NOT NULL OR holder_code IS NOT NULL) ORDER BY id LIMIT :n"),
-            {"last": last, "n": _BATCH}).all()
+        rows = conn.execute(
+            sa.text(
+                "SELECT id, contact_id_no, holder_code, holder_type FROM ledger WHERE id > :last "
+                "AND (contact_id_no IS NOT NULL OR holder_code IS NOT NULL) ORDER BY id LIMIT :n"
+            ),
+            {"last": last, "n": _BATCH},
+        ).all()
         if not rows:
             return
         changes = []
@@ -87,10 +97,21 @@ def _convert_ledger(conn: sa.Connection, ring: _Ring) -> None:
             if _already(r.contact_id_no) and _already(r.holder_code):
                 continue
             cid, cid_digest, code, code_digest = _protected(
-                ring, None if _already(r.contact_id_no) else r.contact_id_no, r.holder_code, r.holder_type)
+                ring,
+                None if _already(r.contact_id_no) else r.contact_id_no,
+                r.holder_code,
+                r.holder_type,
+            )
             if cid_digest or code_digest:
-                changes.append({"id": r.id, "cid": cid if cid_digest else r.contact_id_no,
-                                "cid_digest": cid_digest, "code": code, "code_digest": code_digest})
+                changes.append(
+                    {
+                        "id": r.id,
+                        "cid": cid if cid_digest else r.contact_id_no,
+                        "cid_digest": cid_digest,
+                        "code": code,
+                        "code_digest": code_digest,
+                    }
+                )
         if changes:
             conn.execute(update, changes)
         last = rows[-1].id
@@ -101,7 +122,8 @@ def _converted_values(ring: _Ring, text: str | None) -> str | None:
         return text
     values = json.loads(text)
     cid, cid_digest, code, code_digest = _protected(
-        ring, values.get("contact_id_no"), values.get("holder_code"), values.get("holder_type"))
+        ring, values.get("contact_id_no"), values.get("holder_code"), values.get("holder_type")
+    )
     if not (cid_digest or code_digest):
         return text
     if cid_digest:
@@ -117,11 +139,16 @@ def _convert_history(conn: sa.Connection, ring: _Ring) -> None:
         if name.endswith("_no_update"):
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
     last = 0
-    update = sa.text("UPDATE ledger_history SET old_values = :old, new_values = :new WHERE id = :id")
+    update = sa.text(
+        "UPDATE ledger_history SET old_values = :old, new_values = :new WHERE id = :id"
+    )
     while True:
-        rows = conn.execute(sa.text(
-            "SELECT id, old_values, new_values FROM ledger_history WHERE id > :last ORDER BY id LIMIT :n"),
-            {"last": last, "n": _BATCH}).all()
+        rows = conn.execute(
+            sa.text(
+                "SELECT id, old_values, new_values FROM ledger_history WHERE id > :last ORDER BY id LIMIT :n"
+            ),
+            {"last": last, "n": _BATCH},
+        ).all()
         if not rows:
             break
         changes = []
@@ -141,9 +168,10 @@ def _convert_quarantine(conn: sa.Connection) -> None:
     update = sa.text("UPDATE quarantine SET raw_values = :raw WHERE id = :id")
     last = 0
     while True:
-        rows = conn.execute(sa.text(
-            "SELECT id, raw_values FROM quarantine WHERE id > :last ORDER BY id LIMIT :n"),
-            {"last": last, "n": _BATCH}).all()
+        rows = conn.execute(
+            sa.text("SELECT id, raw_values FROM quarantine WHERE id > :last ORDER BY id LIMIT :n"),
+            {"last": last, "n": _BATCH},
+        ).all()
         if not rows:
             return
         changes = []
@@ -153,7 +181,9 @@ def _convert_quarantine(conn: sa.Connection) -> None:
             raw = json.loads(r.raw_values)
             masked = protect.masked_raw(raw)
             if masked != raw:
-                changes.append({"id": r.id, "raw": json.dumps(masked, ensure_ascii=False, sort_keys=True)})
+                changes.append(
+                    {"id": r.id, "raw": json.dumps(masked, ensure_ascii=False, sort_keys=True)}
+                )
         if changes:
             conn.execute(update, changes)
         last = rows[-1].id
@@ -161,9 +191,13 @@ def _convert_quarantine(conn: sa.Connection) -> None:
 
 def _convert_consents(conn: sa.Connection, ring: _Ring) -> None:
     """A mini-program consent tied to a person's ID number keeps it as the ledger does."""
-    update = sa.text("UPDATE wechat_consent SET holder_code = :code, holder_code_digest = :digest WHERE id = :id")
+    update = sa.text(
+        "UPDATE wechat_consent SET holder_code = :code, holder_code_digest = :digest WHERE id = :id"
+    )
     changes = []
-    for r in conn.execute(sa.text("SELECT id, holder_code FROM wechat_consent WHERE holder_code IS NOT NULL")):
+    for r in conn.execute(
+        sa.text("SELECT id, holder_code FROM wechat_consent WHERE holder_code IS NOT NULL")
+    ):
         code = str(r.holder_code).strip().upper()
         if protect.ID_SHAPED.fullmatch(code):
             changes.append({"id": r.id, "code": mask_id(code), "digest": ring().digest(code)})
@@ -175,10 +209,21 @@ def upgrade() -> None:
     conn = op.get_bind()
     ring = _Ring()
     # MariaDB's DDL is not transactional: without the key, fail before changing anything
-    held = conn.execute(sa.text("SELECT 1 FROM ledger WHERE contact_id_no IS NOT NULL OR holder_type = 'person' "
-                                "LIMIT 1")).first() is not None
-    consents = [str(c).strip().upper() for (c,) in conn.execute(sa.text(
-        "SELECT holder_code FROM wechat_consent WHERE holder_code IS NOT NULL"))]
+    held = (
+        conn.execute(
+            sa.text(
+                "SELECT 1 FROM ledger WHERE contact_id_no IS NOT NULL OR holder_type = 'person' "
+                "LIMIT 1"
+            )
+        ).first()
+        is not None
+    )
+    consents = [
+        str(c).strip().upper()
+        for (c,) in conn.execute(
+            sa.text("SELECT holder_code FROM wechat_consent WHERE holder_code IS NOT NULL")
+        )
+    ]
     if held or any(protect.ID_SHAPED.fullmatch(c) for c in consents):
         ring()
     for table in ("ledger", "staging_licence"):

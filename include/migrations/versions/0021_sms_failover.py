@@ -32,7 +32,9 @@ def _grant(verb: str = "GRANT") -> None:
     if bind.dialect.name not in {"mysql", "mariadb"}:
         return
     database = bind.exec_driver_sql("SELECT DATABASE()").scalar()
-    op.execute(f"{verb} SELECT ON `{database}`.`{VIEW}` {'TO' if verb == 'GRANT' else 'FROM'} licence_auditor")
+    op.execute(
+        f"{verb} SELECT ON `{database}`.`{VIEW}` {'TO' if verb == 'GRANT' else 'FROM'} licence_auditor"
+    )
 
 
 def upgrade() -> None:
@@ -47,7 +49,9 @@ def upgrade() -> None:
         sa.Column("switched_at", sa.DateTime(), nullable=True),
         sa.Column("switch_reason", sa.String(500), nullable=True),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        mysql_engine="InnoDB", mysql_charset="utf8mb4", mysql_collate="utf8mb4_bin",
+        mysql_engine="InnoDB",
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.execute(f"DROP VIEW IF EXISTS {VIEW}")
     op.add_column("delivery_attempt", sa.Column("gateway_conn_id", sa.String(250), nullable=True))

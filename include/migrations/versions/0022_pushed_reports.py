@@ -30,8 +30,12 @@ _MYSQL = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate":
 def upgrade() -> None:
     op.create_table(
         "pushed_report",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
-                  autoincrement=True),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("provider", sa.String(16), nullable=False),
         sa.Column("receiver", sa.String(40), nullable=False),
         sa.Column("message_key", sa.String(120), nullable=False),

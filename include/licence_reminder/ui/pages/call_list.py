@@ -53,7 +53,10 @@ SHOWS = {
     "all": ("全部（含已完成）Every task", False, False),
 }
 #: the command line's option names in the API's messages, as the form calls those fields
-_FIELD_NAMES = {"(--note)": "（请填写备注 fill in the note）", "--retry-on": "改日再拨日期 retry date"}
+_FIELD_NAMES = {
+    "(--note)": "（请填写备注 fill in the note）",
+    "--retry-on": "改日再拨日期 retry date",
+}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -105,7 +108,9 @@ class ListQuery:
 
     def filter(self, today: dt.date) -> calls.Filter:
         _, open_only, due_only = SHOWS[self.show]
-        return calls.Filter(dept_code=self.dept, open_only=open_only, due_before=today if due_only else None)
+        return calls.Filter(
+            dept_code=self.dept, open_only=open_only, due_before=today if due_only else None
+        )
 
     def query_string(self, **changes: Any) -> str:
         from urllib.parse import urlencode
@@ -131,7 +136,9 @@ def shown_task(task: dict[str, Any], scope: Scope) -> dict[str, Any]:
     return out
 
 
-def task_list(engine: Engine, query: ListQuery, scope: Scope, today: dt.date) -> tuple[list[dict[str, Any]], int]:
+def task_list(
+    engine: Engine, query: ListQuery, scope: Scope, today: dt.date
+) -> tuple[list[dict[str, Any]], int]:
     """One page of the list, soonest expiry first, and how many tasks the filter finds."""
     f = query.filter(today)
     rows = calls.list_tasks(engine, f, limit=PAGE_SIZE, offset=query.page * PAGE_SIZE)
@@ -139,7 +146,9 @@ def task_list(engine: Engine, query: ListQuery, scope: Scope, today: dt.date) ->
     return [shown_task(r, scope) for r in rows], total
 
 
-def task_in_scope(engine: Engine, task_id: int, scope: Scope, method: str = access.READ) -> dict[str, Any]:
+def task_in_scope(
+    engine: Engine, task_id: int, scope: Scope, method: str = access.READ
+) -> dict[str, Any]:
     """The task, or 404 (none) / 403 (another department's, or one this viewer may only read)."""
     try:
         task = calls.get_task(engine, task_id)
@@ -176,19 +185,50 @@ def call_list_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
     scope = scope_of(viewer)
     query = ListQuery.parse(request.query_params, scope)
     rows, total = task_list(ledger(), query, scope, today_local())
-    return render(request, "call_list.html.j2", viewer, known=list(scope.names), page=PAGE, scope=scope,
-                  q=query, rows=rows, total=total, page_size=PAGE_SIZE, shows=SHOWS,
-                  outcomes=calls.OUTCOMES)
+    return render(
+        request,
+        "call_list.html.j2",
+        viewer,
+        known=list(scope.names),
+        page=PAGE,
+        scope=scope,
+        q=query,
+        rows=rows,
+        total=total,
+        page_size=PAGE_SIZE,
+        shows=SHOWS,
+        outcomes=calls.OUTCOMES,
+    )
 
 
-def _task_page(request: Request, viewer: access.Viewer, scope: Scope, task: dict[str, Any], *,
-               mobile: str | None = None, error: str | None = None, form: dict[str, str] | None = None,
-               status: int = 200) -> HTMLResponse:
+def _task_page(
+    request: Request,
+    viewer: access.Viewer,
+    scope: Scope,
+    task: dict[str, Any],
+    *,
+    mobile: str | None = None,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     today = today_local()
-    return render(request, "call_task.html.j2", viewer, known=list(scope.names), page=PAGE,
-                  t=shown_task(task, scope), scope=scope, mobile=mobile, error=error, form=form or {},
-                  outcomes=calls.OUTCOMES, recorded=request.query_params.get("recorded"),
-                  tomorrow=today + dt.timedelta(days=1), status=status)
+    return render(
+        request,
+        "call_task.html.j2",
+        viewer,
+        known=list(scope.names),
+        page=PAGE,
+        t=shown_task(task, scope),
+        scope=scope,
+        mobile=mobile,
+        error=error,
+        form=form or {},
+        outcomes=calls.OUTCOMES,
+        recorded=request.query_params.get("recorded"),
+        tomorrow=today + dt.timedelta(days=1),
+        status=status,
+    )
 
 
 @router.get("/call-list/task/{task_id}", response_class=HTMLResponse)
@@ -220,12 +260,25 @@ def record(task_id: int, request: Request, form: FormDep, viewer: ViewerDep) -> 
         try:
             retry_on = as_date(form.get("retry_on")) if outcome == "no_answer" else None
         except ValueError:
-            raise calls.CallTaskError("改日再拨日期应为 YYYY-MM-DD  the retry date is YYYY-MM-DD") from None
-        calls.record_outcome(engine, task_id, outcome, by=viewer.name, note=form.get("note"),
-                             retry_on=retry_on, today=today_local())
+            raise calls.CallTaskError(
+                "改日再拨日期应为 YYYY-MM-DD  the retry date is YYYY-MM-DD"
+            ) from None
+        calls.record_outcome(
+            engine,
+            task_id,
+            outcome,
+            by=viewer.name,
+            note=form.get("note"),
+            retry_on=retry_on,
+            today=today_local(),
+        )
     except calls.CallTaskError as exc:
-        return _task_page(request, viewer, scope, task, error=api_message(exc), form=form, status=400)
-    return RedirectResponse(f"{base_path(request)}/call-list/task/{task_id}?recorded={outcome}", status_code=303)
+        return _task_page(
+            request, viewer, scope, task, error=api_message(exc), form=form, status=400
+        )
+    return RedirectResponse(
+        f"{base_path(request)}/call-list/task/{task_id}?recorded={outcome}", status_code=303
+    )
 
 
 @router.post("/call-list/export")
@@ -235,18 +288,32 @@ def export(request: Request, form: FormDep, viewer: ViewerDep) -> Response:
     query = ListQuery.parse(form, scope)
     unmasked = form.get("unmasked") == "1"
     if unmasked:
-        forbid_unless(scope.may_act(query.dept) if query.dept else viewer.may(access.CALL_LIST, access.ACT))
+        forbid_unless(
+            scope.may_act(query.dept) if query.dept else viewer.may(access.CALL_LIST, access.ACT)
+        )
     today = today_local()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "calls.xlsx"
-        calls.export_xlsx(ledger(), path, query.filter(today), by=viewer.name, unmasked=unmasked,
-                          via="ui call list export")
+        calls.export_xlsx(
+            ledger(),
+            path,
+            query.filter(today),
+            by=viewer.name,
+            unmasked=unmasked,
+            via="ui call list export",
+        )
         if not unmasked:
-            may_act = scope.may_act(query.dept) if query.dept else viewer.may(access.CALL_LIST, access.ACT)
+            may_act = (
+                scope.may_act(query.dept)
+                if query.dept
+                else viewer.may(access.CALL_LIST, access.ACT)
+            )
             _mask_workbook(path, names=not may_act)
         body = path.read_bytes()
     name = f"call-list_{query.dept or 'all'}_{query.show}_{today}{'_unmasked' if unmasked else ''}.xlsx"
-    return Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 def _mask_workbook(path: Path, *, names: bool) -> None:

@@ -19,7 +19,9 @@ from licence_reminder.ui import access
 from licence_reminder.ui.auth import ViewerDep
 from licence_reminder.ui.web import Page, departments, forbid_unless, ledger, render
 
-PAGE = Page("reports", "数据质量报告 DQ reports", lambda v, codes: v.may_any(access.DQ_REPORTS, codes))
+PAGE = Page(
+    "reports", "数据质量报告 DQ reports", lambda v, codes: v.may_any(access.DQ_REPORTS, codes)
+)
 router = APIRouter()
 
 SHOWN_PER_DEPARTMENT = 30
@@ -57,8 +59,15 @@ def list_reports(folder: Path, codes: list[str]) -> dict[str, list[Report]]:
         if code is None:
             continue
         stat = entry.stat()
-        out[code].append(Report(name, code, name[len(code) + 4:-5],
-                                dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0), stat.st_size))
+        out[code].append(
+            Report(
+                name,
+                code,
+                name[len(code) + 4 : -5],
+                dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0),
+                stat.st_size,
+            )
+        )
     for reports in out.values():
         reports.sort(key=lambda r: (r.written, r.name), reverse=True)
     return out
@@ -75,8 +84,18 @@ def reports_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
     shown = [dept] if dept else mine
     reports = list_reports(report_dir(), shown)
     limit = None if dept else SHOWN_PER_DEPARTMENT
-    return render(request, "reports.html.j2", viewer, known=list(codes), page=PAGE, reports=reports,
-                  codes=codes, limit=limit, mine=mine, dept=dept)
+    return render(
+        request,
+        "reports.html.j2",
+        viewer,
+        known=list(codes),
+        page=PAGE,
+        reports=reports,
+        codes=codes,
+        limit=limit,
+        mine=mine,
+        dept=dept,
+    )
 
 
 @router.get("/reports/{name}", response_class=FileResponse)

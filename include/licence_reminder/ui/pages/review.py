@@ -31,8 +31,11 @@ PAGE = Page("review", "季度梳理 Quarterly review", lambda v, codes: v.may_an
 router = APIRouter()
 
 #: a dialect's way to read a value out of ledger_history's JSON columns
-_JSON = {"mysql": "JSON_VALUE({col}, '$.{key}')", "sqlite": "json_extract({col}, '$.{key}')",
-         "postgresql": "(({col})::json ->> '{key}')"}
+_JSON = {
+    "mysql": "JSON_VALUE({col}, '$.{key}')",
+    "sqlite": "json_extract({col}, '$.{key}')",
+    "postgresql": "(({col})::json ->> '{key}')",
+}
 _RUN_TOTALS = {"rows", "valid", "rejected"}
 TOP_RULES = 6
 
@@ -107,40 +110,90 @@ def annual_figures(engine: Engine, dept: str) -> list[dict[str, Any]]:
         return [{k: str(v) if k == "year" else int(v or 0) for k, v in r.items()} for r in rows]
 
 
-def review_figures(engine: Engine, dept: str, dept_name: str, quarter: Quarter, today: dt.date, *,
-                   with_annual: bool = False) -> Review:
+def review_figures(
+    engine: Engine,
+    dept: str,
+    dept_name: str,
+    quarter: Quarter,
+    today: dt.date,
+    *,
+    with_annual: bool = False,
+) -> Review:
     from licence_reminder.db import dialect_of, sql
 
     dialect = dialect_of(engine).name
-    bounds = {"dept": dept, "day_start": stamp(dt.datetime.combine(quarter.first_day, dt.time())),
-              "day_end": stamp(dt.datetime.combine(quarter.next().first_day, dt.time()))}
+    bounds = {
+        "dept": dept,
+        "day_start": stamp(dt.datetime.combine(quarter.first_day, dt.time())),
+        "day_end": stamp(dt.datetime.combine(quarter.next().first_day, dt.time())),
+    }
     with engine.connect() as conn:
         runs = [dict(r) for r in conn.execute(sql("ui_review_runs", conn), bounds).mappings()]
-        status_changes = {r.new_status: int(r.n) for r in conn.execute(templated(
-            "ui_review_status_changes", conn, new_status=_json(dialect, "h.new_values", "status"),
-            old_status=_json(dialect, "h.old_values", "status")), bounds)}
-        catalogue = [dict(r) for r in conn.execute(sql("ui_review_catalogue", conn), bounds).mappings()]
-        coverage = dict(conn.execute(templated(
-            "ui_review_coverage", conn, old_expiry=_json(dialect, "h.old_values", "expiry_date")), {
-                "dept": dept, "first_day": stamp(quarter.first_day), "last_day": stamp(quarter.last_day),
-                "today": stamp(today)}).mappings().one())
+        status_changes = {
+            r.new_status: int(r.n)
+            for r in conn.execute(
+                templated(
+                    "ui_review_status_changes",
+                    conn,
+                    new_status=_json(dialect, "h.new_values", "status"),
+                    old_status=_json(dialect, "h.old_values", "status"),
+                ),
+                bounds,
+            )
+        }
+        catalogue = [
+            dict(r) for r in conn.execute(sql("ui_review_catalogue", conn), bounds).mappings()
+        ]
+        coverage = dict(
+            conn.execute(
+                templated(
+                    "ui_review_coverage",
+                    conn,
+                    old_expiry=_json(dialect, "h.old_values", "expiry_date"),
+                ),
+                {
+                    "dept": dept,
+                    "first_day": stamp(quarter.first_day),
+                    "last_day": stamp(quarter.last_day),
+                    "today": stamp(today),
+                },
+            )
+            .mappings()
+            .one()
+        )
     yearly = annual_figures(engine, dept) if with_annual else []
     totals: Counter[str] = Counter()
     for run in runs:
-        run["rules"] = {k: int(v) for k, v in json.loads(run["counts_by_rule"] or "{}").items()
-                        if k not in _RUN_TOTALS}
+        run["rules"] = {
+            k: int(v)
+            for k, v in json.loads(run["counts_by_rule"] or "{}").items()
+            if k not in _RUN_TOTALS
+        }
         totals.update(run["rules"])
     done = [r for r in runs if r["status"] == "success"]
     changes = {
-        "runs": len(runs), "failed_runs": sum(r["status"] == "failed" for r in runs),
-        "added": sum(r["inserted"] for r in done), "updated": sum(r["updated"] for r in done),
-        "renewed": sum(r["renewed"] for r in done), "vanished": sum(r["vanished"] for r in done),
-        "revoked": status_changes.get("revoked", 0), "cancelled": status_changes.get("cancelled", 0),
-        "rows_read": sum(r["rows_read"] for r in runs), "rejected": sum(r["rows_rejected"] for r in runs),
+        "runs": len(runs),
+        "failed_runs": sum(r["status"] == "failed" for r in runs),
+        "added": sum(r["inserted"] for r in done),
+        "updated": sum(r["updated"] for r in done),
+        "renewed": sum(r["renewed"] for r in done),
+        "vanished": sum(r["vanished"] for r in done),
+        "revoked": status_changes.get("revoked", 0),
+        "cancelled": status_changes.get("cancelled", 0),
+        "rows_read": sum(r["rows_read"] for r in runs),
+        "rejected": sum(r["rows_rejected"] for r in runs),
     }
-    return Review(dept, dept_name, quarter, runs, changes, catalogue,
-                  {k: int(v or 0) for k, v in coverage.items()}, yearly,
-                  [rule for rule, _ in totals.most_common(TOP_RULES)])
+    return Review(
+        dept,
+        dept_name,
+        quarter,
+        runs,
+        changes,
+        catalogue,
+        {k: int(v or 0) for k, v in coverage.items()},
+        yearly,
+        [rule for rule, _ in totals.most_common(TOP_RULES)],
+    )
 
 
 def review_charts(review: Review) -> dict[str, Any]:
@@ -148,25 +201,56 @@ def review_charts(review: Review) -> dict[str, Any]:
     if review.runs and review.rules:
         out["dq"] = charts.bar_chart(
             [str(r["started_at"])[5:10] for r in review.runs],
-            [charts.Series(rule, [r["rules"].get(rule, 0) for r in review.runs]) for rule in review.rules],
-            title="每次同步按规则拒收行数 Rejected rows by rule per run", stacked=True)
+            [
+                charts.Series(rule, [r["rules"].get(rule, 0) for r in review.runs])
+                for rule in review.rules
+            ],
+            title="每次同步按规则拒收行数 Rejected rows by rule per run",
+            stacked=True,
+        )
     c = review.coverage
-    out["coverage"] = None if not c else charts.bar_chart(
-        ["到期证照 cycles", "已提醒 reminded", "已送达 delivered", "转人工 call list", "到期前续期 renewed before"],
-        [charts.Series(str(review.quarter), [c.get("cycles", 0), c.get("reminded", 0), c.get("delivered", 0),
-                                             c.get("on_call_list", 0), c.get("renewed_before_expiry", 0)])],
-        title="提醒覆盖 Reminder coverage")
+    out["coverage"] = (
+        None
+        if not c
+        else charts.bar_chart(
+            [
+                "到期证照 cycles",
+                "已提醒 reminded",
+                "已送达 delivered",
+                "转人工 call list",
+                "到期前续期 renewed before",
+            ],
+            [
+                charts.Series(
+                    str(review.quarter),
+                    [
+                        c.get("cycles", 0),
+                        c.get("reminded", 0),
+                        c.get("delivered", 0),
+                        c.get("on_call_list", 0),
+                        c.get("renewed_before_expiry", 0),
+                    ],
+                )
+            ],
+            title="提醒覆盖 Reminder coverage",
+        )
+    )
     if review.yearly:
         y = review.yearly
         out["yearly"] = charts.bar_chart(
             [str(r["year"]) for r in y],
-            [charts.Series("证照周期 cycles", [r["licence_cycles"] for r in y]),
-             charts.Series("已提醒 reminded", [r["reminded"] for r in y]),
-             charts.Series("已送达 delivered", [r["reminder_delivered"] for r in y]),
-             charts.Series("到期前续期 renewed before", [r["renewed_before_expiry"] for r in y]),
-             charts.Series("逾期未续 lapsed", [r["lapsed"] for r in y]),
-             charts.Series("逾期且未提醒 lapsed unreminded", [r["lapsed_unreminded"] for r in y])],
-            title="年度考核 Annual assessment (v_assessment_yearly)")
+            [
+                charts.Series("证照周期 cycles", [r["licence_cycles"] for r in y]),
+                charts.Series("已提醒 reminded", [r["reminded"] for r in y]),
+                charts.Series("已送达 delivered", [r["reminder_delivered"] for r in y]),
+                charts.Series("到期前续期 renewed before", [r["renewed_before_expiry"] for r in y]),
+                charts.Series("逾期未续 lapsed", [r["lapsed"] for r in y]),
+                charts.Series(
+                    "逾期且未提醒 lapsed unreminded", [r["lapsed_unreminded"] for r in y]
+                ),
+            ],
+            title="年度考核 Annual assessment (v_assessment_yearly)",
+        )
     return out
 
 
@@ -176,48 +260,151 @@ def review_pack(review: Review, reviewer: str) -> bytes:
     title = f"{review.dept_name}（{review.dept}）证照到期提醒季度梳理 {review.quarter}"
     rate = review.renewed_before_rate
     summary = [
-        ["季度 Quarter", str(review.quarter), f"{review.quarter.first_day} – {review.quarter.last_day}"],
+        [
+            "季度 Quarter",
+            str(review.quarter),
+            f"{review.quarter.first_day} – {review.quarter.last_day}",
+        ],
         ["同步次数 Sync runs", ch["runs"], f"失败 failed {ch['failed_runs']}"],
-        ["新增证照 Licences added", ch["added"], ""], ["续期 Renewed", ch["renewed"], ""],
-        ["吊销 Revoked", ch["revoked"], ""], ["注销 Cancelled", ch["cancelled"], ""],
+        ["新增证照 Licences added", ch["added"], ""],
+        ["续期 Renewed", ch["renewed"], ""],
+        ["吊销 Revoked", ch["revoked"], ""],
+        ["注销 Cancelled", ch["cancelled"], ""],
         ["源系统中已无 Vanished from the source", ch["vanished"], ""],
         ["目录变更 Catalogue entries changed", len(review.catalogue), ""],
-        ["读取行数 Rows read", ch["rows_read"], ""], ["拒收行数 Rows rejected", ch["rejected"], ""],
+        ["读取行数 Rows read", ch["rows_read"], ""],
+        ["拒收行数 Rows rejected", ch["rejected"], ""],
         ["本季度到期证照周期 Cycles expiring", c.get("cycles", 0), ""],
-        ["已提醒 Reminded", c.get("reminded", 0), ""], ["已送达 Delivered", c.get("delivered", 0), ""],
-        ["转人工联系 On the call list", c.get("on_call_list", 0), "电话联系结果待呼叫任务上线 phone outcomes: call tasks"],
-        ["到期前续期 Renewed before expiry", c.get("renewed_before_expiry", 0),
-         "" if rate is None else f"{rate:.1%} of expired"],
+        ["已提醒 Reminded", c.get("reminded", 0), ""],
+        ["已送达 Delivered", c.get("delivered", 0), ""],
+        [
+            "转人工联系 On the call list",
+            c.get("on_call_list", 0),
+            "电话联系结果待呼叫任务上线 phone outcomes: call tasks",
+        ],
+        [
+            "到期前续期 Renewed before expiry",
+            c.get("renewed_before_expiry", 0),
+            "" if rate is None else f"{rate:.1%} of expired",
+        ],
         ["逾期未续 Lapsed", c.get("lapsed", 0), ""],
-        [], ["导出人 Exported by", reviewer, str(today_local())],
-        ["部门审核人签字 Reviewed by (signature)", "", ""], ["日期 Date", "", ""],
+        [],
+        ["导出人 Exported by", reviewer, str(today_local())],
+        ["部门审核人签字 Reviewed by (signature)", "", ""],
+        ["日期 Date", "", ""],
     ]
-    runs = [[r["run_no"], r["run_id"], r["mode"], r["status"], r["started_at"], r["finished_at"],
-             r["rows_read"], r["rows_rejected"], r["inserted"], r["updated"], r["renewed"], r["vanished"]]
-            for r in review.runs]
-    dq = [[r["run_no"], r["started_at"], rule, n] for r in review.runs for rule, n in sorted(r["rules"].items())]
-    catalogue = [[e["licence_name"], e["approval_item"], e["first_lead_days"], e["second_lead_days"],
-                  e["updated_at"]] for e in review.catalogue]
-    yearly = [[r["year"], r["licence_cycles"], r["expired_to_date"], r["reminded"], r["reminder_delivered"],
-               r["renewed_before_expiry"], r["renewed_after_expiry"], r["applied_before_expiry"],
-               r["lapsed"], r["lapsed_unreminded"]] for r in review.yearly]
-    return xlsx_bytes([
-        ("概况 Summary", title, ("项目 Item", "数值 Value", "说明 Note"), summary),
-        ("同步 Runs", title, ("序号 run no", "运行 run", "方式 mode", "状态 status", "开始 started",
-                            "结束 finished", "读取 read", "拒收 rejected", "新增 inserted", "更新 updated",
-                            "续期 renewed", "消失 vanished"), runs),
-        ("数据质量 Data quality", title, ("序号 run no", "开始 started", "规则 rule", "拒收 rows"), dq),
-        ("目录变更 Catalogue", title, ("证照名称 licence", "审批事项 approval item", "首次提醒 first lead",
-                                   "二次提醒 second lead", "更新 updated"), catalogue),
-        ("年度考核 Annual", title, ("年度 year", "证照周期 cycles", "已到期 expired", "已提醒 reminded",
-                                  "已送达 delivered", "到期前续期 renewed before", "到期后续期 renewed after",
-                                  "到期前申请 applied before", "逾期未续 lapsed", "逾期且未提醒 lapsed unreminded"),
-         yearly),
-    ])
+    runs = [
+        [
+            r["run_no"],
+            r["run_id"],
+            r["mode"],
+            r["status"],
+            r["started_at"],
+            r["finished_at"],
+            r["rows_read"],
+            r["rows_rejected"],
+            r["inserted"],
+            r["updated"],
+            r["renewed"],
+            r["vanished"],
+        ]
+        for r in review.runs
+    ]
+    dq = [
+        [r["run_no"], r["started_at"], rule, n]
+        for r in review.runs
+        for rule, n in sorted(r["rules"].items())
+    ]
+    catalogue = [
+        [
+            e["licence_name"],
+            e["approval_item"],
+            e["first_lead_days"],
+            e["second_lead_days"],
+            e["updated_at"],
+        ]
+        for e in review.catalogue
+    ]
+    yearly = [
+        [
+            r["year"],
+            r["licence_cycles"],
+            r["expired_to_date"],
+            r["reminded"],
+            r["reminder_delivered"],
+            r["renewed_before_expiry"],
+            r["renewed_after_expiry"],
+            r["applied_before_expiry"],
+            r["lapsed"],
+            r["lapsed_unreminded"],
+        ]
+        for r in review.yearly
+    ]
+    return xlsx_bytes(
+        [
+            ("概况 Summary", title, ("项目 Item", "数值 Value", "说明 Note"), summary),
+            (
+                "同步 Runs",
+                title,
+                (
+                    "序号 run no",
+                    "运行 run",
+                    "方式 mode",
+                    "状态 status",
+                    "开始 started",
+                    "结束 finished",
+                    "读取 read",
+                    "拒收 rejected",
+                    "新增 inserted",
+                    "更新 updated",
+                    "续期 renewed",
+                    "消失 vanished",
+                ),
+                runs,
+            ),
+            (
+                "数据质量 Data quality",
+                title,
+                ("序号 run no", "开始 started", "规则 rule", "拒收 rows"),
+                dq,
+            ),
+            (
+                "目录变更 Catalogue",
+                title,
+                (
+                    "证照名称 licence",
+                    "审批事项 approval item",
+                    "首次提醒 first lead",
+                    "二次提醒 second lead",
+                    "更新 updated",
+                ),
+                catalogue,
+            ),
+            (
+                "年度考核 Annual",
+                title,
+                (
+                    "年度 year",
+                    "证照周期 cycles",
+                    "已到期 expired",
+                    "已提醒 reminded",
+                    "已送达 delivered",
+                    "到期前续期 renewed before",
+                    "到期后续期 renewed after",
+                    "到期前申请 applied before",
+                    "逾期未续 lapsed",
+                    "逾期且未提醒 lapsed unreminded",
+                ),
+                yearly,
+            ),
+        ]
+    )
 
 
 # ----------------------------------------------------------------------------------- routes
-def _resolve(request: Request, viewer: access.Viewer) -> tuple[dict[str, str], list[str], str, Quarter]:
+def _resolve(
+    request: Request, viewer: access.Viewer
+) -> tuple[dict[str, str], list[str], str, Quarter]:
     codes = departments(ledger())
     mine = viewer.departments(access.REVIEW, codes)
     forbid_unless(bool(mine))
@@ -241,24 +428,44 @@ def _recent_quarters() -> list[Quarter]:
 def review_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
     codes, mine, dept, quarter = _resolve(request, viewer)
     review = review_figures(ledger(), dept, codes[dept], quarter, today_local())
-    return render(request, "review.html.j2", viewer, known=list(codes), page=PAGE, r=review,
-                  charts=review_charts(review), mine=[(c, codes[c]) for c in mine],
-                  quarters=_recent_quarters(), annual=False)
+    return render(
+        request,
+        "review.html.j2",
+        viewer,
+        known=list(codes),
+        page=PAGE,
+        r=review,
+        charts=review_charts(review),
+        mine=[(c, codes[c]) for c in mine],
+        quarters=_recent_quarters(),
+        annual=False,
+    )
 
 
 @router.get("/review/annual", response_class=HTMLResponse)
 def annual_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
     codes, mine, dept, quarter = _resolve(request, viewer)
     review = Review(dept, codes[dept], quarter, [], {}, [], {}, annual_figures(ledger(), dept), [])
-    return render(request, "review.html.j2", viewer, known=list(codes), page=PAGE, r=review,
-                  charts=review_charts(review), mine=[(c, codes[c]) for c in mine],
-                  quarters=_recent_quarters(), annual=True)
+    return render(
+        request,
+        "review.html.j2",
+        viewer,
+        known=list(codes),
+        page=PAGE,
+        r=review,
+        charts=review_charts(review),
+        mine=[(c, codes[c]) for c in mine],
+        quarters=_recent_quarters(),
+        annual=True,
+    )
 
 
 @router.get("/review/pack.xlsx")
 def review_pack_download(request: Request, viewer: ViewerDep) -> Response:
     codes, _, dept, quarter = _resolve(request, viewer)
     review = review_figures(ledger(), dept, codes[dept], quarter, today_local(), with_annual=True)
-    return Response(review_pack(review, viewer.name),
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="review_{dept}_{quarter}.xlsx"'})
+    return Response(
+        review_pack(review, viewer.name),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="review_{dept}_{quarter}.xlsx"'},
+    )

@@ -73,7 +73,9 @@ def _when(value: Any) -> dt.datetime | None:
 
 
 def _stamp(value: dt.datetime | dt.date) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, dt.datetime) else value.isoformat()
+    return (
+        value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, dt.datetime) else value.isoformat()
+    )
 
 
 def today_figures(engine: Engine, now: dt.datetime, codes: dict[str, str]) -> Today:
@@ -84,14 +86,24 @@ def today_figures(engine: Engine, now: dt.datetime, codes: dict[str, str]) -> To
     since = day - dt.timedelta(days=CHART_DAYS - 1)
     day_start = dt.datetime.combine(day, dt.time())
     with engine.connect() as conn:
-        runs = {r["dept_code"]: dict(r) for r in conn.execute(sql("ui_today_last_sync", conn)).mappings()}
+        runs = {
+            r["dept_code"]: dict(r)
+            for r in conn.execute(sql("ui_today_last_sync", conn)).mappings()
+        }
         counts: dict[str, Counter[str]] = defaultdict(Counter)
-        for r in conn.execute(sql("ui_today_counts", conn), {
-                "today": _stamp(day), "day_start": _stamp(day_start),
-                "day_end": _stamp(day_start + dt.timedelta(days=1))}):
+        for r in conn.execute(
+            sql("ui_today_counts", conn),
+            {
+                "today": _stamp(day),
+                "day_start": _stamp(day_start),
+                "day_end": _stamp(day_start + dt.timedelta(days=1)),
+            },
+        ):
             counts[r.dept_code][r.measure] += int(r.n)
         daily: dict[str, dict[str, int]] = defaultdict(dict)
-        for r in conn.execute(sql("ui_today_daily", conn), {"since": _stamp(dt.datetime.combine(since, dt.time()))}):
+        for r in conn.execute(
+            sql("ui_today_daily", conn), {"since": _stamp(dt.datetime.combine(since, dt.time()))}
+        ):
             daily[r.measure][str(r.day)[:10]] = int(r.n)
     out = []
     for code, name in codes.items():
@@ -108,14 +120,24 @@ def today_figures(engine: Engine, now: dt.datetime, codes: dict[str, str]) -> To
             problem = f"超过 {STALE_AFTER.total_seconds() / 3600:.0f} 小时未成功同步 no good sync for over a day"
         top: list[tuple[str, int]] = []
         if run and run.get("counts_by_rule"):
-            rules = Counter({k: int(v) for k, v in json.loads(run["counts_by_rule"]).items()
-                             if k not in _RUN_TOTALS})
+            rules = Counter(
+                {
+                    k: int(v)
+                    for k, v in json.loads(run["counts_by_rule"]).items()
+                    if k not in _RUN_TOTALS
+                }
+            )
             top = rules.most_common(3)
         if run and run.get("error"):
             run["error"] = redact_values(str(run["error"]))[:400]
-        out.append(DepartmentDay(code, name, run, last_ok, problem, top, counts.get(code, Counter())))
+        out.append(
+            DepartmentDay(code, name, run, last_ok, problem, top, counts.get(code, Counter()))
+        )
     days = [since + dt.timedelta(days=i) for i in range(CHART_DAYS)]
-    series = {m: [daily[m].get(d.isoformat(), 0) for d in days] for m in ("sent", "delivered", "call_list")}
+    series = {
+        m: [daily[m].get(d.isoformat(), 0) for d in days]
+        for m in ("sent", "delivered", "call_list")
+    }
     return Today(day, out, days, series)
 
 
@@ -141,9 +163,21 @@ def today_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
     figures = today_figures(engine, now, codes)
     chart = charts.line_chart(
         [d.strftime("%m-%d") for d in figures.chart_days],
-        [charts.Series("已发送 sent", figures.daily["sent"]),
-         charts.Series("已送达 delivered", figures.daily["delivered"]),
-         charts.Series("转人工 call list", figures.daily["call_list"])],
-        title=f"近 {CHART_DAYS} 天 Last {CHART_DAYS} days")
-    return render(request, "today.html.j2", viewer, known=list(codes), page=PAGE, today=figures,
-                  chart=chart, now_time=now, age=age)
+        [
+            charts.Series("已发送 sent", figures.daily["sent"]),
+            charts.Series("已送达 delivered", figures.daily["delivered"]),
+            charts.Series("转人工 call list", figures.daily["call_list"]),
+        ],
+        title=f"近 {CHART_DAYS} 天 Last {CHART_DAYS} days",
+    )
+    return render(
+        request,
+        "today.html.j2",
+        viewer,
+        known=list(codes),
+        page=PAGE,
+        today=figures,
+        chart=chart,
+        now_time=now,
+        age=age,
+    )
