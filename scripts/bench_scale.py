@@ -207,7 +207,8 @@ def history(db: str) -> None:
          "IF(g.seq = 1, l.first_reminder_on, l.second_reminder_on), "
          "DATE_ADD(IF(g.seq = 1, l.first_reminder_on, l.second_reminder_on), INTERVAL 10 HOUR) "
          "FROM ledger l FORCE INDEX (ix_ledger_expiry) JOIN seq_1_to_2 g "
-         f"WHERE l.expiry_date >= DATE_SUB('{d}', INTERVAL 60 DAY) AND l.vanished_at IS NULL AND l.status = 'valid' "
+         f"WHERE l.expiry_date >= DATE_SUB('{d}', INTERVAL 60 DAY) AND l.expiry_date < DATE_ADD('{d}', INTERVAL 1 YEAR) "
+         "AND l.vanished_at IS NULL AND l.status = 'valid' "
          f"AND IF(g.seq = 1, l.first_reminder_on, l.second_reminder_on) < '{d}' "
          "AND (l.renewal_applied_on IS NULL OR l.renewal_applied_on > IF(g.seq = 1, l.first_reminder_on, "
          "l.second_reminder_on))")),
@@ -368,11 +369,11 @@ def main() -> int:
                 raise SystemExit(f"{db} holds {have:,} licences, more than --rows {args.rows:,}: drop it first")
             print(f"== {db}: MariaDB {mysql('SELECT @@version')}, buffer pool "
                   f"{int(mysql('SELECT @@GLOBAL.innodb_buffer_pool_size')) >> 20} MiB; the day: {TODAY}", flush=True)
-            if have < args.rows:
+            if have < args.rows or not int(mysql("SELECT COUNT(*) FROM reminder", db)):  # or no history yet
                 t = time.perf_counter()
                 generate(db, url, args.rows, registry.parent)
-                mysql("ANALYZE TABLE ledger, reminder, outbox_message, delivery_attempt, catalogue_entry", db)
                 print(f"  built in {time.perf_counter() - t:.0f} s", flush=True)
+            mysql("ANALYZE TABLE ledger, reminder, outbox_message, delivery_attempt, catalogue_entry", db)
             sizes = mysql("SELECT CONCAT_WS(' ', (SELECT COUNT(*) FROM ledger), (SELECT COUNT(*) FROM department), "
                           "(SELECT COUNT(*) FROM catalogue_entry), (SELECT COUNT(*) FROM reminder), "
                           "(SELECT COUNT(*) FROM outbox_message), (SELECT COUNT(*) FROM delivery_attempt))",
