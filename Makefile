@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/include:$(PYTHONPATH)
 
-.PHONY: venv demo test lint bench bench-sync bench-validation bench-dispatch services clean ui browser bench-ui ui-screenshots prod-check
+.PHONY: venv demo test lint bench bench-sync bench-validation bench-dispatch bench-scale services clean ui browser bench-ui ui-screenshots prod-check
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ bench-validation: venv
 
 bench-dispatch: venv services
 	$(BIN)/python scripts/bench_dispatch.py
+
+# 10,000,000 licences over 100 departments, kept in the database lr_bench_scale between runs
+bench-scale: venv services
+	$(BIN)/python scripts/bench_scale.py
 
 # The production shape (docker-compose.yaml) run for real on this host: Celery workers, PostgreSQL
 # metadata, Redis; needs requirements-prod.txt on top of requirements.txt. CI runs it (.ci/run).
