@@ -38,6 +38,7 @@ from licence_reminder.errors import PermanentError, TransientError
 from licence_reminder.gateways.base import LookupResult
 from licence_reminder.masking import mask_mobile
 from licence_reminder.policy import (
+    MAX_SHIFT_DAYS,
     PENDING_STATUSES,
     WITHDRAWN,
     WITHDRAWN_REASONS,
@@ -73,6 +74,10 @@ def as_date(v: Any) -> dt.date | None:
 
 
 # --------------------------------------------------------------------------- plan
+#: policy.effective moves a reminder day at most this much earlier (to a working day)
+EFFECTIVE_SLACK = dt.timedelta(days=MAX_SHIFT_DAYS)
+
+
 def plan(
     engine: Engine, *, today: dt.date, run_id: str, policy: Policy | None = None
 ) -> dict[str, int]:
@@ -88,7 +93,7 @@ def plan(
     horizon = today + dt.timedelta(days=366 + 30)
     counts: Counter[str] = Counter()
     with engine.begin() as conn:
-        args = {"today": today, "horizon": horizon}
+        args = {"today": today, "horizon": horizon, "first_by": today + EFFECTIVE_SLACK}
         existing: dict[tuple[int, str], dict[int, str]] = defaultdict(dict)
         channels_of: dict[int, list[str]] = defaultdict(list)
         for r in conn.execute(sql("dispatch_existing_reminders", conn), args):

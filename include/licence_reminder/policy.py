@@ -74,6 +74,10 @@ def chinese_workday(day: dt.date) -> bool:
         return day.weekday() < 5
 
 
+#: the furthest :meth:`Policy.effective` moves a day back (the dispatch reads no licence beyond it)
+MAX_SHIFT_DAYS = 30
+
+
 @dataclass(frozen=True)
 class Policy:
     working_days_only: bool = False
@@ -83,7 +87,7 @@ class Policy:
         """The day a reminder due on ``day`` goes out: the working day on or before it."""
         if not self.working_days_only:
             return day
-        for _ in range(30):  # the longest Chinese holiday run is 8–9 days
+        for _ in range(MAX_SHIFT_DAYS):  # the longest Chinese holiday run is 8–9 days
             if self.is_workday(day):
                 return day
             day -= dt.timedelta(days=1)

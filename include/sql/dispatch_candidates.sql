@@ -8,3 +8,8 @@ FROM ledger l
 JOIN catalogue_entry c ON c.dept_code = l.dept_code AND c.licence_name = l.licence_name
 WHERE l.status = 'valid' AND l.vanished_at IS NULL
   AND l.expiry_date >= :today AND l.expiry_date <= :horizon
+  -- only cycles with something to decide: its first reminder day (moved at most 30 days earlier
+  -- to a working day, policy.effective) has come, or it holds reminders (the policy may cancel
+  -- them); the rest of the horizon is read but never sent to the planner
+  AND (l.first_reminder_on IS NULL OR l.first_reminder_on <= :first_by
+       OR EXISTS (SELECT 1 FROM reminder r WHERE r.ledger_id = l.id AND r.expiry_date = l.expiry_date))
