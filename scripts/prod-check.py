@@ -106,6 +106,7 @@ PLACED: tuple[str, ...] = (
     "AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS",
     "LR_UI_ADMIN_PASSWORD_FILE",
     "LR_REPORT_DIR",
+    "LR_WORK_DIR",
     "LR_CATALOGUE_URL",
 )
 #: secret file -> the setting that reads it (``cat`` by Airflow's ``_CMD``); None: read otherwise
@@ -516,6 +517,7 @@ class ProdCheck:
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(self.ports["health"]),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self.ports["triggerer"]),
                 "LR_REPORT_DIR": str(self.work / "reports"),
+                "LR_WORK_DIR": str(self.work / "work"),
                 # where the catalogue pages the reminders link to would be served
                 "LR_CATALOGUE_URL": "https://zwfw.example.gov.cn/tx",
                 "LR_REGISTRY_DIR": str(registry / "departments"),
