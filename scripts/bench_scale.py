@@ -35,7 +35,6 @@ MariaDB on 127.0.0.1 (root, no password). Not a test.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
@@ -51,6 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
+from bench_mariadb import buffer_pool, mysql
 from licence_reminder import schema
 from licence_reminder.db import engine_from_url
 
@@ -60,40 +60,6 @@ RUN = "bench:scale-day"
 CHUNK = 1_000_000
 TEMPLATE_DEPT = "scjgj"
 TARGETS = {"planning": 5.0, "summary": 2.0, "dag_parse": 1.0}
-
-
-def mysql(sql: str, db: str = "") -> str:
-    out = subprocess.run(
-        [
-            "mariadb",
-            "-h127.0.0.1",
-            "-uroot",
-            "--default-character-set=utf8mb4",
-            "--batch",
-            "--skip-column-names",
-            *([db] if db else []),
-            "-e",
-            sql,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"mariadb: {out.stderr.strip()}\n  in: {sql[:300]}")
-    return out.stdout.strip()
-
-
-@contextlib.contextmanager
-def buffer_pool(size_mib: int):  # type: ignore[no-untyped-def]
-    before = int(mysql("SELECT @@GLOBAL.innodb_buffer_pool_size"))
-    if size_mib:
-        mysql(f"SET GLOBAL innodb_buffer_pool_size = {size_mib * 2**20}")
-    try:
-        yield
-    finally:
-        if size_mib:
-            mysql(f"SET GLOBAL innodb_buffer_pool_size = {before}")
 
 
 def dept_codes(n: int) -> list[str]:

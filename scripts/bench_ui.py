@@ -22,12 +22,10 @@ docker-compose.yaml gives the ledger (set for the run and put back). Needs Maria
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
+from bench_mariadb import buffer_pool, mysql
 from licence_reminder import schema
 from licence_reminder.config import local_now
 from licence_reminder.db import engine_from_url
@@ -49,40 +48,6 @@ RULES = (
     "duplicate_licence_no",
     "licence_not_in_catalogue",
 )
-
-
-def mysql(sql: str, db: str = "") -> str:
-    out = subprocess.run(
-        [
-            "mariadb",
-            "-h127.0.0.1",
-            "-uroot",
-            "--default-character-set=utf8mb4",
-            "--batch",
-            "--skip-column-names",
-            *([db] if db else []),
-            "-e",
-            sql,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"mariadb: {out.stderr.strip()}\n  in: {sql[:300]}")
-    return out.stdout.strip()
-
-
-@contextlib.contextmanager
-def buffer_pool(size_mib: int):  # type: ignore[no-untyped-def]
-    before = int(mysql("SELECT @@GLOBAL.innodb_buffer_pool_size"))
-    if size_mib:
-        mysql(f"SET GLOBAL innodb_buffer_pool_size = {size_mib * 2**20}")
-    try:
-        yield
-    finally:
-        if size_mib:
-            mysql(f"SET GLOBAL innodb_buffer_pool_size = {before}")
 
 
 def generate(
