@@ -11,6 +11,8 @@ SELECT {% if dialect == "sqlite" %}SUBSTR(c.expiry_date, 1, 4){% else %}YEAR(c.e
        SUM(CASE WHEN s.sms IS NOT NULL OR p.ledger_id IS NOT NULL THEN 1 ELSE 0 END) AS reminded,
        SUM(CASE WHEN s.sms = 2 THEN 1 ELSE 0 END) AS reminder_delivered,
        SUM(CASE WHEN p.ledger_id IS NOT NULL THEN 1 ELSE 0 END) AS reached_by_phone,
+       SUM(CASE WHEN s.miniprogram = 1 THEN 1 ELSE 0 END) AS reached_by_miniprogram,
+       SUM(CASE WHEN s.prompt = 1 THEN 1 ELSE 0 END) AS acknowledged_in_system,
        SUM(CASE WHEN c.renewed_on <= c.expiry_date THEN 1 ELSE 0 END) AS renewed_before_expiry,
        SUM(CASE WHEN c.renewed_on > c.expiry_date THEN 1 ELSE 0 END) AS renewed_after_expiry,
        SUM(CASE WHEN c.renewed_on IS NULL AND c.applied_on <= c.expiry_date THEN 1 ELSE 0 END)
@@ -30,9 +32,12 @@ FROM (
     FROM ledger l
     WHERE l.dept_code = :dept AND l.status = 'valid' AND l.vanished_at IS NULL
 ) c
--- per cycle: 2 when a reminder was delivered, 1 when one was only accepted by a gateway
+-- per cycle: 2 when a reminder was delivered, 1 when one was only accepted by a gateway (any
+-- channel); whether the mini-program's went out, whether a business system acknowledged a prompt
 LEFT JOIN (
-    SELECT r.ledger_id, r.expiry_date, MAX(CASE WHEN r.status = 'delivered' THEN 2 ELSE 1 END) AS sms
+    SELECT r.ledger_id, r.expiry_date, MAX(CASE WHEN r.status = 'delivered' THEN 2 ELSE 1 END) AS sms,
+           MAX(CASE WHEN r.channel = 'miniprogram' THEN 1 ELSE 0 END) AS miniprogram,
+           MAX(CASE WHEN r.channel = 'prompt' AND r.status = 'delivered' THEN 1 ELSE 0 END) AS prompt
     FROM reminder r
     WHERE r.dept_code = :dept AND r.status IN ('sent', 'delivered')
     GROUP BY r.ledger_id, r.expiry_date
