@@ -193,8 +193,9 @@ def generate(db: str, url: str, rows: int, registry: Path) -> None:
 
 def history(db: str) -> None:
     """What earlier days' runs left: every reminder date before the day has its reminder,
-    delivered, its message and its gateway call — for the cycles expiring from 60 days ago on
-    (older cycles are the history the UI's reports read; the day's planning never looks at them)."""
+    delivered, its message and its gateway call — for the cycles expiring from 60 days before the
+    day to 120 days after it (older cycles are the history the UI's reports read; later ones have
+    no reminder day before the day: the catalogue's longest lead is 90 days)."""
     d = TODAY.isoformat()
     steps = [
         (
@@ -208,7 +209,7 @@ def history(db: str) -> None:
                 "IF(g.seq = 1, l.first_reminder_on, l.second_reminder_on), "
                 "DATE_ADD(IF(g.seq = 1, l.first_reminder_on, l.second_reminder_on), INTERVAL 10 HOUR) "
                 "FROM ledger l FORCE INDEX (ix_ledger_expiry) JOIN seq_1_to_2 g "
-                f"WHERE l.expiry_date >= DATE_SUB('{d}', INTERVAL 60 DAY) AND l.expiry_date < DATE_ADD('{d}', INTERVAL 1 YEAR) "
+                f"WHERE l.expiry_date >= DATE_SUB('{d}', INTERVAL 60 DAY) AND l.expiry_date < DATE_ADD('{d}', INTERVAL 120 DAY) "
                 "AND l.vanished_at IS NULL AND l.status = 'valid' "
                 f"AND IF(g.seq = 1, l.first_reminder_on, l.second_reminder_on) < '{d}' "
                 "AND (l.renewal_applied_on IS NULL OR l.renewal_applied_on > IF(g.seq = 1, l.first_reminder_on, "
@@ -248,12 +249,43 @@ def history(db: str) -> None:
         print(f"  {label}: {time.perf_counter() - t:.0f} s", flush=True)
 
 
+def planner_state(db: str) -> None:
+    """What the earlier days' planning left on the ledger (``next_check_on``, migration 0025):
+    each valid cycle waits for its next reminder day from the day on, any other is parked; and
+    the day's range (the cycles due on it) kept aside, for each run to start from."""
+    if int(
+        mysql(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
+            "AND table_name = 'bench_scale_due'",
+            db,
+        )
+    ):
+        return
+    d = TODAY.isoformat()
+    t = time.perf_counter()
+    mysql(
+        "UPDATE ledger SET next_check_on = CASE "
+        f"WHEN status <> 'valid' OR vanished_at IS NOT NULL OR expiry_date < '{d}' THEN '9999-12-31' "
+        f"WHEN first_reminder_on >= '{d}' THEN first_reminder_on "
+        f"WHEN second_reminder_on >= '{d}' THEN second_reminder_on ELSE '9999-12-31' END; "
+        "CREATE TABLE bench_scale_due (id BIGINT NOT NULL PRIMARY KEY, next_check_on DATE NULL); "
+        "INSERT INTO bench_scale_due SELECT id, next_check_on FROM ledger FORCE INDEX (ix_ledger_next_check) "
+        f"WHERE next_check_on IS NULL OR next_check_on <= '{d}'",
+        db,
+    )
+    print(
+        f"  the planner's state as earlier days left it: {time.perf_counter() - t:.0f} s",
+        flush=True,
+    )
+
+
 # --------------------------------------------------------------------------- timings
 def reset_day(db: str) -> None:
     """Forget what an earlier run planned and rendered on the day, so that this one does the
-    day's work again."""
+    day's work again: its reminders and messages, and the next check days it moved."""
     mysql(
-        f"DELETE FROM outbox_message WHERE run_id = '{RUN}'; DELETE FROM reminder WHERE planned_run = '{RUN}'",
+        f"DELETE FROM outbox_message WHERE run_id = '{RUN}'; DELETE FROM reminder WHERE planned_run = '{RUN}'; "
+        "UPDATE bench_scale_due b STRAIGHT_JOIN ledger l ON l.id = b.id SET l.next_check_on = b.next_check_on",
         db,
     )
 
@@ -422,6 +454,7 @@ def main() -> int:
                 t = time.perf_counter()
                 generate(db, url, args.rows, registry.parent)
                 print(f"  built in {time.perf_counter() - t:.0f} s", flush=True)
+            planner_state(db)
             mysql(
                 "ANALYZE TABLE ledger, reminder, outbox_message, delivery_attempt, catalogue_entry",
                 db,

@@ -29,7 +29,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from licence_reminder.config import local_now
@@ -38,13 +38,14 @@ from licence_reminder.errors import PermanentError, TransientError
 from licence_reminder.gateways.base import LookupResult
 from licence_reminder.masking import mask_mobile
 from licence_reminder.policy import (
-    MAX_SHIFT_DAYS,
+    NEVER,
     PENDING_STATUSES,
     WITHDRAWN,
     WITHDRAWN_REASONS,
     LicenceState,
     Policy,
     decide,
+    next_check,
 )
 from licence_reminder.registry import CatalogueEntry
 from licence_reminder.render import Licence, MessageRejected, check_sms, message_params
@@ -74,8 +75,8 @@ def as_date(v: Any) -> dt.date | None:
 
 
 # --------------------------------------------------------------------------- plan
-#: policy.effective moves a reminder day at most this much earlier (to a working day)
-EFFECTIVE_SLACK = dt.timedelta(days=MAX_SHIFT_DAYS)
+#: reminders of this many cycles are read per statement
+PLAN_READ_BATCH = 2000
 
 
 def plan(
@@ -86,29 +87,73 @@ def plan(
     Each channel of the catalogue entry's policy (``channels.policy``) is decided on its own, from
     its own reminders of the cycle: the unique key (licence, expiry date, stage, channel) holds
     one reminder per channel and stage. A channel the entry no longer names keeps no pending
-    reminder."""
+    reminder.
+
+    Only the cycles that can need something today are read (docs/adr/0504-planner-next-check.md):
+    those whose ``next_check_on`` is NULL (a sync wrote them since the last look) or a reminder day
+    now due, and those of an entry whose channel policy changed. Each looked-at cycle is given the
+    day of its next look; cycles in that range the planner does not plan for (revoked, gone,
+    expired) are parked until a sync changes them."""
     policy = policy or Policy()
+    from sqlalchemy import bindparam
+
     from licence_reminder.channels.policy import ChannelPolicy
 
-    horizon = today + dt.timedelta(days=366 + 30)
+    due_by = policy.due_through(today)
+    args = {"today": today, "due_by": due_by}
     counts: Counter[str] = Counter()
     with engine.begin() as conn:
-        args = {"today": today, "horizon": horizon, "first_by": today + EFFECTIVE_SLACK}
+        changed = list(conn.execute(sql("plan_policies_changed", conn)))
+        candidates = {r.id: r for r in conn.execute(sql("dispatch_candidates", conn), args)}
+        for entry in changed:
+            of_entry = sql("dispatch_candidates_of_entry", conn)
+            entry_args = {**args, "dept_code": entry.dept_code, "licence_name": entry.licence_name}
+            candidates.update((r.id, r) for r in conn.execute(of_entry, entry_args))
         existing: dict[tuple[int, str], dict[int, str]] = defaultdict(dict)
         channels_of: dict[int, list[str]] = defaultdict(list)
-        for r in conn.execute(sql("dispatch_existing_reminders", conn), args):
-            withdrawn = r.status == "cancelled" and r.status_reason in WITHDRAWN_REASONS
-            existing[r.ledger_id, r.channel][int(r.stage)] = WITHDRAWN if withdrawn else r.status
-            channels_of[r.ledger_id].append(r.channel)
-        inserts, reopens, cancels = [], [], []
+        of_ids = sql("dispatch_existing_reminders", conn).bindparams(
+            bindparam("ids", expanding=True)
+        )
+        ids = list(candidates)
+        for i in range(0, len(ids), PLAN_READ_BATCH):
+            for r in conn.execute(of_ids, {"ids": ids[i : i + PLAN_READ_BATCH]}):
+                withdrawn = r.status == "cancelled" and r.status_reason in WITHDRAWN_REASONS
+                existing[r.ledger_id, r.channel][int(r.stage)] = WITHDRAWN if withdrawn else r.status
+                channels_of[r.ledger_id].append(r.channel)
+        inserts, reopens, cancels, checks = [], [], [], []
         now = local_now()
         policies: dict[str | None, ChannelPolicy] = {}
-        for r in conn.execute(sql("dispatch_candidates", conn), args):
+        for r in candidates.values():
             expiry = as_date(r.expiry_date)
             assert expiry is not None
+            if r.first_lead_days is None:  # its catalogue entry is gone: nothing to decide on
+                continue
             if r.channels not in policies:
                 policies[r.channels] = ChannelPolicy.from_mirror(r.channels)
             channels = policies[r.channels]
+            state = LicenceState(
+                ledger_id=r.id,
+                expiry_date=expiry,
+                status=r.status,
+                vanished=r.vanished_at is not None,
+                renewal_applied_on=as_date(r.renewal_applied_on),
+                first_lead_days=r.first_lead_days,
+                second_lead_days=r.second_lead_days,
+                first_on=as_date(r.first_reminder_on),
+                second_on=as_date(r.second_reminder_on),
+            )
+            following = next_check(state, due_by)
+            if following != as_date(r.next_check_on):
+                checks.append(
+                    {
+                        "id": r.id,
+                        "next_check_on": following,
+                        "seen_updated_at": r.updated_at,
+                        "seen_first": r.first_reminder_on,
+                        "seen_second": r.second_reminder_on,
+                        "seen_next": r.next_check_on,
+                    }
+                )
             for channel in dict.fromkeys((*channels.used(), *channels_of.get(r.id, ()))):
                 reminders = existing.get((r.id, channel), {})
                 key = {"ledger_id": r.id, "expiry_date": expiry, "channel": channel, "now": now}
@@ -123,19 +168,7 @@ def plan(
                         if status in PENDING_STATUSES
                     )
                     continue
-                state = LicenceState(
-                    ledger_id=r.id,
-                    expiry_date=expiry,
-                    status=r.status,
-                    vanished=r.vanished_at is not None,
-                    renewal_applied_on=as_date(r.renewal_applied_on),
-                    first_lead_days=r.first_lead_days,
-                    second_lead_days=r.second_lead_days,
-                    reminders=reminders,
-                    first_on=as_date(r.first_reminder_on),
-                    second_on=as_date(r.second_reminder_on),
-                )
-                decision = decide(state, today, policy)
+                decision = decide(replace(state, reminders=reminders), today, policy)
                 for stage, reason in decision.cancel:
                     cancels.append({**key, "stage": stage, "reason": reason})
                 if decision.plan is not None and channel in channels.at(decision.plan):
@@ -148,7 +181,7 @@ def plan(
                         "due_on": decision.due_on,
                         "run_id": run_id,
                     }
-                    withdrawn = state.reminders.get(int(decision.plan)) == WITHDRAWN
+                    withdrawn = reminders.get(int(decision.plan)) == WITHDRAWN
                     (reopens if withdrawn else inserts).append(row)
         if cancels:
             counts["cancelled"] = conn.execute(sql("reminder_cancel", conn), cancels).rowcount
@@ -156,7 +189,24 @@ def plan(
             counts["planned"] = conn.execute(sql("reminder_insert", conn), inserts).rowcount
         if reopens:  # the unique key (licence, expiry date, stage, channel) holds the withdrawn row
             counts["planned"] += conn.execute(sql("reminder_reopen", conn), reopens).rowcount
+        _record_next_checks(conn, checks)
+        conn.execute(sql("plan_park", conn), {**args, "never": NEVER})
+        for entry in changed:
+            conn.execute(sql("plan_policy_checked", conn), entry._asdict())
     return dict(counts)
+
+
+def _record_next_checks(conn: Connection, checks: list[dict[str, Any]]) -> None:
+    """Write the next check days in one set-based UPDATE (a statement per row took seconds at
+    province scale), guarded against rows a sync changed meanwhile."""
+    if not checks:
+        return
+    conn.execute(sql("plan_next_check_create", conn))
+    conn.execute(sql("plan_next_check_clear", conn))
+    for i in range(0, len(checks), PLAN_READ_BATCH):
+        conn.execute(sql("plan_next_check_insert", conn), checks[i : i + PLAN_READ_BATCH])
+    conn.execute(sql("plan_next_check_apply", conn))
+    conn.execute(sql("plan_next_check_drop", conn))
 
 
 # --------------------------------------------------------------------------- render

@@ -76,6 +76,8 @@ def chinese_workday(day: dt.date) -> bool:
 
 #: the furthest :meth:`Policy.effective` moves a day back (the dispatch reads no licence beyond it)
 MAX_SHIFT_DAYS = 30
+#: ``ledger.next_check_on`` of a cycle with nothing left to decide until a sync changes it
+NEVER = dt.date(9999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,35 @@ class Policy:
             day -= dt.timedelta(days=1)
         return day
 
+    def due_through(self, today: dt.date) -> dt.date:
+        """The last reminder day that goes out by ``today``: ``effective(day) <= today`` exactly
+        when ``day <= due_through(today)`` (``effective`` never moves a later day before an
+        earlier one), so the planner can select the due cycles by a date range."""
+        last = today
+        for ahead in range(1, MAX_SHIFT_DAYS + 1):
+            day = today + dt.timedelta(days=ahead)
+            if self.effective(day) > today:
+                break
+            last = day
+        return last
+
+
+def reminder_days(state: LicenceState) -> tuple[dt.date, dt.date]:
+    """The cycle's first and second reminder days: the ledger's, else expiry − lead days."""
+    return (
+        state.first_on or state.expiry_date - dt.timedelta(days=state.first_lead_days),
+        state.second_on or state.expiry_date - dt.timedelta(days=state.second_lead_days),
+    )
+
+
+def next_check(state: LicenceState, due_through: dt.date) -> dt.date:
+    """When the planner, having decided ``state`` with reminder days up to ``due_through`` due,
+    must look at the cycle again if nothing about it changes: :func:`decide` changes its answer
+    only when another reminder day falls due (a sync that changes the cycle sets
+    ``ledger.next_check_on`` back to NULL)."""
+    ahead = [day for day in reminder_days(state) if day > due_through]
+    return min(ahead) if ahead else NEVER
+
 
 def decide(state: LicenceState, today: dt.date, policy: Policy = Policy()) -> Decision:
     if state.status != "valid" or state.vanished or today > state.expiry_date:
@@ -107,8 +138,7 @@ def decide(state: LicenceState, today: dt.date, policy: Policy = Policy()) -> De
     if applied is not None and applied > state.expiry_date - APPLICATION_WINDOW:
         return Decision(cancel=pending)
 
-    first_on = state.first_on or state.expiry_date - dt.timedelta(days=state.first_lead_days)
-    second_on = state.second_on or state.expiry_date - dt.timedelta(days=state.second_lead_days)
+    first_on, second_on = reminder_days(state)
     if today < policy.effective(first_on):
         return Decision()
     if today < policy.effective(second_on):

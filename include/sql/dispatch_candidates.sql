@@ -1,15 +1,12 @@
--- Licences that may need a reminder on :today: valid, present in the source, expiring within the
--- longest lead time (plus slack for holidays), with their reminder dates, catalogue lead times and
--- channel policy.
+-- The cycles the day's planning must look at (ledger.next_check_on, migration 0025): those no
+-- planning has looked at since a sync wrote them (NULL) and those whose next reminder day is due
+-- by :due_by (Policy.due_through); valid, present in the source, not expired. The catalogue
+-- entry is joined for its lead times and channel policy (an entry since removed gives NULLs).
 SELECT l.id, l.dept_code, l.licence_no, l.cycle, l.expiry_date, l.status, l.vanished_at,
        l.renewal_applied_on, l.first_reminder_on, l.second_reminder_on,
+       l.updated_at, l.next_check_on,
        c.first_lead_days, c.second_lead_days, c.channels
 FROM ledger l
-JOIN catalogue_entry c ON c.dept_code = l.dept_code AND c.licence_name = l.licence_name
-WHERE l.status = 'valid' AND l.vanished_at IS NULL
-  AND l.expiry_date >= :today AND l.expiry_date <= :horizon
-  -- only cycles with something to decide: its first reminder day (moved at most 30 days earlier
-  -- to a working day, policy.effective) has come, or it holds reminders (the policy may cancel
-  -- them); the rest of the horizon is read but never sent to the planner
-  AND (l.first_reminder_on IS NULL OR l.first_reminder_on <= :first_by
-       OR EXISTS (SELECT 1 FROM reminder r WHERE r.ledger_id = l.id AND r.expiry_date = l.expiry_date))
+LEFT JOIN catalogue_entry c ON c.dept_code = l.dept_code AND c.licence_name = l.licence_name
+WHERE (l.next_check_on IS NULL OR l.next_check_on <= :due_by)
+  AND l.status = 'valid' AND l.vanished_at IS NULL AND l.expiry_date >= :today

@@ -162,8 +162,10 @@ def test_prompts_are_withdrawn_when_the_holder_applies_and_expire_unacknowledged
     client, ledger = api
     write_prompts(ledger)
     with ledger.begin() as conn:
+        # as a sync records an application (it sets the planner's next check back too)
         conn.exec_driver_sql(
-            "UPDATE ledger SET renewal_applied_on = expiry_date WHERE licence_no = 'L0001'"
+            "UPDATE ledger SET renewal_applied_on = expiry_date, next_check_on = NULL "
+            "WHERE licence_no = 'L0001'"
         )
     later = TODAY + dt.timedelta(days=1)
     plan_day(ledger, later)

@@ -225,3 +225,57 @@ def test_0013_the_catalogue_mirror_keeps_what_templates_are_built_from(ledger: s
         None,
     )
     assert entry.calendar_leads and entry.entry_code.startswith("e")
+
+
+def test_0025_gives_each_cycle_its_next_check_and_goes_back(ledger: sa.Engine) -> None:
+    """A cycle expired before the migration is parked; any other waits for its first reminder
+    day (one without any is looked at by the next planning); the catalogue's policies count as
+    applied."""
+    import datetime as dt
+
+    from licence_reminder.policy import NEVER
+
+    schema.downgrade(ledger, "0024")
+    today = dt.date.today()
+    first_on = today + dt.timedelta(days=40)
+    with ledger.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO catalogue_entry (dept_code, licence_name, approval_item, office, statutory_validity, "
+                "first_lead_days, second_lead_days, renewal_window, renewal_deadline_days, online_url, "
+                "service_phone, materials, lapse_consequences, updated_at) VALUES ('scjgj', '食品经营许可证', "
+                "'食品经营许可', '审批科', '5年', 30, 7, '届满30日前', 10, 'https://zwfw.example.gov.cn', "
+                "'0372-1234567', '[]', '无证经营将被查处。', '2026-11-01 00:00:00')"
+            )
+        )
+        for no, expiry, first in (
+            ("L1", today - dt.timedelta(days=10), today - dt.timedelta(days=40)),
+            ("L2", first_on + dt.timedelta(days=30), first_on),
+            ("L3", today + dt.timedelta(days=20), None),
+        ):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO ledger (dept_code, licence_no, licence_name, holder_name, holder_type, "
+                    "contact_mobile, expiry_date, first_reminder_on, row_hash, created_run, updated_run, "
+                    "created_at, updated_at) VALUES ('scjgj', :no, '食品经营许可证', '某公司', 'org', "
+                    "'13800000000', :expiry, :first, 'h', 'r', 'r', :now, :now)"
+                ),
+                {"no": no, "expiry": expiry, "first": first, "now": dt.datetime(2026, 11, 1)},
+            )
+    assert schema.upgrade(ledger) == schema.head()
+    with ledger.connect() as conn:
+        checks = dict(conn.execute(sa.text("SELECT licence_no, next_check_on FROM ledger")).all())
+        checked = conn.execute(sa.text("SELECT checked_channels FROM catalogue_entry")).scalar_one()
+    as_date = {
+        k: v if v is None or isinstance(v, dt.date) else dt.date.fromisoformat(v)
+        for k, v in checks.items()
+    }
+    assert as_date == {"L1": NEVER, "L2": first_on, "L3": None}
+    assert checked == ""
+    assert "ix_ledger_next_check" in {i["name"] for i in sa.inspect(ledger).get_indexes("ledger")}
+    schema.downgrade(ledger, "0024")
+    assert "next_check_on" not in {c["name"] for c in sa.inspect(ledger).get_columns("ledger")}
+    assert "checked_channels" not in {
+        c["name"] for c in sa.inspect(ledger).get_columns("catalogue_entry")
+    }
+    assert schema.upgrade(ledger) == schema.head()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from licence_reminder.policy import LicenceState, Policy, Stage, decide
+from licence_reminder.policy import NEVER, LicenceState, Policy, Stage, decide, next_check
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -117,3 +117,64 @@ def test_stored_times_are_the_citys_whatever_the_machines_zone(
     assert local_now().tzinfo is None and local_now().microsecond == 0
     monkeypatch.setenv("LR_TIMEZONE", "Asia/Urumqi")  # UTC+6
     assert abs(local_now() - (utc + dt.timedelta(hours=6))) < dt.timedelta(seconds=5)
+
+
+# --------------------------------------------------------------------------- the planner's range
+def weekdays(day: dt.date) -> bool:
+    return day.weekday() < 5
+
+
+FRIDAY = dt.date(2026, 11, 27)
+
+
+@pytest.mark.parametrize(
+    ("policy", "today", "expected"),
+    [
+        pytest.param(Policy(), FRIDAY, FRIDAY, id="calendar-days-today-only"),
+        pytest.param(
+            Policy(working_days_only=True, is_workday=weekdays),
+            FRIDAY,
+            FRIDAY + dt.timedelta(days=2),
+            id="friday-takes-the-weekend",
+        ),
+        pytest.param(
+            Policy(working_days_only=True, is_workday=weekdays),
+            FRIDAY - dt.timedelta(days=1),
+            FRIDAY - dt.timedelta(days=1),
+            id="thursday-only-thursday",
+        ),
+        pytest.param(
+            Policy(
+                working_days_only=True, is_workday=lambda d: not FRIDAY <= d <= dt.date(2026, 12, 6)
+            ),
+            FRIDAY - dt.timedelta(days=1),
+            dt.date(2026, 12, 6),
+            id="a-holiday-run-ahead",
+        ),
+    ],
+)
+def test_due_through_is_the_last_day_whose_reminders_go_out_today(policy, today, expected) -> None:  # type: ignore[no-untyped-def]
+    assert policy.due_through(today) == expected
+    # the definition, day by day
+    for ahead in range(-3, 35):
+        day = today + dt.timedelta(days=ahead)
+        assert (policy.effective(day) <= today) == (day <= expected), day
+
+
+@pytest.mark.parametrize(
+    ("licence", "expected"),
+    [
+        pytest.param(state(40), TODAY + dt.timedelta(days=10), id="first-day-ahead"),
+        pytest.param(state(30), TODAY + dt.timedelta(days=23), id="first-due-second-ahead"),
+        pytest.param(state(7), NEVER, id="both-due"),
+        pytest.param(
+            state(
+                40, first_on=TODAY + dt.timedelta(days=2), second_on=TODAY + dt.timedelta(days=5)
+            ),
+            TODAY + dt.timedelta(days=2),
+            id="the-ledger-s-dates",
+        ),
+    ],
+)
+def test_next_check_is_the_next_reminder_day_still_ahead(licence, expected) -> None:  # type: ignore[no-untyped-def]
+    assert next_check(licence, TODAY) == expected

@@ -8,6 +8,6 @@ UPDATE (SELECT k.licence_no, MAX(k.kind) AS kind FROM staging_key k FORCE INDEX 
         WHERE k.run_id = :run_id AND k.dept_code = :dept_code AND k.kind IN ('revoked', 'cancelled')
         GROUP BY k.licence_no) r
 STRAIGHT_JOIN ledger l ON l.dept_code = :dept_code AND l.licence_no = r.licence_no
-SET l.status = r.kind, l.row_hash = 'status from a rejected row', l.updated_run = :run_id,
+SET l.status = r.kind, l.row_hash = 'status from a rejected row', l.next_check_on = NULL, l.updated_run = :run_id,
     l.updated_at = :now
 WHERE l.status = 'valid'

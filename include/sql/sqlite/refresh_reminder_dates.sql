@@ -1,7 +1,8 @@
 -- Reminder dates follow the catalogue: a changed lead time moves them for every licence.
 UPDATE ledger
 SET first_reminder_on = date(ledger.expiry_date, '-' || c.first_lead_days || ' days'),
-    second_reminder_on = date(ledger.expiry_date, '-' || c.second_lead_days || ' days')
+    second_reminder_on = date(ledger.expiry_date, '-' || c.second_lead_days || ' days'),
+    next_check_on = NULL
 FROM catalogue_entry c
 WHERE c.dept_code = ledger.dept_code AND c.licence_name = ledger.licence_name
   AND ledger.dept_code = :dept_code

@@ -1,0 +1,1 @@
+DELETE FROM plan_next_check
