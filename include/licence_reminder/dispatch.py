@@ -118,7 +118,9 @@ def plan(
         for i in range(0, len(ids), PLAN_READ_BATCH):
             for r in conn.execute(of_ids, {"ids": ids[i : i + PLAN_READ_BATCH]}):
                 withdrawn = r.status == "cancelled" and r.status_reason in WITHDRAWN_REASONS
-                existing[r.ledger_id, r.channel][int(r.stage)] = WITHDRAWN if withdrawn else r.status
+                existing[r.ledger_id, r.channel][int(r.stage)] = (
+                    WITHDRAWN if withdrawn else r.status
+                )
                 channels_of[r.ledger_id].append(r.channel)
         inserts, reopens, cancels, checks = [], [], [], []
         now = local_now()
