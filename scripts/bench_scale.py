@@ -338,22 +338,29 @@ def child(*args: str, env: dict[str, str] | None = None) -> dict:
 def dag_parse_phase() -> dict[str, float]:
     """Parse dags/sync_departments.py as the DAG processor does (a DagBag of the one file), in
     this fresh interpreter: the Airflow modules the file imports are imported before the clock
-    starts, as the processor does ([dag_processor] parsing_pre_import_modules)."""
+    starts, as the processor does ([dag_processor] parsing_pre_import_modules), after freezing
+    the objects already loaded, as its manager does before it forks any parse (gc.freeze)."""
+    import gc
     import importlib
 
     from airflow.dag_processing.dagbag import DagBag
     from airflow.utils.file import iter_airflow_imports
 
     dag_file = str(ROOT / "dags" / "sync_departments.py")
+    # Without it the parse paid one full collection of the ~190,000 objects Airflow's imports
+    # leave (about 0.12 s of CPU, a quarter of it at 100 departments), which the processor's
+    # parses do not: DagFileProcessorManager freezes its heap before its parsing loop.
+    gc.freeze()
     for module in iter_airflow_imports(dag_file):
         importlib.import_module(module)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     bag = DagBag(dag_folder=dag_file)
-    secs = time.perf_counter() - t
+    secs, cpu = time.perf_counter() - t, time.process_time() - cpu
     if bag.import_errors:
         raise SystemExit(f"import errors: {bag.import_errors}")
     return {
         "parse_s": secs,
+        "cpu_s": cpu,  # steadier than the wall time on a loaded machine
         "dags": len(bag.dags),
         "broken": sum("config-error" in (d.tags or ()) for d in bag.dags.values()),
     }
