@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _ID_SHAPED = re.compile(r"[0-9]{17}[0-9Xx]|[0-9]{15}")
 _MOBILE_SHAPED = re.compile(r"(?:\+?86)?1[0-9]{10}")
@@ -27,6 +31,35 @@ def mask_id(value: object) -> str:
     if len(s) <= 6:
         return "*" * len(s)
     return f"{s[:3]}{'*' * (len(s) - 5)}{s[-2:]}"
+
+
+#: what ``str.strip()`` takes off (the characters for which ``str.isspace()`` is true; a unit
+#: test checks the list): :func:`mask_ids` must trim exactly what :func:`mask_id` trims
+PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def mask_ids(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """:func:`mask_id` of every value of a string array, with Arrow's string kernels (a sync
+    masks a million identity numbers: per value in Python that took most of a second). The same
+    text as :func:`mask_id` gives, value by value; null gives ``""`` as None does there. Lengths
+    and slices count code points, as Python's do."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if values.type != pa.string():
+        values = values.cast(pa.string())
+    text = pc.utf8_trim(values.fill_null(""), characters=PY_WHITESPACE)
+    length = pc.utf8_length(text)
+    long = pc.greater(length, 6)
+    stars = pc.binary_repeat(pa.scalar("*"), pc.if_else(long, pc.subtract(length, 5), length))
+    head = pc.if_else(long, pc.utf8_slice_codeunits(text, 0, 3), "")
+    tail = pc.if_else(long, pc.utf8_slice_codeunits(text, -2), "")
+    return pc.binary_join_element_wise(head, stars, tail, "")
 
 
 def mask_name(value: object) -> str:

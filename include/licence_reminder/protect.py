@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -32,11 +33,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from licence_reminder.errors import PermanentError
-from licence_reminder.masking import mask_id
+from licence_reminder.masking import mask_id, mask_ids
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
 DEFAULT_CONN_ID = "lr_pii_keys"
 #: a digest as stored: key id, colon, 32 hex digits
@@ -116,6 +118,49 @@ class KeyRing:
             for v in values
         ]
 
+    def digest_array(self, values: pa.Array) -> pa.Array:
+        """:meth:`digests` of a string array, as a string array (null where ``values`` is):
+        each value hashed straight from Arrow's buffer, and the hex text and key id put
+        together with numpy, not a Python string per value."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if values.type != pa.string():
+            values = values.cast(pa.string())
+        n = len(values)
+        if not n:
+            return pa.array([], type=pa.string())
+        key = self.keys[self.current][:64]
+        prefix = f"{self.current}:".encode()
+        width = len(prefix) + 2 * DIGEST_LENGTH
+        offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[
+            values.offset : values.offset + n + 1
+        ].tolist()
+        data = values.buffers()[2]
+        text = data.to_pybytes() if data is not None else b""  # slices of bytes cost least
+        blake = hashlib.blake2b
+        raw = b"".join(
+            [
+                blake(text[a:b], key=key, digest_size=DIGEST_LENGTH).digest()
+                for a, b in itertools.pairwise(offsets)
+            ]
+        )
+        out = np.empty((n, width), dtype=np.uint8)
+        out[:, : len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
+        out[:, len(prefix) :] = np.frombuffer(raw.hex().encode(), dtype=np.uint8).reshape(n, -1)
+        # at most 41 bytes a value: int32 offsets hold 50 million values, far beyond a chunk
+        digests = pa.StringArray.from_buffers(
+            n,
+            pa.py_buffer(np.arange(0, (n + 1) * width, width, dtype=np.int32)),
+            pa.py_buffer(out),
+        )
+        if values.null_count:
+            digests = pc.if_else(values.is_valid(), digests, pa.scalar(None, pa.string()))
+        return digests
+
     def candidates(self, value: str) -> list[str]:
         """The digests ``value`` has under every key of the ring (to find rows of any key)."""
         return [self.digest(value, k) for k in sorted(self.keys)]
@@ -173,31 +218,119 @@ def person_codes(frame: pd.DataFrame) -> np.ndarray:
 
 def protect(frame: pd.DataFrame, ring: Callable[[], KeyRing] = key_ring) -> pd.DataFrame:
     """``frame`` (licence rows, identity numbers in clear) with those numbers masked and their
-    digests beside them (:data:`PROTECTED`). ``ring`` is asked for the key ring only when there
-    is a number to protect."""
+    digests beside them (:data:`PROTECTED`), as Python strings (None where there is none).
+    ``ring`` is asked for the key ring only when there is a number to protect."""
     import numpy as np
     import pandas as pd
 
     out = frame.copy(deep=False)
-    for column, digest_column in PROTECTED.items():
-        if frame.empty:
-            out[digest_column] = pd.Series([], dtype=object)
-            continue
+    for column, (masked, digests) in _protected(frame, ring).items():
         values = frame[column]
-        at = person_codes(frame) if column == "holder_code" else values.notna().to_numpy(dtype=bool)
-        digests = np.full(len(frame), None, dtype=object)
-        if at.any():
-            clear = values[at].to_numpy(dtype=object, na_value=None)
-            digests[at] = ring().digests(clear)
-            masked = values.to_numpy(dtype=object, na_value=None)
-            masked[at] = [mask_id(v) for v in clear]
+        if isinstance(masked, np.ndarray):
+            out[column] = pd.Series(masked, index=frame.index, dtype=object)
+        elif masked is not None:
             out[column] = pd.Series(
-                masked,
+                pd.array(masked, dtype=values.dtype)
+                if isinstance(values.dtype, pd.StringDtype)
+                else masked.to_numpy(zero_copy_only=False),
                 index=frame.index,
                 dtype=values.dtype if isinstance(values.dtype, pd.StringDtype) else object,
             )
-        out[digest_column] = pd.Series(digests, index=frame.index, dtype=object)
+        out[PROTECTED[column]] = pd.Series(
+            digests.to_numpy(zero_copy_only=False), index=frame.index, dtype=object
+        )
     return out
+
+
+def protect_texts(
+    frame: pd.DataFrame, ring: Callable[[], KeyRing] = key_ring
+) -> tuple[pd.DataFrame, dict[str, tuple[pa.Array, np.ndarray]]]:
+    """:func:`protect` for the load files: the same values, the digests in text columns, and
+    beside the frame the (text, null mask) of the four columns as ``rows.column_text`` makes
+    them, so that nothing is turned into Python strings and back."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    out = frame.copy(deep=False)
+    texts = {}
+    text_dtype = pd.StringDtype(storage="pyarrow", na_value=np.nan)
+    for column, (masked, digests) in _protected(frame, ring).items():
+        arrays = {PROTECTED[column]: digests}
+        if isinstance(masked, np.ndarray):  # not text: rows.column_text words it
+            out[column] = pd.Series(masked, index=frame.index, dtype=object)
+        elif masked is not None:
+            arrays[column] = masked
+            out[column] = pd.Series(
+                pd.array(masked, dtype=frame[column].dtype)
+                if isinstance(frame[column].dtype, pd.StringDtype)
+                else masked.to_numpy(zero_copy_only=False),
+                index=frame.index,
+                dtype=frame[column].dtype
+                if isinstance(frame[column].dtype, pd.StringDtype)
+                else object,
+            )
+        out[PROTECTED[column]] = pd.Series(pd.array(digests, dtype=text_dtype), index=frame.index)
+        for name, array in arrays.items():
+            null = np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            texts[name] = (pc.fill_null(array, "") if array.null_count else array), null
+    return out, texts
+
+
+def _protected(
+    frame: pd.DataFrame, ring: Callable[[], KeyRing]
+) -> dict[str, tuple[pa.Array | np.ndarray | None, pa.Array]]:
+    """Per :data:`PROTECTED` column: (its values with the identity numbers masked — None when
+    there are none to mask, Python objects when the column is not all text —, their digests,
+    null elsewhere), as Arrow string arrays."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found: dict[str, tuple[pa.Array | np.ndarray | None, pa.Array]] = {}
+    for column in PROTECTED:
+        if frame.empty:
+            found[column] = None, pa.array([], type=pa.string())
+            continue
+        values = frame[column]
+        at = person_codes(frame) if column == "holder_code" else values.notna().to_numpy(dtype=bool)
+        if not at.any():
+            found[column] = None, pa.nulls(len(frame), type=pa.string())
+            continue
+        # each protected row's position among them; null for the others (take() gives null)
+        spread = pa.array(np.cumsum(at) - 1, mask=~at)
+        text = _text(values)
+        if text is None:  # not only text: value by value, as it always was
+            clear = values[at].to_numpy(dtype=object, na_value=None)
+            masked = values.to_numpy(dtype=object, na_value=None, copy=True)
+            masked[at] = [mask_id(v) for v in clear]
+            digests = pa.array(ring().digests(clear), type=pa.string())
+        else:
+            clear = text.filter(pa.array(at))
+            masked = pc.if_else(pa.array(at), mask_ids(clear).take(spread), text)
+            digests = ring().digest_array(clear)
+        found[column] = masked, digests.take(spread)
+    return found
+
+
+def _text(values: pd.Series) -> pa.Array | None:
+    """The column as one Arrow string array if it holds text (pandas ``str``, or Python strings
+    and nulls), else None."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if isinstance(values.dtype, pd.StringDtype):
+        array = pa.array(values.array)
+    elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (
+        "string",
+        "empty",
+    ):
+        array = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    else:
+        return None
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.cast(pa.string()) if array.type != pa.string() else array
 
 
 def masked_raw(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -164,11 +164,15 @@ def _sort(
         for mask in (new, changed)
     )
     sources = batch.valid_source_hashes
+    new_rows, new_protected = _stored(_ready(valid, hashes, new, leads), sources, new, state)
+    changed_rows, changed_protected = _stored(
+        _ready(valid, hashes, changed, leads), sources, changed, state
+    )
     return Sorted(
-        new=_stored(_ready(valid, hashes, new, leads), sources, new, state),
-        new_texts=new_texts,
-        changed=_stored(_ready(valid, hashes, changed, leads), sources, changed, state),
-        changed_texts=changed_texts,
+        new=new_rows,
+        new_texts={**new_texts, **new_protected},
+        changed=changed_rows,
+        changed_texts={**changed_texts, **changed_protected},
         rejected_rows=batch.rejected_rows,
         warnings=batch.warnings,
         keys=keys,
@@ -198,12 +202,13 @@ def _ready(
 
 def _stored(
     ready: pd.DataFrame, source_hashes: np.ndarray, mask: np.ndarray, state: LedgerState
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, rows.Texts]:
     """Rows as the ledger stores them: identity numbers masked beside their digests, then the
-    hash of the row as the source gave it (the order of the load statements' columns)."""
-    out = protect.protect(ready, state.key_ring)
+    hash of the row as the source gave it (the order of the load statements' columns); and the
+    texts of the identity-number and digest columns for the load files."""
+    out, texts = protect.protect_texts(ready, state.key_ring)
     out["source_hash"] = rows.hex_of(source_hashes if mask.all() else source_hashes[mask])
-    return out
+    return out, texts
 
 
 def _keys_learned(batch: Validated, state: LedgerState) -> pd.DataFrame:
