@@ -182,6 +182,7 @@ def plan(
                         "stage": int(decision.plan),
                         "due_on": decision.due_on,
                         "run_id": run_id,
+                        "status": "planned",
                     }
                     withdrawn = reminders.get(int(decision.plan)) == WITHDRAWN
                     (reopens if withdrawn else inserts).append(row)
@@ -428,6 +429,8 @@ def render_outbox(
                         "body_length": length,
                         "segments": segments,
                         "shard": random.randrange(shards),
+                        "status": "pending",
+                        "attempts": 0,
                         "run_id": run_id,
                         "now": now,
                     }

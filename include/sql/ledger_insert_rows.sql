@@ -1,3 +1,4 @@
--- Licences the ledger has never held, inserted by the run's one transaction (executemany).
+-- Licences the ledger has never held, inserted by the run's one transaction (executemany; every
+-- value bound, the first cycle's number too, so that PyMySQL sends multi-row INSERTs).
 INSERT INTO ledger (dept_code, licence_no, licence_name, holder_name, holder_type, holder_code, contact_name, contact_id_no, contact_mobile, issue_date, expiry_date, status, renewal_applied_on, source_updated_at, first_reminder_on, second_reminder_on, row_hash, contact_id_digest, holder_code_digest, source_hash, cycle, created_run, updated_run, created_at, updated_at)
-VALUES (:dept_code, :licence_no, :licence_name, :holder_name, :holder_type, :holder_code, :contact_name, :contact_id_no, :contact_mobile, :issue_date, :expiry_date, :status, :renewal_applied_on, :source_updated_at, :first_reminder_on, :second_reminder_on, :row_hash, :contact_id_digest, :holder_code_digest, :source_hash, 1, :run_id, :run_id, :now, :now)
+VALUES (:dept_code, :licence_no, :licence_name, :holder_name, :holder_type, :holder_code, :contact_name, :contact_id_no, :contact_mobile, :issue_date, :expiry_date, :status, :renewal_applied_on, :source_updated_at, :first_reminder_on, :second_reminder_on, :row_hash, :contact_id_digest, :holder_code_digest, :source_hash, :first_cycle, :run_id, :run_id, :now, :now)

@@ -96,6 +96,8 @@ def queue(ledger: sa.Engine, n: int) -> list[str]:
                 "body_length": len(body),
                 "segments": 1,
                 "shard": 0,
+                "status": "pending",
+                "attempts": 0,
                 "run_id": "d1",
                 "now": now,
             }

@@ -86,6 +86,7 @@ def write(conn: Connection, prompts: list[dict[str, Any]]) -> None:
         return
     for p, seq in zip(prompts, _take(conn, len(prompts)), strict=True):
         p["feed_seq"] = seq
+        p["status"] = "open"
     conn.execute(sql("prompt_insert", conn), prompts)
     conn.execute(
         sql("reminder_queue", conn),

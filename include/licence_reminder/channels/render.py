@@ -187,6 +187,8 @@ def _miniprogram(
                 "body_length": len(body),
                 "segments": 0,
                 "shard": MINIPROGRAM_SHARD,
+                "status": "pending",
+                "attempts": 0,
                 "consent_id": chosen.id,
                 "run_id": run_id,
                 "now": now,

@@ -88,7 +88,12 @@ class Merge:
         from sqlalchemy.exc import SQLAlchemyError
 
         self.plan = plan
-        self.constants = {"run_id": plan.run_id, "dept_code": plan.dept_code, "now": local_now()}
+        self.constants = {
+            "run_id": plan.run_id,
+            "dept_code": plan.dept_code,
+            "now": local_now(),
+            "first_cycle": 1,  # a licence new to the ledger (ledger_insert_rows.sql)
+        }
         self._files = RunFolder(plan.dept_code)
         self.folder = self._files.open()
         self.inserted = 0
