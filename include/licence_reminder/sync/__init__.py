@@ -23,6 +23,7 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
+from licence_reminder import figures
 from licence_reminder.sync import compare, extract, load, validate
 from licence_reminder.sync.flow import Findings, RunResult, StageStats, SyncPlan
 from licence_reminder.sync.ledger_state import LedgerState
@@ -66,6 +67,9 @@ def run(
             today=today,
             validated_context=held.context if plan.mode == "full" else None,
         )
+    # the run is committed: its department's summary figures are taken now, scoped to it (a
+    # failure leaves them to the summary's live count, never fails the run)
+    figures.refresh_quietly(ledger, [dept.code])
     log.info(
         "department %s: read, validated and compared in %.1f s (the ledger loading meanwhile), "
         "then %.1f s loading what was queued, %.1f s merging",
