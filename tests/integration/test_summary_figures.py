@@ -69,9 +69,9 @@ def test_taken_at_the_end_of_each_sync_and_retire_as_a_live_count(engines) -> No
     assert (row["in_ledger"], row["revoked"], row["in_quarantine"]) == (5, 1, 2)
     assert row["with_warnings"] == 1
     assert row["sms"]["expiring_next_365_days"] == 3
-    assert as_live(ledger, today=TODAY + dt.timedelta(days=150))["sms"][
-        "expiring_next_365_days"
-    ] == 2  # the histogram serves any day asked
+    assert (
+        as_live(ledger, today=TODAY + dt.timedelta(days=150))["sms"]["expiring_next_365_days"] == 2
+    )  # the histogram serves any day asked
 
     plan_day(ledger, TODAY)  # the dispatch's plan: its figures are taken when the dispatch ends
     stale = summary(ledger)[0]
