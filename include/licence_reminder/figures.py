@@ -85,31 +85,75 @@ class DispatchFigures:
 def take_ledger(conn: Any, dept_code: str) -> LedgerFigures:
     """One department's ledger figures, counted now (reads only)."""
     p = {"dept_code": dept_code}
-    row = conn.execute(sql("figures_ledger", conn), p).mappings().one()
-    return LedgerFigures(
-        counts={k: int(row[k] or 0) for k in LEDGER},
-        expiring={
-            as_date(r.expiry_date): int(r.licences)
-            for r in conn.execute(sql("figures_expiry", conn), p)
-        },
-    )
+    counts = dict.fromkeys(LEDGER, 0)
+    expiring: dict[dt.date, int] = {}
+    for r in conn.execute(sql("figures_ledger", conn), p):
+        n = int(r.licences)
+        counts["in_ledger"] += n
+        if not int(r.present):
+            counts["vanished"] += n
+        elif r.status in ("revoked", "cancelled"):
+            counts[r.status] += n
+        elif r.status == "valid":
+            day = as_date(r.expiry_date)
+            expiring[day] = expiring.get(day, 0) + n
+    opened = conn.execute(sql("figures_open", conn), p).mappings().one()
+    counts.update({k: int(opened[k] or 0) for k in ("in_quarantine", "with_warnings")})
+    return LedgerFigures(counts=counts, expiring=expiring)
+
+
+#: how the summary reads a reminder's or a message's status (summary_departments.sql,
+#: summary_channels.sql, summary_segments.sql)
+_CHANNEL_STATUS = {
+    "sent": "reached",
+    "delivered": "reached",
+    "planned": "waiting",
+    "queued": "waiting",
+    "call_list": "failed",
+    "failed": "failed",
+    "unreachable": "unreachable",
+}
+_MESSAGE_STATUS = {
+    "sent": ("messages_sent",),
+    "delivered": ("messages_sent", "messages_delivered"),
+    "call_list": ("messages_failed",),
+    "failed": ("messages_failed",),
+    "pending": ("messages_pending",),
+    "sending": ("messages_pending",),
+    "unknown": ("messages_pending",),
+}
 
 
 def take_dispatch(conn: Any, dept_code: str) -> DispatchFigures:
     """One department's dispatch figures, counted now (reads only)."""
     p = {"dept_code": dept_code}
     row = conn.execute(sql("figures_dispatch", conn), p).mappings().one()
-    return DispatchFigures(
-        counts={k: int(row[k] or 0) for k in DISPATCH},
-        channels={
-            r.channel: {k: int(getattr(r, k) or 0) for k in CHANNEL_FIGURES}
-            for r in conn.execute(sql("figures_channels", conn), p)
-        },
-        segments=[
-            Segments(as_date(r.created_on), int(r.segments), int(r.messages), int(r.accepted or 0))
-            for r in conn.execute(sql("figures_segments", conn), p)
-        ],
-    )
+    counts = dict.fromkeys(DISPATCH, 0)
+    counts.update({k: int(row[k] or 0) for k in ("calls_open", "calls_reached", "call_tasks")})
+    counts["gateway_calls"] = int(row["gateway_calls"] or 0)
+    channels: dict[str, dict[str, int]] = {}
+    for r in conn.execute(sql("figures_reminders", conn), p):
+        n = int(r.reminders)
+        if r.status == "cancelled":
+            counts["reminders_cancelled"] += n
+            continue
+        counts["reminders"] += n
+        ch = channels.setdefault(r.channel, dict.fromkeys(CHANNEL_FIGURES, 0))
+        ch["reminders"] += n
+        if r.status in _CHANNEL_STATUS:
+            ch[_CHANNEL_STATUS[r.status]] += n
+    lengths: dict[tuple[dt.date, int], Segments] = {}
+    for r in conn.execute(sql("figures_messages", conn), p):
+        n = int(r.messages)
+        for k in _MESSAGE_STATUS.get(r.status, ()):
+            counts[k] += n
+        if r.status in ("superseded", "cancelled"):
+            continue
+        key = (as_date(r.created_on), int(r.segments))
+        s = lengths.setdefault(key, Segments(key[0], key[1], 0, 0))
+        s.messages += n
+        s.accepted += n if int(r.accepted) else 0
+    return DispatchFigures(counts=counts, channels=channels, segments=list(lengths.values()))
 
 
 def refresh(
@@ -150,10 +194,20 @@ def refresh(
 def _refresh_one(engine: Any, code: str, parts: tuple[str, ...], now: dt.datetime | None) -> None:
     # taken when the counting starts: a change made while it counts is no older than the figures
     taken_at = (now or local_now()).replace(microsecond=0)
-    with engine.connect() as conn:
-        ledger = take_ledger(conn, code) if "ledger" in parts else None
-        dispatch = take_dispatch(conn, code) if "dispatch" in parts else None
-        conn.rollback()  # the reads' snapshot ends before the writes begin
+    ledger = dispatch = None
+    if "ledger" in parts:
+        # Read uncommitted: only the department's own sync and retire write its ledger,
+        # quarantine and warnings rows, and they have committed when this runs. In a consistent
+        # snapshot InnoDB fetches every row an index alone would answer for when a transaction
+        # older than the rows' (another department's sync) is still open: 7-54 s instead of
+        # about 1 s for a department of 1,000,000 licences (docs/adr/0503-summary-figures.md).
+        with engine.connect().execution_options(isolation_level="READ UNCOMMITTED") as conn:
+            ledger = take_ledger(conn, code)
+            conn.rollback()
+    if "dispatch" in parts:  # others (receipts, the send tasks) write these: a snapshot
+        with engine.connect() as conn:
+            dispatch = take_dispatch(conn, code)
+            conn.rollback()
     p = {"dept_code": code, "taken_at": taken_at}
     with engine.begin() as conn:
         conn.execute(sql("figures_ensure", conn), p)

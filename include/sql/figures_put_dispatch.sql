@@ -1,4 +1,4 @@
--- A department's dispatch figures, taken at :taken_at (figures_dispatch.sql, figures_channels.sql).
+-- A department's dispatch figures, taken at :taken_at (figures_dispatch, _reminders, _messages.sql).
 UPDATE department_figures
 SET dispatch_taken_at = :taken_at, calls_open = :calls_open, calls_reached = :calls_reached,
     call_tasks = :call_tasks, reminders = :reminders, reminders_cancelled = :reminders_cancelled,

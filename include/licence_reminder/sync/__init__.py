@@ -68,8 +68,13 @@ def run(
             validated_context=held.context if plan.mode == "full" else None,
         )
     # the run is committed: its department's summary figures are taken now, scoped to it (a
-    # failure leaves them to the summary's live count, never fails the run)
-    figures.refresh_quietly(ledger, [dept.code])
+    # failure leaves them to the summary's live count, never fails the run); its reminders and
+    # messages only if it cancelled some (the dispatch's end takes them otherwise)
+    figures.refresh_quietly(
+        ledger,
+        [dept.code],
+        parts=("ledger", "dispatch") if published.reminders_cancelled else ("ledger",),
+    )
     log.info(
         "department %s: read, validated and compared in %.1f s (the ledger loading meanwhile), "
         "then %.1f s loading what was queued, %.1f s merging",
