@@ -180,7 +180,10 @@ def refresh(
     for code in dept_codes:
         started = time.perf_counter()
         try:
-            _refresh_one(engine, code, parts, now)
+            try:
+                _refresh_one(engine, code, parts, now)
+            except Exception:  # noqa: BLE001 - once more: a deadlock victim, a lost connection
+                _refresh_one(engine, code, parts, now)
         except Exception as exc:  # noqa: BLE001 - the others still get theirs
             failed = failed or exc
             log.error("department %s: summary figures not taken: %s", code, type(exc).__name__)
@@ -210,9 +213,8 @@ def _refresh_one(engine: Any, code: str, parts: tuple[str, ...], now: dt.datetim
             conn.rollback()
     p = {"dept_code": code, "taken_at": taken_at}
     with engine.begin() as conn:
-        conn.execute(sql("figures_ensure", conn), p)
         if ledger is not None:
-            conn.execute(sql("figures_put_ledger", conn), {**p, **ledger.counts})
+            _put(conn, "figures_put_ledger", {**p, **ledger.counts})
             conn.execute(sql("figures_expiry_clear", conn), p)
             rows = [
                 {"dept_code": code, "expiry_date": day, "licences": n}
@@ -221,8 +223,9 @@ def _refresh_one(engine: Any, code: str, parts: tuple[str, ...], now: dt.datetim
             if rows:
                 conn.execute(sql("figures_expiry_put", conn), rows)
         if dispatch is not None:
-            conn.execute(
-                sql("figures_put_dispatch", conn),
+            _put(
+                conn,
+                "figures_put_dispatch",
                 {**p, **dispatch.counts, "channels": json.dumps(dispatch.channels, sort_keys=True)},
             )
             conn.execute(sql("figures_segments_clear", conn), p)
@@ -232,6 +235,15 @@ def _refresh_one(engine: Any, code: str, parts: tuple[str, ...], now: dt.datetim
             ]
             if rows:
                 conn.execute(sql("figures_segments_put", conn), rows)
+
+
+def _put(conn: Any, name: str, params: dict[str, Any]) -> None:
+    """UPDATE the department's row, made first if it has none. Not INSERT IGNORE first: on an
+    existing row that takes a shared lock, and a sync's and the dispatch's takings of the same
+    department would then deadlock on their UPDATEs."""
+    if conn.execute(sql(name, conn), params).rowcount == 0:
+        conn.execute(sql("figures_ensure", conn), params)
+        conn.execute(sql(name, conn), params)
 
 
 def _forget(engine: Any, code: str) -> None:

@@ -1,3 +1,2 @@
--- A department's figures row, if it has none yet (its parts are then written by UPDATE: a sync
--- and the dispatch each write their own).
+-- A department's figures row, when an UPDATE of one of its parts found none (figures._put).
 INSERT IGNORE INTO department_figures (dept_code) VALUES (:dept_code)
