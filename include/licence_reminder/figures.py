@@ -213,8 +213,7 @@ def _refresh_one(engine: Any, code: str, parts: tuple[str, ...], now: dt.datetim
             conn.rollback()
     p = {"dept_code": code, "taken_at": taken_at}
     with engine.begin() as conn:
-        if ledger is not None:
-            _put(conn, "figures_put_ledger", {**p, **ledger.counts})
+        if ledger is not None and _put(conn, "figures_put_ledger", {**p, **ledger.counts}):
             conn.execute(sql("figures_expiry_clear", conn), p)
             rows = [
                 {"dept_code": code, "expiry_date": day, "licences": n}
@@ -222,12 +221,11 @@ def _refresh_one(engine: Any, code: str, parts: tuple[str, ...], now: dt.datetim
             ]
             if rows:
                 conn.execute(sql("figures_expiry_put", conn), rows)
-        if dispatch is not None:
-            _put(
-                conn,
-                "figures_put_dispatch",
-                {**p, **dispatch.counts, "channels": json.dumps(dispatch.channels, sort_keys=True)},
-            )
+        if dispatch is not None and _put(
+            conn,
+            "figures_put_dispatch",
+            {**p, **dispatch.counts, "channels": json.dumps(dispatch.channels, sort_keys=True)},
+        ):
             conn.execute(sql("figures_segments_clear", conn), p)
             rows = [
                 {"dept_code": code, **s.__dict__}
@@ -237,13 +235,15 @@ def _refresh_one(engine: Any, code: str, parts: tuple[str, ...], now: dt.datetim
                 conn.execute(sql("figures_segments_put", conn), rows)
 
 
-def _put(conn: Any, name: str, params: dict[str, Any]) -> None:
-    """UPDATE the department's row, made first if it has none. Not INSERT IGNORE first: on an
-    existing row that takes a shared lock, and a sync's and the dispatch's takings of the same
-    department would then deadlock on their UPDATEs."""
-    if conn.execute(sql(name, conn), params).rowcount == 0:
-        conn.execute(sql("figures_ensure", conn), params)
-        conn.execute(sql(name, conn), params)
+def _put(conn: Any, name: str, params: dict[str, Any]) -> bool:
+    """UPDATE the department's row, made first if it has none; False if it holds figures taken
+    later (which stay, with their histograms). Not INSERT IGNORE first: on an existing row that
+    takes a shared lock, and a sync's and the dispatch's takings of the same department would
+    then deadlock on their UPDATEs."""
+    if conn.execute(sql(name, conn), params).rowcount:
+        return True
+    conn.execute(sql("figures_ensure", conn), params)
+    return bool(conn.execute(sql(name, conn), params).rowcount)
 
 
 def _forget(engine: Any, code: str) -> None:

@@ -154,3 +154,23 @@ def test_taken_at_the_end_of_the_dispatch_as_a_live_count(setup, monkeypatch, ca
 def test_refresh_names_its_parts(ledger_sqlite) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="unknown figures part"):
         figures.refresh(ledger_sqlite, ["x"], parts=("ledgers",))
+
+
+@pytest.mark.mariadb
+def test_figures_taken_later_are_never_overwritten_by_older_ones(engines) -> None:  # type: ignore[no-untyped-def]
+    """A sync's and the dispatch's takings of one department may overlap: the one that started
+    counting first does not write over the other's."""
+    ledger, source = engines
+    put(source, licence("O0001", 30))
+    run_sync(ledger, source)
+    later = dt.datetime(2030, 1, 1, 8, 0)
+    figures.refresh(ledger, ["testdept"], now=later)
+    with ledger.begin() as conn:  # what the older taking would write, were it let
+        conn.execute(sa.text("DELETE FROM ledger"))
+    figures.refresh(ledger, ["testdept"], now=later - dt.timedelta(minutes=1))
+    row = summary(ledger)[0]
+    assert {k: str(v)[:19] for k, v in row["figures_taken_at"].items()} == {
+        "ledger": "2030-01-01 08:00:00",
+        "dispatch": "2030-01-01 08:00:00",
+    }
+    assert row["in_ledger"] == 1 and row["sms"]["expiring_next_365_days"] == 1
