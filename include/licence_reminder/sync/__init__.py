@@ -19,6 +19,7 @@ department's private folder (``workdir``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING
@@ -68,13 +69,15 @@ def run(
             validated_context=held.context if plan.mode == "full" else None,
         )
     # the run is committed: its department's summary figures are taken now, scoped to it (a
-    # failure leaves them to the summary's live count, never fails the run); its reminders and
-    # messages only if it cancelled some (the dispatch's end takes them otherwise)
-    figures.refresh_quietly(
-        ledger,
-        [dept.code],
-        parts=("ledger", "dispatch") if published.reminders_cancelled else ("ledger",),
-    )
+    # failure leaves them to the summary's live count, never fails the run) — unless it changed
+    # nothing they count; its reminders and messages only if it cancelled some (the dispatch's
+    # end takes them otherwise)
+    if any(dataclasses.astuple(published)):
+        figures.refresh_quietly(
+            ledger,
+            [dept.code],
+            parts=("ledger", "dispatch") if published.reminders_cancelled else ("ledger",),
+        )
     log.info(
         "department %s: read, validated and compared in %.1f s (the ledger loading meanwhile), "
         "then %.1f s loading what was queued, %.1f s merging",
