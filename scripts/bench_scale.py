@@ -9,7 +9,9 @@ tables — not through the syncs — then times, on the day the ledger was built
 - the day's dispatch planning (``dispatch.plan``) and rendering (``dispatch.render_outbox``) for
   every department, and the peak memory (RSS) of the process doing them — each in a fresh child
   process, so that the peak is theirs;
-- the dispatch summary (``cli.department_summary``, what ``licence_reminder summary`` prints);
+- the dispatch summary (``cli.department_summary``, what ``licence_reminder summary`` prints),
+  after taking every department's figures as the syncs and the dispatch would (timed), and
+  checked once against a live count;
 - the UI's heaviest query (the annual assessment, ``ui_annual_assessment.sql``, for one
   department: the slowest page in ``make bench-ui``);
 - parsing ``dags/sync_departments.py`` over a registry folder of 100 department files, in a fresh
@@ -366,6 +368,39 @@ def dag_parse_phase() -> dict[str, float]:
     }
 
 
+def take_figures(url: str, parts: tuple[str, ...]) -> tuple[float, float, int]:
+    """Every department's summary figures taken as its sync (both parts) or the dispatch's last
+    task (its part) takes them (``figures.refresh``): seconds in all, the slowest department's,
+    and how many departments. The bulk build bypasses the syncs, so the summary needs this."""
+    from licence_reminder import figures
+
+    engine = engine_from_url(url)
+    try:
+        t = time.perf_counter()
+        took = figures.refresh(engine, figures.department_codes(engine), parts=parts)
+        return time.perf_counter() - t, max(took.values(), default=0.0), len(took)
+    finally:
+        engine.dispose()
+
+
+def same_as_live(url: str) -> bool:
+    """The summary from the figures is what a live count of every table says (once, slow)."""
+    from licence_reminder.cli import department_summary
+
+    engine = engine_from_url(url)
+    try:
+        kept, live = (
+            [
+                {k: v for k, v in r.items() if k != "figures_taken_at"}
+                for r in department_summary(engine, price=0.045, today=TODAY, live=live)
+            ]
+            for live in (False, True)
+        )
+        return kept == live
+    finally:
+        engine.dispose()
+
+
 def time_summary(url: str, runs: int) -> tuple[list[float], int]:
     from licence_reminder.cli import department_summary
 
@@ -504,10 +539,27 @@ def main() -> int:
                     f"{r['rss_peak_mib']:.0f} peak",
                     flush=True,
                 )
+            for label, parts in (
+                ("as each department's sync takes them", ("ledger", "dispatch")),
+                ("the dispatch's part, as its last task takes it", ("dispatch",)),
+            ):
+                secs, slowest, n = take_figures(url, parts)
+                print(
+                    f"== the summary's figures, {label}: {n} departments in {secs:.2f} s "
+                    f"(slowest {slowest:.2f} s)",
+                    flush=True,
+                )
             print(f"== the summary ({args.runs} runs after a warm-up)", flush=True)
             summary, n_summary = time_summary(url, args.runs)
             print(
                 f"  {n_summary} departments: " + " / ".join(f"{s:.2f} s" for s in summary),
+                flush=True,
+            )
+            t = time.perf_counter()
+            same = same_as_live(url)
+            print(
+                f"  the same figures as a live count of every table (summary --live, "
+                f"{time.perf_counter() - t:.1f} s with the summary): {'yes' if same else 'NO'}",
                 flush=True,
             )
             print(

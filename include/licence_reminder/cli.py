@@ -1,7 +1,7 @@
 """``python -m licence_reminder.cli`` — the product's command line.
 
     db upgrade                 apply the schema migrations to the ledger database
-    summary [--json]           per-department figures: extracted, rejected, ledger, reminders, sent
+    summary [--json] [--live]  per-department figures: extracted, rejected, ledger, reminders, sent
     connector check FILE       validate a department file, run its extract with a row limit,
                                and report what would be rejected — writes nothing
     quarantine --dept CODE     a department's rejected rows (not loaded): every rule failed, masked
@@ -32,6 +32,7 @@ import datetime as dt
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,17 +59,22 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def department_summary(
-    engine: Any, *, price: float | None = None, today: dt.date | None = None
+    engine: Any, *, price: float | None = None, today: dt.date | None = None, live: bool = False
 ) -> list[dict[str, Any]]:
     """Per department: the summary's figures, and ``sms``: the length of the messages written in
     the last 365 days in billed segments, what those accepted cost and what a year ahead may cost
-    at ``price`` yuan a segment (LR_SMS_PRICE)."""
+    at ``price`` yuan a segment (LR_SMS_PRICE).
+
+    The counts are those last taken at the department's sync and the dispatch (``figures``;
+    ``figures_taken_at`` says when, per part); a part never taken is counted live for that
+    department. ``live``: count every department live, whatever was taken (slow at scale)."""
     from licence_reminder.db import sql
 
     price = Settings.from_env().sms_price if price is None else price
     today = today or local_now().date()
     window = {
         "since": dt.datetime.combine(today - dt.timedelta(days=365), dt.time()),
+        "since_day": today - dt.timedelta(days=365),
         "today": today,
         "until": today + dt.timedelta(days=365),
     }
@@ -77,32 +83,120 @@ def department_summary(
     held = {h["dept_code"]: h for h in holds(engine)}
     out = []
     with engine.connect() as conn:
-        lengths: dict[str, list[Any]] = {}
-        for r in conn.execute(sql("summary_segments", conn), window):
-            lengths.setdefault(r.dept_code, []).append(r)
-        expiring = {
-            r.dept_code: int(r.licences)
-            for r in conn.execute(sql("summary_expiring", conn), window)
-        }
-        channels: dict[str, dict[str, dict[str, int]]] = {}
-        for r in conn.execute(sql("summary_channels", conn)):
-            channels.setdefault(r.dept_code, {})[r.channel] = {
-                k: int(getattr(r, k) or 0)
-                for k in ("reminders", "reached", "waiting", "failed", "unreachable")
-            }
-        for d in conn.execute(sql("summary_departments", conn)).mappings():
-            row = dict(d)
+        departments = _live_figures(conn, window) if live else _kept_figures(conn, window)
+        for row, lengths, expiring in departments:
             last = (
-                conn.execute(sql("summary_last_sync", conn), {"dept_code": d["code"]})
+                conn.execute(sql("summary_last_sync", conn), {"dept_code": row["code"]})
                 .mappings()
                 .first()
             )
             row["last_sync"] = dict(last) if last else None
-            row["sms"] = _sms_figures(lengths.get(d["code"], []), expiring.get(d["code"], 0), price)
-            row["channels"] = channels.get(d["code"], {})
-            row["hold"] = held.get(d["code"])
+            row["sms"] = _sms_figures(lengths, expiring, price)
+            row["channels"] = row.pop("channels")
+            row["hold"] = held.get(row["code"])
+            row["figures_taken_at"] = row.pop("figures_taken_at")
             out.append(row)
     return out
+
+
+_COUNTS = (
+    "in_ledger",
+    "revoked",
+    "cancelled",
+    "vanished",
+    "in_quarantine",
+    "with_warnings",
+    "calls_open",
+    "calls_reached",
+    "call_tasks",
+    "reminders",
+    "reminders_cancelled",
+    "messages_sent",
+    "messages_delivered",
+    "messages_failed",
+    "messages_pending",
+    "gateway_calls",
+)
+
+
+def _kept_figures(
+    conn: Any, window: dict[str, Any]
+) -> Iterator[tuple[dict[str, Any], list[Any], int]]:
+    """Per department: its counts, the lengths of its messages in the window and its licences
+    expiring in it — from the figures last taken, or counted live for a part never taken."""
+    from types import SimpleNamespace
+
+    from licence_reminder import figures
+    from licence_reminder.db import sql
+
+    kept = conn.execute(sql("summary_figures", conn)).mappings().all()
+    expiring = {
+        r.dept_code: int(r.licences)
+        for r in conn.execute(sql("summary_expiring_figures", conn), window)
+    }
+    lengths: dict[str, list[Any]] = {}
+    for r in conn.execute(sql("summary_segments_figures", conn), window):
+        lengths.setdefault(r.dept_code, []).append(r)
+    for d in kept:
+        code = d["code"]
+        counts: dict[str, int] = {}
+        if d["ledger_taken_at"] is None:
+            ledger = figures.take_ledger(conn, code)
+            counts.update(ledger.counts)
+            expires = ledger.expiring_between(window["today"], window["until"])
+        else:
+            counts.update({k: int(d[k] or 0) for k in figures.LEDGER})
+            expires = expiring.get(code, 0)
+        if d["dispatch_taken_at"] is None:
+            dispatch = figures.take_dispatch(conn, code)
+            counts.update(dispatch.counts)
+            channels = dispatch.channels
+            by_length: dict[int, list[int]] = {}
+            for s in dispatch.segments:
+                if s.created_on >= window["since_day"]:
+                    n = by_length.setdefault(s.segments, [0, 0])
+                    n[0] += s.messages
+                    n[1] += s.accepted
+            mine = [
+                SimpleNamespace(segments=k, messages=m, accepted=a)
+                for k, (m, a) in by_length.items()
+            ]
+        else:
+            counts.update({k: int(d[k] or 0) for k in figures.DISPATCH})
+            channels = json.loads(d["channels"] or "{}")
+            mine = lengths.get(code, [])
+        row = {"code": code, "name": d["name"], **{k: counts[k] for k in _COUNTS}}
+        row["channels"] = channels
+        row["figures_taken_at"] = {
+            "ledger": d["ledger_taken_at"],
+            "dispatch": d["dispatch_taken_at"],
+        }
+        yield row, mine, expires
+
+
+def _live_figures(
+    conn: Any, window: dict[str, Any]
+) -> Iterator[tuple[dict[str, Any], list[Any], int]]:
+    """The same, every table counted now over every department (what the figures stand for)."""
+    from licence_reminder.db import sql
+
+    lengths: dict[str, list[Any]] = {}
+    for r in conn.execute(sql("summary_segments", conn), window):
+        lengths.setdefault(r.dept_code, []).append(r)
+    expiring = {
+        r.dept_code: int(r.licences) for r in conn.execute(sql("summary_expiring", conn), window)
+    }
+    channels: dict[str, dict[str, dict[str, int]]] = {}
+    for r in conn.execute(sql("summary_channels", conn)):
+        channels.setdefault(r.dept_code, {})[r.channel] = {
+            k: int(getattr(r, k) or 0)
+            for k in ("reminders", "reached", "waiting", "failed", "unreachable")
+        }
+    for d in conn.execute(sql("summary_departments", conn)).mappings().all():
+        row = dict(d)
+        row["channels"] = channels.get(d["code"], {})
+        row["figures_taken_at"] = {"ledger": None, "dispatch": None}
+        yield row, lengths.get(d["code"], []), expiring.get(d["code"], 0)
 
 
 def _sms_figures(lengths: list[Any], expiring: int, price: float) -> dict[str, Any]:
@@ -137,7 +231,7 @@ def _top_reasons(counts_json: str | None, n: int = 3) -> str:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    rows = department_summary(_ledger(args), price=args.price)
+    rows = department_summary(_ledger(args), price=args.price, live=args.live)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, default=str, indent=2))
         return 0
@@ -203,10 +297,22 @@ def cmd_summary(args: argparse.Namespace) -> int:
         )
         print(f"  channels    : {_channels_line(r['channels'])}")
         print(f"  SMS length  : {_sms_line(r['sms'])}")
+        print(f"  figures     : {_taken_line(r['figures_taken_at'])}")
     if len(rows) > 1:
         city = _sms_city(rows)
         print(f"all departments: {_sms_line(city)}")
     return 0
+
+
+def _taken_line(taken: dict[str, Any]) -> str:
+    """When the counts above were taken: at the department's last sync (the ledger) and the last
+    dispatch (reminders, messages, calls); holds and the last sync are always read now."""
+
+    def when(part: str) -> str:
+        at = taken.get(part)
+        return f"as of {str(at)[:19]}" if at else "counted now"
+
+    return f"ledger {when('ledger')}, reminders and messages {when('dispatch')}"
 
 
 #: how each channel's reminders read in the summary: (reached, waiting, failed, unreachable)
@@ -940,6 +1046,12 @@ def main(argv: list[str] | None = None) -> int:
     summary = sub.add_parser("summary", help="per-department figures")
     summary.add_argument("--url")
     summary.add_argument("--json", action="store_true")
+    summary.add_argument(
+        "--live",
+        action="store_true",
+        help="count every department now instead of reading the figures taken at the syncs and "
+        "the dispatch (slow on a large ledger: minutes at province scale)",
+    )
     summary.add_argument(
         "--price",
         type=float,

@@ -578,11 +578,14 @@ def _router() -> Any:
 def dispatch_receipts(*, today: str, run_id: str) -> dict[str, int]:
     """The carriers' reports; then every message SMS could not deliver today (refused, in doubt,
     not delivered) is a call task."""
-    from licence_reminder import calls, receipts
+    from licence_reminder import calls, figures, receipts
 
     engine = ledger_engine()
     with _gateways() as gateways:
         counts = receipts.collect(engine, gateways, run_id=run_id)
     log.info("delivery receipts: %s", json.dumps(counts))
     opened = calls.open_tasks(engine, today=dt.date.fromisoformat(today), run_id=run_id)
+    # the dispatch's last task (it runs whatever the sends did): the summary's reminder, message
+    # and call figures of every department, as the day's plan, sends and reports left them
+    figures.refresh_quietly(engine, figures.department_codes(engine), parts=("dispatch",))
     return {**counts, "call_tasks_opened": opened} if opened else counts

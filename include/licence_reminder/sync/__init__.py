@@ -19,10 +19,12 @@ department's private folder (``workdir``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
+from licence_reminder import figures
 from licence_reminder.sync import compare, extract, load, validate
 from licence_reminder.sync.flow import Findings, RunResult, StageStats, SyncPlan
 from licence_reminder.sync.ledger_state import LedgerState
@@ -65,6 +67,16 @@ def run(
             stats=stats,
             today=today,
             validated_context=held.context if plan.mode == "full" else None,
+        )
+    # the run is committed: its department's summary figures are taken now, scoped to it (a
+    # failure leaves them to the summary's live count, never fails the run) — unless it changed
+    # nothing they count; its reminders and messages only if it cancelled some (the dispatch's
+    # end takes them otherwise)
+    if any(dataclasses.astuple(published)):
+        figures.refresh_quietly(
+            ledger,
+            [dept.code],
+            parts=("ledger", "dispatch") if published.reminders_cancelled else ("ledger",),
         )
     log.info(
         "department %s: read, validated and compared in %.1f s (the ledger loading meanwhile), "

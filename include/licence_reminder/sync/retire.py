@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from licence_reminder import figures
 from licence_reminder.config import local_now
 from licence_reminder.db import sql
 
@@ -59,4 +60,6 @@ def retire_department(engine: Engine, dept_code: str, *, commit: bool) -> Retire
         )
         if not commit:
             txn.rollback()
+    if commit:  # its figures show it retired (kept, marked gone, reminders cancelled)
+        figures.refresh_quietly(engine, [dept_code])
     return out

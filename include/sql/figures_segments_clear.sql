@@ -1,0 +1,1 @@
+DELETE FROM department_segment_figures WHERE dept_code = :dept_code
