@@ -128,6 +128,7 @@ def sync_department(code: str, plan_xcom: dict[str, Any], *, today: str) -> dict
     except Exception as exc:
         fail_run(engine, plan.run_id, str(exc))
         raise
+    sync.take_figures(engine, code, result.published)
     stats = result.stats
     totals = result.findings.totals
     for line in summary_lines(department_code=code, run_id=plan.run_id, totals=totals):

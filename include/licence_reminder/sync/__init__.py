@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from licence_reminder import figures
 from licence_reminder.sync import compare, extract, load, validate
-from licence_reminder.sync.flow import Findings, RunResult, StageStats, SyncPlan
+from licence_reminder.sync.flow import Findings, PublishStats, RunResult, StageStats, SyncPlan
 from licence_reminder.sync.ledger_state import LedgerState
 from licence_reminder.sync.liveness import Heartbeat
 
@@ -68,16 +68,6 @@ def run(
             today=today,
             validated_context=held.context if plan.mode == "full" else None,
         )
-    # the run is committed: its department's summary figures are taken now, scoped to it (a
-    # failure leaves them to the summary's live count, never fails the run) — unless it changed
-    # nothing they count; its reminders and messages only if it cancelled some (the dispatch's
-    # end takes them otherwise)
-    if any(dataclasses.astuple(published)):
-        figures.refresh_quietly(
-            ledger,
-            [dept.code],
-            parts=("ledger", "dispatch") if published.reminders_cancelled else ("ledger",),
-        )
     log.info(
         "department %s: read, validated and compared in %.1f s (the ledger loading meanwhile), "
         "then %.1f s loading what was queued, %.1f s merging",
@@ -87,3 +77,17 @@ def run(
         timings["merge"],
     )
     return RunResult(stats, published, findings, timings)
+
+
+def take_figures(ledger: Engine, dept_code: str, published: PublishStats) -> None:
+    """After a committed run (the sync task's next step, not part of :func:`run`): the
+    department's summary figures, scoped to it (docs/adr/0503-summary-figures.md; a failure
+    leaves them to the summary's live count, never fails the task) — unless the run changed
+    nothing they count; its reminders and messages only if it cancelled some (the dispatch's end
+    takes them otherwise)."""
+    if any(dataclasses.astuple(published)):
+        figures.refresh_quietly(
+            ledger,
+            [dept_code],
+            parts=("ledger", "dispatch") if published.reminders_cancelled else ("ledger",),
+        )

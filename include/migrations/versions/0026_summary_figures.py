@@ -19,7 +19,7 @@ and call tasks, at the end of the day's dispatch (docs/adr/0503-summary-figures.
   the department rather than the ledger.
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0024"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
