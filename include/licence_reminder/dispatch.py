@@ -200,14 +200,39 @@ def plan(
 
 
 def _record_next_checks(conn: Connection, checks: list[dict[str, Any]]) -> None:
-    """Write the next check days in one set-based UPDATE (a statement per row took seconds at
-    province scale), guarded against rows a sync changed meanwhile."""
+    """Write the next check days, guarded against rows a sync changed meanwhile (it sets
+    ``next_check_on`` back to NULL). A cycle the planner had given a day (the day's usual work)
+    keeps the new one only if that day is still there: one UPDATE per (seen day, next day) pair
+    over its ids. A cycle it had not (NULL: new, or changed by a sync) is compared on everything
+    the decision read, through a temporary table."""
+    from sqlalchemy import bindparam
+
     if not checks:
+        return
+    by_days: dict[tuple[Any, dt.date], list[int]] = defaultdict(list)
+    unseen = []
+    for c in checks:
+        if c["seen_next"] is None:
+            unseen.append(c)
+        else:
+            by_days[c["seen_next"], c["next_check_on"]].append(c["id"])
+    advance = sql("plan_next_check_advance", conn).bindparams(bindparam("ids", expanding=True))
+    for (seen, following), ids in by_days.items():
+        for i in range(0, len(ids), PLAN_READ_BATCH):
+            conn.execute(
+                advance,
+                {
+                    "ids": ids[i : i + PLAN_READ_BATCH],
+                    "seen_next": seen,
+                    "next_check_on": following,
+                },
+            )
+    if not unseen:
         return
     conn.execute(sql("plan_next_check_create", conn))
     conn.execute(sql("plan_next_check_clear", conn))
-    for i in range(0, len(checks), PLAN_READ_BATCH):
-        conn.execute(sql("plan_next_check_insert", conn), checks[i : i + PLAN_READ_BATCH])
+    for i in range(0, len(unseen), PLAN_READ_BATCH):
+        conn.execute(sql("plan_next_check_insert", conn), unseen[i : i + PLAN_READ_BATCH])
     conn.execute(sql("plan_next_check_apply", conn))
     conn.execute(sql("plan_next_check_drop", conn))
 

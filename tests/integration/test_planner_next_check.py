@@ -148,6 +148,36 @@ def test_a_cycle_a_sync_changes_while_it_is_planned_is_looked_at_again(
     assert dispatch.plan(ledger, today=d(1), run_id="day1") == {"cancelled": 1}
 
 
+def test_a_cycle_due_again_that_a_sync_changes_while_it_is_planned_is_looked_at_again(
+    engines, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The usual path: the cycle had its day from an earlier planning (d+23, its second reminder)."""
+    ledger, source = engines
+    put(source, licence("D0002", 30))
+    run_sync(ledger, source)
+    dispatch.plan(ledger, today=TODAY, run_id="day0")
+    assert next_checks(ledger)["D0002"] == d(23)
+    real = dispatch._record_next_checks
+
+    def sync_meanwhile(conn: sa.Connection, checks: list[dict[str, Any]]) -> None:
+        conn.execute(
+            sa.text(
+                "UPDATE ledger SET renewal_applied_on = :on, next_check_on = NULL, "
+                "updated_at = :later WHERE licence_no = 'D0002'"
+            ),
+            {"on": d(23), "later": dt.datetime(2030, 1, 1)},
+        )
+        real(conn, checks)
+
+    monkeypatch.setattr(dispatch, "_record_next_checks", sync_meanwhile)
+    assert dispatch.plan(ledger, today=d(23), run_id="day23") == {"planned": 1, "cancelled": 1}
+    assert next_checks(ledger)["D0002"] is None
+    monkeypatch.undo()
+    # looked at again: the application withdraws the second reminder planned on old values
+    assert dispatch.plan(ledger, today=d(24), run_id="day24") == {"cancelled": 1}
+    assert next_checks(ledger)["D0002"] == NEVER
+
+
 def test_a_channel_added_to_the_policy_reaches_cycles_already_reminded(engines) -> None:  # type: ignore[no-untyped-def]
     ledger, source = engines
     put(source, licence("E0001", 20))
