@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from licence_reminder import figures
 from licence_reminder.config import local_now
 from licence_reminder.db import sql
 from licence_reminder.errors import PermanentError
@@ -270,6 +271,7 @@ def record_outcome(
                 f"call task {task_id} is {row['status']} "
                 f"({row['closed_reason'] or row['outcome'] or 'closed'}): it takes no more outcomes"
             )
+        figures.dispatch_changed(conn, [row["dept_code"]])
         conn.execute(
             sql("call_outcome_insert", conn),
             {

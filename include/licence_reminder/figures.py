@@ -254,6 +254,15 @@ def _forget(engine: Any, code: str) -> None:
         log.error("department %s: stale summary figures not cleared: %s", code, type(exc).__name__)
 
 
+def dispatch_changed(conn: Any, dept_codes: Iterable[str]) -> None:
+    """In the transaction that changes what the dispatch part counts after the dispatch took it
+    (a prompt acknowledged, a call outcome recorded, a pushed delivery report applied): the
+    summary counts those departments' part live until the next taking, rather than show it
+    stale (one department's live count: 1.6 s at 10,000,000 licences)."""
+    for code in sorted(set(dept_codes)):
+        conn.execute(sql("figures_dispatch_stale", conn), {"dept_code": code})
+
+
 def department_codes(engine: Any) -> list[str]:
     with engine.connect() as conn:
         return [r.code for r in conn.execute(sql("department_codes", conn))]

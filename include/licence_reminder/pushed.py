@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from licence_reminder import figures
 from licence_reminder.config import local_now
 from licence_reminder.db import sql
 from licence_reminder.gateways.common import config_error
@@ -433,6 +434,7 @@ def apply(
     with engine.begin() as conn:
         rows = list(conn.execute(sql("pushed_reports_pending", conn)))
         marks: list[dict[str, Any]] = []
+        applied_in: set[str] = set()
         for r in rows:
             if r.id is None or r.status in IN_FLIGHT:
                 received = (
@@ -460,11 +462,13 @@ def apply(
                 if not settled.get("already_settled"):
                     state = "applied"
                     counts.update(settled)
+                    applied_in.add(r.dept_code)
             if state == "duplicate":
                 counts["duplicate"] += 1
             marks.append({"report_id": r.report_id, "state": state, "message_id": r.id, "now": now})
         if marks:
             conn.execute(sql("pushed_report_settle", conn), marks)
+        figures.dispatch_changed(conn, applied_in)
     if counts.get("unmatched"):
         log.warning(
             "%d pushed reports name no message sent in the last %s: kept as unmatched",

@@ -150,6 +150,15 @@ def test_taken_at_the_end_of_the_dispatch_as_a_live_count(setup, monkeypatch, ca
     assert cli.main(["summary", "--url", ledger.url.render_as_string(False)]) == 0
     assert f"reminders and messages as of {str(taken['dispatch'])[:19]}" in capsys.readouterr().out
 
+    # a call outcome recorded after the dispatch took its figures: counted now, not at the next
+    # dispatch (the department's part is counted live until then)
+    from licence_reminder import calls
+
+    task_id = q(ledger, "SELECT id FROM call_task")[0][0]
+    calls.record_outcome(ledger, task_id, "reached_renewing", by="staff", today=TODAY)
+    row = as_live(ledger)
+    assert row["calls_reached"] == 1 and row["figures_taken_at"]["dispatch"] is None
+
 
 def test_refresh_names_its_parts(ledger_sqlite) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="unknown figures part"):

@@ -24,6 +24,7 @@ import uuid
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from licence_reminder import figures
 from licence_reminder.config import local_now
 from licence_reminder.db import sql
 from licence_reminder.masking import mask_id
@@ -279,6 +280,7 @@ def acknowledge(
                 ).rowcount:
                     done.append(r)
         if done:
+            figures.dispatch_changed(conn, [dept_code])
             conn.execute(
                 sql("reminder_prompt_ack", conn),
                 [
