@@ -96,6 +96,18 @@ def test_the_run_folder_is_private_and_removed(work: Path) -> None:
     assert not path.exists()
 
 
+def test_a_work_folder_inside_folders_not_made_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a fresh clone has no var/ for the default var/work
+    monkeypatch.setenv("LR_WORK_DIR", str(tmp_path / "var" / "work"))
+    folder = RunFolder("d1")
+    path = folder.open()
+    assert path.parent == tmp_path / "var" / "work" / "sync" / "d1"
+    assert stat.S_IMODE((tmp_path / "var" / "work").stat().st_mode) == 0o700
+    folder.close()
+
+
 def test_the_next_run_removes_a_dead_runs_files_but_not_a_live_ones(work: Path) -> None:
     work.mkdir(parents=True, mode=0o755)
     work.chmod(0o755)

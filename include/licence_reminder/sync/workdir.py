@@ -58,6 +58,8 @@ class RunFolder:
                 "digits and _ . / - (the ledger server takes its name as SQL text)"
             )
         try:
+            # what holds the work folder may not exist yet either (``var/`` of a fresh clone)
+            folder.parent.parent.parent.mkdir(parents=True, exist_ok=True)
             for level in (folder.parent.parent, folder.parent, folder):
                 level.mkdir(mode=PRIVATE, exist_ok=True)
             folder.chmod(PRIVATE)
