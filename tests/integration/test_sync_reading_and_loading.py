@@ -197,6 +197,46 @@ def test_connectorx_and_the_driver_leave_the_same_ledger(
     assert len(state["ledger"]) > 600 and state["warnings"]
 
 
+@pytest.mark.mariadb
+def test_how_chunks_are_batched_for_validation_changes_nothing_in_the_ledger(
+    world, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The first rows go alone and the rest of their chunk joins the next batch
+    (validate.FIRST_BATCH_ROWS): split inside a chunk here, the ledger is as with whole chunks."""
+    from licence_reminder.sync import validate
+
+    source, (whole, split) = world
+    dept = _department()
+    one_chunk = dept.model_copy(
+        update={
+            "source": dept.source.model_copy(
+                update={"sync": dept.source.sync.model_copy(update={"chunk_size": 1000})}
+            )
+        }
+    )
+    for run, full in (("r1", True), ("r2", True), ("r3", False)):
+        _run(whole, source, dept, run, full=full)
+        with monkeypatch.context() as m:
+            m.setattr(validate, "FIRST_BATCH_ROWS", 3)
+            m.setattr(validate, "GX_BATCH_ROWS", 250)
+            _run(split, source, one_chunk, run, full=full)
+        with source.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE scjg_xkz SET lxdh = '13912345678', gxsj = :t WHERE id IN (5, 60)"),
+                {"t": dt.datetime(2026, 11, 24, 9) + dt.timedelta(hours=int(run[1:]))},
+            )
+            conn.execute(
+                sa.text(
+                    "UPDATE scjg_xkz SET xkzbh = (SELECT n FROM (SELECT xkzbh AS n FROM scjg_xkz"
+                    " WHERE id = 450) t) WHERE id = 20"
+                )
+            )
+    state = _state(split)
+    assert _state(whole) == state
+    assert any("duplicate_superseded" in q[3] for q in state["quarantine"])
+    assert len({q[2] for q in state["quarantine"]}) > 5  # rows told apart by their position
+
+
 @pytest.mark.postgres
 @pytest.mark.mariadb
 def test_connectorx_and_the_driver_read_postgresql_alike(

@@ -82,6 +82,40 @@ def test_the_load_file_escapes_what_load_data_would_misread(tmp_path: Path) -> N
         )
 
 
+def test_new_licences_are_written_in_expiry_order_ties_as_read(tmp_path: Path) -> None:
+    # the ledger's expiry indexes take their entries in runs (rows._FILE_ORDER)
+    frame = pd.DataFrame(
+        {
+            "licence_no": ["L1", "L2", "L3", "L4", "L5"],
+            "expiry_date": [
+                dt.date(2027, 3, 1),
+                dt.date(2026, 12, 31),
+                dt.date(2027, 3, 1),
+                dt.date(2026, 1, 5),
+                dt.date(2026, 12, 31),
+            ],
+            "holder_name": ["a", "b", None, "d", "e"],
+        }
+    )
+    staged = staging.prepare("ledger", frame, bulk=True, folder=tmp_path)
+    lines = Path(str(staged.path)).read_text(encoding="utf-8").splitlines()
+    assert lines == [
+        "L4\t2026-01-05\td",
+        "L2\t2026-12-31\tb",
+        "L5\t2026-12-31\te",
+        "L1\t2027-03-01\ta",
+        "L3\t2027-03-01\t\\N",
+    ]
+    other = staging.prepare("staging_key", frame, bulk=True, folder=tmp_path)
+    assert [line[:2] for line in Path(str(other.path)).read_text().splitlines()] == [
+        "L1",
+        "L2",
+        "L3",
+        "L4",
+        "L5",
+    ]
+
+
 @pytest.mark.parametrize(
     "values, expected",
     [

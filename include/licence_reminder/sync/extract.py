@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -308,9 +308,43 @@ def open_extract(
                 found.unreadable_dates,
             )
         applications = found.frame
+    read_identities = functools.partial(identities, source, dept)
     return Extracted(
         read_at=read_at,
         chunks=stream_chunks(source, dept, watermark=plan.read_after),
-        identities=functools.cache(lambda: identities(source, dept)),
+        # a full run asks for them with its first chunk, before anything can be loaded: read
+        # beside that chunk (the readers wait outside the GIL); an incremental run asks only
+        # if it reads a row
+        identities=_Prefetched(read_identities)
+        if plan.mode == "full"
+        else functools.cache(read_identities),
         applications=applications,
     )
+
+
+class _Prefetched:
+    """``read()`` started now on a thread of its own; calling the object waits for its result
+    (or raises its error), as often as asked."""
+
+    def __init__(self, read: Callable[[], Identities]) -> None:
+        import threading
+
+        self._result: Identities | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(read,), name="source-identities", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, read: Callable[[], Identities]) -> None:
+        try:
+            self._result = read()
+        except BaseException as exc:  # noqa: BLE001 - raised where the result is asked for
+            self._error = exc
+
+    def __call__(self) -> Identities:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result

@@ -4,8 +4,8 @@ licences that load with them.
 
 Chunks are validated in batches of :data:`GX_BATCH_ROWS` rows: a Great Expectations run costs
 about 0.15 s here whatever its rows, so one run per 50,000-row chunk spent more time in GX's setup
-than in the rest of the validation. The first chunk goes alone, so that the ledger starts loading
-as early as it can.
+than in the rest of the validation. The first :data:`FIRST_BATCH_ROWS` rows go alone, so that the
+ledger starts loading as early as it can: nothing is loaded before them.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 #: rows one Great Expectations run validates (several chunks)
 GX_BATCH_ROWS = 100_000
+#: the run's first batch: the ledger waits for it (1,000,000 new licences, the first load began
+#: 0.3 s sooner with 10,000 rows than with the whole first chunk of 50,000)
+FIRST_BATCH_ROWS = 10_000
 #: rejected rows and warnings kept in memory as examples for the data-quality report
 EXAMPLES_KEPT = 500
 #: the ledger's width of licence_no (and of the quarantine's and staging's)
@@ -69,9 +72,10 @@ def validate(
     held: list[
         tuple[pd.DataFrame, np.ndarray, np.ndarray]
     ] = []  # chunk, its rows' positions, source hashes
-    # the first chunk goes alone, so that the ledger starts loading early; a run skipping the rows
+    # the first rows go alone, so that the ledger starts loading early; a run skipping the rows
     # read as before has little to load, and one GX run over what is left costs least
-    held_rows, batch_rows, read = 0, GX_BATCH_ROWS if state.skips else 1, 0
+    first = not state.skips
+    held_rows, read = 0, 0
     extra_warnings = None
     for chunk in extracted.chunks:
         if (
@@ -100,14 +104,29 @@ def validate(
                 )
                 if not len(chunk):
                     continue
+        if first:
+            first = False
+            head = min(len(chunk), FIRST_BATCH_ROWS)
+            for result in _validate_held(
+                validator, [(chunk.iloc[:head], positions[:head], hashes[:head])]
+            ):
+                yield _validated(*result, stats, findings, extra_warnings)
+                extra_warnings = None
+            if head == len(chunk):
+                continue
+            chunk, positions, hashes = (
+                chunk.iloc[head:].reset_index(drop=True),
+                positions[head:],
+                hashes[head:],
+            )
         held.append((chunk, positions, hashes))
         held_rows += len(chunk)
-        if held_rows < batch_rows:
+        if held_rows < GX_BATCH_ROWS:
             continue
         for result in _validate_held(validator, held):
             yield _validated(*result, stats, findings, extra_warnings)
             extra_warnings = None
-        held, held_rows, batch_rows = [], 0, GX_BATCH_ROWS
+        held, held_rows = [], 0
     if held:
         for result in _validate_held(validator, held):
             yield _validated(*result, stats, findings, extra_warnings)

@@ -1,6 +1,7 @@
 -- A chunk's warnings from a tab-separated file (staging.py writes it). {path} is replaced by a
 -- file name the process created itself: MariaDB takes no bound value there.
-LOAD DATA LOCAL INFILE '{path}' INTO TABLE staging_warning CHARACTER SET utf8mb4
+-- CHARACTER SET binary: why in ledger_load.sql
+LOAD DATA LOCAL INFILE '{path}' INTO TABLE staging_warning CHARACTER SET binary
 FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n'
 (licence_no, rule, column_name, message)
 SET run_id = :run_id, dept_code = :dept_code
