@@ -48,7 +48,14 @@ if TYPE_CHECKING:
     from great_expectations.core.batch_definition import BatchDefinition
     from great_expectations.core.expectation_suite import ExpectationSuite
 
-COMPLETE = {"result_format": "COMPLETE"}
+#: every failing row's index (``unexpected_index_list``: all the product reads of a result),
+#: without the counts of the first failing values GX makes besides (about 0.035 s a GX run)
+COMPLETE = {
+    "result_format": "COMPLETE",
+    "partial_unexpected_count": 0,
+    "include_unexpected_rows": False,
+    "return_unexpected_index_query": False,
+}
 _ORDINAL_1970 = dt.date(1970, 1, 1).toordinal()
 _MAX_ORDINAL = dt.date.max.toordinal()
 _TIME_COLUMNS = R.DATE_COLUMNS + R.DATETIME_COLUMNS
