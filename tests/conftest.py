@@ -22,6 +22,7 @@ pytest_plugins = [
     "support.ledger_world",
     "support.dispatch_world",
     "support.alert_sinks",
+    "support.registry_files",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]

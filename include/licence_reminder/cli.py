@@ -99,26 +99,6 @@ def department_summary(
     return out
 
 
-_COUNTS = (
-    "in_ledger",
-    "revoked",
-    "cancelled",
-    "vanished",
-    "in_quarantine",
-    "with_warnings",
-    "calls_open",
-    "calls_reached",
-    "call_tasks",
-    "reminders",
-    "reminders_cancelled",
-    "messages_sent",
-    "messages_delivered",
-    "messages_failed",
-    "messages_pending",
-    "gateway_calls",
-)
-
-
 def _kept_figures(
     conn: Any, window: dict[str, Any]
 ) -> Iterator[tuple[dict[str, Any], list[Any], int]]:
@@ -137,6 +117,8 @@ def _kept_figures(
     lengths: dict[str, list[Any]] = {}
     for r in conn.execute(sql("summary_segments_figures", conn), window):
         lengths.setdefault(r.dept_code, []).append(r)
+    # the same keys in the same order whether a part was kept or counted just now
+    named = figures.LEDGER + figures.DISPATCH
     for d in kept:
         code = d["code"]
         counts: dict[str, int] = {}
@@ -165,7 +147,7 @@ def _kept_figures(
             counts.update({k: int(d[k] or 0) for k in figures.DISPATCH})
             channels = json.loads(d["channels"] or "{}")
             mine = lengths.get(code, [])
-        row = {"code": code, "name": d["name"], **{k: counts[k] for k in _COUNTS}}
+        row = {"code": code, "name": d["name"], **{k: counts[k] for k in named}}
         row["channels"] = channels
         row["figures_taken_at"] = {
             "ledger": d["ledger_taken_at"],

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from licence_reminder.arrow_text import string_array
 from licence_reminder.errors import PermanentError
 from licence_reminder.masking import mask_id, mask_ids
 
@@ -302,7 +303,7 @@ def _protected(
             continue
         # each protected row's position among them; null for the others (take() gives null)
         spread = pa.array(np.cumsum(at) - 1, mask=~at)
-        text = _text(values)
+        text = string_array(values)
         if text is None:  # not only text: value by value, as it always was
             clear = values[at].to_numpy(dtype=object, na_value=None)
             masked = values.to_numpy(dtype=object, na_value=None, copy=True)
@@ -314,26 +315,6 @@ def _protected(
             digests = ring().digest_array(clear)
         found[column] = masked, digests.take(spread)
     return found
-
-
-def _text(values: pd.Series) -> pa.Array | None:
-    """The column as one Arrow string array if it holds text (pandas ``str``, or Python strings
-    and nulls), else None."""
-    import pandas as pd
-    import pyarrow as pa
-
-    if isinstance(values.dtype, pd.StringDtype):
-        array = pa.array(values.array)
-    elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (
-        "string",
-        "empty",
-    ):
-        array = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-    else:
-        return None
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return array.cast(pa.string()) if array.type != pa.string() else array
 
 
 def masked_raw(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,27 @@ def plan_everything_again(ledger: sa.Engine, day: dt.date) -> dict[str, int]:
     return dispatch.plan(ledger, today=day, run_id=f"control:{day}")
 
 
+def sync_applies_while_planning(
+    monkeypatch: pytest.MonkeyPatch, licence_no: str, applied_on: dt.date
+) -> None:
+    """Until ``monkeypatch.undo()``, a sync records a renewal application for ``licence_no``
+    between the planner's read and its write of the next checks."""
+    real = dispatch._record_next_checks
+
+    def sync_meanwhile(conn: sa.Connection, checks: list[dict[str, Any]]) -> None:
+        # what a sync's UPDATE does to the row between the planner's read and its write
+        conn.execute(
+            sa.text(
+                "UPDATE ledger SET renewal_applied_on = :on, next_check_on = NULL, "
+                "updated_at = :later WHERE licence_no = :no"
+            ),
+            {"on": applied_on, "later": dt.datetime(2030, 1, 1), "no": licence_no},
+        )
+        real(conn, checks)
+
+    monkeypatch.setattr(dispatch, "_record_next_checks", sync_meanwhile)
+
+
 def test_each_cycle_is_looked_at_again_on_its_next_reminder_day_only(engines) -> None:  # type: ignore[no-untyped-def]
     ledger, source = engines
     put(
@@ -128,20 +149,7 @@ def test_a_cycle_a_sync_changes_while_it_is_planned_is_looked_at_again(
     ledger, source = engines
     put(source, licence("D0001", 30))
     run_sync(ledger, source)
-    real = dispatch._record_next_checks
-
-    def sync_meanwhile(conn: sa.Connection, checks: list[dict[str, Any]]) -> None:
-        # what a sync's UPDATE does to the row between the planner's read and its write
-        conn.execute(
-            sa.text(
-                "UPDATE ledger SET renewal_applied_on = :on, next_check_on = NULL, "
-                "updated_at = :later WHERE licence_no = 'D0001'"
-            ),
-            {"on": TODAY, "later": dt.datetime(2030, 1, 1)},
-        )
-        real(conn, checks)
-
-    monkeypatch.setattr(dispatch, "_record_next_checks", sync_meanwhile)
+    sync_applies_while_planning(monkeypatch, "D0001", TODAY)
     dispatch.plan(ledger, today=TODAY, run_id="day0")
     assert next_checks(ledger)["D0001"] is None
     monkeypatch.undo()
@@ -157,19 +165,7 @@ def test_a_cycle_due_again_that_a_sync_changes_while_it_is_planned_is_looked_at_
     run_sync(ledger, source)
     dispatch.plan(ledger, today=TODAY, run_id="day0")
     assert next_checks(ledger)["D0002"] == d(23)
-    real = dispatch._record_next_checks
-
-    def sync_meanwhile(conn: sa.Connection, checks: list[dict[str, Any]]) -> None:
-        conn.execute(
-            sa.text(
-                "UPDATE ledger SET renewal_applied_on = :on, next_check_on = NULL, "
-                "updated_at = :later WHERE licence_no = 'D0002'"
-            ),
-            {"on": d(23), "later": dt.datetime(2030, 1, 1)},
-        )
-        real(conn, checks)
-
-    monkeypatch.setattr(dispatch, "_record_next_checks", sync_meanwhile)
+    sync_applies_while_planning(monkeypatch, "D0002", d(23))
     assert dispatch.plan(ledger, today=d(23), run_id="day23") == {"planned": 1, "cancelled": 1}
     assert next_checks(ledger)["D0002"] is None
     monkeypatch.undo()

@@ -10,32 +10,18 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from support.registry_files import GOOD
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ["pandas", "numpy", "great_expectations", "pymysql", "psycopg2", "requests", "openpyxl"]
 
-GOOD = """\
-code: {code}
-name: 测试部门{code}
-region_code: "410505"
-contact: {{name: 王工, phone: 0372-5550000}}
-source:
-  conn_id: src_{code}
-  extract_sql: SELECT * FROM licences
-"""
-
 
 @pytest.fixture
-def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "departments"
-    folder.mkdir()
-    for code in ("alpha", "beta"):
-        (folder / f"{code}.yaml").write_text(GOOD.format(code=code), encoding="utf-8")
-    (folder / "broken.yaml").write_text(
+def registry(good_registry: Path) -> Path:
+    (good_registry / "broken.yaml").write_text(
         "code: broken\nname: x\nregion_code: 41050\n", encoding="utf-8"
     )
-    monkeypatch.setenv("LR_REGISTRY_DIR", str(folder))
-    return folder
+    return good_registry
 
 
 @pytest.fixture

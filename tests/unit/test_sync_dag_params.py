@@ -9,24 +9,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-GOOD = """\
-code: {code}
-name: 测试部门{code}
-region_code: "410505"
-contact: {{name: 王工, phone: 0372-5550000}}
-source:
-  conn_id: src_{code}
-  extract_sql: SELECT * FROM licences
-"""
-
 
 @pytest.fixture
-def bag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def bag(good_registry: Path):  # type: ignore[no-untyped-def]
     from airflow.dag_processing.dagbag import DagBag
 
-    for code in ("alpha", "beta"):
-        (tmp_path / f"{code}.yaml").write_text(GOOD.format(code=code), encoding="utf-8")
-    monkeypatch.setenv("LR_REGISTRY_DIR", str(tmp_path))
     return DagBag(dag_folder=str(ROOT / "dags" / "sync_departments.py"))
 
 

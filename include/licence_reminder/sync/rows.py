@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from licence_reminder.arrow_text import string_array
 from licence_reminder.db import dialect_of, sql, sql_source
 from licence_reminder.errors import PermanentError
 
@@ -68,28 +69,6 @@ _FILE_ORDER = {"ledger": "expiry_date"}
 # --- text -------------------------------------------------------------------------------------
 
 
-def _arrow(values: pd.Series) -> pa.Array | None:
-    """The column as one pyarrow string array if it is text already (pandas ``str``, or Python
-    strings), else None."""
-    import pandas as pd
-    import pyarrow as pa
-
-    if isinstance(values.dtype, pd.StringDtype):
-        array = pa.array(values.array)
-    elif isinstance(values.dtype, pd.ArrowDtype) and pa.types.is_date32(values.dtype.pyarrow_dtype):
-        array = pa.array(values.array).cast(pa.string())  # ISO, as date.isoformat()
-    elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (
-        "string",
-        "empty",
-    ):
-        array = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-    else:
-        return None
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return array.cast(pa.string()) if array.type != pa.string() else array
-
-
 def column_text(values: pd.Series) -> tuple[pa.Array, np.ndarray]:
     """(text, null mask) of a column: strings as they are, dates ISO (datetimes with a space),
     numbers via ``str``; text is ``""`` where null. Used for both the row hash and the file."""
@@ -98,7 +77,7 @@ def column_text(values: pd.Series) -> tuple[pa.Array, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = _arrow(values)
+    text = string_array(values, dates=True)
     if (
         text is None
         and pd.api.types.is_datetime64_dtype(values.dtype)
