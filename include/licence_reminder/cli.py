@@ -160,6 +160,7 @@ def _live_figures(
     conn: Any, window: dict[str, Any]
 ) -> Iterator[tuple[dict[str, Any], list[Any], int]]:
     """The same, every table counted now over every department (what the figures stand for)."""
+    from licence_reminder import figures
     from licence_reminder.db import sql
 
     lengths: dict[str, list[Any]] = {}
@@ -171,8 +172,7 @@ def _live_figures(
     channels: dict[str, dict[str, dict[str, int]]] = {}
     for r in conn.execute(sql("summary_channels", conn)):
         channels.setdefault(r.dept_code, {})[r.channel] = {
-            k: int(getattr(r, k) or 0)
-            for k in ("reminders", "reached", "waiting", "failed", "unreachable")
+            k: int(getattr(r, k) or 0) for k in figures.CHANNEL_FIGURES
         }
     for d in conn.execute(sql("summary_departments", conn)).mappings().all():
         row = dict(d)
