@@ -797,6 +797,29 @@ def cmd_ledger_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ledger_refresh_dates(args: argparse.Namespace) -> int:
+    from licence_reminder.leads import refresh_ledger_dates
+    from licence_reminder.registry import RegistryError, catalogue_for
+
+    settings = Settings.from_env()
+    engine = _ledger(args)
+    if args.dept and _unknown_department(engine, args.dept):
+        return 2
+    codes = (
+        [args.dept] if args.dept else sorted(p.stem for p in settings.catalogue_dir.glob("*.yaml"))
+    )
+    for code in codes:
+        try:
+            catalogue = catalogue_for(code, settings.catalogue_dir)
+        except RegistryError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        with engine.begin() as conn:
+            changed = refresh_ledger_dates(conn, code, catalogue)
+        print(f"department {code}: {changed} licence(s) given other reminder dates")
+    return 0
+
+
 def cmd_gateways_status(args: argparse.Namespace) -> int:
     from licence_reminder.config import local_now
     from licence_reminder.failover import FailoverSettings, moment, status
@@ -1230,6 +1253,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     exp.add_argument("--url")
     exp.set_defaults(func=cmd_ledger_export)
+    ref = led.add_parser(
+        "refresh-dates",
+        help="work the reminder dates of working-day leads out again, after the holiday "
+        "schedule changed (include/registry/holidays.yaml, or a new chinese_calendar)",
+    )
+    ref.add_argument("--dept", help="one department (default: every catalogue)")
+    ref.add_argument("--url")
+    ref.set_defaults(func=cmd_ledger_refresh_dates)
 
     pii = sub.add_parser("pii", help="identity numbers at rest (docs/security.md)").add_subparsers(
         dest="cmd", required=True

@@ -99,12 +99,16 @@ class LeadTable:
         return out
 
 
-def refresh_ledger_dates(conn: Connection, dept_code: str, catalogue: Catalogue) -> None:
-    """A department's reminder dates after its catalogue's leads changed: calendar-day leads in
-    one statement, the others per (licence name, expiry date) the ledger holds."""
+def refresh_ledger_dates(conn: Connection, dept_code: str, catalogue: Catalogue) -> int:
+    """A department's reminder dates after its catalogue's leads or the holiday schedule changed:
+    calendar-day leads in one statement, the others per (licence name, expiry date) the ledger
+    holds; the number of rows given other dates (rows already right are not written)."""
     from licence_reminder.db import sql
 
-    conn.execute(sql("refresh_reminder_dates", conn), {"dept_code": dept_code})
+    # a driver that cannot count says -1
+    changed = max(
+        conn.execute(sql("refresh_reminder_dates", conn), {"dept_code": dept_code}).rowcount, 0
+    )
     for entry in catalogue.entries:
         if entry.calendar_leads:
             continue
@@ -128,7 +132,8 @@ def refresh_ledger_dates(conn: Connection, dept_code: str, catalogue: Catalogue)
             if e is not None
         ]
         if rows:
-            conn.execute(sql("ledger_set_reminder_dates", conn), rows)
+            changed += max(conn.execute(sql("ledger_set_reminder_dates", conn), rows).rowcount, 0)
+    return changed
 
 
 def _date(v: Any) -> dt.date | None:

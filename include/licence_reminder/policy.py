@@ -65,12 +65,20 @@ class Decision:
 
 @functools.cache  # working-day leads ask about the same few thousand days for every licence
 def chinese_workday(day: dt.date) -> bool:
-    """Working day under the State Council's holiday schedule (make-up days included)."""
+    """Working day under the State Council's holiday schedule (make-up days included): the
+    schedule file's year if it gives one, else the ``chinese_calendar`` package's, else Monday to
+    Friday, with a warning (:mod:`~licence_reminder.holidays`)."""
+    from licence_reminder import holidays
+
+    year = holidays.schedule().get(day.year)
+    if year is not None:
+        return year.is_workday(day)
     import chinese_calendar
 
     try:
         return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:  # a year the package has no schedule for yet: weekdays
+    except NotImplementedError:
+        holidays.warn_unknown_year(day.year)
         return day.weekday() < 5
 
 

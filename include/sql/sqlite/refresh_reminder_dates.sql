@@ -6,6 +6,7 @@ SET first_reminder_on = date(ledger.expiry_date, '-' || c.first_lead_days || ' d
 FROM catalogue_entry c
 WHERE c.dept_code = ledger.dept_code AND c.licence_name = ledger.licence_name
   AND ledger.dept_code = :dept_code
+  AND c.lead_rule IS NULL  -- calendar days; working-day leads: ledger_set_reminder_dates
   AND (ledger.first_reminder_on IS NULL OR ledger.second_reminder_on IS NULL
        OR ledger.first_reminder_on <> date(ledger.expiry_date, '-' || c.first_lead_days || ' days')
        OR ledger.second_reminder_on <> date(ledger.expiry_date, '-' || c.second_lead_days || ' days'))
