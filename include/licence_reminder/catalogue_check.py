@@ -182,6 +182,7 @@ def check(
         print(line, file=out or sys.stdout)
 
     failed = False
+    working_day_entries = 0
     if not catalogue_url:
         say(
             "warning: LR_CATALOGUE_URL is not set: reminders link to each entry's online_url, not to "
@@ -215,6 +216,7 @@ def check(
                 )
         for entry in catalogue.entries:
             warnings += lead_warnings(path, entry, today)
+            working_day_entries += not entry.calendar_leads
         failed = failed or bool(problems)
         checked = ", ".join(g.label for g in gateways)
         say(
@@ -225,7 +227,25 @@ def check(
             say(f"      - {p}")
         for w in warnings:
             say(f"      warning: {w}")
+    if working_day_entries:
+        for w in schedule_warnings(today, working_day_entries):
+            say(f"warning: {w}")
     return 1 if failed else 0
+
+
+def schedule_warnings(today: dt.date, entries: int) -> list[str]:
+    """This year's and next year's holiday schedules, when entries count working days: the
+    ledger's reminder dates reach that far ahead."""
+    from licence_reminder import holidays
+
+    return [
+        f"no holiday schedule for {year}: the working-day leads of {entries} entr"
+        f"{'y' if entries == 1 else 'ies'} count Monday to Friday there; enter the State "
+        f"Council's notice for {year} in {holidays.schedule_file()} (docs/deploy.md, "
+        "'The holiday schedule')"
+        for year in (today.year, today.year + 1)
+        if not holidays.known(year)
+    ]
 
 
 def describe(

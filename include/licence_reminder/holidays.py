@@ -153,6 +153,19 @@ def _range(item: Any, field: str) -> tuple[dt.date, dt.date]:
     return first, last
 
 
+def known(year: int) -> bool:
+    """Whether the schedule file or the ``chinese_calendar`` package gives ``year``."""
+    if year in schedule():
+        return True
+    import chinese_calendar
+
+    try:
+        chinese_calendar.is_workday(dt.date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
 @functools.cache  # once per year and process: every licence's lead would say it again
 def warn_unknown_year(year: int) -> None:
     log.warning(
