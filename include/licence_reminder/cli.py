@@ -731,21 +731,31 @@ def cmd_catalogue_check(args: argparse.Namespace) -> int:
     )
 
 
-def cmd_catalogue_templates(args: argparse.Namespace) -> int:
-    from licence_reminder.catalogue_check import describe, print_templates
+def _catalogues(dept: str | None) -> list[tuple[str, Any]] | None:
+    """(department, catalogue) of ``dept``, or of every catalogue file; None, after saying why,
+    when one cannot be read."""
     from licence_reminder.registry import RegistryError, catalogue_for
 
-    settings = Settings.from_env()
-    codes = (
-        [args.dept] if args.dept else sorted(p.stem for p in settings.catalogue_dir.glob("*.yaml"))
-    )
-    items = []
-    for code in codes:
+    folder = Settings.from_env().catalogue_dir
+    out = []
+    for code in [dept] if dept else sorted(p.stem for p in folder.glob("*.yaml")):
         try:
-            catalogue = catalogue_for(code, settings.catalogue_dir)
+            out.append((code, catalogue_for(code, folder)))
         except RegistryError as exc:
             print(exc, file=sys.stderr)
-            return 1
+            return None
+    return out
+
+
+def cmd_catalogue_templates(args: argparse.Namespace) -> int:
+    from licence_reminder.catalogue_check import describe, print_templates
+
+    settings = Settings.from_env()
+    catalogues = _catalogues(args.dept)
+    if catalogues is None:
+        return 1
+    items = []
+    for _code, catalogue in catalogues:
         items += describe(
             catalogue,
             catalogue_url=settings.catalogue_url,
@@ -799,21 +809,14 @@ def cmd_ledger_export(args: argparse.Namespace) -> int:
 
 def cmd_ledger_refresh_dates(args: argparse.Namespace) -> int:
     from licence_reminder.leads import refresh_ledger_dates
-    from licence_reminder.registry import RegistryError, catalogue_for
 
-    settings = Settings.from_env()
     engine = _ledger(args)
     if args.dept and _unknown_department(engine, args.dept):
         return 2
-    codes = (
-        [args.dept] if args.dept else sorted(p.stem for p in settings.catalogue_dir.glob("*.yaml"))
-    )
-    for code in codes:
-        try:
-            catalogue = catalogue_for(code, settings.catalogue_dir)
-        except RegistryError as exc:
-            print(exc, file=sys.stderr)
-            return 1
+    catalogues = _catalogues(args.dept)  # every one read before any is applied
+    if catalogues is None:
+        return 1
+    for code, catalogue in catalogues:
         with engine.begin() as conn:
             changed = refresh_ledger_dates(conn, code, catalogue)
         print(f"department {code}: {changed} licence(s) given other reminder dates")
