@@ -61,8 +61,9 @@ _STATEMENTS = {
 #: table -> the column its file's rows are written in the order of. A source gives its rows in
 #: its own order, which scatters the ledger's two indexes that lead with the expiry date
 #: (ix_ledger_expiry, and ix_ledger_dept_figures behind the department and status) over the
-#: whole tree; in expiry order each file's entries go in runs. 1,000,000 new licences: the
-#: server's LOAD DATA 13.9 s in the source's order, 11.9 s in expiry order (docs/benchmarks.md).
+#: whole tree; in expiry order each file's entries go in runs. 1,000,000 new licences, 512 MiB
+#: redo log: the server's LOAD DATA 13.3-15.4 s in the source's order, 10.5-11.4 s in expiry
+#: order (docs/benchmarks.md, sync, tenth round).
 _FILE_ORDER = {"ledger": "expiry_date"}
 
 
