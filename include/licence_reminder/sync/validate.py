@@ -77,6 +77,13 @@ def validate(
     first = not state.skips
     held_rows, read = 0, 0
     extra_warnings = None
+
+    def validated(batch: list[tuple[pd.DataFrame, np.ndarray, np.ndarray]]) -> Iterator[Validated]:
+        nonlocal extra_warnings
+        for result in _validate_held(validator, batch):
+            yield _validated(*result, stats, findings, extra_warnings)
+            extra_warnings = None
+
     for chunk in extracted.chunks:
         if (
             not stats.duplicates_checked
@@ -107,11 +114,7 @@ def validate(
         if first:
             first = False
             head = min(len(chunk), FIRST_BATCH_ROWS)
-            for result in _validate_held(
-                validator, [(chunk.iloc[:head], positions[:head], hashes[:head])]
-            ):
-                yield _validated(*result, stats, findings, extra_warnings)
-                extra_warnings = None
+            yield from validated([(chunk.iloc[:head], positions[:head], hashes[:head])])
             if head == len(chunk):
                 continue
             chunk, positions, hashes = (
@@ -123,14 +126,10 @@ def validate(
         held_rows += len(chunk)
         if held_rows < GX_BATCH_ROWS:
             continue
-        for result in _validate_held(validator, held):
-            yield _validated(*result, stats, findings, extra_warnings)
-            extra_warnings = None
+        yield from validated(held)
         held, held_rows = [], 0
     if held:
-        for result in _validate_held(validator, held):
-            yield _validated(*result, stats, findings, extra_warnings)
-            extra_warnings = None
+        yield from validated(held)
     findings.totals = dict(validator.totals)
     stats.counts_by_rule = dict(validator.totals)
 
